@@ -1,0 +1,49 @@
+# One entry point for set-up, the demo, tests and benchmarks. Every target sets up what it needs first;
+# stamps make a second `make setup` a no-op.
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+NODE_STAMP := node_modules/.tfbridge-installed
+VENV_STAMP := $(VENV)/.tfbridge-installed
+TFJS_ADDON := node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node
+BUILD_STAMP := dist/.tfbridge-built
+TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
+
+.PHONY: setup demo test test-ts test-py build clean
+
+setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(BUILD_STAMP)
+
+$(VENV_STAMP): python/requirements.txt
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
+	touch $@
+
+# --ignore-scripts: tfjs-node's install script downloads libtensorflow from the web; the addon is
+# built from the venv's TensorFlow instead (scripts/build-tfjs-node.sh). zeromq ships prebuilt addons.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(TFJS_ADDON): $(NODE_STAMP) $(VENV_STAMP) scripts/build-tfjs-node.sh
+	bash scripts/build-tfjs-node.sh $(VPY)
+	touch $@
+
+$(BUILD_STAMP): $(NODE_STAMP) $(TS_SOURCES)
+	npx tsc -p tsconfig.build.json
+	touch $@
+
+build: $(BUILD_STAMP)
+
+demo: setup
+	node dist/cli/main.js demo
+
+test: setup test-ts test-py
+
+test-ts: setup
+	npx vitest run
+
+test-py: setup
+	$(VPY) -m pytest -q python/tests
+
+clean:
+	rm -rf dist node_modules $(VENV)

@@ -1,0 +1,22 @@
+"""Errors the worker reports with a kind of their own, so the client can tell bad input from a failure."""
+
+
+class BadRequest(ValueError):
+    """The message broke wire format v1: malformed header, unknown op, frame size that disagrees, ..."""
+
+    kind = "bad_request"
+
+
+class SpecError(ValueError):
+    """An LSTM spec field is missing or invalid; ``field`` names it."""
+
+    kind = "spec"
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class EagerTensorInSessionError(TypeError):
+    """An eager tensor reached code that needs a symbolic (graph) tensor: the seed's TF1 trap on TF2."""

@@ -1,0 +1,92 @@
+"""The worker's operations: each takes (args, arrays) and returns (result, arrays, array names)."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import platform
+import time
+from typing import Any, Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .errors import BadRequest, SpecError
+from .lstm import WEIGHT_ORDER, ModelCache, output_names
+from .protocol import OPS, VERSION
+from .spec import MODES, resolve
+
+Reply = tuple[dict, list[np.ndarray], list[str] | None]
+
+
+class Ops:
+    def __init__(self) -> None:
+        self.models = ModelCache()
+        self._table: dict[str, Callable[[dict, list[np.ndarray]], Reply]] = {
+            "hello": self.hello,
+            "echo": self.echo,
+            "sleep": self.sleep,
+            "raise": self.raise_,
+            "lstm.run": self.lstm_run,
+        }
+        assert set(self._table) == OPS, "protocol/wire.json and Ops disagree"
+
+    def __call__(self, op: Any, args: Any, arrays: list[np.ndarray]) -> Reply:
+        handler = self._table.get(op) if isinstance(op, str) else None
+        if handler is None:
+            raise BadRequest(f"unknown op {op!r}; this worker knows {', '.join(sorted(self._table))}")
+        if not isinstance(args, dict):
+            raise BadRequest(f"args must be an object, got {type(args).__name__}")
+        return handler(args, arrays)
+
+    def hello(self, args: dict, arrays: list) -> Reply:
+        return {
+            "protocol": VERSION,
+            "pid": os.getpid(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "ops": sorted(self._table),
+        }, [], None
+
+    def echo(self, args: dict, arrays: list) -> Reply:
+        """The arrays back as received: the wire's round trip, with nothing else in the way."""
+        return {}, arrays, None
+
+    def sleep(self, args: dict, arrays: list) -> Reply:
+        """Holds the worker for a while: a stand-in for a long computation in timeout tests."""
+        seconds = args.get("seconds")
+        if type(seconds) not in (int, float) or not 0 <= seconds <= 3600:
+            raise BadRequest(f"sleep needs seconds between 0 and 3600, got {seconds!r}")
+        time.sleep(seconds)
+        return {"slept": seconds}, [], None
+
+    def raise_(self, args: dict, arrays: list) -> Reply:
+        """Raises a built-in exception, so clients can check how Python errors reach them."""
+        name, message = args.get("type", "RuntimeError"), args.get("message", "")
+        cls = getattr(builtins, name, None) if isinstance(name, str) else None
+        if not (isinstance(cls, type) and issubclass(cls, Exception)):
+            raise BadRequest(f"raise needs the name of a built-in exception, got {name!r}")
+        raise cls(str(message))
+
+    def lstm_run(self, args: dict, arrays: list) -> Reply:
+        spec = resolve(args.get("spec"))
+        mode = args.get("mode", "session")
+        if mode not in MODES:
+            raise SpecError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
+        weight_names = args.get("weights", [])
+        if not isinstance(weight_names, list) or len(arrays) != 1 + len(weight_names):
+            raise BadRequest("lstm.run takes the input array, then one array per name in args.weights")
+        weights = dict(zip(weight_names, arrays[1:]))
+        if len(weights) != len(weight_names):
+            raise SpecError("weights", "names a weight twice")
+        model = self.models.get(spec, weights or None)
+        outputs = model.run(arrays[0], mode)
+        names = output_names(spec)
+        if args.get("returnWeights"):
+            kept = [w for w in WEIGHT_ORDER if w in model.weights and (w != "bias" or spec["useBias"])]
+            outputs += [model.weights[w] for w in kept]
+            names += [f"weights.{w}" for w in kept]
+        return {"spec": spec, "mode": mode}, outputs, names

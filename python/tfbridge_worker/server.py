@@ -1,0 +1,53 @@
+"""The worker's ZeroMQ loop: a ROUTER socket, one request at a time, every request answered."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from typing import Any
+
+import zmq
+
+from .codec import decode, encode
+from .errors import SpecError
+from .ops import Ops
+
+
+def error_reply(request_id: Any, exc: BaseException) -> list:
+    error = {
+        "kind": getattr(exc, "kind", "python"),
+        "type": type(exc).__name__,
+        "message": str(exc),
+        "traceback": [
+            {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line or ""}
+            for f in traceback.extract_tb(exc.__traceback__)
+        ],
+    }
+    if isinstance(exc, SpecError):
+        error["field"], error["reason"] = exc.field, exc.reason
+    return encode({"id": request_id, "ok": False, "error": error})
+
+
+def handle(ops: Ops, frames: list) -> list:
+    """One request's frames in, the reply's frames out; never raises."""
+    request_id = None
+    try:
+        header, arrays = decode(frames)
+        request_id = header.get("id")
+        result, out, names = ops(header.get("op"), header.get("args", {}), arrays)
+        return encode({"id": request_id, "ok": True, "result": result}, out, names)
+    except Exception as exc:  # every failure becomes a reply; the loop must keep serving
+        return error_reply(request_id, exc)
+
+
+def serve(endpoint: str) -> None:
+    context = zmq.Context()
+    socket = context.socket(zmq.ROUTER)
+    socket.linger = 0
+    socket.bind(endpoint)
+    ops = Ops()
+    print(json.dumps({"listening": endpoint}), file=sys.stderr, flush=True)
+    while True:
+        identity, *frames = socket.recv_multipart(copy=False)
+        socket.send_multipart([identity, *handle(ops, frames)], copy=False)

@@ -1,0 +1,108 @@
+/**
+ * Every error tfbridge throws is a {@link TfbridgeError}; its subclass says what went wrong and carries
+ * the details as data, so callers branch on `instanceof` rather than on message text.
+ */
+export class TfbridgeError extends Error {
+  override name = "TfbridgeError";
+}
+
+/** An LSTM spec, its weights or its input is invalid. `field` names the culprit, e.g. `units`. */
+export class SpecError extends TfbridgeError {
+  override name = "SpecError";
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+    /** True when the worker, not the TypeScript side, rejected it. */
+    readonly fromWorker = false,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+/** An array's dtype, shape or data do not agree with each other, or a message broke wire format v1. */
+export class WireError extends TfbridgeError {
+  override name = "WireError";
+}
+
+/** One frame of a Python traceback. */
+export interface PythonFrame {
+  file: string;
+  line: number | null;
+  function: string;
+  code: string;
+}
+
+/** A Python exception raised while serving a request, with its type, message and traceback as data. */
+export class PythonError extends TfbridgeError {
+  override name = "PythonError";
+  constructor(
+    /** The exception's class name, e.g. `ValueError`. */
+    readonly pythonType: string,
+    readonly pythonMessage: string,
+    readonly traceback: readonly PythonFrame[],
+  ) {
+    super(`${pythonType}: ${pythonMessage}`);
+  }
+
+  /** The traceback as Python would print it. */
+  formatTraceback(): string {
+    const lines = this.traceback.map(
+      (f) => `  File "${f.file}", line ${f.line ?? "?"}, in ${f.function}\n    ${f.code}`,
+    );
+    return ["Traceback (most recent call last):", ...lines, `${this.pythonType}: ${this.pythonMessage}`].join("\n");
+  }
+}
+
+/** The worker rejected a request as malformed (wire format, unknown op, bad arguments). */
+export class BadRequestError extends TfbridgeError {
+  override name = "BadRequestError";
+}
+
+/** The worker process exited; every request in flight is rejected with this at once. */
+export class WorkerDiedError extends TfbridgeError {
+  override name = "WorkerDiedError";
+  constructor(
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    /** The last lines the worker wrote to stderr. */
+    readonly stderrTail: string,
+  ) {
+    const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+    super(`Python worker ${how}${stderrTail ? `; its stderr ended with:\n${stderrTail}` : ""}`);
+  }
+}
+
+/** The worker could not be started, or its handshake did not match this client. */
+export class WorkerStartError extends TfbridgeError {
+  override name = "WorkerStartError";
+}
+
+/** A request got no reply within its timeout. The worker itself stays usable. */
+export class RequestTimeoutError extends TfbridgeError {
+  override name = "RequestTimeoutError";
+  constructor(
+    readonly op: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${op} got no reply within ${timeoutMs} ms`);
+  }
+}
+
+/** A request's AbortSignal fired before its reply came. */
+export class RequestAbortedError extends TfbridgeError {
+  override name = "RequestAbortedError";
+  constructor(
+    readonly op: string,
+    readonly reason: unknown,
+  ) {
+    super(`${op} was aborted${reason instanceof Error ? `: ${reason.message}` : ""}`);
+  }
+}
+
+/** The bridge was closed; no further requests are accepted. */
+export class BridgeClosedError extends TfbridgeError {
+  override name = "BridgeClosedError";
+  constructor() {
+    super("the bridge is closed");
+  }
+}

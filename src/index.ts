@@ -1,0 +1,15 @@
+/**
+ * tfbridge: real Python TensorFlow from Node.js over a binary ZeroMQ bridge.
+ * @packageDocumentation
+ */
+export { Bridge, type BridgeOptions, type LstmResult, type LstmRunOptions } from "./bridge.js";
+export * from "./errors.js";
+export {
+  type Activation, type Initializer, type LstmDType, type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec,
+  LSTM_FIELDS, LSTM_MODES, checkLstmInput, checkLstmWeights, lstmWeightShapes, resolveLstmSpec,
+} from "./spec/lstm.js";
+export { type DType, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
+export { type NDArray, elementCount, ndarray, zeros } from "./wire/ndarray.js";
+export { type ArrayDescriptor, type Header, WIRE_VERSION, decodeMessage, encodeMessage } from "./wire/codec.js";
+export type { Reply, RequestOptions } from "./worker/connection.js";
+export type { WorkerInfo } from "./worker/worker.js";

@@ -1,0 +1,165 @@
+import { SpecError } from "../errors.js";
+import { readProtocolFile } from "../paths.js";
+import type { NDArray } from "../wire/ndarray.js";
+
+export type Activation = "tanh" | "relu" | "sigmoid" | "linear" | "hard_sigmoid";
+export type Initializer =
+  | "glorot_uniform" | "glorot_normal" | "he_uniform" | "he_normal" | "lecun_uniform" | "lecun_normal"
+  | "orthogonal" | "random_uniform" | "random_normal" | "zeros" | "ones";
+export type LstmDType = "float32" | "float64";
+/** How the worker runs the layer: a v1 Session over an explicit tf.Graph, eagerly, or as a tf.function. */
+export type LstmMode = "session" | "eager" | "function";
+
+/** Explicit LSTM weights; gate order i, f, c, o along the last axis (Keras and TF.js agree on it). */
+export interface LstmWeights {
+  /** [features, 4·units] */
+  kernel: NDArray<LstmDType>;
+  /** [units, 4·units] */
+  recurrentKernel: NDArray<LstmDType>;
+  /** [4·units]; only with useBias */
+  bias?: NDArray<LstmDType>;
+}
+
+/**
+ * A Keras LSTM layer, declaratively. Field names, allowed values and defaults live in
+ * protocol/lstm-spec.json, which the Python worker reads too.
+ */
+export interface LstmSpec {
+  units: number;
+  /** [timesteps, features] */
+  inputShape: readonly [number, number];
+  returnSequences?: boolean;
+  returnState?: boolean;
+  goBackwards?: boolean;
+  activation?: Activation;
+  recurrentActivation?: Activation;
+  useBias?: boolean;
+  unitForgetBias?: boolean;
+  kernelInitializer?: Initializer;
+  recurrentInitializer?: Initializer;
+  biasInitializer?: Initializer;
+  /** Seeds the initializers (kernel: seed, recurrent: seed+1, bias: seed+2). Ignored with weights. */
+  seed?: number;
+  dtype?: LstmDType;
+  /** Explicit weights instead of seeded initialization. */
+  weights?: LstmWeights;
+}
+
+/** A spec with every default made explicit: enough for another runtime to build the identical layer. */
+export type ResolvedLstmSpec = Required<Omit<LstmSpec, "weights" | "inputShape">> & { inputShape: [number, number] };
+
+type Rule =
+  | { type: "int"; min: number; max: number; required?: boolean; default?: number }
+  | { type: "bool"; default: boolean }
+  | { type: "enum"; values: string[]; default: string }
+  | { type: "dims"; length: number; min: number; max: number; required: true; doc: string };
+
+interface SchemaFile {
+  fields: Record<string, Rule>;
+  weights: Record<string, string[] | string>;
+  modes: LstmMode[];
+}
+
+const schema = readProtocolFile<SchemaFile>("lstm-spec.json");
+/** The spec's fields and their rules, from protocol/lstm-spec.json. */
+export const LSTM_FIELDS: Readonly<Record<string, Rule>> = schema.fields;
+export const LSTM_MODES: readonly LstmMode[] = schema.modes;
+const WEIGHT_SHAPES = Object.entries(schema.weights).filter(([k]) => !k.startsWith("$")) as [keyof LstmWeights, string[]][];
+
+function checkInt(field: string, rule: { min: number; max: number }, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new SpecError(field, `must be an integer, got ${JSON.stringify(value)}`);
+  }
+  if (value < rule.min || value > rule.max) {
+    throw new SpecError(field, `must be between ${rule.min} and ${rule.max}, got ${value}`);
+  }
+  return value;
+}
+
+function check(field: string, rule: Rule, value: unknown): unknown {
+  switch (rule.type) {
+    case "int":
+      return checkInt(field, rule, value);
+    case "bool":
+      if (typeof value !== "boolean") throw new SpecError(field, `must be true or false, got ${JSON.stringify(value)}`);
+      return value;
+    case "enum":
+      if (typeof value !== "string" || !rule.values.includes(value)) {
+        throw new SpecError(field, `must be one of ${rule.values.join(", ")}, got ${JSON.stringify(value)}`);
+      }
+      return value;
+    case "dims":
+      if (!Array.isArray(value) || value.length !== rule.length) {
+        throw new SpecError(field, `must be a list of ${rule.length} integers (${rule.doc}), got ${JSON.stringify(value)}`);
+      }
+      return value.map((v, i) => checkInt(`${field}[${i}]`, rule, v));
+  }
+}
+
+/**
+ * Checks a spec against protocol/lstm-spec.json and fills in every default.
+ * @throws {SpecError} naming the first field that is missing, unknown or invalid.
+ */
+export function resolveLstmSpec(spec: unknown): ResolvedLstmSpec {
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    throw new SpecError("spec", `must be an object, got ${spec === null ? "null" : typeof spec}`);
+  }
+  const given = spec as Record<string, unknown>;
+  const unknown = Object.keys(given).filter((k) => k !== "weights" && !(k in LSTM_FIELDS)).sort();
+  if (unknown.length > 0) {
+    throw new SpecError(unknown[0]!, `is not a spec field (known: ${Object.keys(LSTM_FIELDS).join(", ")})`);
+  }
+  const resolved: Record<string, unknown> = {};
+  for (const [field, rule] of Object.entries(LSTM_FIELDS)) {
+    if (given[field] !== undefined) resolved[field] = check(field, rule, given[field]);
+    else if ("required" in rule && rule.required) throw new SpecError(field, "is required");
+    else resolved[field] = (rule as { default: unknown }).default;
+  }
+  return resolved as ResolvedLstmSpec;
+}
+
+function dim(token: string, spec: ResolvedLstmSpec): number {
+  const sizes: Record<string, number> = { units: spec.units, timesteps: spec.inputShape[0], features: spec.inputShape[1] };
+  const [factor, name] = token.includes("*") ? token.split("*") : ["1", token];
+  return Number(factor) * sizes[name!]!;
+}
+
+/** The shape each explicit weight must have (bias only with useBias). */
+export function lstmWeightShapes(spec: ResolvedLstmSpec): Partial<Record<keyof LstmWeights, number[]>> {
+  const shapes: Partial<Record<keyof LstmWeights, number[]>> = {};
+  for (const [name, dims] of WEIGHT_SHAPES) {
+    if (name !== "bias" || spec.useBias) shapes[name] = dims.map((t) => dim(t, spec));
+  }
+  return shapes;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** @throws {SpecError} when a weight is missing, extra, or of the wrong shape or dtype. */
+export function checkLstmWeights(spec: ResolvedLstmSpec, weights: LstmWeights): void {
+  const expected = lstmWeightShapes(spec);
+  for (const name of Object.keys(weights) as (keyof LstmWeights)[]) {
+    if (weights[name] === undefined) continue;
+    if (!(name in expected)) {
+      throw new SpecError(`weights.${name}`, name === "bias" ? "is not used when useBias is false" : "is not an LSTM weight");
+    }
+  }
+  for (const [name, shape] of Object.entries(expected) as [keyof LstmWeights, number[]][]) {
+    const w = weights[name];
+    if (!w) throw new SpecError(`weights.${name}`, `is missing (explicit weights need ${Object.keys(expected).join(", ")})`);
+    if (!sameShape(w.shape, shape)) {
+      throw new SpecError(`weights.${name}`, `must have shape [${shape}], got [${w.shape}]`);
+    }
+    if (w.dtype !== spec.dtype) throw new SpecError(`weights.${name}`, `must be ${spec.dtype} like the spec, got ${w.dtype}`);
+  }
+}
+
+/** @throws {SpecError} unless `input` is [batch ≥ 1, timesteps, features] of the spec's dtype. */
+export function checkLstmInput(spec: ResolvedLstmSpec, input: NDArray): void {
+  const [timesteps, features] = spec.inputShape;
+  const s = input.shape;
+  if (s.length !== 3 || s[0]! < 1 || s[1] !== timesteps || s[2] !== features) {
+    throw new SpecError("input", `must have shape [batch, ${timesteps}, ${features}], got [${s}]`);
+  }
+  if (input.dtype !== spec.dtype) throw new SpecError("input", `must be ${spec.dtype} like the spec, got ${input.dtype}`);
+}

@@ -1,0 +1,98 @@
+import { WireError } from "../errors.js";
+import { readProtocolFile } from "../paths.js";
+import { type AnyTypedArray, type DType, type TypedArrayFor, dtypeInfo, isDType } from "./dtypes.js";
+import { type NDArray, elementCount } from "./ndarray.js";
+
+/** The wire format version this client speaks (protocol/wire.json). */
+export const WIRE_VERSION: number = readProtocolFile<{ version: number }>("wire.json").version;
+
+/** How one array frame is described in the header. */
+export interface ArrayDescriptor {
+  dtype: DType;
+  shape: number[];
+  name?: string;
+}
+
+/** The header frame's JSON object; `v` and `arrays` are filled in by {@link encodeMessage}. */
+export interface Header {
+  v: number;
+  id: number | null;
+  arrays: ArrayDescriptor[];
+  [key: string]: unknown;
+}
+
+/** A decoded message: the header, and one NDArray per array frame (keyed by name where named). */
+export interface Message {
+  header: Header;
+  arrays: NDArray[];
+}
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error("tfbridge's wire format is little-endian; this host is not");
+}
+
+/** The frames of one message: the header as JSON, then each array's bytes without a copy. */
+export function encodeMessage(
+  header: Omit<Header, "v" | "arrays">,
+  arrays: readonly NDArray[] = [],
+  names?: readonly string[],
+): Buffer[] {
+  const descriptors = arrays.map((a, i): ArrayDescriptor => {
+    const d: ArrayDescriptor = { dtype: a.dtype, shape: [...a.shape] };
+    if (names) d.name = names[i];
+    return d;
+  });
+  const head = Buffer.from(JSON.stringify({ v: WIRE_VERSION, ...header, arrays: descriptors }), "utf8");
+  return [head, ...arrays.map((a) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength))];
+}
+
+/**
+ * A TypedArray over `bytes`: a view when the offset is aligned for the element size, else (and only
+ * then) a copy into fresh memory.
+ */
+export function typedArrayOver<D extends DType>(dtype: D, bytes: Uint8Array): TypedArrayFor[D] {
+  const { typedArray, itemsize } = dtypeInfo(dtype);
+  const length = bytes.byteLength / itemsize;
+  if (bytes.byteOffset % itemsize === 0) {
+    return new typedArray(bytes.buffer, bytes.byteOffset, length) as TypedArrayFor[D];
+  }
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new typedArray(copy.buffer, 0, length) as AnyTypedArray as TypedArrayFor[D];
+}
+
+function decodeDescriptor(d: unknown, i: number): ArrayDescriptor {
+  if (typeof d !== "object" || d === null) throw new WireError(`arrays[${i}] must be an object`);
+  const { dtype, shape, name } = d as Record<string, unknown>;
+  if (!isDType(dtype)) throw new WireError(`arrays[${i}].dtype ${JSON.stringify(dtype)} is not a wire dtype`);
+  if (!Array.isArray(shape) || !shape.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    throw new WireError(`arrays[${i}].shape must be a list of non-negative integers`);
+  }
+  return name === undefined ? { dtype, shape } : { dtype, shape, name: String(name) };
+}
+
+/** A message's frames as a header and NDArrays; WireError names what is malformed. */
+export function decodeMessage(frames: readonly Uint8Array[]): Message {
+  if (frames.length === 0) throw new WireError("empty message");
+  let header: Header;
+  try {
+    header = JSON.parse(Buffer.from(frames[0]!.buffer, frames[0]!.byteOffset, frames[0]!.byteLength).toString("utf8"));
+  } catch (e) {
+    throw new WireError(`header frame is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof header !== "object" || header === null) throw new WireError("header must be a JSON object");
+  if (header.v !== WIRE_VERSION) throw new WireError(`wire version ${header.v} is not ${WIRE_VERSION}`);
+  const descriptors = (header.arrays ?? []).map(decodeDescriptor);
+  if (descriptors.length !== frames.length - 1) {
+    throw new WireError(`header describes ${descriptors.length} arrays but ${frames.length - 1} frames follow`);
+  }
+  const arrays = descriptors.map((d, i): NDArray => {
+    const bytes = frames[i + 1]!;
+    const expected = elementCount(d.shape) * dtypeInfo(d.dtype).itemsize;
+    if (bytes.byteLength !== expected) {
+      throw new WireError(`arrays[${i}]: ${d.dtype}[${d.shape}] needs ${expected} bytes, frame has ${bytes.byteLength}`);
+    }
+    return { dtype: d.dtype, shape: d.shape, data: typedArrayOver(d.dtype, bytes) };
+  });
+  return { header: { ...header, arrays: descriptors }, arrays };
+}

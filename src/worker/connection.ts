@@ -1,0 +1,137 @@
+import { Dealer } from "zeromq";
+import { BadRequestError, PythonError, type PythonFrame, RequestAbortedError, RequestTimeoutError, SpecError, type TfbridgeError, WireError } from "../errors.js";
+import { type Header, type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
+import type { NDArray } from "../wire/ndarray.js";
+
+/** Per-request limits. */
+export interface RequestOptions {
+  /** Reject with RequestTimeoutError when no reply came within this many milliseconds. */
+  timeoutMs?: number;
+  /** Reject with RequestAbortedError when this signal fires first. */
+  signal?: AbortSignal;
+}
+
+/** A successful reply: the worker's `result` object and the arrays that came with it. */
+export interface Reply<R = Record<string, unknown>> {
+  result: R;
+  arrays: NDArray[];
+  names: (string | undefined)[];
+}
+
+interface Pending {
+  op: string;
+  resolve(reply: Reply): void;
+  reject(error: Error): void;
+}
+
+interface WorkerErrorBody {
+  kind: "python" | "bad_request" | "spec";
+  type: string;
+  message: string;
+  traceback: PythonFrame[];
+  field?: string;
+  reason?: string;
+}
+
+function replyError(e: WorkerErrorBody): TfbridgeError {
+  if (e.kind === "spec") return new SpecError(e.field ?? "spec", e.reason ?? e.message, true);
+  if (e.kind === "bad_request") return new BadRequestError(e.message);
+  return new PythonError(e.type, e.message, e.traceback);
+}
+
+/**
+ * Requests to one worker over a ZeroMQ DEALER socket, many in flight at once, matched to replies by id.
+ * It knows nothing of processes: whoever owns it calls {@link failAll} when the peer is gone.
+ */
+export class Connection {
+  private readonly socket = new Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private sending: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
+
+  constructor(endpoint: string) {
+    this.socket.connect(endpoint);
+    void this.receiveLoop();
+  }
+
+  /** Requests waiting for their reply. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Sends one request and resolves with its reply, or rejects with a typed error. */
+  request<R = Record<string, unknown>>(
+    op: string,
+    args: Record<string, unknown> = {},
+    arrays: readonly NDArray[] = [],
+    options: RequestOptions = {},
+  ): Promise<Reply<R>> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (options.signal?.aborted) return Promise.reject(new RequestAbortedError(op, options.signal.reason));
+    const id = this.nextId++;
+    const frames = encodeMessage({ id, op, args }, arrays);
+    return new Promise<Reply<R>>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => settle(() => reject(new RequestAbortedError(op, options.signal!.reason)));
+      const settle = (finish: () => void) => {
+        if (!this.pending.delete(id)) return;
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        finish();
+      };
+      this.pending.set(id, {
+        op,
+        resolve: (reply) => settle(() => resolve(reply as Reply<R>)),
+        reject: (error) => settle(() => reject(error)),
+      });
+      if (options.timeoutMs !== undefined) {
+        timer = setTimeout(() => settle(() => reject(new RequestTimeoutError(op, options.timeoutMs!))), options.timeoutMs);
+      }
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      // zeromq.js allows one send at a time per socket: queue behind the previous one.
+      this.sending = this.sending
+        .then(() => this.socket.send(frames))
+        .catch((e: Error) => this.pending.get(id)?.reject(new WireError(`could not send ${op}: ${e.message}`)));
+    });
+  }
+
+  /** Rejects every request in flight, and every later one, with `error`. */
+  failAll(error: Error): void {
+    this.failure ??= error;
+    for (const p of [...this.pending.values()]) p.reject(error);
+  }
+
+  /** Closes the socket; requests still in flight are rejected with `error`. */
+  close(error: Error): void {
+    this.failAll(error);
+    this.socket.close();
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.socket) this.dispatch(frames);
+    } catch (e) {
+      if (!this.socket.closed) this.failAll(new WireError(`receiving failed: ${(e as Error).message}`));
+    }
+  }
+
+  private dispatch(frames: Buffer[]): void {
+    let message: Message;
+    try {
+      message = decodeMessage(frames);
+    } catch (e) {
+      // A reply we cannot read cannot be matched to its request either; the request's timeout stays in force.
+      process.emitWarning(`tfbridge: dropped an unreadable reply: ${(e as Error).message}`);
+      return;
+    }
+    const { header, arrays } = message;
+    const pending = typeof header.id === "number" ? this.pending.get(header.id) : undefined;
+    if (!pending) return; // its request already timed out or was aborted
+    if (header.ok === true) {
+      pending.resolve({ result: (header.result ?? {}) as Record<string, unknown>, arrays, names: header.arrays.map((d) => d.name) });
+    } else {
+      pending.reject(replyError((header as Header & { error: WorkerErrorBody }).error));
+    }
+  }
+}

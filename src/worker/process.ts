@@ -1,0 +1,86 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { WorkerStartError } from "../errors.js";
+import { packageRoot } from "../paths.js";
+
+/** How the Python worker process is started. */
+export interface WorkerProcessOptions {
+  /** Python interpreter with TensorFlow; default `$TFBRIDGE_PYTHON`, else the project's `.venv`. */
+  python?: string;
+  /** Copy the worker's stderr to this process's stderr as it arrives (it is always kept as a tail). */
+  forwardStderr?: boolean;
+}
+
+/** How the process ended. */
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const STDERR_TAIL_BYTES = 8192;
+
+export function defaultPython(): string {
+  return process.env.TFBRIDGE_PYTHON || join(packageRoot, ".venv", "bin", "python");
+}
+
+/**
+ * A Python worker bound to an IPC socket in a private temporary folder, its stderr tail, and its end.
+ * The worker watches its stdin and exits when this process goes away, however that happens.
+ */
+export class WorkerProcess {
+  readonly endpoint: string;
+  readonly exited: Promise<ExitInfo>;
+  private readonly child: ChildProcess;
+  private readonly dir: string;
+  private tail = "";
+
+  constructor(options: WorkerProcessOptions = {}) {
+    const python = options.python ?? defaultPython();
+    if (!existsSync(python)) {
+      throw new WorkerStartError(`no Python interpreter at ${python}: run \`make setup\`, or pass { python } / set TFBRIDGE_PYTHON`);
+    }
+    this.dir = mkdtempSync(join(tmpdir(), "tfbridge-")); // mode 0700: only this user reaches the socket
+    this.endpoint = `ipc://${join(this.dir, "worker.sock")}`;
+    this.child = spawn(python, ["-m", "tfbridge_worker", "--endpoint", this.endpoint, "--exit-with-stdin"], {
+      env: { ...process.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+    this.child.stderr!.on("data", (chunk: Buffer) => {
+      if (options.forwardStderr) process.stderr.write(chunk);
+      this.tail = (this.tail + chunk.toString("utf8")).slice(-STDERR_TAIL_BYTES);
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once("error", (e) => {
+        this.tail += `\n${e.message}`;
+        resolve({ code: null, signal: null });
+      });
+      this.child.once("close", (code, signal) => resolve({ code, signal }));
+    });
+    void this.exited.then(() => rmSync(this.dir, { recursive: true, force: true }));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The last few KiB the worker wrote to stderr. */
+  stderrTail(): string {
+    return this.tail.trimEnd();
+  }
+
+  /** Sends `signal` and waits for the process to end; SIGKILL follows after `graceMs`. */
+  async stop(signal: NodeJS.Signals = "SIGTERM", graceMs = 2000): Promise<ExitInfo> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill(signal);
+      const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+      try {
+        return await this.exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return this.exited;
+  }
+}

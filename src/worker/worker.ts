@@ -1,0 +1,73 @@
+import { WorkerDiedError, WorkerStartError } from "../errors.js";
+import { WIRE_VERSION } from "../wire/codec.js";
+import type { NDArray } from "../wire/ndarray.js";
+import { Connection, type Reply, type RequestOptions } from "./connection.js";
+import { WorkerProcess, type WorkerProcessOptions } from "./process.js";
+
+/** What the worker says about itself in the handshake. */
+export interface WorkerInfo {
+  protocol: number;
+  pid: number;
+  python: string;
+  numpy: string;
+  tensorflow: string;
+  keras: string;
+  ops: string[];
+}
+
+export interface WorkerOptions extends WorkerProcessOptions {
+  /** How long start-up (importing TensorFlow) may take before it counts as failed. Default 120 s. */
+  startTimeoutMs?: number;
+}
+
+/** One Python worker process and the connection to it: started, handshaken, supervised. */
+export class Worker {
+  private constructor(
+    private readonly process: WorkerProcess,
+    private readonly connection: Connection,
+    readonly info: WorkerInfo,
+  ) {}
+
+  /** Spawns a worker and waits for its handshake. */
+  static async start(options: WorkerOptions = {}): Promise<Worker> {
+    const proc = new WorkerProcess(options);
+    const connection = new Connection(proc.endpoint);
+    void proc.exited.then(({ code, signal }) => connection.failAll(new WorkerDiedError(code, signal, proc.stderrTail())));
+    const timeoutMs = options.startTimeoutMs ?? 120_000;
+    try {
+      const hello = await connection.request<WorkerInfo>("hello", {}, [], { timeoutMs });
+      if (hello.result.protocol !== WIRE_VERSION) {
+        throw new WorkerStartError(`worker speaks wire version ${hello.result.protocol}, this client ${WIRE_VERSION}`);
+      }
+      return new Worker(proc, connection, hello.result);
+    } catch (e) {
+      connection.close(e as Error);
+      await proc.stop("SIGKILL");
+      if (e instanceof WorkerDiedError) throw new WorkerStartError(`the worker died while starting: ${e.message}`);
+      throw e;
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  get inFlight(): number {
+    return this.connection.inFlight;
+  }
+
+  /** Resolves when the process has ended, for whatever reason. */
+  get exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.process.exited;
+  }
+
+  request<R = Record<string, unknown>>(op: string, args?: Record<string, unknown>, arrays?: readonly NDArray[], options?: RequestOptions): Promise<Reply<R>> {
+    return this.connection.request<R>(op, args, arrays, options);
+  }
+
+  /** Rejects what is in flight with `error`, closes the socket and stops the process. */
+  async close(error: Error): Promise<void> {
+    this.connection.close(error);
+    await this.process.stop();
+  }
+}
