@@ -1,0 +1,72 @@
+import json
+
+import numpy as np
+import pytest
+
+from tfbridge_worker.codec import decode, encode, normalize
+from tfbridge_worker.errors import BadRequest
+from tfbridge_worker.protocol import WIRE_TO_NUMPY
+
+
+def round_trip(arrays):
+    frames = encode({"id": 1, "op": "echo", "args": {}}, arrays)
+    return decode([bytes(f) for f in frames])
+
+
+@pytest.mark.parametrize("name", list(WIRE_TO_NUMPY))
+def test_every_dtype_round_trips_byte_exact(name):
+    rng = np.random.default_rng(1)
+    raw = rng.integers(0, 256, size=5 * 7 * WIRE_TO_NUMPY[name].itemsize, dtype=np.uint8)
+    if name == "bool":
+        raw %= 2
+    array = raw.view(WIRE_TO_NUMPY[name]).reshape(5, 7)
+    header, (back,) = round_trip([array])
+    assert header["arrays"] == [{"dtype": name, "shape": [5, 7]}]
+    assert back.dtype == array.dtype and back.tobytes() == array.tobytes()
+
+
+def test_big_endian_and_non_contiguous_are_normalized_to_the_same_values():
+    big = np.arange(12, dtype=">f8").reshape(3, 4)
+    transposed = np.arange(12, dtype=np.int16).reshape(3, 4).T
+    _, (a, b) = round_trip([big, transposed])
+    assert a.dtype.byteorder in "<=" and np.array_equal(a, big)
+    assert b.flags.c_contiguous and np.array_equal(b, transposed)
+
+
+def test_normalize_does_not_copy_what_is_already_wire_ready():
+    array = np.ones((4, 4), np.float32)
+    assert normalize(array) is array
+
+
+def test_scalar_and_empty_keep_their_shapes():
+    _, (scalar, empty) = round_trip([np.float64(2.5), np.zeros((0, 3), np.int8)])
+    assert scalar.shape == () and scalar == 2.5
+    assert empty.shape == (0, 3)
+
+
+def test_a_dtype_outside_the_table_is_refused_by_name():
+    with pytest.raises(KeyError, match="complex64"):
+        encode({"id": 1}, [np.zeros(2, np.complex64)])
+
+
+def header(**fields):
+    return json.dumps({"v": 1, "id": 1, "op": "echo", "args": {}, **fields}).encode()
+
+
+@pytest.mark.parametrize(
+    "frames, message",
+    [
+        ([], "empty message"),
+        ([b"\xff\xfe"], "not UTF-8 JSON"),
+        ([b"[1, 2]"], "JSON object"),
+        ([json.dumps({"v": 2}).encode()], "unsupported wire version 2"),
+        ([header(arrays=[{"dtype": "float32", "shape": [2]}])], "describes 1 arrays but 0 frames"),
+        ([header(arrays=[{"dtype": "complex64", "shape": [1]}]), b"12345678"], "complex64"),
+        ([header(arrays=[{"dtype": "float32", "shape": [-1]}]), b""], "non-negative integers"),
+        ([header(arrays=[{"dtype": "float32", "shape": [3]}]), b"\0" * 8], "needs 12 bytes but its frame has 8"),
+        ([header(arrays=[{"dtype": "bool", "shape": [2]}]), b"\x01\x07"], "other than 0 and 1"),
+    ],
+)
+def test_malformed_messages_are_refused_with_a_reason(frames, message):
+    with pytest.raises(BadRequest, match=message):
+        decode(frames)

@@ -1,0 +1,61 @@
+"""A real worker process on a real ZeroMQ socket."""
+
+import json
+
+import numpy as np
+
+from tfbridge_worker.codec import decode, encode
+
+
+def call(worker, op, args=None, arrays=(), request_id=1):
+    worker.send(encode({"id": request_id, "op": op, "args": args or {}}, arrays))
+    return decode(worker.receive())
+
+
+def test_the_handshake_reports_versions(worker):
+    header, _ = call(worker, "hello")
+    result = header["result"]
+    assert header["ok"] and result["protocol"] == 1
+    assert result["tensorflow"].startswith("2.21") and result["keras"].startswith("3.")
+    assert result["pid"] == worker.proc.pid
+
+
+def test_a_64_mib_array_round_trips_byte_exact(worker):
+    big = np.random.default_rng(0).standard_normal(16 * 1024 * 1024, dtype=np.float32)
+    header, (back,) = call(worker, "echo", arrays=[big])
+    assert header["ok"] and back.tobytes() == big.tobytes()
+
+
+def test_lstm_run_returns_named_outputs_and_the_resolved_spec(worker):
+    x = np.ones((3, 10, 1), np.float32)
+    header, arrays = call(worker, "lstm.run", {"spec": {"units": 64, "inputShape": [10, 1], "returnSequences": True, "returnState": True}, "returnWeights": True}, [x])
+    assert header["ok"], header
+    names = [d["name"] for d in header["arrays"]]
+    assert names == ["output", "h", "c", "weights.kernel", "weights.recurrentKernel", "weights.bias"]
+    assert arrays[0].shape == (3, 10, 64) and arrays[3].shape == (1, 256)
+    assert header["result"]["spec"]["recurrentActivation"] == "sigmoid"
+
+
+def expect_error(worker, frames, kind, text, request_id=None):
+    worker.send(frames)
+    header, _ = decode(worker.receive())
+    assert header["ok"] is False and header["id"] == request_id
+    assert header["error"]["kind"] == kind and text in header["error"]["message"], header["error"]
+    return header["error"]
+
+
+def test_bad_requests_get_error_replies_and_the_worker_keeps_serving(worker):
+    expect_error(worker, [b"not json"], "bad_request", "not UTF-8 JSON")
+    bad_size = json.dumps({"v": 1, "id": 5, "op": "echo", "arrays": [{"dtype": "float32", "shape": [4]}]}).encode()
+    expect_error(worker, [bad_size, b"\0" * 3], "bad_request", "needs 16 bytes")
+    expect_error(worker, encode({"id": 6, "op": "format_disk"}), "bad_request", "unknown op 'format_disk'", 6)
+    error = expect_error(worker, encode({"id": 7, "op": "lstm.run", "args": {"spec": {"units": -1, "inputShape": [1, 1]}}}, [np.zeros((1, 1, 1), np.float32)]), "spec", "between 1", 7)
+    assert error["field"] == "units"
+    header, _ = call(worker, "hello", request_id=8)
+    assert header["ok"] and header["id"] == 8
+
+
+def test_a_python_exception_carries_type_message_and_traceback(worker):
+    error = expect_error(worker, encode({"id": 9, "op": "raise", "args": {"type": "KeyError", "message": "nope"}}), "python", "nope", 9)
+    assert error["type"] == "KeyError"
+    assert error["traceback"][-1]["function"] == "raise_"

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { type LstmSpec, ndarray } from "../../src/index.js";
+import { bytesOf, randomFloat32, sharedBridge } from "../helpers.js";
+
+const bridge = sharedBridge();
+
+function input(batch: number, spec: LstmSpec, seed = 1) {
+  const [t, f] = spec.inputShape;
+  return ndarray("float32", [batch, t, f], randomFloat32(batch * t * f, seed));
+}
+
+describe("the seed's three examples in a v1 Session", () => {
+  it.each([
+    [{ units: 32, inputShape: [10, 1] } as LstmSpec, 1, [1, 32]],
+    [{ units: 64, inputShape: [15, 1], returnSequences: false } as LstmSpec, 2, [2, 64]],
+    [{ units: 64, inputShape: [10, 1], returnSequences: true } as LstmSpec, 3, [3, 10, 64]],
+  ])("%o, batch %i → %o float32", async (spec, batch, shape) => {
+    const result = await bridge().runLstm(spec, input(batch, spec));
+    expect(result.mode).toBe("session");
+    expect(result.output.dtype).toBe("float32");
+    expect(result.output.shape).toEqual(shape);
+    expect(result.output.data).toBeInstanceOf(Float32Array);
+    expect(result.output.data.some((v) => v !== 0)).toBe(true);
+    expect(result.spec).toMatchObject({ ...spec, recurrentActivation: "sigmoid", unitForgetBias: true });
+  });
+});
+
+describe("modes", () => {
+  const spec: LstmSpec = { units: 8, inputShape: [6, 3], returnSequences: true, returnState: true, goBackwards: true, seed: 5 };
+
+  it("session, eager and function give bit-identical outputs and states", async () => {
+    const x = input(4, spec, 9);
+    const [session, eager, fn] = await Promise.all(
+      (["session", "eager", "function"] as const).map((mode) => bridge().runLstm(spec, x, { mode })),
+    );
+    for (const other of [eager!, fn!]) {
+      for (const key of ["output", "h", "c"] as const) {
+        expect(bytesOf(other[key]!.data).equals(bytesOf(session![key]!.data)), `${other.mode} ${key}`).toBe(true);
+      }
+    }
+  });
+
+  it("an unknown mode is a SpecError naming mode", async () => {
+    await expect(bridge().runLstm(spec, input(1, spec), { mode: "graph" as never })).rejects.toThrow(/mode: must be one of session, eager, function/);
+  });
+});
+
+describe("weights", () => {
+  it("returned weights, sent back as explicit weights, reproduce the output exactly", async () => {
+    const spec: LstmSpec = { units: 5, inputShape: [4, 2], seed: 3 };
+    const x = input(2, spec);
+    const seeded = await bridge().runLstm(spec, x, { returnWeights: true });
+    expect(seeded.weights!.kernel.shape).toEqual([2, 20]);
+    expect(seeded.weights!.recurrentKernel.shape).toEqual([5, 20]);
+    expect(Array.from(seeded.weights!.bias!.data.subarray(5, 10))).toEqual([1, 1, 1, 1, 1]); // unitForgetBias
+    const explicit = await bridge().runLstm({ ...spec, seed: 99, weights: seeded.weights }, x);
+    expect(bytesOf(explicit.output.data).equals(bytesOf(seeded.output.data))).toBe(true);
+  });
+
+  it("different weights give a different output", async () => {
+    const spec: LstmSpec = { units: 3, inputShape: [2, 2], useBias: false };
+    const x = input(1, spec);
+    const a = await bridge().runLstm({ ...spec, seed: 1 }, x);
+    const b = await bridge().runLstm({ ...spec, seed: 2 }, x);
+    expect(bytesOf(a.output.data).equals(bytesOf(b.output.data))).toBe(false);
+  });
+
+  it("returnState gives h equal to the last output", async () => {
+    const spec: LstmSpec = { units: 4, inputShape: [3, 2], returnState: true };
+    const r = await bridge().runLstm(spec, input(2, spec));
+    expect(r.h!.shape).toEqual([2, 4]);
+    expect(r.c!.shape).toEqual([2, 4]);
+    expect(Array.from(r.h!.data)).toEqual(Array.from(r.output.data));
+  });
+});

@@ -1,0 +1,106 @@
+"""Writes the shared wire test vectors: each case's header and frames as files, and manifest.json.
+
+Both test suites read them: pytest (python/tests/test_vectors.py) checks that this script reproduces
+the committed files byte for byte and that the Python codec decodes them; vitest (test/wire/vectors.test.ts)
+checks that the TypeScript codec decodes them to the expected values and encodes them to the same bytes.
+
+    .venv/bin/python test/vectors/generate.py            # rewrite the files
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1] / "python"))
+
+from tfbridge_worker.codec import encode  # noqa: E402
+from tfbridge_worker.protocol import WIRE_TO_NUMPY  # noqa: E402
+
+
+def expected_values(a: np.ndarray) -> list:
+    """Flat C-order values as JSON can hold them exactly: 64-bit integers as strings, float16 as bits."""
+    flat = np.ascontiguousarray(a).reshape(-1)
+    if a.dtype.kind in "iu" and a.dtype.itemsize == 8:
+        return [str(int(v)) for v in flat]
+    if a.dtype.kind == "f" and a.dtype.itemsize == 2:
+        return [int(v) for v in flat.view(np.uint16)]
+    if a.dtype.kind == "b":
+        return [int(v) for v in flat]
+    return [v.item() for v in flat]
+
+
+def all_dtypes() -> list[np.ndarray]:
+    out = []
+    for name, dtype in WIRE_TO_NUMPY.items():
+        if name == "bool":
+            out.append(np.array([[True, False, True], [False, False, True]]))
+        elif dtype.kind == "u":
+            out.append(np.arange(6, dtype=dtype).reshape(2, 3) * 7)
+        else:
+            out.append((np.arange(6, dtype=dtype).reshape(2, 3) - 3) * (dtype.type(0.5) if dtype.kind == "f" else 1))
+    return out
+
+
+# name -> (what it covers, the arrays as Python holds them before sending, misalign the frames when reading)
+CASES: dict[str, tuple[str, list[np.ndarray], bool]] = {
+    "scalar": ("a 0-d float64 scalar", [np.array(3.5)], False),
+    "empty": ("an empty float32 array, a 0 in its shape", [np.zeros((2, 0, 3), np.float32)], False),
+    "all_dtypes": ("every dtype of protocol/dtypes.json in one message, shape [2, 3]", all_dtypes(), False),
+    "int64_limits": (
+        "int64 and uint64 extremes that a JS number cannot hold",
+        [np.array([-(2**63), 2**63 - 1, 0, -1], np.int64), np.array([0, 2**64 - 1, 2**53 + 1], np.uint64)],
+        False,
+    ),
+    "non_contiguous": (
+        "a transposed (Fortran-order) int32 view, sent in C order",
+        [np.arange(12, dtype=np.int32).reshape(3, 4).T],
+        False,
+    ),
+    "big_endian": (
+        "a big-endian float32 and int16 array, sent little-endian",
+        [np.arange(6, dtype=">f4").reshape(2, 3) / 4, np.array([-2, 258, 1000], dtype=">i2")],
+        False,
+    ),
+    "unaligned": (
+        "float64 and int32 frames that the reader places at an odd byte offset: decode must copy, not fail",
+        [np.linspace(-1, 1, 5), np.array([1, -2, 3], np.int32)],
+        True,
+    ),
+}
+
+
+def build() -> dict[str, bytes]:
+    """Every file of the vector set, by name."""
+    files: dict[str, bytes] = {}
+    manifest = []
+    for name, (doc, arrays, misalign) in CASES.items():
+        frames = encode({"id": 1, "op": "echo", "args": {}}, arrays)
+        files[f"{name}.header.json"] = bytes(frames[0])
+        frame_files = []
+        for i, frame in enumerate(frames[1:]):
+            files[f"{name}.{i}.bin"] = bytes(frame)
+            frame_files.append(f"{name}.{i}.bin")
+        manifest.append({
+            "name": name,
+            "doc": doc,
+            "header": f"{name}.header.json",
+            "frames": frame_files,
+            "misalign": misalign,
+            "expected": [
+                {"dtype": json.loads(frames[0])["arrays"][i]["dtype"], "shape": list(a.shape), "values": expected_values(a)}
+                for i, a in enumerate(arrays)
+            ],
+        })
+    files["manifest.json"] = (json.dumps({"cases": manifest}, indent=1) + "\n").encode()
+    return files
+
+
+if __name__ == "__main__":
+    for name, data in build().items():
+        (HERE / name).write_bytes(data)
+    print(f"wrote {len(CASES)} cases to {HERE}")
