@@ -1,0 +1,122 @@
+import type { Bridge } from "../bridge.js";
+import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, resolveLstmSpec } from "../spec/lstm.js";
+import { checkTfjsSupport, runTfjsLstm } from "../tfjs/lstm.js";
+import type { TfjsBackend } from "../tfjs/runtime.js";
+import { type NDArray, ndarray } from "../wire/ndarray.js";
+import { type Comparison, type Tolerance, compareArrays } from "./compare.js";
+import { type Trap, knownTraps } from "./traps.js";
+
+/** The JS runtimes compared against Python, by the TF.js backend they use. */
+export const RUNTIME_NAMES: Readonly<Record<TfjsBackend, string>> = { tensorflow: "tfjs-node", cpu: "tfjs-cpu" };
+
+/**
+ * tfjs-node runs on the same TensorFlow C library as Python, so it is held to bit-for-bit agreement;
+ * the pure-JS CPU backend has its own kernels and gets 1e-5 absolute.
+ */
+export const DEFAULT_TOLERANCE: Readonly<Record<TfjsBackend, Tolerance>> = {
+  tensorflow: { atol: 0, rtol: 0 },
+  cpu: { atol: 1e-5, rtol: 0 },
+};
+
+export interface ParityOptions {
+  /** Batch size of the generated input. Default 2. */
+  batch?: number;
+  /** Seed of the generated input (uniform in [-1, 1)). Default 0. */
+  inputSeed?: number;
+  /** Which TF.js backends to run. Default both. */
+  backends?: readonly TfjsBackend[];
+  tolerance?: Partial<Record<TfjsBackend, Tolerance>>;
+}
+
+type OutputName = "output" | "h" | "c";
+
+/** One JS runtime against the Python reference. */
+export interface RuntimeParity {
+  runtime: string;
+  backend: TfjsBackend;
+  /** Per output (output, and h, c with returnState). */
+  comparisons: Partial<Record<OutputName, Comparison>>;
+  pass: boolean;
+}
+
+/** What the comparison measured for a spec that walks into a known trap. */
+export interface TrapReport {
+  traps: Trap[];
+  /** Python Session against Python eager, same weights: what the graph optimizer changes. */
+  sessionVsEager: Comparison;
+  /** TF.js with its own same-named activations against the reference: the size of the trap. */
+  naiveTfjs: Comparison;
+}
+
+/** The verdict for one spec, with everything needed to see why. */
+export interface ParityReport {
+  spec: ResolvedLstmSpec;
+  inputShape: number[];
+  inputSeed: number;
+  /** The Python mode the JS runtimes are compared with: `session`, or `eager` for a trap (see trap). */
+  reference: LstmMode;
+  runtimes: RuntimeParity[];
+  trap: TrapReport | null;
+  pass: boolean;
+}
+
+/** Uniform [-1, 1) float32 values from a seed (mulberry32), the same in every run. */
+export function seededInput(shape: readonly number[], seed: number): NDArray<"float32"> {
+  let state = seed >>> 0;
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  });
+  return ndarray("float32", shape, data);
+}
+
+function compareOutputs(actual: Partial<Record<OutputName, NDArray>>, expected: Partial<Record<OutputName, NDArray>>, tolerance: Tolerance) {
+  const comparisons: Partial<Record<OutputName, Comparison>> = {};
+  for (const name of ["output", "h", "c"] as const) {
+    if (expected[name]) comparisons[name] = compareArrays(actual[name]!, expected[name]!, tolerance);
+  }
+  return comparisons;
+}
+
+/**
+ * Runs one spec in Python (v1 Session) and in TF.js with the very same weights, taken from the Python
+ * model, and compares the outputs. A spec with a known trap (hard_sigmoid) is compared against Python's
+ * eager mode, which computes Keras's formula literally, and the report measures and explains how the
+ * Session differs.
+ * @throws {TfjsUnsupportedError} when TF.js cannot express the spec (e.g. float64).
+ */
+export async function runParity(bridge: Bridge, spec: LstmSpec, options: ParityOptions = {}): Promise<ParityReport> {
+  const resolved = resolveLstmSpec(spec);
+  checkTfjsSupport(resolved);
+  const inputSeed = options.inputSeed ?? 0;
+  const input = seededInput([options.batch ?? 2, ...resolved.inputShape], inputSeed);
+  const traps = knownTraps(resolved);
+  const reference: LstmMode = traps.length > 0 ? "eager" : "session";
+
+  const session = await bridge.runLstm({ ...resolved, weights: spec.weights }, input, { returnWeights: true });
+  const weights: LstmWeights = session.weights!;
+  const expected = reference === "session" ? session : await bridge.runLstm({ ...resolved, weights }, input, { mode: "eager" });
+
+  const runtimes: RuntimeParity[] = [];
+  for (const backend of options.backends ?? (["tensorflow", "cpu"] as const)) {
+    const tolerance = options.tolerance?.[backend] ?? DEFAULT_TOLERANCE[backend];
+    const actual = await runTfjsLstm(resolved, weights, input, { backend });
+    const comparisons = compareOutputs(actual, expected, tolerance);
+    runtimes.push({ runtime: RUNTIME_NAMES[backend], backend, comparisons, pass: Object.values(comparisons).every((c) => c.pass) });
+  }
+
+  let trap: TrapReport | null = null;
+  if (traps.length > 0) {
+    const exact = { atol: 0, rtol: 0 };
+    const naive = await runTfjsLstm(resolved, weights, input, { backend: "tensorflow", naiveActivations: true });
+    trap = {
+      traps,
+      sessionVsEager: compareArrays(session.output, expected.output, exact),
+      naiveTfjs: compareArrays(naive.output, expected.output, exact),
+    };
+  }
+  return { spec: resolved, inputShape: [...input.shape], inputSeed, reference, runtimes, trap, pass: runtimes.every((r) => r.pass) };
+}

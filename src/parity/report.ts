@@ -1,0 +1,55 @@
+import { type Comparison, formatComparison } from "./compare.js";
+import type { ParityReport } from "./engine.js";
+
+/** Lays out rows of cells as a fixed-width text table with a header rule. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const num = (x: number) => (x === 0 ? "0" : x.toExponential(2));
+
+function comparisonRow(runtime: string, output: string, c: Comparison): string[] {
+  return [
+    runtime,
+    output,
+    c.pass ? "pass" : "FAIL",
+    `${c.tolerance.atol}/${c.tolerance.rtol}`,
+    num(c.maxAbsError),
+    num(c.maxRelError),
+    String(c.maxUlp),
+    `${c.outside}/${c.elements}`,
+    c.worst ? `[${c.worst.index}]` : "-",
+    c.firstBadTimestep === null ? "-" : String(c.firstBadTimestep),
+  ];
+}
+
+/** The report for one spec as a person reads it. */
+export function formatParityReport(r: ParityReport): string {
+  const s = r.spec;
+  const flags = (["returnSequences", "returnState", "goBackwards", "useBias", "unitForgetBias"] as const).filter((k) => s[k]);
+  const rows = r.runtimes.flatMap((rt) => Object.entries(rt.comparisons).map(([name, c]) => comparisonRow(rt.runtime, name, c)));
+  const parts = [
+    `LSTM units=${s.units} input=[${r.inputShape}] activation=${s.activation} recurrentActivation=${s.recurrentActivation}` +
+      (flags.length ? ` ${flags.join(" ")}` : ""),
+    `reference: Python ${r.reference === "session" ? "tf.compat.v1.Session" : "eager (see trap below)"}, same weights in every runtime`,
+    "",
+    textTable(["runtime", "output", "verdict", "atol/rtol", "max abs", "max rel", "max ULP", "outside", "worst at", "first bad t"], rows),
+  ];
+  for (const rt of r.runtimes) {
+    for (const [name, c] of Object.entries(rt.comparisons)) {
+      if (!c.pass || c.maxUlp > 0) parts.push("", `${rt.runtime} ${name}:`, formatComparison(c));
+    }
+  }
+  if (r.trap) {
+    parts.push("", "known trap:");
+    for (const t of r.trap.traps) parts.push(`  ${t.field}=${t.value}: ${t.reason}`, `  compared as: ${t.matchedBy}`);
+    parts.push(
+      `  measured: Python Session vs eager max abs ${num(r.trap.sessionVsEager.maxAbsError)} (${r.trap.sessionVsEager.maxUlp} ULP); ` +
+        `TF.js's own hardSigmoid vs Keras max abs ${num(r.trap.naiveTfjs.maxAbsError)}`,
+    );
+  }
+  parts.push("", `verdict: ${r.pass ? "PASS" : "FAIL"}`);
+  return parts.join("\n");
+}

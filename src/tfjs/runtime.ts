@@ -1,0 +1,69 @@
+import { TfbridgeError } from "../errors.js";
+
+/** The `@tensorflow/tfjs-node` module: TF.js with the native TensorFlow backend and the JS CPU one. */
+export type Tfjs = typeof import("@tensorflow/tfjs-node");
+
+/** The two JS runtimes parity compares against Python: native TensorFlow C library, or pure JS. */
+export type TfjsBackend = "tensorflow" | "cpu";
+export const TFJS_BACKENDS: readonly TfjsBackend[] = ["tensorflow", "cpu"];
+
+/** tfjs-node's native addon could not be loaded, or TF.js fell back to another backend. */
+export class TfjsUnavailableError extends TfbridgeError {
+  override name = "TfjsUnavailableError";
+}
+
+/** What the loaded TF.js reports about itself. */
+export interface TfjsInfo {
+  /** The active backend after loading tfjs-node: `tensorflow` unless something is wrong. */
+  backend: string;
+  /** Version of the TensorFlow C library the native addon loaded. */
+  tensorflow: string;
+  tfjs: string;
+  backends: string[];
+}
+
+let loading: Promise<Tfjs> | undefined;
+
+/**
+ * Loads tfjs-node once (lazily: the Python bridge alone never pays for it) and checks that its native
+ * `tensorflow` backend is the one in use, not a silent fallback.
+ */
+export function loadTfjs(): Promise<Tfjs> {
+  loading ??= (async () => {
+    let tf: Tfjs;
+    try {
+      const mod = (await import("@tensorflow/tfjs-node")) as Tfjs & { default?: Tfjs };
+      tf = mod.default ?? mod; // a CommonJS module: its exports arrive as `default` or as the namespace
+    } catch (e) {
+      throw new TfjsUnavailableError(`@tensorflow/tfjs-node did not load (run \`make setup\` to build its addon): ${(e as Error).message}`);
+    }
+    await tf.ready();
+    if (tf.getBackend() !== "tensorflow") {
+      throw new TfjsUnavailableError(`tfjs-node loaded but the active backend is ${tf.getBackend()}, not tensorflow`);
+    }
+    return tf;
+  })();
+  return loading;
+}
+
+export async function tfjsInfo(): Promise<TfjsInfo> {
+  const tf = await loadTfjs();
+  const backend = tf.findBackend("tensorflow") as unknown as { binding: { TF_Version: string } };
+  return {
+    backend: tf.getBackend(),
+    tensorflow: backend.binding.TF_Version,
+    tfjs: tf.version.tfjs,
+    backends: Object.keys(tf.engine().registryFactory),
+  };
+}
+
+/** Runs `fn` with `backend` active and restores the previous one; runs must not overlap. */
+export async function withBackend<T>(tf: Tfjs, backend: TfjsBackend, fn: () => Promise<T>): Promise<T> {
+  const previous = tf.getBackend();
+  if (!(await tf.setBackend(backend))) throw new TfjsUnavailableError(`TF.js backend ${backend} could not be initialized`);
+  try {
+    return await fn();
+  } finally {
+    await tf.setBackend(previous);
+  }
+}
