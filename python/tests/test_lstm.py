@@ -110,3 +110,41 @@ def test_the_seeds_eager_tensor_trap_is_explained():
     with tf.compat.v1.Session() as session:
         with pytest.raises(EagerTensorInSessionError, match=r"eager tensor.*tf\.Graph\(\).*\.numpy\(\)"):
             session_run(session, eager_output)
+
+
+def _session_output(model, x, **rewrite_off):
+    """The model run in a fresh Session with the named Grappler optimizers switched off."""
+    from tensorflow.core.protobuf import rewriter_config_pb2
+
+    from tfbridge_worker.lstm import _layer
+
+    config = tf.compat.v1.ConfigProto()
+    for name in rewrite_off:
+        setattr(config.graph_options.rewrite_options, name, rewriter_config_pb2.RewriterConfig.OFF)
+    graph = tf.Graph()
+    with graph.as_default():
+        placeholder = tf.compat.v1.placeholder(tf.float32, (None, *model.spec["inputShape"]))
+        output = _layer(model.spec, model.weights)(placeholder)
+        init = tf.compat.v1.global_variables_initializer()
+    with tf.compat.v1.Session(graph=graph, config=config) as session:
+        session.run(init)
+        return session.run(output, {placeholder: x})
+
+
+@pytest.mark.parametrize(
+    "spec, optimizer",
+    [
+        # Constant folding turns /6 into ·(1/6) and moves it onto the other factor of the gate product.
+        ({"recurrentActivation": "hard_sigmoid"}, "constant_folding"),
+        # The arithmetic optimizer hoists the shared Sigmoid above the gates' Split (HoistCWiseUnaryChains).
+        ({"activation": "sigmoid"}, "arithmetic_optimization"),
+    ],
+)
+def test_where_the_session_differs_from_eager_grappler_is_why(spec, optimizer):
+    """The traps src/parity/traps.ts reports: measured here, with the optimizer named."""
+    m = model(units=5, inputShape=[8, 3], returnSequences=True, **spec)
+    x = np.random.default_rng(0).uniform(-1, 1, (3, 8, 3)).astype(np.float32)
+    (eager,) = m.run(x, "eager")
+    (session,) = m.run(x, "session")
+    assert session.tobytes() != eager.tobytes()
+    assert _session_output(m, x, **{optimizer: True}).tobytes() == eager.tobytes()

@@ -67,7 +67,8 @@ export function compareArrays(actual: NDArray, expected: NDArray, tolerance: Tol
   const sameShape = actual.shape.length === expected.shape.length && actual.shape.every((d, i) => d === expected.shape[i]);
   const floating = (d: string) => d === "float32" || d === "float64";
   const comparable = sameShape && actual.dtype === expected.dtype && floating(actual.dtype);
-  const histogram: Record<string, number> = {};
+  // Every bucket in order, so the histogram reads left to right; empty ones are dropped at the end.
+  const histogram: Record<string, number> = Object.fromEntries([...ULP_BUCKETS.map(bucketLabel), bucketLabel(Infinity)].map((k) => [k, 0]));
   const c: Comparison = {
     dtype: { actual: actual.dtype, expected: expected.dtype },
     shape: { actual: [...actual.shape], expected: [...expected.shape] },
@@ -120,7 +121,7 @@ export function compareArrays(actual: NDArray, expected: NDArray, tolerance: Tol
       if (y !== 0) c.maxRelError = Math.max(c.maxRelError, abs / Math.abs(y));
     }
     const label = bucketLabel(ulp);
-    histogram[label] = (histogram[label] ?? 0) + 1;
+    histogram[label]!++;
     c.maxUlp = Math.max(c.maxUlp, ulp);
     if (abs > c.maxAbsError) {
       c.maxAbsError = abs;
@@ -138,6 +139,7 @@ export function compareArrays(actual: NDArray, expected: NDArray, tolerance: Tol
   if (worstFlat >= 0) {
     c.worst = { index: unravel(worstFlat, expected.shape), actual: a[worstFlat]!, expected: e[worstFlat]!, absError: c.maxAbsError, ulp: worstUlp };
   }
+  for (const [label, n] of Object.entries(histogram)) if (n === 0) delete histogram[label];
   c.pass = c.outside === 0;
   return c;
 }

@@ -44,11 +44,11 @@ export function formatParityReport(r: ParityReport): string {
   }
   if (r.trap) {
     parts.push("", "known trap:");
-    for (const t of r.trap.traps) parts.push(`  ${t.field}=${t.value}: ${t.reason}`, `  compared as: ${t.matchedBy}`);
-    parts.push(
-      `  measured: Python Session vs eager max abs ${num(r.trap.sessionVsEager.maxAbsError)} (${r.trap.sessionVsEager.maxUlp} ULP); ` +
-        `TF.js's own hardSigmoid vs Keras max abs ${num(r.trap.naiveTfjs.maxAbsError)}`,
-    );
+    for (const t of r.trap.traps) {
+      parts.push(`  ${t.id} (${t.fields.map((f) => `${f}=${r.spec[f]}`).join(", ")}): ${t.reason}`, `  compared as: ${t.matchedBy}`);
+    }
+    const naive = r.trap.naiveTfjs ? `; TF.js's own hardSigmoid vs Keras 3's: max abs ${num(r.trap.naiveTfjs.maxAbsError)}` : "";
+    parts.push(`  measured: Python Session vs eager: max abs ${num(r.trap.sessionVsEager.maxAbsError)}, ${r.trap.sessionVsEager.maxUlp} ULP${naive}`);
   }
   parts.push("", `verdict: ${r.pass ? "PASS" : "FAIL"}`);
   return parts.join("\n");

@@ -41,6 +41,10 @@ export function loadTfjs(): Promise<Tfjs> {
     if (tf.getBackend() !== "tensorflow") {
       throw new TfjsUnavailableError(`tfjs-node loaded but the active backend is ${tf.getBackend()}, not tensorflow`);
     }
+    // The JS CPU backend, here on purpose as a second runtime, would otherwise print on first use that
+    // Node users should install tfjs-node, which is already what runs beside it.
+    const cpu = tf.findBackend("cpu") as unknown as { firstUse?: boolean } | null;
+    if (cpu && "firstUse" in cpu) cpu.firstUse = false;
     return tf;
   })();
   return loading;

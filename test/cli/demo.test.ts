@@ -1,13 +1,10 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-
-const run = promisify(execFile);
-const cli = ["--import", "tsx", new URL("../../src/cli/main.ts", import.meta.url).pathname];
+import { tfbridge } from "./run.js";
 
 describe("tfbridge demo", () => {
   it("--json reports the seed's three examples, in order, from a real TF 2.21 session", async () => {
-    const { stdout } = await run(process.execPath, [...cli, "demo", "--json"]);
+    const { stdout, code } = await tfbridge("demo", "--json");
+    expect(code).toBe(0);
     const report = JSON.parse(stdout);
     expect(report.tensorflow).toMatch(/^2\.21\./);
     expect(report.keras).toMatch(/^3\./);
@@ -19,14 +16,25 @@ describe("tfbridge demo", () => {
   });
 
   it("prints a readable table", async () => {
-    const { stdout } = await run(process.execPath, [...cli, "demo"]);
+    const { stdout } = await tfbridge("demo");
     expect(stdout).toMatch(/TensorFlow 2\.21\.\d+ \(Keras 3\./);
     expect(stdout).toMatch(/shape \[3, 10, 64\]\s+float32\s+session/);
   });
 
   it("an unknown command exits 2 with usage", async () => {
-    const error = await run(process.execPath, [...cli, "frobnicate"]).catch((e) => e);
-    expect(error.code).toBe(2);
-    expect(error.stderr).toMatch(/unknown command "frobnicate"/);
+    const { code, stderr } = await tfbridge("frobnicate");
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/unknown command "frobnicate"/);
+  });
+});
+
+describe("tfbridge doctor", () => {
+  it("reports tfjs-node on the native backend of the worker's TensorFlow", async () => {
+    const { stdout, code } = await tfbridge("doctor", "--json");
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.tfjs.backend).toBe("tensorflow");
+    expect(report.tfjs.tensorflow).toBe(report.worker.tensorflow);
+    expect(report.ok).toBe(true);
   });
 });

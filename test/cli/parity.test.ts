@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import type { SweepSummary } from "../../src/parity/sweep.js";
+import { tfbridge } from "./run.js";
+
+describe("tfbridge parity", () => {
+  it("compares one spec given as flags and prints the table and verdict", async () => {
+    const { stdout, code } = await tfbridge("parity", "--units", "8", "--timesteps", "12", "--features", "3", "--return-state", "--batch", "4");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/LSTM units=8 input=\[4,12,3\]/);
+    expect(stdout).toMatch(/tfjs-node\s+h\s+pass\s+0\/0\s+0\s+0\s+0\s+0\/32/);
+    expect(stdout).toMatch(/verdict: PASS/);
+  });
+
+  it("--json gives the report as data", async () => {
+    const { stdout } = await tfbridge("parity", "--units", "4", "--json");
+    const report = JSON.parse(stdout);
+    expect(report.spec).toMatchObject({ units: 4, inputShape: [10, 1], recurrentActivation: "sigmoid" });
+    expect(report.runtimes.map((r: { runtime: string }) => r.runtime)).toEqual(["tfjs-node", "tfjs-cpu"]);
+  });
+
+  it("a bad flag names the field and exits 1", async () => {
+    const { stderr, code } = await tfbridge("parity", "--activation", "gelu");
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/SpecError: activation: must be one of/);
+    expect((await tfbridge("parity", "--units", "many")).stderr).toMatch(/--units: must be a number/);
+  });
+
+  it("--sweep --json: ≥ 60 specs, tfjs-node bit-identical on every non-trap spec, JS CPU within 1e-5", { timeout: 600_000 }, async () => {
+    const { stdout, code } = await tfbridge("parity", "--sweep", "--json");
+    const summary = JSON.parse(stdout) as SweepSummary;
+    expect(summary.backend).toBe("tensorflow");
+    expect(summary.tensorflow).toMatch(/^2\.21\./);
+    expect(summary.specs).toBeGreaterThanOrEqual(60);
+    expect(summary.results).toHaveLength(summary.specs);
+    expect(summary.traps).toBeGreaterThan(0);
+    expect(summary.worstUlp).toBe(0);
+    expect(summary.worstAbsError).toBe(0);
+    expect(summary.cpuWorstAbsError).toBeLessThanOrEqual(1e-5);
+    expect(summary.failed).toBe(0);
+    expect(code).toBe(0);
+    for (const r of summary.results.filter((r) => r.trap)) {
+      expect(r.reference).toBe("eager");
+      expect(r.trap!.traps.every((t) => t.reason.length > 0 && t.matchedBy.length > 0)).toBe(true);
+    }
+  });
+});
