@@ -1,6 +1,6 @@
-import { BridgeClosedError } from "./errors.js";
-import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, checkLstmInput, checkLstmWeights, resolveLstmSpec, LSTM_MODES } from "./spec/lstm.js";
-import { SpecError } from "./errors.js";
+import { BridgeClosedError, SpecError } from "./errors.js";
+import { PythonProxies } from "./python/proxies.js";
+import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, LSTM_MODES, checkLstmInput, checkLstmWeights, resolveLstmSpec } from "./spec/lstm.js";
 import type { NDArray } from "./wire/ndarray.js";
 import type { Reply, RequestOptions } from "./worker/connection.js";
 import { Worker, type WorkerInfo, type WorkerOptions } from "./worker/worker.js";
@@ -45,15 +45,27 @@ const WEIGHT_NAMES = ["kernel", "recurrentKernel", "bias"] as const;
  */
 export class Bridge implements AsyncDisposable {
   private closing: Promise<void> | null = null;
+  private readonly proxies: PythonProxies;
 
   private constructor(
     private readonly worker: Worker,
     private readonly defaultTimeoutMs: number,
-  ) {}
+  ) {
+    this.proxies = new PythonProxies(worker);
+  }
 
   /** Starts a worker process and completes its handshake. */
   static async start(options: BridgeOptions = {}): Promise<Bridge> {
     return new Bridge(await Worker.start(options), options.defaultTimeoutMs ?? 300_000);
+  }
+
+  /**
+   * Any Python object through pythonia proxies, in the same worker process as the data plane:
+   * `const np = await bridge.python.import("numpy")`. NDArrays passed to proxied calls and
+   * {@link PythonProxies.toNDArray} travel over the binary path.
+   */
+  get python(): PythonProxies {
+    return this.proxies;
   }
 
   /** Versions and pid reported by the worker at start-up. */
@@ -110,9 +122,10 @@ export class Bridge implements AsyncDisposable {
     return result;
   }
 
-  /** Stops the worker; requests still in flight reject with BridgeClosedError. Safe to call twice. */
+  /** Stops the worker and both channels; calls still in flight reject with BridgeClosedError. Safe to call twice. */
   close(): Promise<void> {
-    this.closing ??= this.worker.close(new BridgeClosedError());
+    const error = new BridgeClosedError();
+    this.closing ??= this.proxies.close(error).then(() => this.worker.close(error));
     return this.closing;
   }
 

@@ -15,20 +15,25 @@ import tensorflow as tf
 from .errors import BadRequest, SpecError
 from .lstm import WEIGHT_ORDER, ModelCache, output_names
 from .protocol import OPS, VERSION
+from .proxies import ProxyChannel
 from .spec import MODES, resolve
 
 Reply = tuple[dict, list[np.ndarray], list[str] | None]
 
 
 class Ops:
-    def __init__(self) -> None:
+    def __init__(self, proxies: ProxyChannel | None = None) -> None:
         self.models = ModelCache()
+        self.proxies = proxies
         self._table: dict[str, Callable[[dict, list[np.ndarray]], Reply]] = {
             "hello": self.hello,
             "echo": self.echo,
             "sleep": self.sleep,
             "raise": self.raise_,
             "lstm.run": self.lstm_run,
+            "py.start": self.py_start,
+            "py.put": self.py_put,
+            "py.get": self.py_get,
         }
         assert set(self._table) == OPS, "protocol/wire.json and Ops disagree"
 
@@ -90,3 +95,22 @@ class Ops:
             outputs += [model.weights[w] for w in kept]
             names += [f"weights.{w}" for w in kept]
         return {"spec": spec, "mode": mode}, outputs, names
+
+    def _proxies(self) -> ProxyChannel:
+        if self.proxies is None:
+            raise BadRequest("this worker was started without the proxy channel (--pythonia-dir)")
+        return self.proxies
+
+    def py_start(self, args: dict, arrays: list) -> Reply:
+        """Starts pythonia's Python half on its own socket; idempotent."""
+        channel = self._proxies()
+        channel.start()
+        return {"endpoint": channel.endpoint}, [], None
+
+    def py_put(self, args: dict, arrays: list) -> Reply:
+        """Arrays into the proxies' object table, for use as arguments of proxied calls."""
+        return {"ffids": self._proxies().put(arrays)}, [], None
+
+    def py_get(self, args: dict, arrays: list) -> Reply:
+        """A proxied object (anything np.asarray takes) back as one array."""
+        return {}, [self._proxies().get(args.get("ffid"))], None

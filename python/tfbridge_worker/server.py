@@ -41,12 +41,12 @@ def handle(ops: Ops, frames: list) -> list:
         return error_reply(request_id, exc)
 
 
-def serve(endpoint: str) -> None:
+def serve(endpoint: str, proxies=None) -> None:
     context = zmq.Context()
     socket = context.socket(zmq.ROUTER)
     socket.linger = 0
     socket.bind(endpoint)
-    ops = Ops()
+    ops = Ops(proxies)
     print(json.dumps({"listening": endpoint}), file=sys.stderr, flush=True)
     while True:
         identity, *frames = socket.recv_multipart(copy=False)

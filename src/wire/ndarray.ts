@@ -1,5 +1,5 @@
 import { WireError } from "../errors.js";
-import { type DType, type TypedArrayFor, dtypeInfo } from "./dtypes.js";
+import { type DType, type TypedArrayFor, dtypeInfo, isDType } from "./dtypes.js";
 
 /**
  * An n-dimensional array as it crosses the wire: a dtype, a shape, and its elements in C order as the
@@ -35,4 +35,11 @@ export function ndarray<D extends DType>(dtype: D, shape: readonly number[], dat
 export function zeros<D extends DType>(dtype: D, shape: readonly number[]): NDArray<D> {
   const info = dtypeInfo(dtype);
   return ndarray(dtype, shape, new info.typedArray(elementCount(shape)) as TypedArrayFor[D]);
+}
+
+/** True for a value shaped like an NDArray: a wire dtype, a shape, and an ArrayBuffer view as data. */
+export function isNDArray(value: unknown): value is NDArray {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Partial<NDArray>;
+  return isDType(v.dtype) && Array.isArray(v.shape) && ArrayBuffer.isView(v.data);
 }

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { WorkerStartError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 
@@ -20,6 +21,8 @@ export interface ExitInfo {
 }
 
 const STDERR_TAIL_BYTES = 8192;
+/** pythonia's Python sources, which the worker serves proxies with (python/tfbridge_worker/proxies.py). */
+const PYTHONIA_DIR = dirname(createRequire(import.meta.url).resolve("pythonia/src/pythonia/Bridge.py"));
 
 export function defaultPython(): string {
   return process.env.TFBRIDGE_PYTHON || join(packageRoot, ".venv", "bin", "python");
@@ -31,6 +34,8 @@ export function defaultPython(): string {
  */
 export class WorkerProcess {
   readonly endpoint: string;
+  /** Where the worker binds pythonia's channel once asked to (op py.start). */
+  readonly proxyEndpoint: string;
   readonly exited: Promise<ExitInfo>;
   private readonly child: ChildProcess;
   private readonly dir: string;
@@ -43,7 +48,10 @@ export class WorkerProcess {
     }
     this.dir = mkdtempSync(join(tmpdir(), "tfbridge-")); // mode 0700: only this user reaches the socket
     this.endpoint = `ipc://${join(this.dir, "worker.sock")}`;
-    this.child = spawn(python, ["-m", "tfbridge_worker", "--endpoint", this.endpoint, "--exit-with-stdin"], {
+    this.proxyEndpoint = `ipc://${join(this.dir, "pythonia.sock")}`;
+    const args = ["-m", "tfbridge_worker", "--endpoint", this.endpoint, "--exit-with-stdin"];
+    args.push("--pythonia-dir", PYTHONIA_DIR, "--pythonia-endpoint", this.proxyEndpoint);
+    this.child = spawn(python, args, {
       env: { ...process.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
       stdio: ["pipe", "ignore", "pipe"],
     });

@@ -26,20 +26,23 @@ export class Worker {
     private readonly process: WorkerProcess,
     private readonly connection: Connection,
     readonly info: WorkerInfo,
+    /** Resolves, when the process ends, with the error that requests in flight were rejected with. */
+    readonly died: Promise<WorkerDiedError>,
   ) {}
 
   /** Spawns a worker and waits for its handshake. */
   static async start(options: WorkerOptions = {}): Promise<Worker> {
     const proc = new WorkerProcess(options);
     const connection = new Connection(proc.endpoint);
-    void proc.exited.then(({ code, signal }) => connection.failAll(new WorkerDiedError(code, signal, proc.stderrTail())));
+    const died = proc.exited.then(({ code, signal }) => new WorkerDiedError(code, signal, proc.stderrTail()));
+    void died.then((error) => connection.failAll(error));
     const timeoutMs = options.startTimeoutMs ?? 120_000;
     try {
       const hello = await connection.request<WorkerInfo>("hello", {}, [], { timeoutMs });
       if (hello.result.protocol !== WIRE_VERSION) {
         throw new WorkerStartError(`worker speaks wire version ${hello.result.protocol}, this client ${WIRE_VERSION}`);
       }
-      return new Worker(proc, connection, hello.result);
+      return new Worker(proc, connection, hello.result, died);
     } catch (e) {
       connection.close(e as Error);
       await proc.stop("SIGKILL");
@@ -56,9 +59,9 @@ export class Worker {
     return this.connection.inFlight;
   }
 
-  /** Resolves when the process has ended, for whatever reason. */
-  get exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    return this.process.exited;
+  /** The endpoint of the proxy channel's socket, in the worker's private folder. */
+  get proxyEndpoint(): string {
+    return this.process.proxyEndpoint;
   }
 
   request<R = Record<string, unknown>>(op: string, args?: Record<string, unknown>, arrays?: readonly NDArray[], options?: RequestOptions): Promise<Reply<R>> {

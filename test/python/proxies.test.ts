@@ -1,0 +1,94 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { Bridge, BridgeClosedError, PythonError, WorkerDiedError, ndarray } from "../../src/index.js";
+import { sharedBridge } from "../helpers.js";
+
+const bridge = sharedBridge();
+
+describe("proxies to Python objects, in the data plane's worker process", () => {
+  it("np.arange comes back as an NDArray over the binary path", async () => {
+    const np = await bridge().python.import("numpy");
+    const a = await bridge().python.toNDArray(np.arange!(6));
+    expect(a.dtype).toBe("int64");
+    expect(a.shape).toEqual([6]);
+    expect(Array.from(a.data as BigInt64Array, Number)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it("a tf.constant comes back as an NDArray", async () => {
+    const tf = await bridge().python.import("tensorflow");
+    const t = await bridge().python.toNDArray(tf.constant([[1.5, 2], [3, 4]]));
+    expect(t).toMatchObject({ dtype: "float32", shape: [2, 2] });
+    expect(Array.from(t.data as Float32Array)).toEqual([1.5, 2, 3, 4]);
+  });
+
+  it("an NDArray argument arrives in Python as an np.ndarray, not as JSON", async () => {
+    const np = await bridge().python.import("numpy");
+    const builtins = await bridge().python.builtins();
+    const x = ndarray("float32", [2, 2], new Float32Array([1, 2, 3, 4.5]));
+    expect(await builtins.repr!(x)).toBe("array([[1. , 2. ],\n       [3. , 4.5]], dtype=float32)");
+    const total = await np.sum(x);
+    expect(Number(await (total as unknown as { item(): Promise<number> }).item())).toBe(10.5);
+  });
+
+  it("one interpreter: the worker process serves both channels", async () => {
+    const os = await bridge().python.import("os");
+    expect(await os.getpid!()).toBe(bridge().pid);
+  });
+
+  it("a Python exception is the same typed PythonError as on the data plane", async () => {
+    const np = await bridge().python.import("numpy");
+    const error = await np.reshape!(await np.arange!(12), [5, 5]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PythonError);
+    expect(error).toMatchObject({ pythonType: "ValueError", pythonMessage: "cannot reshape array of size 12 into shape (5,5)" });
+    expect((error as PythonError).traceback.length).toBeGreaterThan(0);
+    expect((error as PythonError).message).not.toMatch(/\x1b\[/);
+  });
+});
+
+describe("lifecycle", () => {
+  it("a Python killed during a proxied call rejects it at once with WorkerDiedError", async () => {
+    const own = await Bridge.start();
+    try {
+      const time = await own.python.import("time");
+      const call = time.sleep!(30);
+      await new Promise((r) => setTimeout(r, 200));
+      const killedAt = Date.now();
+      process.kill(own.pid!, "SIGKILL");
+      const error = await call.catch((e: unknown) => e);
+      expect(Date.now() - killedAt).toBeLessThan(1000);
+      expect(error).toBeInstanceOf(WorkerDiedError);
+      await expect(time.sleep!(1)).rejects.toThrow(WorkerDiedError);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("close rejects proxied calls in flight", async () => {
+    const own = await Bridge.start();
+    const time = await own.python.import("time");
+    const call = expect(time.sleep!(30)).rejects.toThrow(BridgeClosedError);
+    await new Promise((r) => setTimeout(r, 100));
+    await own.close();
+    await call;
+  });
+
+  it("after `await using` ends, Node exits on its own", async () => {
+    const script = `
+      import { Bridge } from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).pathname)};
+      {
+        await using bridge = await Bridge.start();
+        const np = await bridge.python.import("numpy");
+        await bridge.python.toNDArray(np.ones(3));
+      }
+      console.log("done");`;
+    const file = join(mkdtempSync(join(tmpdir(), "tfbridge-exit-")), "exits.mts");
+    writeFileSync(file, script);
+    // execFile's timeout kills a child that hangs, which then fails the test instead of hanging it.
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", file], { timeout: 60_000 });
+    expect(stdout.trim()).toBe("done");
+  });
+});
