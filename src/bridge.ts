@@ -31,6 +31,8 @@ export interface LstmResult {
   /** The spec with every default explicit, as the worker built it. */
   spec: ResolvedLstmSpec;
   mode: LstmMode;
+  /** How long the run itself took inside the worker (no transport, no encoding), in milliseconds. */
+  runMs: number;
 }
 
 const WEIGHT_NAMES = ["kernel", "recurrentKernel", "bias"] as const;
@@ -99,20 +101,19 @@ export class Bridge implements AsyncDisposable {
    * @throws {SpecError} for a bad spec, weights or input; {@link PythonError} for a failure in Python.
    */
   async runLstm(spec: LstmSpec, input: NDArray, options: LstmRunOptions = {}): Promise<LstmResult> {
-    const resolved = resolveLstmSpec(spec);
     const mode = options.mode ?? "session";
     if (!LSTM_MODES.includes(mode)) throw new SpecError("mode", `must be one of ${LSTM_MODES.join(", ")}, got ${JSON.stringify(mode)}`);
+    const { resolved, names, arrays } = this.lstmArguments(spec);
     checkLstmInput(resolved, input);
-    const weights = spec.weights ? WEIGHT_NAMES.filter((n) => spec.weights![n] !== undefined) : [];
-    if (spec.weights) checkLstmWeights(resolved, spec.weights);
-    const reply = await this.call<{ spec: ResolvedLstmSpec; mode: LstmMode }>(
+    const reply = await this.call<{ spec: ResolvedLstmSpec; mode: LstmMode; runMs: number }>(
       "lstm.run",
-      { spec: resolved, mode, weights, returnWeights: options.returnWeights ?? false },
-      [input, ...weights.map((n) => spec.weights![n]!)],
+      { spec: resolved, mode, weights: names, returnWeights: options.returnWeights ?? false },
+      [input, ...arrays],
       options,
     );
     const named = new Map(reply.names.map((n, i) => [n, reply.arrays[i] as NDArray<"float32" | "float64">]));
-    const result: LstmResult = { output: named.get("output")!, spec: reply.result.spec, mode: reply.result.mode };
+    const { spec: used, runMs } = reply.result;
+    const result: LstmResult = { output: named.get("output")!, spec: used, mode: reply.result.mode, runMs };
     if (named.has("h")) result.h = named.get("h")!;
     if (named.has("c")) result.c = named.get("c")!;
     if (options.returnWeights) {
@@ -120,6 +121,24 @@ export class Bridge implements AsyncDisposable {
       if (named.has("weights.bias")) result.weights.bias = named.get("weights.bias")!;
     }
     return result;
+  }
+
+  /**
+   * Writes the layer `spec` describes as a TF2 SavedModel (signature `serving_default`: `input` →
+   * `output`[, `h`, `c`]) into a new private temporary folder on the worker's machine; returns its path.
+   * TF.js loads it with `tf.node.loadSavedModel` and runs it as one graph.
+   */
+  async exportLstm(spec: LstmSpec, options?: RequestOptions): Promise<string> {
+    const { resolved, names, arrays } = this.lstmArguments(spec);
+    return (await this.call<{ path: string }>("lstm.export", { spec: resolved, weights: names }, arrays, options)).result.path;
+  }
+
+  /** The resolved spec and its explicit weights as the wire carries them; throws SpecError first. */
+  private lstmArguments(spec: LstmSpec) {
+    const resolved = resolveLstmSpec(spec);
+    const names = spec.weights ? WEIGHT_NAMES.filter((n) => spec.weights![n] !== undefined) : [];
+    if (spec.weights) checkLstmWeights(resolved, spec.weights);
+    return { resolved, names, arrays: names.map((n) => spec.weights![n]!) };
   }
 
   /** Stops the worker and both channels; calls still in flight reject with BridgeClosedError. Safe to call twice. */

@@ -15,6 +15,7 @@ from typing import Mapping
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from .graph_mode import new_session, session_run
 from .spec import MODES, check_input, check_weights, weight_shapes
@@ -109,6 +110,29 @@ class LstmModel:
             signature = [tf.TensorSpec((None, *self.spec["inputShape"]), self.spec["dtype"])]
             self._function = tf.function(self._eager_outputs, input_signature=signature)
         return self._function(x)
+
+    def export_saved_model(self, directory: str) -> None:
+        """Writes the layer as a SavedModel with a ``serving_default`` signature (input -> named outputs).
+
+        The weights are frozen into the graph as constants: TF.js loads SavedModels through the TF1
+        session loader, which does not restore the variables of a Keras 3 layer.
+        """
+        layer = _layer(self.spec, self.weights)
+        signature = tf.TensorSpec((None, *self.spec["inputShape"]), self.spec["dtype"], name="input")
+
+        @tf.function(input_signature=[signature])
+        def live(x):
+            return dict(zip(output_names(self.spec), _as_list(layer(x))))
+
+        frozen = convert_variables_to_constants_v2(live.get_concrete_function())
+
+        @tf.function(input_signature=[signature])
+        def serve(x):
+            return frozen(x)
+
+        module = tf.Module()
+        module.serve = serve
+        tf.saved_model.save(module, directory, signatures={"serving_default": serve})
 
     def close(self) -> None:
         if self._session is not None:

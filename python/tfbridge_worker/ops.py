@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 import platform
+import tempfile
 import time
 from typing import Any, Callable
 
@@ -31,6 +32,7 @@ class Ops:
             "sleep": self.sleep,
             "raise": self.raise_,
             "lstm.run": self.lstm_run,
+            "lstm.export": self.lstm_export,
             "py.start": self.py_start,
             "py.put": self.py_put,
             "py.get": self.py_get,
@@ -76,25 +78,38 @@ class Ops:
             raise BadRequest(f"raise needs the name of a built-in exception, got {name!r}")
         raise cls(str(message))
 
-    def lstm_run(self, args: dict, arrays: list) -> Reply:
+    def _model(self, args: dict, arrays: list, inputs: int) -> tuple[dict, object]:
+        """The cached model for args.spec and the explicit weights that follow `inputs` leading arrays."""
         spec = resolve(args.get("spec"))
+        weight_names = args.get("weights", [])
+        if not isinstance(weight_names, list) or len(arrays) != inputs + len(weight_names):
+            raise BadRequest(f"{inputs} leading array(s), then one array per name in args.weights")
+        weights = dict(zip(weight_names, arrays[inputs:]))
+        if len(weights) != len(weight_names):
+            raise SpecError("weights", "names a weight twice")
+        return spec, self.models.get(spec, weights or None)
+
+    def lstm_export(self, args: dict, arrays: list) -> Reply:
+        """Writes the model as a SavedModel into a new private temporary folder and returns its path."""
+        _, model = self._model(args, arrays, inputs=0)
+        directory = tempfile.mkdtemp(prefix="tfbridge-savedmodel-")
+        model.export_saved_model(directory)
+        return {"path": directory}, [], None
+
+    def lstm_run(self, args: dict, arrays: list) -> Reply:
+        spec, model = self._model(args, arrays, inputs=1)
         mode = args.get("mode", "session")
         if mode not in MODES:
             raise SpecError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
-        weight_names = args.get("weights", [])
-        if not isinstance(weight_names, list) or len(arrays) != 1 + len(weight_names):
-            raise BadRequest("lstm.run takes the input array, then one array per name in args.weights")
-        weights = dict(zip(weight_names, arrays[1:]))
-        if len(weights) != len(weight_names):
-            raise SpecError("weights", "names a weight twice")
-        model = self.models.get(spec, weights or None)
+        started = time.perf_counter()
         outputs = model.run(arrays[0], mode)
+        run_ms = (time.perf_counter() - started) * 1000
         names = output_names(spec)
         if args.get("returnWeights"):
             kept = [w for w in WEIGHT_ORDER if w in model.weights and (w != "bias" or spec["useBias"])]
             outputs += [model.weights[w] for w in kept]
             names += [f"weights.{w}" for w in kept]
-        return {"spec": spec, "mode": mode}, outputs, names
+        return {"spec": spec, "mode": mode, "runMs": run_ms}, outputs, names
 
     def _proxies(self) -> ProxyChannel:
         if self.proxies is None:

@@ -1,0 +1,41 @@
+import { type NDArray, ndarray } from "../wire/ndarray.js";
+import { loadTfjs } from "./runtime.js";
+
+/** A SavedModel loaded into tfjs-node: the whole model runs as one TensorFlow graph, not op by op. */
+export interface TfjsSavedModel {
+  /** Runs `serving_default` on `input`; outputs by signature name (`output`, and `h`, `c` with returnState). */
+  run(input: NDArray<"float32">): Promise<Record<string, NDArray<"float32">>>;
+  dispose(): void;
+}
+
+/**
+ * Loads a SavedModel written by Python (e.g. `Bridge.exportLstm`) with `tf.node.loadSavedModel`.
+ * `outputNames` are the keys of its `serving_default` outputs: tfjs-node returns several outputs as a
+ * bare list, in the order TensorFlow flattens a dict, which is sorted by key.
+ */
+export async function loadTfjsSavedModel(path: string, outputNames: readonly string[] = ["output"]): Promise<TfjsSavedModel> {
+  const tf = await loadTfjs();
+  const model = await tf.node.loadSavedModel(path, ["serve"], "serving_default");
+  return {
+    async run(input) {
+      const x = tf.tensor(input.data, [...input.shape], "float32");
+      try {
+        type Tensor = import("@tensorflow/tfjs-node").Tensor;
+        const out = model.predict(x) as Tensor | Tensor[];
+        const tensors = Array.isArray(out) ? out : [out];
+        const names = [...outputNames].sort();
+        if (tensors.length !== names.length) throw new Error(`SavedModel gave ${tensors.length} outputs, expected ${names.join(", ")}`);
+        const arrays: Record<string, NDArray<"float32">> = {};
+        for (const [i, t] of tensors.entries()) {
+          const name = names[i]!;
+          arrays[name] = ndarray("float32", t.shape, (await t.data()) as Float32Array);
+          t.dispose();
+        }
+        return arrays;
+      } finally {
+        x.dispose();
+      }
+    },
+    dispose: () => model.dispose(),
+  };
+}
