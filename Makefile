@@ -9,7 +9,7 @@ TFJS_ADDON := node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node
 BUILD_STAMP := dist/.tfbridge-built
 TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
 
-.PHONY: setup demo test test-ts test-py build clean
+.PHONY: setup demo test test-ts test-py bench build clean
 
 setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(BUILD_STAMP)
 
@@ -44,6 +44,10 @@ test-ts: setup
 
 test-py: setup
 	$(VPY) -m pytest -q python/tests
+
+# QUICK=1: fewer sizes and repetitions (about a minute).
+bench: setup
+	node --import tsx bench/run.ts $(if $(QUICK),--quick)
 
 clean:
 	rm -rf dist node_modules $(VENV)

@@ -2,7 +2,7 @@ import type { Bridge } from "../bridge.js";
 import type { Activation, LstmSpec } from "../spec/lstm.js";
 import { tfjsInfo } from "../tfjs/runtime.js";
 import { type ParityReport, runParity } from "./engine.js";
-import { textTable } from "./report.js";
+import { textTable } from "../table.js";
 
 /** One spec of the sweep with its batch size. */
 export interface SweepCase {

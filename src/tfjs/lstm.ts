@@ -37,22 +37,28 @@ export interface TfjsLstmOptions {
   naiveActivations?: boolean;
 }
 
+/** A TF.js LSTM built and loaded with weights, ready to run many inputs on its backend. */
+export interface TfjsLstm {
+  run(input: NDArray<"float32">): Promise<TfjsLstmResult>;
+  dispose(): Promise<void>;
+}
+
 /**
  * Builds `tf.layers.lstm` from a resolved spec with every argument explicit (TF.js's defaults differ
- * from Keras's: recurrentActivation hardSigmoid, kernelInitializer glorotNormal, unitForgetBias false),
- * loads the given weights and runs it.
+ * from Keras's: recurrentActivation hardSigmoid, kernelInitializer glorotNormal, unitForgetBias false)
+ * and loads the given weights. Runs must not overlap with work on another backend.
  */
-export async function runTfjsLstm(
+export async function buildTfjsLstm(
   spec: ResolvedLstmSpec,
   weights: LstmWeights,
-  input: NDArray<"float32">,
   { backend = "tensorflow", naiveActivations = false }: TfjsLstmOptions = {},
-): Promise<TfjsLstmResult> {
+): Promise<TfjsLstm> {
   checkTfjsSupport(spec);
   const activation = (name: Activation) => (naiveActivations ? NAIVE_TFJS_ACTIVATION : TFJS_ACTIVATION)[name];
   const tf = await loadTfjs();
   registerKerasActivations(tf);
-  return withBackend(tf, backend, async () => {
+  type Tensor = import("@tensorflow/tfjs-node").Tensor;
+  const layer = await withBackend(tf, backend, async () => {
     const layer = tf.layers.lstm({
       units: spec.units,
       activation: activation(spec.activation) as never,
@@ -67,22 +73,40 @@ export async function runTfjsLstm(
       biasInitializer: "zeros",
       dtype: "float32",
     });
-    try {
-      layer.apply(tf.input({ shape: [...spec.inputShape], dtype: "float32" })); // builds the weights
-      const w = [weights.kernel, weights.recurrentKernel, ...(spec.useBias ? [weights.bias!] : [])];
-      const tensors = w.map((a) => tf.tensor(a.data as Float32Array, [...a.shape], "float32"));
-      layer.setWeights(tensors);
-      tf.dispose(tensors);
-      const outputs = tf.tidy(() => {
-        const out = layer.apply(tf.tensor(input.data, [...input.shape], "float32"));
-        return Array.isArray(out) ? (out as import("@tensorflow/tfjs-node").Tensor[]) : [out as import("@tensorflow/tfjs-node").Tensor];
-      });
-      const arrays = await Promise.all(outputs.map(async (t) => ndarray("float32", t.shape, (await t.data()) as Float32Array)));
-      tf.dispose(outputs);
-      const [output, h, c] = arrays;
-      return spec.returnState ? { output: output!, h: h!, c: c! } : { output: output! };
-    } finally {
-      layer.dispose();
-    }
+    layer.apply(tf.input({ shape: [...spec.inputShape], dtype: "float32" })); // builds the weights
+    const w = [weights.kernel, weights.recurrentKernel, ...(spec.useBias ? [weights.bias!] : [])];
+    const tensors = w.map((a) => tf.tensor(a.data as Float32Array, [...a.shape], "float32"));
+    layer.setWeights(tensors);
+    tf.dispose(tensors);
+    return layer;
   });
+  return {
+    run: (input) =>
+      withBackend(tf, backend, async () => {
+        const outputs = tf.tidy(() => {
+          const out = layer.apply(tf.tensor(input.data, [...input.shape], "float32"));
+          return Array.isArray(out) ? (out as Tensor[]) : [out as Tensor];
+        });
+        const arrays = await Promise.all(outputs.map(async (t) => ndarray("float32", t.shape, (await t.data()) as Float32Array)));
+        tf.dispose(outputs);
+        const [output, h, c] = arrays;
+        return spec.returnState ? { output: output!, h: h!, c: c! } : { output: output! };
+      }),
+    dispose: () => withBackend(tf, backend, async () => void layer.dispose()),
+  };
+}
+
+/** Builds the layer (see {@link buildTfjsLstm}), runs it once on `input` and releases it. */
+export async function runTfjsLstm(
+  spec: ResolvedLstmSpec,
+  weights: LstmWeights,
+  input: NDArray<"float32">,
+  options: TfjsLstmOptions = {},
+): Promise<TfjsLstmResult> {
+  const lstm = await buildTfjsLstm(spec, weights, options);
+  try {
+    return await lstm.run(input);
+  } finally {
+    await lstm.dispose();
+  }
 }

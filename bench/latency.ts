@@ -1,0 +1,54 @@
+import type { Bridge } from "../src/index.js";
+import type { PythoniaPeer } from "./peers.js";
+import { startBareZeromq, startRawPipe } from "./peers.js";
+import { type Summary, progress, round, timeMs } from "./stats.js";
+
+export interface LatencySection {
+  /** Round trip of an `echo` with no arrays through the bridge, in ms. */
+  bridge: Summary;
+  pythonia: Summary;
+  /** One line each way over pipes to a bare Python: the floor. */
+  rawPipe: Summary;
+  /** The same header frame through zeromq.js and pyzmq with nothing else: the transport's own floor. */
+  bareZeromq: Summary;
+  /** Bridge p50 ÷ raw pipe p50. */
+  bridgeVsRawPipe: number;
+  /** Bridge p50 ÷ bare ZeroMQ p50: what the codec, dispatch and promises add. */
+  bridgeVsBareZeromq: number;
+  /** `echo` requests per second with up to 256 in flight. */
+  pipelinedPerSecond: number;
+}
+
+export async function latency(bridge: Bridge, pythonia: PythoniaPeer, quick: boolean): Promise<LatencySection> {
+  const reps = quick ? 300 : 3000;
+  const pipe = await startRawPipe();
+  const zmq = await startBareZeromq();
+  // Interleaved in rounds, so that a noisy neighbour hits all alike; each keeps its best round.
+  const parts = { bridge: [] as Summary[], pythonia: [] as Summary[], rawPipe: [] as Summary[], bareZeromq: [] as Summary[] };
+  for (let round = 0; round < 3; round++) {
+    parts.rawPipe.push(await timeMs(() => pipe.ping(), reps / 3, 20));
+    parts.bareZeromq.push(await timeMs(() => zmq.ping(), reps / 3, 20));
+    parts.bridge.push(await timeMs(() => bridge.call("echo"), reps / 3, 20));
+    parts.pythonia.push(await timeMs(() => pythonia.tinyCall(), reps / 6, 10));
+  }
+  pipe.close();
+  zmq.close();
+  const best = (s: Summary[]) => s.reduce((a, b) => (b.median < a.median ? b : a));
+  const total = quick ? 2000 : 20000;
+  const t0 = performance.now();
+  for (let sent = 0; sent < total; sent += 256) await Promise.all(Array.from({ length: 256 }, () => bridge.call("echo")));
+  const pipelinedPerSecond = round(total / ((performance.now() - t0) / 1000));
+  const section = {
+    bridge: best(parts.bridge),
+    pythonia: best(parts.pythonia),
+    rawPipe: best(parts.rawPipe),
+    bareZeromq: best(parts.bareZeromq),
+    bridgeVsRawPipe: 0,
+    bridgeVsBareZeromq: 0,
+    pipelinedPerSecond,
+  };
+  section.bridgeVsRawPipe = round(section.bridge.median / section.rawPipe.median);
+  section.bridgeVsBareZeromq = round(section.bridge.median / section.bareZeromq.median);
+  progress(`latency p50: bridge ${round(section.bridge.median)} ms, bare zeromq ${round(section.bareZeromq.median)} ms, raw pipe ${round(section.rawPipe.median)} ms, pythonia ${round(section.pythonia.median)} ms; pipelined ${pipelinedPerSecond}/s`);
+  return section;
+}

@@ -1,0 +1,107 @@
+/**
+ * `make bench` (QUICK=1 for the short run): the bridge beside its peers and the machine's limits, all
+ * measured in one run so the ratios compare like with like. Prints a table; writes bench/results.json
+ * (schema: docs/bench.md).
+ */
+import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { Bridge } from "../src/index.js";
+import { tfjsInfo } from "../src/tfjs/runtime.js";
+import { textTable } from "../src/table.js";
+import { coldStart } from "./coldstart.js";
+import { latency } from "./latency.js";
+import { lstm } from "./lstm.js";
+import { startPythonia } from "./peers.js";
+import { round } from "./stats.js";
+import { transfer } from "./transfer.js";
+
+const quick = process.argv.includes("--quick");
+const started = performance.now();
+process.stderr.write(`tfbridge bench${quick ? " (quick)" : ""}\n`);
+
+const bridge = await Bridge.start();
+const pythonia = await startPythonia();
+const transferSection = await transfer(bridge, pythonia, quick);
+const latencySection = await latency(bridge, pythonia, quick);
+pythonia.exit();
+const lstmSection = await lstm(bridge, quick);
+const info = { worker: bridge.info, tfjs: await tfjsInfo() };
+await bridge.close();
+const coldStartSection = await coldStart(quick);
+
+const goal = (name: string, measured: number | null, target: number, atMost: boolean) => ({
+  name,
+  measured,
+  target,
+  met: measured !== null && (atMost ? measured <= target : measured >= target),
+});
+const goals = [
+  goal("binary path ÷ memcpy bandwidth at 64 MB", transferSection.memcpyFraction64MB, 0.5, false),
+  goal("binary path ÷ pythonia at 1M float32", transferSection.vsPythonia1M, 300, false),
+  goal("tiny round trip p50 ÷ raw pipe p50", latencySection.bridgeVsRawPipe, 1.3, true),
+  goal("bridge overhead over in-worker Session, %", lstmSection.bridgeOverheadPct, 5, true),
+  goal("fastest TF.js path ÷ Python Session", lstmSection.bestTfjsVsSession, 1.5, true),
+];
+
+const results = {
+  schema: 1,
+  quick,
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, python: info.worker.python, tensorflow: info.worker.tensorflow, tfjs: info.tfjs.tfjs },
+  seconds: round((performance.now() - started) / 1000),
+  transfer: transferSection,
+  latency: latencySection,
+  lstm: lstmSection,
+  coldStart: coldStartSection,
+  goals,
+};
+writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+
+const ms = (x: number) => `${round(x)} ms`;
+const kib = (b: number) => (b >= 1024 * 1024 ? `${b / 1024 / 1024} MiB` : `${b / 1024} KiB`);
+const out = [
+  textTable(
+    ["round trip", "binary MB/s", "pythonia MB/s", "binary ÷ pythonia", "memcpy MB/s", "fresh memcpy MB/s", "binary ÷ memcpy"],
+    transferSection.rows.map((r) => [
+      kib(r.bytes),
+      String(r.binary.MBps),
+      r.pythonia ? String(r.pythonia.MBps) : "-",
+      r.pythonia ? String(round(r.binary.MBps / r.pythonia.MBps)) : "-",
+      String(r.memcpy.MBps),
+      String(r.memcpyFresh.MBps),
+      String(round(r.binary.MBps / r.memcpy.MBps)),
+    ]),
+  ),
+  "",
+  textTable(
+    ["tiny round trip", "p50", "p99"],
+    [
+      ["bridge (echo)", ms(latencySection.bridge.median), ms(latencySection.bridge.p99)],
+      ["bare ZeroMQ, no codec", ms(latencySection.bareZeromq.median), ms(latencySection.bareZeromq.p99)],
+      ["raw pipe (floor)", ms(latencySection.rawPipe.median), ms(latencySection.rawPipe.p99)],
+      ["pythonia call", ms(latencySection.pythonia.median), ms(latencySection.pythonia.p99)],
+    ],
+  ),
+  `pipelined: ${latencySection.pipelinedPerSecond} requests/s`,
+  "",
+  textTable(
+    [`LSTM units 64, input [${lstmSection.batch}, 100, 16], sequences`, "median", "min"],
+    [
+      ["Python v1 Session, in worker (floor)", ms(lstmSection.sessionInWorker.median), ms(lstmSection.sessionInWorker.min)],
+      ["Python v1 Session, through the bridge", ms(lstmSection.bridge.median), ms(lstmSection.bridge.min)],
+      ["tfjs-node layers (op by op)", ms(lstmSection.tfjsNodeLayers.median), ms(lstmSection.tfjsNodeLayers.min)],
+      ["tfjs-node SavedModel (one graph)", ms(lstmSection.tfjsNodeSavedModel.median), ms(lstmSection.tfjsNodeSavedModel.min)],
+      ["tfjs JS CPU backend layers", ms(lstmSection.tfjsCpuLayers.median), ms(lstmSection.tfjsCpuLayers.min)],
+    ],
+  ),
+  "",
+  `cold start: bridge to first LSTM ${ms(coldStartSection.bridgeToFirstLstm.median)}, bare import tensorflow ${ms(coldStartSection.pythonImportTensorflow.median)}`,
+  "",
+  textTable(
+    ["goal", "measured", "target", "met"],
+    goals.map((g) => [g.name, String(g.measured), `${g.name.includes("÷ memcpy") || g.name.includes("pythonia") ? "≥" : "≤"} ${g.target}`, g.met ? "yes" : "NO"]),
+  ),
+  "",
+  `${results.seconds} s; written to bench/results.json`,
+];
+process.stdout.write(`${out.join("\n")}\n`);
