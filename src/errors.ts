@@ -58,18 +58,33 @@ export class BadRequestError extends TfbridgeError {
   override name = "BadRequestError";
 }
 
-/** The worker process exited; every request in flight is rejected with this at once. */
+/** The worker process exited, or fell silent; every request in flight on it is rejected with this at once. */
 export class WorkerDiedError extends TfbridgeError {
   override name = "WorkerDiedError";
   constructor(
     readonly exitCode: number | null,
     readonly signal: NodeJS.Signals | null,
-    /** The last lines the worker wrote to stderr. */
+    /** The last lines the worker wrote to stderr (empty for a remote worker). */
     readonly stderrTail: string,
+    /** How it was found dead, when not by its exit: e.g. missed heartbeats. */
+    readonly reason?: string,
   ) {
-    const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+    const how = reason ?? (signal ? `was killed by ${signal}` : `exited with code ${exitCode}`);
     super(`Python worker ${how}${stderrTail ? `; its stderr ended with:\n${stderrTail}` : ""}`);
   }
+}
+
+/** A pool's queue is full and the pool was configured to refuse rather than wait. */
+export class OverloadedError extends TfbridgeError {
+  override name = "OverloadedError";
+  constructor(readonly queued: number) {
+    super(`the pool's queue is full (${queued} requests waiting)`);
+  }
+}
+
+/** A configuration that would expose workers or clients unsafely, e.g. a non-loopback TCP endpoint without CurveZMQ. */
+export class InsecureConfigError extends TfbridgeError {
+  override name = "InsecureConfigError";
 }
 
 /** The worker could not be started, or its handshake did not match this client. */

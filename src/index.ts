@@ -2,7 +2,11 @@
  * tfbridge: real Python TensorFlow from Node.js over a binary ZeroMQ bridge.
  * @packageDocumentation
  */
-export { Bridge, type BridgeOptions, type LstmResult, type LstmRunOptions } from "./bridge.js";
+export { Bridge, type BridgeOptions } from "./bridge.js";
+export { TensorflowClient, type LstmResult, type LstmRunOptions } from "./client.js";
+export { Pool, type PoolOptions, type PoolRequestOptions, type PoolStats, type PoolWorker } from "./pool/pool.js";
+export { type CurveServerKeys, isLoopback } from "./pool/curve.js";
+export { PythonProxies, type PyProxy, type PyValue } from "./python/proxies.js";
 export * from "./errors.js";
 export {
   type Activation, type Initializer, type LstmDType, type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec,

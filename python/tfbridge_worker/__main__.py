@@ -7,6 +7,8 @@ import os
 import sys
 import threading
 
+from .curve import read_curve_keys
+
 
 def _exit_when_stdin_closes() -> None:
     # The parent holds our stdin open; when it dies, even by SIGKILL, the pipe closes and we follow.
@@ -18,9 +20,21 @@ def _exit_when_stdin_closes() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def is_local(endpoint: str) -> bool:
+    """ipc/inproc endpoints, and TCP on a loopback address."""
+    if not endpoint.startswith("tcp://"):
+        return True
+    host = endpoint[len("tcp://"):].rpartition(":")[0]
+    return host in ("localhost", "[::1]") or host.startswith("127.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="tfbridge_worker")
-    parser.add_argument("--endpoint", required=True, help="ZeroMQ endpoint to bind, e.g. ipc:///tmp/x/worker.sock")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--endpoint", help="serve one client: bind a ROUTER here, e.g. ipc:///tmp/x/worker.sock")
+    where.add_argument("--connect", help="join a pool: connect to its ROUTER here, e.g. tcp://10.0.0.5:5555")
+    parser.add_argument("--curve-keys", help="file with this worker's CurveZMQ public and secret key (Z85, one per line)")
+    parser.add_argument("--curve-server-key", help="file with the pool's CurveZMQ public key (Z85)")
     parser.add_argument("--exit-with-stdin", action="store_true", help="exit when standard input closes")
     parser.add_argument("--pythonia-dir", help="pythonia's Python sources, to serve proxies (op py.start)")
     parser.add_argument("--pythonia-endpoint", help="ZeroMQ endpoint the proxy channel binds")
@@ -28,9 +42,17 @@ def main() -> None:
     if bool(opts.pythonia_dir) != bool(opts.pythonia_endpoint):
         parser.error("--pythonia-dir and --pythonia-endpoint go together")
     for endpoint in filter(None, (opts.endpoint, opts.pythonia_endpoint)):
-        host = endpoint.partition("://")[2].rpartition(":")[0]
-        if endpoint.startswith("tcp://") and host not in ("127.0.0.1", "localhost", "[::1]"):
+        if not is_local(endpoint):
             parser.error("only loopback TCP endpoints are allowed; use ipc:// or tcp://127.0.0.1:PORT")
+    curve = None
+    if opts.connect:
+        try:
+            curve = read_curve_keys(opts.curve_keys, opts.curve_server_key)
+        except (OSError, ValueError) as exc:
+            parser.error(str(exc))
+        if curve is None and not is_local(opts.connect):
+            parser.error(f"{opts.connect} is not loopback: CurveZMQ keys are required (--curve-keys, --curve-server-key "
+                         "or TFBRIDGE_CURVE_PUBLIC_KEY, TFBRIDGE_CURVE_SECRET_KEY, TFBRIDGE_CURVE_SERVER_KEY)")
     if opts.exit_with_stdin:
         _exit_when_stdin_closes()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -38,7 +60,13 @@ def main() -> None:
     from .server import serve  # imports TensorFlow: after the checks, so bad flags fail fast
 
     proxies = ProxyChannel(opts.pythonia_dir, opts.pythonia_endpoint) if opts.pythonia_dir else None
-    serve(opts.endpoint, proxies)
+    if opts.connect:
+        from .connected import ConnectedWorker
+        from .ops import Ops
+
+        ConnectedWorker(opts.connect, Ops(proxies), curve).run()
+    else:
+        serve(opts.endpoint, proxies)
 
 
 if __name__ == "__main__":

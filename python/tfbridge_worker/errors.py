@@ -1,5 +1,16 @@
 """Errors the worker reports with a kind of their own, so the client can tell bad input from a failure."""
 
+import traceback
+
+
+def traceback_frames(exc: BaseException) -> list[dict]:
+    """An exception's traceback as data: one {file, line, function, code} per frame."""
+    return [
+        {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line or ""}
+        for f in traceback.extract_tb(exc.__traceback__)
+    ]
+
+
 
 class BadRequest(ValueError):
     """The message broke wire format v1: malformed header, unknown op, frame size that disagrees, ..."""
@@ -20,3 +31,9 @@ class SpecError(ValueError):
 
 class EagerTensorInSessionError(TypeError):
     """An eager tensor reached code that needs a symbolic (graph) tensor: the seed's TF1 trap on TF2."""
+
+
+class Cancelled(RuntimeError):
+    """The client cancelled the request, or its deadline passed, before the worker ran it."""
+
+    kind = "cancelled"

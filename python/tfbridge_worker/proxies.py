@@ -19,14 +19,7 @@ import numpy as np
 import zmq
 
 from .codec import normalize
-from .errors import BadRequest
-
-
-def _frames(exc: BaseException) -> list[dict]:
-    return [
-        {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line or ""}
-        for f in traceback.extract_tb(exc.__traceback__)
-    ]
+from .errors import BadRequest, traceback_frames
 
 
 class ProxyChannel:
@@ -58,7 +51,7 @@ class ProxyChannel:
                 try:
                     return getattr(self, action)(r, ffid, key, args)
                 except Exception as exc:
-                    error = {"type": type(exc).__name__, "message": str(exc), "traceback": _frames(exc)}
+                    error = {"type": type(exc).__name__, "message": str(exc), "traceback": traceback_frames(exc)}
                     channel.queue({"r": r, "key": "error", "val": "", "sig": traceback.format_exc(), "error": error})
 
         self._socket = zmq.Context.instance().socket(zmq.PAIR)

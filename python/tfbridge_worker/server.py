@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-import traceback
 from typing import Any
 
 import zmq
 
 from .codec import decode, encode
-from .errors import SpecError
+from .errors import SpecError, traceback_frames
 from .ops import Ops
+from .protocol import WIRE
 
 
 def error_reply(request_id: Any, exc: BaseException) -> list:
@@ -19,10 +19,7 @@ def error_reply(request_id: Any, exc: BaseException) -> list:
         "kind": getattr(exc, "kind", "python"),
         "type": type(exc).__name__,
         "message": str(exc),
-        "traceback": [
-            {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line or ""}
-            for f in traceback.extract_tb(exc.__traceback__)
-        ],
+        "traceback": traceback_frames(exc),
     }
     if isinstance(exc, SpecError):
         error["field"], error["reason"] = exc.field, exc.reason
@@ -45,6 +42,7 @@ def serve(endpoint: str, proxies=None) -> None:
     context = zmq.Context()
     socket = context.socket(zmq.ROUTER)
     socket.linger = 0
+    socket.maxmsgsize = WIRE["control"]["maxMessageBytes"]  # libzmq drops a peer that sends more
     socket.bind(endpoint)
     ops = Ops(proxies)
     print(json.dumps({"listening": endpoint}), file=sys.stderr, flush=True)

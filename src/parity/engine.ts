@@ -1,4 +1,4 @@
-import type { Bridge } from "../bridge.js";
+import type { TensorflowClient } from "../client.js";
 import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, resolveLstmSpec } from "../spec/lstm.js";
 import { checkTfjsSupport, runTfjsLstm } from "../tfjs/lstm.js";
 import type { TfjsBackend } from "../tfjs/runtime.js";
@@ -88,7 +88,7 @@ function compareOutputs(actual: Partial<Record<OutputName, NDArray>>, expected: 
  * the Session differs.
  * @throws {TfjsUnsupportedError} when TF.js cannot express the spec (e.g. float64).
  */
-export async function runParity(bridge: Bridge, spec: LstmSpec, options: ParityOptions = {}): Promise<ParityReport> {
+export async function runParity(bridge: TensorflowClient, spec: LstmSpec, options: ParityOptions = {}): Promise<ParityReport> {
   const resolved = resolveLstmSpec(spec);
   checkTfjsSupport(resolved);
   const inputSeed = options.inputSeed ?? 0;

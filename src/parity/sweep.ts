@@ -1,4 +1,4 @@
-import type { Bridge } from "../bridge.js";
+import type { TensorflowClient } from "../client.js";
 import type { Activation, LstmSpec } from "../spec/lstm.js";
 import { tfjsInfo } from "../tfjs/runtime.js";
 import { type ParityReport, runParity } from "./engine.js";
@@ -73,7 +73,7 @@ function worst(results: ParityReport[], backend: "tensorflow" | "cpu", pick: (c:
 
 /** Runs every case of the matrix; `onResult` sees each report as it comes (for progress). */
 export async function runSweep(
-  bridge: Bridge,
+  bridge: TensorflowClient,
   cases: readonly SweepCase[] = sweepCases(),
   onResult?: (report: ParityReport, index: number, total: number) => void,
 ): Promise<SweepSummary> {

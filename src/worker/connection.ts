@@ -24,7 +24,8 @@ interface Pending {
   reject(error: Error): void;
 }
 
-interface WorkerErrorBody {
+/** The `error` object of a failed reply (docs/wire.md). */
+export interface WorkerErrorBody {
   kind: "python" | "bad_request" | "spec";
   type: string;
   message: string;
@@ -33,7 +34,8 @@ interface WorkerErrorBody {
   reason?: string;
 }
 
-function replyError(e: WorkerErrorBody): TfbridgeError {
+/** The typed error for a worker's error reply. */
+export function replyError(e: WorkerErrorBody): TfbridgeError {
   if (e.kind === "spec") return new SpecError(e.field ?? "spec", e.reason ?? e.message, true);
   if (e.kind === "bad_request") return new BadRequestError(e.message);
   return new PythonError(e.type, e.message, e.traceback);

@@ -12,6 +12,13 @@ export interface WorkerProcessOptions {
   python?: string;
   /** Copy the worker's stderr to this process's stderr as it arrives (it is always kept as a tail). */
   forwardStderr?: boolean;
+  /**
+   * Pool mode: the worker connects to this pool endpoint and heartbeats (python/tfbridge_worker/connected.py)
+   * instead of binding a socket of its own. No proxy channel.
+   */
+  connect?: string;
+  /** Extra environment variables for the worker. */
+  env?: Record<string, string>;
 }
 
 /** How the process ended. */
@@ -33,6 +40,7 @@ export function defaultPython(): string {
  * The worker watches its stdin and exits when this process goes away, however that happens.
  */
 export class WorkerProcess {
+  /** Where the worker binds (single-client mode) or the pool it connects to (pool mode). */
   readonly endpoint: string;
   /** Where the worker binds pythonia's channel once asked to (op py.start). */
   readonly proxyEndpoint: string;
@@ -47,12 +55,13 @@ export class WorkerProcess {
       throw new WorkerStartError(`no Python interpreter at ${python}: run \`make setup\`, or pass { python } / set TFBRIDGE_PYTHON`);
     }
     this.dir = mkdtempSync(join(tmpdir(), "tfbridge-")); // mode 0700: only this user reaches the socket
-    this.endpoint = `ipc://${join(this.dir, "worker.sock")}`;
+    this.endpoint = options.connect ?? `ipc://${join(this.dir, "worker.sock")}`;
     this.proxyEndpoint = `ipc://${join(this.dir, "pythonia.sock")}`;
-    const args = ["-m", "tfbridge_worker", "--endpoint", this.endpoint, "--exit-with-stdin"];
-    args.push("--pythonia-dir", PYTHONIA_DIR, "--pythonia-endpoint", this.proxyEndpoint);
+    const args = ["-m", "tfbridge_worker", "--exit-with-stdin"];
+    if (options.connect) args.push("--connect", options.connect);
+    else args.push("--endpoint", this.endpoint, "--pythonia-dir", PYTHONIA_DIR, "--pythonia-endpoint", this.proxyEndpoint);
     this.child = spawn(python, args, {
-      env: { ...process.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
+      env: { ...process.env, ...options.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
       stdio: ["pipe", "ignore", "pipe"],
     });
     this.child.stderr!.on("data", (chunk: Buffer) => {

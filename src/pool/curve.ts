@@ -1,0 +1,75 @@
+import { Router } from "zeromq";
+import { InsecureConfigError } from "../errors.js";
+
+/** CurveZMQ keys of a pool (Z85 text, as `tfbridge keys` or zmq.curve_keypair() make them). */
+export interface CurveServerKeys {
+  publicKey: string;
+  secretKey: string;
+  /** Public keys of the workers allowed to join; anyone else is refused at the handshake. */
+  allowedClients: readonly string[];
+}
+
+/** ipc/inproc endpoints and TCP on a loopback address: reachable from this machine only. */
+export function isLoopback(endpoint: string): boolean {
+  if (!endpoint.startsWith("tcp://")) return true;
+  const host = endpoint.slice("tcp://".length).replace(/:[^:]*$/, "");
+  return host === "localhost" || host === "[::1]" || host.startsWith("127.");
+}
+
+/** @throws {InsecureConfigError} for a non-loopback endpoint without CurveZMQ keys. */
+export function checkListenEndpoints(endpoints: readonly string[], curve: CurveServerKeys | undefined): void {
+  for (const endpoint of endpoints) {
+    if (!isLoopback(endpoint) && !curve) {
+      throw new InsecureConfigError(`refusing to listen on ${endpoint} without CurveZMQ: pass { curve: { publicKey, secretKey, allowedClients } }`);
+    }
+  }
+  if (curve && curve.allowedClients.length === 0) throw new InsecureConfigError("curve.allowedClients is empty: no worker could join");
+}
+
+const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+/** Z85 text of bytes whose length is a multiple of 4 (a CurveZMQ key is 32 bytes, 40 characters). */
+export function z85Encode(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 4) {
+    let value = ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
+    let chunk = "";
+    for (let j = 0; j < 5; j++) {
+      chunk = Z85[value % 85]! + chunk;
+      value = Math.floor(value / 85);
+    }
+    out += chunk;
+  }
+  return out;
+}
+
+/**
+ * ZeroMQ's ZAP handler for this process's sockets: CurveZMQ encrypts, ZAP authenticates. Only the
+ * listed public keys may connect; every other handshake is refused with status 400.
+ */
+export class ZapAuthenticator {
+  private readonly socket = new Router({ linger: 0 });
+
+  constructor(private readonly allowed: ReadonlySet<string>) {}
+
+  async start(): Promise<void> {
+    await this.socket.bind("inproc://zeromq.zap.01");
+    void this.serve();
+  }
+
+  private async serve(): Promise<void> {
+    try {
+      for await (const [routingId, empty, version, requestId, , , , mechanism, key] of this.socket) {
+        const ok = mechanism?.toString() === "CURVE" && key !== undefined && this.allowed.has(z85Encode(key));
+        const status = ok ? ["200", "OK"] : ["400", "public key not allowed"];
+        await this.socket.send([routingId!, empty!, version!, requestId!, ...status, "", ""]);
+      }
+    } catch {
+      // closed
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
