@@ -5,7 +5,7 @@
 export { Bridge, type BridgeOptions } from "./bridge.js";
 export { TensorflowClient, type LstmResult, type LstmRunOptions } from "./client.js";
 export { Pool, type PoolOptions, type PoolRequestOptions, type PoolStats, type PoolWorker } from "./pool/pool.js";
-export { type CurveServerKeys, isLoopback } from "./pool/curve.js";
+export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles, isLoopback } from "./pool/curve.js";
 export { PythonProxies, type PyProxy, type PyValue } from "./python/proxies.js";
 export * from "./errors.js";
 export {

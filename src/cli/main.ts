@@ -4,6 +4,7 @@ import { TfbridgeError } from "../errors.js";
 import { tfjsInfo } from "../tfjs/runtime.js";
 import { formatDemo, runDemo } from "./demo.js";
 import { PARITY_USAGE, parityCommand } from "./parity.js";
+import { WORKER_USAGE, keysCommand, workerCommand } from "./worker.js";
 
 const USAGE = `usage: tfbridge <command> [options]
 
@@ -11,6 +12,8 @@ commands:
   demo [--json]     run the seed's three LSTM examples in a real Python TensorFlow v1 Session
   parity ...        run a spec in Python and in TF.js with the same weights and compare (parity --help)
   doctor [--json]   report the Python worker's and TF.js's versions and backends
+  worker ...        run a worker on this machine that joins a pool over TCP (worker --help)
+  keys              print a new CurveZMQ key pair for pools and remote workers
   help              show this text
 `;
 
@@ -51,6 +54,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case "doctor":
       return doctor(args.includes("--json"));
+    case "worker":
+      if (args.includes("--help")) {
+        process.stdout.write(`${WORKER_USAGE}\n`);
+        return 0;
+      }
+      return workerCommand(args);
+    case "keys":
+      return keysCommand();
     case "help":
     case "--help":
     case "-h":

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Router } from "zeromq";
 import { InsecureConfigError } from "../errors.js";
 
@@ -72,4 +73,22 @@ export class ZapAuthenticator {
   close(): void {
     this.socket.close();
   }
+}
+
+/**
+ * A pool's CurveZMQ keys from files: `keysFile` holds its public and secret key (Z85, whitespace
+ * separated, as `tfbridge keys` prints them), `allowedFile` one allowed worker public key per line.
+ */
+export function curveKeysFromFiles(keysFile: string, allowedFile: string): CurveServerKeys {
+  const [publicKey, secretKey, ...rest] = readFileSync(keysFile, "ascii").split(/\s+/).filter(Boolean);
+  if (!publicKey || !secretKey || rest.length > 0) throw new InsecureConfigError(`${keysFile} must hold a public and a secret key`);
+  const allowedClients = readFileSync(allowedFile, "ascii").split(/\s+/).filter(Boolean);
+  return { publicKey, secretKey, allowedClients };
+}
+
+/** The same from TFBRIDGE_POOL_PUBLIC_KEY, TFBRIDGE_POOL_SECRET_KEY and TFBRIDGE_POOL_ALLOWED_KEYS (comma-separated). */
+export function curveKeysFromEnv(env: NodeJS.ProcessEnv = process.env): CurveServerKeys | undefined {
+  const { TFBRIDGE_POOL_PUBLIC_KEY: publicKey, TFBRIDGE_POOL_SECRET_KEY: secretKey, TFBRIDGE_POOL_ALLOWED_KEYS: allowed } = env;
+  if (!publicKey || !secretKey || !allowed) return undefined;
+  return { publicKey, secretKey, allowedClients: allowed.split(",").map((k) => k.trim()).filter(Boolean) };
 }

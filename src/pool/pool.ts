@@ -39,9 +39,6 @@ export interface PoolOptions {
   curve?: CurveServerKeys;
   /** How long start() waits for the local workers' handshakes. Default 120 s. */
   startTimeoutMs?: number;
-  /** Heartbeat interval and how many may be missed; defaults from protocol/wire.json. */
-  heartbeatMs?: number;
-  liveness?: number;
 }
 
 export interface PoolRequestOptions extends RequestOptions {
@@ -128,7 +125,8 @@ export class Pool extends TensorflowClient {
       this.localKeys = null;
       this.zap = null;
     }
-    this.heartbeat = setInterval(() => this.tick(), options.heartbeatMs);
+    // The interval and the misses allowed are protocol constants: the worker heartbeats on the same clock.
+    this.heartbeat = setInterval(() => this.tick(), WIRE.control.heartbeatMs);
   }
 
   /** Binds the pool's endpoints, starts `size` local workers and waits for their handshakes. */
@@ -142,8 +140,6 @@ export class Pool extends TensorflowClient {
       perWorkerInFlight: options.perWorkerInFlight ?? 2,
       defaultTimeoutMs: options.defaultTimeoutMs ?? 300_000,
       startTimeoutMs: options.startTimeoutMs ?? 120_000,
-      heartbeatMs: options.heartbeatMs ?? WIRE.control.heartbeatMs,
-      liveness: options.liveness ?? WIRE.control.liveness,
     });
     try {
       await pool.zap?.start();
@@ -353,10 +349,11 @@ export class Pool extends TensorflowClient {
 
   private tick(): void {
     const now = Date.now();
-    const limit = this.options.liveness * this.options.heartbeatMs;
+    const { liveness, heartbeatMs } = WIRE.control;
+    const limit = liveness * heartbeatMs;
     for (const m of [...this.members.values()]) {
       if (now - m.lastSeen > limit) {
-        this.bury(m, new WorkerDiedError(null, null, m.process?.stderrTail() ?? "", `missed ${this.options.liveness} heartbeats (stuck or unreachable)`));
+        this.bury(m, new WorkerDiedError(null, null, m.process?.stderrTail() ?? "", `missed ${liveness} heartbeats (stuck or unreachable)`));
       } else void this.send(m, encodeMessage({ id: null, ctl: "heartbeat" })).catch(() => {});
     }
   }

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OverloadedError, Pool, RequestAbortedError, RequestTimeoutError, ndarray } from "../../src/index.js";
+
+describe("a pool of two local workers", () => {
+  let pool: Pool;
+  beforeAll(async () => {
+    pool = await Pool.start({ size: 2 });
+  });
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  it("starts N workers and offers the same API as one bridge", async () => {
+    expect(pool.workers).toHaveLength(2);
+    expect(new Set(pool.workers.map((w) => w.info.pid)).size).toBe(2);
+    const x = ndarray("float32", [2, 10, 1], new Float32Array(20).fill(0.25));
+    const r = await pool.runLstm({ units: 32, inputShape: [10, 1] }, x);
+    expect(r.output.shape).toEqual([2, 32]);
+    expect(r.spec.recurrentActivation).toBe("sigmoid");
+  });
+
+  it("spreads concurrent work over both workers", async () => {
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 4 }, () => pool.call("sleep", { seconds: 0.4 })));
+    // Four 0.4 s sleeps take 1.6 s on one worker and 0.8 s on two.
+    expect(Date.now() - started).toBeLessThan(1400);
+    expect(pool.workers.every((w) => w.inFlight === 0)).toBe(true);
+  });
+
+  it("a deadline rejects the request and the pool serves on", async () => {
+    await expect(pool.call("sleep", { seconds: 0.8 }, [], { timeoutMs: 100 })).rejects.toThrow(RequestTimeoutError);
+    expect((await pool.echo([ndarray("int8", [1], new Int8Array([5]))]))[0]!.data[0]).toBe(5);
+  });
+
+  it("an AbortSignal cancels a queued request", async () => {
+    const blockers = [pool.call("sleep", { seconds: 0.5 }), pool.call("sleep", { seconds: 0.5 }), pool.call("sleep", { seconds: 0.5 }), pool.call("sleep", { seconds: 0.5 })];
+    const controller = new AbortController();
+    const queued = pool.call("hello", {}, [], { signal: controller.signal });
+    controller.abort(new Error("no longer needed"));
+    await expect(queued).rejects.toThrow(RequestAbortedError);
+    await Promise.all(blockers);
+  });
+});
+
+describe("backpressure", () => {
+  it("whenFull 'reject' refuses with OverloadedError; 'wait' lets every request through", async () => {
+    const strict = await Pool.start({ size: 1, maxQueue: 2, perWorkerInFlight: 1, whenFull: "reject" });
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => strict.call("sleep", { seconds: 0.05 })));
+      const refused = results.filter((r) => r.status === "rejected");
+      expect(refused.length).toBeGreaterThan(0);
+      for (const r of refused) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(OverloadedError);
+      expect(results.filter((r) => r.status === "fulfilled").length).toBe(3); // one running + two queued
+    } finally {
+      await strict.close();
+    }
+    const patient = await Pool.start({ size: 1, maxQueue: 2, perWorkerInFlight: 1, whenFull: "wait" });
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => patient.call("sleep", { seconds: 0.02 })));
+      expect(results.every((r) => r.status === "fulfilled")).toBe(true);
+    } finally {
+      await patient.close();
+    }
+  });
+});
