@@ -21,12 +21,13 @@ export function workerCommand(args: string[]): Promise<number> {
     strict: true,
   });
   if (!values.connect) throw new TypeError("tfbridge worker needs --connect tcp://HOST:PORT");
-  const pythonArgs = ["-m", "tfbridge_worker", "--connect", values.connect];
+  // --exit-with-stdin: if this wrapper dies, even by SIGKILL, the worker follows instead of lingering.
+  const pythonArgs = ["-m", "tfbridge_worker", "--connect", values.connect, "--exit-with-stdin"];
   if (values["curve-keys"]) pythonArgs.push("--curve-keys", values["curve-keys"]);
   if (values["curve-server-key"]) pythonArgs.push("--curve-server-key", values["curve-server-key"]);
   const child = spawn(defaultPython(), pythonArgs, {
     env: { ...process.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
-    stdio: "inherit",
+    stdio: ["pipe", "inherit", "inherit"],
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
   return new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1))));
