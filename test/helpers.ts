@@ -13,15 +13,6 @@ export function sharedBridge(options: BridgeOptions = {}): () => Bridge {
   return () => bridge!;
 }
 
-/** Deterministic pseudo-random float32 values in [-1, 1). */
-export function randomFloat32(length: number, seed = 1): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 31 - 1;
-  });
-}
-
 export function bytesOf(a: ArrayBufferView): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }

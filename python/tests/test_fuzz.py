@@ -4,7 +4,6 @@ import json
 import random
 
 import numpy as np
-import zmq
 
 from tfbridge_worker.codec import decode, encode
 

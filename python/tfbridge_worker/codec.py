@@ -49,8 +49,8 @@ def _buffer(frame: Any) -> memoryview:
 def decode_header(frame: Any) -> dict:
     try:
         header = json.loads(bytes(_buffer(frame)).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadRequest(f"header frame is not UTF-8 JSON: {e}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise BadRequest(f"header frame is not UTF-8 JSON (or nests too deep): {e}") from None
     if not isinstance(header, dict):
         raise BadRequest("header frame must be a JSON object")
     if header.get("v") != VERSION:

@@ -18,7 +18,7 @@ import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from .graph_mode import new_session, session_run
-from .spec import MODES, check_input, check_weights, weight_shapes
+from .spec import MODES, check_input, check_weights
 
 WEIGHT_ORDER = ("kernel", "recurrentKernel", "bias")
 
@@ -156,7 +156,7 @@ class ModelCache:
         h = hashlib.sha256(json.dumps(spec, sort_keys=True).encode())
         for name in sorted(weights or {}):
             h.update(name.encode())
-            h.update(np.ascontiguousarray(weights[name]).tobytes())
+            h.update(np.ascontiguousarray(weights[name]).data)  # hashed in place, not copied
         return h.hexdigest()
 
     def get(self, spec: dict, weights: Mapping[str, np.ndarray] | None) -> LstmModel:
@@ -177,5 +177,3 @@ class ModelCache:
 def output_names(spec: dict) -> list[str]:
     return ["output", "h", "c"] if spec["returnState"] else ["output"]
 
-
-__all__ = ["LstmModel", "ModelCache", "output_names", "seeded_weights", "weight_shapes", "WEIGHT_ORDER"]

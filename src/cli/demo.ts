@@ -1,5 +1,6 @@
 import { Bridge } from "../bridge.js";
 import type { LstmSpec } from "../spec/lstm.js";
+import { uniformFloat32 } from "../random.js";
 import { ndarray } from "../wire/ndarray.js";
 
 /** The three examples of the seed document, in its order, with its batch sizes. */
@@ -8,18 +9,6 @@ export const SEED_EXAMPLES: readonly { name: string; spec: LstmSpec; batch: numb
   { name: "batch 2, sequence 15, last output", spec: { units: 64, inputShape: [15, 1], returnSequences: false }, batch: 2 },
   { name: "batch 3, full sequence", spec: { units: 64, inputShape: [10, 1], returnSequences: true }, batch: 3 },
 ];
-
-/** Uniform [0, 1) numbers from a fixed seed (mulberry32), standing in for the seed's np.random.rand. */
-export function uniformInput(shape: [number, number, number], seed = 1): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length: shape[0] * shape[1] * shape[2] }, () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  });
-}
 
 export interface DemoExample {
   name: string;
@@ -43,7 +32,8 @@ export async function runDemo(bridge: Bridge): Promise<DemoReport> {
   const examples: DemoExample[] = [];
   for (const { name, spec, batch } of SEED_EXAMPLES) {
     const shape: [number, number, number] = [batch, ...spec.inputShape];
-    const input = ndarray("float32", shape, uniformInput(shape, examples.length + 1));
+    // Uniform [0, 1), like the seed's np.random.rand, but the same on every run.
+    const input = ndarray("float32", shape, uniformFloat32(shape[0] * shape[1] * shape[2], examples.length + 1));
     const result = await bridge.runLstm(spec, input, { mode: "session" });
     examples.push({
       name,

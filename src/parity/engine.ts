@@ -2,6 +2,7 @@ import type { TensorflowClient } from "../client.js";
 import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, resolveLstmSpec } from "../spec/lstm.js";
 import { checkTfjsSupport, runTfjsLstm } from "../tfjs/lstm.js";
 import type { TfjsBackend } from "../tfjs/runtime.js";
+import { uniformFloat32 } from "../random.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 import { type Comparison, type Tolerance, compareArrays } from "./compare.js";
 import { type Trap, knownTraps } from "./traps.js";
@@ -60,17 +61,9 @@ export interface ParityReport {
   pass: boolean;
 }
 
-/** Uniform [-1, 1) float32 values from a seed (mulberry32), the same in every run. */
+/** Uniform [-1, 1) float32 input of `shape`, the same for the same seed on every run. */
 export function seededInput(shape: readonly number[], seed: number): NDArray<"float32"> {
-  let state = seed >>> 0;
-  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  });
-  return ndarray("float32", shape, data);
+  return ndarray("float32", shape, uniformFloat32(shape.reduce((a, b) => a * b, 1), seed, -1, 1));
 }
 
 function compareOutputs(actual: Partial<Record<OutputName, NDArray>>, expected: Partial<Record<OutputName, NDArray>>, tolerance: Tolerance) {

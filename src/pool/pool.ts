@@ -8,7 +8,7 @@ import { BridgeClosedError, OverloadedError, RequestAbortedError, RequestTimeout
 import { readProtocolFile } from "../paths.js";
 import { type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
-import { type Reply, type RequestOptions, type WorkerErrorBody, replyError } from "../worker/connection.js";
+import { type Reply, type RequestOptions, replyOutcome } from "../worker/connection.js";
 import { WorkerProcess } from "../worker/process.js";
 import type { WorkerInfo } from "../worker/worker.js";
 import { type CurveServerKeys, ZapAuthenticator, checkListenEndpoints } from "./curve.js";
@@ -386,11 +386,7 @@ export class Pool extends TensorflowClient {
     } else if (member && typeof header.id === "number") {
       const job = member.inFlight.get(header.id);
       if (!job) return; // timed out or cancelled meanwhile
-      if (header.ok === true) {
-        job.settle({ reply: { result: (header.result ?? {}) as Record<string, unknown>, arrays: message.arrays, names: header.arrays.map((d) => d.name) } });
-      } else {
-        job.settle({ error: replyError(header.error as WorkerErrorBody) });
-      }
+      job.settle(replyOutcome(message));
     }
   }
 

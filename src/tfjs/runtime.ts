@@ -5,7 +5,6 @@ export type Tfjs = typeof import("@tensorflow/tfjs-node");
 
 /** The two JS runtimes parity compares against Python: native TensorFlow C library, or pure JS. */
 export type TfjsBackend = "tensorflow" | "cpu";
-export const TFJS_BACKENDS: readonly TfjsBackend[] = ["tensorflow", "cpu"];
 
 /** tfjs-node's native addon could not be loaded, or TF.js fell back to another backend. */
 export class TfjsUnavailableError extends TfbridgeError {

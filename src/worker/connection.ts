@@ -1,6 +1,6 @@
 import { Dealer } from "zeromq";
 import { BadRequestError, PythonError, type PythonFrame, RequestAbortedError, RequestTimeoutError, SpecError, type TfbridgeError, WireError } from "../errors.js";
-import { type Header, type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
+import { type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 
 /** Per-request limits. */
@@ -26,7 +26,7 @@ interface Pending {
 
 /** The `error` object of a failed reply (docs/wire.md). */
 export interface WorkerErrorBody {
-  kind: "python" | "bad_request" | "spec";
+  kind: "python" | "bad_request" | "spec" | "cancelled";
   type: string;
   message: string;
   traceback: PythonFrame[];
@@ -38,7 +38,14 @@ export interface WorkerErrorBody {
 export function replyError(e: WorkerErrorBody): TfbridgeError {
   if (e.kind === "spec") return new SpecError(e.field ?? "spec", e.reason ?? e.message, true);
   if (e.kind === "bad_request") return new BadRequestError(e.message);
+  if (e.kind === "cancelled") return new RequestAbortedError("request", new Error(e.message));
   return new PythonError(e.type, e.message, e.traceback);
+}
+
+/** A decoded reply message as what its request resolves with, or the typed error it rejects with. */
+export function replyOutcome({ header, arrays }: Message): { reply: Reply } | { error: TfbridgeError } {
+  if (header.ok === true) return { reply: { result: (header.result ?? {}) as Record<string, unknown>, arrays, names: header.arrays.map((d) => d.name) } };
+  return { error: replyError(header.error as WorkerErrorBody) };
 }
 
 /**
@@ -127,13 +134,11 @@ export class Connection {
       process.emitWarning(`tfbridge: dropped an unreadable reply: ${(e as Error).message}`);
       return;
     }
-    const { header, arrays } = message;
+    const { header } = message;
     const pending = typeof header.id === "number" ? this.pending.get(header.id) : undefined;
     if (!pending) return; // its request already timed out or was aborted
-    if (header.ok === true) {
-      pending.resolve({ result: (header.result ?? {}) as Record<string, unknown>, arrays, names: header.arrays.map((d) => d.name) });
-    } else {
-      pending.reject(replyError((header as Header & { error: WorkerErrorBody }).error));
-    }
+    const outcome = replyOutcome(message);
+    if ("reply" in outcome) pending.resolve(outcome.reply);
+    else pending.reject(outcome.error);
   }
 }

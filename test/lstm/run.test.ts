@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { type LstmSpec, ndarray } from "../../src/index.js";
-import { bytesOf, randomFloat32, sharedBridge } from "../helpers.js";
+import { uniformFloat32 } from "../../src/random.js";
+import { bytesOf, sharedBridge } from "../helpers.js";
 
 const bridge = sharedBridge();
 
 function input(batch: number, spec: LstmSpec, seed = 1) {
   const [t, f] = spec.inputShape;
-  return ndarray("float32", [batch, t, f], randomFloat32(batch * t * f, seed));
+  return ndarray("float32", [batch, t, f], uniformFloat32(batch * t * f, seed, -1, 1));
 }
 
 describe("the seed's three examples in a v1 Session", () => {
