@@ -1,4 +1,4 @@
-import { type Bridge, ndarray } from "../src/index.js";
+import { type Bridge, type PyProxy, ndarray } from "../src/index.js";
 import type { PythoniaPeer } from "./peers.js";
 import { type Summary, progress, round, timeMs } from "./stats.js";
 
@@ -15,6 +15,8 @@ export interface TransferRow {
 
 export interface TransferSection {
   rows: TransferRow[];
+  /** 1M float32 from a proxied ndarray to JS: bridge.python.toNDArray vs the proxy's own .tolist().valueOf(). */
+  proxy1M: { toNDArray: Summary; tolistValueOf: Summary; speedup: number };
   /** Binary path MB/s ÷ pythonia MB/s at 1M float32 (4 MB). */
   vsPythonia1M: number | null;
   /** Binary path MB/s ÷ memcpy MB/s at the largest size. */
@@ -52,8 +54,18 @@ export async function transfer(bridge: Bridge, pythonia: PythoniaPeer, quick: bo
   }
   const at1M = rows.find((r) => r.bytes === 4 * MB);
   const largest = rows.at(-1)!;
+  const np = await bridge.python.import("numpy");
+  const proxied = (await np.ones$!(MB, { dtype: "float32" })) as PyProxy;
+  const toNDArray = await timeMs(() => bridge.python.toNDArray(proxied), quick ? 5 : 20, 1);
+  const tolistValueOf = await timeMs(async () => {
+    const list = (await proxied.tolist!()) as PyProxy;
+    return list.valueOf!(); // pythonia's JSON path
+  }, 1, 0);
+  const proxy1M = { toNDArray, tolistValueOf, speedup: round(tolistValueOf.median / toNDArray.median) };
+  progress(`proxies, 1M float32 to JS: toNDArray ${round(toNDArray.median)} ms, .tolist().valueOf() ${round(tolistValueOf.median)} ms`);
   return {
     rows,
+    proxy1M,
     vsPythonia1M: at1M?.pythonia ? round(at1M.binary.MBps / at1M.pythonia.MBps) : null,
     memcpyFraction64MB: round(largest.binary.MBps / largest.memcpy.MBps),
   };
