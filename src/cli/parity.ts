@@ -13,7 +13,7 @@ export const PARITY_USAGE = `usage: tfbridge parity [--spec FILE.json | spec fla
 
 spec flags: --units N --timesteps N --features N --activation A --recurrent-activation A
             --return-sequences --return-state --go-backwards --no-bias --no-unit-forget-bias --seed N
---atol/--rtol set the tolerance of tfjs-node (default 0/0: bit-for-bit); the JS CPU backend keeps 1e-5/0.
+--atol/--rtol set the tolerance of tfjs-node, layers and SavedModel (default 0/0: bit-for-bit); the JS CPU backend keeps 1e-5/0.
 Exit status: 0 when every runtime agrees within tolerance, 1 when not.`;
 
 const OPTIONS = {
@@ -90,7 +90,7 @@ export async function parityCommand(args: string[]): Promise<number> {
   const report = await runParity(bridge, spec, {
     batch: number("batch", v.batch),
     inputSeed: number("input-seed", v["input-seed"]),
-    tolerance: atol === undefined && rtol === undefined ? undefined : { tensorflow: { atol: atol ?? 0, rtol: rtol ?? 0 } },
+    tolerance: atol === undefined && rtol === undefined ? undefined : { "tfjs-node": { atol: atol ?? 0, rtol: rtol ?? 0 }, "tfjs-node-savedmodel": { atol: atol ?? 0, rtol: rtol ?? 0 } },
   });
   write(v.json ? JSON.stringify(report, null, 2) : formatParityReport(report));
   return report.pass ? 0 : 1;

@@ -1,40 +1,56 @@
+import { rmSync } from "node:fs";
 import type { TensorflowClient } from "../client.js";
 import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, resolveLstmSpec } from "../spec/lstm.js";
 import { checkTfjsSupport, runTfjsLstm } from "../tfjs/lstm.js";
 import type { TfjsBackend } from "../tfjs/runtime.js";
+import { loadTfjsSavedModel } from "../tfjs/savedmodel.js";
 import { uniformFloat32 } from "../random.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 import { type Comparison, type Tolerance, compareArrays } from "./compare.js";
 import { type Trap, knownTraps } from "./traps.js";
 
-/** The JS runtimes compared against Python, by the TF.js backend they use. */
-export const RUNTIME_NAMES: Readonly<Record<TfjsBackend, string>> = { tensorflow: "tfjs-node", cpu: "tfjs-cpu" };
+/**
+ * The JS runtimes parity compares with Python: `tf.layers.lstm` on tfjs-node and on the pure-JS CPU
+ * backend, and the worker's SavedModel of the same layer run by tfjs-node as one graph.
+ */
+export type RuntimeName = "tfjs-node" | "tfjs-cpu" | "tfjs-node-savedmodel";
+export const RUNTIMES: readonly RuntimeName[] = ["tfjs-node", "tfjs-cpu", "tfjs-node-savedmodel"];
 
 /**
  * tfjs-node runs on the same TensorFlow C library as Python, so it is held to bit-for-bit agreement;
  * the pure-JS CPU backend has its own kernels and gets 1e-5 absolute.
  */
-export const DEFAULT_TOLERANCE: Readonly<Record<TfjsBackend, Tolerance>> = {
-  tensorflow: { atol: 0, rtol: 0 },
-  cpu: { atol: 1e-5, rtol: 0 },
+export const DEFAULT_TOLERANCE: Readonly<Record<RuntimeName, Tolerance>> = {
+  "tfjs-node": { atol: 0, rtol: 0 },
+  "tfjs-cpu": { atol: 1e-5, rtol: 0 },
+  "tfjs-node-savedmodel": { atol: 0, rtol: 0 },
 };
+
+const LAYER_BACKEND: Readonly<Record<Exclude<RuntimeName, "tfjs-node-savedmodel">, TfjsBackend>> = { "tfjs-node": "tensorflow", "tfjs-cpu": "cpu" };
 
 export interface ParityOptions {
   /** Batch size of the generated input. Default 2. */
   batch?: number;
   /** Seed of the generated input (uniform in [-1, 1)). Default 0. */
   inputSeed?: number;
-  /** Which TF.js backends to run. Default both. */
-  backends?: readonly TfjsBackend[];
-  tolerance?: Partial<Record<TfjsBackend, Tolerance>>;
+  /**
+   * Which runtimes to run. Default all three; `tfjs-node-savedmodel` needs the worker on this machine
+   * (it reads the SavedModel the worker writes).
+   */
+  runtimes?: readonly RuntimeName[];
+  tolerance?: Partial<Record<RuntimeName, Tolerance>>;
 }
 
 type OutputName = "output" | "h" | "c";
 
 /** One JS runtime against the Python reference. */
 export interface RuntimeParity {
-  runtime: string;
-  backend: TfjsBackend;
+  runtime: RuntimeName;
+  /**
+   * What it was compared with: the Session, or for a trap spec Python's eager mode. The SavedModel,
+   * a graph that Grappler optimizes just as the Session's, is always compared with the Session.
+   */
+  reference: LstmMode;
   /** Per output (output, and h, c with returnState). */
   comparisons: Partial<Record<OutputName, Comparison>>;
   pass: boolean;
@@ -54,7 +70,7 @@ export interface ParityReport {
   spec: ResolvedLstmSpec;
   inputShape: number[];
   inputSeed: number;
-  /** The Python mode the JS runtimes are compared with: `session`, or `eager` for a trap (see trap). */
+  /** The Python mode the layer runtimes are compared with: `session`, or `eager` for a trap (see trap). */
   reference: LstmMode;
   runtimes: RuntimeParity[];
   trap: TrapReport | null;
@@ -64,6 +80,21 @@ export interface ParityReport {
 /** Uniform [-1, 1) float32 input of `shape`, the same for the same seed on every run. */
 export function seededInput(shape: readonly number[], seed: number): NDArray<"float32"> {
   return ndarray("float32", shape, uniformFloat32(shape.reduce((a, b) => a * b, 1), seed, -1, 1));
+}
+
+/** The layer exported by the worker as a SavedModel and run by tfjs-node as one graph. */
+async function runSavedModel(bridge: TensorflowClient, spec: ResolvedLstmSpec, weights: LstmWeights, input: NDArray<"float32">) {
+  const path = await bridge.exportLstm({ ...spec, weights });
+  try {
+    const model = await loadTfjsSavedModel(path, spec.returnState ? ["output", "h", "c"] : ["output"]);
+    try {
+      return await model.run(input);
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    rmSync(path, { recursive: true, force: true });
+  }
 }
 
 function compareOutputs(actual: Partial<Record<OutputName, NDArray>>, expected: Partial<Record<OutputName, NDArray>>, tolerance: Tolerance) {
@@ -94,11 +125,12 @@ export async function runParity(bridge: TensorflowClient, spec: LstmSpec, option
   const expected = reference === "session" ? session : await bridge.runLstm({ ...resolved, weights }, input, { mode: "eager" });
 
   const runtimes: RuntimeParity[] = [];
-  for (const backend of options.backends ?? (["tensorflow", "cpu"] as const)) {
-    const tolerance = options.tolerance?.[backend] ?? DEFAULT_TOLERANCE[backend];
-    const actual = await runTfjsLstm(resolved, weights, input, { backend });
-    const comparisons = compareOutputs(actual, expected, tolerance);
-    runtimes.push({ runtime: RUNTIME_NAMES[backend], backend, comparisons, pass: Object.values(comparisons).every((c) => c.pass) });
+  for (const runtime of options.runtimes ?? RUNTIMES) {
+    const tolerance = options.tolerance?.[runtime] ?? DEFAULT_TOLERANCE[runtime];
+    const graph = runtime === "tfjs-node-savedmodel";
+    const actual = graph ? await runSavedModel(bridge, resolved, weights, input) : await runTfjsLstm(resolved, weights, input, { backend: LAYER_BACKEND[runtime] });
+    const comparisons = compareOutputs(actual, graph ? session : expected, tolerance);
+    runtimes.push({ runtime, reference: graph ? "session" : reference, comparisons, pass: Object.values(comparisons).every((c) => c.pass) });
   }
 
   let trap: TrapReport | null = null;

@@ -27,7 +27,7 @@ export function formatParityReport(r: ParityReport): string {
   const parts = [
     `LSTM units=${s.units} input=[${r.inputShape}] activation=${s.activation} recurrentActivation=${s.recurrentActivation}` +
       (flags.length ? ` ${flags.join(" ")}` : ""),
-    `reference: Python ${r.reference === "session" ? "tf.compat.v1.Session" : "eager (see trap below)"}, same weights in every runtime`,
+    `reference: Python ${r.reference === "session" ? "tf.compat.v1.Session" : "eager for the layers (see trap below), the Session for the SavedModel"}, same weights everywhere`,
     "",
     textTable(["runtime", "output", "verdict", "atol/rtol", "max abs", "max rel", "max ULP", "outside", "worst at", "first bad t"], rows),
   ];

@@ -1,7 +1,7 @@
 import type { TensorflowClient } from "../client.js";
 import type { Activation, LstmSpec } from "../spec/lstm.js";
 import { tfjsInfo } from "../tfjs/runtime.js";
-import { type ParityReport, runParity } from "./engine.js";
+import { type ParityReport, type RuntimeName, runParity } from "./engine.js";
 import { textTable } from "../table.js";
 
 /** One spec of the sweep with its batch size. */
@@ -57,15 +57,17 @@ export interface SweepSummary {
   worstAbsError: number;
   worstUlp: number;
   cpuWorstAbsError: number;
+  /** tfjs-node running the worker's SavedModel against the Session, over every spec, traps included. */
+  savedModelWorstUlp: number;
   results: ParityReport[];
 }
 
-function worst(results: ParityReport[], backend: "tensorflow" | "cpu", pick: (c: { maxAbsError: number; maxUlp: number }) => number) {
+function worst(results: ParityReport[], runtime: RuntimeName, pick: (c: { maxAbsError: number; maxUlp: number }) => number, includeTraps = false) {
   let w = 0;
   for (const r of results) {
-    if (r.trap) continue;
+    if (r.trap && !includeTraps) continue;
     for (const rt of r.runtimes) {
-      if (rt.backend === backend) for (const c of Object.values(rt.comparisons)) w = Math.max(w, pick(c));
+      if (rt.runtime === runtime) for (const c of Object.values(rt.comparisons)) w = Math.max(w, pick(c));
     }
   }
   return w;
@@ -90,9 +92,10 @@ export async function runSweep(
     specs: results.length,
     failed: results.filter((r) => !r.pass).length,
     traps: results.filter((r) => r.trap).length,
-    worstAbsError: worst(results, "tensorflow", (c) => c.maxAbsError),
-    worstUlp: worst(results, "tensorflow", (c) => c.maxUlp),
-    cpuWorstAbsError: worst(results, "cpu", (c) => c.maxAbsError),
+    worstAbsError: worst(results, "tfjs-node", (c) => c.maxAbsError),
+    worstUlp: worst(results, "tfjs-node", (c) => c.maxUlp),
+    cpuWorstAbsError: worst(results, "tfjs-cpu", (c) => c.maxAbsError),
+    savedModelWorstUlp: worst(results, "tfjs-node-savedmodel", (c) => c.maxUlp, true),
     results,
   };
 }
@@ -103,8 +106,9 @@ const num = (x: number) => (x === 0 ? "0" : x.toExponential(2));
 export function formatSweep(summary: SweepSummary): string {
   const rows = summary.results.map((r, i) => {
     const s = r.spec;
-    const node = r.runtimes.find((rt) => rt.backend === "tensorflow");
-    const cpu = r.runtimes.find((rt) => rt.backend === "cpu");
+    const node = r.runtimes.find((rt) => rt.runtime === "tfjs-node");
+    const cpu = r.runtimes.find((rt) => rt.runtime === "tfjs-cpu");
+    const graph = r.runtimes.find((rt) => rt.runtime === "tfjs-node-savedmodel");
     const maxOf = (rt: typeof node, f: (c: { maxAbsError: number; maxUlp: number }) => number) =>
       rt ? Math.max(...Object.values(rt.comparisons).map(f)) : 0;
     const flags = [s.returnSequences && "seq", s.returnState && "state", s.goBackwards && "back", !s.useBias && "nobias", !s.unitForgetBias && "noufb"].filter(Boolean).join(",");
@@ -118,15 +122,17 @@ export function formatSweep(summary: SweepSummary): string {
       String(maxOf(node, (c) => c.maxUlp)),
       num(maxOf(node, (c) => c.maxAbsError)),
       num(maxOf(cpu, (c) => c.maxAbsError)),
+      String(maxOf(graph, (c) => c.maxUlp)),
       r.trap ? "trap" : "",
       r.pass ? "pass" : "FAIL",
     ];
   });
   return [
-    textTable(["#", "units", "input", "act/recurrent", "flags", "vs py", "node ULP", "node abs", "cpu abs", "", "verdict"], rows),
+    textTable(["#", "units", "input", "act/recurrent", "flags", "vs py", "node ULP", "node abs", "cpu abs", "graph ULP", "", "verdict"], rows),
     "",
     `backend ${summary.backend}, TensorFlow ${summary.tensorflow}: ${summary.specs} specs, ${summary.failed} failed, ${summary.traps} known traps`,
     `tfjs-node vs Python Session (non-trap specs): worst ${summary.worstUlp} ULP, worst abs ${num(summary.worstAbsError)}`,
     `tfjs JS CPU backend (non-trap specs): worst abs ${num(summary.cpuWorstAbsError)}`,
+    `tfjs-node running the SavedModel vs Python Session (all specs): worst ${summary.savedModelWorstUlp} ULP`,
   ].join("\n");
 }

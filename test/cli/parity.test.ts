@@ -15,7 +15,7 @@ describe("tfbridge parity", () => {
     const { stdout } = await tfbridge("parity", "--units", "4", "--json");
     const report = JSON.parse(stdout);
     expect(report.spec).toMatchObject({ units: 4, inputShape: [10, 1], recurrentActivation: "sigmoid" });
-    expect(report.runtimes.map((r: { runtime: string }) => r.runtime)).toEqual(["tfjs-node", "tfjs-cpu"]);
+    expect(report.runtimes.map((r: { runtime: string }) => r.runtime)).toEqual(["tfjs-node", "tfjs-cpu", "tfjs-node-savedmodel"]);
   });
 
   it("a bad flag names the field and exits 1", async () => {
@@ -36,6 +36,7 @@ describe("tfbridge parity", () => {
     expect(summary.worstUlp).toBe(0);
     expect(summary.worstAbsError).toBe(0);
     expect(summary.cpuWorstAbsError).toBeLessThanOrEqual(1e-5);
+    expect(summary.savedModelWorstUlp).toBe(0);
     expect(summary.failed).toBe(0);
     expect(code).toBe(0);
     for (const r of summary.results.filter((r) => r.trap)) {

@@ -15,8 +15,9 @@ describe("parity against the Python Session, same weights", () => {
     const report = await runParity(bridge(), spec, { batch: 3 });
     expect(report.reference).toBe("session");
     expect(report.trap).toBeNull();
-    const [node, cpu] = report.runtimes;
-    expect(node!.runtime).toBe("tfjs-node");
+    const [node, cpu, graph] = report.runtimes;
+    expect(report.runtimes.map((r) => r.runtime)).toEqual(["tfjs-node", "tfjs-cpu", "tfjs-node-savedmodel"]);
+    for (const c of Object.values(graph!.comparisons)) expect(c.maxUlp).toBe(0);
     for (const c of Object.values(node!.comparisons)) {
       expect(c.maxUlp).toBe(0);
       expect(c.elements).toBeGreaterThan(0);
@@ -28,7 +29,7 @@ describe("parity against the Python Session, same weights", () => {
 
   it("fails when a tolerance is tighter than what a runtime achieves", async () => {
     const spec: LstmSpec = { units: 16, inputShape: [20, 4], returnSequences: true };
-    const report = await runParity(bridge(), spec, { backends: ["cpu"], tolerance: { cpu: { atol: 0, rtol: 0 } } });
+    const report = await runParity(bridge(), spec, { runtimes: ["tfjs-cpu"], tolerance: { "tfjs-cpu": { atol: 0, rtol: 0 } } });
     expect(report.pass).toBe(false);
     const c = report.runtimes[0]!.comparisons.output!;
     expect(c.outside).toBeGreaterThan(0);
@@ -64,6 +65,10 @@ describe("the hoisted-sigmoid trap", () => {
     expect(report.trap!.sessionVsEager.maxUlp).toBeGreaterThan(0);
     expect(report.trap!.naiveTfjs).toBeNull();
     expect(report.runtimes[0]!.comparisons.output!.maxUlp).toBe(0);
+    // The SavedModel is a graph that Grappler rewrites like the Session's: it matches the Session itself.
+    const graph = report.runtimes.find((r) => r.runtime === "tfjs-node-savedmodel")!;
+    expect(graph.reference).toBe("session");
+    expect(graph.comparisons.output!.maxUlp).toBe(0);
     expect(report.pass).toBe(true);
   });
 });
