@@ -127,7 +127,8 @@ class ConnectedWorker:
                 next_heartbeat = now + HEARTBEAT_S
                 if self._vouch():
                     socket.send_multipart(encode({"ctl": "heartbeat", "busy": self.jobs.qsize() + (self.running is not None)}))
-            if now - pool_seen > LIVENESS * HEARTBEAT_S * 2:
+            if now - pool_seen > LIVENESS * HEARTBEAT_S * 2 and self._vouch():
+                # (A stuck worker does not come back as a fresh one while its request still runs.)
                 # The pool went quiet: reconnect (it may have restarted), as the Paranoid Pirate does.
                 print(json.dumps({"reconnecting": self.endpoint}), file=sys.stderr, flush=True)
                 poller.unregister(socket)

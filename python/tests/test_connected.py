@@ -1,0 +1,111 @@
+"""Pool mode against a real worker process: handshake, heartbeats, cancellation, deadlines, disconnect."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import zmq
+
+from conftest import PYTHON_DIR
+from tfbridge_worker.codec import decode, encode
+from tfbridge_worker.connected import GRACE_S, HEARTBEAT_S
+
+
+class FakePool:
+    """A ROUTER standing in for the pool: answers heartbeats, follows the worker's identity."""
+
+    def __init__(self, endpoint: str):
+        self.socket = zmq.Context.instance().socket(zmq.ROUTER)
+        self.socket.linger = 0
+        self.socket.bind(endpoint)
+        self.identity = None
+
+    def receive(self, timeout_s: float):
+        """The next message as (header, arrays), heartbeats included; zmq.Again on timeout."""
+        self.socket.rcvtimeo = max(1, int(timeout_s * 1000))
+        self.identity, *frames = self.socket.recv_multipart()
+        header, arrays = decode(frames)
+        if header.get("ctl") == "heartbeat":
+            self.send({"id": None, "ctl": "heartbeat"})
+        return header, arrays
+
+    def reply(self, timeout_s: float = 10):
+        """The next message that is not a heartbeat."""
+        end = time.monotonic() + timeout_s
+        while True:
+            header, arrays = self.receive(end - time.monotonic())
+            if header.get("ctl") != "heartbeat":
+                return header, arrays
+
+    def send(self, header: dict, arrays=()) -> None:
+        self.socket.send_multipart([self.identity, *encode(header, arrays)])
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with tempfile.TemporaryDirectory() as d:
+        fake = FakePool(f"ipc://{d}/pool.sock")
+        env = {**os.environ, "TFBRIDGE_WORKER_TOKEN": "token-1"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tfbridge_worker", "--connect", f"ipc://{d}/pool.sock"], cwd=PYTHON_DIR, env=env
+        )
+        ready, _ = fake.receive(120)
+        yield fake, ready, proc
+        proc.kill()
+        proc.wait()
+
+
+def test_the_worker_announces_itself_with_its_token(pool):
+    _, ready, proc = pool
+    assert ready["ctl"] == "ready" and ready["token"] == "token-1"
+    assert ready["info"]["pid"] == proc.pid and ready["info"]["tensorflow"].startswith("2.21")
+
+
+def test_requests_are_answered_and_heartbeats_keep_coming(pool):
+    fake, _, _ = pool
+    fake.send({"id": 1, "op": "hello", "args": {}, "deadlineMs": 5000})
+    header, _ = fake.reply()
+    assert header["id"] == 1 and header["ok"]
+    beats, end = 0, time.monotonic() + 4 * HEARTBEAT_S
+    while time.monotonic() < end:
+        try:
+            beats += fake.receive(0.1)[0].get("ctl") == "heartbeat"
+        except zmq.Again:
+            pass
+    assert beats >= 2
+
+
+def test_a_cancelled_or_expired_request_is_not_run(pool):
+    fake, _, _ = pool
+    fake.send({"id": 10, "op": "sleep", "args": {"seconds": 0.5}, "deadlineMs": 5000})
+    fake.send({"id": 11, "op": "hello", "args": {}, "deadlineMs": 5000})
+    fake.send({"id": 11, "ctl": "cancel"})
+    fake.send({"id": 12, "op": "hello", "args": {}, "deadlineMs": 0})
+    replies = {h["id"]: h for h, _ in (fake.reply() for _ in range(3))}
+    assert replies[10]["ok"]
+    assert replies[11]["error"]["kind"] == "cancelled"
+    assert replies[12]["error"]["kind"] == "cancelled"
+
+
+def test_a_request_past_its_deadline_silences_the_heartbeat(pool):
+    fake, _, _ = pool
+    fake.send({"id": 20, "op": "sleep", "args": {"seconds": 4}, "deadlineMs": 100})
+    quiet_from = time.monotonic() + 0.1 + GRACE_S + HEARTBEAT_S  # deadline, grace, one beat in flight
+    while time.monotonic() < quiet_from:
+        try:
+            fake.receive(quiet_from - time.monotonic())
+        except zmq.Again:
+            pass
+    with pytest.raises(zmq.Again):
+        fake.receive(2 * HEARTBEAT_S)  # stuck: no heartbeat
+    header, _ = fake.reply()  # the sleep ends and is answered
+    assert header["id"] == 20 and header["ok"]
+
+
+def test_disconnect_ends_the_worker(pool):
+    fake, _, proc = pool
+    fake.send({"id": None, "ctl": "disconnect"})
+    assert proc.wait(timeout=30) == 0
