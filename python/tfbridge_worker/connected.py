@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from .codec import decode_header, encode
 from .curve import CurveKeys
@@ -106,11 +107,20 @@ class ConnectedWorker:
             self.jobs.put(Job(header.get("id"), deadline, frames))
         return True  # a heartbeat from the pool needs no answer beyond our own heartbeats
 
+    def _watch_handshakes(self, socket: zmq.Socket, poller: zmq.Poller) -> zmq.Socket | None:
+        """With CURVE, a refused handshake is otherwise silent: report it on stderr for operators."""
+        if not self.curve:
+            return None
+        monitor = socket.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+        poller.register(monitor, zmq.POLLIN)
+        return monitor
+
     def run(self) -> None:
         socket = self._socket()
         poller = zmq.Poller()
         poller.register(socket, zmq.POLLIN)
         poller.register(self.done, zmq.POLLIN)
+        monitor = self._watch_handshakes(socket, poller)
         next_heartbeat = time.monotonic() + HEARTBEAT_S
         pool_seen = time.monotonic()
         while True:
@@ -119,6 +129,10 @@ class ConnectedWorker:
                 pool_seen = time.monotonic()
                 if not self._receive(socket):
                     return
+            if monitor is not None and events.get(monitor):
+                event = recv_monitor_message(monitor)
+                refusal = {"refused": self.endpoint, "event": event["event"], "status": event["value"]}
+                print(json.dumps(refusal), file=sys.stderr, flush=True)
             if events.get(self.done):
                 self.done.recv()
                 socket.send_multipart(self.replies.get(), copy=False)
@@ -132,7 +146,12 @@ class ConnectedWorker:
                 # The pool went quiet: reconnect (it may have restarted), as the Paranoid Pirate does.
                 print(json.dumps({"reconnecting": self.endpoint}), file=sys.stderr, flush=True)
                 poller.unregister(socket)
+                if monitor is not None:
+                    poller.unregister(monitor)
+                    socket.disable_monitor()
+                    monitor.close()
                 socket.close()
                 socket = self._socket()
                 poller.register(socket, zmq.POLLIN)
+                monitor = self._watch_handshakes(socket, poller)
                 pool_seen = time.monotonic()

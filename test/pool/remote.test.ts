@@ -21,13 +21,15 @@ function freePort(): Promise<number> {
 }
 
 /** `tfbridge worker --connect …` as a separate process, keys in its environment. */
-function remoteWorker(endpoint: string, keys: { publicKey: string; secretKey: string }, serverKey: string): ChildProcess {
+function remoteWorker(endpoint: string, keys: { publicKey: string; secretKey: string }, serverKey: string): { child: ChildProcess; stderr: () => string } {
   const child = spawn(process.execPath, ["--import", "tsx", main, "worker", "--connect", endpoint], {
     env: { ...process.env, TFBRIDGE_CURVE_PUBLIC_KEY: keys.publicKey, TFBRIDGE_CURVE_SECRET_KEY: keys.secretKey, TFBRIDGE_CURVE_SERVER_KEY: serverKey },
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", "pipe"],
   });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   children.push(child);
-  return child;
+  return { child, stderr: () => stderr };
 }
 
 describe("remote workers over TCP", () => {
@@ -38,7 +40,7 @@ describe("remote workers over TCP", () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
     const pool = await Pool.start({ size: 0, listen: [endpoint], curve: { ...server, allowedClients: [allowed.publicKey] } });
     try {
-      remoteWorker(endpoint, stranger, server.publicKey);
+      const refused = remoteWorker(endpoint, stranger, server.publicKey);
       remoteWorker(endpoint, allowed, server.publicKey);
       await pool.waitForWorkers(1, 60_000);
       expect(pool.workers.map((w) => w.remote)).toEqual([true]);
@@ -47,6 +49,7 @@ describe("remote workers over TCP", () => {
       // The stranger has had time to try: the CURVE handshake (ZAP) keeps refusing it.
       await new Promise((r) => setTimeout(r, 3000));
       expect(pool.workers).toHaveLength(1);
+      expect(refused.stderr()).toMatch(/"refused": "tcp:\/\/127\.0\.0\.1:\d+"/); // and it says so
     } finally {
       await pool.close();
     }
