@@ -1,9 +1,15 @@
 """A real worker process on a real ZeroMQ socket."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
+import pytest
+import zmq
 
+from conftest import PYTHON_DIR
 from tfbridge_worker.codec import decode, encode
 
 
@@ -59,3 +65,33 @@ def test_a_python_exception_carries_type_message_and_traceback(worker):
     error = expect_error(worker, encode({"id": 9, "op": "raise", "args": {"type": "KeyError", "message": "nope"}}), "python", "nope", 9)
     assert error["type"] == "KeyError"
     assert error["traceback"][-1]["function"] == "raise_"
+
+
+def test_a_message_over_the_size_limit_is_dropped_and_the_worker_serves_on(tmp_path):
+    """libzmq enforces TFBRIDGE_MAX_MESSAGE_BYTES: it drops the sending peer, not the worker."""
+    endpoint = f"ipc://{tmp_path}/w.sock"
+    env = {**os.environ, "TFBRIDGE_MAX_MESSAGE_BYTES": "1024"}
+    proc = subprocess.Popen([sys.executable, "-m", "tfbridge_worker", "--endpoint", endpoint], cwd=PYTHON_DIR, env=env)
+    try:
+        context = zmq.Context.instance()
+
+        def dealer():
+            s = context.socket(zmq.DEALER)
+            s.linger, s.rcvtimeo = 0, 120_000
+            s.connect(endpoint)
+            return s
+        ok = dealer()
+        ok.send_multipart(encode({"id": 1, "op": "hello", "args": {}}))
+        assert decode(ok.recv_multipart())[0]["ok"]  # the worker is up
+        big = dealer()
+        big.send_multipart(encode({"id": 2, "op": "echo", "args": {}}, [np.zeros(1024, np.float32)]), copy=False)
+        big.rcvtimeo = 1500
+        with pytest.raises(zmq.Again):
+            big.recv_multipart()
+        ok.send_multipart(encode({"id": 3, "op": "echo", "args": {}}, [np.zeros(16, np.float32)]))
+        header, (back,) = decode(ok.recv_multipart())
+        assert header["id"] == 3 and back.shape == (16,)
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()

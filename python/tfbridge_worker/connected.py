@@ -23,7 +23,7 @@ from .codec import decode_header, encode
 from .curve import CurveKeys
 from .errors import BadRequest, Cancelled
 from .ops import Ops
-from .protocol import WIRE
+from .protocol import MAX_MESSAGE_BYTES, WIRE
 from .server import error_reply, handle
 
 CONTROL = WIRE["control"]
@@ -57,7 +57,7 @@ class ConnectedWorker:
     def _socket(self) -> zmq.Socket:
         socket = self.context.socket(zmq.DEALER)
         socket.linger = 0
-        socket.maxmsgsize = CONTROL["maxMessageBytes"]
+        socket.maxmsgsize = MAX_MESSAGE_BYTES
         if self.curve:
             socket.curve_publickey, socket.curve_secretkey = self.curve.public, self.curve.secret
             socket.curve_serverkey = self.curve.server

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +21,8 @@ WIRE = _load("wire.json")
 VERSION: int = WIRE["version"]
 OPS: frozenset[str] = frozenset(WIRE["ops"])
 LSTM_SPEC = _load("lstm-spec.json")
+#: The largest message a worker accepts (libzmq drops a peer that sends more); a pool may set it lower.
+MAX_MESSAGE_BYTES: int = int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", WIRE["control"]["maxMessageBytes"]))
 
 _DTYPE_ROWS = _load("dtypes.json")["dtypes"]
 #: wire dtype name -> little-endian NumPy dtype

@@ -11,7 +11,7 @@ import zmq
 from .codec import decode, encode
 from .errors import SpecError, traceback_frames
 from .ops import Ops
-from .protocol import WIRE
+from .protocol import MAX_MESSAGE_BYTES
 
 
 def error_reply(request_id: Any, exc: BaseException) -> list:
@@ -42,7 +42,7 @@ def serve(endpoint: str, proxies=None) -> None:
     context = zmq.Context()
     socket = context.socket(zmq.ROUTER)
     socket.linger = 0
-    socket.maxmsgsize = WIRE["control"]["maxMessageBytes"]  # libzmq drops a peer that sends more
+    socket.maxmsgsize = MAX_MESSAGE_BYTES
     socket.bind(endpoint)
     ops = Ops(proxies)
     print(json.dumps({"listening": endpoint}), file=sys.stderr, flush=True)

@@ -39,6 +39,12 @@ export interface PoolOptions {
   curve?: CurveServerKeys;
   /** How long start() waits for the local workers' handshakes. Default 120 s. */
   startTimeoutMs?: number;
+  /**
+   * The largest message either side accepts (default 1 GiB, wire.json): larger requests are refused
+   * before sending, and libzmq drops a peer that sends more. Remote workers set theirs with
+   * TFBRIDGE_MAX_MESSAGE_BYTES.
+   */
+  maxMessageBytes?: number;
 }
 
 export interface PoolRequestOptions extends RequestOptions {
@@ -113,7 +119,7 @@ export class Pool extends TensorflowClient {
   private constructor(private readonly options: Required<Omit<PoolOptions, "python" | "curve" | "listen" | "forwardStderr">> & PoolOptions) {
     super();
     const curve = options.curve;
-    this.router = new Router({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, maxMessageSize: WIRE.control.maxMessageBytes, mandatory: true });
+    this.router = new Router({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, maxMessageSize: options.maxMessageBytes, mandatory: true });
     if (curve) {
       // Local workers get a key pair of their own, allowed beside the configured remote ones.
       this.localKeys = curveKeyPair();
@@ -140,6 +146,7 @@ export class Pool extends TensorflowClient {
       perWorkerInFlight: options.perWorkerInFlight ?? 2,
       defaultTimeoutMs: options.defaultTimeoutMs ?? 300_000,
       startTimeoutMs: options.startTimeoutMs ?? 120_000,
+      maxMessageBytes: options.maxMessageBytes ?? WIRE.control.maxMessageBytes,
     });
     try {
       await pool.zap?.start();
@@ -182,8 +189,8 @@ export class Pool extends TensorflowClient {
     if (this.closing) throw new BridgeClosedError();
     if (options.signal?.aborted) throw new RequestAbortedError(op, options.signal.reason);
     const bytes = arrays.reduce((n, a) => n + a.data.byteLength, 0);
-    if (bytes > WIRE.control.maxMessageBytes) {
-      throw new WireError(`${op}: ${bytes} bytes of arrays exceed the ${WIRE.control.maxMessageBytes}-byte message limit`);
+    if (bytes > this.options.maxMessageBytes) {
+      throw new WireError(`${op}: ${bytes} bytes of arrays exceed the ${this.options.maxMessageBytes}-byte message limit`);
     }
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs;
     const job = await new Promise<{ reply: Reply } | { error: Error }>((settleOuter) => {
@@ -257,7 +264,9 @@ export class Pool extends TensorflowClient {
     const env: Record<string, string> = keys
       ? { TFBRIDGE_CURVE_PUBLIC_KEY: this.localKeys!.publicKey, TFBRIDGE_CURVE_SECRET_KEY: this.localKeys!.secretKey, TFBRIDGE_CURVE_SERVER_KEY: keys.publicKey }
       : {};
-    const proc = new WorkerProcess({ python: this.options.python, forwardStderr: this.options.forwardStderr, connect: this.localEndpoint, env: { ...env, TFBRIDGE_WORKER_TOKEN: token } });
+    env.TFBRIDGE_WORKER_TOKEN = token;
+    env.TFBRIDGE_MAX_MESSAGE_BYTES = String(this.options.maxMessageBytes);
+    const proc = new WorkerProcess({ python: this.options.python, forwardStderr: this.options.forwardStderr, connect: this.localEndpoint, env });
     this.processes.set(token, proc);
     void proc.exited.then(({ code, signal }) => {
       this.processes.delete(token);
