@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { SweepSummary } from "../../src/parity/sweep.js";
 import { tfbridge } from "./run.js";
@@ -16,6 +19,14 @@ describe("tfbridge parity", () => {
     const report = JSON.parse(stdout);
     expect(report.spec).toMatchObject({ units: 4, inputShape: [10, 1], recurrentActivation: "sigmoid" });
     expect(report.runtimes.map((r: { runtime: string }) => r.runtime)).toEqual(["tfjs-node", "tfjs-cpu", "tfjs-node-savedmodel"]);
+  });
+
+  it("reads a spec from a JSON file, flags overriding it", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "tfbridge-spec-")), "spec.json");
+    writeFileSync(file, JSON.stringify({ units: 6, inputShape: [5, 2], activation: "relu", goBackwards: true }));
+    const { stdout, code } = await tfbridge("parity", "--spec", file, "--units", "7", "--json");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).spec).toMatchObject({ units: 7, inputShape: [5, 2], activation: "relu", goBackwards: true });
   });
 
   it("a bad flag names the field and exits 1", async () => {
