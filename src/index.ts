@@ -17,3 +17,17 @@ export { type NDArray, elementCount, ndarray, zeros } from "./wire/ndarray.js";
 export { type ArrayDescriptor, type Header, WIRE_VERSION, decodeMessage, encodeMessage } from "./wire/codec.js";
 export type { Reply, RequestOptions } from "./worker/connection.js";
 export type { WorkerInfo } from "./worker/worker.js";
+export {
+  type Comparison, type Tolerance, type WorstElement, ULP_BUCKETS, compareArrays, formatComparison,
+} from "./parity/compare.js";
+export {
+  type ParityOptions, type ParityReport, type RuntimeName, type RuntimeParity, type TrapReport,
+  DEFAULT_TOLERANCE, RUNTIMES, runParity, seededInput,
+} from "./parity/engine.js";
+export { formatParityReport } from "./parity/report.js";
+export { type SweepCase, type SweepSummary, formatSweep, runSweep, sweepCases } from "./parity/sweep.js";
+export { type Trap, knownTraps } from "./parity/traps.js";
+export { ulpDistance32, ulpDistance64 } from "./parity/ulp.js";
+export { type TfjsLstm, type TfjsLstmOptions, type TfjsLstmResult, TfjsUnsupportedError, buildTfjsLstm, runTfjsLstm } from "./tfjs/lstm.js";
+export { type Tfjs, type TfjsBackend, type TfjsInfo, TfjsUnavailableError, loadTfjs, tfjsInfo } from "./tfjs/runtime.js";
+export { type TfjsSavedModel, loadTfjsSavedModel } from "./tfjs/savedmodel.js";
