@@ -45,23 +45,31 @@ export function z85Encode(bytes: Uint8Array): string {
 }
 
 /**
- * ZeroMQ's ZAP handler for this process's sockets: CurveZMQ encrypts, ZAP authenticates. Only the
- * listed public keys may connect; every other handshake is refused with status 400.
+ * ZeroMQ's ZAP handler for this process: CurveZMQ encrypts, ZAP authenticates. There is one ZAP
+ * endpoint per process (inproc://zeromq.zap.01), so one handler serves every pool, each under a ZAP
+ * domain of its own with its own allowed public keys; any other handshake is refused with status 400.
  */
-export class ZapAuthenticator {
+class ZapHandler {
   private readonly socket = new Router({ linger: 0 });
+  private readonly domains = new Map<string, ReadonlySet<string>>();
+  private started: Promise<void> | null = null;
 
-  constructor(private readonly allowed: ReadonlySet<string>) {}
-
-  async start(): Promise<void> {
-    await this.socket.bind("inproc://zeromq.zap.01");
-    void this.serve();
+  /** Admits `allowed` public keys to sockets whose zapDomain is `domain`; returns the undo. */
+  async register(domain: string, allowed: ReadonlySet<string>): Promise<() => void> {
+    this.domains.set(domain, allowed);
+    this.started ??= this.socket.bind("inproc://zeromq.zap.01").then(() => void this.serve());
+    await this.started;
+    return () => {
+      this.domains.delete(domain);
+      if (this.domains.size === 0) this.close(); // nothing left to guard: let Node exit
+    };
   }
 
   private async serve(): Promise<void> {
     try {
-      for await (const [routingId, empty, version, requestId, , , , mechanism, key] of this.socket) {
-        const ok = mechanism?.toString() === "CURVE" && key !== undefined && this.allowed.has(z85Encode(key));
+      for await (const [routingId, empty, version, requestId, domain, , , mechanism, key] of this.socket) {
+        const allowed = this.domains.get(domain?.toString() ?? "");
+        const ok = mechanism?.toString() === "CURVE" && key !== undefined && allowed?.has(z85Encode(key)) === true;
         const status = ok ? ["200", "OK"] : ["400", "public key not allowed"];
         await this.socket.send([routingId!, empty!, version!, requestId!, ...status, "", ""]);
       }
@@ -70,9 +78,18 @@ export class ZapAuthenticator {
     }
   }
 
-  close(): void {
+  private close(): void {
     this.socket.close();
+    if (zap === this) zap = undefined;
   }
+}
+
+let zap: ZapHandler | undefined;
+
+/** Lets only `allowed` public keys through CURVE handshakes on sockets with zapDomain `domain`. */
+export function allowCurveClients(domain: string, allowed: ReadonlySet<string>): Promise<() => void> {
+  zap ??= new ZapHandler();
+  return zap.register(domain, allowed);
 }
 
 /**

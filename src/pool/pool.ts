@@ -11,7 +11,7 @@ import type { NDArray } from "../wire/ndarray.js";
 import { type Reply, type RequestOptions, replyOutcome } from "../worker/connection.js";
 import { WorkerProcess } from "../worker/process.js";
 import type { WorkerInfo } from "../worker/worker.js";
-import { type CurveServerKeys, ZapAuthenticator, checkListenEndpoints } from "./curve.js";
+import { type CurveServerKeys, allowCurveClients, checkListenEndpoints } from "./curve.js";
 
 interface WireConstants {
   idempotentOps: string[];
@@ -108,7 +108,9 @@ export class Pool extends TensorflowClient {
   private readonly retired = new WeakSet<WorkerProcess>();
   private readonly readyWaiters: (() => void)[] = [];
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly zap: ZapAuthenticator | null;
+  private readonly allowed: ReadonlySet<string> | null;
+  private readonly zapDomain = `tfbridge-${randomUUID()}`;
+  private disallow: (() => void) | null = null;
   private readonly localKeys: { publicKey: string; secretKey: string } | null;
   private sending: Promise<void> = Promise.resolve();
   private nextId = 1;
@@ -125,11 +127,11 @@ export class Pool extends TensorflowClient {
       this.localKeys = curveKeyPair();
       this.router.curveServer = true;
       this.router.curveSecretKey = curve.secretKey;
-      this.router.zapDomain = "tfbridge";
-      this.zap = new ZapAuthenticator(new Set([...curve.allowedClients, this.localKeys.publicKey]));
+      this.router.zapDomain = this.zapDomain;
+      this.allowed = new Set([...curve.allowedClients, this.localKeys.publicKey]);
     } else {
       this.localKeys = null;
-      this.zap = null;
+      this.allowed = null;
     }
     // The interval and the misses allowed are protocol constants: the worker heartbeats on the same clock.
     this.heartbeat = setInterval(() => this.tick(), WIRE.control.heartbeatMs);
@@ -149,7 +151,7 @@ export class Pool extends TensorflowClient {
       maxMessageBytes: options.maxMessageBytes ?? WIRE.control.maxMessageBytes,
     });
     try {
-      await pool.zap?.start();
+      if (pool.allowed) pool.disallow = await allowCurveClients(pool.zapDomain, pool.allowed);
       for (const endpoint of [pool.localEndpoint, ...(options.listen ?? [])]) await pool.router.bind(endpoint);
       void pool.receiveLoop();
       for (let i = 0; i < pool.options.size; i++) pool.spawnLocal();
@@ -245,7 +247,7 @@ export class Pool extends TensorflowClient {
       await Promise.all([...this.processes.values()].map((p) => p.stop()));
       this.members.clear();
       this.router.close();
-      this.zap?.close();
+      this.disallow?.();
       rmSync(this.dir, { recursive: true, force: true });
     })();
     return this.closing;
