@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -22,9 +22,11 @@ describe("tfbridge parity", () => {
   });
 
   it("reads a spec from a JSON file, flags overriding it", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "tfbridge-spec-")), "spec.json");
+    const dir = mkdtempSync(join(tmpdir(), "tfbridge-spec-"));
+    const file = join(dir, "spec.json");
     writeFileSync(file, JSON.stringify({ units: 6, inputShape: [5, 2], activation: "relu", goBackwards: true }));
     const { stdout, code } = await tfbridge("parity", "--spec", file, "--units", "7", "--json");
+    rmSync(dir, { recursive: true, force: true });
     expect(code).toBe(0);
     expect(JSON.parse(stdout).spec).toMatchObject({ units: 7, inputShape: [5, 2], activation: "relu", goBackwards: true });
   });

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -85,10 +85,14 @@ describe("lifecycle", () => {
         await bridge.python.toNDArray(np.ones(3));
       }
       console.log("done");`;
-    const file = join(mkdtempSync(join(tmpdir(), "tfbridge-exit-")), "exits.mts");
-    writeFileSync(file, script);
-    // execFile's timeout kills a child that hangs, which then fails the test instead of hanging it.
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", file], { timeout: 60_000 });
-    expect(stdout.trim()).toBe("done");
+    const dir = mkdtempSync(join(tmpdir(), "tfbridge-exit-"));
+    try {
+      writeFileSync(join(dir, "exits.mts"), script);
+      // execFile's timeout kills a child that hangs, which then fails the test instead of hanging it.
+      const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", join(dir, "exits.mts")], { timeout: 60_000 });
+      expect(stdout.trim()).toBe("done");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
