@@ -1,4 +1,6 @@
-import { Bridge } from "../bridge.js";
+import type { Bridge } from "../bridge.js";
+import { PythonError } from "../errors.js";
+import type { PyProxy } from "../python/proxies.js";
 import type { LstmSpec } from "../spec/lstm.js";
 import { uniformFloat32 } from "../random.js";
 import { ndarray } from "../wire/ndarray.js";
@@ -25,6 +27,31 @@ export interface DemoReport {
   python: string;
   numpy: string;
   examples: DemoExample[];
+  /** The seed's own pattern (eager Keras call, then a Session) tried in the worker, and how it failed. */
+  seedAsWritten: { error: string; message: string } | null;
+}
+
+/**
+ * Runs the seed's example 1 as written, through proxies in the same worker: an eager Keras call, then
+ * `sess.run` on its result through tfbridge_worker.graph_mode.session_run, which explains the failure.
+ */
+async function trySeedAsWritten(bridge: Bridge): Promise<DemoReport["seedAsWritten"]> {
+  const tf = await bridge.python.import("tensorflow");
+  const keras = await bridge.python.import("keras");
+  const graphMode = await bridge.python.import("tfbridge_worker.graph_mode");
+  const input = ndarray("float32", [1, 10, 1], uniformFloat32(10, 1));
+  const layer = (await keras.layers!.LSTM!(32)) as PyProxy;
+  const eagerOutput = await layer(input);
+  const session = await tf.compat!.v1!.Session!();
+  try {
+    await graphMode.session_run!(session, eagerOutput);
+    return null;
+  } catch (e) {
+    if (!(e instanceof PythonError)) throw e;
+    return { error: e.pythonType, message: e.pythonMessage };
+  } finally {
+    await (session as PyProxy).close!();
+  }
 }
 
 /** Runs the seed's examples through a real worker and collects what each produced. */
@@ -45,7 +72,7 @@ export async function runDemo(bridge: Bridge): Promise<DemoReport> {
     });
   }
   const { tensorflow, keras, python, numpy } = bridge.info;
-  return { tensorflow, keras, python, numpy, examples };
+  return { tensorflow, keras, python, numpy, examples, seedAsWritten: await trySeedAsWritten(bridge) };
 }
 
 export function formatDemo(report: DemoReport): string {
@@ -58,7 +85,8 @@ export function formatDemo(report: DemoReport): string {
     `tf.compat.v1.Session by TensorFlow ${report.tensorflow} (Keras ${report.keras}, Python ${report.python}, NumPy ${report.numpy}):`,
     ...rows,
     ``,
-    `Why not the seed's code as written: on TensorFlow 2 a Keras call outside a tf.Graph is eager, so`,
-    `output_tensor.eval(session=sess) and sess.run(output_tensor) fail; the graph must be built first.`,
+    report.seedAsWritten
+      ? `The seed's code as written (a Keras call, then sess.run on its result) fails on TensorFlow 2:\n  ${report.seedAsWritten.error}: ${report.seedAsWritten.message}`
+      : `The seed's code as written ran without error (not expected on TensorFlow 2).`,
   ].join("\n");
 }

@@ -13,6 +13,9 @@ describe("tfbridge demo", () => {
       expect(e).toMatchObject({ dtype: "float32", mode: "session" });
       expect(e.first).toHaveLength(4);
     }
+    // The seed's own pattern, tried for real in the worker, fails with the explanation.
+    expect(report.seedAsWritten.error).toBe("EagerTensorInSessionError");
+    expect(report.seedAsWritten.message).toMatch(/eager tensor.*tf\.Graph\(\)/);
   });
 
   it("prints a readable table", async () => {
