@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { Bridge, BridgeClosedError, PythonError, WorkerDiedError, ndarray } from "../../src/index.js";
+import { Bridge, BridgeClosedError, type PyProxy, PythonError, WorkerDiedError, ndarray } from "../../src/index.js";
 import { sharedBridge } from "../helpers.js";
 
 const bridge = sharedBridge();
@@ -32,6 +32,13 @@ describe("proxies to Python objects, in the data plane's worker process", () => 
     expect(await builtins.repr!(x)).toBe("array([[1. , 2. ],\n       [3. , 4.5]], dtype=float32)");
     const total = await np.sum(x);
     expect(Number(await (total as unknown as { item(): Promise<number> }).item())).toBe(10.5);
+  });
+
+  it("Python can call back into a JS function passed as an argument", async () => {
+    const builtins = await bridge().python.builtins();
+    const applyAll = (await builtins.eval!("lambda f, xs: [f(x) for x in xs]")) as PyProxy;
+    const mapped = (await applyAll((x: number) => x * 10, [1, 2, 3])) as PyProxy;
+    expect(await mapped.valueOf!()).toEqual([10, 20, 30]);
   });
 
   it("one interpreter: the worker process serves both channels", async () => {
