@@ -1,4 +1,4 @@
-"""The worker's ZeroMQ loop: a ROUTER socket, one request at a time, every request answered."""
+"""One client's worker: a ROUTER socket, requests run in order on the executor, every one answered."""
 
 from __future__ import annotations
 
@@ -39,13 +39,28 @@ def handle(ops: Ops, frames: list) -> list:
 
 
 def serve(endpoint: str, proxies=None) -> None:
-    context = zmq.Context()
+    from .executor import Disconnect, Executor  # executor builds on handle() above
+
+    context = zmq.Context.instance()
     socket = context.socket(zmq.ROUTER)
     socket.linger = 0
     socket.maxmsgsize = MAX_MESSAGE_BYTES
     socket.bind(endpoint)
-    ops = Ops(proxies)
+    executor = Executor(Ops(proxies), context)
+    poller = zmq.Poller()
+    poller.register(socket, zmq.POLLIN)
+    poller.register(executor.ready, zmq.POLLIN)
     print(json.dumps({"listening": endpoint}), file=sys.stderr, flush=True)
     while True:
-        identity, *frames = socket.recv_multipart(copy=False)
-        socket.send_multipart([identity, *handle(ops, frames)], copy=False)
+        events = dict(poller.poll())
+        if events.get(socket):
+            identity, *frames = socket.recv_multipart(copy=False)
+            try:
+                reply = executor.receive(identity, frames)
+            except Disconnect:
+                return
+            if reply is not None:
+                socket.send_multipart([identity, *reply], copy=False)
+        if events.get(executor.ready):
+            identity, reply = executor.take_reply()
+            socket.send_multipart([identity, *reply], copy=False)

@@ -79,10 +79,17 @@ export class Connection {
     if (this.failure) return Promise.reject(this.failure);
     if (options.signal?.aborted) return Promise.reject(new RequestAbortedError(op, options.signal.reason));
     const id = this.nextId++;
-    const frames = encodeMessage({ id, op, args }, arrays);
+    // The worker learns the deadline too, and skips the request if it comes due before it runs.
+    const deadline = options.timeoutMs === undefined ? {} : { deadlineMs: options.timeoutMs };
+    const frames = encodeMessage({ id, op, args, ...deadline }, arrays);
     return new Promise<Reply<R>>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => settle(() => reject(new RequestAbortedError(op, options.signal!.reason)));
+      const giveUp = (error: Error) =>
+        settle(() => {
+          this.send(encodeMessage({ id, ctl: "cancel" })).catch(() => {}); // the worker drops it if not yet run
+          reject(error);
+        });
+      const onAbort = () => giveUp(new RequestAbortedError(op, options.signal!.reason));
       const settle = (finish: () => void) => {
         if (!this.pending.delete(id)) return;
         clearTimeout(timer);
@@ -95,14 +102,18 @@ export class Connection {
         reject: (error) => settle(() => reject(error)),
       });
       if (options.timeoutMs !== undefined) {
-        timer = setTimeout(() => settle(() => reject(new RequestTimeoutError(op, options.timeoutMs!))), options.timeoutMs);
+        timer = setTimeout(() => giveUp(new RequestTimeoutError(op, options.timeoutMs!)), options.timeoutMs);
       }
       options.signal?.addEventListener("abort", onAbort, { once: true });
-      // zeromq.js allows one send at a time per socket: queue behind the previous one.
-      this.sending = this.sending
-        .then(() => this.socket.send(frames))
-        .catch((e: Error) => this.pending.get(id)?.reject(new WireError(`could not send ${op}: ${e.message}`)));
+      this.send(frames).catch((e: Error) => this.pending.get(id)?.reject(new WireError(`could not send ${op}: ${e.message}`)));
     });
+  }
+
+  /** zeromq.js allows one send at a time per socket: each send waits for the one before. */
+  private send(frames: Buffer[]): Promise<void> {
+    const sent = this.sending.then(() => this.socket.send(frames));
+    this.sending = sent.catch(() => {});
+    return sent;
   }
 
   /** Rejects every request in flight, and every later one, with `error`. */

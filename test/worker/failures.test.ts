@@ -52,6 +52,17 @@ describe("timeouts and aborts", () => {
     expect(back!.data[0]).toBe(7);
   });
 
+  it("a request given up on before it ran is skipped by the worker", async () => {
+    const started = Date.now();
+    const first = bridge().call("sleep", { seconds: 0.5 });
+    const abandoned = bridge().call("sleep", { seconds: 3 }, [], { timeoutMs: 100 }); // queued behind the first
+    await expect(abandoned).rejects.toThrow(RequestTimeoutError);
+    await first;
+    await bridge().call("hello");
+    // Had the worker run the abandoned 3 s sleep, this would come after 3.5 s.
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
   it("an AbortSignal rejects the request with its reason", async () => {
     const controller = new AbortController();
     const pending = bridge().call("sleep", { seconds: 0.5 }, [], { signal: controller.signal });
