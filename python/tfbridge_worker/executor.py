@@ -18,7 +18,7 @@ import zmq
 from .codec import decode_header
 from .errors import BadRequest, Cancelled
 from .ops import Ops
-from .server import error_reply, handle
+from .replies import error_reply, handle
 
 
 @dataclass
