@@ -45,8 +45,10 @@ if [ -f "$addon" ] && loads; then
 fi
 stage
 echo "building tfjs-node's addon against $tf_dir"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 npm_config_nodedir=${npm_config_nodedir:-/usr} npm_config_build_from_source=true JOBS=${JOBS:-2} \
-  npm rebuild @tensorflow/tfjs-node --foreground-scripts >/tmp/tfbridge-tfjs-build.$$.log 2>&1 \
-  || { tail -40 /tmp/tfbridge-tfjs-build.$$.log >&2; exit 1; }
+  npm rebuild @tensorflow/tfjs-node --foreground-scripts >"$log" 2>&1 \
+  || { tail -40 "$log" >&2; exit 1; }
 loads || { echo "tfjs-node addon built but does not load" >&2; exit 1; }
 echo "tfjs-node addon ready: $addon"
