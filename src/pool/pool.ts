@@ -10,6 +10,7 @@ import { type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { type Reply, type RequestOptions, replyOutcome } from "../worker/connection.js";
 import { WorkerProcess } from "../worker/process.js";
+import { serialSends } from "../worker/send-queue.js";
 import type { WorkerInfo } from "../worker/worker.js";
 import { type CurveServerKeys, allowCurveClients, checkListenEndpoints } from "./curve.js";
 
@@ -112,7 +113,7 @@ export class Pool extends TensorflowClient {
   private readonly zapDomain = `tfbridge-${randomUUID()}`;
   private disallow: (() => void) | null = null;
   private readonly localKeys: { publicKey: string; secretKey: string } | null;
-  private sending: Promise<void> = Promise.resolve();
+  private readonly sendRaw = serialSends((frames: Buffer[]) => this.router.send(frames));
   private nextId = 1;
   private closing: Promise<void> | null = null;
   private forced = false;
@@ -328,9 +329,7 @@ export class Pool extends TensorflowClient {
   }
 
   private send(member: Member, frames: Buffer[]): Promise<void> {
-    const sent = this.sending.then(() => this.router.send([member.identity, ...frames]));
-    this.sending = sent.catch(() => {});
-    return sent;
+    return this.sendRaw([member.identity, ...frames]);
   }
 
   /** A worker is gone: retry its idempotent jobs once elsewhere, reject the rest, and replace it if local. */
@@ -393,7 +392,7 @@ export class Pool extends TensorflowClient {
       this.join(id, identity, header.info as WorkerInfo, header.token as string | null);
     } else if (header.ctl === "heartbeat") {
       // A worker we buried (e.g. it overstayed and recovered) must not linger unaccounted for.
-      if (!member) void this.router.send([identity, ...encodeMessage({ id: null, ctl: "disconnect" })]).catch(() => {});
+      if (!member) void this.sendRaw([identity, ...encodeMessage({ id: null, ctl: "disconnect" })]).catch(() => {});
     } else if (member && typeof header.id === "number") {
       const job = member.inFlight.get(header.id);
       if (!job) return; // timed out or cancelled meanwhile

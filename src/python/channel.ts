@@ -1,5 +1,6 @@
 import { Pair } from "zeromq";
 import { PythonError, type PythonFrame } from "../errors.js";
+import { serialSends } from "../worker/send-queue.js";
 
 /** A message of pythonia's protocol: a request (`r`, `action`, …) or a response (`r`, `key`, `val`, `sig`). */
 export interface PythoniaMessage {
@@ -38,7 +39,7 @@ function failing(r: number | undefined, error: Error): PythoniaMessage {
 export class PythoniaChannel {
   private readonly socket = new Pair({ linger: 0, sendHighWaterMark: 0 });
   private readonly handlers = new Map<number | string, Handler>();
-  private sending: Promise<void> = Promise.resolve();
+  private readonly send = serialSends((payload: string) => this.socket.send(payload));
   private failure: Error | null = null;
 
   constructor(endpoint: string) {
@@ -60,7 +61,7 @@ export class PythoniaChannel {
       return;
     }
     if (handler && r !== undefined) this.register(r, handler);
-    this.sending = this.sending.then(() => this.socket.send(payload)).catch((e: Error) => this.fail(e));
+    this.send(payload).catch((e: Error) => this.fail(e));
   }
 
   /** Answers every waiting call, and every later one, with `error`. */

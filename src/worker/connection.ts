@@ -2,6 +2,7 @@ import { Dealer } from "zeromq";
 import { BadRequestError, PythonError, type PythonFrame, RequestAbortedError, RequestTimeoutError, SpecError, type TfbridgeError, WireError } from "../errors.js";
 import { type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
+import { serialSends } from "./send-queue.js";
 
 /** Per-request limits. */
 export interface RequestOptions {
@@ -56,7 +57,7 @@ export class Connection {
   private readonly socket = new Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private sending: Promise<void> = Promise.resolve();
+  private readonly send = serialSends((frames: Buffer[]) => this.socket.send(frames));
   private failure: Error | null = null;
 
   constructor(endpoint: string) {
@@ -107,13 +108,6 @@ export class Connection {
       options.signal?.addEventListener("abort", onAbort, { once: true });
       this.send(frames).catch((e: Error) => this.pending.get(id)?.reject(new WireError(`could not send ${op}: ${e.message}`)));
     });
-  }
-
-  /** zeromq.js allows one send at a time per socket: each send waits for the one before. */
-  private send(frames: Buffer[]): Promise<void> {
-    const sent = this.sending.then(() => this.socket.send(frames));
-    this.sending = sent.catch(() => {});
-    return sent;
   }
 
   /** Rejects every request in flight, and every later one, with `error`. */
