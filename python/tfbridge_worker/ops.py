@@ -106,7 +106,7 @@ class Ops:
         run_ms = (time.perf_counter() - started) * 1000
         names = output_names(spec)
         if args.get("returnWeights"):
-            kept = [w for w in WEIGHT_ORDER if w in model.weights and (w != "bias" or spec["useBias"])]
+            kept = [w for w in WEIGHT_ORDER if w in model.weights]  # no bias without useBias, by construction
             outputs += [model.weights[w] for w in kept]
             names += [f"weights.{w}" for w in kept]
         return {"spec": spec, "mode": mode, "runMs": run_ms}, outputs, names

@@ -1,4 +1,4 @@
-import type { NDArray } from "../wire/ndarray.js";
+import { type NDArray, elementCount } from "../wire/ndarray.js";
 import { ulpDistance32, ulpDistance64 } from "./ulp.js";
 
 /** numpy `allclose` semantics: |actual − expected| ≤ atol + rtol·|expected|. */
@@ -92,7 +92,7 @@ export function compareArrays(actual: NDArray, expected: NDArray, tolerance: Tol
   const e = expected.data as Float32Array | Float64Array;
   const ulpOf = actual.dtype === "float32" ? ulpDistance32 : ulpDistance64;
   const axis = timeAxis ?? (expected.shape.length === 3 ? 1 : undefined);
-  const stride = axis === undefined ? 0 : expected.shape.slice(axis + 1).reduce((n, d) => n * d, 1);
+  const stride = axis === undefined ? 0 : elementCount(expected.shape.slice(axis + 1));
   const steps = axis === undefined ? 0 : expected.shape[axis]!;
   let worstFlat = -1;
   let worstUlp = 0;

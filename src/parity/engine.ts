@@ -5,7 +5,7 @@ import { checkTfjsSupport, runTfjsLstm } from "../tfjs/lstm.js";
 import type { TfjsBackend } from "../tfjs/runtime.js";
 import { loadTfjsSavedModel } from "../tfjs/savedmodel.js";
 import { uniformFloat32 } from "../random.js";
-import { type NDArray, ndarray } from "../wire/ndarray.js";
+import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
 import { type Comparison, type Tolerance, compareArrays } from "./compare.js";
 import { type Trap, knownTraps } from "./traps.js";
 
@@ -79,7 +79,7 @@ export interface ParityReport {
 
 /** Uniform [-1, 1) float32 input of `shape`, the same for the same seed on every run. */
 export function seededInput(shape: readonly number[], seed: number): NDArray<"float32"> {
-  return ndarray("float32", shape, uniformFloat32(shape.reduce((a, b) => a * b, 1), seed, -1, 1));
+  return ndarray("float32", shape, uniformFloat32(elementCount(shape), seed, -1, 1));
 }
 
 /** The layer exported by the worker as a SavedModel and run by tfjs-node as one graph. */

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DTYPES, type DType, type NDArray, type TypedArrayFor, ndarray } from "../../src/index.js";
+import { DTYPES, type DType, type NDArray, type TypedArrayFor, elementCount, ndarray } from "../../src/index.js";
 import { bytesOf, sharedBridge } from "../helpers.js";
 
 const bridge = sharedBridge();
 
 function randomArray<D extends DType>(dtype: D, shape: number[], seed: number): NDArray<D> {
   const info = DTYPES.get(dtype)!;
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = elementCount(shape);
   const bytes = new Uint8Array(count * info.itemsize);
   let s = seed;
   for (let i = 0; i < bytes.length; i++) bytes[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
