@@ -29,6 +29,16 @@ class SpecError(ValueError):
         self.reason = reason
 
 
+class ModelError(ValueError):
+    """A model file, config, weights list or input is unusable; ``details`` says where (file, layer, input...)."""
+
+    kind = "model"
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.details = {k: v for k, v in details.items() if v is not None}
+
+
 class EagerTensorInSessionError(TypeError):
     """An eager tensor reached code that needs a symbolic (graph) tensor: the seed's TF1 trap on TF2."""
 

@@ -13,8 +13,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .errors import BadRequest, SpecError
+from .errors import BadRequest, ModelError, SpecError
 from .lstm import WEIGHT_ORDER, ModelCache, output_names
+from .models.files import load_model_file
+from .models.handles import ModelHandles
+from .models.model import KerasModel
 from .protocol import OPS, VERSION
 from .proxies import ProxyChannel
 from .spec import MODES, resolve
@@ -25,6 +28,7 @@ Reply = tuple[dict, list[np.ndarray], list[str] | None]
 class Ops:
     def __init__(self, proxies: ProxyChannel | None = None) -> None:
         self.models = ModelCache()
+        self.handles = ModelHandles()
         self.proxies = proxies
         self._table: dict[str, Callable[[dict, list[np.ndarray]], Reply]] = {
             "hello": self.hello,
@@ -33,6 +37,11 @@ class Ops:
             "raise": self.raise_,
             "lstm.run": self.lstm_run,
             "lstm.export": self.lstm_export,
+            "model.load": self.model_load,
+            "model.build": self.model_build,
+            "model.predict": self.model_predict,
+            "model.weights": self.model_weights,
+            "model.dispose": self.model_dispose,
             "py.start": self.py_start,
             "py.put": self.py_put,
             "py.get": self.py_get,
@@ -110,6 +119,44 @@ class Ops:
             outputs += [model.weights[w] for w in kept]
             names += [f"weights.{w}" for w in kept]
         return {"spec": spec, "mode": mode, "runMs": run_ms}, outputs, names
+
+    def _opened(self, model: KerasModel) -> Reply:
+        return {"handle": self.handles.add(model), **model.describe()}, [], None
+
+    def model_load(self, args: dict, arrays: list) -> Reply:
+        """Opens a user's .keras / .h5 file on this worker's machine, checked before anything is deserialized."""
+        return self._opened(load_model_file(args.get("path")))
+
+    def model_build(self, args: dict, arrays: list) -> Reply:
+        """Builds a model from a Keras 3 config; weights arrive named `layer/index`, or come from `seed`."""
+        names = args.get("weights", [])
+        if not isinstance(names, list) or len(names) != len(arrays) or not all(isinstance(n, str) and n.rpartition("/")[2].isdigit() for n in names):
+            raise BadRequest("model.build: args.weights names each array as 'layer/index'")
+        weights: dict[str, list] = {}
+        for name, array in sorted(zip(names, arrays), key=lambda p: (p[0].rpartition("/")[0], int(p[0].rpartition("/")[2]))):
+            layer, _, index = name.rpartition("/")
+            if int(index) != len(weights.setdefault(layer, [])):
+                raise ModelError(f"weights for layer {layer} skip or repeat index {index}", layer=layer)
+            weights[layer].append(np.array(array))  # own them: wire buffers are reused
+        seed = args.get("seed")
+        if seed is not None and (type(seed) is not int or not 0 <= seed < 2**31):
+            raise ModelError(f"seed must be an integer in [0, 2^31), got {seed!r}")
+        return self._opened(KerasModel.from_config(args.get("config"), weights if names else None, seed if not names else None))
+
+    def model_predict(self, args: dict, arrays: list) -> Reply:
+        model = self.handles.get(args.get("handle"))
+        mode = args.get("mode", "session")
+        started = time.perf_counter()
+        names, outputs = model.predict(arrays, mode, args.get("outputs", "model"))
+        return {"mode": mode, "runMs": (time.perf_counter() - started) * 1000}, outputs, names
+
+    def model_weights(self, args: dict, arrays: list) -> Reply:
+        model = self.handles.get(args.get("handle"))
+        names = [f"{layer}/{i}" for layer, ws in model.weights.items() for i in range(len(ws))]
+        return {}, [w for ws in model.weights.values() for w in ws], names
+
+    def model_dispose(self, args: dict, arrays: list) -> Reply:
+        return {"disposed": self.handles.dispose(args.get("handle"))}, [], None
 
     def _proxies(self) -> ProxyChannel:
         if self.proxies is None:

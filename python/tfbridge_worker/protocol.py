@@ -21,6 +21,7 @@ WIRE = _load("wire.json")
 VERSION: int = WIRE["version"]
 OPS: frozenset[str] = frozenset(WIRE["ops"])
 LSTM_SPEC = _load("lstm-spec.json")
+LAYERS = _load("layers.json")
 #: The largest message a worker accepts (libzmq drops a peer that sends more); a pool may set it lower.
 MAX_MESSAGE_BYTES: int = int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", WIRE["control"]["maxMessageBytes"]))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .codec import decode, encode
-from .errors import SpecError, traceback_frames
+from .errors import ModelError, SpecError, traceback_frames
 from .ops import Ops
 
 
@@ -19,6 +19,8 @@ def error_reply(request_id: Any, exc: BaseException) -> list:
     }
     if isinstance(exc, SpecError):
         error["field"], error["reason"] = exc.field, exc.reason
+    if isinstance(exc, ModelError):
+        error["details"] = exc.details
     return encode({"id": request_id, "ok": False, "error": error})
 
 

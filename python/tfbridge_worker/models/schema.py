@@ -1,0 +1,189 @@
+"""Checks a Keras 3 model config against protocol/layers.json and makes every default explicit.
+
+The TypeScript half (src/models/schema.ts) applies the same rules before sending; this side checks
+again because the wire is never trusted, and because user files arrive here first. Every problem in
+a config is collected, so one error names every unsupported layer at once.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..errors import ModelError
+from ..protocol import LAYERS
+
+LAYER_SCHEMA: dict[str, dict] = LAYERS["layers"]
+ACTIVATIONS: dict[str, str] = {k: v for k, v in LAYERS["activations"].items() if not k.startswith("$")}
+INERT: frozenset[str] = frozenset(LAYERS["inert"])
+MASK_OPS: dict[str, dict] = {k: v for k, v in LAYERS["maskOps"].items() if not k.startswith("$")}
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+CODE_LAYERS = {"Lambda": "runs Python code stored in the model; tfbridge never deserializes it (Keras safe_mode)"}
+
+
+def _problem(problems: list, layer: str, cls: str, reason: str, field: str | None = None) -> None:
+    entry = {"layer": layer, "class": cls, "reason": reason}
+    if field is not None:
+        entry["field"] = field
+    problems.append(entry)
+
+
+def _is_int(v: Any) -> bool:
+    return type(v) is int
+
+
+def _check_arg(rule: dict, value: Any) -> str | None:
+    """Why `value` breaks `rule`, or None."""
+    kind = rule["type"]
+    if value is None and rule.get("nullable"):
+        return None
+    if kind == "int":
+        if not _is_int(value):
+            return f"must be an integer, got {value!r}"
+        if not rule["min"] <= value <= rule["max"]:
+            return f"must be between {rule['min']} and {rule['max']}, got {value}"
+    elif kind == "float":
+        if type(value) not in (int, float) or value != value:
+            return f"must be a number, got {value!r}"
+        if not rule["min"] <= value <= rule["max"]:
+            return f"must be between {rule['min']} and {rule['max']}, got {value}"
+    elif kind == "bool":
+        if type(value) is not bool:
+            return f"must be true or false, got {value!r}"
+    elif kind == "enum":
+        if value not in rule["values"]:
+            return f"must be one of {', '.join(map(str, rule['values']))}, got {value!r}"
+    elif kind == "activation":
+        if value not in ACTIVATIONS:
+            return f"activation {value!r} is not supported (supported: {', '.join(ACTIVATIONS)})"
+    elif kind == "ints":
+        if not isinstance(value, list) or len(value) != rule["length"] or not all(_is_int(v) for v in value):
+            return f"must be a list of {rule['length']} integer(s), got {value!r}"
+        if not all(rule["min"] <= v <= rule["max"] for v in value):
+            return f"values must be between {rule['min']} and {rule['max']}, got {value}"
+    elif kind == "shape":
+        if not isinstance(value, list) or not all(v is None or _is_int(v) for v in value):
+            return f"must be a list of integers (null for a free dimension), got {value!r}"
+    elif kind == "axis":
+        if not (_is_int(value) or (isinstance(value, list) and value and all(_is_int(v) for v in value))):
+            return f"must be an integer or a list of integers, got {value!r}"
+    elif kind == "const":
+        if value != rule["value"] or type(value) is not type(rule["value"]):
+            return f"only {rule['value']!r} is supported, got {value!r}"
+    elif kind != "layer":
+        raise AssertionError(f"layers.json has an unknown argument type {kind!r}")
+    return None
+
+
+def _dtype_name(dtype: Any) -> Any:
+    """A layer's dtype: a string, or Keras 3's DTypePolicy object as a dict."""
+    if isinstance(dtype, dict):
+        return dtype.get("config", {}).get("name")
+    return dtype
+
+
+def check_layer(entry: Any, problems: list, allowed: tuple[str, ...] | None = None) -> dict | None:
+    """The layer entry ({class_name, config, ...}) with its config resolved; problems appended."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        _problem(problems, "?", "?", f"a layer must be an object with class_name and config, got {entry!r:.80}")
+        return None
+    cls = entry.get("class_name")
+    config = entry["config"]
+    name = str(config.get("name") or entry.get("name") or "?")
+    if cls in CODE_LAYERS:
+        _problem(problems, name, cls, CODE_LAYERS[cls])
+        return None
+    mask_op = MASK_OPS.get(cls) if isinstance(cls, str) and allowed is None else None
+    if mask_op is not None and entry.get("module") == mask_op["module"]:
+        return _check_args(entry, name, cls, mask_op["args"], problems)
+    schema = LAYER_SCHEMA.get(cls) if isinstance(cls, str) else None
+    registered = entry.get("registered_name")
+    if schema is None or (registered not in (None, cls)) or (allowed is not None and cls not in allowed):
+        where = f"inside this wrapper only {', '.join(allowed)} are" if allowed else "supported layers are listed in protocol/layers.json"
+        custom = " (a custom or registered class)" if registered not in (None, cls) else ""
+        _problem(problems, name, str(cls), f"layer class {cls}{custom} is not supported; {where}")
+        return None
+    if cls != "InputLayer" and "dtype" in config and _dtype_name(config["dtype"]) not in (None, "float32"):
+        _problem(problems, name, cls, f"dtype policy {_dtype_name(config['dtype'])!r} is not supported; only float32", "dtype")
+    resolved = _check_args(entry, name, cls, schema["args"], problems)
+    out = resolved["config"]
+    if cls == "Bidirectional" and out.get("backward_layer") and out.get("layer"):
+        _check_mirror(name, out["layer"], out["backward_layer"], problems)
+    return resolved
+
+
+def _check_args(entry: dict, name: str, cls: str, args: dict, problems: list) -> dict:
+    """A copy of the entry with its arguments checked against `args` and defaults filled in."""
+    config = entry["config"]
+    resolved = copy.deepcopy(entry)
+    out = resolved["config"]
+    for key, value in config.items():
+        rule = args.get(key)
+        if rule is None:
+            if key not in INERT:
+                _problem(problems, name, cls, f"argument {key!r} is not supported for {cls}", key)
+            continue
+        if rule["type"] == "layer":
+            if value is None and rule.get("nullable"):
+                continue
+            out[key] = check_layer(value, problems, tuple(rule["classes"]))
+            continue
+        reason = _check_arg(rule, value)
+        if reason:
+            _problem(problems, name, cls, f"{key} {reason}", key)
+    for key, rule in args.items():
+        if key in config:
+            continue
+        if rule.get("required"):
+            _problem(problems, name, cls, f"argument {key!r} is required", key)
+        else:
+            out[key] = copy.deepcopy(rule["default"])
+    return resolved
+
+
+def _check_mirror(name: str, forward: dict, backward: dict, problems: list) -> None:
+    """Keras writes backward_layer as a copy of the forward layer with go_backwards flipped; TF.js can
+    only build that copy, so anything else would silently become a different model."""
+    ignore = {"name", "go_backwards"} | INERT
+    f = {k: v for k, v in forward["config"].items() if k not in ignore}
+    b = {k: v for k, v in backward["config"].items() if k not in ignore}
+    same = forward["class_name"] == backward["class_name"] and f == b
+    if not same or forward["config"].get("go_backwards") == backward["config"].get("go_backwards"):
+        _problem(problems, name, "Bidirectional", "a backward_layer that is not the forward layer run backwards is not supported", "backward_layer")
+
+
+def _inbound_count(entry: dict) -> int:
+    nodes = entry.get("inbound_nodes") or []
+    return len(nodes) if isinstance(nodes, list) else 0
+
+
+def check_model_config(model: Any, source: str | None = None) -> dict:
+    """The model config with every layer checked and every default explicit.
+
+    :raises ModelError: listing every unsupported layer and bad argument (``details.problems``).
+    """
+    if not isinstance(model, dict) or model.get("class_name") not in MODEL_CLASSES or not isinstance(model.get("config"), dict):
+        got = model.get("class_name") if isinstance(model, dict) else type(model).__name__
+        raise ModelError(
+            f"{source or 'config'}: not a Keras model config (expected class_name {', '.join(MODEL_CLASSES)}, got {got!r})",
+            file=source,
+        )
+    layers = model["config"].get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise ModelError(f"{source or 'config'}: the model has no layers", file=source)
+    problems: list = []
+    resolved_layers = []
+    for entry in layers:
+        resolved = check_layer(entry, problems)
+        if resolved is not None and _inbound_count(entry) > 1:
+            _problem(problems, resolved["config"].get("name", "?"), entry["class_name"],
+                     f"is called {_inbound_count(entry)} times (shared layers are not supported yet)")
+        resolved_layers.append(resolved)
+    if model["class_name"] == "Sequential" and not any(e and e["class_name"] == "InputLayer" for e in resolved_layers):
+        problems.append({"layer": "?", "class": "Sequential", "reason": "the Sequential model has no InputLayer, so its input shape is unknown"})
+    if problems:
+        listed = "; ".join(f"{p['layer']} ({p['class']}): {p['reason']}" for p in problems)
+        raise ModelError(f"{source or 'config'}: {len(problems)} problem(s): {listed}", file=source, problems=problems)
+    out = copy.deepcopy(model)
+    out["config"]["layers"] = resolved_layers
+    return out
