@@ -1,5 +1,8 @@
 import { TensorflowClient } from "./client.js";
 import { BridgeClosedError } from "./errors.js";
+import type { KerasModelConfig } from "./models/config.js";
+import { type BuildOptions, ModelHandle, type ModelInfo, weightArrays } from "./models/handle.js";
+import { checkModelConfig } from "./models/schema.js";
 import { PythonProxies } from "./python/proxies.js";
 import type { NDArray } from "./wire/ndarray.js";
 import type { Reply, RequestOptions } from "./worker/connection.js";
@@ -59,6 +62,29 @@ export class Bridge extends TensorflowClient {
     if (this.closing) return Promise.reject(new BridgeClosedError());
     const timeoutMs = options.timeoutMs ?? (Number.isFinite(this.defaultTimeoutMs) ? this.defaultTimeoutMs : undefined);
     return this.worker.request<R>(op, args, arrays, { ...options, timeoutMs });
+  }
+
+  /**
+   * Opens a user's model file on the worker's machine: a `.keras` file, or a Keras `.h5` file that
+   * Keras 3 still reads. Its config is checked against protocol/layers.json before Keras deserializes
+   * anything (safe_mode stays on; a Lambda or custom layer is refused by name, never run).
+   * @throws {ModelError} naming the file and every unsupported layer, or what is wrong with the file.
+   */
+  async loadModel(path: string, options?: RequestOptions): Promise<ModelHandle> {
+    const reply = await this.call<ModelInfo>("model.load", { path }, [], options);
+    return new ModelHandle(this, reply.result);
+  }
+
+  /**
+   * Builds a model from a Keras 3 config (`model.to_json()`, or {@link sequential} / {@link model}
+   * from tfbridge) with explicit weights, or with Keras's initializers seeded by `seed`.
+   * @throws {ModelError} for an unsupported layer, a bad argument, or weights of the wrong count or shape.
+   */
+  async model(config: KerasModelConfig, { weights, seed, ...options }: BuildOptions = {}): Promise<ModelHandle> {
+    const resolved = checkModelConfig(config);
+    const { names, arrays } = weightArrays(weights ?? {});
+    const reply = await this.call<ModelInfo>("model.build", { config: resolved, weights: names, seed: weights ? null : (seed ?? 0) }, arrays, options);
+    return new ModelHandle(this, reply.result);
   }
 
   /** Stops the worker and both channels; calls still in flight reject with BridgeClosedError. Safe to call twice. */

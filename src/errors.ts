@@ -19,6 +19,39 @@ export class SpecError extends TfbridgeError {
   }
 }
 
+/** One thing wrong with a model: which layer (and argument) and why. */
+export interface ModelProblem {
+  layer: string;
+  class: string;
+  reason: string;
+  field?: string;
+}
+
+/** Where a {@link ModelError} points: the file, the layer, the input, and every problem found. */
+export interface ModelErrorDetails {
+  file?: string;
+  layer?: string;
+  input?: string;
+  problems?: ModelProblem[];
+}
+
+/**
+ * A model file, description, weights list or input is unusable: missing or corrupt file, a layer
+ * outside protocol/layers.json (every one is listed in `problems`), weights of the wrong shape, an
+ * input of the wrong name, shape or dtype, Embedding ids out of range. Raised before anything runs.
+ */
+export class ModelError extends TfbridgeError {
+  override name = "ModelError";
+  constructor(
+    message: string,
+    readonly details: ModelErrorDetails = {},
+    /** True when the worker, not the TypeScript side, rejected it. */
+    readonly fromWorker = false,
+  ) {
+    super(message);
+  }
+}
+
 /** An array's dtype, shape or data do not agree with each other, or a message broke wire format v1. */
 export class WireError extends TfbridgeError {
   override name = "WireError";

@@ -6,6 +6,13 @@ export { Bridge, type BridgeOptions } from "./bridge.js";
 export { TensorflowClient, type LstmResult, type LstmRunOptions } from "./client.js";
 export { Pool, type PoolOptions, type PoolRequestOptions, type PoolStats, type PoolWorker } from "./pool/pool.js";
 export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles, isLoopback } from "./pool/curve.js";
+export { type KerasHistory, type KerasInboundNode, type KerasLayerConfig, type KerasModelConfig, type KerasTensorRef, tensorName } from "./models/config.js";
+export { type ApplyOptions, type InputOptions, Layer, type ModelOptions, type SequentialOptions, SymbolicTensor, input, model, sequential } from "./models/builder.js";
+export { type KerasActivation, layers } from "./models/layers.js";
+export {
+  type BuildOptions, type LayerOutputInfo, type ModelInfo, type ModelInputs, type ModelMode, type ModelWeights, type PredictOptions, type Prediction, type TensorInfo, ModelHandle,
+} from "./models/handle.js";
+export { ACTIVATIONS, type ArgRule, LAYER_RULES, type LayerRule, checkModelConfig } from "./models/schema.js";
 export { PythonProxies, type PyProxy, type PyValue } from "./python/proxies.js";
 export * from "./errors.js";
 export {

@@ -1,5 +1,5 @@
 import { Dealer } from "zeromq";
-import { BadRequestError, PythonError, type PythonFrame, RequestAbortedError, RequestTimeoutError, SpecError, type TfbridgeError, WireError } from "../errors.js";
+import { BadRequestError, ModelError, type ModelErrorDetails, PythonError, type PythonFrame, RequestAbortedError, RequestTimeoutError, SpecError, type TfbridgeError, WireError } from "../errors.js";
 import { type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { serialSends } from "./send-queue.js";
@@ -27,17 +27,19 @@ interface Pending {
 
 /** The `error` object of a failed reply (docs/wire.md). */
 export interface WorkerErrorBody {
-  kind: "python" | "bad_request" | "spec" | "cancelled";
+  kind: "python" | "bad_request" | "spec" | "model" | "cancelled";
   type: string;
   message: string;
   traceback: PythonFrame[];
   field?: string;
   reason?: string;
+  details?: ModelErrorDetails;
 }
 
 /** The typed error for a worker's error reply. */
 export function replyError(e: WorkerErrorBody): TfbridgeError {
   if (e.kind === "spec") return new SpecError(e.field ?? "spec", e.reason ?? e.message, true);
+  if (e.kind === "model") return new ModelError(e.message, e.details ?? {}, true);
   if (e.kind === "bad_request") return new BadRequestError(e.message);
   if (e.kind === "cancelled") return new RequestAbortedError("request", new Error(e.message));
   return new PythonError(e.type, e.message, e.traceback);

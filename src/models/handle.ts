@@ -1,0 +1,178 @@
+import type { TensorflowClient } from "../client.js";
+import { ModelError } from "../errors.js";
+import type { NDArray } from "../wire/ndarray.js";
+import type { RequestOptions } from "../worker/connection.js";
+import type { KerasModelConfig } from "./config.js";
+
+/** A model input or output: its name, shape (null: any size) and dtype. */
+export interface TensorInfo {
+  name: string;
+  shape: (number | null)[];
+  dtype: string;
+}
+
+/** One output of one layer, in the model's topological order; `name` is `layer` or `layer:i`. */
+export interface LayerOutputInfo extends TensorInfo {
+  layer: string;
+  class: string;
+}
+
+/** A model's weights: per layer name, its arrays in Keras's own `layer.weights` order. */
+export type ModelWeights = Record<string, NDArray<"float32">[]>;
+
+/** Inputs in the model's input order, or by input name; one array for a one-input model. */
+export type ModelInputs = NDArray | readonly NDArray[] | Readonly<Record<string, NDArray>>;
+
+/** How the worker runs the model: a v1 Session over an explicit tf.Graph, eagerly, or as a tf.function. */
+export type ModelMode = "session" | "eager" | "function";
+
+/** Options of {@link ModelHandle.predict}. */
+export interface PredictOptions extends RequestOptions {
+  /** Default `session`. */
+  mode?: ModelMode;
+  /** `model` (default): the model's outputs; `layers`: every layer's output, named. */
+  outputs?: "model" | "layers";
+}
+
+/** What {@link ModelHandle.predict} gives back. */
+export interface Prediction {
+  /** By name (`layer` or `layer:i`); iterate {@link names} for their order. */
+  outputs: Record<string, NDArray>;
+  names: string[];
+  mode: ModelMode;
+  /** The run itself inside the worker, in milliseconds. */
+  runMs: number;
+}
+
+/** What the worker reports about a model it opened. */
+export interface ModelInfo {
+  handle: string;
+  /** The Keras 3 config with every default explicit. */
+  config: KerasModelConfig;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  layers: LayerOutputInfo[];
+  weights: { layer: string; shapes: number[][] }[];
+  /** The file it was loaded from, or null for a model built from a description. */
+  source: string | null;
+}
+
+/**
+ * A model open on one worker: its resolved config, inputs, outputs and layers, and `predict`.
+ * The worker caches its graphs and sessions until {@link dispose} (or `await using`).
+ */
+export class ModelHandle implements AsyncDisposable {
+  private disposed = false;
+
+  constructor(
+    private readonly client: TensorflowClient,
+    readonly info: ModelInfo,
+  ) {}
+
+  get config(): KerasModelConfig {
+    return this.info.config;
+  }
+  get inputs(): TensorInfo[] {
+    return this.info.inputs;
+  }
+  get outputs(): TensorInfo[] {
+    return this.info.outputs;
+  }
+  get layers(): LayerOutputInfo[] {
+    return this.info.layers;
+  }
+
+  /** The inputs as a list in the model's order, checked by name, shape and dtype before sending. */
+  orderInputs(inputs: ModelInputs): NDArray[] {
+    const specs = this.info.inputs;
+    let list: NDArray[];
+    if (Array.isArray(inputs)) list = [...(inputs as NDArray[])];
+    else if (isNDArray(inputs)) list = [inputs];
+    else {
+      const byName = inputs as Record<string, NDArray>;
+      const unknown = Object.keys(byName).filter((k) => !specs.some((s) => s.name === k));
+      if (unknown.length) throw new ModelError(`no model input named ${unknown.join(", ")} (inputs: ${specs.map((s) => s.name).join(", ")})`, { input: unknown[0] });
+      list = specs.map((s) => {
+        const x = byName[s.name];
+        if (!x) throw new ModelError(`input ${s.name} is missing`, { input: s.name });
+        return x;
+      });
+    }
+    if (list.length !== specs.length) {
+      throw new ModelError(`the model takes ${specs.length} input(s) (${specs.map((s) => s.name).join(", ")}), got ${list.length}`);
+    }
+    list.forEach((x, i) => {
+      const spec = specs[i]!;
+      const fits = x.shape.length === spec.shape.length && spec.shape.every((d, k) => d === null || d === x.shape[k]);
+      if (!fits) throw new ModelError(`input ${spec.name} must have shape ${JSON.stringify(spec.shape)} (null: any), got ${JSON.stringify(x.shape)}`, { input: spec.name });
+      if (x.dtype !== spec.dtype) throw new ModelError(`input ${spec.name} must be ${spec.dtype}, got ${x.dtype}`, { input: spec.name });
+    });
+    return list;
+  }
+
+  /** Runs the model in the worker (a v1 Session by default) on `inputs`. */
+  async predict(inputs: ModelInputs, options: PredictOptions = {}): Promise<Prediction> {
+    this.checkOpen();
+    const { mode = "session", outputs = "model", ...request } = options;
+    const reply = await this.client.call<{ mode: ModelMode; runMs: number }>(
+      "model.predict",
+      { handle: this.info.handle, mode, outputs },
+      this.orderInputs(inputs),
+      request,
+    );
+    const names = reply.names.map((n) => n ?? "");
+    return { outputs: Object.fromEntries(names.map((n, i) => [n, reply.arrays[i]!])), names, mode: reply.result.mode, runMs: reply.result.runMs };
+  }
+
+  /** The weights the model runs with, per layer in Keras's order: enough to build its twin elsewhere. */
+  async weights(options?: RequestOptions): Promise<ModelWeights> {
+    this.checkOpen();
+    const reply = await this.client.call("model.weights", { handle: this.info.handle }, [], options);
+    const out: ModelWeights = {};
+    reply.names.forEach((name = "", i) => {
+      const layer = name.slice(0, name.lastIndexOf("/"));
+      (out[layer] ??= []).push(reply.arrays[i] as NDArray<"float32">);
+    });
+    return out;
+  }
+
+  /** Frees the model's graphs and sessions in the worker. Safe to call twice. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.client.call("model.dispose", { handle: this.info.handle });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  private checkOpen(): void {
+    if (this.disposed) throw new ModelError(`model ${this.info.handle} was disposed`);
+  }
+}
+
+function isNDArray(value: unknown): value is NDArray {
+  return typeof value === "object" && value !== null && "dtype" in value && "shape" in value && "data" in value;
+}
+
+/** Options of `bridge.model(...)`. */
+export interface BuildOptions extends RequestOptions {
+  /** Explicit weights per layer name, each list in Keras's `layer.weights` order. */
+  weights?: ModelWeights;
+  /** Without weights: initialize with Keras's own initializers from this seed. Default 0. */
+  seed?: number;
+}
+
+/** `weights` flattened for the wire: arrays named `layer/index`. */
+export function weightArrays(weights: ModelWeights): { names: string[]; arrays: NDArray[] } {
+  const names: string[] = [];
+  const arrays: NDArray[] = [];
+  for (const [layer, list] of Object.entries(weights)) {
+    list.forEach((a, i) => {
+      names.push(`${layer}/${i}`);
+      arrays.push(a);
+    });
+  }
+  return { names, arrays };
+}

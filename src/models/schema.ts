@@ -1,0 +1,178 @@
+import { ModelError, type ModelProblem } from "../errors.js";
+import { readProtocolFile } from "../paths.js";
+import type { KerasLayerConfig, KerasModelConfig } from "./config.js";
+
+/** One argument's rule in protocol/layers.json. */
+export type ArgRule = { required?: boolean; default?: unknown; nullable?: boolean } & (
+  | { type: "int" | "float"; min: number; max: number }
+  | { type: "bool" | "activation" | "shape" | "axis" }
+  | { type: "enum"; values: unknown[] }
+  | { type: "ints"; length: number; min: number; max: number }
+  | { type: "layer"; classes: string[] }
+  | { type: "const"; value: unknown }
+);
+
+/** One supported layer class: its family, the TF.js class that builds it, its arguments. */
+export interface LayerRule {
+  family: string;
+  tfjs: string;
+  args: Record<string, ArgRule>;
+  weights?: string[];
+  /** `identity` for layers that do nothing at inference (dropout, noise). */
+  inference?: "identity";
+}
+
+interface LayersFile {
+  activations: Record<string, string>;
+  inert: string[];
+  maskOps: Record<string, { module: string; args: Record<string, ArgRule> }>;
+  layers: Record<string, LayerRule>;
+}
+
+const file = readProtocolFile<LayersFile>("layers.json");
+const withoutComments = <T>(o: Record<string, T>) => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith("$"))) as Record<string, T>;
+
+/** The supported layers, from protocol/layers.json (the Python worker reads the same file). */
+export const LAYER_RULES: Readonly<Record<string, LayerRule>> = file.layers;
+/** Keras 3 activation name → the TF.js activation that computes the same function. */
+export const ACTIVATIONS: Readonly<Record<string, string>> = withoutComments(file.activations);
+/** Operation nodes Keras 3 writes for masks; TF.js computes these masks implicitly. */
+export const MASK_OPS: Readonly<Record<string, { module: string; args: Record<string, ArgRule> }>> = withoutComments(file.maskOps);
+const INERT = new Set(file.inert);
+const MODEL_CLASSES = ["Sequential", "Functional", "Model"];
+const CODE_LAYERS: Record<string, string> = { Lambda: "runs Python code stored in the model; tfbridge never deserializes it (Keras safe_mode)" };
+
+const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
+const show = (v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
+
+/** Why `value` breaks `rule`, or null. */
+function argProblem(rule: ArgRule, value: unknown): string | null {
+  if (value === null && rule.nullable) return null;
+  switch (rule.type) {
+    case "int":
+    case "float":
+      if (rule.type === "int" ? !isInt(value) : typeof value !== "number" || Number.isNaN(value)) {
+        return `must be ${rule.type === "int" ? "an integer" : "a number"}, got ${show(value)}`;
+      }
+      return (value as number) < rule.min || (value as number) > rule.max ? `must be between ${rule.min} and ${rule.max}, got ${show(value)}` : null;
+    case "bool":
+      return typeof value === "boolean" ? null : `must be true or false, got ${show(value)}`;
+    case "enum":
+      return rule.values.includes(value) ? null : `must be one of ${rule.values.map(String).join(", ")}, got ${show(value)}`;
+    case "activation":
+      return typeof value === "string" && value in ACTIVATIONS ? null : `activation ${show(value)} is not supported (supported: ${Object.keys(ACTIVATIONS).join(", ")})`;
+    case "ints":
+      if (!Array.isArray(value) || value.length !== rule.length || !value.every(isInt)) return `must be a list of ${rule.length} integer(s), got ${show(value)}`;
+      return value.every((v) => v >= rule.min && v <= rule.max) ? null : `values must be between ${rule.min} and ${rule.max}, got ${show(value)}`;
+    case "shape":
+      return Array.isArray(value) && value.every((v) => v === null || isInt(v)) ? null : `must be a list of integers (null for a free dimension), got ${show(value)}`;
+    case "axis":
+      return isInt(value) || (Array.isArray(value) && value.length > 0 && value.every(isInt)) ? null : `must be an integer or a list of integers, got ${show(value)}`;
+    case "const":
+      return value === rule.value ? null : `only ${show(rule.value)} is supported, got ${show(value)}`;
+    case "layer":
+      return null;
+  }
+}
+
+function dtypeName(dtype: unknown): unknown {
+  return typeof dtype === "object" && dtype !== null ? (dtype as { config?: { name?: unknown } }).config?.name : dtype;
+}
+
+function checkArgs(entry: KerasLayerConfig, name: string, cls: string, args: Record<string, ArgRule>, problems: ModelProblem[]): KerasLayerConfig {
+  const resolved = structuredClone(entry);
+  const out = resolved.config;
+  for (const [key, value] of Object.entries(entry.config)) {
+    const rule = args[key];
+    if (!rule) {
+      if (!INERT.has(key)) problems.push({ layer: name, class: cls, field: key, reason: `argument '${key}' is not supported for ${cls}` });
+      continue;
+    }
+    if (rule.type === "layer") {
+      if (value === null && rule.nullable) continue;
+      out[key] = checkLayer(value, problems, rule.classes);
+      continue;
+    }
+    const reason = argProblem(rule, value);
+    if (reason) problems.push({ layer: name, class: cls, field: key, reason: `${key} ${reason}` });
+  }
+  for (const [key, rule] of Object.entries(args)) {
+    if (key in entry.config) continue;
+    if (rule.required) problems.push({ layer: name, class: cls, field: key, reason: `argument '${key}' is required` });
+    else out[key] = structuredClone(rule.default);
+  }
+  return resolved;
+}
+
+/** Keras writes backward_layer as the forward layer run backwards; TF.js can build nothing else. */
+function checkMirror(name: string, forward: KerasLayerConfig, backward: KerasLayerConfig, problems: ModelProblem[]): void {
+  const strip = (c: Record<string, unknown>) =>
+    JSON.stringify(Object.fromEntries(Object.entries(c).filter(([k]) => k !== "name" && k !== "go_backwards" && !INERT.has(k)).sort(([a], [b]) => a.localeCompare(b))));
+  const same = forward.class_name === backward.class_name && strip(forward.config) === strip(backward.config);
+  if (!same || forward.config.go_backwards === backward.config.go_backwards) {
+    problems.push({ layer: name, class: "Bidirectional", field: "backward_layer", reason: "a backward_layer that is not the forward layer run backwards is not supported" });
+  }
+}
+
+function checkLayer(entry: unknown, problems: ModelProblem[], allowed?: string[]): KerasLayerConfig | null {
+  if (typeof entry !== "object" || entry === null || typeof (entry as KerasLayerConfig).config !== "object" || (entry as KerasLayerConfig).config === null) {
+    problems.push({ layer: "?", class: "?", reason: `a layer must be an object with class_name and config, got ${show(entry)?.slice(0, 80)}` });
+    return null;
+  }
+  const layer = entry as KerasLayerConfig;
+  const cls = String(layer.class_name);
+  const name = String(layer.config.name ?? layer.name ?? "?");
+  if (cls in CODE_LAYERS) {
+    problems.push({ layer: name, class: cls, reason: CODE_LAYERS[cls]! });
+    return null;
+  }
+  const maskOp = allowed ? undefined : MASK_OPS[cls];
+  if (maskOp && layer.module === maskOp.module) return checkArgs(layer, name, cls, maskOp.args, problems);
+  const rule = LAYER_RULES[cls];
+  const registered = layer.registered_name;
+  const custom = registered !== undefined && registered !== null && registered !== cls;
+  if (!rule || custom || (allowed && !allowed.includes(cls))) {
+    const where = allowed ? `inside this wrapper only ${allowed.join(", ")} are` : "supported layers are listed in protocol/layers.json";
+    problems.push({ layer: name, class: cls, reason: `layer class ${cls}${custom ? " (a custom or registered class)" : ""} is not supported; ${where}` });
+    return null;
+  }
+  const dtype = dtypeName(layer.config.dtype);
+  if (cls !== "InputLayer" && dtype !== undefined && dtype !== null && dtype !== "float32") {
+    problems.push({ layer: name, class: cls, field: "dtype", reason: `dtype policy ${show(dtype)} is not supported; only float32` });
+  }
+  const resolved = checkArgs(layer, name, cls, rule.args, problems);
+  const { layer: forward, backward_layer: backward } = resolved.config as { layer?: KerasLayerConfig; backward_layer?: KerasLayerConfig };
+  if (cls === "Bidirectional" && forward && backward) checkMirror(name, forward, backward, problems);
+  return resolved;
+}
+
+/**
+ * The model config with every layer checked against protocol/layers.json and every default made
+ * explicit (the worker applies the same rules).
+ * @throws {ModelError} listing every unsupported layer and bad argument in `details.problems`.
+ */
+export function checkModelConfig(model: unknown, source?: string): KerasModelConfig {
+  const where = source ?? "config";
+  const m = model as KerasModelConfig;
+  if (typeof m !== "object" || m === null || !MODEL_CLASSES.includes(m.class_name) || typeof m.config !== "object" || m.config === null) {
+    const got = typeof m === "object" && m !== null ? m.class_name : typeof m;
+    throw new ModelError(`${where}: not a Keras model config (expected class_name ${MODEL_CLASSES.join(", ")}, got ${show(got)})`, { file: source });
+  }
+  const layers = m.config.layers;
+  if (!Array.isArray(layers) || layers.length === 0) throw new ModelError(`${where}: the model has no layers`, { file: source });
+  const problems: ModelProblem[] = [];
+  const resolved = layers.map((entry) => {
+    const out = checkLayer(entry, problems);
+    const calls = Array.isArray(entry?.inbound_nodes) ? entry.inbound_nodes.length : 0;
+    if (out && calls > 1) problems.push({ layer: String(out.config.name), class: out.class_name, reason: `is called ${calls} times (shared layers are not supported yet)` });
+    return out;
+  });
+  if (m.class_name === "Sequential" && !resolved.some((e) => e?.class_name === "InputLayer")) {
+    problems.push({ layer: "?", class: "Sequential", reason: "the Sequential model has no InputLayer, so its input shape is unknown" });
+  }
+  if (problems.length > 0) {
+    const listed = problems.map((p) => `${p.layer} (${p.class}): ${p.reason}`).join("; ");
+    throw new ModelError(`${where}: ${problems.length} problem(s): ${listed}`, { file: source, problems });
+  }
+  return { ...structuredClone(m), config: { ...structuredClone(m.config), layers: resolved as KerasLayerConfig[] } };
+}

@@ -1,0 +1,239 @@
+import { type KerasModelConfig, nodeInputs, tensorName } from "../models/config.js";
+import type { LayerOutputInfo, ModelHandle, TensorInfo } from "../models/handle.js";
+import { uniformFloat32 } from "../random.js";
+import { buildTfjsModel } from "../tfjs/model.js";
+import type { TfjsBackend } from "../tfjs/runtime.js";
+import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
+import { type Comparison, type Tolerance, compareArrays } from "./compare.js";
+import { LAYER_BOUNDS } from "./layer-bounds.js";
+
+/** Options of {@link runModelParity}. */
+export interface ModelParityOptions {
+  /** Inputs in the model's input order; default: seeded from the input signature. */
+  inputs?: NDArray[];
+  /** Batch size of seeded inputs. Default 2. */
+  batch?: number;
+  /** Seed of the generated inputs. Default 0. */
+  inputSeed?: number;
+  /** Tolerance of the pure-JS CPU backend against the Session. Default 1e-5 absolute. */
+  cpuTolerance?: Tolerance;
+  /** Skip the pure-JS CPU backend (it is ~10–100× slower than tfjs-node). */
+  skipCpu?: boolean;
+}
+
+/** One layer output compared across the runtimes. */
+export interface LayerParity {
+  /** The output's name: `layer` or `layer:i`. */
+  name: string;
+  layer: string;
+  class: string;
+  /** tfjs-node against the Python Session. */
+  tfjsNode: Comparison;
+  /** The pure-JS CPU backend against the Session (null when skipped). */
+  cpu: Comparison | null;
+  /** Python's Session against Python eager, same weights: what the graph optimizer changed. */
+  sessionVsEager: Comparison;
+  worstUlpTfjsNode: number;
+  cpuWorstAbsError: number | null;
+  /** tfjs-node reproduced this output bit for bit. */
+  exact: boolean;
+  /** Every input of this layer agreed bit for bit on tfjs-node. */
+  inputsExact: boolean;
+  /** Why the output is not exact (null when it is). */
+  reason: string | null;
+  pass: boolean;
+}
+
+/** The verdict for one model, layer by layer. */
+export interface ModelParityReport {
+  model: string;
+  inputs: TensorInfo[];
+  inputShapes: number[][];
+  passed: boolean;
+  layers: LayerParity[];
+  /** The first layer whose inputs agree bit for bit on tfjs-node and whose output does not. */
+  firstDivergentLayer: string | null;
+  /**
+   * The model's outputs from the unmarked graph against the same outputs read from the graph that
+   * marks every layer: marking can change what the optimizer fuses (Polygraphy's warning).
+   */
+  markingChangedOutputs: string[];
+  exactLayers: number;
+  worstUlpTfjsNode: number;
+  cpuWorstAbsError: number | null;
+}
+
+export const EXACT: Tolerance = { atol: 0, rtol: 0 };
+export const DEFAULT_CPU_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 0 };
+/** How far a difference inherited from an inexact input may grow on tfjs-node before it fails. */
+export const INHERITED_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-5 };
+
+/** The layers that feed each layer, as output names, from the config's graph (masks excluded). */
+export function layerInputs(config: KerasModelConfig): Map<string, string[]> {
+  const inputs = new Map<string, string[]>();
+  let previous: string | null = null;
+  for (const entry of config.config.layers) {
+    const name = String(entry.config.name);
+    if (config.class_name === "Sequential") {
+      inputs.set(name, previous ? [previous] : []);
+      previous = name;
+    } else {
+      inputs.set(name, (entry.inbound_nodes ?? []).flatMap((n) => nodeInputs(n).map((t) => tensorName(t.config.keras_history))));
+    }
+  }
+  return inputs;
+}
+
+/** Embedding input_dim (and whether it masks zeros) per model input that feeds an Embedding. */
+function embeddingInputs(config: KerasModelConfig): Map<string, { inputDim: number; maskZero: boolean }> {
+  const found = new Map<string, { inputDim: number; maskZero: boolean }>();
+  const feeds = layerInputs(config);
+  for (const entry of config.config.layers) {
+    if (entry.class_name !== "Embedding") continue;
+    for (const source of feeds.get(String(entry.config.name)) ?? []) {
+      found.set(source, { inputDim: Number(entry.config.input_dim), maskZero: entry.config.mask_zero === true });
+    }
+  }
+  return found;
+}
+
+/** Masking's mask_value per model input that feeds a Masking layer. */
+function maskingInputs(config: KerasModelConfig): Map<string, number> {
+  const found = new Map<string, number>();
+  const feeds = layerInputs(config);
+  for (const entry of config.config.layers) {
+    if (entry.class_name !== "Masking") continue;
+    for (const source of feeds.get(String(entry.config.name)) ?? []) found.set(source, Number(entry.config.mask_value));
+  }
+  return found;
+}
+
+/**
+ * Inputs shaped from the model's signature, the same for the same seed: floats uniform in [-1, 1);
+ * ids in [1, input_dim) for an Embedding; and where a mask can arise (Embedding mask_zero, Masking),
+ * each row after the first ends in a run of padded (masked) timesteps, so masks are exercised.
+ */
+export function seededModelInputs(config: KerasModelConfig, inputs: TensorInfo[], batch: number, seed: number): NDArray[] {
+  const embeddings = embeddingInputs(config);
+  const maskings = maskingInputs(config);
+  return inputs.map((spec, k) => {
+    const shape = [batch, ...spec.shape.slice(1).map((d) => d ?? 4)];
+    const n = elementCount(shape);
+    const u = uniformFloat32(n, seed * 7919 + k, 0, 1);
+    const steps = shape[1] ?? 1;
+    const perRow = n / batch;
+    const perStep = perRow / steps;
+    const padded = (flat: number) => {
+      const row = Math.floor(flat / perRow);
+      const step = Math.floor((flat % perRow) / perStep);
+      return row > 0 && step >= steps - Math.min(row, Math.floor(steps / 2));
+    };
+    const embedding = embeddings.get(spec.name);
+    if (embedding || spec.dtype !== "float32") {
+      const dim = embedding?.inputDim ?? 10;
+      const ids = Array.from(u, (v, i) => (embedding?.maskZero && padded(i) ? 0 : 1 + Math.floor(v * (dim - 1)) % Math.max(1, dim - 1)));
+      return spec.dtype === "int64" ? ndarray("int64", shape, BigInt64Array.from(ids, BigInt)) : ndarray("int32", shape, Int32Array.from(ids));
+    }
+    const maskValue = maskings.get(spec.name);
+    return ndarray("float32", shape, Float32Array.from(u, (v, i) => (maskValue !== undefined && padded(i) ? maskValue : v * 2 - 1)));
+  });
+}
+
+function explain(
+  info: LayerOutputInfo,
+  node: Comparison,
+  eagerExact: boolean,
+  sessionVsEager: Comparison,
+  inexactInput: string | undefined,
+  withinInherited: () => boolean,
+): { reason: string | null; pass: boolean } {
+  if (node.comparable && node.maxUlp === 0 && node.nan.mismatched === 0) return { reason: null, pass: true };
+  if (!node.comparable) return { reason: `shape or dtype differ: TF.js ${JSON.stringify(node.shape.actual)} ${node.dtype.actual}, Python ${JSON.stringify(node.shape.expected)} ${node.dtype.expected}`, pass: false };
+  if (eagerExact) {
+    return {
+      reason: `TensorFlow's graph optimizer (Grappler) rewrote this layer's ops in the Session (Session vs Python eager: ${sessionVsEager.maxUlp} ULP); tfjs-node equals Python eager bit for bit`,
+      pass: true,
+    };
+  }
+  if (inexactInput !== undefined) {
+    return { reason: `inherits the difference of its input ${inexactInput}`, pass: withinInherited() };
+  }
+  const bound = LAYER_BOUNDS[info.class];
+  if (bound && node.maxUlp <= bound.ulp) return { reason: `${bound.reason} (measured bound ${bound.ulp} ULP)`, pass: true };
+  return { reason: `unexplained: ${node.maxUlp} ULP (max abs ${node.maxAbsError.toExponential(2)}) although every input agrees bit for bit`, pass: false };
+}
+
+/**
+ * Runs one model in the Python Session, on tfjs-node and on the pure-JS CPU backend with the very same
+ * weights and inputs, and compares **every layer's output** in topological order. A layer that is not
+ * bit-exact on tfjs-node is explained: a graph rewrite in the Session (tfjs-node then equals Python
+ * eager), a difference inherited from its inputs, or a measured op-level bound for its class
+ * (src/parity/layer-bounds.ts); anything else fails and is named as the first divergent layer.
+ * @throws {TfjsUnsupportedModelError} when TF.js cannot compute the model as Keras does.
+ */
+export async function runModelParity(handle: ModelHandle, options: ModelParityOptions = {}): Promise<ModelParityReport> {
+  const config = handle.config;
+  const inputs = options.inputs ?? seededModelInputs(config, handle.inputs, options.batch ?? 2, options.inputSeed ?? 0);
+  handle.orderInputs(inputs);
+  const weights = await handle.weights();
+  const layers = handle.layers;
+  const session = await handle.predict(inputs, { outputs: "layers" });
+  const eager = await handle.predict(inputs, { outputs: "layers", mode: "eager" });
+  const unmarked = await handle.predict(inputs);
+  const markingChangedOutputs = unmarked.names.filter((n) => compareArrays(unmarked.outputs[n]!, session.outputs[n]!, EXACT).maxUlp !== 0);
+
+  const run = async (backend: TfjsBackend) => {
+    const twin = await buildTfjsModel(config, weights, { backend });
+    try {
+      return await twin.predict(inputs, layers);
+    } finally {
+      await twin.dispose();
+    }
+  };
+  const node = await run("tensorflow");
+  const cpu = options.skipCpu ? null : await run("cpu");
+  const cpuTolerance = options.cpuTolerance ?? DEFAULT_CPU_TOLERANCE;
+
+  const feeds = layerInputs(config);
+  const exactOutputs = new Set(handle.inputs.map((i) => i.name));
+  const results: LayerParity[] = layers.map((info, i) => {
+    const expected = session.outputs[info.name]!;
+    const tfjsNode = compareArrays(node[i]!, expected, EXACT);
+    const sessionVsEager = compareArrays(expected, eager.outputs[info.name]!, EXACT);
+    const eagerExact = compareArrays(node[i]!, eager.outputs[info.name]!, EXACT).maxUlp === 0;
+    const inexactInput = (feeds.get(info.layer) ?? []).find((name) => !exactOutputs.has(name));
+    const withinInherited = () => compareArrays(node[i]!, expected, INHERITED_TOLERANCE).pass;
+    const { reason, pass } = explain(info, tfjsNode, eagerExact, sessionVsEager, inexactInput, withinInherited);
+    const exact = reason === null;
+    if (exact) exactOutputs.add(info.name);
+    const cpuComparison = cpu ? compareArrays(cpu[i]!, expected, cpuTolerance) : null;
+    return {
+      name: info.name,
+      layer: info.layer,
+      class: info.class,
+      tfjsNode,
+      cpu: cpuComparison,
+      sessionVsEager,
+      worstUlpTfjsNode: tfjsNode.maxUlp,
+      cpuWorstAbsError: cpuComparison?.maxAbsError ?? null,
+      exact,
+      inputsExact: inexactInput === undefined,
+      reason,
+      pass: pass && (cpuComparison?.pass ?? true),
+    };
+  });
+  const first = results.find((r) => !r.exact && r.inputsExact);
+  const cpuErrors = results.map((r) => r.cpuWorstAbsError).filter((e): e is number => e !== null);
+  return {
+    model: String(config.config.name ?? "model"),
+    inputs: handle.inputs,
+    inputShapes: inputs.map((x) => [...x.shape]),
+    passed: results.every((r) => r.pass) && markingChangedOutputs.length === 0,
+    layers: results,
+    firstDivergentLayer: first?.layer ?? null,
+    markingChangedOutputs,
+    exactLayers: results.filter((r) => r.exact).length,
+    worstUlpTfjsNode: Math.max(0, ...results.map((r) => r.worstUlpTfjsNode)),
+    cpuWorstAbsError: cpuErrors.length ? Math.max(...cpuErrors) : null,
+  };
+}

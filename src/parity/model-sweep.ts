@@ -1,0 +1,150 @@
+import type { Bridge } from "../bridge.js";
+import { TfbridgeError } from "../errors.js";
+import type { KerasModelConfig } from "../models/config.js";
+import type { ModelHandle, ModelInfo, ModelWeights } from "../models/handle.js";
+import { uniformFloat32 } from "../random.js";
+import { TfjsUnsupportedModelError } from "../tfjs/topology.js";
+import { tfjsInfo } from "../tfjs/runtime.js";
+import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
+import { randomModel } from "./model-generator.js";
+import { type ModelParityReport, runModelParity } from "./model-parity.js";
+import { REFERENCE_MODELS } from "./reference-models.js";
+
+/** Options of {@link runModelSweep}. */
+export interface ModelSweepOptions {
+  /** How many random models besides the named reference models. Default 12 (a `make test`-sized run). */
+  count?: number;
+  /** Seed of the random architectures, weights and inputs. Default 0. */
+  seed?: number;
+  /** Called before each model, e.g. for a progress line. */
+  onModel?: (index: number, total: number, name: string) => void;
+}
+
+/** One model of the sweep that did not pass: its name, and why. */
+export interface SweepFailure {
+  model: string;
+  reason: string;
+  firstDivergentLayer?: string | null;
+}
+
+/** What `tfbridge parity --model-sweep --json` prints. */
+export interface ModelSweepSummary {
+  /** The TF.js backend and the TensorFlow C library it runs on. */
+  backend: string;
+  models: number;
+  /** Distinct layer classes covered. */
+  layerTypes: string[];
+  failed: number;
+  failures: SweepFailure[];
+  /** Models whose every layer output was bit-identical on tfjs-node. */
+  exactModels: number;
+  worstUlpTfjsNode: number;
+  /** Worst pure-JS CPU absolute error, over the reference models and over all models. */
+  cpuWorstAbsError: { reference: number; all: number };
+  /** Every layer that was not bit-exact on tfjs-node, with its explanation. */
+  inexact: { model: string; layer: string; class: string; ulp: number; reason: string }[];
+  /** Per class: outputs compared, how many bit-exact, and the worst ULP with equal inputs. */
+  classes: Record<string, { outputs: number; exact: number; worstUlpOwn: number; reasons: string[] }>;
+  reports: ModelParityReport[];
+}
+
+/**
+ * Weights for every layer of a model, uniform in [-0.6, 0.6) from `seed`, with BatchNormalization's
+ * moving variance kept positive: trained-looking values rather than initializers' zeros and ones.
+ */
+export function randomWeights(info: ModelInfo, seed: number): ModelWeights {
+  const weights: ModelWeights = {};
+  const classOf = new Map(info.layers.map((l) => [l.layer, l.class]));
+  info.weights.forEach(({ layer, shapes }, k) => {
+    weights[layer] = shapes.map((shape, i) => {
+      const values = uniformFloat32(elementCount(shape), seed * 104729 + k * 131 + i, -0.6, 0.6);
+      if (classOf.get(layer) === "BatchNormalization" && i === shapes.length - 1) values.forEach((v, j) => (values[j] = 0.5 + Math.abs(v)));
+      return ndarray("float32", shape, values) as NDArray<"float32">;
+    });
+  });
+  return weights;
+}
+
+async function withRandomWeights(bridge: Bridge, config: KerasModelConfig, seed: number): Promise<ModelHandle> {
+  const probe = await bridge.model(config, { seed });
+  const weights = randomWeights(probe.info, seed);
+  await probe.dispose();
+  return bridge.model(config, { weights });
+}
+
+/**
+ * The model sweep: the named reference models, then `count` random architectures over the whole
+ * layer set, each with random weights, through {@link runModelParity}. Collects which layers were
+ * bit-exact on tfjs-node and why the others were not.
+ */
+export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions = {}): Promise<ModelSweepSummary> {
+  const seed = options.seed ?? 0;
+  const count = options.count ?? 12;
+  const cases: { name: string; reference: boolean; config: () => KerasModelConfig }[] = [
+    ...Object.entries(REFERENCE_MODELS).map(([name, config]) => ({ name, reference: true, config })),
+    ...Array.from({ length: count }, (_, i) => ({ name: `random-${seed}-${i}`, reference: false, config: () => randomModel(seed, i) })),
+  ];
+  const info = await tfjsInfo();
+  const summary: ModelSweepSummary = {
+    backend: `${info.backend} (TensorFlow ${info.tensorflow}, TF.js ${info.tfjs})`,
+    models: cases.length,
+    layerTypes: [],
+    failed: 0,
+    failures: [],
+    exactModels: 0,
+    worstUlpTfjsNode: 0,
+    cpuWorstAbsError: { reference: 0, all: 0 },
+    inexact: [],
+    classes: {},
+    reports: [],
+  };
+  const types = new Set<string>();
+  for (const [i, item] of cases.entries()) {
+    options.onModel?.(i, cases.length, item.name);
+    let handle: ModelHandle | undefined;
+    try {
+      const config = item.config();
+      config.config.layers.forEach((l) => {
+        types.add(l.class_name);
+        const inner = l.config.layer as { class_name?: string } | undefined;
+        if (inner?.class_name) types.add(inner.class_name);
+      });
+      handle = await withRandomWeights(bridge, config, seed * 1000 + i);
+      const report = await runModelParity(handle, { inputSeed: seed * 1000 + i, batch: 3 });
+      report.model = item.name;
+      summary.reports.push(report);
+      if (report.layers.every((l) => l.exact)) summary.exactModels++;
+      summary.worstUlpTfjsNode = Math.max(summary.worstUlpTfjsNode, report.worstUlpTfjsNode);
+      const cpu = report.cpuWorstAbsError ?? 0;
+      summary.cpuWorstAbsError.all = Math.max(summary.cpuWorstAbsError.all, cpu);
+      if (item.reference) summary.cpuWorstAbsError.reference = Math.max(summary.cpuWorstAbsError.reference, cpu);
+      for (const layer of report.layers) {
+        const entry = (summary.classes[layer.class] ??= { outputs: 0, exact: 0, worstUlpOwn: 0, reasons: [] });
+        entry.outputs++;
+        if (layer.exact) entry.exact++;
+        else {
+          summary.inexact.push({ model: item.name, layer: layer.name, class: layer.class, ulp: layer.worstUlpTfjsNode, reason: layer.reason! });
+          if (layer.inputsExact) entry.worstUlpOwn = Math.max(entry.worstUlpOwn, layer.worstUlpTfjsNode);
+          const kind = layer.reason!.split(":")[0]!.split(" (")[0]!;
+          if (!entry.reasons.includes(kind)) entry.reasons.push(kind);
+        }
+      }
+      if (!report.passed) {
+        const bad = report.layers.find((l) => !l.pass);
+        summary.failures.push({
+          model: item.name,
+          reason: bad ? `${bad.name} (${bad.class}): ${bad.reason ?? `CPU backend off by ${bad.cpuWorstAbsError}`}` : `marking every layer changed ${report.markingChangedOutputs.join(", ")}`,
+          firstDivergentLayer: report.firstDivergentLayer,
+        });
+      }
+    } catch (error) {
+      const reason = error instanceof TfjsUnsupportedModelError || error instanceof TfbridgeError ? `${error.name}: ${error.message}` : String(error);
+      summary.failures.push({ model: item.name, reason });
+    } finally {
+      await handle?.dispose();
+    }
+  }
+  summary.failed = summary.failures.length;
+  summary.layerTypes = [...types].sort();
+  return summary;
+}

@@ -1,0 +1,115 @@
+import { ModelError } from "../errors.js";
+import type { KerasModelConfig } from "../models/config.js";
+import type { LayerOutputInfo, ModelWeights } from "../models/handle.js";
+import { registerKerasLayers } from "../tfjs-layers/index.js";
+import { type NDArray, ndarray } from "../wire/ndarray.js";
+import { type Tfjs, type TfjsBackend, loadTfjs, withBackend } from "./runtime.js";
+import { type TfjsTopology, toTfjsTopology } from "./topology.js";
+
+type Tensor = import("@tensorflow/tfjs-node").Tensor;
+type LayersModel = import("@tensorflow/tfjs-node").LayersModel;
+
+/** Options of {@link buildTfjsModel}. */
+export interface TfjsModelOptions {
+  /** Default `tensorflow` (tfjs-node's native TF C library); `cpu` is TF.js's pure-JS backend. */
+  backend?: TfjsBackend;
+}
+
+/** A model's TF.js twin with the Python model's weights, ready to run on its backend. */
+export interface TfjsModel {
+  /** The TF.js LayersModel itself. */
+  readonly model: LayersModel;
+  /**
+   * Runs the twin on `inputs` (in the model's input order). With `layers`, returns the outputs named
+   * in `layers` (every layer's output, as the worker names them), else the model's outputs.
+   */
+  predict(inputs: readonly NDArray[], layers?: readonly LayerOutputInfo[]): Promise<NDArray<"float32">[]>;
+  dispose(): Promise<void>;
+}
+
+function toTensor(tf: Tfjs, x: NDArray): Tensor {
+  if (x.dtype === "float32") return tf.tensor(x.data as Float32Array, [...x.shape], "float32");
+  if (x.dtype === "int32") return tf.tensor(x.data as Int32Array, [...x.shape], "int32");
+  if (x.dtype === "int64") return tf.tensor(Int32Array.from(x.data as BigInt64Array, Number), [...x.shape], "int32");
+  throw new ModelError(`TF.js twin: inputs must be float32, int32 or int64, got ${x.dtype}`);
+}
+
+/**
+ * Runs the twin's graph layer by layer with the masks each layer's own `computeMask` gives, the way
+ * Keras 3 does, and keeps every layer's outputs. Not `model.predict` or `model.apply`: TF.js 4.22's
+ * graph walkers can hand one layer's mask to an unrelated later layer. The model sweep found it: in a
+ * two-input model a Masking branch's [batch, 4] mask reached a Bidirectional on the other, unmasked
+ * branch (input [batch, 2, 5]) and changed its output by 0.29; its kwargs object is reused from node
+ * to node in tfjs-layers' engine (executor.ts `execute`: `kwargs['mask'] = inputMasks[0]`).
+ */
+function runGraph(model: LayersModel, topology: TfjsTopology, inputs: Tensor[]): Map<string, Tensor> {
+  const values = new Map<string, Tensor>();
+  const masks = new Map<string, Tensor | null>();
+  const key = (layer: string, index: number) => (index === 0 ? layer : `${layer}:${index}`);
+  topology.config.input_layers.forEach(([name], i) => {
+    values.set(name, inputs[i]!);
+    masks.set(name, null);
+  });
+  for (const entry of topology.config.layers) {
+    if (entry.class_name === "InputLayer") continue;
+    const layer = model.getLayer(entry.name);
+    const refs = entry.inbound_nodes[0]!.map(([name, , index]) => key(name, index));
+    const args = refs.map((r) => values.get(r)!);
+    const argMasks = refs.map((r) => masks.get(r) ?? null);
+    // A recurrent layer's initial states follow its input in the list; only the input carries a mask.
+    const merge = (layer as unknown as { constructor: { className: string } }).constructor.className;
+    const many = ["Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum"].includes(merge);
+    const mask = many ? (argMasks.some((m) => m) ? argMasks : null) : argMasks[0];
+    const input = args.length === 1 ? args[0]! : args;
+    const out = layer.apply(input, mask ? { mask } : {}) as Tensor | Tensor[];
+    const outs = Array.isArray(out) ? out : [out];
+    const outMask = layer.supportsMasking || mask ? (layer.computeMask(input, mask as never) as Tensor | Tensor[] | null) : null;
+    outs.forEach((t, i) => {
+      values.set(key(entry.name, i), t);
+      masks.set(key(entry.name, i), Array.isArray(outMask) ? (outMask[0] ?? null) : outMask);
+    });
+  }
+  return values;
+}
+
+/**
+ * Builds the TF.js twin of a checked Keras 3 model config (see toTfjsTopology) with `tf.layers`,
+ * every argument explicit, and loads `weights` (per layer, in Keras's order; the layouts agree).
+ * @throws {TfjsUnsupportedModelError} for what TF.js cannot compute as Keras does.
+ * @throws {ModelError} when the weights do not fit the TF.js layers.
+ */
+export async function buildTfjsModel(config: KerasModelConfig, weights: ModelWeights, { backend = "tensorflow" }: TfjsModelOptions = {}): Promise<TfjsModel> {
+  const topology = toTfjsTopology(config);
+  const tf = await loadTfjs();
+  registerKerasLayers(tf);
+  const model = await withBackend(tf, backend, async () => {
+    const built = await tf.models.modelFromJSON({ modelTopology: topology as never });
+    for (const [name, arrays] of Object.entries(weights)) {
+      const layer = built.getLayer(name);
+      const expected = layer.weights.map((w) => w.shape);
+      const got = arrays.map((a) => [...a.shape]);
+      if (JSON.stringify(expected) !== JSON.stringify(got)) {
+        throw new ModelError(`TF.js layer ${name} expects weights ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`, { layer: name });
+      }
+      const tensors = arrays.map((a) => tf.tensor(a.data as Float32Array, [...a.shape], "float32"));
+      layer.setWeights(tensors);
+      tf.dispose(tensors);
+    }
+    return built;
+  });
+  return {
+    model,
+    predict: (inputs, layers) =>
+      withBackend(tf, backend, async () => {
+        const wanted = layers ? layers.map((l) => l.name) : topology.config.output_layers.map(([name, , index]) => (index === 0 ? name : `${name}:${index}`));
+        const outputs = tf.tidy(() => {
+          const values = runGraph(model, topology, inputs.map((x) => toTensor(tf, x)));
+          return wanted.map((name) => values.get(name)!);
+        });
+        const arrays = await Promise.all(outputs.map(async (t) => ndarray("float32", t.shape, (await t.data()) as Float32Array)));
+        tf.dispose(outputs);
+        return arrays;
+      }),
+    dispose: () => withBackend(tf, backend, async () => void model.dispose()),
+  };
+}

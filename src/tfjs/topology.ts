@@ -1,0 +1,139 @@
+import { TfbridgeError } from "../errors.js";
+import { type KerasHistory, type KerasLayerConfig, type KerasModelConfig, historyList, isTensorRef } from "../models/config.js";
+import { ACTIVATIONS, LAYER_RULES, MASK_OPS } from "../models/schema.js";
+import { kerasCustomClass } from "../tfjs-layers/index.js";
+
+/** A model (or one of its layers) that TF.js cannot compute as Keras does; `reasons` lists each. */
+export class TfjsUnsupportedModelError extends TfbridgeError {
+  override name = "TfjsUnsupportedModelError";
+  constructor(readonly reasons: { layer: string; reason: string }[]) {
+    super(`TF.js cannot reproduce this model: ${reasons.map((r) => `${r.layer}: ${r.reason}`).join("; ")}`);
+  }
+}
+
+/** A layer in TF.js's (Keras 2) topology format: inbound nodes as `[[layer, node, tensor, kwargs], …]`. */
+export interface TfjsLayerEntry {
+  class_name: string;
+  config: Record<string, unknown>;
+  name: string;
+  inbound_nodes: [string, number, number, Record<string, unknown>][][];
+}
+
+/** The `modelTopology` that TF.js 4.22's `tf.models.modelFromJSON` / `tf.loadLayersModel` read. */
+export interface TfjsTopology {
+  class_name: "Model";
+  config: { name: string; layers: TfjsLayerEntry[]; input_layers: KerasHistory[]; output_layers: KerasHistory[] };
+  keras_version: string;
+  backend: "tensorflow";
+}
+
+const ACTIVATION_KEYS = ["activation", "recurrent_activation"];
+/** Arguments TF.js has no use for, or spells differently: dropped once the schema has checked them. */
+const DROPPED = new Set(["dtype", "quantization_config", "groups", "synchronized", "renorm", "rms_scaling", "keepdims", "backward_layer", "optional", "ragged"]);
+
+/**
+ * One layer's config in TF.js's dialect: Keras 3 activation names mapped to the TF.js activation
+ * that computes the same function, arguments that only concern training dropped (weights are set
+ * afterwards), wrappers translated recursively, and the classes TF.js lacks swapped for tfbridge's.
+ */
+function translateLayer(entry: KerasLayerConfig, reasons: { layer: string; reason: string }[]): { className: string; config: Record<string, unknown> } {
+  const cls = entry.class_name;
+  const name = String(entry.config.name);
+  const rule = LAYER_RULES[cls]!;
+  const config: Record<string, unknown> = { name, trainable: entry.config.trainable ?? true };
+  if (cls === "InputLayer") {
+    return { className: "InputLayer", config: { name, batch_input_shape: entry.config.batch_shape, dtype: entry.config.dtype, sparse: false } };
+  }
+  for (const [key, value] of Object.entries(entry.config)) {
+    if (!(key in rule.args) || DROPPED.has(key)) continue;
+    if (ACTIVATION_KEYS.includes(key)) config[key] = ACTIVATIONS[value as string];
+    else if (rule.args[key]!.type === "layer") config[key] = wrapped(value as KerasLayerConfig, reasons);
+    else config[key] = value;
+  }
+  config.dtype = "float32";
+  delete config.zero_output_for_mask; // only matters under a mask: see zerosUnderMask
+  const custom = kerasCustomClass(cls, entry.config);
+  if (custom === null && cls === "GRU") delete config.reset_after; // false here: TF.js's own GRU is Keras's reset_after=False
+  return { className: custom ?? rule.tfjs, config };
+}
+
+function wrapped(inner: KerasLayerConfig, reasons: { layer: string; reason: string }[]) {
+  const { className, config } = translateLayer(inner, reasons);
+  return { class_name: className, config };
+}
+
+/**
+ * Does this layer put zeros at masked timesteps of its sequence output? Keras 3 does so for an RNN
+ * with zero_output_for_mask, and always inside Bidirectional with return_sequences; TF.js repeats
+ * the previous output there instead. It only matters when a mask reaches the layer.
+ */
+function zerosUnderMask(entry: KerasLayerConfig): boolean {
+  const c = entry.config;
+  if (entry.class_name === "Bidirectional") return Boolean((c.layer as KerasLayerConfig).config.return_sequences);
+  return Boolean(c.return_sequences && c.zero_output_for_mask);
+}
+
+const ZEROS_UNDER_MASK = "Keras 3 puts zeros at masked timesteps of this sequence output (zero_output_for_mask, forced on inside Bidirectional); TF.js repeats the previous output there";
+const MASK_PRODUCERS = (e: KerasLayerConfig) => (e.class_name === "Embedding" && e.config.mask_zero === true) || e.class_name === "Masking";
+
+/**
+ * Translates a checked Keras 3 model config (see checkModelConfig) into the topology TF.js 4.22 reads:
+ * `batch_shape` → `batch_input_shape`, DTypePolicy objects → "float32", inbound nodes from Keras 3's
+ * `__keras_tensor__`/`keras_history` form to `[[layer, node, tensor, kwargs]]`, a Sequential model as
+ * the equivalent functional graph, and Keras 3's mask operation nodes dropped (TF.js derives the
+ * same masks from Embedding(mask_zero) and Masking by itself).
+ * @throws {TfjsUnsupportedModelError} listing every layer TF.js cannot compute as Keras does.
+ */
+export function toTfjsTopology(model: KerasModelConfig): TfjsTopology {
+  const reasons: { layer: string; reason: string }[] = [];
+  const entries = model.config.layers;
+  const layers: TfjsLayerEntry[] = [];
+  let inputLayers: KerasHistory[];
+  let outputLayers: KerasHistory[];
+  if (model.class_name === "Sequential") {
+    let previous: string | null = null;
+    let masked = false;
+    for (const entry of entries) {
+      const { className, config } = translateLayer(entry, reasons);
+      if (masked && zerosUnderMask(entry)) reasons.push({ layer: String(entry.config.name), reason: ZEROS_UNDER_MASK });
+      masked ||= MASK_PRODUCERS(entry);
+      layers.push({ class_name: className, config, name: String(entry.config.name), inbound_nodes: previous ? [[[previous, 0, 0, {}]]] : [] });
+      previous = String(entry.config.name);
+    }
+    inputLayers = [[String(entries[0]!.config.name), 0, 0]];
+    outputLayers = [[previous!, 0, 0]];
+  } else {
+    for (const entry of entries) {
+      if (MASK_OPS[entry.class_name] && entry.module === MASK_OPS[entry.class_name]!.module) continue;
+      const { className, config } = translateLayer(entry, reasons);
+      const name = String(entry.config.name);
+      const masked = (entry.inbound_nodes ?? []).some((node) => node.kwargs?.mask !== undefined && node.kwargs.mask !== null);
+      if (masked && zerosUnderMask(entry)) reasons.push({ layer: name, reason: ZEROS_UNDER_MASK });
+      const inbound = (entry.inbound_nodes ?? []).map((node) => {
+        const refs: [string, number, number, Record<string, unknown>][] = [];
+        const take = (v: unknown): void => {
+          if (isTensorRef(v)) refs.push([...v.config.keras_history, {}]);
+          else if (Array.isArray(v)) v.forEach(take);
+        };
+        node.args.forEach(take);
+        for (const [key, value] of Object.entries(node.kwargs ?? {})) {
+          if (key === "initial_state") take(value); // Keras 2 / TF.js: states follow the input in one list
+          else if (key !== "mask" && key !== "training" && value !== null && value !== undefined) {
+            reasons.push({ layer: name, reason: `call argument ${key} has no TF.js counterpart` });
+          }
+        }
+        return refs;
+      });
+      layers.push({ class_name: className, config, name, inbound_nodes: inbound });
+    }
+    inputLayers = historyList(model.config.input_layers);
+    outputLayers = historyList(model.config.output_layers);
+  }
+  if (reasons.length) throw new TfjsUnsupportedModelError(reasons);
+  return {
+    class_name: "Model",
+    config: { name: String(model.config.name ?? "model"), layers, input_layers: inputLayers, output_layers: outputLayers },
+    keras_version: "tfbridge",
+    backend: "tensorflow",
+  };
+}
