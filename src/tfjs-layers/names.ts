@@ -23,11 +23,13 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  * The TF.js class name to build a Keras 3 layer with, when TF.js's own class of that name would
  * compute something else or refuse the config; `null` when TF.js's own class is right.
  *
- * - `GRU` with `reset_after` true (Keras's default; TF.js's GRUCell throws on it) → {@link TFBRIDGE_GRU}.
+ * - `GRU` → {@link TFBRIDGE_GRU}: TF.js's GRUCell throws on `reset_after` true (Keras's default), and
+ *   TF.js's RNN loop handles masks unlike Keras (see recurrence.ts), so even `reset_after` false
+ *   goes through our class.
  * - `Conv1D` with `padding: "causal"` (TF.js: "not implemented yet") → {@link TFBRIDGE_CONV1D}.
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {
-  if (className === "GRU" && config["reset_after"] !== false) return TFBRIDGE_GRU;
+  if (className === "GRU") return TFBRIDGE_GRU;
   if (className === "Conv1D" && config["padding"] === "causal") return TFBRIDGE_CONV1D;
   return null;
 }
