@@ -1,4 +1,4 @@
-import { kerasRecurrence } from "./recurrence.js";
+import { type KerasLoop, withKerasLoop } from "./keras-rnn.js";
 import { TFBRIDGE_GRU, TFBRIDGE_GRU_CELL } from "./names.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
@@ -26,7 +26,7 @@ export interface TfbridgeGRUCellClass {
   readonly className: string;
 }
 export interface TfbridgeGRUClass {
-  new (args: TfbridgeGRUArgs): RNN & { readonly zeroOutputForMask: boolean };
+  new (args: TfbridgeGRUArgs): RNN & KerasLoop;
   readonly className: string;
 }
 
@@ -103,57 +103,11 @@ export function defineGru(tf: TfModule): { TfbridgeGRUCell: TfbridgeGRUCellClass
     }
   }
 
-  class TfbridgeGRU extends tf.layers.RNN {
+  class TfbridgeGRU extends withKerasLoop(tf, tf.layers.RNN, TFBRIDGE_GRU) {
     static override readonly className = TFBRIDGE_GRU;
-    readonly zeroOutputForMask: boolean;
 
     constructor(args: TfbridgeGRUArgs) {
       super({ ...args, cell: new TfbridgeGRUCell(args) });
-      this.zeroOutputForMask = args.zeroOutputForMask ?? false;
-    }
-
-    // RNN.apply stores the initial states it finds in the inputs into `kwargs.initialState`. A model's
-    // executor passes one kwargs object (holding the mask) to every layer it runs and on to the next
-    // batch, so the next apply would see both inputs and initialState and throw: give it a copy.
-    override apply(inputs: Parameters<RNN["apply"]>[0], kwargs?: Kwargs): ReturnType<RNN["apply"]> {
-      return super.apply(inputs, kwargs == null ? kwargs : { ...kwargs });
-    }
-
-    // RNN.call with Keras's time loop (see kerasRecurrence: the two differ on masked steps).
-    override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
-      if (this.stateful) throw new Error(`${TFBRIDGE_GRU} does not implement stateful=true`);
-      return tf.tidy(() => {
-        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-        const given = kwargs["initialState"] as Tensor[] | null | undefined;
-        const initialState = given ?? this.getInitialState(x);
-        // Keras 3's Layer.__call__ fills in an upstream mask only for a call with one tensor argument:
-        // with initial states, keras.layers.GRU runs unmasked (layers/layer.py, "Populate mask
-        // argument(s)"), while TF.js's executor hands every layer its first input's mask.
-        const mask = given == null ? ((kwargs["mask"] as Tensor | null | undefined) ?? null) : null;
-        const cellKwargs = { training: kwargs["training"] };
-        const { lastOutput, outputs, states } = kerasRecurrence(
-          tf,
-          (input, s) => {
-            const [output, ...next] = this.cell.call([input, ...s], cellKwargs) as Tensor[];
-            return [output!, next];
-          },
-          x,
-          initialState,
-          mask,
-          { goBackwards: this.goBackwards, returnSequences: this.returnSequences, zeroOutputForMask: this.zeroOutputForMask },
-        );
-        const output = this.returnSequences ? outputs! : lastOutput;
-        return this.returnState ? [output, ...states] : output;
-      });
-    }
-
-    override getConfig() {
-      return { ...super.getConfig(), zeroOutputForMask: this.zeroOutputForMask };
-    }
-
-    // RNN.fromConfig would look for a `cell` entry; like TF.js's GRU, this class builds its own cell.
-    static override fromConfig<T>(cls: new (args: TfbridgeGRUArgs) => T, config: Record<string, unknown>): T {
-      return new cls(config as unknown as TfbridgeGRUArgs);
     }
   }
 

@@ -6,6 +6,8 @@
 import { type TfbridgeConv1DClass, defineConv1D } from "./conv1d.js";
 import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./gru.js";
 import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js";
+import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
+import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
 import type { TfModule } from "./tfjs-types.js";
 
 export {
@@ -13,6 +15,8 @@ export {
   TFBRIDGE_CONV1D,
   TFBRIDGE_GRU,
   TFBRIDGE_GRU_CELL,
+  TFBRIDGE_LSTM,
+  TFBRIDGE_SIMPLE_RNN,
   type KerasLayerConfig,
   kerasCustomActivation,
   kerasCustomClass,
@@ -20,6 +24,9 @@ export {
 export type { TfbridgeConv1DArgs, TfbridgeConv1DClass } from "./conv1d.js";
 export type { TfbridgeGRUArgs, TfbridgeGRUCellArgs, TfbridgeGRUCellClass, TfbridgeGRUClass } from "./gru.js";
 export type { ActivationClass } from "./hard-sigmoid.js";
+export type { KerasLoop } from "./keras-rnn.js";
+export type { TfbridgeLSTMArgs, TfbridgeLSTMClass } from "./lstm.js";
+export type { TfbridgeSimpleRNNArgs, TfbridgeSimpleRNNClass } from "./simple-rnn.js";
 export type { TfModule } from "./tfjs-types.js";
 
 /** The registered classes, for building layers directly (`new TfbridgeGRU({...})`). */
@@ -27,6 +34,8 @@ export interface KerasLayerClasses {
   Keras3HardSigmoid: ActivationClass;
   TfbridgeGRUCell: TfbridgeGRUCellClass;
   TfbridgeGRU: TfbridgeGRUClass;
+  TfbridgeLSTM: TfbridgeLSTMClass;
+  TfbridgeSimpleRNN: TfbridgeSimpleRNNClass;
   TfbridgeConv1D: TfbridgeConv1DClass;
 }
 
@@ -42,6 +51,8 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
   const classes: KerasLayerClasses = {
     Keras3HardSigmoid: defineKeras3HardSigmoid(tf),
     ...defineGru(tf),
+    TfbridgeLSTM: defineLstm(tf),
+    TfbridgeSimpleRNN: defineSimpleRnn(tf),
     TfbridgeConv1D: defineConv1D(tf),
   };
   for (const cls of Object.values(classes)) tf.serialization.registerClass(cls as never);

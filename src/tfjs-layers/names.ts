@@ -13,6 +13,10 @@ export const KERAS3_HARD_SIGMOID = "keras3HardSigmoid";
 export const TFBRIDGE_GRU = "TfbridgeGRU";
 /** The cell inside {@link TFBRIDGE_GRU}, bias `[2, 3u]` when `reset_after`. */
 export const TFBRIDGE_GRU_CELL = "TfbridgeGRUCell";
+/** Keras 3's LSTM: TF.js's LSTM cell in Keras's time loop (Keras's masking rules). */
+export const TFBRIDGE_LSTM = "TfbridgeLSTM";
+/** Keras 3's SimpleRNN: TF.js's SimpleRNN cell in Keras's time loop (Keras's masking rules). */
+export const TFBRIDGE_SIMPLE_RNN = "TfbridgeSimpleRNN";
 /** Keras 3's Conv1D with `padding: "causal"` besides `valid` and `same`. */
 export const TFBRIDGE_CONV1D = "TfbridgeConv1D";
 
@@ -26,10 +30,14 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  * - `GRU` → {@link TFBRIDGE_GRU}: TF.js's GRUCell throws on `reset_after` true (Keras's default), and
  *   TF.js's RNN loop handles masks unlike Keras (see recurrence.ts), so even `reset_after` false
  *   goes through our class.
+ * - `LSTM` → {@link TFBRIDGE_LSTM}, `SimpleRNN` → {@link TFBRIDGE_SIMPLE_RNN}: TF.js's cells compute
+ *   what Keras's do, but TF.js's loop would mask unlike Keras.
  * - `Conv1D` with `padding: "causal"` (TF.js: "not implemented yet") → {@link TFBRIDGE_CONV1D}.
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {
   if (className === "GRU") return TFBRIDGE_GRU;
+  if (className === "LSTM") return TFBRIDGE_LSTM;
+  if (className === "SimpleRNN") return TFBRIDGE_SIMPLE_RNN;
   if (className === "Conv1D" && config["padding"] === "causal") return TFBRIDGE_CONV1D;
   return null;
 }

@@ -8,6 +8,8 @@ import {
   TFBRIDGE_CONV1D,
   TFBRIDGE_GRU,
   TFBRIDGE_GRU_CELL,
+  TFBRIDGE_LSTM,
+  TFBRIDGE_SIMPLE_RNN,
   kerasCustomActivation,
   kerasCustomClass,
   registerKerasLayers,
@@ -67,7 +69,9 @@ describe("kerasCustomClass / kerasCustomActivation", () => {
     expect(kerasCustomClass("Conv1D", { padding: "causal" })).toBe(TFBRIDGE_CONV1D);
     expect(kerasCustomClass("Conv1D", { padding: "valid" })).toBeNull();
     expect(kerasCustomClass("Conv1D", { padding: "same" })).toBeNull();
-    expect(kerasCustomClass("LSTM", {})).toBeNull();
+    expect(kerasCustomClass("LSTM", {})).toBe(TFBRIDGE_LSTM);
+    expect(kerasCustomClass("SimpleRNN", {})).toBe(TFBRIDGE_SIMPLE_RNN);
+    expect(kerasCustomClass("Dense", {})).toBeNull();
     expect(kerasCustomActivation("hard_sigmoid")).toBe(KERAS3_HARD_SIGMOID);
     expect(kerasCustomActivation("sigmoid")).toBeNull();
   });
@@ -79,7 +83,7 @@ describe("registerKerasLayers", () => {
     const first = registerKerasLayers(tf);
     expect(registerKerasLayers(tf)).toBe(first);
     const map = tf.serialization.SerializationMap.getMap().classNameMap;
-    for (const name of [KERAS3_HARD_SIGMOID, TFBRIDGE_GRU, TFBRIDGE_GRU_CELL, TFBRIDGE_CONV1D]) {
+    for (const name of [KERAS3_HARD_SIGMOID, TFBRIDGE_GRU, TFBRIDGE_GRU_CELL, TFBRIDGE_LSTM, TFBRIDGE_SIMPLE_RNN, TFBRIDGE_CONV1D]) {
       expect(map[name]?.[0], name).toBeDefined();
       expect(name).not.toContain("_"); // TF.js camel-cases string values of a snake_case JSON
     }

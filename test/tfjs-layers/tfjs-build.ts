@@ -18,6 +18,7 @@ const KEYS: Record<string, string> = {
   go_backwards: "goBackwards",
   reset_after: "resetAfter",
   zero_output_for_mask: "zeroOutputForMask",
+  unit_forget_bias: "unitForgetBias",
   filters: "filters",
   kernel_size: "kernelSize",
   strides: "strides",
@@ -47,12 +48,13 @@ export function tfjsLayer(tf: Tfjs, classes: KerasLayerClasses, className: strin
   }
   const custom = kerasCustomClass(className, config);
   const args = tfjsArgs(config);
-  if (custom === "TfbridgeGRU") return new classes.TfbridgeGRU(args as never);
-  if (custom === "TfbridgeConv1D") return new classes.TfbridgeConv1D(args as never);
+  if (custom !== null) {
+    const cls = Object.values(classes).find((c) => c.className === custom)!;
+    return new (cls as unknown as new (a: unknown) => Layer)(args);
+  }
   if (className === "Conv1D") return tf.layers.conv1d(args as never);
   throw new Error(`no TF.js layer for ${className} in this test`);
 }
-
 
 const toTensor = (tf: Tfjs, a: NDArray) => tf.tensor(a.data as Float32Array, [...a.shape], a.dtype === "int32" ? "int32" : "float32");
 
