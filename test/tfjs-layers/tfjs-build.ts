@@ -38,16 +38,18 @@ export function tfjsArgs(config: Record<string, unknown>): Record<string, unknow
 }
 
 /** The TF.js layer for a Keras class name and config: ours where {@link kerasCustomClass} says so. */
-export function tfjsLayer(tf: Tfjs, classes: KerasLayerClasses, className: string, config: Record<string, unknown>): Layer {
+export function tfjsLayer(tf: Tfjs, classes: KerasLayerClasses, className: string, config: Record<string, unknown>, stock = false): Layer {
   if (className === "Bidirectional") {
     const inner = config["layer"] as { class_name: string; config: Record<string, unknown> };
     return tf.layers.bidirectional({
-      layer: tfjsLayer(tf, classes, inner.class_name, inner.config) as never,
+      layer: tfjsLayer(tf, classes, inner.class_name, inner.config, stock) as never,
       mergeMode: (config["merge_mode"] ?? null) as never,
     });
   }
   const custom = kerasCustomClass(className, config);
   const args = tfjsArgs(config);
+  // TF.js's own LSTM, every argument explicit: what a port without our classes would build.
+  if (stock && className === "LSTM") return tf.layers.lstm({ ...args, unitForgetBias: false } as never);
   if (custom !== null) {
     const cls = Object.values(classes).find((c) => c.className === custom)!;
     return new (cls as unknown as new (a: unknown) => Layer)(args);
@@ -60,10 +62,10 @@ const toTensor = (tf: Tfjs, a: NDArray) => tf.tensor(a.data as Float32Array, [..
 
 /**
  * Builds the case's model in TF.js (Masking / Embedding(maskZero) in front, initial states as
- * inputs) with the reference's weights, runs it on the reference's inputs on the current backend and
+ * inputs) with the reference's weights (`stock`: TF.js's own LSTM instead of ours), runs it on the reference's inputs on the current backend and
  * returns every output.
  */
-export async function runTfjsCase(tf: Tfjs, classes: KerasLayerClasses, c: ReferenceCase, ref: ReferenceResult): Promise<NDArray<"float32">[]> {
+export async function runTfjsCase(tf: Tfjs, classes: KerasLayerClasses, c: ReferenceCase, ref: ReferenceResult, stock = false): Promise<NDArray<"float32">[]> {
   const embedding = c.mask === "embedding";
   const input = tf.input({ batchShape: embedding ? [c.batch, c.timesteps] : [c.batch, c.timesteps, c.features], dtype: embedding ? "int32" : "float32" });
   const pre = embedding
@@ -72,7 +74,7 @@ export async function runTfjsCase(tf: Tfjs, classes: KerasLayerClasses, c: Refer
       ? tf.layers.masking({ maskValue: 0 })
       : null;
   const states = (c.initial_state ?? []).map((u) => tf.input({ batchShape: [c.batch, u], dtype: "float32" }));
-  const layer = tfjsLayer(tf, classes, c.class_name, ref.config);
+  const layer = tfjsLayer(tf, classes, c.class_name, ref.config, stock);
   const h = pre ? (pre.apply(input) as never) : input;
   // Initial states go in as extra inputs, not as the `initialState` kwarg: a model's executor replays
   // the recorded kwargs alongside its inputs, and RNN.apply refuses both at once.

@@ -16,6 +16,14 @@ const gru = (config: Record<string, unknown>) => ({
   go_backwards: false,
   ...config,
 });
+const lstm = (config: Record<string, unknown>) => {
+  const { reset_after: _, ...rest } = gru(config);
+  return { ...rest, unit_forget_bias: true };
+};
+const simpleRnn = (config: Record<string, unknown>) => {
+  const { reset_after: _, recurrent_activation: __, ...rest } = gru(config);
+  return rest;
+};
 const base = { class_name: "GRU", batch: 3, timesteps: 6, features: 3 };
 
 // Every case is a Keras 3 GRU with reset_after=True unless it says otherwise.
@@ -76,6 +84,39 @@ const CASES: ReferenceCase[] = [
     initial_state: [4, 4],
     config: { merge_mode: "mul", layer: { class_name: "GRU", config: gru({ return_sequences: true }) } },
   },
+  // LSTM and SimpleRNN: TF.js's own cells, in Keras's time loop.
+  { ...base, id: "LSTM, Masking, return_state", class_name: "LSTM", seed: 20, mask: "masking", padding: [0, 2, 6], config: lstm({ return_sequences: true, return_state: true }) },
+  {
+    ...base,
+    id: "LSTM, initial_state + leading masked steps",
+    class_name: "LSTM",
+    seed: 21,
+    mask: "masking",
+    padding: [2, 0, 3],
+    padding_side: "pre",
+    initial_state: [4, 4],
+    config: lstm({ return_sequences: true, return_state: true }),
+  },
+  {
+    ...base,
+    id: "Bidirectional LSTM concat + Embedding mask_zero",
+    class_name: "Bidirectional",
+    seed: 22,
+    mask: "embedding",
+    vocab: 7,
+    padding: [0, 3, 1],
+    config: { merge_mode: "concat", layer: { class_name: "LSTM", config: lstm({ return_sequences: true }) } },
+  },
+  { ...base, id: "SimpleRNN, Masking + go_backwards", class_name: "SimpleRNN", seed: 23, mask: "masking", padding: [1, 3, 0], config: simpleRnn({ return_sequences: true, go_backwards: true }) },
+  {
+    ...base,
+    id: "Bidirectional SimpleRNN sum + Masking",
+    class_name: "Bidirectional",
+    seed: 24,
+    mask: "masking",
+    padding: [2, 0, 4],
+    config: { merge_mode: "sum", layer: { class_name: "SimpleRNN", config: simpleRnn({ return_sequences: true }) } },
+  },
   { ...base, id: "large", batch: 8, timesteps: 30, features: 16, seed: 14, config: gru({ units: 32, return_sequences: true }) },
 ];
 
@@ -89,7 +130,7 @@ beforeAll(async () => {
   refs = kerasReference(CASES);
 }, 300_000);
 
-describe("TfbridgeGRU against real Keras 3 (eager), same weights", () => {
+describe("TfbridgeGRU, TfbridgeLSTM, TfbridgeSimpleRNN against real Keras 3 (eager), same weights", () => {
   for (const c of CASES) {
     it(`${c.id}: tfjs-node bit-identical, cpu within 1e-5`, async () => {
       const ref = refs.get(c.id)!;
@@ -105,6 +146,17 @@ describe("TfbridgeGRU against real Keras 3 (eager), same weights", () => {
       });
     });
   }
+});
+
+describe("why LSTM needs Keras's loop too", () => {
+  it("TF.js's own LSTM in a Bidirectional over a mask repeats outputs at masked steps where Keras writes zeros", async () => {
+    const c = CASES.find((k) => k.id === "Bidirectional LSTM concat + Embedding mask_zero")!;
+    const ref = refs.get(c.id)!;
+    const stock = await withBackend(tf, "tensorflow", () => runTfjsCase(tf, classes, c, ref, true));
+    const d = compareArrays(stock[0]!, ref.eager[0]!, { atol: 1e-3, rtol: 0 });
+    expect(d.pass).toBe(false);
+    expect(d.worst!.expected).toBe(0); // a masked step: Keras's zero_output_for_mask
+  });
 });
 
 describe("Keras 3's own modes on the same cases", () => {
