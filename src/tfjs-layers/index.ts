@@ -1,0 +1,61 @@
+/**
+ * TF.js classes for Keras 3 features TF.js lacks or computes differently, registered for
+ * `tf.serialization` so `tf.models.modelFromJSON` / `tf.loadLayersModel` find them by class name.
+ * Browser-safe: nothing here imports TF.js (or Node) at run time; the caller passes its `tf`.
+ */
+import { type TfbridgeConv1DClass, defineConv1D } from "./conv1d.js";
+import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./gru.js";
+import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js";
+import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
+import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
+import type { TfModule } from "./tfjs-types.js";
+
+export {
+  KERAS3_HARD_SIGMOID,
+  TFBRIDGE_CONV1D,
+  TFBRIDGE_GRU,
+  TFBRIDGE_GRU_CELL,
+  TFBRIDGE_LSTM,
+  TFBRIDGE_SIMPLE_RNN,
+  type KerasLayerConfig,
+  kerasCustomActivation,
+  kerasCustomClass,
+} from "./names.js";
+export type { TfbridgeConv1DArgs, TfbridgeConv1DClass } from "./conv1d.js";
+export type { TfbridgeGRUArgs, TfbridgeGRUCellArgs, TfbridgeGRUCellClass, TfbridgeGRUClass } from "./gru.js";
+export type { ActivationClass } from "./hard-sigmoid.js";
+export type { KerasLoop } from "./keras-rnn.js";
+export type { TfbridgeLSTMArgs, TfbridgeLSTMClass } from "./lstm.js";
+export type { TfbridgeSimpleRNNArgs, TfbridgeSimpleRNNClass } from "./simple-rnn.js";
+export type { TfModule } from "./tfjs-types.js";
+
+/** The registered classes, for building layers directly (`new TfbridgeGRU({...})`). */
+export interface KerasLayerClasses {
+  Keras3HardSigmoid: ActivationClass;
+  TfbridgeGRUCell: TfbridgeGRUCellClass;
+  TfbridgeGRU: TfbridgeGRUClass;
+  TfbridgeLSTM: TfbridgeLSTMClass;
+  TfbridgeSimpleRNN: TfbridgeSimpleRNNClass;
+  TfbridgeConv1D: TfbridgeConv1DClass;
+}
+
+const registered = new WeakMap<TfModule, KerasLayerClasses>();
+
+/**
+ * Defines our classes against `tf` and registers them with `tf.serialization.registerClass`; a second
+ * call with the same `tf` returns the same classes without registering again.
+ */
+export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
+  const known = registered.get(tf);
+  if (known) return known;
+  const classes: KerasLayerClasses = {
+    Keras3HardSigmoid: defineKeras3HardSigmoid(tf),
+    ...defineGru(tf),
+    TfbridgeLSTM: defineLstm(tf),
+    TfbridgeSimpleRNN: defineSimpleRnn(tf),
+    TfbridgeConv1D: defineConv1D(tf),
+  };
+  for (const cls of Object.values(classes)) tf.serialization.registerClass(cls as never);
+  registered.set(tf, classes);
+  return classes;
+}

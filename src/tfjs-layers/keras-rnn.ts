@@ -1,0 +1,86 @@
+import { kerasRecurrence } from "./recurrence.js";
+import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
+
+type RNN = InstanceType<TfModule["layers"]["RNN"]>;
+// A mixin's base must take `any[]`: TypeScript's rule for classes that extend a type parameter.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type RNNConstructor = new (...args: any[]) => RNN;
+
+/** What {@link withKerasLoop} adds to a TF.js RNN class. */
+export interface KerasLoop {
+  /** Keras's `zero_output_for_mask`: masked steps output zeros. Keras's Bidirectional sets it to `return_sequences`. */
+  readonly zeroOutputForMask: boolean;
+}
+
+/**
+ * A TF.js RNN class (TF.js's RNN, LSTM, SimpleRNN…) whose time loop is Keras's: `call` runs
+ * {@link kerasRecurrence} with the layer's cell instead of TF.js's `rnn()`, and the config gains
+ * `zeroOutputForMask`. Everything else — building, shapes, masks out, weights, Bidirectional's
+ * cloning through getConfig/fromConfig — stays TF.js's.
+ *
+ * One more Keras rule is kept: Keras 3's Layer.__call__ passes an upstream mask on only to a call
+ * with a single tensor argument (keras/src/layers/layer.py, "Populate mask argument(s)"), so a Keras
+ * RNN given initial states runs unmasked inside a model; TF.js's executor hands every layer its
+ * first input's mask. Here a mask is ignored whenever initial states are given. (A direct TF.js call
+ * `apply(x, {initialState, mask})` is thereby unmasked too; Keras would honour an explicit mask.)
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function withKerasLoop<B extends RNNConstructor>(tf: TfModule, Base: B, className: string): B & (new (...args: any[]) => KerasLoop) {
+  return class KerasLoopRNN extends Base implements KerasLoop {
+    readonly zeroOutputForMask: boolean;
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    constructor(...args: any[]) {
+      super(...args);
+      this.zeroOutputForMask = (args[0] as { zeroOutputForMask?: boolean }).zeroOutputForMask ?? false;
+    }
+
+    // RNN.apply stores the initial states it finds among the inputs in `kwargs.initialState`. A model's
+    // executor passes one kwargs object (holding the mask) to every layer it runs and on to the next
+    // batch, so the next apply would see both inputs and initialState and throw: give it a copy.
+    override apply(inputs: Parameters<RNN["apply"]>[0], kwargs?: Kwargs): ReturnType<RNN["apply"]> {
+      return super.apply(inputs, kwargs == null ? kwargs : { ...kwargs });
+    }
+
+    override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
+      if (this.stateful) throw new Error(`${className} does not implement stateful=true`);
+      // TF.js's own LSTM/GRU/SimpleRNN drop the cell's cached dropout masks before each call.
+      const cell = this.cell as unknown as Record<string, unknown>;
+      for (const key of ["dropoutMask", "recurrentDropoutMask"]) {
+        if (cell[key] != null) {
+          tf.dispose(cell[key] as Tensor | Tensor[]);
+          cell[key] = null;
+        }
+      }
+      return tf.tidy(() => {
+        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        const given = kwargs["initialState"] as Tensor[] | null | undefined;
+        const mask = given == null ? ((kwargs["mask"] as Tensor | null | undefined) ?? null) : null;
+        const cellKwargs = { training: kwargs["training"] };
+        const { lastOutput, outputs, states } = kerasRecurrence(
+          tf,
+          (input, s) => {
+            const [output, ...next] = this.cell.call([input, ...s], cellKwargs) as Tensor[];
+            return [output!, next];
+          },
+          x,
+          given ?? this.getInitialState(x),
+          mask,
+          { goBackwards: this.goBackwards, returnSequences: this.returnSequences, zeroOutputForMask: this.zeroOutputForMask },
+        );
+        const output = this.returnSequences ? outputs! : lastOutput;
+        return this.returnState ? [output, ...states] : output;
+      });
+    }
+
+    override getConfig() {
+      return { ...super.getConfig(), zeroOutputForMask: this.zeroOutputForMask };
+    }
+
+    // RNN.fromConfig would look for a `cell` entry; these classes build their own cell, as TF.js's
+    // GRU/LSTM/SimpleRNN do.
+    static fromConfig<T>(cls: new (args: unknown) => T, config: Record<string, unknown>): T {
+      return new cls(config);
+    }
+  };
+}
