@@ -1,11 +1,11 @@
-import { type KerasModelConfig, nodeInputs, tensorName } from "../models/config.js";
-import type { LayerOutputInfo, ModelHandle, TensorInfo } from "../models/handle.js";
+import { type KerasLayerConfig, type KerasModelConfig, nodeInputs, tensorName } from "../models/config.js";
+import type { ModelHandle, TensorInfo } from "../models/handle.js";
 import { uniformFloat32 } from "../random.js";
 import { buildTfjsModel } from "../tfjs/model.js";
 import type { TfjsBackend } from "../tfjs/runtime.js";
 import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
 import { type Comparison, type Tolerance, compareArrays } from "./compare.js";
-import { LAYER_BOUNDS } from "./layer-bounds.js";
+import { boundFor } from "./layer-bounds.js";
 
 /** Options of {@link runModelParity}. */
 export interface ModelParityOptions {
@@ -140,7 +140,7 @@ export function seededModelInputs(config: KerasModelConfig, inputs: TensorInfo[]
 }
 
 function explain(
-  info: LayerOutputInfo,
+  layerConfig: KerasLayerConfig | undefined,
   node: Comparison,
   eagerExact: boolean,
   sessionVsEager: Comparison,
@@ -158,8 +158,8 @@ function explain(
   if (inexactInput !== undefined) {
     return { reason: `inherits the difference of its input ${inexactInput}`, pass: withinInherited() };
   }
-  const bound = LAYER_BOUNDS[info.class];
-  if (bound && node.maxUlp <= bound.ulp) return { reason: `${bound.reason} (measured bound ${bound.ulp} ULP)`, pass: true };
+  const bound = boundFor(layerConfig);
+  if (bound) return { reason: `${bound.reason} (${node.maxUlp} ULP, max abs ${node.maxAbsError.toExponential(2)}; bound ${bound.atol})`, pass: node.maxAbsError <= bound.atol };
   return { reason: `unexplained: ${node.maxUlp} ULP (max abs ${node.maxAbsError.toExponential(2)}) although every input agrees bit for bit`, pass: false };
 }
 
@@ -195,6 +195,7 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
   const cpuTolerance = options.cpuTolerance ?? DEFAULT_CPU_TOLERANCE;
 
   const feeds = layerInputs(config);
+  const configs = new Map(config.config.layers.map((l) => [String(l.config.name), l]));
   const exactOutputs = new Set(handle.inputs.map((i) => i.name));
   const results: LayerParity[] = layers.map((info, i) => {
     const expected = session.outputs[info.name]!;
@@ -203,7 +204,7 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
     const eagerExact = compareArrays(node[i]!, eager.outputs[info.name]!, EXACT).maxUlp === 0;
     const inexactInput = (feeds.get(info.layer) ?? []).find((name) => !exactOutputs.has(name));
     const withinInherited = () => compareArrays(node[i]!, expected, INHERITED_TOLERANCE).pass;
-    const { reason, pass } = explain(info, tfjsNode, eagerExact, sessionVsEager, inexactInput, withinInherited);
+    const { reason, pass } = explain(configs.get(info.layer), tfjsNode, eagerExact, sessionVsEager, inexactInput, withinInherited);
     const exact = reason === null;
     if (exact) exactOutputs.add(info.name);
     const cpuComparison = cpu ? compareArrays(cpu[i]!, expected, cpuTolerance) : null;

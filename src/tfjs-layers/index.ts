@@ -7,14 +7,17 @@ import { type TfbridgeConv1DClass, defineConv1D } from "./conv1d.js";
 import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./gru.js";
 import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js";
 import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
+import { type TfbridgeBatchNormalizationClass, type TfbridgeLayerNormalizationClass, defineBatchNormalization, defineLayerNormalization } from "./normalization.js";
 import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
 import type { TfModule } from "./tfjs-types.js";
 
 export {
   KERAS3_HARD_SIGMOID,
+  TFBRIDGE_BATCH_NORMALIZATION,
   TFBRIDGE_CONV1D,
   TFBRIDGE_GRU,
   TFBRIDGE_GRU_CELL,
+  TFBRIDGE_LAYER_NORMALIZATION,
   TFBRIDGE_LSTM,
   TFBRIDGE_SIMPLE_RNN,
   type KerasLayerConfig,
@@ -26,6 +29,7 @@ export type { TfbridgeGRUArgs, TfbridgeGRUCellArgs, TfbridgeGRUCellClass, Tfbrid
 export type { ActivationClass } from "./hard-sigmoid.js";
 export type { KerasLoop } from "./keras-rnn.js";
 export type { TfbridgeLSTMArgs, TfbridgeLSTMClass } from "./lstm.js";
+export type { TfbridgeBatchNormalizationClass, TfbridgeLayerNormalizationClass } from "./normalization.js";
 export type { TfbridgeSimpleRNNArgs, TfbridgeSimpleRNNClass } from "./simple-rnn.js";
 export type { TfModule } from "./tfjs-types.js";
 
@@ -37,6 +41,8 @@ export interface KerasLayerClasses {
   TfbridgeLSTM: TfbridgeLSTMClass;
   TfbridgeSimpleRNN: TfbridgeSimpleRNNClass;
   TfbridgeConv1D: TfbridgeConv1DClass;
+  TfbridgeLayerNormalization: TfbridgeLayerNormalizationClass;
+  TfbridgeBatchNormalization: TfbridgeBatchNormalizationClass;
 }
 
 const registered = new WeakMap<TfModule, KerasLayerClasses>();
@@ -54,6 +60,8 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeLSTM: defineLstm(tf),
     TfbridgeSimpleRNN: defineSimpleRnn(tf),
     TfbridgeConv1D: defineConv1D(tf),
+    TfbridgeLayerNormalization: defineLayerNormalization(tf),
+    TfbridgeBatchNormalization: defineBatchNormalization(tf),
   };
   for (const cls of Object.values(classes)) tf.serialization.registerClass(cls as never);
   registered.set(tf, classes);

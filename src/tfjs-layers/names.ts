@@ -20,6 +20,11 @@ export const TFBRIDGE_SIMPLE_RNN = "TfbridgeSimpleRNN";
 /** Keras 3's Conv1D with `padding: "causal"` besides `valid` and `same`. */
 export const TFBRIDGE_CONV1D = "TfbridgeConv1D";
 
+/** Keras 3's LayerNormalization: TF.js's weights and config, Keras's ops in Keras's order. */
+export const TFBRIDGE_LAYER_NORMALIZATION = "TfbridgeLayerNormalization";
+/** Keras 3's BatchNormalization at inference: TF.js's weights and config, tf.nn.batch_normalization's ops. */
+export const TFBRIDGE_BATCH_NORMALIZATION = "TfbridgeBatchNormalization";
+
 /** A Keras 3 layer config as `model.to_json()` writes it: snake_case keys. */
 export type KerasLayerConfig = Readonly<Record<string, unknown>>;
 
@@ -33,12 +38,16 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  * - `LSTM` → {@link TFBRIDGE_LSTM}, `SimpleRNN` → {@link TFBRIDGE_SIMPLE_RNN}: TF.js's cells compute
  *   what Keras's do, but TF.js's loop would mask unlike Keras.
  * - `Conv1D` with `padding: "causal"` (TF.js: "not implemented yet") → {@link TFBRIDGE_CONV1D}.
+ * - `LayerNormalization`, `BatchNormalization` → {@link TFBRIDGE_LAYER_NORMALIZATION},
+ *   {@link TFBRIDGE_BATCH_NORMALIZATION}: TF.js orders the same arithmetic differently (up to 64 ULP).
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {
   if (className === "GRU") return TFBRIDGE_GRU;
   if (className === "LSTM") return TFBRIDGE_LSTM;
   if (className === "SimpleRNN") return TFBRIDGE_SIMPLE_RNN;
   if (className === "Conv1D" && config["padding"] === "causal") return TFBRIDGE_CONV1D;
+  if (className === "LayerNormalization") return TFBRIDGE_LAYER_NORMALIZATION;
+  if (className === "BatchNormalization") return TFBRIDGE_BATCH_NORMALIZATION;
   return null;
 }
 

@@ -36,7 +36,7 @@ const DROPPED = new Set(["dtype", "quantization_config", "groups", "synchronized
  * that computes the same function, arguments that only concern training dropped (weights are set
  * afterwards), wrappers translated recursively, and the classes TF.js lacks swapped for tfbridge's.
  */
-function translateLayer(entry: KerasLayerConfig, reasons: { layer: string; reason: string }[]): { className: string; config: Record<string, unknown> } {
+function translateLayer(entry: KerasLayerConfig): { className: string; config: Record<string, unknown> } {
   const cls = entry.class_name;
   const name = String(entry.config.name);
   const rule = LAYER_RULES[cls]!;
@@ -47,34 +47,22 @@ function translateLayer(entry: KerasLayerConfig, reasons: { layer: string; reaso
   for (const [key, value] of Object.entries(entry.config)) {
     if (!(key in rule.args) || DROPPED.has(key)) continue;
     if (ACTIVATION_KEYS.includes(key)) config[key] = ACTIVATIONS[value as string];
-    else if (rule.args[key]!.type === "layer") config[key] = wrapped(value as KerasLayerConfig, reasons);
+    else if (rule.args[key]!.type === "layer") config[key] = wrapped(value as KerasLayerConfig);
     else config[key] = value;
   }
   config.dtype = "float32";
-  delete config.zero_output_for_mask; // only matters under a mask: see zerosUnderMask
-  const custom = kerasCustomClass(cls, entry.config);
-  if (custom === null && cls === "GRU") delete config.reset_after; // false here: TF.js's own GRU is Keras's reset_after=False
-  return { className: custom ?? rule.tfjs, config };
+  if (cls === "Bidirectional") {
+    // Keras 3 forces zero_output_for_mask = return_sequences on both directions (bidirectional.py).
+    const inner = (config.layer as { config: Record<string, unknown> }).config;
+    inner.zero_output_for_mask = inner.return_sequences;
+  }
+  return { className: kerasCustomClass(cls, entry.config) ?? rule.tfjs, config };
 }
 
-function wrapped(inner: KerasLayerConfig, reasons: { layer: string; reason: string }[]) {
-  const { className, config } = translateLayer(inner, reasons);
+function wrapped(inner: KerasLayerConfig) {
+  const { className, config } = translateLayer(inner);
   return { class_name: className, config };
 }
-
-/**
- * Does this layer put zeros at masked timesteps of its sequence output? Keras 3 does so for an RNN
- * with zero_output_for_mask, and always inside Bidirectional with return_sequences; TF.js repeats
- * the previous output there instead. It only matters when a mask reaches the layer.
- */
-function zerosUnderMask(entry: KerasLayerConfig): boolean {
-  const c = entry.config;
-  if (entry.class_name === "Bidirectional") return Boolean((c.layer as KerasLayerConfig).config.return_sequences);
-  return Boolean(c.return_sequences && c.zero_output_for_mask);
-}
-
-const ZEROS_UNDER_MASK = "Keras 3 puts zeros at masked timesteps of this sequence output (zero_output_for_mask, forced on inside Bidirectional); TF.js repeats the previous output there";
-const MASK_PRODUCERS = (e: KerasLayerConfig) => (e.class_name === "Embedding" && e.config.mask_zero === true) || e.class_name === "Masking";
 
 /**
  * Translates a checked Keras 3 model config (see checkModelConfig) into the topology TF.js 4.22 reads:
@@ -92,11 +80,8 @@ export function toTfjsTopology(model: KerasModelConfig): TfjsTopology {
   let outputLayers: KerasHistory[];
   if (model.class_name === "Sequential") {
     let previous: string | null = null;
-    let masked = false;
     for (const entry of entries) {
-      const { className, config } = translateLayer(entry, reasons);
-      if (masked && zerosUnderMask(entry)) reasons.push({ layer: String(entry.config.name), reason: ZEROS_UNDER_MASK });
-      masked ||= MASK_PRODUCERS(entry);
+      const { className, config } = translateLayer(entry);
       layers.push({ class_name: className, config, name: String(entry.config.name), inbound_nodes: previous ? [[[previous, 0, 0, {}]]] : [] });
       previous = String(entry.config.name);
     }
@@ -105,10 +90,8 @@ export function toTfjsTopology(model: KerasModelConfig): TfjsTopology {
   } else {
     for (const entry of entries) {
       if (MASK_OPS[entry.class_name] && entry.module === MASK_OPS[entry.class_name]!.module) continue;
-      const { className, config } = translateLayer(entry, reasons);
+      const { className, config } = translateLayer(entry);
       const name = String(entry.config.name);
-      const masked = (entry.inbound_nodes ?? []).some((node) => node.kwargs?.mask !== undefined && node.kwargs.mask !== null);
-      if (masked && zerosUnderMask(entry)) reasons.push({ layer: name, reason: ZEROS_UNDER_MASK });
       const inbound = (entry.inbound_nodes ?? []).map((node) => {
         const refs: [string, number, number, Record<string, unknown>][] = [];
         const take = (v: unknown): void => {
