@@ -16,6 +16,8 @@ export interface ModelSweepOptions {
   count?: number;
   /** Seed of the random architectures, weights and inputs. Default 0. */
   seed?: number;
+  /** Include the named reference models (default true). */
+  references?: boolean;
   /** Called before each model, e.g. for a progress line. */
   onModel?: (index: number, total: number, name: string) => void;
 }
@@ -81,7 +83,7 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
   const seed = options.seed ?? 0;
   const count = options.count ?? 12;
   const cases: { name: string; reference: boolean; config: () => KerasModelConfig }[] = [
-    ...Object.entries(REFERENCE_MODELS).map(([name, config]) => ({ name, reference: true, config })),
+    ...Object.entries(options.references === false ? {} : REFERENCE_MODELS).map(([name, config]) => ({ name, reference: true, config })),
     ...Array.from({ length: count }, (_, i) => ({ name: `random-${seed}-${i}`, reference: false, config: () => randomModel(seed, i) })),
   ];
   const info = await tfjsInfo();
