@@ -150,3 +150,25 @@ def test_h5_files_load(tmp_path):
     xs = [np.full((1, 6, 3), 0.5, "float32"), np.full((1, 5, 2), -0.5, "float32")]
     _, outputs = model.predict(xs)
     np.testing.assert_array_equal(outputs[0], np.asarray(keras_model(xs)[0]))
+
+
+def test_hand_written_configs_need_no_module():
+    """A config written by hand (no "module" keys) builds: Keras 3 cannot find "Functional" without one."""
+    config = {"class_name": "Functional", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 3]}, "name": "x", "inbound_nodes": []},
+        {"class_name": "Dense", "config": {"name": "d", "units": 2}, "name": "d", "inbound_nodes": [
+            {"args": [{"class_name": "__keras_tensor__", "config": {"shape": [], "dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]},
+    ], "input_layers": [["x", 0, 0]], "output_layers": [["d", 0, 0]]}}
+    model = KerasModel.from_config(config, seed=0)
+    assert model.predict([np.ones((1, 3), "float32")])[1][0].shape == (1, 2)
+
+
+def test_mask_operations_are_accepted_only_as_keras_writes_them():
+    config = config_of(text_classifier())
+    assert any(layer["class_name"] == "NotEqual" for layer in config["config"]["layers"])
+    check_model_config(config)
+    for layer in config["config"]["layers"]:
+        if layer["class_name"] == "NotEqual":
+            layer["module"] = "my.own.ops"
+    with pytest.raises(ModelError, match="NotEqual"):
+        check_model_config(config)

@@ -40,6 +40,8 @@ export const ACTIVATIONS: Readonly<Record<string, string>> = withoutComments(fil
 export const MASK_OPS: Readonly<Record<string, { module: string; args: Record<string, ArgRule> }>> = withoutComments(file.maskOps);
 const INERT = new Set(file.inert);
 const MODEL_CLASSES = ["Sequential", "Functional", "Model"];
+/** Where Keras 3 finds each class when a hand-written config leaves `module` out. */
+const MODEL_MODULES: Record<string, string> = { Sequential: "keras", Functional: "keras.src.models.functional", Model: "keras.src.models.functional" };
 const CODE_LAYERS: Record<string, string> = { Lambda: "runs Python code stored in the model; tfbridge never deserializes it (Keras safe_mode)" };
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
@@ -81,6 +83,7 @@ function dtypeName(dtype: unknown): unknown {
 
 function checkArgs(entry: KerasLayerConfig, name: string, cls: string, args: Record<string, ArgRule>, problems: ModelProblem[]): KerasLayerConfig {
   const resolved = structuredClone(entry);
+  resolved.module ??= "keras.layers";
   const out = resolved.config;
   for (const [key, value] of Object.entries(entry.config)) {
     const rule = args[key];
@@ -174,5 +177,8 @@ export function checkModelConfig(model: unknown, source?: string): KerasModelCon
     const listed = problems.map((p) => `${p.layer} (${p.class}): ${p.reason}`).join("; ");
     throw new ModelError(`${where}: ${problems.length} problem(s): ${listed}`, { file: source, problems });
   }
-  return { ...structuredClone(m), config: { ...structuredClone(m.config), layers: resolved as KerasLayerConfig[] } };
+  const out: KerasModelConfig = { ...structuredClone(m), config: { ...structuredClone(m.config), layers: resolved as KerasLayerConfig[] } };
+  out.module ??= MODEL_MODULES[m.class_name];
+  if (m.class_name !== "Sequential") out.registered_name ??= "Functional";
+  return out;
 }

@@ -18,6 +18,8 @@ ACTIVATIONS: dict[str, str] = {k: v for k, v in LAYERS["activations"].items() if
 INERT: frozenset[str] = frozenset(LAYERS["inert"])
 MASK_OPS: dict[str, dict] = {k: v for k, v in LAYERS["maskOps"].items() if not k.startswith("$")}
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
+# Where Keras 3 finds each class when a hand-written config leaves "module" out.
+MODEL_MODULES = {"Sequential": "keras", "Functional": "keras.src.models.functional", "Model": "keras.src.models.functional"}
 CODE_LAYERS = {"Lambda": "runs Python code stored in the model; tfbridge never deserializes it (Keras safe_mode)"}
 
 
@@ -116,6 +118,7 @@ def _check_args(entry: dict, name: str, cls: str, args: dict, problems: list) ->
     """A copy of the entry with its arguments checked against `args` and defaults filled in."""
     config = entry["config"]
     resolved = copy.deepcopy(entry)
+    resolved.setdefault("module", "keras.layers")
     out = resolved["config"]
     for key, value in config.items():
         rule = args.get(key)
@@ -185,5 +188,8 @@ def check_model_config(model: Any, source: str | None = None) -> dict:
         listed = "; ".join(f"{p['layer']} ({p['class']}): {p['reason']}" for p in problems)
         raise ModelError(f"{source or 'config'}: {len(problems)} problem(s): {listed}", file=source, problems=problems)
     out = copy.deepcopy(model)
+    out.setdefault("module", MODEL_MODULES[model["class_name"]])
+    if model["class_name"] != "Sequential":
+        out.setdefault("registered_name", "Functional")
     out["config"]["layers"] = resolved_layers
     return out
