@@ -35,8 +35,6 @@ interface Flow {
   t: SymbolicTensor;
   steps: number | null;
   channels: number;
-  /** A mask travels with it (Embedding mask_zero or Masking upstream). */
-  masked: boolean;
 }
 
 function apply(layer: Layer, x: SymbolicTensor | SymbolicTensor[], opts?: Parameters<Layer["apply"]>[1]): SymbolicTensor {
@@ -44,9 +42,14 @@ function apply(layer: Layer, x: SymbolicTensor | SymbolicTensor[], opts?: Parame
   return Array.isArray(out) ? out[0]! : out;
 }
 
-function rnn(c: Choices, units: number, returnSequences: boolean, extra: Record<string, unknown> = {}): Layer {
+/**
+ * A random recurrent layer. Inside Bidirectional it never goes backwards: Keras 3 cannot rebuild
+ * Bidirectional(go_backwards=True) from a config without an explicit backward_layer ("Forward layer
+ * and backward layer should have different go_backwards value").
+ */
+function rnn(c: Choices, units: number, returnSequences: boolean, wrapped = false): Layer {
   const kind = c.pick(["LSTM", "GRU", "SimpleRNN"] as const);
-  const common = { units, activation: c.pick(RECURRENT), useBias: c.chance(0.8), returnSequences, goBackwards: c.chance(0.25), ...extra };
+  const common = { units, activation: c.pick(RECURRENT), useBias: c.chance(0.8), returnSequences, goBackwards: !wrapped && c.chance(0.25) };
   if (kind === "LSTM") return layers.lstm({ ...common, recurrentActivation: c.pick(GATES) });
   if (kind === "GRU") return layers.gru({ ...common, recurrentActivation: c.pick(GATES), resetAfter: c.chance(0.6) });
   return layers.simpleRnn(common);
@@ -54,18 +57,14 @@ function rnn(c: Choices, units: number, returnSequences: boolean, extra: Record<
 
 /** One block on a sequence; keeps it a sequence. */
 function sequenceBlock(c: Choices, f: Flow): Flow {
-  const choices = ["rnn", "bidirectional", "dense", "timeDistributed", "layerNorm", "batchNorm", "activation", "identity"];
-  if (!f.masked) choices.push("conv", "conv", "pool", "branches");
-  const what = c.pick(choices);
+  const what = c.pick(["rnn", "bidirectional", "dense", "timeDistributed", "layerNorm", "batchNorm", "activation", "identity", "conv", "conv", "pool", "branches"]);
   const units = c.int(1, 6);
   switch (what) {
     case "rnn":
       return { ...f, t: apply(rnn(c, units, true), f.t), channels: units };
     case "bidirectional": {
       const mergeMode = c.pick(["concat", "sum", "mul", "ave"] as const);
-      // A masked Bidirectional sequence output has zeros at masked steps in Keras 3 (TF.js cannot): unmasked only.
-      if (f.masked) return { ...f, t: apply(rnn(c, units, true), f.t), channels: units };
-      return { ...f, t: apply(layers.bidirectional({ layer: rnn(c, units, true), mergeMode }), f.t), channels: mergeMode === "concat" ? 2 * units : units };
+      return { ...f, t: apply(layers.bidirectional({ layer: rnn(c, units, true, true), mergeMode }), f.t), channels: mergeMode === "concat" ? 2 * units : units };
     }
     case "dense":
       return { ...f, t: apply(layers.dense({ units, activation: c.pick(ACTIVATIONS), useBias: c.chance(0.8) }), f.t), channels: units };
@@ -110,17 +109,15 @@ function sequenceBlock(c: Choices, f: Flow): Flow {
 /** Reduces a sequence to [batch, channels]. */
 function head(c: Choices, f: Flow): Flow {
   const units = c.int(1, 6);
-  const choices = ["rnn", "rnn", "flatten"];
-  if (!f.masked) choices.push("globalAvg", "globalMax");
-  const what = c.pick(choices);
+  const what = c.pick(["rnn", "rnn", "flatten", "globalAvg", "globalMax"]);
   if (what === "rnn") {
-    const wrapped = c.chance(0.3) ? layers.bidirectional({ layer: rnn(c, units, false), mergeMode: c.pick(["concat", "sum", "mul", "ave"] as const) }) : rnn(c, units, false);
+    const wrapped = c.chance(0.3) ? layers.bidirectional({ layer: rnn(c, units, false, true), mergeMode: c.pick(["concat", "sum", "mul", "ave"] as const) }) : rnn(c, units, false);
     const channels = wrapped.className === "Bidirectional" && wrapped.config.merge_mode === "concat" ? 2 * units : units;
-    return { t: apply(wrapped, f.t), steps: null, channels, masked: false };
+    return { t: apply(wrapped, f.t), steps: null, channels };
   }
-  if (what === "flatten") return { t: apply(layers.flatten(), f.t), steps: null, channels: f.steps! * f.channels, masked: false };
+  if (what === "flatten") return { t: apply(layers.flatten(), f.t), steps: null, channels: f.steps! * f.channels };
   const pool = what === "globalAvg" ? layers.globalAveragePooling1d() : layers.globalMaxPooling1d();
-  return { t: apply(pool, f.t), steps: null, channels: f.channels, masked: false };
+  return { t: apply(pool, f.t), steps: null, channels: f.channels };
 }
 
 function source(c: Choices, name: string): { input: SymbolicTensor; flow: Flow } {
@@ -130,12 +127,12 @@ function source(c: Choices, name: string): { input: SymbolicTensor; flow: Flow }
     const x = input({ shape: [steps], dtype: "int32", name });
     const maskZero = c.chance(0.5);
     const outputDim = c.int(2, 6);
-    return { input: x, flow: { t: apply(layers.embedding({ inputDim: c.int(5, 30), outputDim, maskZero }), x), steps, channels: outputDim, masked: maskZero } };
+    return { input: x, flow: { t: apply(layers.embedding({ inputDim: c.int(5, 30), outputDim, maskZero }), x), steps, channels: outputDim } };
   }
   const features = c.int(1, 5);
   const x = input({ shape: [steps, features], name });
-  if (kind === "masking") return { input: x, flow: { t: apply(layers.masking({ maskValue: 0 }), x), steps, channels: features, masked: true } };
-  return { input: x, flow: { t: x, steps, channels: features, masked: false } };
+  if (kind === "masking") return { input: x, flow: { t: apply(layers.masking({ maskValue: 0 }), x), steps, channels: features } };
+  return { input: x, flow: { t: x, steps, channels: features } };
 }
 
 /**
@@ -156,7 +153,7 @@ export function randomModel(seed: number, index: number): KerasModelConfig {
     for (let i = c.int(1, 3); i > 0; i--) f = sequenceBlock(c, f);
     heads.push(head(c, f));
   }
-  let f: Flow = heads.length === 2 ? { t: apply(layers.concatenate(), heads.map((h) => h.t)), steps: null, channels: heads[0]!.channels + heads[1]!.channels, masked: false } : heads[0]!;
+  let f: Flow = heads.length === 2 ? { t: apply(layers.concatenate(), heads.map((h) => h.t)), steps: null, channels: heads[0]!.channels + heads[1]!.channels } : heads[0]!;
   const outputs: SymbolicTensor[] = [];
   if (c.chance(0.2)) {
     // Encoder–decoder: the states of an encoder RNN seed a decoder over a repeated vector.
@@ -166,7 +163,7 @@ export function randomModel(seed: number, index: number): KerasModelConfig {
     const decoderIn = apply(layers.repeatVector({ n: steps }), f.t);
     const decoded = apply(layers.lstm({ units, returnSequences: true }), decoderIn, { initialState: encoder.slice(1) });
     outputs.push(apply(layers.timeDistributed({ layer: layers.dense({ units: c.int(1, 3), activation: "softmax" }) }), decoded));
-    f = { t: encoder[1]!, steps: null, channels: units, masked: false };
+    f = { t: encoder[1]!, steps: null, channels: units };
   }
   if (c.chance(0.2)) {
     const reshaped = apply(layers.reshape({ targetShape: [f.channels, 1] }), f.t);

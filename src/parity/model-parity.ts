@@ -41,8 +41,17 @@ export interface LayerParity {
   inputsExact: boolean;
   /** Why the output is not exact (null when it is). */
   reason: string | null;
+  /** The kind of {@link reason}. */
+  cause: DivergenceCause;
   pass: boolean;
 }
+
+/**
+ * Why a tfjs-node output is not bit-identical to the Session's: `grappler` (the Session's optimizer
+ * rewrote the layer; tfjs-node equals Python eager), `inherited` (an input already differed), `bound`
+ * (an op TF.js lacks, held to a stated bound), `unexplained`, or `shape`.
+ */
+export type DivergenceCause = "exact" | "grappler" | "inherited" | "bound" | "unexplained" | "shape";
 
 /** The verdict for one model, layer by layer. */
 export interface ModelParityReport {
@@ -146,21 +155,25 @@ function explain(
   sessionVsEager: Comparison,
   inexactInput: string | undefined,
   withinInherited: () => boolean,
-): { reason: string | null; pass: boolean } {
-  if (node.comparable && node.maxUlp === 0 && node.nan.mismatched === 0) return { reason: null, pass: true };
-  if (!node.comparable) return { reason: `shape or dtype differ: TF.js ${JSON.stringify(node.shape.actual)} ${node.dtype.actual}, Python ${JSON.stringify(node.shape.expected)} ${node.dtype.expected}`, pass: false };
+): { reason: string | null; cause: DivergenceCause; pass: boolean } {
+  if (node.comparable && node.maxUlp === 0 && node.nan.mismatched === 0) return { reason: null, cause: "exact", pass: true };
+  if (!node.comparable) {
+    return { reason: `shape or dtype differ: TF.js ${JSON.stringify(node.shape.actual)} ${node.dtype.actual}, Python ${JSON.stringify(node.shape.expected)} ${node.dtype.expected}`, cause: "shape", pass: false };
+  }
+  if (inexactInput !== undefined) {
+    if (eagerExact) return { reason: `inherits the difference of its input ${inexactInput}; tfjs-node equals Python eager bit for bit`, cause: "inherited", pass: true };
+    return { reason: `inherits the difference of its input ${inexactInput}`, cause: "inherited", pass: withinInherited() };
+  }
   if (eagerExact) {
     return {
       reason: `TensorFlow's graph optimizer (Grappler) rewrote this layer's ops in the Session (Session vs Python eager: ${sessionVsEager.maxUlp} ULP); tfjs-node equals Python eager bit for bit`,
+      cause: "grappler",
       pass: true,
     };
   }
-  if (inexactInput !== undefined) {
-    return { reason: `inherits the difference of its input ${inexactInput}`, pass: withinInherited() };
-  }
   const bound = boundFor(layerConfig);
-  if (bound) return { reason: `${bound.reason} (${node.maxUlp} ULP, max abs ${node.maxAbsError.toExponential(2)}; bound ${bound.atol})`, pass: node.maxAbsError <= bound.atol };
-  return { reason: `unexplained: ${node.maxUlp} ULP (max abs ${node.maxAbsError.toExponential(2)}) although every input agrees bit for bit`, pass: false };
+  if (bound) return { reason: `${bound.reason} (${node.maxUlp} ULP, max abs ${node.maxAbsError.toExponential(2)}; bound ${bound.atol})`, cause: "bound", pass: node.maxAbsError <= bound.atol };
+  return { reason: `unexplained: ${node.maxUlp} ULP (max abs ${node.maxAbsError.toExponential(2)}) although every input agrees bit for bit`, cause: "unexplained", pass: false };
 }
 
 /**
@@ -204,7 +217,7 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
     const eagerExact = compareArrays(node[i]!, eager.outputs[info.name]!, EXACT).maxUlp === 0;
     const inexactInput = (feeds.get(info.layer) ?? []).find((name) => !exactOutputs.has(name));
     const withinInherited = () => compareArrays(node[i]!, expected, INHERITED_TOLERANCE).pass;
-    const { reason, pass } = explain(configs.get(info.layer), tfjsNode, eagerExact, sessionVsEager, inexactInput, withinInherited);
+    const { reason, cause, pass } = explain(configs.get(info.layer), tfjsNode, eagerExact, sessionVsEager, inexactInput, withinInherited);
     const exact = reason === null;
     if (exact) exactOutputs.add(info.name);
     const cpuComparison = cpu ? compareArrays(cpu[i]!, expected, cpuTolerance) : null;
@@ -220,6 +233,7 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
       exact,
       inputsExact: inexactInput === undefined,
       reason,
+      cause,
       pass: pass && (cpuComparison?.pass ?? true),
     };
   });

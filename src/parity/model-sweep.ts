@@ -7,7 +7,7 @@ import { TfjsUnsupportedModelError } from "../tfjs/topology.js";
 import { tfjsInfo } from "../tfjs/runtime.js";
 import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
 import { randomModel } from "./model-generator.js";
-import { type ModelParityReport, runModelParity } from "./model-parity.js";
+import { type DivergenceCause, type ModelParityReport, runModelParity } from "./model-parity.js";
 import { REFERENCE_MODELS } from "./reference-models.js";
 
 /** Options of {@link runModelSweep}. */
@@ -29,6 +29,16 @@ export interface SweepFailure {
   firstDivergentLayer?: string | null;
 }
 
+/** How one layer class fared over a sweep. */
+export interface ClassStats {
+  outputs: number;
+  causes: Partial<Record<DivergenceCause, number>>;
+  /** Worst tfjs-node ULP against the Session over outputs whose inputs were bit-identical and no Grappler rewrite applied. */
+  worstUlpOwn: number;
+  /** The op-level reasons of `bound` outputs. */
+  bounds: string[];
+}
+
 /** What `tfbridge parity --model-sweep --json` prints. */
 export interface ModelSweepSummary {
   /** The TF.js backend and the TensorFlow C library it runs on. */
@@ -45,8 +55,8 @@ export interface ModelSweepSummary {
   cpuWorstAbsError: { reference: number; all: number };
   /** Every layer that was not bit-exact on tfjs-node, with its explanation. */
   inexact: { model: string; layer: string; class: string; ulp: number; reason: string }[];
-  /** Per class: outputs compared, how many bit-exact, and the worst ULP with equal inputs. */
-  classes: Record<string, { outputs: number; exact: number; worstUlpOwn: number; reasons: string[] }>;
+  /** Per class: outputs compared, how many of each cause, the worst ULP with equal inputs, and bound reasons. */
+  classes: Record<string, ClassStats>;
   reports: ModelParityReport[];
 }
 
@@ -121,15 +131,12 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
       summary.cpuWorstAbsError.all = Math.max(summary.cpuWorstAbsError.all, cpu);
       if (item.reference) summary.cpuWorstAbsError.reference = Math.max(summary.cpuWorstAbsError.reference, cpu);
       for (const layer of report.layers) {
-        const entry = (summary.classes[layer.class] ??= { outputs: 0, exact: 0, worstUlpOwn: 0, reasons: [] });
+        const entry = (summary.classes[layer.class] ??= { outputs: 0, causes: {}, worstUlpOwn: 0, bounds: [] });
         entry.outputs++;
-        if (layer.exact) entry.exact++;
-        else {
-          summary.inexact.push({ model: item.name, layer: layer.name, class: layer.class, ulp: layer.worstUlpTfjsNode, reason: layer.reason! });
-          if (layer.inputsExact) entry.worstUlpOwn = Math.max(entry.worstUlpOwn, layer.worstUlpTfjsNode);
-          const kind = layer.reason!.split(":")[0]!.split(" (")[0]!;
-          if (!entry.reasons.includes(kind)) entry.reasons.push(kind);
-        }
+        entry.causes[layer.cause] = (entry.causes[layer.cause] ?? 0) + 1;
+        if (layer.cause === "bound" || layer.cause === "unexplained") entry.worstUlpOwn = Math.max(entry.worstUlpOwn, layer.worstUlpTfjsNode);
+        if (layer.cause === "bound" && !entry.bounds.includes(layer.reason!.split(" (")[0]!)) entry.bounds.push(layer.reason!.split(" (")[0]!);
+        if (!layer.exact) summary.inexact.push({ model: item.name, layer: layer.name, class: layer.class, ulp: layer.worstUlpTfjsNode, reason: layer.reason! });
       }
       if (!report.passed) {
         const bad = report.layers.find((l) => !l.pass);

@@ -8,6 +8,7 @@ import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./g
 import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js";
 import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
 import { type TfbridgeBatchNormalizationClass, type TfbridgeLayerNormalizationClass, defineBatchNormalization, defineLayerNormalization } from "./normalization.js";
+import { type TfbridgeGlobalAveragePooling1DClass, defineGlobalAveragePooling1D } from "./pooling.js";
 import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
 import type { TfModule } from "./tfjs-types.js";
 
@@ -15,6 +16,7 @@ export {
   KERAS3_HARD_SIGMOID,
   TFBRIDGE_BATCH_NORMALIZATION,
   TFBRIDGE_CONV1D,
+  TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D,
   TFBRIDGE_GRU,
   TFBRIDGE_GRU_CELL,
   TFBRIDGE_LAYER_NORMALIZATION,
@@ -30,6 +32,7 @@ export type { ActivationClass } from "./hard-sigmoid.js";
 export type { KerasLoop } from "./keras-rnn.js";
 export type { TfbridgeLSTMArgs, TfbridgeLSTMClass } from "./lstm.js";
 export type { TfbridgeBatchNormalizationClass, TfbridgeLayerNormalizationClass } from "./normalization.js";
+export type { TfbridgeGlobalAveragePooling1DClass } from "./pooling.js";
 export type { TfbridgeSimpleRNNArgs, TfbridgeSimpleRNNClass } from "./simple-rnn.js";
 export type { TfModule } from "./tfjs-types.js";
 
@@ -43,6 +46,7 @@ export interface KerasLayerClasses {
   TfbridgeConv1D: TfbridgeConv1DClass;
   TfbridgeLayerNormalization: TfbridgeLayerNormalizationClass;
   TfbridgeBatchNormalization: TfbridgeBatchNormalizationClass;
+  TfbridgeGlobalAveragePooling1D: TfbridgeGlobalAveragePooling1DClass;
 }
 
 const registered = new WeakMap<TfModule, KerasLayerClasses>();
@@ -62,6 +66,7 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeConv1D: defineConv1D(tf),
     TfbridgeLayerNormalization: defineLayerNormalization(tf),
     TfbridgeBatchNormalization: defineBatchNormalization(tf),
+    TfbridgeGlobalAveragePooling1D: defineGlobalAveragePooling1D(tf),
   };
   for (const cls of Object.values(classes)) tf.serialization.registerClass(cls as never);
   registered.set(tf, classes);

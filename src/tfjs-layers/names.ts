@@ -25,6 +25,9 @@ export const TFBRIDGE_LAYER_NORMALIZATION = "TfbridgeLayerNormalization";
 /** Keras 3's BatchNormalization at inference: TF.js's weights and config, tf.nn.batch_normalization's ops. */
 export const TFBRIDGE_BATCH_NORMALIZATION = "TfbridgeBatchNormalization";
 
+/** Keras 3's GlobalAveragePooling1D: averages only unmasked steps under a mask. */
+export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D = "TfbridgeGlobalAveragePooling1D";
+
 /** A Keras 3 layer config as `model.to_json()` writes it: snake_case keys. */
 export type KerasLayerConfig = Readonly<Record<string, unknown>>;
 
@@ -40,6 +43,7 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  * - `Conv1D` with `padding: "causal"` (TF.js: "not implemented yet") → {@link TFBRIDGE_CONV1D}.
  * - `LayerNormalization`, `BatchNormalization` → {@link TFBRIDGE_LAYER_NORMALIZATION},
  *   {@link TFBRIDGE_BATCH_NORMALIZATION}: TF.js orders the same arithmetic differently (up to 64 ULP).
+ * - `GlobalAveragePooling1D` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D}: TF.js's ignores the mask.
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {
   if (className === "GRU") return TFBRIDGE_GRU;
@@ -48,6 +52,7 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "Conv1D" && config["padding"] === "causal") return TFBRIDGE_CONV1D;
   if (className === "LayerNormalization") return TFBRIDGE_LAYER_NORMALIZATION;
   if (className === "BatchNormalization") return TFBRIDGE_BATCH_NORMALIZATION;
+  if (className === "GlobalAveragePooling1D") return TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D;
   return null;
 }
 

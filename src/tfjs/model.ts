@@ -59,7 +59,8 @@ function runGraph(model: LayersModel, topology: TfjsTopology, inputs: Tensor[]):
     // A recurrent layer's initial states follow its input in the list; only the input carries a mask.
     const merge = (layer as unknown as { constructor: { className: string } }).constructor.className;
     const many = ["Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum"].includes(merge);
-    const mask = many ? (argMasks.some((m) => m) ? argMasks : null) : argMasks[0];
+    // A layer that does not support masking ignores the mask and hands none on, as in Keras 3.
+    const mask = !layer.supportsMasking ? null : many ? (argMasks.some((m) => m) ? argMasks : null) : argMasks[0];
     const input = args.length === 1 ? args[0]! : args;
     const out = layer.apply(input, mask ? { mask } : {}) as Tensor | Tensor[];
     const outs = Array.isArray(out) ? out : [out];

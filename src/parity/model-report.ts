@@ -1,0 +1,73 @@
+import { LAYER_RULES } from "../models/schema.js";
+import { textTable } from "../table.js";
+import { kerasCustomClass } from "../tfjs-layers/index.js";
+import type { ModelParityReport } from "./model-parity.js";
+import type { ModelSweepSummary } from "./model-sweep.js";
+
+const num = (x: number | null) => (x === null ? "-" : x === 0 ? "0" : x.toExponential(2));
+
+/** The per-layer report of one model, as text: the verdict first, then one line per layer output. */
+export function formatModelParityReport(report: ModelParityReport): string {
+  const rows = report.layers.map((l) => [
+    l.name,
+    l.class,
+    String(l.worstUlpTfjsNode),
+    num(l.tfjsNode.maxAbsError),
+    num(l.cpuWorstAbsError),
+    l.exact ? "exact" : l.tfjsNode.firstBadTimestep !== null ? `t=${l.tfjsNode.firstBadTimestep}` : "",
+    l.pass ? "pass" : "FAIL",
+    l.reason ?? "",
+  ]);
+  const verdict = report.passed ? "PASS" : "FAIL";
+  return [
+    `${verdict}: model ${report.model}, inputs ${report.inputs.map((i, k) => `${i.name} [${report.inputShapes[k]}]`).join(", ")}`,
+    `${report.exactLayers} of ${report.layers.length} layer outputs bit-identical on tfjs-node; worst ${report.worstUlpTfjsNode} ULP; JS CPU worst abs ${num(report.cpuWorstAbsError)}`,
+    `first divergent layer: ${report.firstDivergentLayer ?? "none"}`,
+    ...(report.markingChangedOutputs.length ? [`marking every layer changed the outputs ${report.markingChangedOutputs.join(", ")}`] : []),
+    "",
+    textTable(["output", "class", "node ULP", "node abs", "cpu abs", "exact/first t", "verdict", "why"], rows),
+  ].join("\n");
+}
+
+/** The model sweep as text: one line per model, then the totals. */
+export function formatModelSweep(summary: ModelSweepSummary): string {
+  const failures = new Map(summary.failures.map((f) => [f.model, f.reason]));
+  const rows = summary.reports.map((r) => [r.model, String(r.layers.length), String(r.exactLayers), String(r.worstUlpTfjsNode), num(r.cpuWorstAbsError), r.passed ? "pass" : "FAIL"]);
+  for (const [model, reason] of failures) if (!summary.reports.some((r) => r.model === model)) rows.push([model, "-", "-", "-", "-", `FAIL: ${reason}`]);
+  return [
+    textTable(["model", "outputs", "exact", "node ULP", "cpu abs", "verdict"], rows),
+    "",
+    `backend ${summary.backend}: ${summary.models} models, ${summary.failed} failed, ${summary.exactModels} bit-exact on every layer`,
+    `${summary.layerTypes.length} layer classes: ${summary.layerTypes.join(", ")}`,
+    `JS CPU worst abs: reference models ${num(summary.cpuWorstAbsError.reference)}, all ${num(summary.cpuWorstAbsError.all)}`,
+    ...summary.failures.map((f) => `FAILED ${f.model}: ${f.reason}`),
+  ].join("\n");
+}
+
+/**
+ * The README's layer table, from a sweep: per supported layer, whether Python builds it, the TF.js
+ * class that builds its twin, and how the twin compared on tfjs-node with its inputs equal.
+ */
+export function layerTable(summary: ModelSweepSummary): string {
+  const lines = ["| layer | family | Python (Keras 3) | TF.js | tfjs-node exact? | why not |", "|---|---|---|---|---|---|"];
+  for (const [cls, rule] of Object.entries(LAYER_RULES)) {
+    const custom = [kerasCustomClass(cls, {}), cls === "Conv1D" ? `${kerasCustomClass(cls, { padding: "causal" })} (causal)` : null].filter(Boolean);
+    const tfjs = custom.length ? `${cls === "Conv1D" ? `${rule.tfjs}, ` : ""}${custom.join(", ")} (tfbridge)` : rule.tfjs;
+    const stats = summary.classes[cls];
+    let exact = "not covered by this sweep";
+    let why = "";
+    if (cls === "InputLayer") exact = "input";
+    else if (stats) {
+      const c = stats.causes;
+      const own = (c.bound ?? 0) + (c.unexplained ?? 0);
+      exact = own === 0 ? "yes" : `within a bound (≤ ${stats.worstUlpOwn} ULP)`;
+      const parts = [`${c.exact ?? 0}/${stats.outputs} outputs identical to the Session`];
+      if (c.grappler) parts.push(`${c.grappler} where Grappler rewrote the Session: identical to Python eager`);
+      if (c.inherited) parts.push(`${c.inherited} inherited an input's difference`);
+      why = [...parts, ...stats.bounds].join("; ");
+    }
+    const inference = rule.inference === "identity" ? " (identity at inference)" : "";
+    lines.push(`| ${cls}${inference} | ${rule.family} | yes | ${tfjs} | ${exact} | ${why} |`);
+  }
+  return lines.join("\n");
+}
