@@ -53,6 +53,14 @@ export class PythonError extends TfbridgeError {
   }
 }
 
+/**
+ * A Python proxy was used in a way that cannot work, found before anything is sent: e.g. an un-awaited
+ * proxied call (a Promise) passed as an argument to another proxied call. Await the argument first.
+ */
+export class ProxyUsageError extends TfbridgeError {
+  override name = "ProxyUsageError";
+}
+
 /** The worker rejected a request as malformed (wire format, unknown op, bad arguments). */
 export class BadRequestError extends TfbridgeError {
   override name = "BadRequestError";
