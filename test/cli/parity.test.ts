@@ -31,11 +31,11 @@ describe("tfbridge parity", () => {
     expect(JSON.parse(stdout).spec).toMatchObject({ units: 7, inputShape: [5, 2], activation: "relu", goBackwards: true });
   });
 
-  it("a bad flag names the field and exits 1", async () => {
+  it("a bad flag names the field and exits 2 (a bad command line), before any worker starts", async () => {
     const { stderr, code } = await tfbridge("parity", "--activation", "gelu");
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/SpecError: activation: must be one of/);
-    expect((await tfbridge("parity", "--units", "many")).stderr).toMatch(/--units: must be a number/);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^tfbridge parity: bad spec: activation: must be one of/);
+    expect((await tfbridge("parity", "--units", "many")).stderr).toMatch(/--units must be a number/);
   });
 
   it("--sweep --json: ≥ 60 specs, tfjs-node bit-identical on every non-trap spec, JS CPU within 1e-5", { timeout: 600_000 }, async () => {
