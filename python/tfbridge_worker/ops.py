@@ -19,6 +19,10 @@ from .protocol import OPS, VERSION
 from .proxies import ProxyChannel
 from .spec import MODES, resolve
 
+# Where lstm.export writes SavedModels, which belong to the client and outlive the worker; None is
+# tempfile's folder. __main__ sets it when it points tempfile at the worker's private folder.
+EXPORT_DIR: str | None = None
+
 Reply = tuple[dict, list[np.ndarray], list[str] | None]
 
 
@@ -92,7 +96,7 @@ class Ops:
     def lstm_export(self, args: dict, arrays: list) -> Reply:
         """Writes the model as a SavedModel into a new private temporary folder and returns its path."""
         _, model = self._model(args, arrays, inputs=0)
-        directory = tempfile.mkdtemp(prefix="tfbridge-savedmodel-")
+        directory = tempfile.mkdtemp(prefix="tfbridge-savedmodel-", dir=EXPORT_DIR)
         model.export_saved_model(directory)
         return {"path": directory}, [], None
 
