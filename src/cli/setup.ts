@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, s
 import { dirname, join, resolve } from "node:path";
 import { SetupError } from "../errors.js";
 import { packageRoot } from "../paths.js";
-import { REQUIREMENTS_FILE, TFJS_NODE_VERSION, cacheDir, defaultVenv, requirementsHash, tfjsNodeProject, venvPython } from "../setup/env.js";
+import { REQUIREMENTS_FILE, TFJS_NODE_VERSION, cacheDir, defaultVenv, requirementsHash, tfjsNodeProject, venvPython, wheelhouse } from "../setup/env.js";
 import { parseFlags } from "./args.js";
 import type { CommandContext } from "./context.js";
 import { step } from "./progress.js";
@@ -18,7 +18,8 @@ Each step says when it starts and how long it took; a second run only checks.
 options:
   --venv PATH       create the env here instead of ~/.cache/tfbridge/venv-<hash of the requirements>
                     ($TFBRIDGE_CACHE_DIR or $XDG_CACHE_HOME move the cache); the cache entry then
-                    links to PATH, so the Bridge finds it
+                    links to PATH, so the Bridge finds it; downloaded wheels are kept in the cache
+                    (or $TFBRIDGE_WHEELHOUSE) for the next env
   --python PYTHON   the interpreter to create the env with (default: python3.11 if found, else python3)
   --verbose         show the output of pip, npm and the addon build as they run
 
@@ -109,10 +110,13 @@ export async function setupCommand(args: string[], context: CommandContext): Pro
       const python = v.python ?? (await basePython());
       await step(`creating the virtualenv with ${python}`, () => run(python, ["-m", "venv", venv], { verbose }));
     }
-    // pip's own cache (~/.cache/pip) is used as usual: a second env costs no second download.
-    await step("installing the pinned Python packages (pip; TensorFlow is about 250 MB)", () =>
-      run(venvPython(venv), ["-m", "pip", "install", "--disable-pip-version-check", "-r", REQUIREMENTS_FILE], { verbose }),
+    const wheels = wheelhouse();
+    const pip = (...pipArgs: string[]) => run(venvPython(venv), ["-m", "pip", ...pipArgs, "--disable-pip-version-check"], { verbose });
+    // pip download skips the files the wheelhouse already has: a second env costs no second download.
+    await step(`downloading the pinned Python packages into ${wheels} (pip; TensorFlow is about 250 MB)`, () =>
+      pip("download", "--dest", wheels, "-r", REQUIREMENTS_FILE),
     );
+    await step("installing them into the env (pip)", () => pip("install", "--no-index", "--find-links", wheels, "-r", REQUIREMENTS_FILE));
   }
 
   const project = tfjsNodeProject(venv);

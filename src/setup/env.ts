@@ -27,6 +27,15 @@ export function cacheDir(): string {
 }
 
 /**
+ * Where `tfbridge setup` keeps the wheels it downloaded (`$TFBRIDGE_WHEELHOUSE`, else in the cache), so
+ * that a second env installs without downloading TensorFlow again: pip's own HTTP cache does not keep
+ * them on every machine (it obeys the index's cache headers).
+ */
+export function wheelhouse(): string {
+  return process.env.TFBRIDGE_WHEELHOUSE || join(cacheDir(), "wheels");
+}
+
+/**
  * Where `tfbridge setup` puts the env by default, and where the Bridge looks for it: one per version
  * of the requirements. `setup --venv PATH` makes this a symlink to PATH.
  */
