@@ -30,6 +30,9 @@ class Ops:
     def __init__(self, proxies: ProxyChannel | None = None) -> None:
         self.models = ModelCache()
         self.proxies = proxies
+        #: Tells the client which phase the running request is in (the executor sets it per request,
+        #: when the client asked for progress); phases: "prepare", "build", "run".
+        self.report: Callable[[str], None] = lambda phase: None
         self._table: dict[str, Callable[[dict, list[np.ndarray]], Reply]] = {
             "hello": self.hello,
             "echo": self.echo,
@@ -101,11 +104,16 @@ class Ops:
         return {"path": directory}, [], None
 
     def lstm_run(self, args: dict, arrays: list) -> Reply:
+        self.report("prepare")  # spec, weights (seeded ones are generated here), model lookup
         spec, model = self._model(args, arrays, inputs=1)
         mode = args.get("mode", "session")
         if mode not in MODES:
             raise SpecError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
         started = time.perf_counter()
+        if not model.is_built(mode):
+            self.report("build")  # a graph and session, a layer or a function: seconds for large specs
+            model.build(mode)
+        self.report("run")
         outputs = model.run(arrays[0], mode)
         run_ms = (time.perf_counter() - started) * 1000
         names = output_names(spec)
