@@ -18,7 +18,7 @@ interface Block {
 }
 
 /** Every top-level ``` block, in order (README's convention: its section "The README is tested"). */
-export function codeBlocks(markdown: string): Block[] {
+function codeBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split("\n");
   for (let i = 0; i < lines.length; i++) {

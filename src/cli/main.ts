@@ -35,9 +35,13 @@ async function main(argv: string[]): Promise<number> {
   // environment) is INFO-level chatter that floods the output; --verbose, or an explicit setting, keeps it.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= verbose ? "0" : "2";
   const context: CommandContext = { verbose };
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+  if (name === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  if (name === "help" || name === "--help" || name === "-h") {
     process.stdout.write(`${USAGE}\n`);
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) return usageError(`unknown command ${JSON.stringify(name)}`, USAGE, "tfbridge");

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -29,6 +29,13 @@ describe("tfbridge command-line conventions", () => {
     if (command !== "keys") expect(stdout).toMatch(/\noptions:\n/);
     // `keys --help` used to print a new secret key pair.
     expect(stdout.split("\n").some((l) => /^[\x21-\x7e]{40}$/.test(l))).toBe(false);
+  });
+
+  it("tfbridge with no command prints the usage on stderr, exit 2", async () => {
+    const { stdout, stderr, code } = await tfbridge();
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/^usage: tfbridge <command>/);
   });
 
   it("tfbridge help lists every command", async () => {
