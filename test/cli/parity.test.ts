@@ -39,8 +39,13 @@ describe("tfbridge parity", () => {
   });
 
   it("--sweep --json: ≥ 60 specs, tfjs-node bit-identical on every non-trap spec, JS CPU within 1e-5", { timeout: 600_000 }, async () => {
-    const { stdout, code } = await tfbridge("parity", "--sweep", "--json");
+    const { stdout, stderr, code } = await tfbridge("parity", "--sweep", "--json");
     const summary = JSON.parse(stdout) as SweepSummary;
+    // stderr is a pipe here: progress comes as plain lines, one per spec, and nothing else (no TF logs).
+    expect(stderr).not.toMatch(/\r/);
+    const lines = stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(summary.specs);
+    lines.forEach((line, i) => expect(line).toMatch(new RegExp(`^parity sweep: ${i + 1}/${summary.specs} specs \\(\\d+\\.\\d s\\)$`)));
     expect(summary.backend).toBe("tensorflow");
     expect(summary.tensorflow).toMatch(/^2\.21\./);
     expect(summary.specs).toBeGreaterThanOrEqual(60);
