@@ -13,23 +13,27 @@ TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json p
 
 setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(BUILD_STAMP)
 
+# scripts/step.sh names each step, says every 15 s that it is still running, and times it.
+STEP := bash scripts/step.sh
+
 $(VENV_STAMP): python/requirements.txt
-	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
+	test -x $(VPY) || $(STEP) "creating $(VENV) with $(PYTHON)" $(PYTHON) -m venv $(VENV)
+	$(STEP) "pip: installing python/requirements.txt (TensorFlow is about 250 MB)" \
+	  $(VPY) -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
 	touch $@
 
 # --ignore-scripts: tfjs-node's install script downloads libtensorflow from the web; the addon is
 # built from the venv's TensorFlow instead (scripts/build-tfjs-node.sh). zeromq ships prebuilt addons.
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund
+	$(STEP) "npm ci" npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
 $(TFJS_ADDON): $(NODE_STAMP) $(VENV_STAMP) scripts/build-tfjs-node.sh
-	bash scripts/build-tfjs-node.sh $(VPY)
+	$(STEP) "building tfjs-node's addon against $(VENV)'s TensorFlow" bash scripts/build-tfjs-node.sh $(VPY)
 	touch $@
 
 $(BUILD_STAMP): $(NODE_STAMP) $(TS_SOURCES)
-	npx tsc -p tsconfig.build.json
+	$(STEP) "compiling TypeScript to dist/" npx tsc -p tsconfig.build.json
 	touch $@
 
 build: $(BUILD_STAMP)

@@ -86,6 +86,27 @@ export class PythonError extends TfbridgeError {
   }
 }
 
+/**
+ * A Python proxy was used in a way that cannot work, found before anything is sent: e.g. an un-awaited
+ * proxied call (a Promise) passed as an argument to another proxied call. Await the argument first.
+ */
+export class ProxyUsageError extends TfbridgeError {
+  override name = "ProxyUsageError";
+}
+
+/**
+ * A command line that cannot run: an unknown flag, a bad or missing value, conflicting flags, a missing
+ * or malformed file. The `tfbridge` CLI prints its message and the usage, and exits with status 2.
+ */
+export class UsageError extends TfbridgeError {
+  override name = "UsageError";
+}
+
+/** A step of `tfbridge setup` failed: the message names the step and ends with the tail of its output. */
+export class SetupError extends TfbridgeError {
+  override name = "SetupError";
+}
+
 /** The worker rejected a request as malformed (wire format, unknown op, bad arguments). */
 export class BadRequestError extends TfbridgeError {
   override name = "BadRequestError";

@@ -22,7 +22,7 @@ export {
 export { type DType, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
 export { type NDArray, elementCount, ndarray, zeros } from "./wire/ndarray.js";
 export { type ArrayDescriptor, type Header, WIRE_VERSION, decodeMessage, encodeMessage } from "./wire/codec.js";
-export type { Reply, RequestOptions } from "./worker/connection.js";
+export type { ProgressEvent, Reply, RequestOptions } from "./worker/connection.js";
 export type { WorkerInfo } from "./worker/worker.js";
 export {
   type Comparison, type Tolerance, type WorstElement, ULP_BUCKETS, compareArrays, formatComparison,

@@ -35,6 +35,8 @@ def main() -> None:
     where.add_argument("--connect", help="join a pool: connect to its ROUTER here, e.g. tcp://10.0.0.5:5555")
     parser.add_argument("--curve-keys", help="file with this worker's CurveZMQ public and secret key (Z85, one per line)")
     parser.add_argument("--curve-server-key", help="file with the pool's CurveZMQ public key (Z85)")
+    parser.add_argument("--temp-dir", help="a private folder for this process's temporary files (TensorFlow's autograph "
+                        "modules, …), which the caller removes when the worker ends, however it ends")
     parser.add_argument("--exit-with-stdin", action="store_true", help="exit when standard input closes")
     parser.add_argument("--pythonia-dir", help="pythonia's Python sources, to serve proxies (op py.start)")
     parser.add_argument("--pythonia-endpoint", help="ZeroMQ endpoint the proxy channel binds")
@@ -56,6 +58,17 @@ def main() -> None:
     if opts.exit_with_stdin:
         _exit_when_stdin_closes()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if opts.temp_dir:
+        # autograph writes a module per converted function into tempfile's folder and deletes them only
+        # in an atexit hook, which a terminated worker never runs: they go to the caller's folder instead.
+        # SavedModels for the client (ops.lstm_export) still go to the system's folder.
+        import tempfile
+
+        from . import ops
+
+        ops.EXPORT_DIR = tempfile.gettempdir()
+        os.makedirs(opts.temp_dir, exist_ok=True)
+        tempfile.tempdir = opts.temp_dir
     from .proxies import ProxyChannel
     from .server import serve  # imports TensorFlow: after the checks, so bad flags fail fast
 

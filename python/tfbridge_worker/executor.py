@@ -15,7 +15,7 @@ from typing import Any
 
 import zmq
 
-from .codec import decode_header
+from .codec import decode_header, encode
 from .errors import BadRequest, Cancelled
 from .ops import Ops
 from .replies import error_reply, handle
@@ -27,6 +27,7 @@ class Job:
     request_id: Any
     deadline: float | None  # time.monotonic() seconds
     frames: list = field(repr=False)
+    progress: bool = False  # the client asked to hear which phase the request is in
 
 
 class Disconnect(Exception):
@@ -64,11 +65,11 @@ class Executor:
         elif ctl is None:
             remaining = header.get("deadlineMs")
             deadline = time.monotonic() + remaining / 1000 if type(remaining) in (int, float) else None
-            self.jobs.put(Job(route, header.get("id"), deadline, frames))
+            self.jobs.put(Job(route, header.get("id"), deadline, frames, header.get("progress") is True))
         return None  # heartbeats need no answer
 
     def take_reply(self) -> tuple[Any, list]:
-        """(route, frames) of a finished request; call when `ready` is readable."""
+        """(route, frames) of a finished request's reply, or of a progress report; call when `ready` is readable."""
         self.ready.recv()
         return self.replies.get()
 
@@ -91,10 +92,21 @@ class Executor:
                 reply = error_reply(job.request_id, Cancelled("cancelled, or past its deadline, before it ran"))
             else:
                 self.running = job
+                if job.progress:
+                    self.ops.report = lambda phase: self._send(notify, job.route, encode({"id": job.request_id, "ctl": "progress", "phase": phase}))
                 reply = handle(self.ops, job.frames)  # never raises: failures become error replies
+                self.ops.report = _no_report
                 self.running = None
-            self.replies.put((job.route, reply))
-            notify.send(b"")
+            self._send(notify, job.route, reply)
+
+    def _send(self, notify: zmq.Socket, route: Any, frames: list) -> None:
+        """Hands a message (a reply, or a progress report before it) to the socket thread."""
+        self.replies.put((route, frames))
+        notify.send(b"")
+
+
+def _no_report(phase: str) -> None:
+    pass
 
 
 def _is_id(value: Any) -> bool:

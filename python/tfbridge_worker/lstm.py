@@ -79,6 +79,20 @@ class LstmModel:
         self._eager_layer = None
         self._function = None
 
+    def is_built(self, mode: str) -> bool:
+        """Whether `mode`'s graph and session, layer or function exist (the first run of a mode builds it)."""
+        return {"session": self._session, "eager": self._eager_layer, "function": self._function}.get(mode) is not None
+
+    def build(self, mode: str) -> None:
+        """Builds what `mode` runs on, if not yet built: the slow part of a first run for a large spec."""
+        if mode == "session":
+            self._build_session()
+        elif mode == "eager" and self._eager_layer is None:
+            self._eager_layer = _layer(self.spec, self.weights)
+        elif mode == "function" and self._function is None:
+            signature = [tf.TensorSpec((None, *self.spec["inputShape"]), self.spec["dtype"])]
+            self._function = tf.function(self._eager_outputs, input_signature=signature)
+
     def run(self, x: np.ndarray, mode: str = "session") -> list[np.ndarray]:
         """[output] or, with returnState, [output, h, c]."""
         check_input(self.spec, x)
@@ -90,25 +104,25 @@ class LstmModel:
             return [t.numpy() for t in self._run_function(tf.constant(x))]
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
 
-    def _run_session(self, x: np.ndarray) -> list[np.ndarray]:
+    def _build_session(self) -> None:
         if self._session is None:
             graph = tf.Graph()
             with graph.as_default():
                 placeholder = tf.compat.v1.placeholder(self.spec["dtype"], (None, *self.spec["inputShape"]), "input")
                 outputs = _as_list(_layer(self.spec, self.weights)(placeholder))
             self._session = (new_session(graph), placeholder, outputs)
+
+    def _run_session(self, x: np.ndarray) -> list[np.ndarray]:
+        self._build_session()
         session, placeholder, outputs = self._session
         return session_run(session, outputs, {placeholder: x})
 
     def _eager_outputs(self, x: tf.Tensor) -> list[tf.Tensor]:
-        if self._eager_layer is None:
-            self._eager_layer = _layer(self.spec, self.weights)
+        self.build("eager")
         return _as_list(self._eager_layer(x))
 
     def _run_function(self, x: tf.Tensor) -> list[tf.Tensor]:
-        if self._function is None:
-            signature = [tf.TensorSpec((None, *self.spec["inputShape"]), self.spec["dtype"])]
-            self._function = tf.function(self._eager_outputs, input_signature=signature)
+        self.build("function")
         return self._function(x)
 
     def export_saved_model(self, directory: str) -> None:

@@ -22,6 +22,10 @@ from .protocol import OPS, VERSION
 from .proxies import ProxyChannel
 from .spec import MODES, resolve
 
+# Where lstm.export writes SavedModels, which belong to the client and outlive the worker; None is
+# tempfile's folder. __main__ sets it when it points tempfile at the worker's private folder.
+EXPORT_DIR: str | None = None
+
 Reply = tuple[dict, list[np.ndarray], list[str] | None]
 
 
@@ -30,6 +34,9 @@ class Ops:
         self.models = ModelCache()
         self.handles = ModelHandles()
         self.proxies = proxies
+        #: Tells the client which phase the running request is in (the executor sets it per request,
+        #: when the client asked for progress); phases: "prepare", "build", "run".
+        self.report: Callable[[str], None] = lambda phase: None
         self._table: dict[str, Callable[[dict, list[np.ndarray]], Reply]] = {
             "hello": self.hello,
             "echo": self.echo,
@@ -101,16 +108,21 @@ class Ops:
     def lstm_export(self, args: dict, arrays: list) -> Reply:
         """Writes the model as a SavedModel into a new private temporary folder and returns its path."""
         _, model = self._model(args, arrays, inputs=0)
-        directory = tempfile.mkdtemp(prefix="tfbridge-savedmodel-")
+        directory = tempfile.mkdtemp(prefix="tfbridge-savedmodel-", dir=EXPORT_DIR)
         model.export_saved_model(directory)
         return {"path": directory}, [], None
 
     def lstm_run(self, args: dict, arrays: list) -> Reply:
+        self.report("prepare")  # spec, weights (seeded ones are generated here), model lookup
         spec, model = self._model(args, arrays, inputs=1)
         mode = args.get("mode", "session")
         if mode not in MODES:
             raise SpecError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
         started = time.perf_counter()
+        if not model.is_built(mode):
+            self.report("build")  # a graph and session, a layer or a function: seconds for large specs
+            model.build(mode)
+        self.report("run")
         outputs = model.run(arrays[0], mode)
         run_ms = (time.perf_counter() - started) * 1000
         names = output_names(spec)

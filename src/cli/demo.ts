@@ -1,9 +1,25 @@
-import type { Bridge } from "../bridge.js";
+import { Bridge } from "../bridge.js";
 import { PythonError } from "../errors.js";
 import type { PyProxy } from "../python/proxies.js";
 import type { LstmSpec } from "../spec/lstm.js";
 import { uniformFloat32 } from "../random.js";
 import { ndarray } from "../wire/ndarray.js";
+import { parseFlags } from "./args.js";
+import type { CommandContext } from "./context.js";
+
+export const DEMO_USAGE = `usage: tfbridge demo [--json]
+
+Runs the seed document's three Keras LSTM examples in a real Python TensorFlow v1 Session (each built
+inside its own tf.Graph), prints each output's shape and first values, then runs the seed's code as
+written and shows how TensorFlow 2 makes it fail.
+
+options:
+  --json      the report as JSON on stdout
+  --verbose   stacks on errors, TensorFlow's C++ logs and the worker's stderr
+
+examples:
+  tfbridge demo
+  tfbridge demo --json`;
 
 /** The three examples of the seed document, in its order, with its batch sizes. */
 export const SEED_EXAMPLES: readonly { name: string; spec: LstmSpec; batch: number }[] = [
@@ -89,4 +105,13 @@ export function formatDemo(report: DemoReport): string {
       ? `The seed's code as written (a Keras call, then sess.run on its result) fails on TensorFlow 2:\n  ${report.seedAsWritten.error}: ${report.seedAsWritten.message}`
       : `The seed's code as written ran without error (not expected on TensorFlow 2).`,
   ].join("\n");
+}
+
+/** `tfbridge demo`. */
+export async function demoCommand(args: string[], context: CommandContext): Promise<number> {
+  const v = parseFlags(args, { json: { type: "boolean" } });
+  await using bridge = await Bridge.start({ forwardStderr: context.verbose });
+  const report = await runDemo(bridge);
+  process.stdout.write(v.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDemo(report)}\n`);
+  return 0;
 }

@@ -1,76 +1,77 @@
 #!/usr/bin/env node
-import { Bridge } from "../bridge.js";
-import { TfbridgeError } from "../errors.js";
-import { tfjsInfo } from "../tfjs/runtime.js";
-import { formatDemo, runDemo } from "./demo.js";
+import { TfbridgeError, UsageError } from "../errors.js";
+import type { Command, CommandContext } from "./context.js";
+import { DEMO_USAGE, demoCommand } from "./demo.js";
+import { DOCTOR_USAGE, doctorCommand } from "./doctor.js";
 import { PARITY_USAGE, parityCommand } from "./parity.js";
-import { WORKER_USAGE, keysCommand, workerCommand } from "./worker.js";
+import { SETUP_USAGE, setupCommand } from "./setup.js";
+import { KEYS_USAGE, WORKER_USAGE, keysCommand, workerCommand } from "./worker.js";
 
-const USAGE = `usage: tfbridge <command> [options]
+const COMMANDS: Record<string, Command> = {
+  setup: { summary: "provision the Python env and build tfjs-node's addon (first thing after npm install)", usage: SETUP_USAGE, run: setupCommand },
+  doctor: { summary: "check the Python env, the worker and tfjs-node; say how to fix what is missing", usage: DOCTOR_USAGE, run: doctorCommand },
+  demo: { summary: "run the seed's three LSTM examples in a real Python TensorFlow v1 Session", usage: DEMO_USAGE, run: demoCommand },
+  parity: { summary: "run a spec in Python and in TF.js with the same weights and compare", usage: PARITY_USAGE, run: parityCommand },
+  worker: { summary: "run a worker on this machine that joins a pool over TCP", usage: WORKER_USAGE, run: workerCommand },
+  keys: { summary: "print a new CurveZMQ key pair for pools and remote workers", usage: KEYS_USAGE, run: keysCommand },
+};
+
+const USAGE = `usage: tfbridge <command> [options] [--verbose]
 
 commands:
-  demo [--json]     run the seed's three LSTM examples in a real Python TensorFlow v1 Session
-  parity ...        run a spec in Python and in TF.js with the same weights and compare (parity --help)
-  doctor [--json]   report the Python worker's and TF.js's versions and backends
-  worker ...        run a worker on this machine that joins a pool over TCP (worker --help)
-  keys              print a new CurveZMQ key pair for pools and remote workers
-  help              show this text
-`;
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)}${c.summary}`)
+  .join("\n")}
+  help      show this text; \`tfbridge <command> --help\` shows a command's options and examples
 
-async function doctor(json: boolean): Promise<number> {
-  await using bridge = await Bridge.start();
-  const report = { worker: bridge.info, tfjs: await tfjsInfo() };
-  const ok = report.tfjs.backend === "tensorflow" && report.tfjs.tensorflow === report.worker.tensorflow;
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ ...report, ok }, null, 2)}\n`);
-  } else {
-    const w = report.worker;
-    process.stdout.write(
-      [
-        `python worker: pid ${w.pid}, Python ${w.python}, NumPy ${w.numpy}, TensorFlow ${w.tensorflow}, Keras ${w.keras}, wire v${w.protocol}`,
-        `tfjs-node:     backend ${report.tfjs.backend}, TensorFlow C library ${report.tfjs.tensorflow}, TF.js ${report.tfjs.tfjs}, backends ${report.tfjs.backends.join(", ")}`,
-        ok ? "ok: tfjs-node runs natively on the same TensorFlow version as the worker" : "PROBLEM: tfjs-node is not on the native backend of the worker's TensorFlow version",
-      ].join("\n") + "\n",
-    );
+--verbose (any command): stacks on errors, TensorFlow's C++ logs and the Python workers' stderr.
+Exit status: 0 success, 1 a failed check or run, 2 a bad command line.`;
+
+/** Runs one command line; resolves with the exit status. Errors are reported here, once, as one line. */
+async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes("--verbose");
+  const [name, ...args] = argv.filter((a) => a !== "--verbose");
+  // TensorFlow's C++ logging (tfjs-node in this process, TensorFlow in the workers, which inherit the
+  // environment) is INFO-level chatter that floods the output; --verbose, or an explicit setting, keeps it.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= verbose ? "0" : "2";
+  const context: CommandContext = { verbose };
+  if (name === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
   }
-  return ok ? 0 : 1;
+  if (name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) return usageError(`unknown command ${JSON.stringify(name)}`, USAGE, "tfbridge");
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(args, context);
+  } catch (error) {
+    if (error instanceof UsageError) return usageError(error.message, command.usage, `tfbridge ${name}`);
+    throw error;
+  }
 }
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...args] = argv;
-  switch (command) {
-    case "demo": {
-      await using bridge = await Bridge.start();
-      const report = await runDemo(bridge);
-      process.stdout.write(args.includes("--json") ? `${JSON.stringify(report, null, 2)}\n` : `${formatDemo(report)}\n`);
-      return 0;
-    }
-    case "parity": {
-      if (args.includes("--help")) {
-        process.stdout.write(`${PARITY_USAGE}\n`);
-        return 0;
-      }
-      return parityCommand(args);
-    }
-    case "doctor":
-      return doctor(args.includes("--json"));
-    case "worker":
-      if (args.includes("--help")) {
-        process.stdout.write(`${WORKER_USAGE}\n`);
-        return 0;
-      }
-      return workerCommand(args);
-    case "keys":
-      return keysCommand();
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(USAGE);
-      return 0;
-    default:
-      process.stderr.write(command ? `tfbridge: unknown command ${JSON.stringify(command)}\n\n${USAGE}` : USAGE);
-      return 2;
+function usageError(problem: string, usage: string, who: string): number {
+  process.stderr.write(`${who}: ${problem}\n\n${usage}\n`);
+  return 2;
+}
+
+function report(error: unknown, verbose: boolean): void {
+  const e = error as Error;
+  if (verbose) {
+    process.stderr.write(`tfbridge: ${e?.stack ?? String(error)}\n`);
+    const traceback = (e as { formatTraceback?: () => string })?.formatTraceback?.();
+    if (traceback) process.stderr.write(`${traceback}\n`);
+    return;
   }
+  const what = error instanceof TfbridgeError ? `${e.name}: ${e.message}` : `${e?.message ?? String(error)}`;
+  process.stderr.write(`tfbridge: ${what}\n(run again with --verbose for the stack)\n`);
 }
 
 main(process.argv.slice(2)).then(
@@ -78,8 +79,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const detail = error instanceof TfbridgeError ? `${error.name}: ${error.message}` : String((error as Error)?.stack ?? error);
-    process.stderr.write(`tfbridge: ${detail}\n`);
+    report(error, process.argv.includes("--verbose"));
     process.exitCode = 1;
   },
 );

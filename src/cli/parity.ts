@@ -1,20 +1,38 @@
-import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { Bridge } from "../bridge.js";
-import { resolveLstmSpec } from "../spec/lstm.js";
-import { SpecError } from "../errors.js";
-import type { Activation, LstmSpec } from "../spec/lstm.js";
+import { SpecError, UsageError } from "../errors.js";
 import { runParity } from "../parity/engine.js";
 import { formatParityReport } from "../parity/report.js";
 import { formatSweep, runSweep } from "../parity/sweep.js";
+import { type Activation, type LstmSpec, resolveLstmSpec } from "../spec/lstm.js";
+import { type FlagValues, numberFlag, parseFlags, readJsonFile } from "./args.js";
+import type { CommandContext } from "./context.js";
+import { progressLine } from "./progress.js";
 
 export const PARITY_USAGE = `usage: tfbridge parity [--spec FILE.json | spec flags] [--batch N] [--input-seed N] [--atol X] [--rtol X] [--json]
        tfbridge parity --sweep [--json]
 
-spec flags: --units N --timesteps N --features N --activation A --recurrent-activation A
-            --return-sequences --return-state --go-backwards --no-bias --no-unit-forget-bias --seed N
---atol/--rtol set the tolerance of tfjs-node, layers and SavedModel (default 0/0: bit-for-bit); the JS CPU backend keeps 1e-5/0.
-Exit status: 0 when every runtime agrees within tolerance, 1 when not.`;
+Runs one LSTM spec in the Python worker's v1 Session and, with the same weights, in TF.js (tfjs-node,
+the JS CPU backend, the worker's SavedModel on tfjs-node), and compares every output.
+
+options:
+  --spec FILE.json        the spec as JSON (protocol/lstm-spec.json); spec flags override it
+  --units N --timesteps N --features N --activation A --recurrent-activation A --seed N
+  --return-sequences --return-state --go-backwards --no-bias --no-unit-forget-bias
+  --batch N               input batch size (default 2)
+  --input-seed N          seed of the uniform [0, 1) input
+  --atol X --rtol X       tolerance of tfjs-node, layers and SavedModel (default 0/0: bit-for-bit);
+                          the JS CPU backend keeps 1e-5/0
+  --sweep                 64 specs over units, timesteps, features, batch, flags and activations
+                          (its own specs: no spec flags with it)
+  --json                  the report as JSON on stdout
+  --verbose               stacks on errors, TensorFlow's C++ logs and the worker's stderr
+
+examples:
+  tfbridge parity --units 64 --timesteps 100 --features 16 --return-sequences --batch 32
+  tfbridge parity --spec my-spec.json --json
+  tfbridge parity --sweep
+
+Exit status: 0 when every runtime agrees within tolerance, 1 when not, 2 for a bad command line.`;
 
 const OPTIONS = {
   spec: { type: "string" },
@@ -37,22 +55,16 @@ const OPTIONS = {
   json: { type: "boolean" },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
-
-function number(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n)) throw new SpecError(`--${flag}`, `must be a number, got ${JSON.stringify(value)}`);
-  return n;
-}
+type Values = FlagValues<typeof OPTIONS>;
 
 /** The spec from --spec FILE, or from the flags (flags override the file). */
 export function specFromFlags(v: Values): LstmSpec {
-  const base: Partial<LstmSpec> = v.spec ? JSON.parse(readFileSync(v.spec, "utf8")) : {};
+  const base = v.spec ? readJsonFile("spec", v.spec) : {};
+  if (base === null || typeof base !== "object" || Array.isArray(base)) throw new UsageError(`--spec ${v.spec} must hold a JSON object`);
   const spec: Record<string, unknown> = { ...base };
-  const units = number("units", v.units);
-  const timesteps = number("timesteps", v.timesteps);
-  const features = number("features", v.features);
+  const units = numberFlag("units", v.units);
+  const timesteps = numberFlag("timesteps", v.timesteps);
+  const features = numberFlag("features", v.features);
   if (units !== undefined) spec.units = units;
   if (timesteps !== undefined || features !== undefined || !spec.inputShape) {
     const [t, f] = (spec.inputShape as [number, number] | undefined) ?? [10, 1];
@@ -66,31 +78,42 @@ export function specFromFlags(v: Values): LstmSpec {
   if (v["go-backwards"]) spec.goBackwards = true;
   if (v["no-bias"]) spec.useBias = false;
   if (v["no-unit-forget-bias"]) spec.unitForgetBias = false;
-  const seed = number("seed", v.seed);
+  const seed = numberFlag("seed", v.seed);
   if (seed !== undefined) spec.seed = seed;
+  try {
+    resolveLstmSpec(spec); // a bad spec fails here, before a worker is started
+  } catch (e) {
+    if (e instanceof SpecError) throw new UsageError(`bad spec${v.spec ? ` (--spec ${v.spec} and flags)` : ""}: ${e.message}`);
+    throw e;
+  }
   return spec as unknown as LstmSpec;
 }
 
-/** `tfbridge parity`: checks the arguments, then starts a worker; returns the exit status. */
-export async function parityCommand(args: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args, options: OPTIONS, strict: true });
+/** `tfbridge parity`: checks the whole command line, then starts a worker; returns the exit status. */
+export async function parityCommand(args: string[], context: CommandContext): Promise<number> {
+  const v = parseFlags(args, OPTIONS);
   const write = (s: string) => process.stdout.write(`${s}\n`);
-  const spec = v.sweep ? undefined : specFromFlags(v);
-  if (spec) resolveLstmSpec(spec); // a bad spec fails here, before a worker is started
-  await using bridge = await Bridge.start();
-  if (!spec) {
-    const progress = (_: unknown, i: number, n: number) => process.stderr.write(`\rparity sweep: ${i + 1}/${n} specs`);
-    const summary = await runSweep(bridge, undefined, progress);
-    process.stderr.write("\n");
+  if (v.sweep) {
+    const conflicting = Object.keys(v).filter((k) => k !== "sweep" && k !== "json");
+    if (conflicting.length > 0) throw new UsageError(`--sweep runs its own specs; it cannot be combined with ${conflicting.map((k) => `--${k}`).join(", ")}`);
+    await using bridge = await Bridge.start({ forwardStderr: context.verbose });
+    const progress = progressLine("parity sweep", context);
+    const summary = await runSweep(bridge, undefined, (_, i, n) => progress.update(`${i + 1}/${n} specs`));
+    progress.done();
     write(v.json ? JSON.stringify(summary) : formatSweep(summary));
     return summary.failed === 0 ? 0 : 1;
   }
-  const atol = number("atol", v.atol);
-  const rtol = number("rtol", v.rtol);
+  const spec = specFromFlags(v);
+  const batch = numberFlag("batch", v.batch, { integer: true, min: 1 });
+  const inputSeed = numberFlag("input-seed", v["input-seed"], { integer: true, min: 0 });
+  const atol = numberFlag("atol", v.atol, { min: 0 });
+  const rtol = numberFlag("rtol", v.rtol, { min: 0 });
+  const tolerance = atol === undefined && rtol === undefined ? undefined : { atol: atol ?? 0, rtol: rtol ?? 0 };
+  await using bridge = await Bridge.start({ forwardStderr: context.verbose });
   const report = await runParity(bridge, spec, {
-    batch: number("batch", v.batch),
-    inputSeed: number("input-seed", v["input-seed"]),
-    tolerance: atol === undefined && rtol === undefined ? undefined : { "tfjs-node": { atol: atol ?? 0, rtol: rtol ?? 0 }, "tfjs-node-savedmodel": { atol: atol ?? 0, rtol: rtol ?? 0 } },
+    batch,
+    inputSeed,
+    tolerance: tolerance && { "tfjs-node": tolerance, "tfjs-node-savedmodel": tolerance },
   });
   write(v.json ? JSON.stringify(report, null, 2) : formatParityReport(report));
   return report.pass ? 0 : 1;

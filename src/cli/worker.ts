@@ -1,39 +1,75 @@
 import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { curveKeyPair } from "zeromq";
+import { UsageError, WorkerStartError } from "../errors.js";
 import { packageRoot } from "../paths.js";
+import { SETUP_COMMAND } from "../setup/env.js";
 import { defaultPython } from "../worker/process.js";
+import { parseFlags } from "./args.js";
 
 export const WORKER_USAGE = `usage: tfbridge worker --connect tcp://HOST:PORT [--curve-keys FILE --curve-server-key FILE]
-       tfbridge keys
 
-worker  runs a Python worker on this machine that joins a pool (Pool.start({ listen, curve })) and
-        serves it until the pool disconnects it. Off loopback, CurveZMQ keys are required: from the
-        files, or TFBRIDGE_CURVE_PUBLIC_KEY, TFBRIDGE_CURVE_SECRET_KEY, TFBRIDGE_CURVE_SERVER_KEY.
-keys    prints a new CurveZMQ key pair: public key, then secret key (Z85).`;
+Runs a Python worker on this machine that joins a pool (Pool.start({ listen, curve })) and serves it
+until the pool disconnects it. Off loopback, CurveZMQ keys are required: from the files, or
+TFBRIDGE_CURVE_PUBLIC_KEY, TFBRIDGE_CURVE_SECRET_KEY, TFBRIDGE_CURVE_SERVER_KEY.
+
+options:
+  --connect tcp://HOST:PORT   the pool's endpoint
+  --curve-keys FILE           this worker's key pair (as \`tfbridge keys\` prints it)
+  --curve-server-key FILE     the pool's public key (first line of its \`tfbridge keys\` output)
+  --verbose                   TensorFlow's C++ logs
+
+examples:
+  tfbridge worker --connect tcp://127.0.0.1:5555
+  tfbridge worker --connect tcp://pool.example:5555 --curve-keys worker.keys --curve-server-key pool.pub`;
+
+export const KEYS_USAGE = `usage: tfbridge keys
+
+Prints a new CurveZMQ key pair (Z85): the public key, then the secret key, one per line. Keep the
+secret key readable by its owner only.
+
+examples:
+  tfbridge keys > pool.keys && chmod 600 pool.keys
+  head -1 pool.keys > pool.pub`;
+
+/** A ZeroMQ endpoint the worker can connect to: tcp://HOST:PORT, or ipc://PATH on this machine. */
+const ENDPOINT = /^(tcp:\/\/[^\s:/]+(:\d{1,5})$|tcp:\/\/\[[0-9a-fA-F:.]+\]:\d{1,5}$|ipc:\/\/.+)/;
 
 /** `tfbridge worker`: the Python worker in pool mode, in the foreground; resolves with its exit status. */
 export function workerCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { connect: { type: "string" }, "curve-keys": { type: "string" }, "curve-server-key": { type: "string" } },
-    strict: true,
-  });
-  if (!values.connect) throw new TypeError("tfbridge worker needs --connect tcp://HOST:PORT");
+  const v = parseFlags(args, { connect: { type: "string" }, "curve-keys": { type: "string" }, "curve-server-key": { type: "string" } });
+  if (!v.connect) throw new UsageError("--connect tcp://HOST:PORT is required");
+  if (!ENDPOINT.test(v.connect)) throw new UsageError(`--connect must be tcp://HOST:PORT (or ipc://PATH), got ${JSON.stringify(v.connect)}`);
+  for (const flag of ["curve-keys", "curve-server-key"] as const) {
+    const file = v[flag];
+    if (file !== undefined && !existsSync(file)) throw new UsageError(`--${flag} ${file}: no such file`);
+  }
+  const python = defaultPython();
+  if (!existsSync(python)) throw new WorkerStartError(`no Python interpreter at ${python}: run \`${SETUP_COMMAND}\` (\`make setup\` in a clone), or set TFBRIDGE_PYTHON`);
+  // The worker's temporary files (TensorFlow's autograph modules, …) go here, removed when it ends.
+  const scratch = mkdtempSync(join(tmpdir(), "tfbridge-worker-"));
   // --exit-with-stdin: if this wrapper dies, even by SIGKILL, the worker follows instead of lingering.
-  const pythonArgs = ["-m", "tfbridge_worker", "--connect", values.connect, "--exit-with-stdin"];
-  if (values["curve-keys"]) pythonArgs.push("--curve-keys", values["curve-keys"]);
-  if (values["curve-server-key"]) pythonArgs.push("--curve-server-key", values["curve-server-key"]);
-  const child = spawn(defaultPython(), pythonArgs, {
+  const pythonArgs = ["-m", "tfbridge_worker", "--connect", v.connect, "--exit-with-stdin", "--temp-dir", scratch];
+  if (v["curve-keys"]) pythonArgs.push("--curve-keys", v["curve-keys"]);
+  if (v["curve-server-key"]) pythonArgs.push("--curve-server-key", v["curve-server-key"]);
+  const child = spawn(python, pythonArgs, {
     env: { ...process.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
     stdio: ["pipe", "inherit", "inherit"],
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
-  return new Promise((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+  return new Promise((resolve) =>
+    child.on("close", (code, signal) => {
+      rmSync(scratch, { recursive: true, force: true });
+      resolve(code ?? (signal ? 128 : 1));
+    }),
+  );
 }
 
-export function keysCommand(): number {
+/** `tfbridge keys`. */
+export async function keysCommand(args: string[]): Promise<number> {
+  parseFlags(args, {});
   const { publicKey, secretKey } = curveKeyPair();
   process.stdout.write(`${publicKey}\n${secretKey}\n`);
   return 0;

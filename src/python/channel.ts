@@ -100,6 +100,16 @@ export class PythoniaChannel {
       message = failing(message.r, new PythonError(type, text, traceback));
     }
     // pythonia's handlers return true to stay registered (a 'pre' message precedes the answer).
-    if (!handler(message)) this.handlers.delete(message.r!);
+    let keep: unknown;
+    try {
+      keep = handler(message);
+    } catch (e) {
+      // A handler's own exception concerns its request alone: answered with it, the request ends there,
+      // instead of the exception leaving the receive loop and failing the whole channel.
+      this.handlers.delete(message.r!);
+      handler(failing(message.r, e as Error));
+      return;
+    }
+    if (!keep) this.handlers.delete(message.r!);
   }
 }

@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { ProxyUsageError } from "../errors.js";
 import { type NDArray, isNDArray } from "../wire/ndarray.js";
 import type { Worker } from "../worker/worker.js";
 import { PythoniaChannel } from "./channel.js";
@@ -40,6 +41,41 @@ function mapArrays(value: unknown, replace: (array: NDArray) => unknown): unknow
   return value;
 }
 
+/** Where inside `value` (plain arrays and objects) a Promise sits, as a path like `[0].x`; null if none. */
+function findPromise(value: unknown, path = ""): string | null {
+  if (value instanceof Promise) return path;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const found = findPromise(v, `${path}[${i}]`);
+      if (found !== null) return found;
+    }
+  } else if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [k, v] of Object.entries(value)) {
+      const found = findPromise(v, `${path}.${k}`);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * An un-awaited proxied call among the arguments. pythonia would send it as a JS object reference,
+ * Python would start the call with it, and pythonia's reply handler would then throw inside our
+ * channel's receive loop: the call rejected with a plain Error and the channel was left broken.
+ * Found here, the call is refused before anything is sent.
+ */
+function checkNoPromises(stack: unknown[], args: unknown[], kwargs: Record<string, unknown> | undefined): void {
+  const name = stack.join(".") || "the call";
+  for (const [i, arg] of args.entries()) {
+    const path = findPromise(arg);
+    if (path !== null) throw new ProxyUsageError(`argument ${i + 1}${path} of ${name} is a Promise: await it first (an un-awaited proxied call?)`);
+  }
+  for (const [key, arg] of Object.entries(kwargs ?? {})) {
+    const path = findPromise(arg);
+    if (path !== null) throw new ProxyUsageError(`argument ${key}${path} of ${name} is a Promise: await it first (an un-awaited proxied call?)`);
+  }
+}
+
 /**
  * pythonia's Bridge, unchanged for everything but arguments: NDArrays among them go to Python over the
  * binary data plane first and are passed by reference (`{ffid}`), never as JSON.
@@ -54,6 +90,7 @@ class ArrayAwareBridge extends PythoniaBridgeBase {
   }
 
   override async call(ffid: number, stack: unknown[], args: unknown[], kwargs?: Record<string, unknown>, set?: boolean, timeout?: number) {
+    checkNoPromises(stack, args, kwargs);
     const arrays: NDArray[] = [];
     mapArrays([args, kwargs], (a) => arrays.push(a));
     if (arrays.length === 0) return super.call(ffid, stack, args, kwargs, set, timeout);

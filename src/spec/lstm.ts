@@ -66,9 +66,14 @@ export const LSTM_FIELDS: Readonly<Record<string, Rule>> = schema.fields;
 export const LSTM_MODES: readonly LstmMode[] = schema.modes;
 const WEIGHT_SHAPES = Object.entries(schema.weights).filter(([k]) => !k.startsWith("$")) as [keyof LstmWeights, string[]][];
 
+/** A value as the user wrote it: JSON, but for the numbers JSON cannot spell (NaN would read "null"). */
+function shown(value: unknown): string {
+  return typeof value === "number" ? String(value) : JSON.stringify(value);
+}
+
 function checkInt(field: string, rule: { min: number; max: number }, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new SpecError(field, `must be an integer, got ${JSON.stringify(value)}`);
+    throw new SpecError(field, `must be an integer, got ${shown(value)}`);
   }
   if (value < rule.min || value > rule.max) {
     throw new SpecError(field, `must be between ${rule.min} and ${rule.max}, got ${value}`);

@@ -1,4 +1,6 @@
+import { createRequire } from "node:module";
 import { TfbridgeError } from "../errors.js";
+import { SETUP_COMMAND, findPython, tfjsNodeBesidePython } from "../setup/env.js";
 
 /** The `@tensorflow/tfjs-node` module: TF.js with the native TensorFlow backend and the JS CPU one. */
 export type Tfjs = typeof import("@tensorflow/tfjs-node");
@@ -31,10 +33,18 @@ export function loadTfjs(): Promise<Tfjs> {
   loading ??= (async () => {
     let tf: Tfjs;
     try {
-      const mod = (await import("@tensorflow/tfjs-node")) as Tfjs & { default?: Tfjs };
-      tf = mod.default ?? mod; // a CommonJS module: its exports arrive as `default` or as the namespace
+      // `tfbridge setup` installs tfjs-node inside the Python env, its addon built against that env's
+      // TensorFlow (an installed tfbridge does not depend on tfjs-node: its installer would download).
+      // A clone has it in node_modules instead, built by `make setup`.
+      const beside = tfjsNodeBesidePython(findPython().python);
+      if (beside) {
+        tf = createRequire(import.meta.url)(beside) as Tfjs;
+      } else {
+        const mod = (await import("@tensorflow/tfjs-node")) as Tfjs & { default?: Tfjs };
+        tf = mod.default ?? mod; // a CommonJS module: its exports arrive as `default` or as the namespace
+      }
     } catch (e) {
-      throw new TfjsUnavailableError(`@tensorflow/tfjs-node did not load (run \`make setup\` to build its addon): ${(e as Error).message}`);
+      throw new TfjsUnavailableError(`@tensorflow/tfjs-node did not load (run \`${SETUP_COMMAND}\`, or \`make setup\` in a clone, to build its addon): ${(e as Error).message}`);
     }
     await tf.ready();
     if (tf.getBackend() !== "tensorflow") {

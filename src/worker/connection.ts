@@ -4,12 +4,30 @@ import { type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { serialSends } from "./send-queue.js";
 
-/** Per-request limits. */
+/** A phase the worker entered while serving a request (see {@link RequestOptions.onProgress}). */
+export interface ProgressEvent {
+  op: string;
+  /**
+   * `lstm.run`: `prepare` (spec, weights, model lookup), `build` (only on a spec's first run in a mode:
+   * its graph and session, layer or function — seconds for large specs), then `run`.
+   */
+  phase: string;
+  /** Milliseconds since the request was sent. */
+  elapsedMs: number;
+}
+
+/** Per-request limits, and progress. */
 export interface RequestOptions {
   /** Reject with RequestTimeoutError when no reply came within this many milliseconds. */
   timeoutMs?: number;
   /** Reject with RequestAbortedError when this signal fires first. */
   signal?: AbortSignal;
+  /**
+   * Called as the worker enters each phase of the request, so that a long first call (a large spec's
+   * build can take tens of seconds) is visibly working. Asking for it costs one small message per phase.
+   * A Bridge reports phases; a Pool does not (yet) and ignores it.
+   */
+  onProgress?: (event: ProgressEvent) => void;
 }
 
 /** A successful reply: the worker's `result` object and the arrays that came with it. */
@@ -21,6 +39,7 @@ export interface Reply<R = Record<string, unknown>> {
 
 interface Pending {
   op: string;
+  progress?: (phase: string) => void;
   resolve(reply: Reply): void;
   reject(error: Error): void;
 }
@@ -84,7 +103,9 @@ export class Connection {
     const id = this.nextId++;
     // The worker learns the deadline too, and skips the request if it comes due before it runs.
     const deadline = options.timeoutMs === undefined ? {} : { deadlineMs: options.timeoutMs };
-    const frames = encodeMessage({ id, op, args, ...deadline }, arrays);
+    const { onProgress } = options;
+    const frames = encodeMessage({ id, op, args, ...deadline, ...(onProgress ? { progress: true } : {}) }, arrays);
+    const sent = performance.now();
     return new Promise<Reply<R>>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const giveUp = (error: Error) =>
@@ -101,6 +122,7 @@ export class Connection {
       };
       this.pending.set(id, {
         op,
+        progress: onProgress && ((phase) => onProgress({ op, phase, elapsedMs: performance.now() - sent })),
         resolve: (reply) => settle(() => resolve(reply as Reply<R>)),
         reject: (error) => settle(() => reject(error)),
       });
@@ -144,6 +166,10 @@ export class Connection {
     const { header } = message;
     const pending = typeof header.id === "number" ? this.pending.get(header.id) : undefined;
     if (!pending) return; // its request already timed out or was aborted
+    if (header.ctl === "progress") {
+      pending.progress?.(String(header.phase));
+      return;
+    }
     const outcome = replyOutcome(message);
     if ("reply" in outcome) pending.resolve(outcome.reply);
     else pending.reject(outcome.error);

@@ -5,10 +5,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { WorkerStartError } from "../errors.js";
 import { packageRoot } from "../paths.js";
+import { SETUP_COMMAND, findPython } from "../setup/env.js";
 
 /** How the Python worker process is started. */
 export interface WorkerProcessOptions {
-  /** Python interpreter with TensorFlow; default `$TFBRIDGE_PYTHON`, else the project's `.venv`. */
+  /**
+   * Python interpreter with TensorFlow; default `$TFBRIDGE_PYTHON`, else a clone's `.venv`, else the env
+   * made by `tfbridge setup` (see findPython).
+   */
   python?: string;
   /** Copy the worker's stderr to this process's stderr as it arrives (it is always kept as a tail). */
   forwardStderr?: boolean;
@@ -32,7 +36,7 @@ const STDERR_TAIL_BYTES = 8192;
 const PYTHONIA_DIR = dirname(createRequire(import.meta.url).resolve("pythonia/src/pythonia/Bridge.py"));
 
 export function defaultPython(): string {
-  return process.env.TFBRIDGE_PYTHON || join(packageRoot, ".venv", "bin", "python");
+  return findPython().python;
 }
 
 /**
@@ -52,12 +56,13 @@ export class WorkerProcess {
   constructor(options: WorkerProcessOptions = {}) {
     const python = options.python ?? defaultPython();
     if (!existsSync(python)) {
-      throw new WorkerStartError(`no Python interpreter at ${python}: run \`make setup\`, or pass { python } / set TFBRIDGE_PYTHON`);
+      throw new WorkerStartError(`no Python interpreter at ${python}: run \`${SETUP_COMMAND}\` (\`make setup\` in a clone of tfbridge), or pass { python } / set TFBRIDGE_PYTHON`);
     }
     this.dir = mkdtempSync(join(tmpdir(), "tfbridge-")); // mode 0700: only this user reaches the socket
     this.endpoint = options.connect ?? `ipc://${join(this.dir, "worker.sock")}`;
     this.proxyEndpoint = `ipc://${join(this.dir, "pythonia.sock")}`;
-    const args = ["-m", "tfbridge_worker", "--exit-with-stdin"];
+    // --temp-dir: TensorFlow's temporary files go into our private folder, removed when the worker ends.
+    const args = ["-m", "tfbridge_worker", "--exit-with-stdin", "--temp-dir", join(this.dir, "tmp")];
     if (options.connect) args.push("--connect", options.connect);
     else args.push("--endpoint", this.endpoint, "--pythonia-dir", PYTHONIA_DIR, "--pythonia-endpoint", this.proxyEndpoint);
     this.child = spawn(python, args, {

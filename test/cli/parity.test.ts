@@ -31,16 +31,21 @@ describe("tfbridge parity", () => {
     expect(JSON.parse(stdout).spec).toMatchObject({ units: 7, inputShape: [5, 2], activation: "relu", goBackwards: true });
   });
 
-  it("a bad flag names the field and exits 1", async () => {
+  it("a bad flag names the field and exits 2 (a bad command line), before any worker starts", async () => {
     const { stderr, code } = await tfbridge("parity", "--activation", "gelu");
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/SpecError: activation: must be one of/);
-    expect((await tfbridge("parity", "--units", "many")).stderr).toMatch(/--units: must be a number/);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^tfbridge parity: bad spec: activation: must be one of/);
+    expect((await tfbridge("parity", "--units", "many")).stderr).toMatch(/--units must be a number/);
   });
 
   it("--sweep --json: ≥ 60 specs, tfjs-node bit-identical on every non-trap spec, JS CPU within 1e-5", { timeout: 600_000 }, async () => {
-    const { stdout, code } = await tfbridge("parity", "--sweep", "--json");
+    const { stdout, stderr, code } = await tfbridge("parity", "--sweep", "--json");
     const summary = JSON.parse(stdout) as SweepSummary;
+    // stderr is a pipe here: progress comes as plain lines, one per spec, and nothing else (no TF logs).
+    expect(stderr).not.toMatch(/\r/);
+    const lines = stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(summary.specs);
+    lines.forEach((line, i) => expect(line).toMatch(new RegExp(`^parity sweep: ${i + 1}/${summary.specs} specs \\(\\d+\\.\\d s\\)$`)));
     expect(summary.backend).toBe("tensorflow");
     expect(summary.tensorflow).toMatch(/^2\.21\./);
     expect(summary.specs).toBeGreaterThanOrEqual(60);

@@ -74,3 +74,30 @@ describe("weights", () => {
     expect(Array.from(r.h!.data)).toEqual(Array.from(r.output.data));
   });
 });
+
+describe("progress", () => {
+  it("onProgress hears prepare, build and run on a spec's first run in a mode, prepare and run after", async () => {
+    const spec: LstmSpec = { units: 48, inputShape: [7, 3], seed: 4242 };
+    const heard = async (mode: "session" | "function") => {
+      const events: { op: string; phase: string; elapsedMs: number }[] = [];
+      const result = await bridge().runLstm(spec, input(2, spec), { mode, onProgress: (e) => events.push(e) });
+      expect(result.output.shape).toEqual([2, 48]);
+      expect(events.every((e) => e.op === "lstm.run" && e.elapsedMs >= 0)).toBe(true);
+      expect(events.map((e) => e.elapsedMs)).toEqual([...events.map((e) => e.elapsedMs)].sort((a, b) => a - b));
+      return events.map((e) => e.phase);
+    };
+    expect(await heard("session")).toEqual(["prepare", "build", "run"]);
+    expect(await heard("session")).toEqual(["prepare", "run"]);
+    expect(await heard("function")).toEqual(["prepare", "build", "run"]);
+  });
+
+  it("a request without onProgress gets its reply only, and a failed one its error", async () => {
+    const spec: LstmSpec = { units: 4, inputShape: [3, 1] };
+    expect((await bridge().runLstm(spec, input(1, spec))).output.shape).toEqual([1, 4]);
+    const events: string[] = [];
+    const bad = ndarray("float32", [1, 3, 2], new Float32Array(6));
+    // Sent through call(), past runLstm's own input check: the worker's check fails it while running.
+    await expect(bridge().call("lstm.run", { spec: { units: 4, inputShape: [3, 1] } }, [bad], { onProgress: (e) => events.push(e.phase) })).rejects.toThrow(/input/);
+    expect(events).toEqual(["prepare", "run"]);
+  });
+});

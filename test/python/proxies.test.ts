@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { Bridge, BridgeClosedError, type PyProxy, PythonError, WorkerDiedError, ndarray } from "../../src/index.js";
+import { Bridge, BridgeClosedError, ProxyUsageError, type PyProxy, PythonError, WorkerDiedError, ndarray } from "../../src/index.js";
 import { sharedBridge } from "../helpers.js";
 
 const bridge = sharedBridge();
@@ -53,6 +53,27 @@ describe("proxies to Python objects, in the data plane's worker process", () => 
     expect(error).toMatchObject({ pythonType: "ValueError", pythonMessage: "cannot reshape array of size 12 into shape (5,5)" });
     expect((error as PythonError).traceback.length).toBeGreaterThan(0);
     expect((error as PythonError).message).not.toMatch(/\x1b\[/);
+  });
+});
+
+describe("proxy misuse", () => {
+  it("an un-awaited proxy argument is refused with ProxyUsageError before it is sent, and the channel keeps working", async () => {
+    const own = await Bridge.start();
+    try {
+      const np = await own.python.import("numpy");
+      const error = await np.reshape!(np.arange!(10), [2, 5]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProxyUsageError);
+      expect((error as Error).message).toMatch(/argument 1 of reshape is a Promise: await it first/);
+      // The next proxied calls still work (they used to get the same error, or crash Node).
+      const total = (await np.sum!(await np.arange!(10))) as PyProxy;
+      expect(Number(await total.item!())).toBe(45);
+      const kw = await np.full$!([2], { fill_value: np.float32!(1.5) }).catch((e: unknown) => e);
+      expect(kw).toBeInstanceOf(ProxyUsageError);
+      expect((kw as Error).message).toMatch(/argument fill_value of full is a Promise/);
+      expect(await own.python.toNDArray(np.ones!(2))).toMatchObject({ shape: [2] });
+    } finally {
+      await own.close();
+    }
   });
 });
 

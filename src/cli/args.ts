@@ -1,0 +1,66 @@
+import { readFileSync } from "node:fs";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { UsageError } from "../errors.js";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** The parsed flags: booleans for boolean options, strings for the others (none of ours repeat). */
+export type FlagValues<T extends Options> = { [K in keyof T]?: T[K]["type"] extends "boolean" ? boolean : string };
+
+/** The option a parseArgs error is about, e.g. `--units`. */
+function optionIn(message: string): string {
+  return /'(--?[\w-]+)/.exec(message)?.[1] ?? "an option";
+}
+
+/**
+ * node:util's parseArgs, strict, with its errors (several sentences of advice, a Node error code)
+ * turned into one-line {@link UsageError}s.
+ */
+export function parseFlags<const T extends Options>(args: string[], options: T): FlagValues<T> {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as FlagValues<T>;
+  } catch (e) {
+    const { code, message } = e as { code?: string; message: string };
+    const option = optionIn(message);
+    switch (code) {
+      case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+        throw new UsageError(`unknown option ${option}`);
+      case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+        throw new UsageError(`unexpected argument ${JSON.stringify(/'([^']*)'/.exec(message)?.[1] ?? "")}`);
+      case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+        // parseArgs reads `--units -3` as --units missing its value, followed by an option -3.
+        if (/does not take an argument/.test(message)) throw new UsageError(`${option} takes no value`);
+        throw new UsageError(`${option} needs a value${/ambiguous/.test(message) ? ` (for one starting with "-", write ${option}=VALUE)` : ""}`);
+      default:
+        throw e;
+    }
+  }
+}
+
+/** A flag's value as a number; `check` says what else it must be (e.g. "a positive integer"). */
+export function numberFlag(flag: string, value: string | undefined, check: { integer?: boolean; min?: number } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  const { integer = false, min = -Infinity } = check;
+  const want = `${integer ? "an integer" : "a number"}${min > -Infinity ? ` ≥ ${min}` : ""}`;
+  if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
+    throw new UsageError(`--${flag} must be ${want}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** A JSON file given on the command line; a missing file or bad JSON is a UsageError naming the file. */
+export function readJsonFile(flag: string, file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const { code } = e as { code?: string };
+    throw new UsageError(`--${flag} ${file}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--${flag} ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,96 @@
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import { Bridge } from "../bridge.js";
+import { SETUP_COMMAND, findPython, requirementsHash } from "../setup/env.js";
+import { type TfjsInfo, tfjsInfo } from "../tfjs/runtime.js";
+import type { WorkerInfo } from "../worker/worker.js";
+import { parseFlags } from "./args.js";
+import type { CommandContext } from "./context.js";
+import { readStamp } from "./setup.js";
+
+export const DOCTOR_USAGE = `usage: tfbridge doctor [--json]
+
+Checks what tfbridge needs and says, for anything missing, the command that fixes it: the Python env
+(which one, and why), its worker's versions, tfjs-node's native addon, and that both run the same
+TensorFlow version.
+
+options:
+  --json      the report as JSON on stdout
+  --verbose   stacks on errors, TensorFlow's C++ logs and the worker's stderr
+
+examples:
+  npx tfbridge doctor
+  npx tfbridge doctor --json | jq .problems
+
+Exit status: 0 when all is well, 1 when something is missing (each problem comes with its fix).`;
+
+/** Something missing or wrong, and the command that fixes it. */
+export interface Problem {
+  problem: string;
+  fix: string;
+}
+
+export interface DoctorReport {
+  python: { path: string; source: string };
+  worker: WorkerInfo | null;
+  tfjs: TfjsInfo | null;
+  problems: Problem[];
+  ok: boolean;
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split("\n")[0]!;
+}
+
+/** Every check, each failure with its fix; nothing here throws for a missing part. */
+export async function diagnose(context: CommandContext): Promise<DoctorReport> {
+  const { python, source } = findPython();
+  const problems: Problem[] = [];
+  const setupFix = source === "TFBRIDGE_PYTHON" ? `point TFBRIDGE_PYTHON at a Python with tfbridge's requirements, or unset it and run \`${SETUP_COMMAND}\`` : `run \`${SETUP_COMMAND}\``;
+  let worker: WorkerInfo | null = null;
+  if (!existsSync(python)) {
+    problems.push({ problem: `no Python env: ${python} does not exist (${source === "setup" ? "tfbridge setup has not run" : `from ${source}`})`, fix: setupFix });
+  } else {
+    if (source === "setup" && readStamp(dirname(dirname(python)))?.requirements !== requirementsHash()) {
+      problems.push({ problem: `the env at ${dirname(dirname(python))} is incomplete or for other requirements`, fix: setupFix });
+    }
+    try {
+      await using bridge = await Bridge.start({ forwardStderr: context.verbose });
+      worker = bridge.info;
+    } catch (e) {
+      problems.push({ problem: `the Python worker does not start: ${firstLine(e)}`, fix: setupFix });
+    }
+  }
+  let tfjs: TfjsInfo | null = null;
+  try {
+    tfjs = await tfjsInfo();
+  } catch (e) {
+    problems.push({ problem: `tfjs-node is not usable: ${firstLine(e)}`, fix: source === "clone" ? "run `make setup` in the clone" : setupFix });
+  }
+  if (worker && tfjs && (tfjs.backend !== "tensorflow" || tfjs.tensorflow !== worker.tensorflow)) {
+    problems.push({
+      problem: `tfjs-node runs backend ${tfjs.backend} on TensorFlow ${tfjs.tensorflow}, the worker TensorFlow ${worker.tensorflow}`,
+      fix: source === "clone" ? "run `make setup` in the clone" : setupFix,
+    });
+  }
+  return { python: { path: python, source }, worker, tfjs, problems, ok: problems.length === 0 };
+}
+
+export function formatDoctor(r: DoctorReport): string {
+  const lines = [`python env:    ${r.python.path} (from ${r.python.source})`];
+  const w = r.worker;
+  if (w) lines.push(`python worker: pid ${w.pid}, Python ${w.python}, NumPy ${w.numpy}, TensorFlow ${w.tensorflow}, Keras ${w.keras}, wire v${w.protocol}`);
+  const t = r.tfjs;
+  if (t) lines.push(`tfjs-node:     backend ${t.backend}, TensorFlow C library ${t.tensorflow}, TF.js ${t.tfjs}, backends ${t.backends.join(", ")}`);
+  for (const p of r.problems) lines.push(`PROBLEM: ${p.problem}\n  fix: ${p.fix}`);
+  if (r.ok) lines.push("ok: tfjs-node runs natively on the same TensorFlow version as the worker");
+  return lines.join("\n");
+}
+
+/** `tfbridge doctor`. */
+export async function doctorCommand(args: string[], context: CommandContext): Promise<number> {
+  const v = parseFlags(args, { json: { type: "boolean" } });
+  const report = await diagnose(context);
+  process.stdout.write(v.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
+  return report.ok ? 0 : 1;
+}

@@ -1,0 +1,143 @@
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { SetupError } from "../errors.js";
+import { packageRoot } from "../paths.js";
+import { REQUIREMENTS_FILE, TFJS_NODE_VERSION, cacheDir, defaultVenv, requirementsHash, tfjsNodeProject, venvPython, wheelhouse } from "../setup/env.js";
+import { parseFlags } from "./args.js";
+import type { CommandContext } from "./context.js";
+import { step } from "./progress.js";
+
+export const SETUP_USAGE = `usage: tfbridge setup [--venv PATH] [--python PYTHON]
+
+Provisions what tfbridge needs beside Node: a Python virtualenv with the pinned requirements
+(python/requirements.txt: TensorFlow, NumPy, pyzmq, …), and tfjs-node with its native addon built
+offline against that env's TensorFlow C library (tfjs-node's own installer would download one).
+Each step says when it starts and how long it took; a second run only checks.
+
+options:
+  --venv PATH       create the env here instead of ~/.cache/tfbridge/venv-<hash of the requirements>
+                    ($TFBRIDGE_CACHE_DIR or $XDG_CACHE_HOME move the cache); the cache entry then
+                    links to PATH, so the Bridge finds it; downloaded wheels are kept in the cache
+                    (or $TFBRIDGE_WHEELHOUSE) for the next env
+  --python PYTHON   the interpreter to create the env with (default: python3.11 if found, else python3)
+  --verbose         show the output of pip, npm and the addon build as they run
+
+examples:
+  npx tfbridge setup
+  npx tfbridge setup --venv ./.tfbridge-venv --python /usr/bin/python3.11
+
+Afterwards \`npx tfbridge doctor\` checks the result. TFBRIDGE_PYTHON, if set, still overrides the env.`;
+
+const OPTIONS = { venv: { type: "string" }, python: { type: "string" } } as const;
+
+/** What a finished setup wrote into the env, so that a second run (and doctor) can tell it is complete. */
+export interface SetupStamp {
+  requirements: string;
+  tfjsNode: string;
+}
+
+export const STAMP_FILE = ".tfbridge-setup.json";
+
+export function readStamp(venv: string): SetupStamp | null {
+  try {
+    return JSON.parse(readFileSync(join(venv, STAMP_FILE), "utf8")) as SetupStamp;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs a command; its output is kept (and shown on failure), or streamed with --verbose. */
+function run(command: string, args: string[], options: { cwd?: string; verbose: boolean; env?: NodeJS.ProcessEnv }): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const keep = (chunk: Buffer) => {
+      if (options.verbose) process.stderr.write(chunk);
+      output = (output + chunk.toString("utf8")).slice(-16_384);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.once("error", (e) => reject(new SetupError(`${command} could not be started: ${e.message}`)));
+    child.once("close", (code) => {
+      if (code === 0) resolvePromise();
+      else reject(new SetupError(`\`${[command, ...args].join(" ")}\` exited with ${code}; its output ended with:\n${output.split("\n").slice(-30).join("\n")}`));
+    });
+  });
+}
+
+/** python3.11 if it is on PATH (the wheels are pinned for it), else python3. */
+async function basePython(): Promise<string> {
+  try {
+    await run("python3.11", ["--version"], { verbose: false });
+    return "python3.11";
+  } catch {
+    return "python3";
+  }
+}
+
+/** Makes the cache entry for these requirements point at `venv`, so that the Bridge finds it. */
+function linkDefault(venv: string): string | null {
+  const link = defaultVenv();
+  if (resolve(link) === venv) return null;
+  mkdirSync(dirname(link), { recursive: true });
+  let stat;
+  try {
+    stat = lstatSync(link);
+  } catch {
+    stat = null;
+  }
+  if (stat && !stat.isSymbolicLink()) return `${link} is an env of its own; set TFBRIDGE_PYTHON=${venvPython(venv)} to use ${venv}`;
+  if (stat) rmSync(link);
+  symlinkSync(venv, link);
+  return null;
+}
+
+/** `tfbridge setup`: provisions the Python env and the tfjs-node addon; returns the exit status. */
+export async function setupCommand(args: string[], context: CommandContext): Promise<number> {
+  const v = parseFlags(args, OPTIONS);
+  const venv = resolve(v.venv ?? defaultVenv());
+  const hash = requirementsHash();
+  const verbose = context.verbose;
+  const stamp = readStamp(venv);
+  process.stderr.write(`tfbridge setup: Python env ${venv} (requirements ${hash})\n`);
+
+  if (stamp?.requirements === hash) {
+    process.stderr.write("Python env: up to date\n");
+  } else {
+    mkdirSync(dirname(venv), { recursive: true });
+    if (!existsSync(venvPython(venv))) {
+      const python = v.python ?? (await basePython());
+      await step(`creating the virtualenv with ${python}`, () => run(python, ["-m", "venv", venv], { verbose }));
+    }
+    const wheels = wheelhouse();
+    const pip = (...pipArgs: string[]) => run(venvPython(venv), ["-m", "pip", ...pipArgs, "--disable-pip-version-check"], { verbose });
+    // pip download skips the files the wheelhouse already has: a second env costs no second download.
+    await step(`downloading the pinned Python packages into ${wheels} (pip; TensorFlow is about 250 MB)`, () =>
+      pip("download", "--dest", wheels, "-r", REQUIREMENTS_FILE),
+    );
+    await step("installing them into the env (pip)", () => pip("install", "--no-index", "--find-links", wheels, "-r", REQUIREMENTS_FILE));
+  }
+
+  const project = tfjsNodeProject(venv);
+  const installed = join(project, "node_modules", "@tensorflow", "tfjs-node", "package.json");
+  const installedVersion = existsSync(installed) ? (JSON.parse(readFileSync(installed, "utf8")) as { version: string }).version : null;
+  if (installedVersion === TFJS_NODE_VERSION) {
+    process.stderr.write(`tfjs-node ${TFJS_NODE_VERSION}: installed\n`);
+  } else {
+    mkdirSync(project, { recursive: true });
+    for (const file of ["package.json", "package-lock.json"]) copyFileSync(join(packageRoot, "scripts", "tfjs-node-env", file), join(project, file));
+    // --ignore-scripts: tfjs-node's install script would download libtensorflow; the next step builds instead.
+    await step(`installing tfjs-node ${TFJS_NODE_VERSION} (npm ci, without its download script)`, () =>
+      run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: project, verbose }),
+    );
+  }
+  await step("building tfjs-node's addon against the env's TensorFlow C library", () =>
+    run("bash", [join(packageRoot, "scripts", "build-tfjs-node.sh"), venvPython(venv)], { cwd: project, verbose }),
+  );
+  writeFileSync(join(venv, STAMP_FILE), `${JSON.stringify({ requirements: hash, tfjsNode: TFJS_NODE_VERSION } satisfies SetupStamp)}\n`);
+  const note = linkDefault(venv);
+  if (note) process.stderr.write(`note: ${note}\n`);
+  process.stderr.write(`tfbridge setup: ready (cache ${cacheDir()}); \`npx tfbridge doctor\` checks it\n`);
+  return 0;
+}

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { tfbridge } from "./run.js";
+
+const COMMANDS = ["setup", "doctor", "demo", "parity", "worker", "keys"];
+const dir = mkdtempSync(join(tmpdir(), "tfbridge-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A bad command line: one line naming the problem, then the usage; exit status 2; no stack. */
+function expectUsageError(result: { stdout: string; stderr: string; code: number }, problem: RegExp): void {
+  expect(result.code).toBe(2);
+  expect(result.stdout).toBe("");
+  const [first, blank, usage] = result.stderr.split("\n");
+  expect(first).toMatch(problem);
+  expect(blank).toBe("");
+  expect(usage).toMatch(/^usage: tfbridge/);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe("tfbridge command-line conventions", () => {
+  it.each(COMMANDS)("%s --help prints its options and examples, exit 0, and does nothing else", async (command) => {
+    const { stdout, stderr, code } = await tfbridge(command, "--help");
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    expect(stdout).toMatch(new RegExp(`^usage: tfbridge ${command}`));
+    expect(stdout).toMatch(/\nexamples:\n/);
+    if (command !== "keys") expect(stdout).toMatch(/\noptions:\n/);
+    // `keys --help` used to print a new secret key pair.
+    expect(stdout.split("\n").some((l) => /^[\x21-\x7e]{40}$/.test(l))).toBe(false);
+  });
+
+  it("tfbridge with no command prints the usage on stderr, exit 2", async () => {
+    const { stdout, stderr, code } = await tfbridge();
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/^usage: tfbridge <command>/);
+  });
+
+  it("tfbridge help lists every command", async () => {
+    const { stdout, code } = await tfbridge("help");
+    expect(code).toBe(0);
+    for (const c of COMMANDS) expect(stdout).toMatch(new RegExp(`\\n  ${c} `));
+  });
+
+  it.each([
+    [["demo", "--bogus"], /^tfbridge demo: unknown option --bogus$/],
+    [["doctor", "--bogus"], /^tfbridge doctor: unknown option --bogus$/],
+    [["keys", "--bogus"], /^tfbridge keys: unknown option --bogus$/],
+    [["setup", "--venv"], /^tfbridge setup: --venv needs a value$/],
+    [["parity", "--bogus"], /^tfbridge parity: unknown option --bogus$/],
+    [["parity", "--units"], /^tfbridge parity: --units needs a value$/],
+    [["parity", "--units", "-3"], /^tfbridge parity: --units needs a value \(for one starting with "-", write --units=VALUE\)$/],
+    [["parity", "--units=-3"], /^tfbridge parity: bad spec: units: must be between 1 and 4096, got -3$/],
+    [["parity", "--units", "many"], /^tfbridge parity: --units must be a number, got "many"$/],
+    [["parity", "--units", "NaN"], /^tfbridge parity: --units must be a number, got "NaN"$/],
+    [["parity", "--batch=-1"], /^tfbridge parity: --batch must be an integer ≥ 1, got "-1"$/],
+    [["parity", "--atol", "x"], /^tfbridge parity: --atol must be a number ≥ 0, got "x"$/],
+    [["parity", "--activation", "gelu"], /^tfbridge parity: bad spec: activation: must be one of tanh, /],
+    [["parity", "--json=yes"], /^tfbridge parity: --json takes no value$/],
+    [["parity", "--sweep", "--units", "3"], /^tfbridge parity: --sweep runs its own specs; it cannot be combined with --units$/],
+    [["parity", "--spec", "/nonexistent/spec.json"], /^tfbridge parity: --spec \/nonexistent\/spec.json: no such file$/],
+    [["worker"], /^tfbridge worker: --connect tcp:\/\/HOST:PORT is required$/],
+    [["worker", "--connect", "nonsense"], /^tfbridge worker: --connect must be tcp:\/\/HOST:PORT \(or ipc:\/\/PATH\), got "nonsense"$/],
+    [["worker", "--connect", "tcp://127.0.0.1:5555", "--curve-keys", "/nonexistent.keys"], /^tfbridge worker: --curve-keys \/nonexistent.keys: no such file$/],
+    [["frobnicate"], /^tfbridge: unknown command "frobnicate"$/],
+  ])("%j: one line naming the problem, the usage, exit 2", async (args, problem) => {
+    expectUsageError(await tfbridge(...args), problem);
+  });
+
+  it("a malformed spec file: the file is named, with where JSON.parse stopped", async () => {
+    const file = join(dir, "bad.json");
+    writeFileSync(file, '{"units": 4, "inputShape": [10, 1],, }');
+    expectUsageError(await tfbridge("parity", "--spec", file), new RegExp(`^tfbridge parity: --spec ${file} is not valid JSON: .*position \\d+`));
+  });
+
+  it("--verbose shows the stack of an unexpected error; without it, one line and a hint", async () => {
+    // A Python interpreter that does not exist: the worker cannot start.
+    const env = { TFBRIDGE_PYTHON: "/nonexistent/python" };
+    const quiet = await tfbridge.env(env)("demo");
+    expect(quiet.code).toBe(1);
+    expect(quiet.stderr).toMatch(/^tfbridge: WorkerStartError: no Python interpreter at \/nonexistent\/python: run `npx tfbridge setup`/);
+    expect(quiet.stderr).toMatch(/\(run again with --verbose for the stack\)\n$/);
+    expect(quiet.stderr.trim().split("\n")).toHaveLength(2);
+    const verbose = await tfbridge.env(env)("demo", "--verbose");
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/WorkerStartError: no Python interpreter[^]*\n\s+at /);
+  });
+});

@@ -1,0 +1,105 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { TFJS_NODE_VERSION } from "../../src/setup/env.js";
+
+const exec = promisify(execFile);
+const root = new URL("../..", import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), "tfbridge-install-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/**
+ * A user's environment: no TFBRIDGE_PYTHON, none of the npm_* variables of the npm that runs vitest,
+ * and tfbridge's cache in a fresh folder, so that setup really provisions. The wheelhouse stays the
+ * user's default one (~/.cache/tfbridge/wheels): TensorFlow is downloaded once per machine, not per run.
+ */
+const env: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_") && k !== "TFBRIDGE_PYTHON")),
+  TFBRIDGE_CACHE_DIR: join(work, "cache"),
+  TFBRIDGE_WHEELHOUSE: process.env.TFBRIDGE_WHEELHOUSE || join(homedir(), ".cache", "tfbridge", "wheels"),
+};
+const project = join(work, "service");
+
+async function sh(cwd: string, command: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await exec(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 });
+    return { stdout, stderr, code: 0 };
+  } catch (e) {
+    const { stdout, stderr, code } = e as { stdout: string; stderr: string; code: number };
+    return { stdout, stderr, code };
+  }
+}
+
+const SERVICE = `
+import { Bridge, ndarray, tfjsInfo } from "tfbridge";
+
+const bridge = await Bridge.start();
+try {
+  const x = ndarray("float32", [1, 10, 1], new Float32Array(10).fill(0.5));
+  const { output } = await bridge.runLstm({ units: 32, inputShape: [10, 1] }, x);
+  const tfjs = await tfjsInfo();
+  console.log(JSON.stringify({ shape: output.shape, python: bridge.info.tensorflow, tfjs }));
+} finally {
+  await bridge.close();
+}
+`;
+
+describe("npm pack → npm install into a fresh project → npx tfbridge setup → a service", () => {
+  it("tfjs-node's version is the same wherever it is pinned", () => {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    const env = JSON.parse(readFileSync(join(root, "scripts", "tfjs-node-env", "package.json"), "utf8"));
+    expect(pkg.devDependencies["@tensorflow/tfjs-node"]).toBe(TFJS_NODE_VERSION);
+    expect(env.dependencies["@tensorflow/tfjs-node"]).toBe(TFJS_NODE_VERSION);
+    // An installed tfbridge must not pull tfjs-node in: its install script downloads from the web.
+    expect(Object.keys(pkg.dependencies)).not.toContain("@tensorflow/tfjs-node");
+  });
+
+  it("installs with plain npm install, is set up by one command, and serves", { timeout: 900_000 }, async () => {
+    // npm pack runs prepack, which compiles dist/ from the sources as they are.
+    const packed = await sh(root, "npm", ["pack", "--pack-destination", work, "--silent"]);
+    expect(packed.code, packed.stderr).toBe(0);
+    const tarball = join(work, packed.stdout.trim().split("\n").pop()!);
+
+    mkdirSync(project);
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "service", private: true, type: "module" }));
+    // No --ignore-scripts: what a user types.
+    const installed = await sh(project, "npm", ["install", "--no-audit", "--no-fund", tarball]);
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(readdirSync(join(project, "node_modules"))).not.toContain("@tensorflow");
+
+    // Before setup, doctor names what is missing and the command that fixes it.
+    const before = await sh(project, "npx", ["tfbridge", "doctor"]);
+    expect(before.code).toBe(1);
+    expect(before.stdout).toMatch(/PROBLEM: no Python env: .*venv-[0-9a-f]{16}\/bin\/python does not exist \(tfbridge setup has not run\)\n  fix: run `npx tfbridge setup`/);
+    expect(before.stdout).toMatch(/PROBLEM: tfjs-node is not usable: .*\n  fix: run `npx tfbridge setup`/);
+
+    const setup = await sh(project, "npx", ["tfbridge", "setup"]);
+    expect(setup.code, setup.stderr).toBe(0);
+    for (const stepName of ["creating the virtualenv", "installing them into the env", "installing tfjs-node", "building tfjs-node's addon"]) {
+      expect(setup.stderr).toMatch(new RegExp(`${stepName}.*: done in \\d+\\.\\d s`));
+    }
+
+    const doctor = await sh(project, "npx", ["tfbridge", "doctor", "--json"]);
+    const report = JSON.parse(doctor.stdout);
+    expect(report.problems).toEqual([]);
+    expect(report.python.source).toBe("setup");
+    expect(report.tfjs.backend).toBe("tensorflow");
+    expect(doctor.code).toBe(0);
+
+    writeFileSync(join(project, "service.mjs"), SERVICE);
+    const service = await sh(project, process.execPath, ["service.mjs"]);
+    expect(service.code, service.stderr).toBe(0);
+    const result = JSON.parse(service.stdout);
+    expect(result.shape).toEqual([1, 32]);
+    expect(result.tfjs.backend).toBe("tensorflow");
+    expect(result.tfjs.tensorflow).toBe(result.python);
+
+    // A second setup only checks.
+    const again = await sh(project, "npx", ["tfbridge", "setup"]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/Python env: up to date/);
+  });
+});
