@@ -83,6 +83,16 @@ export abstract class TensorflowClient implements AsyncDisposable {
     return (await this.call<{ path: string }>("lstm.export", { spec: resolved, weights: names }, arrays, options)).result.path;
   }
 
+  /**
+   * Reads a NumPy `.npz` (or `.npy`) file on the worker's machine (`allow_pickle=False`: nothing is
+   * unpickled) and returns its arrays by name.
+   * @throws {ModelError} naming the file when it is missing or not NumPy's format.
+   */
+  async loadNpz(path: string, options?: RequestOptions): Promise<Record<string, NDArray>> {
+    const reply = await this.call("npz.load", { path }, [], options);
+    return Object.fromEntries(reply.names.map((n, i) => [n ?? `arr_${i}`, reply.arrays[i]!]));
+  }
+
   /** The resolved spec and its explicit weights as the wire carries them; throws SpecError first. */
   private lstmArguments(spec: LstmSpec) {
     const resolved = resolveLstmSpec(spec);

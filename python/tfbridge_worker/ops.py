@@ -49,6 +49,7 @@ class Ops:
             "model.predict": self.model_predict,
             "model.weights": self.model_weights,
             "model.dispose": self.model_dispose,
+            "npz.load": self.npz_load,
             "py.start": self.py_start,
             "py.put": self.py_put,
             "py.get": self.py_get,
@@ -169,6 +170,21 @@ class Ops:
 
     def model_dispose(self, args: dict, arrays: list) -> Reply:
         return {"disposed": self.handles.dispose(args.get("handle"))}, [], None
+
+    def npz_load(self, args: dict, arrays: list) -> Reply:
+        """The arrays of a .npz (or .npy) file on the worker's machine, by name; never unpickles."""
+        path = args.get("path")
+        if not isinstance(path, str) or not os.path.isfile(path):
+            raise ModelError(f"{path}: no such file", file=path if isinstance(path, str) else None)
+        try:
+            loaded = np.load(path, allow_pickle=False)
+        except Exception as exc:  # a .npz is a zip of .npy files: anything else fails here
+            raise ModelError(f"{path}: not a NumPy .npz/.npy file: {exc}", file=path) from exc
+        if isinstance(loaded, np.ndarray):
+            return {}, [loaded], ["arr_0"]
+        with loaded:
+            names = list(loaded.files)
+            return {}, [loaded[n] for n in names], names
 
     def _proxies(self) -> ProxyChannel:
         if self.proxies is None:

@@ -6,10 +6,12 @@ import { formatSweep, runSweep } from "../parity/sweep.js";
 import { type Activation, type LstmSpec, resolveLstmSpec } from "../spec/lstm.js";
 import { type FlagValues, numberFlag, parseFlags, readJsonFile } from "./args.js";
 import type { CommandContext } from "./context.js";
+import { MODEL_OPTIONS, MODEL_USAGE, modelParityCommand, modelSweepCommand } from "./model-parity.js";
 import { progressLine } from "./progress.js";
 
 export const PARITY_USAGE = `usage: tfbridge parity [--spec FILE.json | spec flags] [--batch N] [--input-seed N] [--atol X] [--rtol X] [--json]
        tfbridge parity --sweep [--json]
+${MODEL_USAGE}
 
 Runs one LSTM spec in the Python worker's v1 Session and, with the same weights, in TF.js (tfjs-node,
 the JS CPU backend, the worker's SavedModel on tfjs-node), and compares every output.
@@ -53,6 +55,7 @@ const OPTIONS = {
   rtol: { type: "string" },
   sweep: { type: "boolean" },
   json: { type: "boolean" },
+  ...MODEL_OPTIONS,
 } as const;
 
 type Values = FlagValues<typeof OPTIONS>;
@@ -93,6 +96,16 @@ export function specFromFlags(v: Values): LstmSpec {
 export async function parityCommand(args: string[], context: CommandContext): Promise<number> {
   const v = parseFlags(args, OPTIONS);
   const write = (s: string) => process.stdout.write(`${s}\n`);
+  const modes = (["sweep", "model", "model-sweep"] as const).filter((k) => v[k] !== undefined);
+  if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be combined`);
+  if (v.model !== undefined || v["model-sweep"]) {
+    const allowed = v.model !== undefined ? ["model", "inputs", "batch", "input-seed", "json"] : ["model-sweep", "count", "seed", "markdown", "json"];
+    const conflicting = Object.keys(v).filter((k) => !allowed.includes(k));
+    if (conflicting.length > 0) throw new UsageError(`--${modes[0]} cannot be combined with ${conflicting.map((k) => `--${k}`).join(", ")}`);
+    return v.model !== undefined ? modelParityCommand(v, context) : modelSweepCommand(v, context);
+  }
+  const stray = (["inputs", "count", "markdown"] as const).filter((k) => v[k] !== undefined);
+  if (stray.length > 0) throw new UsageError(`--${stray[0]} needs --model or --model-sweep`);
   if (v.sweep) {
     const conflicting = Object.keys(v).filter((k) => k !== "sweep" && k !== "json");
     if (conflicting.length > 0) throw new UsageError(`--sweep runs its own specs; it cannot be combined with ${conflicting.map((k) => `--${k}`).join(", ")}`);

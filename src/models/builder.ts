@@ -60,15 +60,22 @@ export class Layer {
     }
   }
 
-  /** Calls the layer on one tensor (or a list, for merge layers); returns its output(s). */
-  apply(inputs: SymbolicTensor | SymbolicTensor[], options: ApplyOptions = {}): SymbolicTensor | SymbolicTensor[] {
+  /**
+   * Calls the layer on one tensor (or a list, for merge layers) and returns its first output; for a
+   * recurrent layer with `returnState` or a Bidirectional with `mergeMode: null`, {@link applyAll}
+   * returns all of them.
+   */
+  apply(inputs: SymbolicTensor | SymbolicTensor[], options: ApplyOptions = {}): SymbolicTensor {
+    return this.applyAll(inputs, options)[0]!;
+  }
+
+  /** Calls the layer like {@link apply} and returns every output: e.g. `[output, h, c]` for an LSTM with `returnState`. */
+  applyAll(inputs: SymbolicTensor | SymbolicTensor[], options: ApplyOptions = {}): SymbolicTensor[] {
     if (this.inbound) throw new ModelError(`layer ${this.name ?? this.className} is applied twice (shared layers are not supported yet)`);
     const kwargs: Record<string, unknown> = {};
     if (options.initialState) kwargs.initial_state = options.initialState;
     this.inbound = { args: [inputs], kwargs };
-    const n = outputCount(this.className, this.config);
-    const outputs = Array.from({ length: n }, (_, i) => new SymbolicTensor(this, i));
-    return n === 1 ? outputs[0]! : outputs;
+    return Array.from({ length: outputCount(this.className, this.config) }, (_, i) => new SymbolicTensor(this, i));
   }
 
   /** The layer's entry in a Keras 3 config. @internal */

@@ -15,7 +15,8 @@ export type ArgRule = { required?: boolean; default?: unknown; nullable?: boolea
 /** One supported layer class: its family, the TF.js class that builds it, its arguments. */
 export interface LayerRule {
   family: string;
-  tfjs: string;
+  /** TF.js's own class for it; null where TF.js has none (tfbridge's tfjs-layers bring one). */
+  tfjs: string | null;
   args: Record<string, ArgRule>;
   weights?: string[];
   /** `identity` for layers that do nothing at inference (dropout, noise). */

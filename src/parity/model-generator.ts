@@ -38,8 +38,7 @@ interface Flow {
 }
 
 function apply(layer: Layer, x: SymbolicTensor | SymbolicTensor[], opts?: Parameters<Layer["apply"]>[1]): SymbolicTensor {
-  const out = layer.apply(x, opts);
-  return Array.isArray(out) ? out[0]! : out;
+  return layer.apply(x, opts);
 }
 
 /**
@@ -159,7 +158,7 @@ export function randomModel(seed: number, index: number): KerasModelConfig {
     // Encoder–decoder: the states of an encoder RNN seed a decoder over a repeated vector.
     const units = c.int(1, 5);
     const steps = c.int(2, 4);
-    const encoder = layers.lstm({ units, returnState: true, recurrentActivation: "sigmoid" }).apply(apply(layers.repeatVector({ n: steps }), f.t)) as SymbolicTensor[];
+    const encoder = layers.lstm({ units, returnState: true, recurrentActivation: "sigmoid" }).applyAll(apply(layers.repeatVector({ n: steps }), f.t));
     const decoderIn = apply(layers.repeatVector({ n: steps }), f.t);
     const decoded = apply(layers.lstm({ units, returnSequences: true }), decoderIn, { initialState: encoder.slice(1) });
     outputs.push(apply(layers.timeDistributed({ layer: layers.dense({ units: c.int(1, 3), activation: "softmax" }) }), decoded));

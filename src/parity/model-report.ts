@@ -52,7 +52,7 @@ export function layerTable(summary: ModelSweepSummary): string {
   const lines = ["| layer | family | Python (Keras 3) | TF.js | tfjs-node exact? | why not |", "|---|---|---|---|---|---|"];
   for (const [cls, rule] of Object.entries(LAYER_RULES)) {
     const custom = [kerasCustomClass(cls, {}), cls === "Conv1D" ? `${kerasCustomClass(cls, { padding: "causal" })} (causal)` : null].filter(Boolean);
-    const tfjs = custom.length ? `${cls === "Conv1D" ? `${rule.tfjs}, ` : ""}${custom.join(", ")} (tfbridge)` : rule.tfjs;
+    const tfjs = custom.length ? `${cls === "Conv1D" ? `${rule.tfjs}, ` : ""}${custom.join(", ")} (tfbridge)` : String(rule.tfjs);
     const stats = summary.classes[cls];
     let exact = "not covered by this sweep";
     let why = "";

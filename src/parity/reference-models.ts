@@ -1,8 +1,6 @@
 import type { KerasModelConfig } from "../models/config.js";
-import { type SymbolicTensor, input, model, sequential } from "../models/builder.js";
+import { input, model, sequential } from "../models/builder.js";
 import { layers } from "../models/layers.js";
-
-const first = (t: SymbolicTensor | SymbolicTensor[]) => (Array.isArray(t) ? t[0]! : t);
 
 /**
  * The named reference models of the parity sweep: the shapes real users bring. Each is described
@@ -41,9 +39,9 @@ export const REFERENCE_MODELS: Readonly<Record<string, () => KerasModelConfig>> 
   "encoder-decoder": () => {
     const encoderIn = input({ shape: [8, 5], name: "encoder_in" });
     const decoderIn = input({ shape: [6, 4], name: "decoder_in" });
-    const [, h, c] = layers.lstm({ units: 10, returnState: true, name: "encoder" }).apply(encoderIn) as SymbolicTensor[];
-    const decoded = first(layers.lstm({ units: 10, returnSequences: true, name: "decoder" }).apply(decoderIn, { initialState: [h!, c!] }));
-    const out = first(layers.timeDistributed({ layer: layers.dense({ units: 4, activation: "softmax" }), name: "next_token" }).apply(decoded));
+    const [, h, c] = layers.lstm({ units: 10, returnState: true, name: "encoder" }).applyAll(encoderIn);
+    const decoded = layers.lstm({ units: 10, returnSequences: true, name: "decoder" }).apply(decoderIn, { initialState: [h!, c!] });
+    const out = layers.timeDistributed({ layer: layers.dense({ units: 4, activation: "softmax" }), name: "next_token" }).apply(decoded);
     return model({ inputs: [encoderIn, decoderIn], outputs: out, name: "encoder_decoder" });
   },
   "simplernn-layernorm": () =>

@@ -8,6 +8,7 @@ import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./g
 import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js";
 import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
 import { type TfbridgeBatchNormalizationClass, type TfbridgeLayerNormalizationClass, defineBatchNormalization, defineLayerNormalization } from "./normalization.js";
+import { type TfbridgeMergeClass, defineMerges } from "./merge.js";
 import { type TfbridgeGlobalAveragePooling1DClass, defineGlobalAveragePooling1D } from "./pooling.js";
 import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
 import type { TfModule } from "./tfjs-types.js";
@@ -21,6 +22,7 @@ export {
   TFBRIDGE_GRU_CELL,
   TFBRIDGE_LAYER_NORMALIZATION,
   TFBRIDGE_LSTM,
+  TFBRIDGE_MERGE_PREFIX,
   TFBRIDGE_SIMPLE_RNN,
   type KerasLayerConfig,
   kerasCustomActivation,
@@ -33,6 +35,7 @@ export type { KerasLoop } from "./keras-rnn.js";
 export type { TfbridgeLSTMArgs, TfbridgeLSTMClass } from "./lstm.js";
 export type { TfbridgeBatchNormalizationClass, TfbridgeLayerNormalizationClass } from "./normalization.js";
 export type { TfbridgeGlobalAveragePooling1DClass } from "./pooling.js";
+export type { TfbridgeMergeClass } from "./merge.js";
 export type { TfbridgeSimpleRNNArgs, TfbridgeSimpleRNNClass } from "./simple-rnn.js";
 export type { TfModule } from "./tfjs-types.js";
 
@@ -47,6 +50,8 @@ export interface KerasLayerClasses {
   TfbridgeLayerNormalization: TfbridgeLayerNormalizationClass;
   TfbridgeBatchNormalization: TfbridgeBatchNormalizationClass;
   TfbridgeGlobalAveragePooling1D: TfbridgeGlobalAveragePooling1DClass;
+  /** Keras 3's merge layers by Keras class name (Add, Subtract, Multiply, Average, Maximum, Concatenate). */
+  merges: Record<string, TfbridgeMergeClass>;
 }
 
 const registered = new WeakMap<TfModule, KerasLayerClasses>();
@@ -67,8 +72,10 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeLayerNormalization: defineLayerNormalization(tf),
     TfbridgeBatchNormalization: defineBatchNormalization(tf),
     TfbridgeGlobalAveragePooling1D: defineGlobalAveragePooling1D(tf),
+    merges: defineMerges(tf),
   };
-  for (const cls of Object.values(classes)) tf.serialization.registerClass(cls as never);
+  const { merges, ...others } = classes;
+  for (const cls of [...Object.values(others), ...Object.values(merges)]) tf.serialization.registerClass(cls as never);
   registered.set(tf, classes);
   return classes;
 }

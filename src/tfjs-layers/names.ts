@@ -28,6 +28,10 @@ export const TFBRIDGE_BATCH_NORMALIZATION = "TfbridgeBatchNormalization";
 /** Keras 3's GlobalAveragePooling1D: averages only unmasked steps under a mask. */
 export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D = "TfbridgeGlobalAveragePooling1D";
 
+/** Keras 3's merge layers (Add, Subtract, Multiply, Average, Maximum, Concatenate) with Keras's mask rules: `TfbridgeAdd`, … */
+export const TFBRIDGE_MERGE_PREFIX = "Tfbridge";
+const MERGES = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate"];
+
 /** A Keras 3 layer config as `model.to_json()` writes it: snake_case keys. */
 export type KerasLayerConfig = Readonly<Record<string, unknown>>;
 
@@ -44,6 +48,7 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  * - `LayerNormalization`, `BatchNormalization` → {@link TFBRIDGE_LAYER_NORMALIZATION},
  *   {@link TFBRIDGE_BATCH_NORMALIZATION}: TF.js orders the same arithmetic differently (up to 64 ULP).
  * - `GlobalAveragePooling1D` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D}: TF.js's ignores the mask.
+ * - the merge layers → `Tfbridge<Class>` ({@link TFBRIDGE_MERGE_PREFIX}): TF.js's mask rules are not Keras 3's.
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {
   if (className === "GRU") return TFBRIDGE_GRU;
@@ -53,6 +58,7 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "LayerNormalization") return TFBRIDGE_LAYER_NORMALIZATION;
   if (className === "BatchNormalization") return TFBRIDGE_BATCH_NORMALIZATION;
   if (className === "GlobalAveragePooling1D") return TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D;
+  if (MERGES.includes(className)) return `${TFBRIDGE_MERGE_PREFIX}${className}`;
   return null;
 }
 

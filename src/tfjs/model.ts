@@ -1,7 +1,8 @@
 import { ModelError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
 import type { LayerOutputInfo, ModelWeights } from "../models/handle.js";
-import { registerKerasLayers } from "../tfjs-layers/index.js";
+import { TFBRIDGE_MERGE_PREFIX, registerKerasLayers } from "../tfjs-layers/index.js";
+import { MERGE_CLASSES } from "../tfjs-layers/merge.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 import { type Tfjs, type TfjsBackend, loadTfjs, withBackend } from "./runtime.js";
 import { type TfjsTopology, toTfjsTopology } from "./topology.js";
@@ -56,18 +57,18 @@ function runGraph(model: LayersModel, topology: TfjsTopology, inputs: Tensor[]):
     const refs = entry.inbound_nodes[0]!.map(([name, , index]) => key(name, index));
     const args = refs.map((r) => values.get(r)!);
     const argMasks = refs.map((r) => masks.get(r) ?? null);
-    // A recurrent layer's initial states follow its input in the list; only the input carries a mask.
-    const merge = (layer as unknown as { constructor: { className: string } }).constructor.className;
-    const many = ["Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum"].includes(merge);
-    // A layer that does not support masking ignores the mask and hands none on, as in Keras 3.
-    const mask = !layer.supportsMasking ? null : many ? (argMasks.some((m) => m) ? argMasks : null) : argMasks[0];
     const input = args.length === 1 ? args[0]! : args;
+    // A merge takes every input's mask; a recurrent layer's initial states follow its input in the
+    // list, and only the input carries one. A layer that does not support masking ignores the mask
+    // and hands none on, as in Keras 3.
+    const merge = MERGE_CLASSES.includes(entry.class_name.replace(TFBRIDGE_MERGE_PREFIX, "") as never);
+    const mask = !layer.supportsMasking ? null : merge ? (argMasks.some((m) => m) ? argMasks : null) : argMasks[0];
     const out = layer.apply(input, mask ? { mask } : {}) as Tensor | Tensor[];
-    const outs = Array.isArray(out) ? out : [out];
-    const outMask = layer.supportsMasking || mask ? (layer.computeMask(input, mask as never) as Tensor | Tensor[] | null) : null;
-    outs.forEach((t, i) => {
+    const computed = layer.supportsMasking ? (layer.computeMask(input, (mask ?? undefined) as never) as Tensor | Tensor[] | null) : null;
+    const outMask = Array.isArray(computed) ? (computed[0] ?? null) : computed;
+    (Array.isArray(out) ? out : [out]).forEach((t, i) => {
       values.set(key(entry.name, i), t);
-      masks.set(key(entry.name, i), Array.isArray(outMask) ? (outMask[0] ?? null) : outMask);
+      masks.set(key(entry.name, i), outMask);
     });
   }
   return values;

@@ -56,7 +56,7 @@ function translateLayer(entry: KerasLayerConfig): { className: string; config: R
     const inner = (config.layer as { config: Record<string, unknown> }).config;
     inner.zero_output_for_mask = inner.return_sequences;
   }
-  return { className: kerasCustomClass(cls, entry.config) ?? rule.tfjs, config };
+  return { className: (kerasCustomClass(cls, entry.config) ?? rule.tfjs)!, config };
 }
 
 function wrapped(inner: KerasLayerConfig) {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelError, type ModelHandle, type SymbolicTensor, input, layers, model, ndarray, sequential } from "../../src/index.js";
+import { ModelError, type ModelHandle, input, layers, model, ndarray, sequential } from "../../src/index.js";
 import { uniformFloat32 } from "../../src/random.js";
 import { sharedBridge } from "../helpers.js";
 
@@ -22,9 +22,9 @@ function kerasFile(name: string, body: string): string {
 const encoderDecoder = () => {
   const encoderIn = input({ shape: [6, 3], name: "encoder_in" });
   const decoderIn = input({ shape: [5, 2], name: "decoder_in" });
-  const [, h, c] = layers.lstm({ units: 4, returnState: true, name: "encoder" }).apply(encoderIn) as SymbolicTensor[];
-  const seq = layers.lstm({ units: 4, returnSequences: true, name: "decoder" }).apply(decoderIn, { initialState: [h!, c!] }) as SymbolicTensor;
-  const out = layers.timeDistributed({ layer: layers.dense({ units: 3, activation: "softmax" }), name: "head" }).apply(seq) as SymbolicTensor;
+  const [, h, c] = layers.lstm({ units: 4, returnState: true, name: "encoder" }).applyAll(encoderIn);
+  const seq = layers.lstm({ units: 4, returnSequences: true, name: "decoder" }).apply(decoderIn, { initialState: [h!, c!] });
+  const out = layers.timeDistributed({ layer: layers.dense({ units: 3, activation: "softmax" }), name: "head" }).apply(seq);
   return model({ inputs: [encoderIn, decoderIn], outputs: [out, h!], name: "seq2seq" });
 };
 

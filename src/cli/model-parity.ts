@@ -1,0 +1,73 @@
+import { writeFileSync } from "node:fs";
+import { Bridge } from "../bridge.js";
+import { UsageError } from "../errors.js";
+import type { KerasModelConfig } from "../models/config.js";
+import type { ModelHandle } from "../models/handle.js";
+import { runModelParity } from "../parity/model-parity.js";
+import { formatModelParityReport, formatModelSweep, layerTable } from "../parity/model-report.js";
+import { runModelSweep } from "../parity/model-sweep.js";
+import type { NDArray } from "../wire/ndarray.js";
+import { type FlagValues, numberFlag, readJsonFile } from "./args.js";
+import type { CommandContext } from "./context.js";
+import { progressLine } from "./progress.js";
+
+/** The flags of the two model modes of `tfbridge parity`; parity.ts merges them into its own. */
+export const MODEL_OPTIONS = {
+  model: { type: "string" },
+  "model-sweep": { type: "boolean" },
+  inputs: { type: "string" },
+  count: { type: "string" },
+  markdown: { type: "string" },
+} as const;
+
+export const MODEL_USAGE = `       tfbridge parity --model FILE [--inputs FILE.npz] [--batch N] [--input-seed N] [--json]
+       tfbridge parity --model-sweep [--count N] [--seed N] [--markdown FILE] [--json]
+
+model options:
+  --model FILE            a .keras or Keras .h5 file, or a model config as JSON (model.to_json()); every
+                          layer's output is compared between the Python Session, tfjs-node and the JS CPU backend
+  --inputs FILE.npz       the inputs, by input name (or in input order); default: seeded from the model's inputs
+  --model-sweep           the named reference models plus --count random architectures over the layer set
+  --count N               random models in the sweep (default 12; the full run is --count 300)
+  --seed N                seed of the sweep's architectures, weights and inputs (default 0)
+  --markdown FILE         also write the README's layer table, generated from the sweep, to FILE`;
+
+type ModelValues = FlagValues<typeof MODEL_OPTIONS> & { batch?: string; "input-seed"?: string; seed?: string; json?: boolean };
+
+/** The model's inputs from a .npz file: by input name, else in input order. */
+async function npzInputs(bridge: Bridge, handle: ModelHandle, file: string): Promise<NDArray[]> {
+  const arrays = await bridge.loadNpz(file);
+  const names = Object.keys(arrays);
+  if (handle.inputs.every((i) => i.name in arrays)) return handle.inputs.map((i) => arrays[i.name]!);
+  if (names.length === handle.inputs.length && names.every((n, k) => n === `arr_${k}`)) return names.map((n) => arrays[n]!);
+  throw new UsageError(`--inputs ${file} holds ${names.join(", ")}; the model's inputs are ${handle.inputs.map((i) => i.name).join(", ")}`);
+}
+
+/** `tfbridge parity --model FILE`: per-layer parity of one model; returns the exit status. */
+export async function modelParityCommand(v: ModelValues, context: CommandContext): Promise<number> {
+  const batch = numberFlag("batch", v.batch, { integer: true, min: 1 });
+  const inputSeed = numberFlag("input-seed", v["input-seed"], { integer: true, min: 0 });
+  const file = v.model!;
+  const config = file.endsWith(".json") ? (readJsonFile("model", file) as KerasModelConfig) : null;
+  await using bridge = await Bridge.start({ forwardStderr: context.verbose });
+  await using handle = config ? await bridge.model(config) : await bridge.loadModel(file);
+  const inputs = v.inputs ? await npzInputs(bridge, handle, v.inputs) : undefined;
+  const report = await runModelParity(handle, { inputs, batch, inputSeed });
+  report.model = file;
+  process.stdout.write(`${v.json ? JSON.stringify(report, null, 2) : formatModelParityReport(report)}\n`);
+  return report.passed ? 0 : 1;
+}
+
+/** `tfbridge parity --model-sweep`: the reference and random models; returns the exit status. */
+export async function modelSweepCommand(v: ModelValues, context: CommandContext): Promise<number> {
+  const count = numberFlag("count", v.count, { integer: true, min: 0 });
+  const seed = numberFlag("seed", v.seed, { integer: true, min: 0 });
+  await using bridge = await Bridge.start({ forwardStderr: context.verbose });
+  const progress = progressLine("model sweep", context);
+  const summary = await runModelSweep(bridge, { count, seed, onModel: (i, n, name) => progress.update(`${i + 1}/${n} ${name}`) });
+  progress.done();
+  if (v.markdown) writeFileSync(v.markdown, `${layerTable(summary)}\n`);
+  const { reports, ...totals } = summary;
+  process.stdout.write(`${v.json ? JSON.stringify({ ...totals, reports: reports.map(({ layers, ...r }) => ({ ...r, layers: layers.map((l) => ({ name: l.name, class: l.class, worstUlpTfjsNode: l.worstUlpTfjsNode, cpuWorstAbsError: l.cpuWorstAbsError, exact: l.exact, reason: l.reason })) })) }) : formatModelSweep(summary)}\n`);
+  return summary.failed === 0 ? 0 : 1;
+}
