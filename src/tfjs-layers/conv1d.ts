@@ -8,6 +8,7 @@ type Shape = (number | null)[];
 /** TF.js's Conv1D arguments, with `padding` also `"causal"`. */
 export type TfbridgeConv1DArgs = ConvLayerArgs;
 
+/** The registered {@link TFBRIDGE_CONV1D} class. */
 export interface TfbridgeConv1DClass {
   new (args: TfbridgeConv1DArgs): Conv1D & { readonly causal: boolean };
   readonly className: string;

@@ -21,10 +21,12 @@ export interface TfbridgeGRUArgs extends GRULayerArgs {
   zeroOutputForMask?: boolean;
 }
 
+/** The registered {@link TFBRIDGE_GRU_CELL} class. */
 export interface TfbridgeGRUCellClass {
   new (args: TfbridgeGRUCellArgs): GRUCell & { readonly resetAfter: boolean };
   readonly className: string;
 }
+/** The registered {@link TFBRIDGE_GRU} class. */
 export interface TfbridgeGRUClass {
   new (args: TfbridgeGRUArgs): RNN & KerasLoop;
   readonly className: string;

@@ -10,6 +10,7 @@ export interface TfbridgeLSTMArgs extends LSTMLayerArgs {
   zeroOutputForMask?: boolean;
 }
 
+/** The registered {@link TFBRIDGE_LSTM} class. */
 export interface TfbridgeLSTMClass {
   new (args: TfbridgeLSTMArgs): LSTM & KerasLoop;
   readonly className: string;

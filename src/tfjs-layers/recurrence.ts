@@ -3,6 +3,7 @@ import type { Tensor, TfModule } from "./tfjs-types.js";
 /** One step of a recurrent cell: the step's input and the states in, the output and new states out. */
 export type StepFunction = (input: Tensor, states: Tensor[]) => [Tensor, Tensor[]];
 
+/** How {@link kerasRecurrence} walks the sequence. */
 export interface KerasRecurrenceOptions {
   goBackwards: boolean;
   returnSequences: boolean;
@@ -10,6 +11,7 @@ export interface KerasRecurrenceOptions {
   zeroOutputForMask: boolean;
 }
 
+/** What {@link kerasRecurrence} returns; the caller picks by returnSequences / returnState. */
 export interface KerasRecurrenceResult {
   lastOutput: Tensor;
   /** `[batch, time, units]`, only with `returnSequences`. */

@@ -10,6 +10,7 @@ export interface TfbridgeSimpleRNNArgs extends SimpleRNNLayerArgs {
   zeroOutputForMask?: boolean;
 }
 
+/** The registered {@link TFBRIDGE_SIMPLE_RNN} class. */
 export interface TfbridgeSimpleRNNClass {
   new (args: TfbridgeSimpleRNNArgs): SimpleRNN & KerasLoop;
   readonly className: string;

@@ -70,9 +70,34 @@ describe("our classes inside tf.models.modelFromJSON", () => {
     const biOut = upToBi.predict(ids) as Tensor;
     const masked = tf.slice(biOut, [0, 3, 0], [1, 3, 4]);
     expect(Array.from(await masked.data())).toEqual(new Array(12).fill(0));
-    expect(Array.from(await tf.slice(biOut, [0, 0, 0], [1, 3, 4]).data())).not.toContain(0);
-    tf.dispose([ids, a, b, biOut, masked]);
+    const valid = tf.slice(biOut, [0, 0, 0], [1, 3, 4]);
+    expect(Array.from(await valid.data())).not.toContain(0);
+    tf.dispose([ids, a, b, biOut, masked, valid]);
     model.dispose();
     again.dispose();
+  });
+});
+
+describe("our layers inside a model", () => {
+  it("release every tensor they make (masked Bidirectional GRU, initial-state LSTM, causal Conv1D)", async () => {
+    const tf = await loadTfjs();
+    const { TfbridgeGRU, TfbridgeLSTM, TfbridgeConv1D } = registerKerasLayers(tf);
+    const ids = tf.input({ batchShape: [2, 5], dtype: "int32" });
+    const h0 = tf.input({ batchShape: [2, 3] });
+    const c0 = tf.input({ batchShape: [2, 3] });
+    const emb = tf.layers.embedding({ inputDim: 6, outputDim: 4, maskZero: true }).apply(ids) as never;
+    const bi = tf.layers.bidirectional({ layer: new TfbridgeGRU({ units: 3, returnSequences: true, zeroOutputForMask: true }) as never }).apply(emb) as never;
+    const conv = new TfbridgeConv1D({ filters: 4, kernelSize: 3, dilationRate: 2, padding: "causal" }).apply(bi) as never;
+    const out = new TfbridgeLSTM({ units: 3 }).apply([conv, h0, c0]) as never;
+    const model = tf.model({ inputs: [ids, h0, c0], outputs: out });
+    const feeds = [tf.tensor2d([[1, 2, 0, 0, 0], [3, 4, 5, 1, 0]], [2, 5], "int32"), tf.ones([2, 3]), tf.zeros([2, 3])];
+    tf.dispose(model.predict(feeds) as Tensor); // warm-up: kernels, cached scalars
+    const before = tf.memory().numTensors;
+    const y = model.predict(feeds) as Tensor;
+    expect(y.shape).toEqual([2, 3]);
+    tf.dispose(y);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(feeds);
+    model.dispose();
   });
 });
