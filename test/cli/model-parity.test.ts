@@ -1,0 +1,77 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { REFERENCE_MODELS } from "../../src/parity/reference-models.js";
+import { tfbridge } from "./run.js";
+
+const dir = mkdtempSync(join(tmpdir(), "tfbridge-cli-models-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A .keras file and an .npz of inputs for it, both written by Keras and NumPy themselves. */
+function kerasFileWithInputs(): { model: string; inputs: string } {
+  const model = join(dir, "tagger.keras");
+  const inputs = join(dir, "inputs.npz");
+  const script = `import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import keras, numpy as np
+L = keras.layers
+ids = keras.Input((6,), dtype="int32", name="ids")
+x = L.Embedding(20, 4, mask_zero=True)(ids)
+x = L.Bidirectional(L.GRU(3, return_sequences=True))(x)
+m = keras.Model(ids, L.TimeDistributed(L.Dense(2, activation="softmax"))(x))
+m.save(${JSON.stringify(model)})
+np.savez(${JSON.stringify(inputs)}, ids=np.array([[3, 4, 5, 0, 0, 0], [1, 2, 3, 4, 5, 6]], dtype="int32"))
+`;
+  execFileSync(".venv/bin/python", ["-c", script], { stdio: ["ignore", "ignore", "pipe"] });
+  return { model, inputs };
+}
+
+describe("tfbridge parity --model", () => {
+  it("compares every layer of a .keras file on the given inputs; --json has the documented fields", async () => {
+    const { model, inputs } = kerasFileWithInputs();
+    const { stdout, code } = await tfbridge("parity", "--model", model, "--inputs", inputs, "--json");
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ model, passed: true, firstDivergentLayer: null, inputShapes: [[2, 6]] });
+    expect(report.layers.map((l: { class: string }) => l.class)).toEqual(["Embedding", "Bidirectional", "TimeDistributed"]);
+    for (const layer of report.layers) expect(Object.keys(layer)).toEqual(expect.arrayContaining(["name", "class", "worstUlpTfjsNode", "cpuWorstAbsError", "exact", "reason"]));
+    const text = await tfbridge("parity", "--model", model);
+    expect(text.stdout).toMatch(/^PASS: model /);
+    expect(text.stdout).toMatch(/bidirectional\s+Bidirectional\s+0/);
+  });
+
+  it("a model config as JSON works too", async () => {
+    const file = join(dir, "model.json");
+    writeFileSync(file, JSON.stringify(REFERENCE_MODELS["conv-lstm"]!()));
+    const { stdout, code } = await tfbridge("parity", "--model", file, "--json");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).layers.map((l: { class: string }) => l.class)).toEqual(["Conv1D", "MaxPooling1D", "LSTM", "Dense"]);
+  });
+
+  it("bad command lines and bad files are one line each", async () => {
+    const combined = await tfbridge("parity", "--model", "x.keras", "--units", "3");
+    expect(combined.code).toBe(2);
+    expect(combined.stderr).toMatch(/--model cannot be combined with --units/);
+    expect((await tfbridge("parity", "--inputs", "x.npz")).stderr).toMatch(/--inputs needs --model/);
+    const missing = await tfbridge("parity", "--model", join(dir, "missing.keras"));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.split("\n")[0]).toMatch(/^tfbridge: ModelError: .*missing\.keras: no such file$/);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("tfbridge parity --model-sweep", () => {
+  it("runs reference and random models and writes the layer table", async () => {
+    const table = join(dir, "layers.md");
+    const { stdout, code } = await tfbridge("parity", "--model-sweep", "--count", "2", "--seed", "5", "--markdown", table, "--json");
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ models: 2 + Object.keys(REFERENCE_MODELS).length, failed: 0 });
+    for (const key of ["backend", "layerTypes", "exactModels", "worstUlpTfjsNode", "cpuWorstAbsError", "inexact"]) expect(summary).toHaveProperty(key);
+    const markdown = readFileSync(table, "utf8");
+    expect(markdown).toMatch(/^\| layer \| family \| Python \(Keras 3\) \| TF\.js \| tfjs-node exact\? \| why not \|/);
+    expect(markdown).toMatch(/\| GRU \| recurrent \| yes \| TfbridgeGRU \(tfbridge\) \| yes \|/);
+  }, 600_000);
+});
