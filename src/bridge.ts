@@ -65,8 +65,9 @@ export class Bridge extends TensorflowClient {
   }
 
   /**
-   * Opens a user's model file on the worker's machine: a `.keras` file, or a Keras `.h5` file that
-   * Keras 3 still reads. Its config is checked against protocol/layers.json before Keras deserializes
+   * Opens a user's model file on the worker's machine: a `.keras` file, a Keras `.h5` file that
+   * Keras 3 still reads, or a SavedModel directory (one graph run through its `serving_default`
+   * signature: no config, no per-layer outputs). A Keras config is checked against protocol/layers.json before Keras deserializes
    * anything (safe_mode stays on; a Lambda or custom layer is refused by name, never run).
    * @throws {ModelError} naming the file and every unsupported layer, or what is wrong with the file.
    */

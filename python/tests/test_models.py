@@ -172,3 +172,25 @@ def test_mask_operations_are_accepted_only_as_keras_writes_them():
             layer["module"] = "my.own.ops"
     with pytest.raises(ModelError, match="NotEqual"):
         check_model_config(config)
+
+
+def test_savedmodel_directories_run_their_signature(tmp_path):
+    keras_model = encoder_decoder()
+    keras_model.export(str(tmp_path / "exported"))
+    model = load_model_file(str(tmp_path / "exported"))
+    assert model.config is None and model.describe()["layers"] == []
+    assert [i["name"] for i in model.inputs] == ["decoder_in", "encoder_in"]
+    xs = [np.full((2, 5, 2), -0.25, "float32"), np.full((2, 6, 3), 0.5, "float32")]
+    names, session = model.predict(xs, "session")
+    _, function = model.predict(xs, "function")
+    expected = np.asarray(keras_model([xs[1], xs[0]])[0])
+    assert len(names) == 2
+    by_shape = {o.shape: o for o in session}
+    np.testing.assert_allclose(by_shape[(2, 5, 3)], expected, atol=1e-6)
+    for a, b in zip(session, function):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    with pytest.raises(ModelError, match="without Keras layers"):
+        model.predict(xs, "session", "layers")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="not a SavedModel"):
+        load_model_file(str(tmp_path / "empty"))

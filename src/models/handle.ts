@@ -47,8 +47,8 @@ export interface Prediction {
 /** What the worker reports about a model it opened. */
 export interface ModelInfo {
   handle: string;
-  /** The Keras 3 config with every default explicit. */
-  config: KerasModelConfig;
+  /** The Keras 3 config with every default explicit; null for a SavedModel directory (one opaque graph). */
+  config: KerasModelConfig | null;
   inputs: TensorInfo[];
   outputs: TensorInfo[];
   layers: LayerOutputInfo[];
@@ -69,7 +69,9 @@ export class ModelHandle implements AsyncDisposable {
     readonly info: ModelInfo,
   ) {}
 
+  /** The Keras 3 config with every default explicit. @throws {ModelError} for a SavedModel, which has none. */
   get config(): KerasModelConfig {
+    if (!this.info.config) throw new ModelError(`${this.info.source}: a SavedModel is one graph without a Keras config or layers; load the .keras file for per-layer work`);
     return this.info.config;
   }
   get inputs(): TensorInfo[] {

@@ -17,6 +17,7 @@ import keras
 
 from ..errors import ModelError
 from .model import KerasModel, config_json
+from .savedmodel import SavedModelGraph
 from .schema import CODE_LAYERS, LAYER_SCHEMA, check_model_config
 
 
@@ -93,15 +94,12 @@ def _load_h5(path: str) -> KerasModel:
     return KerasModel(check_model_config(config_json(model), path), model, path)
 
 
-def load_model_file(path: Any) -> KerasModel:
-    """A .keras file, or a Keras .h5 file Keras 3 still reads, checked and loaded safely."""
+def load_model_file(path: Any) -> KerasModel | SavedModelGraph:
+    """A .keras file, a Keras .h5 file Keras 3 still reads, or a SavedModel directory, loaded safely."""
     if not isinstance(path, str) or not path:
         raise ModelError(f"path must be a non-empty string, got {path!r}")
     if os.path.isdir(path):
-        raise ModelError(
-            f"{path}: is a directory; SavedModel directories are opaque graphs without layers (load the .keras file instead)",
-            file=path,
-        )
+        return SavedModelGraph(path)
     if not os.path.exists(path):
         raise ModelError(f"{path}: no such file", file=path)
     if path.endswith((".h5", ".hdf5")):

@@ -1,0 +1,89 @@
+"""A SavedModel directory as an opaque graph: its serving signature run in a v1 Session (or as a function).
+
+A SavedModel holds a graph, not Keras layers, so it has no config, no per-layer outputs and no TF.js
+twin here; its inputs and outputs are the ``serving_default`` signature's, ordered by name. Loading
+one runs no Python code from it: the graph is data.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from ..errors import ModelError
+from ..graph_mode import session_run
+
+SIGNATURE = "serving_default"
+
+
+def _describe(name: str, spec) -> dict:
+    shape = None if spec.shape.rank is None else [d for d in spec.shape.as_list()]
+    return {"name": name, "shape": shape, "dtype": spec.dtype.name}
+
+
+class SavedModelGraph:
+    def __init__(self, path: str):
+        if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+            raise ModelError(f"{path}: a directory without saved_model.pb is not a SavedModel", file=path)
+        self.source = path
+        self.config = None
+        self.weights: dict = {}
+        try:
+            self._loaded = tf.saved_model.load(path)
+            self._signature = self._loaded.signatures[SIGNATURE]
+        except KeyError as exc:
+            raise ModelError(f"{path}: the SavedModel has no {SIGNATURE!r} signature", file=path) from exc
+        except Exception as exc:
+            raise ModelError(f"{path}: TensorFlow could not load the SavedModel: {type(exc).__name__}: {exc}", file=path) from exc
+        inputs = self._signature.structured_input_signature[1]
+        outputs = self._signature.structured_outputs
+        self.inputs = [_describe(k, inputs[k]) for k in sorted(inputs)]
+        self.outputs = [_describe(k, outputs[k]) for k in sorted(outputs)]
+        self._session = None
+
+    def describe(self) -> dict:
+        return {"config": None, "inputs": self.inputs, "outputs": self.outputs, "layers": [], "weights": [], "source": self.source}
+
+    def _check_inputs(self, arrays: list[np.ndarray]) -> None:
+        if len(arrays) != len(self.inputs):
+            raise ModelError(f"the SavedModel takes {len(self.inputs)} input(s) ({', '.join(i['name'] for i in self.inputs)}), got {len(arrays)}")
+        for spec, x in zip(self.inputs, arrays):
+            want = spec["shape"]
+            if want is not None and (x.ndim != len(want) or any(w is not None and w != d for w, d in zip(want, x.shape))):
+                raise ModelError(f"input {spec['name']} must have shape {want} (None: any), got {list(x.shape)}", input=spec["name"])
+            if x.dtype != np.dtype(spec["dtype"]):
+                raise ModelError(f"input {spec['name']} must be {spec['dtype']}, got {x.dtype}", input=spec["name"])
+
+    def predict(self, arrays: list[np.ndarray], mode: str = "session", outputs: str = "model") -> tuple[list[str], list[np.ndarray]]:
+        if outputs != "model":
+            raise ModelError(f"{self.source}: a SavedModel is one graph without Keras layers; only outputs='model' is available")
+        self._check_inputs(arrays)
+        names = [o["name"] for o in self.outputs]
+        feeds = {i["name"]: x for i, x in zip(self.inputs, arrays)}
+        if mode == "session":
+            session, placeholders, fetches = self._session or self._load_session()
+            result = session_run(session, [fetches[n] for n in names], {placeholders[k]: v for k, v in feeds.items()})
+            return names, list(result)
+        if mode not in ("eager", "function"):
+            raise ModelError(f"mode must be one of session, eager, function, got {mode!r}")
+        result = self._signature(**{k: tf.constant(v) for k, v in feeds.items()})
+        return names, [np.asarray(result[n]) for n in names]
+
+    def _load_session(self) -> tuple:
+        """The TF1 way, as TF Serving and tfjs-node load it: the MetaGraph into a Session of its own graph."""
+        graph = tf.Graph()
+        session = tf.compat.v1.Session(graph=graph)
+        with graph.as_default():
+            meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], self.source)
+        signature = meta.signature_def[SIGNATURE]
+        placeholders = {k: graph.get_tensor_by_name(v.name) for k, v in signature.inputs.items()}
+        fetches = {k: graph.get_tensor_by_name(v.name) for k, v in signature.outputs.items()}
+        self._session = (session, placeholders, fetches)
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session[0].close()
+            self._session = None
