@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import threading
 
 from .curve import read_curve_keys
@@ -12,8 +11,10 @@ from .curve import read_curve_keys
 
 def _exit_when_stdin_closes() -> None:
     # The parent holds our stdin open; when it dies, even by SIGKILL, the pipe closes and we follow.
+    # os.read on the descriptor, not sys.stdin.buffer: a daemon thread blocked inside the buffered
+    # reader holds its lock, and interpreter shutdown then aborts ("_enter_buffered_busy", SIGABRT).
     def watch() -> None:
-        while sys.stdin.buffer.read(65536):
+        while os.read(0, 65536):
             pass
         os._exit(0)
 
