@@ -7,6 +7,7 @@ import os
 import threading
 
 from .curve import read_curve_keys
+from .endpoints import LOCAL_TRANSPORTS, NETWORK_TRANSPORTS, is_local
 
 
 def _exit_when_stdin_closes() -> None:
@@ -19,14 +20,6 @@ def _exit_when_stdin_closes() -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def is_local(endpoint: str) -> bool:
-    """ipc/inproc endpoints, and TCP on a loopback address."""
-    if not endpoint.startswith("tcp://"):
-        return True
-    host = endpoint[len("tcp://"):].rpartition(":")[0]
-    return host in ("localhost", "[::1]") or host.startswith("127.")
 
 
 def main() -> None:
@@ -44,9 +37,11 @@ def main() -> None:
         parser.error("--pythonia-dir and --pythonia-endpoint go together")
     for endpoint in filter(None, (opts.endpoint, opts.pythonia_endpoint)):
         if not is_local(endpoint):
-            parser.error("only loopback TCP endpoints are allowed; use ipc:// or tcp://127.0.0.1:PORT")
+            parser.error(f"{endpoint} is not loopback; use ipc:// or tcp://127.0.0.1:PORT")
     curve = None
     if opts.connect:
+        if opts.connect.partition("://")[0].lower() not in LOCAL_TRANSPORTS | NETWORK_TRANSPORTS:
+            parser.error(f"{opts.connect}: only ipc, inproc, tcp, ws and wss endpoints are supported")
         try:
             curve = read_curve_keys(opts.curve_keys, opts.curve_server_key)
         except (OSError, ValueError) as exc:
