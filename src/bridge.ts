@@ -57,8 +57,7 @@ export class Bridge extends TensorflowClient {
 
   override call<R = Record<string, unknown>>(op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: RequestOptions = {}): Promise<Reply<R>> {
     if (this.closing) return Promise.reject(new BridgeClosedError());
-    const timeoutMs = options.timeoutMs ?? (Number.isFinite(this.defaultTimeoutMs) ? this.defaultTimeoutMs : undefined);
-    return this.worker.request<R>(op, args, arrays, { ...options, timeoutMs });
+    return this.worker.request<R>(op, args, arrays, { ...options, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs });
   }
 
   /** Stops the worker and both channels; calls still in flight reject with BridgeClosedError. Safe to call twice. */

@@ -5,7 +5,8 @@
 export { Bridge, type BridgeOptions } from "./bridge.js";
 export { TensorflowClient, type LstmResult, type LstmRunOptions } from "./client.js";
 export { Pool, type PoolOptions, type PoolRequestOptions, type PoolStats, type PoolWorker } from "./pool/pool.js";
-export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles, isLoopback } from "./pool/curve.js";
+export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles } from "./pool/curve.js";
+export { isLoopback } from "./pool/endpoints.js";
 export { PythonProxies, type PyProxy, type PyValue } from "./python/proxies.js";
 export * from "./errors.js";
 export {
@@ -14,7 +15,8 @@ export {
 } from "./spec/lstm.js";
 export { type DType, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
 export { type NDArray, elementCount, ndarray, zeros } from "./wire/ndarray.js";
-export { type ArrayDescriptor, type Header, WIRE_VERSION, decodeMessage, encodeMessage } from "./wire/codec.js";
+export { type ArrayDescriptor, type Header, decodeMessage, encodeMessage } from "./wire/codec.js";
+export { type ControlFromWorker, type ControlToWorker, type ErrorKind, type Op, MAX_MESSAGE_BYTES, WIRE_VERSION } from "./wire/protocol.js";
 export type { Reply, RequestOptions } from "./worker/connection.js";
 export type { WorkerInfo } from "./worker/worker.js";
 export {

@@ -10,23 +10,6 @@ export interface CurveServerKeys {
   allowedClients: readonly string[];
 }
 
-/** ipc/inproc endpoints and TCP on a loopback address: reachable from this machine only. */
-export function isLoopback(endpoint: string): boolean {
-  if (!endpoint.startsWith("tcp://")) return true;
-  const host = endpoint.slice("tcp://".length).replace(/:[^:]*$/, "");
-  return host === "localhost" || host === "[::1]" || host.startsWith("127.");
-}
-
-/** @throws {InsecureConfigError} for a non-loopback endpoint without CurveZMQ keys. */
-export function checkListenEndpoints(endpoints: readonly string[], curve: CurveServerKeys | undefined): void {
-  for (const endpoint of endpoints) {
-    if (!isLoopback(endpoint) && !curve) {
-      throw new InsecureConfigError(`refusing to listen on ${endpoint} without CurveZMQ: pass { curve: { publicKey, secretKey, allowedClients } }`);
-    }
-  }
-  if (curve && curve.allowedClients.length === 0) throw new InsecureConfigError("curve.allowedClients is empty: no worker could join");
-}
-
 const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
 /** Z85 text of bytes whose length is a multiple of 4 (a CurveZMQ key is 32 bytes, 40 characters). */

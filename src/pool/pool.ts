@@ -1,25 +1,21 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { rmSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Router, curveKeyPair } from "zeromq";
 import { TensorflowClient } from "../client.js";
-import { BridgeClosedError, OverloadedError, RequestAbortedError, RequestTimeoutError, WireError, WorkerDiedError, WorkerStartError } from "../errors.js";
-import { readProtocolFile } from "../paths.js";
-import { type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
+import { BridgeClosedError, MessageTooLargeError, OverloadedError, RequestAbortedError, RequestTimeoutError, WorkerDiedError, WorkerStartError } from "../errors.js";
+import { type Message, decodeMessage, encodeMessage, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
+import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, MAX_ID, MAX_MESSAGE_BYTES } from "../wire/protocol.js";
 import { type Reply, type RequestOptions, replyOutcome } from "../worker/connection.js";
+import { privateDir } from "../worker/private-dir.js";
 import { WorkerProcess } from "../worker/process.js";
 import { serialSends } from "../worker/send-queue.js";
+import { after, deadlineField } from "../worker/timers.js";
 import type { WorkerInfo } from "../worker/worker.js";
-import { type CurveServerKeys, allowCurveClients, checkListenEndpoints } from "./curve.js";
-
-interface WireConstants {
-  idempotentOps: string[];
-  control: { heartbeatMs: number; liveness: number; maxMessageBytes: number };
-}
-const WIRE = readProtocolFile<WireConstants>("wire.json");
-const IDEMPOTENT = new Set(WIRE.idempotentOps);
+import { type CurveServerKeys, allowCurveClients } from "./curve.js";
+import { checkListenEndpoints } from "./endpoints.js";
 
 export interface PoolOptions {
   /** Local worker processes to keep running. Default: the number of cores. 0 for remote workers only. */
@@ -33,7 +29,7 @@ export interface PoolOptions {
   whenFull?: "wait" | "reject";
   /** Requests sent ahead to one worker (it runs them one at a time). Default 2. */
   perWorkerInFlight?: number;
-  /** Deadline of requests that set no timeout; it reaches the worker too. Default 300 s. */
+  /** Deadline of requests that set no timeout; it reaches the worker too. Default 300 s; `Infinity` for none. */
   defaultTimeoutMs?: number;
   /** More endpoints for remote workers (`tfbridge worker --connect …`). Non-loopback TCP needs `curve`. */
   listen?: readonly string[];
@@ -41,9 +37,9 @@ export interface PoolOptions {
   /** How long start() waits for the local workers' handshakes. Default 120 s. */
   startTimeoutMs?: number;
   /**
-   * The largest message either side accepts (default 1 GiB, wire.json): larger requests are refused
-   * before sending, and libzmq drops a peer that sends more. Remote workers set theirs with
-   * TFBRIDGE_MAX_MESSAGE_BYTES.
+   * The largest message either side sends or accepts, all frames counted (default 1 GiB, wire.json):
+   * a larger request fails with MessageTooLargeError before it is sent; a worker answers a request
+   * whose reply would be larger with that error. Remote workers set theirs with TFBRIDGE_MAX_MESSAGE_BYTES.
    */
   maxMessageBytes?: number;
 }
@@ -84,8 +80,13 @@ interface Member {
   id: string;
   identity: Buffer;
   info: WorkerInfo;
+  /** The token a pool gives the workers it spawns; null for remote workers. */
+  token: string | null;
   inFlight: Map<number, Job>;
-  lastSeen: number;
+  /** Anything came from it since the last heartbeat tick. */
+  heard: boolean;
+  /** Ticks in a row without a word from it: ticks, not wall time, so our own stalls do not count. */
+  missed: number;
   lastUsed: number;
   process: WorkerProcess | null;
 }
@@ -100,7 +101,7 @@ interface Member {
  */
 export class Pool extends TensorflowClient {
   private readonly router: Router;
-  private readonly dir = mkdtempSync(join(tmpdir(), "tfbridge-pool-"));
+  private readonly dir = privateDir("pool");
   private readonly localEndpoint = `ipc://${join(this.dir, "pool.sock")}`;
   private readonly members = new Map<string, Member>();
   private readonly queue: Job[] = [];
@@ -135,12 +136,12 @@ export class Pool extends TensorflowClient {
       this.allowed = null;
     }
     // The interval and the misses allowed are protocol constants: the worker heartbeats on the same clock.
-    this.heartbeat = setInterval(() => this.tick(), WIRE.control.heartbeatMs);
+    this.heartbeat = setInterval(() => this.tick(), HEARTBEAT_MS);
   }
 
   /** Binds the pool's endpoints, starts `size` local workers and waits for their handshakes. */
   static async start(options: PoolOptions = {}): Promise<Pool> {
-    checkListenEndpoints(options.listen ?? [], options.curve);
+    await checkListenEndpoints(options.listen ?? [], options.curve);
     const pool = new Pool({
       ...options,
       size: options.size ?? availableParallelism(),
@@ -149,7 +150,7 @@ export class Pool extends TensorflowClient {
       perWorkerInFlight: options.perWorkerInFlight ?? 2,
       defaultTimeoutMs: options.defaultTimeoutMs ?? 300_000,
       startTimeoutMs: options.startTimeoutMs ?? 120_000,
-      maxMessageBytes: options.maxMessageBytes ?? WIRE.control.maxMessageBytes,
+      maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
     });
     try {
       if (pool.allowed) pool.disallow = await allowCurveClients(pool.zapDomain, pool.allowed);
@@ -191,14 +192,15 @@ export class Pool extends TensorflowClient {
   override async call<R = Record<string, unknown>>(op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: PoolRequestOptions = {}): Promise<Reply<R>> {
     if (this.closing) throw new BridgeClosedError();
     if (options.signal?.aborted) throw new RequestAbortedError(op, options.signal.reason);
-    const bytes = arrays.reduce((n, a) => n + a.data.byteLength, 0);
+    // The whole message counts, header and args included, as the worker counts it (bool data checked too).
+    const bytes = messageBytes(encodeMessage({ id: MAX_ID, op, args, deadlineMs: MAX_ID }, arrays));
     if (bytes > this.options.maxMessageBytes) {
-      throw new WireError(`${op}: ${bytes} bytes of arrays exceed the ${this.options.maxMessageBytes}-byte message limit`);
+      throw new MessageTooLargeError(`${op}: a request of ${bytes} bytes is over the ${this.options.maxMessageBytes}-byte message cap`);
     }
     const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs;
     const job = await new Promise<{ reply: Reply } | { error: Error }>((settleOuter) => {
       let settled = false;
-      const timer = setTimeout(() => finish({ error: new RequestTimeoutError(op, timeoutMs) }), timeoutMs);
+      const cancelTimer = after(timeoutMs, () => finish({ error: new RequestTimeoutError(op, timeoutMs) }));
       const onAbort = () => finish({ error: new RequestAbortedError(op, options.signal!.reason) });
       options.signal?.addEventListener("abort", onAbort, { once: true });
       const job: Job = {
@@ -207,7 +209,7 @@ export class Pool extends TensorflowClient {
         args,
         arrays,
         deadline: Date.now() + timeoutMs,
-        idempotent: options.idempotent ?? IDEMPOTENT.has(op),
+        idempotent: options.idempotent ?? IDEMPOTENT_OPS.has(op),
         attempts: 0,
         member: null,
         settle: (outcome) => finish(outcome),
@@ -215,7 +217,7 @@ export class Pool extends TensorflowClient {
       const finish = (outcome: { reply: Reply } | { error: Error }) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        cancelTimer();
         options.signal?.removeEventListener("abort", onAbort);
         this.detach(job, "error" in outcome && !(outcome.error instanceof WorkerDiedError));
         settleOuter(outcome);
@@ -322,7 +324,7 @@ export class Pool extends TensorflowClient {
       job.attempts++;
       best.inFlight.set(job.id, job);
       best.lastUsed = Date.now();
-      const frames = encodeMessage({ id: job.id, op: job.op, args: job.args, deadlineMs: Math.max(0, job.deadline - Date.now()) }, job.arrays);
+      const frames = encodeMessage({ id: job.id, op: job.op, args: job.args, ...deadlineField(job.deadline - Date.now()) }, job.arrays);
       const member = best;
       void this.send(member, frames).catch((e: Error) => this.bury(member, new WorkerDiedError(null, null, "", `became unreachable: ${e.message}`)));
     }
@@ -357,20 +359,31 @@ export class Pool extends TensorflowClient {
     this.pump();
   }
 
+  /**
+   * Every heartbeat interval: counts a miss for each worker not heard from since the last tick. After
+   * a stall of this process (a blocked event loop) the first tick sees nothing read yet and counts one
+   * miss, not the stall's length: the workers' messages are waiting in the socket, read right after.
+   */
   private tick(): void {
-    const now = Date.now();
-    const { liveness, heartbeatMs } = WIRE.control;
-    const limit = liveness * heartbeatMs;
     for (const m of [...this.members.values()]) {
-      if (now - m.lastSeen > limit) {
-        this.bury(m, new WorkerDiedError(null, null, m.process?.stderrTail() ?? "", `missed ${liveness} heartbeats (stuck or unreachable)`));
+      m.missed = m.heard ? 0 : m.missed + 1;
+      m.heard = false;
+      if (m.missed >= LIVENESS) {
+        this.bury(m, new WorkerDiedError(null, null, m.process?.stderrTail() ?? "", `missed ${LIVENESS} heartbeats (stuck or unreachable)`));
       } else void this.send(m, encodeMessage({ id: null, ctl: "heartbeat" })).catch(() => {});
     }
   }
 
   private async receiveLoop(): Promise<void> {
     try {
-      for await (const [identity, ...frames] of this.router) this.receive(identity!, frames);
+      for await (const [identity, ...frames] of this.router) {
+        try {
+          this.receive(identity!, frames);
+        } catch (e) {
+          // Whatever one peer sent, the loop serves on: the pool must never die of a message.
+          process.emitWarning(`tfbridge pool: dropped a message it could not handle: ${(e as Error).message}`);
+        }
+      }
     } catch (e) {
       if (!this.router.closed) this.forceClose();
     }
@@ -387,24 +400,37 @@ export class Pool extends TensorflowClient {
     const id = identity.toString("hex");
     const { header } = message;
     const member = this.members.get(id);
-    if (member) member.lastSeen = Date.now();
+    if (member) member.heard = true;
     if (header.ctl === "ready") {
-      this.join(id, identity, header.info as WorkerInfo, header.token as string | null);
+      this.join(id, identity, header.info as WorkerInfo, typeof header.token === "string" ? header.token : null);
     } else if (header.ctl === "heartbeat") {
-      // A worker we buried (e.g. it overstayed and recovered) must not linger unaccounted for.
-      if (!member) void this.sendRaw([identity, ...encodeMessage({ id: null, ctl: "disconnect" })]).catch(() => {});
+      // A worker we counted as gone (an outage, a stall) is alive after all: ask it to announce itself
+      // again rather than lose it. While closing, tell it to stop instead.
+      if (!member) void this.sendRaw([identity, ...encodeMessage({ id: null, ctl: this.closing ? "disconnect" : "rejoin" })]).catch(() => {});
     } else if (member && typeof header.id === "number") {
       const job = member.inFlight.get(header.id);
       if (!job) return; // timed out or cancelled meanwhile
-      job.settle(replyOutcome(message));
+      const size = messageBytes(frames);
+      job.settle(
+        size > this.options.maxMessageBytes
+          ? { error: new MessageTooLargeError(`${job.op}: a reply of ${size} bytes is over the ${this.options.maxMessageBytes}-byte message cap`) }
+          : replyOutcome(message),
+      );
     }
   }
 
   private join(id: string, identity: Buffer, info: WorkerInfo, token: string | null): void {
     if (this.closing) return;
-    const proc = token ? this.processes.get(token) ?? null : null;
-    if (proc) this.processes.delete(token!);
-    this.members.set(id, { id, identity, info, inFlight: new Map(), lastSeen: Date.now(), lastUsed: 0, process: proc });
+    const spawned = token ? this.processes.get(token) : undefined;
+    if (spawned) this.processes.delete(token!);
+    // A local worker that made a new socket (after a long silence) comes back under a new routing id:
+    // the same process, and the requests it holds go on under the new id.
+    const earlier = token ? [...this.members.values()].find((m) => m.token === token) : undefined;
+    if (earlier) this.members.delete(earlier.id);
+    const inFlight = earlier?.inFlight ?? new Map<number, Job>();
+    const member: Member = { id, identity, info, token, inFlight, heard: true, missed: 0, lastUsed: 0, process: spawned ?? earlier?.process ?? null };
+    for (const job of inFlight.values()) job.member = member;
+    this.members.set(id, member);
     for (const waiter of this.readyWaiters.splice(0)) waiter();
     this.pump();
   }

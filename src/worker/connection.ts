@@ -1,12 +1,15 @@
+import { randomBytes } from "node:crypto";
 import { Dealer } from "zeromq";
-import { BadRequestError, PythonError, type PythonFrame, RequestAbortedError, RequestTimeoutError, SpecError, type TfbridgeError, WireError } from "../errors.js";
-import { type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
+import { BadRequestError, MessageTooLargeError, PythonError, type PythonFrame, RequestAbortedError, RequestTimeoutError, SpecError, type TfbridgeError, WireError } from "../errors.js";
+import { type Message, decodeMessage, encodeMessage, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
+import { ERROR_KINDS, type ErrorKind, MAX_MESSAGE_BYTES } from "../wire/protocol.js";
 import { serialSends } from "./send-queue.js";
+import { after, deadlineField } from "./timers.js";
 
 /** Per-request limits. */
 export interface RequestOptions {
-  /** Reject with RequestTimeoutError when no reply came within this many milliseconds. */
+  /** Reject with RequestTimeoutError when no reply came within this many milliseconds (`Infinity`: never). */
   timeoutMs?: number;
   /** Reject with RequestAbortedError when this signal fires first. */
   signal?: AbortSignal;
@@ -27,7 +30,7 @@ interface Pending {
 
 /** The `error` object of a failed reply (docs/wire.md). */
 export interface WorkerErrorBody {
-  kind: "python" | "bad_request" | "spec" | "cancelled";
+  kind: ErrorKind;
   type: string;
   message: string;
   traceback: PythonFrame[];
@@ -40,13 +43,40 @@ export function replyError(e: WorkerErrorBody): TfbridgeError {
   if (e.kind === "spec") return new SpecError(e.field ?? "spec", e.reason ?? e.message, true);
   if (e.kind === "bad_request") return new BadRequestError(e.message);
   if (e.kind === "cancelled") return new RequestAbortedError("request", new Error(e.message));
-  return new PythonError(e.type, e.message, e.traceback);
+  if (e.kind === "too_large") return new MessageTooLargeError(e.message);
+  return new PythonError(e.type, e.message, Array.isArray(e.traceback) ? e.traceback : []);
 }
 
-/** A decoded reply message as what its request resolves with, or the typed error it rejects with. */
+function isErrorBody(e: unknown): e is WorkerErrorBody {
+  if (typeof e !== "object" || e === null) return false;
+  const { kind, type, message } = e as Record<string, unknown>;
+  return (ERROR_KINDS as readonly unknown[]).includes(kind) && typeof type === "string" && typeof message === "string";
+}
+
+/**
+ * A decoded reply message as what its request resolves with, or the typed error it rejects with.
+ * A malformed reply (no `ok`, `ok: false` without a usable `error`, a `result` that is no object)
+ * becomes a WireError for that request alone; this never throws.
+ */
 export function replyOutcome({ header, arrays }: Message): { reply: Reply } | { error: TfbridgeError } {
-  if (header.ok === true) return { reply: { result: (header.result ?? {}) as Record<string, unknown>, arrays, names: header.arrays.map((d) => d.name) } };
-  return { error: replyError(header.error as WorkerErrorBody) };
+  if (header.ok === true) {
+    const result = header.result ?? {};
+    if (typeof result !== "object" || result === null || Array.isArray(result)) return { error: new WireError("malformed reply: result is not an object") };
+    return { reply: { result: result as Record<string, unknown>, arrays, names: header.arrays.map((d) => d.name) } };
+  }
+  if (header.ok === false && isErrorBody(header.error)) return { error: replyError(header.error) };
+  return { error: new WireError(`malformed reply to request ${header.id}: needs ok: true with a result, or ok: false with an error {kind, type, message}`) };
+}
+
+/** A routing id nobody can guess or pre-empt (libzmq's own are a sequence); it must not start with a zero byte. */
+function randomRoutingId(): string {
+  return `t${randomBytes(15).toString("base64url")}`;
+}
+
+/** Options of a {@link Connection}. */
+export interface ConnectionOptions {
+  /** The largest message sent or accepted, all frames counted (default wire.json's 1 GiB). */
+  maxMessageBytes?: number;
 }
 
 /**
@@ -54,13 +84,15 @@ export function replyOutcome({ header, arrays }: Message): { reply: Reply } | { 
  * It knows nothing of processes: whoever owns it calls {@link failAll} when the peer is gone.
  */
 export class Connection {
-  private readonly socket = new Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+  private readonly socket = new Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, routingId: randomRoutingId() });
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly send = serialSends((frames: Buffer[]) => this.socket.send(frames));
   private failure: Error | null = null;
+  private readonly maxMessageBytes: number;
 
-  constructor(endpoint: string) {
+  constructor(endpoint: string, options: ConnectionOptions = {}) {
+    this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.socket.connect(endpoint);
     void this.receiveLoop();
   }
@@ -70,7 +102,10 @@ export class Connection {
     return this.pending.size;
   }
 
-  /** Sends one request and resolves with its reply, or rejects with a typed error. */
+  /**
+   * Sends one request and resolves with its reply, or rejects with a typed error.
+   * `timeoutMs` may be `Infinity` (no timeout) or longer than setTimeout's 2^31 − 1 ms.
+   */
   request<R = Record<string, unknown>>(
     op: string,
     args: Record<string, unknown> = {},
@@ -80,11 +115,19 @@ export class Connection {
     if (this.failure) return Promise.reject(this.failure);
     if (options.signal?.aborted) return Promise.reject(new RequestAbortedError(op, options.signal.reason));
     const id = this.nextId++;
-    // The worker learns the deadline too, and skips the request if it comes due before it runs.
-    const deadline = options.timeoutMs === undefined ? {} : { deadlineMs: options.timeoutMs };
-    const frames = encodeMessage({ id, op, args, ...deadline }, arrays);
+    let frames: Buffer[];
+    try {
+      // The worker learns the deadline too, and skips the request if it comes due before it runs.
+      frames = encodeMessage({ id, op, args, ...deadlineField(options.timeoutMs) }, arrays);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const size = messageBytes(frames);
+    if (size > this.maxMessageBytes) {
+      return Promise.reject(new MessageTooLargeError(`${op}: a request of ${size} bytes is over the ${this.maxMessageBytes}-byte message cap`));
+    }
     return new Promise<Reply<R>>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let cancelTimer = () => {};
       const giveUp = (error: Error) =>
         settle(() => {
           this.send(encodeMessage({ id, ctl: "cancel" })).catch(() => {}); // the worker drops it if not yet run
@@ -93,7 +136,7 @@ export class Connection {
       const onAbort = () => giveUp(new RequestAbortedError(op, options.signal!.reason));
       const settle = (finish: () => void) => {
         if (!this.pending.delete(id)) return;
-        clearTimeout(timer);
+        cancelTimer();
         options.signal?.removeEventListener("abort", onAbort);
         finish();
       };
@@ -103,7 +146,7 @@ export class Connection {
         reject: (error) => settle(() => reject(error)),
       });
       if (options.timeoutMs !== undefined) {
-        timer = setTimeout(() => giveUp(new RequestTimeoutError(op, options.timeoutMs!)), options.timeoutMs);
+        cancelTimer = after(options.timeoutMs, () => giveUp(new RequestTimeoutError(op, options.timeoutMs!)));
       }
       options.signal?.addEventListener("abort", onAbort, { once: true });
       this.send(frames).catch((e: Error) => this.pending.get(id)?.reject(new WireError(`could not send ${op}: ${e.message}`)));
@@ -142,7 +185,11 @@ export class Connection {
     const { header } = message;
     const pending = typeof header.id === "number" ? this.pending.get(header.id) : undefined;
     if (!pending) return; // its request already timed out or was aborted
-    const outcome = replyOutcome(message);
+    const size = messageBytes(frames);
+    const outcome =
+      size > this.maxMessageBytes
+        ? { error: new MessageTooLargeError(`${pending.op}: a reply of ${size} bytes is over the ${this.maxMessageBytes}-byte message cap`) }
+        : replyOutcome(message);
     if ("reply" in outcome) pending.resolve(outcome.reply);
     else pending.reject(outcome.error);
   }

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { WorkerStartError } from "../errors.js";
 import { packageRoot } from "../paths.js";
+import { privateDir } from "./private-dir.js";
 
 /** How the Python worker process is started. */
 export interface WorkerProcessOptions {
@@ -54,7 +54,7 @@ export class WorkerProcess {
     if (!existsSync(python)) {
       throw new WorkerStartError(`no Python interpreter at ${python}: run \`make setup\`, or pass { python } / set TFBRIDGE_PYTHON`);
     }
-    this.dir = mkdtempSync(join(tmpdir(), "tfbridge-")); // mode 0700: only this user reaches the socket
+    this.dir = privateDir("worker"); // mode 0700: only this user reaches the socket
     this.endpoint = options.connect ?? `ipc://${join(this.dir, "worker.sock")}`;
     this.proxyEndpoint = `ipc://${join(this.dir, "pythonia.sock")}`;
     const args = ["-m", "tfbridge_worker", "--exit-with-stdin"];
