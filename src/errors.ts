@@ -53,6 +53,11 @@ export class PythonError extends TfbridgeError {
   }
 }
 
+/** An API was called with an argument it cannot use (a value that is not a proxy, a missing CLI flag). */
+export class UsageError extends TfbridgeError {
+  override name = "UsageError";
+}
+
 /** The worker rejected a request as malformed (wire format, unknown op, bad arguments). */
 export class BadRequestError extends TfbridgeError {
   override name = "BadRequestError";

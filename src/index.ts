@@ -32,4 +32,4 @@ export { type Trap, knownTraps } from "./parity/traps.js";
 export { ulpDistance32, ulpDistance64 } from "./parity/ulp.js";
 export { type TfjsLstm, type TfjsLstmOptions, type TfjsLstmResult, TfjsUnsupportedError, buildTfjsLstm, runTfjsLstm } from "./tfjs/lstm.js";
 export { type Tfjs, type TfjsBackend, type TfjsInfo, TfjsUnavailableError, loadTfjs, tfjsInfo } from "./tfjs/runtime.js";
-export { type TfjsSavedModel, loadTfjsSavedModel } from "./tfjs/savedmodel.js";
+export { SavedModelError, type TfjsSavedModel, loadTfjsSavedModel } from "./tfjs/savedmodel.js";

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { curveKeyPair } from "zeromq";
+import { UsageError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import { defaultPython } from "../worker/process.js";
 
@@ -20,7 +21,7 @@ export function workerCommand(args: string[]): Promise<number> {
     options: { connect: { type: "string" }, "curve-keys": { type: "string" }, "curve-server-key": { type: "string" } },
     strict: true,
   });
-  if (!values.connect) throw new TypeError("tfbridge worker needs --connect tcp://HOST:PORT");
+  if (!values.connect) throw new UsageError("tfbridge worker needs --connect tcp://HOST:PORT");
   // --exit-with-stdin: if this wrapper dies, even by SIGKILL, the worker follows instead of lingering.
   const pythonArgs = ["-m", "tfbridge_worker", "--connect", values.connect, "--exit-with-stdin"];
   if (values["curve-keys"]) pythonArgs.push("--curve-keys", values["curve-keys"]);

@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { UsageError } from "../errors.js";
 import { type NDArray, isNDArray } from "../wire/ndarray.js";
 import type { Worker } from "../worker/worker.js";
 import { PythoniaChannel } from "./channel.js";
@@ -117,7 +118,7 @@ export class PythonProxies {
   async toNDArray(value: PyValue | Promise<PyValue>): Promise<NDArray> {
     const proxy = await value;
     const ffid = typeof proxy === "function" ? (proxy as unknown as { ffid: unknown }).ffid : undefined;
-    if (typeof ffid !== "number") throw new TypeError(`toNDArray needs a proxy to a Python object, got ${typeof proxy}`);
+    if (typeof ffid !== "number") throw new UsageError(`toNDArray needs a proxy to a Python object, got ${typeof proxy}`);
     const reply = await this.worker.request("py.get", { ffid });
     return reply.arrays[0]!;
   }

@@ -25,7 +25,7 @@ export interface Message {
 }
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-  throw new Error("tfbridge's wire format is little-endian; this host is not");
+  throw new WireError("tfbridge's wire format is little-endian; this host is not");
 }
 
 /**
