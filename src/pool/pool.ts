@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Router, curveKeyPair } from "zeromq";
 import { TensorflowClient } from "../client.js";
 import { BridgeClosedError, MessageTooLargeError, OverloadedError, RequestAbortedError, RequestTimeoutError, WorkerDiedError, WorkerStartError } from "../errors.js";
-import { type Message, decodeMessage, encodeMessage, messageBytes } from "../wire/codec.js";
+import { type Message, decodeMessage, encodeControl, encodeMessage, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, MAX_ID, MAX_MESSAGE_BYTES } from "../wire/protocol.js";
 import { type Reply, type RequestOptions, replyOutcome } from "../worker/connection.js";
@@ -245,7 +245,7 @@ export class Pool extends TensorflowClient {
       process.off("SIGTERM", onSigterm);
       this.forceClose();
       clearInterval(this.heartbeat);
-      for (const m of this.members.values()) await this.send(m, encodeMessage({ id: null, ctl: "disconnect" })).catch(() => {});
+      for (const m of this.members.values()) await this.send(m, encodeControl("disconnect")).catch(() => {});
       await Promise.all([...this.members.values()].map((m) => m.process?.stop()));
       await Promise.all([...this.processes.values()].map((p) => p.stop()));
       this.members.clear();
@@ -304,7 +304,7 @@ export class Pool extends TensorflowClient {
     }
     const member = job.member;
     if (member?.inFlight.delete(job.id) && cancelOnWorker) {
-      void this.send(member, encodeMessage({ id: job.id, ctl: "cancel" })).catch(() => {});
+      void this.send(member, encodeControl("cancel", job.id)).catch(() => {});
     }
     job.member = null;
   }
@@ -370,7 +370,7 @@ export class Pool extends TensorflowClient {
       m.heard = false;
       if (m.missed >= LIVENESS) {
         this.bury(m, new WorkerDiedError(null, null, m.process?.stderrTail() ?? "", `missed ${LIVENESS} heartbeats (stuck or unreachable)`));
-      } else void this.send(m, encodeMessage({ id: null, ctl: "heartbeat" })).catch(() => {});
+      } else void this.send(m, encodeControl("heartbeat")).catch(() => {});
     }
   }
 
@@ -406,7 +406,7 @@ export class Pool extends TensorflowClient {
     } else if (header.ctl === "heartbeat") {
       // A worker we counted as gone (an outage, a stall) is alive after all: ask it to announce itself
       // again rather than lose it. While closing, tell it to stop instead.
-      if (!member) void this.sendRaw([identity, ...encodeMessage({ id: null, ctl: this.closing ? "disconnect" : "rejoin" })]).catch(() => {});
+      if (!member) void this.sendRaw([identity, ...encodeControl(this.closing ? "disconnect" : "rejoin")]).catch(() => {});
     } else if (member && typeof header.id === "number") {
       const job = member.inFlight.get(header.id);
       if (!job) return; // timed out or cancelled meanwhile

@@ -1,7 +1,7 @@
 import { WireError } from "../errors.js";
 import { type AnyTypedArray, type DType, type TypedArrayFor, dtypeInfo, isDType } from "./dtypes.js";
 import { type NDArray, checkBoolBytes, elementCount } from "./ndarray.js";
-import { WIRE_VERSION } from "./protocol.js";
+import { type ControlToWorker, WIRE_VERSION } from "./protocol.js";
 
 /** How one array frame is described in the header. */
 export interface ArrayDescriptor {
@@ -45,6 +45,11 @@ export function encodeMessage(
   });
   const head = Buffer.from(JSON.stringify({ v: WIRE_VERSION, ...header, arrays: descriptors }), "utf8");
   return [head, ...arrays.map((a) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength))];
+}
+
+/** A control message to a worker (docs/wire.md#pools): `ctl` is checked against protocol/wire.json's list by its type. */
+export function encodeControl(ctl: ControlToWorker, id: number | null = null): Buffer[] {
+  return encodeMessage({ id, ctl });
 }
 
 /** A message's size as the cap counts it: every frame, header included. */

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Dealer } from "zeromq";
 import { BadRequestError, MessageTooLargeError, PythonError, type PythonFrame, RequestAbortedError, RequestTimeoutError, SpecError, type TfbridgeError, WireError } from "../errors.js";
-import { type Message, decodeMessage, encodeMessage, messageBytes } from "../wire/codec.js";
+import { type Message, decodeMessage, encodeControl, encodeMessage, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { ERROR_KINDS, type ErrorKind, MAX_MESSAGE_BYTES } from "../wire/protocol.js";
 import { serialSends } from "./send-queue.js";
@@ -130,7 +130,7 @@ export class Connection {
       let cancelTimer = () => {};
       const giveUp = (error: Error) =>
         settle(() => {
-          this.send(encodeMessage({ id, ctl: "cancel" })).catch(() => {}); // the worker drops it if not yet run
+          this.send(encodeControl("cancel", id)).catch(() => {}); // the worker drops it if not yet run
           reject(error);
         });
       const onAbort = () => giveUp(new RequestAbortedError(op, options.signal!.reason));
