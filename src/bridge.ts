@@ -2,7 +2,7 @@ import { TensorflowClient } from "./client.js";
 import { BridgeClosedError } from "./errors.js";
 import { PythonProxies } from "./python/proxies.js";
 import type { NDArray } from "./wire/ndarray.js";
-import type { Reply, RequestOptions } from "./worker/connection.js";
+import type { Reply, RequestOptions } from "./worker/replies.js";
 import { Worker, type WorkerInfo, type WorkerOptions } from "./worker/worker.js";
 
 /** Options for {@link Bridge.start}. */

@@ -17,7 +17,7 @@ export { type DType, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
 export { type NDArray, elementCount, ndarray, zeros } from "./wire/ndarray.js";
 export { type ArrayDescriptor, type Header, decodeMessage, encodeMessage } from "./wire/codec.js";
 export { type ControlFromWorker, type ControlToWorker, type ErrorKind, type Op, MAX_MESSAGE_BYTES, WIRE_VERSION } from "./wire/protocol.js";
-export type { Reply, RequestOptions } from "./worker/connection.js";
+export type { Reply, RequestOptions } from "./worker/replies.js";
 export type { WorkerInfo } from "./worker/worker.js";
 export {
   type Comparison, type Tolerance, type WorstElement, ULP_BUCKETS, compareArrays, formatComparison,

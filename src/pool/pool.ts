@@ -4,15 +4,15 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Router, curveKeyPair } from "zeromq";
 import { TensorflowClient } from "../client.js";
-import { BridgeClosedError, MessageTooLargeError, OverloadedError, RequestAbortedError, RequestTimeoutError, WorkerDiedError, WorkerStartError } from "../errors.js";
-import { type Message, decodeMessage, encodeControl, encodeMessage, messageBytes } from "../wire/codec.js";
+import { BridgeClosedError, MessageTooLargeError, OverloadedError, WorkerDiedError, WorkerStartError } from "../errors.js";
+import { type Message, decodeMessage, encodeControl, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
-import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, MAX_ID, MAX_MESSAGE_BYTES } from "../wire/protocol.js";
-import { type Reply, type RequestOptions, replyOutcome } from "../worker/connection.js";
+import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, MAX_MESSAGE_BYTES } from "../wire/protocol.js";
+import { type Reply, type RequestOptions, replyOutcome } from "../worker/replies.js";
+import { PendingRequest } from "../worker/pending.js";
 import { privateDir } from "../worker/private-dir.js";
 import { WorkerProcess } from "../worker/process.js";
 import { serialSends } from "../worker/send-queue.js";
-import { after, deadlineField } from "../worker/timers.js";
 import type { WorkerInfo } from "../worker/worker.js";
 import { type CurveServerKeys, allowCurveClients } from "./curve.js";
 import { checkListenEndpoints } from "./endpoints.js";
@@ -64,16 +64,12 @@ export interface PoolStats {
   diedWithRequests: number;
 }
 
+/** A request as the pool schedules it: its lifetime (shared with a Bridge's) plus where it runs. */
 interface Job {
-  id: number;
-  op: string;
-  args: Record<string, unknown>;
-  arrays: readonly NDArray[];
-  deadline: number;
+  request: PendingRequest;
   idempotent: boolean;
   attempts: number;
   member: Member | null;
-  settle(outcome: { reply: Reply } | { error: Error }): void;
 }
 
 interface Member {
@@ -191,42 +187,15 @@ export class Pool extends TensorflowClient {
 
   override async call<R = Record<string, unknown>>(op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: PoolRequestOptions = {}): Promise<Reply<R>> {
     if (this.closing) throw new BridgeClosedError();
-    if (options.signal?.aborted) throw new RequestAbortedError(op, options.signal.reason);
-    // The whole message counts, header and args included, as the worker counts it (bool data checked too).
-    const bytes = messageBytes(encodeMessage({ id: MAX_ID, op, args, deadlineMs: MAX_ID }, arrays));
-    if (bytes > this.options.maxMessageBytes) {
-      throw new MessageTooLargeError(`${op}: a request of ${bytes} bytes is over the ${this.options.maxMessageBytes}-byte message cap`);
-    }
-    const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs;
-    const job = await new Promise<{ reply: Reply } | { error: Error }>((settleOuter) => {
-      let settled = false;
-      const cancelTimer = after(timeoutMs, () => finish({ error: new RequestTimeoutError(op, timeoutMs) }));
-      const onAbort = () => finish({ error: new RequestAbortedError(op, options.signal!.reason) });
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      const job: Job = {
-        id: this.nextId++,
-        op,
-        args,
-        arrays,
-        deadline: Date.now() + timeoutMs,
-        idempotent: options.idempotent ?? IDEMPOTENT_OPS.has(op),
-        attempts: 0,
-        member: null,
-        settle: (outcome) => finish(outcome),
-      };
-      const finish = (outcome: { reply: Reply } | { error: Error }) => {
-        if (settled) return;
-        settled = true;
-        cancelTimer();
-        options.signal?.removeEventListener("abort", onAbort);
-        this.detach(job, "error" in outcome && !(outcome.error instanceof WorkerDiedError));
-        settleOuter(outcome);
-        this.pump();
-      };
-      void this.enqueue(job).catch((error: Error) => finish({ error }));
+    const limits = { timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs, signal: options.signal, maxMessageBytes: this.options.maxMessageBytes };
+    // The callback runs only once the request settles, after `job` below exists.
+    const request = new PendingRequest(this.nextId++, op, args, arrays, limits, (_, gaveUp) => {
+      this.detach(job, gaveUp);
+      this.pump();
     });
-    if ("error" in job) throw job.error;
-    return job.reply as Reply<R>;
+    const job: Job = { request, idempotent: options.idempotent ?? IDEMPOTENT_OPS.has(op), attempts: 0, member: null };
+    void this.enqueue(job).catch((error: Error) => request.settle({ error }));
+    return request.promise as Promise<Reply<R>>;
   }
 
   /** Drains in-flight work, then stops every worker. A second call (or SIGTERM meanwhile) forces it. */
@@ -259,8 +228,8 @@ export class Pool extends TensorflowClient {
   private forceClose(): void {
     this.forced = true;
     const error = new BridgeClosedError();
-    for (const job of [...this.queue]) job.settle({ error });
-    for (const m of this.members.values()) for (const job of [...m.inFlight.values()]) job.settle({ error });
+    for (const job of [...this.queue]) job.request.settle({ error });
+    for (const m of this.members.values()) for (const job of [...m.inFlight.values()]) job.request.settle({ error });
   }
 
   private spawnLocal(): void {
@@ -295,7 +264,7 @@ export class Pool extends TensorflowClient {
     this.pump();
   }
 
-  /** Takes a job off the queue or its worker (telling the worker to drop it), once it is settled. */
+  /** Takes a settled job off the queue or its worker; `cancelOnWorker` tells the worker to drop it (we gave up on it). */
   private detach(job: Job, cancelOnWorker: boolean): void {
     const i = this.queue.indexOf(job);
     if (i >= 0) {
@@ -303,8 +272,8 @@ export class Pool extends TensorflowClient {
       this.roomWaiters.shift()?.();
     }
     const member = job.member;
-    if (member?.inFlight.delete(job.id) && cancelOnWorker) {
-      void this.send(member, encodeControl("cancel", job.id)).catch(() => {});
+    if (member?.inFlight.delete(job.request.id) && cancelOnWorker) {
+      void this.send(member, encodeControl("cancel", job.request.id)).catch(() => {});
     }
     job.member = null;
   }
@@ -322,9 +291,9 @@ export class Pool extends TensorflowClient {
       this.roomWaiters.shift()?.();
       job.member = best;
       job.attempts++;
-      best.inFlight.set(job.id, job);
+      best.inFlight.set(job.request.id, job);
       best.lastUsed = Date.now();
-      const frames = encodeMessage({ id: job.id, op: job.op, args: job.args, ...deadlineField(job.deadline - Date.now()) }, job.arrays);
+      const frames = job.request.encode();
       const member = best;
       void this.send(member, frames).catch((e: Error) => this.bury(member, new WorkerDiedError(null, null, "", `became unreachable: ${e.message}`)));
     }
@@ -346,7 +315,7 @@ export class Pool extends TensorflowClient {
       if (job.idempotent && job.attempts < 2 && !this.forced) {
         this.stats.retried++;
         this.queue.unshift(job);
-      } else job.settle({ error });
+      } else job.request.settle({ error });
     }
     if (member.process) {
       this.retired.add(member.process);
@@ -411,9 +380,9 @@ export class Pool extends TensorflowClient {
       const job = member.inFlight.get(header.id);
       if (!job) return; // timed out or cancelled meanwhile
       const size = messageBytes(frames);
-      job.settle(
+      job.request.settle(
         size > this.options.maxMessageBytes
-          ? { error: new MessageTooLargeError(`${job.op}: a reply of ${size} bytes is over the ${this.options.maxMessageBytes}-byte message cap`) }
+          ? { error: new MessageTooLargeError(`${job.request.op}: a reply of ${size} bytes is over the ${this.options.maxMessageBytes}-byte message cap`) }
           : replyOutcome(message),
       );
     }

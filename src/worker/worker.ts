@@ -1,7 +1,8 @@
 import { WorkerDiedError, WorkerStartError } from "../errors.js";
 import { MAX_MESSAGE_BYTES, WIRE_VERSION } from "../wire/protocol.js";
 import type { NDArray } from "../wire/ndarray.js";
-import { Connection, type Reply, type RequestOptions } from "./connection.js";
+import { Connection } from "./connection.js";
+import type { Reply, RequestOptions } from "./replies.js";
 import { WorkerProcess, type WorkerProcessOptions } from "./process.js";
 
 /** What the worker says about itself in the handshake. */
