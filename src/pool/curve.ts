@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Router } from "zeromq";
+import { Router, curveKeyPair } from "zeromq";
 import { InsecureConfigError } from "../errors.js";
 
 /** CurveZMQ keys of a pool (Z85 text, as `tfbridge keys` or zmq.curve_keypair() make them). */
@@ -73,6 +74,21 @@ let zap: ZapHandler | undefined;
 export function allowCurveClients(domain: string, allowed: ReadonlySet<string>): Promise<() => void> {
   zap ??= new ZapHandler();
   return zap.register(domain, allowed);
+}
+
+/**
+ * Makes a pool's ROUTER a CurveZMQ server under a ZAP domain of its own. Local workers get a key pair
+ * of their own, allowed beside the configured remote ones; `allow()` registers the ZAP rules (and
+ * returns their undo) before the socket binds.
+ */
+export function curveServer(router: Router, curve: CurveServerKeys): { localKeys: { publicKey: string; secretKey: string }; allow(): Promise<() => void> } {
+  const localKeys = curveKeyPair();
+  const zapDomain = `tfbridge-${randomUUID()}`;
+  router.curveServer = true;
+  router.curveSecretKey = curve.secretKey;
+  router.zapDomain = zapDomain;
+  const allowed = new Set([...curve.allowedClients, localKeys.publicKey]);
+  return { localKeys, allow: () => allowCurveClients(zapDomain, allowed) };
 }
 
 /**
