@@ -6,7 +6,7 @@ import { TensorflowClient } from "../client.js";
 import { BridgeClosedError, MessageTooLargeError, WorkerDiedError } from "../errors.js";
 import { type Message, decodeMessage, encodeControl, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
-import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, MAX_MESSAGE_BYTES } from "../wire/protocol.js";
+import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, MAX_MESSAGE_BYTES, WIRE_VERSION } from "../wire/protocol.js";
 import { PendingRequest } from "../worker/pending.js";
 import { privateDir } from "../worker/private-dir.js";
 import type { ExitInfo, WorkerProcess } from "../worker/process.js";
@@ -314,8 +314,15 @@ export class Pool extends TensorflowClient {
     if (member) member.heard = true;
     if (header.ctl === "ready") {
       if (this.closing) return;
+      const info = header.info as Partial<WorkerInfo> | null;
+      if (typeof info !== "object" || info === null || info.protocol !== WIRE_VERSION) {
+        // A worker of another wire version would misread requests: it does not join, and is told to go.
+        process.emitWarning(`tfbridge pool: refused a worker that speaks wire version ${JSON.stringify(info?.protocol)}, not ${WIRE_VERSION}`);
+        void this.sendRaw([identity, ...encodeControl("disconnect")]).catch(() => {});
+        return;
+      }
       const token = typeof header.token === "string" ? header.token : null;
-      this.members.join(id, identity, header.info as WorkerInfo, token, token ? this.local.claim(token) : undefined);
+      this.members.join(id, identity, info as WorkerInfo, token, token ? this.local.claim(token) : undefined);
       this.pump();
     } else if (header.ctl === "heartbeat") {
       // A worker we counted as gone (an outage, a stall) is alive after all: ask it to announce itself

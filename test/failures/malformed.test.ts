@@ -69,4 +69,20 @@ describe("a malformed reply", () => {
       await pool.close(true);
     }
   });
+
+  it("a worker of another wire version does not join a Pool, and is told to go", async () => {
+    const endpoint = `ipc://${join(dir, "pool-v2.sock")}`;
+    const pool = await Pool.start({ size: 0, listen: [endpoint] });
+    const stranger = new Dealer({ linger: 0, receiveTimeout: 10_000 });
+    try {
+      stranger.connect(endpoint);
+      await stranger.send(encodeMessage({ id: null, ctl: "ready", info: { ...HELLO, protocol: 2 }, token: null }));
+      const [head] = await stranger.receive();
+      expect(JSON.parse(head!.toString())).toMatchObject({ ctl: "disconnect" });
+      expect(pool.workers).toHaveLength(0);
+    } finally {
+      stranger.close();
+      await pool.close(true);
+    }
+  });
 });
