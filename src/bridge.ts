@@ -5,7 +5,7 @@ import { type BuildOptions, ModelHandle, type ModelInfo, weightArrays } from "./
 import { checkModelConfig } from "./models/schema.js";
 import { PythonProxies } from "./python/proxies.js";
 import type { NDArray } from "./wire/ndarray.js";
-import type { Reply, RequestOptions } from "./worker/connection.js";
+import type { Reply, RequestOptions } from "./worker/replies.js";
 import { Worker, type WorkerInfo, type WorkerOptions } from "./worker/worker.js";
 
 /** Options for {@link Bridge.start}. */
@@ -60,8 +60,7 @@ export class Bridge extends TensorflowClient {
 
   override call<R = Record<string, unknown>>(op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: RequestOptions = {}): Promise<Reply<R>> {
     if (this.closing) return Promise.reject(new BridgeClosedError());
-    const timeoutMs = options.timeoutMs ?? (Number.isFinite(this.defaultTimeoutMs) ? this.defaultTimeoutMs : undefined);
-    return this.worker.request<R>(op, args, arrays, { ...options, timeoutMs });
+    return this.worker.request<R>(op, args, arrays, { ...options, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs });
   }
 
   /**

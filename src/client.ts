@@ -1,7 +1,7 @@
 import { SpecError } from "./errors.js";
 import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, LSTM_MODES, checkLstmInput, checkLstmWeights, resolveLstmSpec } from "./spec/lstm.js";
 import type { NDArray } from "./wire/ndarray.js";
-import type { Reply, RequestOptions } from "./worker/connection.js";
+import type { Reply, RequestOptions } from "./worker/replies.js";
 
 /** Options for {@link TensorflowClient.runLstm}. */
 export interface LstmRunOptions extends RequestOptions {

@@ -112,6 +112,14 @@ export class BadRequestError extends TfbridgeError {
   override name = "BadRequestError";
 }
 
+/**
+ * A message over the size cap (`maxMessageBytes`, all frames counted): a request refused before it is
+ * sent, or a reply the worker (or this side) refused. Only that request fails.
+ */
+export class MessageTooLargeError extends WireError {
+  override name = "MessageTooLargeError";
+}
+
 /** The worker process exited, or fell silent; every request in flight on it is rejected with this at once. */
 export class WorkerDiedError extends TfbridgeError {
   override name = "WorkerDiedError";

@@ -5,7 +5,8 @@
 export { Bridge, type BridgeOptions } from "./bridge.js";
 export { TensorflowClient, type LstmResult, type LstmRunOptions } from "./client.js";
 export { Pool, type PoolOptions, type PoolRequestOptions, type PoolStats, type PoolWorker } from "./pool/pool.js";
-export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles, isLoopback } from "./pool/curve.js";
+export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles } from "./pool/curve.js";
+export { isLoopback } from "./pool/endpoints.js";
 export { type KerasHistory, type KerasInboundNode, type KerasLayerConfig, type KerasModelConfig, type KerasTensorRef, tensorName } from "./models/config.js";
 export { type ApplyOptions, type InputOptions, Layer, type ModelOptions, type SequentialOptions, SymbolicTensor, input, model, sequential } from "./models/builder.js";
 export { type KerasActivation, layers } from "./models/layers.js";
@@ -30,8 +31,9 @@ export {
 } from "./spec/lstm.js";
 export { type DType, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
 export { type NDArray, elementCount, ndarray, zeros } from "./wire/ndarray.js";
-export { type ArrayDescriptor, type Header, WIRE_VERSION, decodeMessage, encodeMessage } from "./wire/codec.js";
-export type { ProgressEvent, Reply, RequestOptions } from "./worker/connection.js";
+export { type ArrayDescriptor, type Header, decodeMessage, encodeMessage } from "./wire/codec.js";
+export { type ControlFromWorker, type ControlToWorker, type ErrorKind, type Op, MAX_MESSAGE_BYTES, WIRE_VERSION } from "./wire/protocol.js";
+export type { ProgressEvent, Reply, RequestOptions } from "./worker/replies.js";
 export type { WorkerInfo } from "./worker/worker.js";
 export {
   type Comparison, type Tolerance, type WorstElement, ULP_BUCKETS, compareArrays, formatComparison,
@@ -46,4 +48,4 @@ export { type Trap, knownTraps } from "./parity/traps.js";
 export { ulpDistance32, ulpDistance64 } from "./parity/ulp.js";
 export { type TfjsLstm, type TfjsLstmOptions, type TfjsLstmResult, TfjsUnsupportedError, buildTfjsLstm, runTfjsLstm } from "./tfjs/lstm.js";
 export { type Tfjs, type TfjsBackend, type TfjsInfo, TfjsUnavailableError, loadTfjs, tfjsInfo } from "./tfjs/runtime.js";
-export { type TfjsSavedModel, loadTfjsSavedModel } from "./tfjs/savedmodel.js";
+export { SavedModelError, type TfjsSavedModel, loadTfjsSavedModel } from "./tfjs/savedmodel.js";

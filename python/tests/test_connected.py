@@ -11,7 +11,7 @@ import zmq
 
 from conftest import PYTHON_DIR
 from tfbridge_worker.codec import decode, encode
-from tfbridge_worker.connected import GRACE_S, HEARTBEAT_S
+from tfbridge_worker.connected import GRACE_S, HEARTBEAT_S, RECONNECT_S
 
 
 class FakePool:
@@ -105,7 +105,46 @@ def test_a_request_past_its_deadline_silences_the_heartbeat(pool):
     assert header["id"] == 20 and header["ok"]
 
 
+def test_rejoin_makes_the_worker_announce_itself_again(pool):
+    """A pool that counted the worker as gone (an outage) asks it back instead of losing it."""
+    fake, _, proc = pool
+    fake.send({"id": None, "ctl": "rejoin"})
+    header, _ = fake.reply()
+    assert header["ctl"] == "ready" and header["info"]["pid"] == proc.pid and header["token"] == "token-1"
+    fake.send({"id": 30, "op": "hello", "args": {}})
+    assert fake.reply()[0]["id"] == 30
+
+
+def test_routing_ids_are_random_not_sequential(pool):
+    fake, _, _ = pool
+    assert len(fake.identity) == 16 and fake.identity[0] != 0
+
+
 def test_disconnect_ends_the_worker(pool):
     fake, _, proc = pool
     fake.send({"id": None, "ctl": "disconnect"})
     assert proc.wait(timeout=30) == 0
+
+
+def test_a_long_silence_from_the_pool_does_not_churn_sockets(tmp_path):
+    """While the pool is silent the worker makes a new socket rarely (backing off), not every beat."""
+    fake = FakePool(f"ipc://{tmp_path}/pool.sock")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tfbridge_worker", "--connect", f"ipc://{tmp_path}/pool.sock"],
+        cwd=PYTHON_DIR, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        fake.receive(120)  # ready
+        fake.socket.rcvtimeo = 100
+        quiet_until = time.monotonic() + RECONNECT_S + 6
+        while time.monotonic() < quiet_until:  # read without answering: the pool seems gone
+            try:
+                fake.socket.recv_multipart()
+            except zmq.Again:
+                pass
+        proc.kill()
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        fake.socket.close()
+    assert stderr.count('"reconnecting"') == 1, stderr

@@ -53,7 +53,7 @@ def expect_error(worker, frames, kind, text, request_id=None):
 def test_bad_requests_get_error_replies_and_the_worker_keeps_serving(worker):
     expect_error(worker, [b"not json"], "bad_request", "not UTF-8 JSON")
     bad_size = json.dumps({"v": 1, "id": 5, "op": "echo", "arrays": [{"dtype": "float32", "shape": [4]}]}).encode()
-    expect_error(worker, [bad_size, b"\0" * 3], "bad_request", "needs 16 bytes")
+    expect_error(worker, [bad_size, b"\0" * 3], "bad_request", "needs 16 bytes", 5)  # the id was readable
     expect_error(worker, encode({"id": 6, "op": "format_disk"}), "bad_request", "unknown op 'format_disk'", 6)
     error = expect_error(worker, encode({"id": 7, "op": "lstm.run", "args": {"spec": {"units": -1, "inputShape": [1, 1]}}}, [np.zeros((1, 1, 1), np.float32)]), "spec", "between 1", 7)
     assert error["field"] == "units"
@@ -92,6 +92,44 @@ def test_a_message_over_the_size_limit_is_dropped_and_the_worker_serves_on(tmp_p
         header, (back,) = decode(ok.recv_multipart())
         assert header["id"] == 3 and back.shape == (16,)
         assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _worker_with_cap(tmp_path, cap: int):
+    endpoint = f"ipc://{tmp_path}/w.sock"
+    env = {**os.environ, "TFBRIDGE_MAX_MESSAGE_BYTES": str(cap)}
+    proc = subprocess.Popen([sys.executable, "-m", "tfbridge_worker", "--endpoint", endpoint], cwd=PYTHON_DIR, env=env)
+    s = zmq.Context.instance().socket(zmq.DEALER)
+    s.linger, s.rcvtimeo = 0, 120_000
+    s.connect(endpoint)
+    return proc, s
+
+
+def test_the_cap_counts_the_whole_message_and_the_refusal_carries_the_id(tmp_path):
+    """Two frames each under the cap, together over it: refused as too_large, for that request only."""
+    proc, s = _worker_with_cap(tmp_path, 4096)
+    try:
+        s.send_multipart(encode({"id": 1, "op": "echo", "args": {}}, [np.zeros(750, np.float32), np.zeros(750, np.float32)]))
+        header, _ = decode(s.recv_multipart())
+        assert header["id"] == 1 and header["ok"] is False and header["error"]["kind"] == "too_large"
+        s.send_multipart(encode({"id": 2, "op": "echo", "args": {}}, [np.zeros(16, np.float32)]))
+        assert decode(s.recv_multipart())[0]["ok"]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_reply_over_the_cap_becomes_an_error_reply(tmp_path):
+    """A small request whose reply would be over the cap gets a too_large error instead of the reply."""
+    proc, s = _worker_with_cap(tmp_path, 4096)
+    try:
+        spec = {"units": 64, "inputShape": [100, 1], "returnSequences": True}
+        s.send_multipart(encode({"id": 3, "op": "lstm.run", "args": {"spec": spec}}, [np.zeros((1, 100, 1), np.float32)]))
+        header, arrays = decode(s.recv_multipart())
+        assert header["id"] == 3 and header["ok"] is False and header["error"]["kind"] == "too_large", header
+        assert arrays == []
     finally:
         proc.kill()
         proc.wait()

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import threading
 
 from .curve import read_curve_keys
+from .endpoints import LOCAL_TRANSPORTS, NETWORK_TRANSPORTS, is_local
 
 
 def _exit_when_stdin_closes() -> None:
     # The parent holds our stdin open; when it dies, even by SIGKILL, the pipe closes and we follow.
+    # os.read on the descriptor, not sys.stdin.buffer: a daemon thread blocked inside the buffered
+    # reader holds its lock, and interpreter shutdown then aborts ("_enter_buffered_busy", SIGABRT).
     def watch() -> None:
-        while sys.stdin.buffer.read(65536):
+        while os.read(0, 65536):
             pass
         os._exit(0)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def is_local(endpoint: str) -> bool:
-    """ipc/inproc endpoints, and TCP on a loopback address."""
-    if not endpoint.startswith("tcp://"):
-        return True
-    host = endpoint[len("tcp://"):].rpartition(":")[0]
-    return host in ("localhost", "[::1]") or host.startswith("127.")
 
 
 def main() -> None:
@@ -45,9 +39,11 @@ def main() -> None:
         parser.error("--pythonia-dir and --pythonia-endpoint go together")
     for endpoint in filter(None, (opts.endpoint, opts.pythonia_endpoint)):
         if not is_local(endpoint):
-            parser.error("only loopback TCP endpoints are allowed; use ipc:// or tcp://127.0.0.1:PORT")
+            parser.error(f"{endpoint} is not loopback; use ipc:// or tcp://127.0.0.1:PORT")
     curve = None
     if opts.connect:
+        if opts.connect.partition("://")[0].lower() not in LOCAL_TRANSPORTS | NETWORK_TRANSPORTS:
+            parser.error(f"{opts.connect}: only ipc, inproc, tcp, ws and wss endpoints are supported")
         try:
             curve = read_curve_keys(opts.curve_keys, opts.curve_server_key)
         except (OSError, ValueError) as exc:

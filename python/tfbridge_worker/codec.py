@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import BadRequest
-from .protocol import VERSION, WIRE_TO_NUMPY, wire_name
+from .protocol import CONTROL_TO_WORKER, MAX_ID, VERSION, WIRE_TO_NUMPY, wire_name
 
 
 def normalize(array: Any) -> np.ndarray:
@@ -46,15 +46,58 @@ def _buffer(frame: Any) -> memoryview:
     return memoryview(frame.buffer if hasattr(frame, "buffer") else frame)
 
 
+def message_bytes(frames: Sequence[Any]) -> int:
+    """A message's size as the cap counts it: every frame, header included."""
+    return sum(_buffer(f).nbytes for f in frames)
+
+
 def decode_header(frame: Any) -> dict:
+    """The header frame as a JSON object of wire version 1; nothing in it is checked further."""
     try:
         header = json.loads(bytes(_buffer(frame)).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise BadRequest(f"header frame is not UTF-8 JSON (or nests too deep): {e}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        # ValueError covers malformed JSON and integers past Python's digit limit (e.g. a 5,000-digit id).
+        raise BadRequest(f"header frame is not UTF-8 JSON (or nests too deep, or holds a huge number): {e}") from None
     if not isinstance(header, dict):
         raise BadRequest("header frame must be a JSON object")
-    if header.get("v") != VERSION:
+    if type(header.get("v")) is not int or header["v"] != VERSION:
         raise BadRequest(f"unsupported wire version {header.get('v')!r}; this worker speaks {VERSION}")
+    return header
+
+
+def _is_count(value: Any) -> bool:
+    """An integer a JavaScript number holds exactly, from 0 (bools and floats are not ids)."""
+    return type(value) is int and 0 <= value <= MAX_ID
+
+
+def read_request(frame: Any) -> dict:
+    """A request's or control message's header, every field checked by type and range before use.
+
+    Raises BadRequest naming the field; it carries the request id whenever the id itself is valid.
+    """
+    header = decode_header(frame)
+    request_id = header.get("id")
+    if request_id is not None and not _is_count(request_id):
+        raise BadRequest(f"id must be null or an integer from 0 to {MAX_ID}")
+
+    def refuse(message: str) -> BadRequest:
+        return BadRequest(message, request_id)
+
+    ctl = header.get("ctl")
+    if ctl is not None:
+        if ctl not in CONTROL_TO_WORKER:
+            raise refuse(f"ctl {ctl!r} is not one of {', '.join(sorted(CONTROL_TO_WORKER))}")
+        return header
+    if not isinstance(header.get("op"), str):
+        raise refuse("op must be a string")
+    if not isinstance(header.setdefault("args", {}), dict):
+        raise refuse("args must be an object")
+    if not isinstance(header.setdefault("arrays", []), list):
+        raise refuse("arrays must be a list")
+    deadline = header.get("deadlineMs")
+    if deadline is not None and not (type(deadline) in (int, float) and 0 <= deadline <= MAX_ID):
+        # NaN fails the comparison; 1e400 parses as inf and fails the bound.
+        raise refuse(f"deadlineMs must be a number of milliseconds from 0 to {MAX_ID}")
     return header
 
 
@@ -81,14 +124,18 @@ def decode_array(descriptor: Any, frame: Any, index: int) -> np.ndarray:
     return array
 
 
+def decode_arrays(descriptors: Any, frames: Sequence[Any]) -> list[np.ndarray]:
+    """The array frames that follow a header, as its `arrays` descriptors say."""
+    if not isinstance(descriptors, list):
+        raise BadRequest("header.arrays must be a list")
+    if len(descriptors) != len(frames):
+        raise BadRequest(f"header describes {len(descriptors)} arrays but {len(frames)} frames follow")
+    return [decode_array(d, f, i) for i, (d, f) in enumerate(zip(descriptors, frames))]
+
+
 def decode(frames: Sequence[Any]) -> tuple[dict, list[np.ndarray]]:
     """A message's frames as (header, arrays); BadRequest names what is wrong."""
     if not frames:
         raise BadRequest("empty message")
     header = decode_header(frames[0])
-    descriptors = header.get("arrays", [])
-    if not isinstance(descriptors, list):
-        raise BadRequest("header.arrays must be a list")
-    if len(descriptors) != len(frames) - 1:
-        raise BadRequest(f"header describes {len(descriptors)} arrays but {len(frames) - 1} frames follow")
-    return header, [decode_array(d, f, i) for i, (d, f) in enumerate(zip(descriptors, frames[1:]))]
+    return header, decode_arrays(header.get("arrays", []), frames[1:])

@@ -5,12 +5,18 @@ control messages, sends replies and heartbeats, while the executor runs requests
 so the heartbeat keeps going during a long computation. It stops when the running request is past
 its deadline (plus a grace period): a worker stuck in Python then falls silent, and the pool
 replaces it.
+
+Outages: libzmq reconnects a dropped TCP connection by itself. A pool that counted this worker as
+gone meanwhile answers its heartbeats with `rejoin`, and the worker announces itself again on the
+same socket. Only after a long silence does it make a new socket (the pool may have restarted),
+waiting twice as long after each attempt, up to MAX_RECONNECT_S.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 import time
 
@@ -19,15 +25,20 @@ from zmq.utils.monitor import recv_monitor_message
 
 from .codec import encode
 from .curve import CurveKeys
-from .executor import Disconnect, Executor
+from .executor import Disconnect, Executor, Rejoin
 from .ops import Ops
-from .protocol import MAX_MESSAGE_BYTES, WIRE
+from .protocol import HEARTBEAT_S, LIVENESS, MAX_MESSAGE_BYTES
 
-CONTROL = WIRE["control"]
-HEARTBEAT_S = CONTROL["heartbeatMs"] / 1000
-LIVENESS = CONTROL["liveness"]
 #: How long past its deadline a request may run before the worker stops vouching for itself.
 GRACE_S = 2 * HEARTBEAT_S
+#: Silence from the pool after which the worker makes a new socket; it doubles after each attempt.
+RECONNECT_S = LIVENESS * HEARTBEAT_S * 2
+MAX_RECONNECT_S = 32.0
+
+
+def routing_id() -> bytes:
+    """An unguessable routing id (libzmq reserves ids that start with a zero byte for its own)."""
+    return bytes([1 + secrets.randbelow(255)]) + secrets.token_bytes(15)
 
 
 class ConnectedWorker:
@@ -42,15 +53,19 @@ class ConnectedWorker:
         socket = self.context.socket(zmq.DEALER)
         socket.linger = 0
         socket.maxmsgsize = MAX_MESSAGE_BYTES
+        socket.routing_id = routing_id()
         if self.curve:
             socket.curve_publickey, socket.curve_secretkey = self.curve.public, self.curve.secret
             socket.curve_serverkey = self.curve.server
         socket.connect(self.endpoint)
+        socket.send_multipart(self._ready())
+        return socket
+
+    def _ready(self) -> list:
         hello, _, _ = self.ops("hello", {}, [])
         # A pool that spawned this worker recognizes it by this token; remote workers have none.
         token = os.environ.get("TFBRIDGE_WORKER_TOKEN")
-        socket.send_multipart(encode({"ctl": "ready", "info": hello, "token": token}))
-        return socket
+        return encode({"ctl": "ready", "info": hello, "token": token})
 
     def _watch_handshakes(self, socket: zmq.Socket, poller: zmq.Poller) -> zmq.Socket | None:
         """With CURVE, a refused handshake is otherwise silent: report it on stderr for operators."""
@@ -68,14 +83,18 @@ class ConnectedWorker:
         monitor = self._watch_handshakes(socket, poller)
         next_heartbeat = time.monotonic() + HEARTBEAT_S
         pool_seen = time.monotonic()
+        reconnect_after = RECONNECT_S
         while True:
             events = dict(poller.poll(HEARTBEAT_S * 1000))
             if events.get(socket):
                 pool_seen = time.monotonic()
+                reconnect_after = RECONNECT_S
                 try:
                     reply = self.executor.receive(None, socket.recv_multipart(copy=False))
                 except Disconnect:
                     return
+                except Rejoin:
+                    reply = self._ready()
                 if reply is not None:
                     socket.send_multipart(reply, copy=False)
             if monitor is not None and events.get(monitor):
@@ -91,10 +110,13 @@ class ConnectedWorker:
                 next_heartbeat = now + HEARTBEAT_S
                 if not stuck:
                     socket.send_multipart(encode({"ctl": "heartbeat", "busy": self.executor.busy}))
-            if now - pool_seen > LIVENESS * HEARTBEAT_S * 2 and not stuck:
-                # The pool went quiet: reconnect (it may have restarted), as the Paranoid Pirate does.
+            if now - pool_seen > reconnect_after and not stuck:
+                # The pool went quiet: reconnect (it may have restarted), as the Paranoid Pirate does,
+                # backing off so a long outage does not churn sockets.
                 # (A stuck worker does not come back as a fresh one while its request still runs.)
                 print(json.dumps({"reconnecting": self.endpoint}), file=sys.stderr, flush=True)
+                pool_seen = now
+                reconnect_after = min(2 * reconnect_after, MAX_RECONNECT_S)
                 poller.unregister(socket)
                 if monitor is not None:
                     poller.unregister(monitor)

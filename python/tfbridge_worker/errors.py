@@ -11,11 +11,24 @@ def traceback_frames(exc: BaseException) -> list[dict]:
     ]
 
 
-
 class BadRequest(ValueError):
-    """The message broke wire format v1: malformed header, unknown op, frame size that disagrees, ..."""
+    """The message broke wire format v1: malformed header, unknown op, frame size that disagrees, ...
+
+    ``request_id`` is the request's id when the header was readable enough to have a valid one, so the
+    reply reaches the request it is about.
+    """
 
     kind = "bad_request"
+
+    def __init__(self, message: str, request_id: int | None = None):
+        super().__init__(message)
+        self.request_id = request_id
+
+
+class MessageTooLarge(ValueError):
+    """A request, or the reply it would get, is over the message size cap (all frames counted)."""
+
+    kind = "too_large"
 
 
 class SpecError(ValueError):

@@ -15,18 +15,21 @@ from typing import Any
 
 import zmq
 
-from .codec import decode_header, encode
-from .errors import BadRequest, Cancelled
+from .codec import encode, message_bytes, read_request
+from .errors import BadRequest, Cancelled, MessageTooLarge
 from .ops import Ops
+from .protocol import MAX_MESSAGE_BYTES
 from .replies import error_reply, handle
 
 
 @dataclass
 class Job:
     route: Any  # where the reply goes: a ROUTER identity, or None on a DEALER
-    request_id: Any
+    request_id: int | None
     deadline: float | None  # time.monotonic() seconds
+    header: dict = field(repr=False)  # read and checked once, on the socket thread
     frames: list = field(repr=False)
+    cancelled: bool = False
     progress: bool = False  # the client asked to hear which phase the request is in
 
 
@@ -34,11 +37,22 @@ class Disconnect(Exception):
     """The peer told this worker to stop serving."""
 
 
+class Rejoin(Exception):
+    """The pool no longer counts this worker as a member: announce it again."""
+
+
+def _route_key(route: Any) -> Any:
+    # ROUTER identities arrive as zmq.Frame objects, which compare by identity, not content.
+    return route.bytes if hasattr(route, "bytes") else route
+
+
 class Executor:
     def __init__(self, ops: Ops, context: zmq.Context):
         self.ops = ops
         self.jobs: queue.Queue[Job] = queue.Queue()
-        self.cancelled: set = set()
+        #: Requests not yet started, by (route, id): what a cancel can still reach. Nothing else is
+        #: remembered about ids, so cancels for unknown or finished requests leave no trace.
+        self.queued: dict[tuple[Any, int], Job] = {}
         self.running: Job | None = None
         self.replies: queue.Queue[tuple[Any, list]] = queue.Queue()
         endpoint = f"inproc://tfbridge-executor-{id(self)}"
@@ -51,22 +65,32 @@ class Executor:
 
     def receive(self, route: Any, frames: list) -> list | None:
         """Takes one incoming message: queues a request, applies a control message, or returns an
-        error reply at once for a header it cannot read. Raises Disconnect when told to stop."""
+        error reply at once for one it refuses. Raises Disconnect or Rejoin when told to."""
         try:
-            header = decode_header(frames[0])
+            header = read_request(frames[0])
         except BadRequest as exc:
-            return error_reply(None, exc)
+            return error_reply(exc.request_id, exc)
+        request_id = header.get("id")
+        size = message_bytes(frames)
+        if size > MAX_MESSAGE_BYTES:
+            return error_reply(request_id, MessageTooLarge(f"a message of {size} bytes is over the {MAX_MESSAGE_BYTES}-byte cap"))
         ctl = header.get("ctl")
         if ctl == "disconnect":
             raise Disconnect()
+        if ctl == "rejoin":
+            raise Rejoin()
         if ctl == "cancel":
-            if _is_id(header.get("id")):
-                self.cancelled.add(header.get("id"))
+            job = self.queued.get((_route_key(route), request_id))
+            if job is not None:
+                job.cancelled = True
         elif ctl is None:
             remaining = header.get("deadlineMs")
-            deadline = time.monotonic() + remaining / 1000 if type(remaining) in (int, float) else None
-            self.jobs.put(Job(route, header.get("id"), deadline, frames, header.get("progress") is True))
-        return None  # heartbeats need no answer
+            deadline = time.monotonic() + remaining / 1000 if remaining is not None else None
+            job = Job(route, request_id, deadline, header, frames, progress=header.get("progress") is True)
+            if request_id is not None:
+                self.queued[(_route_key(route), request_id)] = job
+            self.jobs.put(job)
+        return None  # heartbeats and cancels need no answer
 
     def take_reply(self) -> tuple[Any, list]:
         """(route, frames) of a finished request's reply, or of a progress report; call when `ready` is readable."""
@@ -85,16 +109,20 @@ class Executor:
     def _run(self, notify: zmq.Socket) -> None:
         while True:
             job = self.jobs.get()
-            cancelled = _is_id(job.request_id) and job.request_id in self.cancelled
-            if cancelled:
-                self.cancelled.discard(job.request_id)
-            if cancelled or (job.deadline is not None and time.monotonic() > job.deadline):
-                reply = error_reply(job.request_id, Cancelled("cancelled, or past its deadline, before it ran"))
-            else:
-                self.running = job
-                if job.progress:
-                    self.ops.report = lambda phase: self._send(notify, job.route, encode({"id": job.request_id, "ctl": "progress", "phase": phase}))
-                reply = handle(self.ops, job.frames)  # never raises: failures become error replies
+            key = (_route_key(job.route), job.request_id)
+            if self.queued.get(key) is job:
+                del self.queued[key]
+            try:
+                if job.cancelled or (job.deadline is not None and time.monotonic() > job.deadline):
+                    reply = error_reply(job.request_id, Cancelled("cancelled, or past its deadline, before it ran"))
+                else:
+                    self.running = job
+                    if job.progress:
+                        self.ops.report = lambda phase: self._send(notify, job.route, encode({"id": job.request_id, "ctl": "progress", "phase": phase}))
+                    reply = handle(self.ops, job.header, job.frames)  # failures become error replies
+            except Exception as exc:  # noqa: BLE001 - this thread must outlive any request: one reply each
+                reply = error_reply(job.request_id, exc)
+            finally:
                 self.ops.report = _no_report
                 self.running = None
             self._send(notify, job.route, reply)
@@ -107,8 +135,3 @@ class Executor:
 
 def _no_report(phase: str) -> None:
     pass
-
-
-def _is_id(value: Any) -> bool:
-    """Request ids the wire allows (the client sends integers); anything else is never cancellable."""
-    return type(value) in (int, str)

@@ -1,4 +1,7 @@
-"""Loads the files in protocol/ that the TypeScript half reads too: one source of truth for both."""
+"""Loads the files in protocol/ that the TypeScript half reads too: one source of truth for both.
+
+This is the one module of the worker that reads protocol/; everything else imports its constants.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +23,19 @@ def _load(name: str) -> dict:
 WIRE = _load("wire.json")
 VERSION: int = WIRE["version"]
 OPS: frozenset[str] = frozenset(WIRE["ops"])
+ERROR_KINDS: frozenset[str] = frozenset(WIRE["errorKinds"])
+#: Request ids and deadlines are integers a JavaScript number holds exactly: 0 … 2^53 − 1.
+MAX_ID: int = WIRE["maxId"]
+CONTROL = WIRE["control"]
+#: Control messages a worker takes (headers with `ctl` instead of `op`), and the ones it sends.
+CONTROL_TO_WORKER: frozenset[str] = frozenset(CONTROL["poolToWorker"])
+CONTROL_FROM_WORKER: frozenset[str] = frozenset(CONTROL["workerToPool"])
+HEARTBEAT_S: float = CONTROL["heartbeatMs"] / 1000
+LIVENESS: int = CONTROL["liveness"]
 LSTM_SPEC = _load("lstm-spec.json")
 LAYERS = _load("layers.json")
-#: The largest message a worker accepts (libzmq drops a peer that sends more); a pool may set it lower.
-MAX_MESSAGE_BYTES: int = int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", WIRE["control"]["maxMessageBytes"]))
+#: The largest message, all frames counted, a worker takes or sends; a pool may set it lower.
+MAX_MESSAGE_BYTES: int = int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", CONTROL["maxMessageBytes"]))
 
 _DTYPE_ROWS = _load("dtypes.json")["dtypes"]
 #: wire dtype name -> little-endian NumPy dtype

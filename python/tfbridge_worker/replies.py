@@ -1,12 +1,13 @@
-"""One request's frames in, one reply's frames out: the part of serving that knows no sockets."""
+"""One request in, one reply's frames out: the part of serving that knows no sockets."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .codec import decode, encode
-from .errors import ModelError, SpecError, traceback_frames
+from .codec import decode_arrays, encode, message_bytes
+from .errors import MessageTooLarge, ModelError, SpecError, traceback_frames
 from .ops import Ops
+from .protocol import MAX_MESSAGE_BYTES
 
 
 def error_reply(request_id: Any, exc: BaseException) -> list:
@@ -24,13 +25,20 @@ def error_reply(request_id: Any, exc: BaseException) -> list:
     return encode({"id": request_id, "ok": False, "error": error})
 
 
-def handle(ops: Ops, frames: list) -> list:
-    """One request's frames in, the reply's frames out; never raises."""
-    request_id = None
+def handle(ops: Ops, header: dict, frames: list) -> list:
+    """A request (its header, already read and checked, and all its frames) in, the reply's frames out.
+
+    Never raises. A reply over the message cap becomes an error reply instead: the peer would drop
+    the connection over it, and every other request on it with it.
+    """
+    request_id = header.get("id")
     try:
-        header, arrays = decode(frames)
-        request_id = header.get("id")
-        result, out, names = ops(header.get("op"), header.get("args", {}), arrays)
-        return encode({"id": request_id, "ok": True, "result": result}, out, names)
+        arrays = decode_arrays(header["arrays"], frames[1:])
+        result, out, names = ops(header["op"], header["args"], arrays)
+        reply = encode({"id": request_id, "ok": True, "result": result}, out, names)
+        size = message_bytes(reply)
+        if size > MAX_MESSAGE_BYTES:
+            raise MessageTooLarge(f"the reply to {header['op']} would be {size} bytes, over the {MAX_MESSAGE_BYTES}-byte message cap")
+        return reply
     except Exception as exc:  # every failure becomes a reply; the loop must keep serving
         return error_reply(request_id, exc)

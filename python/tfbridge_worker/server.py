@@ -7,7 +7,7 @@ import sys
 
 import zmq
 
-from .executor import Disconnect, Executor
+from .executor import Disconnect, Executor, Rejoin
 from .ops import Ops
 from .protocol import MAX_MESSAGE_BYTES
 
@@ -31,6 +31,8 @@ def serve(endpoint: str, proxies=None) -> None:
                 reply = executor.receive(identity, frames)
             except Disconnect:
                 return
+            except Rejoin:
+                continue  # a pool's request; one client's worker has no membership to renew
             if reply is not None:
                 socket.send_multipart([identity, *reply], copy=False)
         if events.get(executor.ready):

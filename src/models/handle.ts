@@ -1,7 +1,7 @@
 import type { TensorflowClient } from "../client.js";
 import { ModelError } from "../errors.js";
 import type { NDArray } from "../wire/ndarray.js";
-import type { RequestOptions } from "../worker/connection.js";
+import type { RequestOptions } from "../worker/replies.js";
 import type { KerasModelConfig } from "./config.js";
 
 /** A model input or output: its name, shape (null: any size) and dtype. */

@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Router } from "zeromq";
+import { Router, curveKeyPair } from "zeromq";
 import { InsecureConfigError } from "../errors.js";
 
 /** CurveZMQ keys of a pool (Z85 text, as `tfbridge keys` or zmq.curve_keypair() make them). */
@@ -8,23 +9,6 @@ export interface CurveServerKeys {
   secretKey: string;
   /** Public keys of the workers allowed to join; anyone else is refused at the handshake. */
   allowedClients: readonly string[];
-}
-
-/** ipc/inproc endpoints and TCP on a loopback address: reachable from this machine only. */
-export function isLoopback(endpoint: string): boolean {
-  if (!endpoint.startsWith("tcp://")) return true;
-  const host = endpoint.slice("tcp://".length).replace(/:[^:]*$/, "");
-  return host === "localhost" || host === "[::1]" || host.startsWith("127.");
-}
-
-/** @throws {InsecureConfigError} for a non-loopback endpoint without CurveZMQ keys. */
-export function checkListenEndpoints(endpoints: readonly string[], curve: CurveServerKeys | undefined): void {
-  for (const endpoint of endpoints) {
-    if (!isLoopback(endpoint) && !curve) {
-      throw new InsecureConfigError(`refusing to listen on ${endpoint} without CurveZMQ: pass { curve: { publicKey, secretKey, allowedClients } }`);
-    }
-  }
-  if (curve && curve.allowedClients.length === 0) throw new InsecureConfigError("curve.allowedClients is empty: no worker could join");
 }
 
 const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
@@ -90,6 +74,21 @@ let zap: ZapHandler | undefined;
 export function allowCurveClients(domain: string, allowed: ReadonlySet<string>): Promise<() => void> {
   zap ??= new ZapHandler();
   return zap.register(domain, allowed);
+}
+
+/**
+ * Makes a pool's ROUTER a CurveZMQ server under a ZAP domain of its own. Local workers get a key pair
+ * of their own, allowed beside the configured remote ones; `allow()` registers the ZAP rules (and
+ * returns their undo) before the socket binds.
+ */
+export function curveServer(router: Router, curve: CurveServerKeys): { localKeys: { publicKey: string; secretKey: string }; allow(): Promise<() => void> } {
+  const localKeys = curveKeyPair();
+  const zapDomain = `tfbridge-${randomUUID()}`;
+  router.curveServer = true;
+  router.curveSecretKey = curve.secretKey;
+  router.zapDomain = zapDomain;
+  const allowed = new Set([...curve.allowedClients, localKeys.publicKey]);
+  return { localKeys, allow: () => allowCurveClients(zapDomain, allowed) };
 }
 
 /**

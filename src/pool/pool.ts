@@ -1,25 +1,23 @@
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { rmSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { Router, curveKeyPair } from "zeromq";
+import { Router } from "zeromq";
 import { TensorflowClient } from "../client.js";
-import { BridgeClosedError, OverloadedError, RequestAbortedError, RequestTimeoutError, WireError, WorkerDiedError, WorkerStartError } from "../errors.js";
-import { readProtocolFile } from "../paths.js";
-import { type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
+import { BridgeClosedError, MessageTooLargeError, WorkerDiedError } from "../errors.js";
+import { type Message, decodeMessage, encodeControl, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
-import { type Reply, type RequestOptions, replyOutcome } from "../worker/connection.js";
-import { WorkerProcess } from "../worker/process.js";
+import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, MAX_MESSAGE_BYTES, WIRE_VERSION } from "../wire/protocol.js";
+import { PendingRequest } from "../worker/pending.js";
+import { privateDir } from "../worker/private-dir.js";
+import type { ExitInfo, WorkerProcess } from "../worker/process.js";
+import { type Reply, type RequestOptions, replyOutcome } from "../worker/replies.js";
 import { serialSends } from "../worker/send-queue.js";
 import type { WorkerInfo } from "../worker/worker.js";
-import { type CurveServerKeys, allowCurveClients, checkListenEndpoints } from "./curve.js";
-
-interface WireConstants {
-  idempotentOps: string[];
-  control: { heartbeatMs: number; liveness: number; maxMessageBytes: number };
-}
-const WIRE = readProtocolFile<WireConstants>("wire.json");
-const IDEMPOTENT = new Set(WIRE.idempotentOps);
+import { type CurveServerKeys, curveServer } from "./curve.js";
+import { checkListenEndpoints } from "./endpoints.js";
+import { LocalWorkers } from "./local-workers.js";
+import { type Job, type Member, Members } from "./members.js";
+import { WaitQueue } from "./queue.js";
 
 export interface PoolOptions {
   /** Local worker processes to keep running. Default: the number of cores. 0 for remote workers only. */
@@ -33,7 +31,7 @@ export interface PoolOptions {
   whenFull?: "wait" | "reject";
   /** Requests sent ahead to one worker (it runs them one at a time). Default 2. */
   perWorkerInFlight?: number;
-  /** Deadline of requests that set no timeout; it reaches the worker too. Default 300 s. */
+  /** Deadline of requests that set no timeout; it reaches the worker too. Default 300 s; `Infinity` for none. */
   defaultTimeoutMs?: number;
   /** More endpoints for remote workers (`tfbridge worker --connect …`). Non-loopback TCP needs `curve`. */
   listen?: readonly string[];
@@ -41,9 +39,9 @@ export interface PoolOptions {
   /** How long start() waits for the local workers' handshakes. Default 120 s. */
   startTimeoutMs?: number;
   /**
-   * The largest message either side accepts (default 1 GiB, wire.json): larger requests are refused
-   * before sending, and libzmq drops a peer that sends more. Remote workers set theirs with
-   * TFBRIDGE_MAX_MESSAGE_BYTES.
+   * The largest message either side sends or accepts, all frames counted (default 1 GiB, wire.json):
+   * a larger request fails with MessageTooLargeError before it is sent; a worker answers a request
+   * whose reply would be larger with that error. Remote workers set theirs with TFBRIDGE_MAX_MESSAGE_BYTES.
    */
   maxMessageBytes?: number;
 }
@@ -68,27 +66,7 @@ export interface PoolStats {
   diedWithRequests: number;
 }
 
-interface Job {
-  id: number;
-  op: string;
-  args: Record<string, unknown>;
-  arrays: readonly NDArray[];
-  deadline: number;
-  idempotent: boolean;
-  attempts: number;
-  member: Member | null;
-  settle(outcome: { reply: Reply } | { error: Error }): void;
-}
-
-interface Member {
-  id: string;
-  identity: Buffer;
-  info: WorkerInfo;
-  inFlight: Map<number, Job>;
-  lastSeen: number;
-  lastUsed: number;
-  process: WorkerProcess | null;
-}
+type ResolvedOptions = Required<Omit<PoolOptions, "python" | "curve" | "listen" | "forwardStderr">> & PoolOptions;
 
 /**
  * Many Python workers behind the same API as one {@link Bridge}: least-loaded dispatch, a bounded queue,
@@ -100,47 +78,44 @@ interface Member {
  */
 export class Pool extends TensorflowClient {
   private readonly router: Router;
-  private readonly dir = mkdtempSync(join(tmpdir(), "tfbridge-pool-"));
+  private readonly dir = privateDir("pool");
   private readonly localEndpoint = `ipc://${join(this.dir, "pool.sock")}`;
-  private readonly members = new Map<string, Member>();
-  private readonly queue: Job[] = [];
-  private readonly roomWaiters: (() => void)[] = [];
-  private readonly processes = new Map<string, WorkerProcess>(); // by token, until their worker is ready
-  private readonly retired = new WeakSet<WorkerProcess>();
-  private readonly readyWaiters: (() => void)[] = [];
+  private readonly members = new Members();
+  private readonly queue: WaitQueue<Job>;
+  private readonly local: LocalWorkers;
+  private readonly idleWaiters: (() => void)[] = [];
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly allowed: ReadonlySet<string> | null;
-  private readonly zapDomain = `tfbridge-${randomUUID()}`;
+  private readonly allowCurve: (() => Promise<() => void>) | null;
   private disallow: (() => void) | null = null;
-  private readonly localKeys: { publicKey: string; secretKey: string } | null;
   private readonly sendRaw = serialSends((frames: Buffer[]) => this.router.send(frames));
   private nextId = 1;
   private closing: Promise<void> | null = null;
   private forced = false;
   readonly stats: PoolStats = { replaced: 0, retried: 0, diedWithRequests: 0 };
 
-  private constructor(private readonly options: Required<Omit<PoolOptions, "python" | "curve" | "listen" | "forwardStderr">> & PoolOptions) {
+  private constructor(private readonly options: ResolvedOptions) {
     super();
-    const curve = options.curve;
     this.router = new Router({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, maxMessageSize: options.maxMessageBytes, mandatory: true });
-    if (curve) {
-      // Local workers get a key pair of their own, allowed beside the configured remote ones.
-      this.localKeys = curveKeyPair();
-      this.router.curveServer = true;
-      this.router.curveSecretKey = curve.secretKey;
-      this.router.zapDomain = this.zapDomain;
-      this.allowed = new Set([...curve.allowedClients, this.localKeys.publicKey]);
-    } else {
-      this.localKeys = null;
-      this.allowed = null;
-    }
+    const curve = options.curve ? curveServer(this.router, options.curve) : null;
+    this.allowCurve = curve?.allow ?? null;
+    this.queue = new WaitQueue(options.maxQueue, options.whenFull);
+    this.local = new LocalWorkers(
+      {
+        python: options.python,
+        forwardStderr: options.forwardStderr,
+        endpoint: this.localEndpoint,
+        maxMessageBytes: options.maxMessageBytes,
+        curve: curve && options.curve ? { ...curve.localKeys, serverKey: options.curve.publicKey } : null,
+      },
+      (proc, exit) => this.localExited(proc, exit),
+    );
     // The interval and the misses allowed are protocol constants: the worker heartbeats on the same clock.
-    this.heartbeat = setInterval(() => this.tick(), WIRE.control.heartbeatMs);
+    this.heartbeat = setInterval(() => this.tick(), HEARTBEAT_MS);
   }
 
   /** Binds the pool's endpoints, starts `size` local workers and waits for their handshakes. */
   static async start(options: PoolOptions = {}): Promise<Pool> {
-    checkListenEndpoints(options.listen ?? [], options.curve);
+    await checkListenEndpoints(options.listen ?? [], options.curve);
     const pool = new Pool({
       ...options,
       size: options.size ?? availableParallelism(),
@@ -149,13 +124,13 @@ export class Pool extends TensorflowClient {
       perWorkerInFlight: options.perWorkerInFlight ?? 2,
       defaultTimeoutMs: options.defaultTimeoutMs ?? 300_000,
       startTimeoutMs: options.startTimeoutMs ?? 120_000,
-      maxMessageBytes: options.maxMessageBytes ?? WIRE.control.maxMessageBytes,
+      maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
     });
     try {
-      if (pool.allowed) pool.disallow = await allowCurveClients(pool.zapDomain, pool.allowed);
+      if (pool.allowCurve) pool.disallow = await pool.allowCurve();
       for (const endpoint of [pool.localEndpoint, ...(options.listen ?? [])]) await pool.router.bind(endpoint);
       void pool.receiveLoop();
-      for (let i = 0; i < pool.options.size; i++) pool.spawnLocal();
+      for (let i = 0; i < pool.options.size; i++) pool.local.spawn();
       await pool.waitForWorkers(pool.options.size, pool.options.startTimeoutMs);
       return pool;
     } catch (e) {
@@ -166,7 +141,7 @@ export class Pool extends TensorflowClient {
 
   /** Live workers, local and remote. */
   get workers(): PoolWorker[] {
-    return [...this.members.values()].map((m) => ({ id: m.id, info: m.info, remote: m.process === null, inFlight: m.inFlight.size }));
+    return this.members.all().map((m) => ({ id: m.id, info: m.info, remote: m.process === null, inFlight: m.inFlight.size }));
   }
 
   /** Requests waiting for a worker. */
@@ -176,55 +151,25 @@ export class Pool extends TensorflowClient {
 
   /** Resolves once at least `count` workers are live. */
   waitForWorkers(count: number, timeoutMs = 60_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new WorkerStartError(`only ${this.members.size} of ${count} workers joined within ${timeoutMs} ms`)), timeoutMs);
-      const check = () => {
-        if (this.members.size >= count) {
-          clearTimeout(timer);
-          resolve();
-        } else this.readyWaiters.push(check);
-      };
-      check();
-    });
+    return this.members.waitFor(count, timeoutMs);
   }
 
   override async call<R = Record<string, unknown>>(op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: PoolRequestOptions = {}): Promise<Reply<R>> {
     if (this.closing) throw new BridgeClosedError();
-    if (options.signal?.aborted) throw new RequestAbortedError(op, options.signal.reason);
-    const bytes = arrays.reduce((n, a) => n + a.data.byteLength, 0);
-    if (bytes > this.options.maxMessageBytes) {
-      throw new WireError(`${op}: ${bytes} bytes of arrays exceed the ${this.options.maxMessageBytes}-byte message limit`);
-    }
-    const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs;
-    const job = await new Promise<{ reply: Reply } | { error: Error }>((settleOuter) => {
-      let settled = false;
-      const timer = setTimeout(() => finish({ error: new RequestTimeoutError(op, timeoutMs) }), timeoutMs);
-      const onAbort = () => finish({ error: new RequestAbortedError(op, options.signal!.reason) });
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      const job: Job = {
-        id: this.nextId++,
-        op,
-        args,
-        arrays,
-        deadline: Date.now() + timeoutMs,
-        idempotent: options.idempotent ?? IDEMPOTENT.has(op),
-        attempts: 0,
-        member: null,
-        settle: (outcome) => finish(outcome),
-      };
-      const finish = (outcome: { reply: Reply } | { error: Error }) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-        this.detach(job, "error" in outcome && !(outcome.error instanceof WorkerDiedError));
-        settleOuter(outcome);
-        this.pump();
-      };
-      void this.enqueue(job).catch((error: Error) => finish({ error }));
+    const limits = { timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs, signal: options.signal, maxMessageBytes: this.options.maxMessageBytes };
+    // The callback runs only once the request settles, after `job` below exists.
+    const request = new PendingRequest(this.nextId++, op, args, arrays, limits, (_, gaveUp) => {
+      this.detach(job, gaveUp);
+      this.pump();
     });
-    if ("error" in job) throw job.error;
-    return job.reply as Reply<R>;
+    const job: Job = { request, idempotent: options.idempotent ?? IDEMPOTENT_OPS.has(op), attempts: 0, member: null };
+    try {
+      if (this.queue.offer(job)) this.pump();
+      else void this.queue.pushWhenRoom(job, () => this.closing !== null).then(() => this.pump(), (error: Error) => request.settle({ error }));
+    } catch (error) {
+      request.settle({ error: error as Error }); // OverloadedError
+    }
+    return request.promise as Promise<Reply<R>>;
   }
 
   /** Drains in-flight work, then stops every worker. A second call (or SIGTERM meanwhile) forces it. */
@@ -237,15 +182,13 @@ export class Pool extends TensorflowClient {
     process.once("SIGTERM", onSigterm);
     this.closing = (async () => {
       if (force) this.forceClose();
-      while (!this.forced && (this.queue.length > 0 || [...this.members.values()].some((m) => m.inFlight.size > 0))) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await this.idle();
       process.off("SIGTERM", onSigterm);
       this.forceClose();
       clearInterval(this.heartbeat);
-      for (const m of this.members.values()) await this.send(m, encodeMessage({ id: null, ctl: "disconnect" })).catch(() => {});
-      await Promise.all([...this.members.values()].map((m) => m.process?.stop()));
-      await Promise.all([...this.processes.values()].map((p) => p.stop()));
+      for (const m of this.members.all()) await this.send(m, encodeControl("disconnect")).catch(() => {});
+      await Promise.all(this.members.all().map((m) => m.process?.stop()));
+      await this.local.stopStarting();
       this.members.clear();
       this.router.close();
       this.disallow?.();
@@ -254,77 +197,57 @@ export class Pool extends TensorflowClient {
     return this.closing;
   }
 
-  private forceClose(): void {
-    this.forced = true;
-    const error = new BridgeClosedError();
-    for (const job of [...this.queue]) job.settle({ error });
-    for (const m of this.members.values()) for (const job of [...m.inFlight.values()]) job.settle({ error });
-  }
-
-  private spawnLocal(): void {
-    const token = randomUUID();
-    const keys = this.localKeys && this.options.curve;
-    const env: Record<string, string> = keys
-      ? { TFBRIDGE_CURVE_PUBLIC_KEY: this.localKeys!.publicKey, TFBRIDGE_CURVE_SECRET_KEY: this.localKeys!.secretKey, TFBRIDGE_CURVE_SERVER_KEY: keys.publicKey }
-      : {};
-    env.TFBRIDGE_WORKER_TOKEN = token;
-    env.TFBRIDGE_MAX_MESSAGE_BYTES = String(this.options.maxMessageBytes);
-    const proc = new WorkerProcess({ python: this.options.python, forwardStderr: this.options.forwardStderr, connect: this.localEndpoint, env });
-    this.processes.set(token, proc);
-    void proc.exited.then(({ code, signal }) => {
-      this.processes.delete(token);
-      if (this.retired.has(proc)) return; // buried already, and already replaced
-      const member = [...this.members.values()].find((m) => m.process === proc);
-      if (member) this.bury(member, new WorkerDiedError(code, signal, proc.stderrTail()));
-      else if (!this.closing) {
-        process.emitWarning(`tfbridge pool: a worker exited before joining (code ${code}, signal ${signal}); starting another in 1 s\n${proc.stderrTail()}`);
-        setTimeout(() => !this.closing && this.spawnLocal(), 1000).unref();
-      }
+  /** Resolves when nothing is queued or in flight (at once after a forced close, which settles it all). */
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => (this.isIdle() ? resolve() : this.idleWaiters.push(check));
+      check();
     });
   }
 
-  private async enqueue(job: Job): Promise<void> {
-    while (this.queue.length >= this.options.maxQueue) {
-      if (this.options.whenFull === "reject") throw new OverloadedError(this.queue.length);
-      await new Promise<void>((r) => this.roomWaiters.push(r));
-      if (this.closing) throw new BridgeClosedError();
-    }
-    this.queue.push(job);
-    this.pump();
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.members.all().every((m) => m.inFlight.size === 0);
   }
 
-  /** Takes a job off the queue or its worker (telling the worker to drop it), once it is settled. */
-  private detach(job: Job, cancelOnWorker: boolean): void {
-    const i = this.queue.indexOf(job);
-    if (i >= 0) {
-      this.queue.splice(i, 1);
-      this.roomWaiters.shift()?.();
+  private forceClose(): void {
+    this.forced = true;
+    const error = new BridgeClosedError();
+    for (const job of this.queue.snapshot()) job.request.settle({ error });
+    for (const m of this.members.all()) for (const job of [...m.inFlight.values()]) job.request.settle({ error });
+  }
+
+  /** A local worker process ended by itself: bury its member, or start another if it never joined. */
+  private localExited(proc: WorkerProcess, { code, signal }: ExitInfo): void {
+    const member = this.members.running(proc);
+    if (member) this.bury(member, new WorkerDiedError(code, signal, proc.stderrTail()));
+    else if (!this.closing) {
+      process.emitWarning(`tfbridge pool: a worker exited before joining (code ${code}, signal ${signal}); starting another in 1 s\n${proc.stderrTail()}`);
+      setTimeout(() => !this.closing && this.local.spawn(), 1000).unref();
     }
+  }
+
+  /** Takes a settled job off the queue or its worker; `cancelOnWorker` tells the worker to drop it (we gave up on it). */
+  private detach(job: Job, cancelOnWorker: boolean): void {
+    this.queue.remove(job);
     const member = job.member;
-    if (member?.inFlight.delete(job.id) && cancelOnWorker) {
-      void this.send(member, encodeMessage({ id: job.id, ctl: "cancel" })).catch(() => {});
+    if (member?.inFlight.delete(job.request.id) && cancelOnWorker) {
+      void this.send(member, encodeControl("cancel", job.request.id)).catch(() => {});
     }
     job.member = null;
+    if (this.isIdle()) for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
 
   /** Sends queued jobs to the least-loaded workers with room. */
   private pump(): void {
     while (this.queue.length > 0 && !this.forced) {
-      let best: Member | null = null;
-      for (const m of this.members.values()) {
-        if (m.inFlight.size >= this.options.perWorkerInFlight) continue;
-        if (!best || m.inFlight.size < best.inFlight.size || (m.inFlight.size === best.inFlight.size && m.lastUsed < best.lastUsed)) best = m;
-      }
-      if (!best) return;
+      const member = this.members.leastLoaded(this.options.perWorkerInFlight);
+      if (!member) return;
       const job = this.queue.shift()!;
-      this.roomWaiters.shift()?.();
-      job.member = best;
+      job.member = member;
       job.attempts++;
-      best.inFlight.set(job.id, job);
-      best.lastUsed = Date.now();
-      const frames = encodeMessage({ id: job.id, op: job.op, args: job.args, deadlineMs: Math.max(0, job.deadline - Date.now()) }, job.arrays);
-      const member = best;
-      void this.send(member, frames).catch((e: Error) => this.bury(member, new WorkerDiedError(null, null, "", `became unreachable: ${e.message}`)));
+      member.inFlight.set(job.request.id, job);
+      member.lastUsed = Date.now();
+      void this.send(member, job.request.encode()).catch((e: Error) => this.bury(member, new WorkerDiedError(null, null, "", `became unreachable: ${e.message}`)));
     }
   }
 
@@ -334,8 +257,7 @@ export class Pool extends TensorflowClient {
 
   /** A worker is gone: retry its idempotent jobs once elsewhere, reject the rest, and replace it if local. */
   private bury(member: Member, error: WorkerDiedError): void {
-    if (this.members.get(member.id) !== member) return;
-    this.members.delete(member.id);
+    if (!this.members.remove(member)) return;
     if (member.inFlight.size > 0) this.stats.diedWithRequests++;
     const jobs = [...member.inFlight.values()];
     member.inFlight.clear();
@@ -344,33 +266,35 @@ export class Pool extends TensorflowClient {
       if (job.idempotent && job.attempts < 2 && !this.forced) {
         this.stats.retried++;
         this.queue.unshift(job);
-      } else job.settle({ error });
+      } else job.request.settle({ error });
     }
     if (member.process) {
-      this.retired.add(member.process);
-      void member.process.stop("SIGKILL");
+      this.local.retire(member.process);
       if (!this.closing) {
         this.stats.replaced++;
-        this.spawnLocal();
+        this.local.spawn();
       }
     }
     this.pump();
   }
 
+  /** Every heartbeat interval: buries the workers silent for `liveness` intervals, heartbeats the rest. */
   private tick(): void {
-    const now = Date.now();
-    const { liveness, heartbeatMs } = WIRE.control;
-    const limit = liveness * heartbeatMs;
-    for (const m of [...this.members.values()]) {
-      if (now - m.lastSeen > limit) {
-        this.bury(m, new WorkerDiedError(null, null, m.process?.stderrTail() ?? "", `missed ${liveness} heartbeats (stuck or unreachable)`));
-      } else void this.send(m, encodeMessage({ id: null, ctl: "heartbeat" })).catch(() => {});
-    }
+    const { silent, alive } = this.members.tick();
+    for (const m of silent) this.bury(m, new WorkerDiedError(null, null, m.process?.stderrTail() ?? "", `missed ${LIVENESS} heartbeats (stuck or unreachable)`));
+    for (const m of alive) void this.send(m, encodeControl("heartbeat")).catch(() => {});
   }
 
   private async receiveLoop(): Promise<void> {
     try {
-      for await (const [identity, ...frames] of this.router) this.receive(identity!, frames);
+      for await (const [identity, ...frames] of this.router) {
+        try {
+          this.receive(identity!, frames);
+        } catch (e) {
+          // Whatever one peer sent, the loop serves on: the pool must never die of a message.
+          process.emitWarning(`tfbridge pool: dropped a message it could not handle: ${(e as Error).message}`);
+        }
+      }
     } catch (e) {
       if (!this.router.closed) this.forceClose();
     }
@@ -387,25 +311,32 @@ export class Pool extends TensorflowClient {
     const id = identity.toString("hex");
     const { header } = message;
     const member = this.members.get(id);
-    if (member) member.lastSeen = Date.now();
+    if (member) member.heard = true;
     if (header.ctl === "ready") {
-      this.join(id, identity, header.info as WorkerInfo, header.token as string | null);
+      if (this.closing) return;
+      const info = header.info as Partial<WorkerInfo> | null;
+      if (typeof info !== "object" || info === null || info.protocol !== WIRE_VERSION) {
+        // A worker of another wire version would misread requests: it does not join, and is told to go.
+        process.emitWarning(`tfbridge pool: refused a worker that speaks wire version ${JSON.stringify(info?.protocol)}, not ${WIRE_VERSION}`);
+        void this.sendRaw([identity, ...encodeControl("disconnect")]).catch(() => {});
+        return;
+      }
+      const token = typeof header.token === "string" ? header.token : null;
+      this.members.join(id, identity, info as WorkerInfo, token, token ? this.local.claim(token) : undefined);
+      this.pump();
     } else if (header.ctl === "heartbeat") {
-      // A worker we buried (e.g. it overstayed and recovered) must not linger unaccounted for.
-      if (!member) void this.sendRaw([identity, ...encodeMessage({ id: null, ctl: "disconnect" })]).catch(() => {});
+      // A worker we counted as gone (an outage, a stall) is alive after all: ask it to announce itself
+      // again rather than lose it. While closing, tell it to stop instead.
+      if (!member) void this.sendRaw([identity, ...encodeControl(this.closing ? "disconnect" : "rejoin")]).catch(() => {});
     } else if (member && typeof header.id === "number") {
       const job = member.inFlight.get(header.id);
       if (!job) return; // timed out or cancelled meanwhile
-      job.settle(replyOutcome(message));
+      const size = messageBytes(frames);
+      job.request.settle(
+        size > this.options.maxMessageBytes
+          ? { error: new MessageTooLargeError(`${job.request.op}: a reply of ${size} bytes is over the ${this.options.maxMessageBytes}-byte message cap`) }
+          : replyOutcome(message),
+      );
     }
-  }
-
-  private join(id: string, identity: Buffer, info: WorkerInfo, token: string | null): void {
-    if (this.closing) return;
-    const proc = token ? this.processes.get(token) ?? null : null;
-    if (proc) this.processes.delete(token!);
-    this.members.set(id, { id, identity, info, inFlight: new Map(), lastSeen: Date.now(), lastUsed: 0, process: proc });
-    for (const waiter of this.readyWaiters.splice(0)) waiter();
-    this.pump();
   }
 }

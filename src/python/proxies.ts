@@ -154,7 +154,7 @@ export class PythonProxies {
   async toNDArray(value: PyValue | Promise<PyValue>): Promise<NDArray> {
     const proxy = await value;
     const ffid = typeof proxy === "function" ? (proxy as unknown as { ffid: unknown }).ffid : undefined;
-    if (typeof ffid !== "number") throw new TypeError(`toNDArray needs a proxy to a Python object, got ${typeof proxy}`);
+    if (typeof ffid !== "number") throw new ProxyUsageError(`toNDArray needs a proxy to a Python object, got ${typeof proxy}`);
     const reply = await this.worker.request("py.get", { ffid });
     return reply.arrays[0]!;
   }

@@ -1,5 +1,11 @@
+import { TfbridgeError } from "../errors.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 import { loadTfjs } from "./runtime.js";
+
+/** A SavedModel's signature does not give the outputs asked for. */
+export class SavedModelError extends TfbridgeError {
+  override name = "SavedModelError";
+}
 
 /** A SavedModel loaded into tfjs-node: the whole model runs as one TensorFlow graph, not op by op. */
 export interface TfjsSavedModel {
@@ -24,7 +30,7 @@ export async function loadTfjsSavedModel(path: string, outputNames: readonly str
         const out = model.predict(x) as Tensor | Tensor[];
         const tensors = Array.isArray(out) ? out : [out];
         const names = [...outputNames].sort();
-        if (tensors.length !== names.length) throw new Error(`SavedModel gave ${tensors.length} outputs, expected ${names.join(", ")}`);
+        if (tensors.length !== names.length) throw new SavedModelError(`SavedModel gave ${tensors.length} outputs, expected ${names.join(", ")}`);
         const arrays: Record<string, NDArray<"float32">> = {};
         for (const [i, t] of tensors.entries()) {
           const name = names[i]!;

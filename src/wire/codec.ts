@@ -1,10 +1,7 @@
 import { WireError } from "../errors.js";
-import { readProtocolFile } from "../paths.js";
 import { type AnyTypedArray, type DType, type TypedArrayFor, dtypeInfo, isDType } from "./dtypes.js";
-import { type NDArray, elementCount } from "./ndarray.js";
-
-/** The wire format version this client speaks (protocol/wire.json). */
-export const WIRE_VERSION: number = readProtocolFile<{ version: number }>("wire.json").version;
+import { type NDArray, checkBoolBytes, elementCount } from "./ndarray.js";
+import { type ControlToWorker, WIRE_VERSION } from "./protocol.js";
 
 /** How one array frame is described in the header. */
 export interface ArrayDescriptor {
@@ -28,22 +25,36 @@ export interface Message {
 }
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-  throw new Error("tfbridge's wire format is little-endian; this host is not");
+  throw new WireError("tfbridge's wire format is little-endian; this host is not");
 }
 
-/** The frames of one message: the header as JSON, then each array's bytes without a copy. */
+/**
+ * The frames of one message: the header as JSON, then each array's bytes without a copy.
+ * @throws {WireError} for a bool array holding bytes other than 0 and 1 (the worker would refuse it).
+ */
 export function encodeMessage(
   header: Omit<Header, "v" | "arrays">,
   arrays: readonly NDArray[] = [],
   names?: readonly string[],
 ): Buffer[] {
   const descriptors = arrays.map((a, i): ArrayDescriptor => {
+    if (a.dtype === "bool") checkBoolBytes(a.data as Uint8Array, `arrays[${i}]`);
     const d: ArrayDescriptor = { dtype: a.dtype, shape: [...a.shape] };
     if (names) d.name = names[i];
     return d;
   });
   const head = Buffer.from(JSON.stringify({ v: WIRE_VERSION, ...header, arrays: descriptors }), "utf8");
   return [head, ...arrays.map((a) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength))];
+}
+
+/** A control message to a worker (docs/wire.md#pools): `ctl` is checked against protocol/wire.json's list by its type. */
+export function encodeControl(ctl: ControlToWorker, id: number | null = null): Buffer[] {
+  return encodeMessage({ id, ctl });
+}
+
+/** A message's size as the cap counts it: every frame, header included. */
+export function messageBytes(frames: readonly Uint8Array[]): number {
+  return frames.reduce((n, f) => n + f.byteLength, 0);
 }
 
 /**
@@ -92,6 +103,7 @@ export function decodeMessage(frames: readonly Uint8Array[]): Message {
     if (bytes.byteLength !== expected) {
       throw new WireError(`arrays[${i}]: ${d.dtype}[${d.shape}] needs ${expected} bytes, frame has ${bytes.byteLength}`);
     }
+    if (d.dtype === "bool") checkBoolBytes(bytes, `arrays[${i}]`);
     return { dtype: d.dtype, shape: d.shape, data: typedArrayOver(d.dtype, bytes) };
   });
   return { header: { ...header, arrays: descriptors }, arrays };

@@ -1,3 +1,4 @@
+import { WireError } from "../errors.js";
 import { readProtocolFile } from "../paths.js";
 
 /** The JS view over each wire dtype's raw little-endian bytes. */
@@ -51,7 +52,7 @@ function loadTable(): ReadonlyMap<DType, DTypeInfo> {
   for (const row of readProtocolFile<{ dtypes: DTypeRow[] }>("dtypes.json").dtypes) {
     const typedArray = constructors[row.typedArray];
     if (!typedArray || typedArray.BYTES_PER_ELEMENT !== row.itemsize) {
-      throw new Error(`protocol/dtypes.json: ${row.name} cannot be viewed as ${row.typedArray}`);
+      throw new WireError(`protocol/dtypes.json: ${row.name} cannot be viewed as ${row.typedArray}`);
     }
     table.set(row.name, { name: row.name, itemsize: row.itemsize, typedArray });
   }
@@ -67,6 +68,6 @@ export function isDType(name: unknown): name is DType {
 
 export function dtypeInfo(name: DType): DTypeInfo {
   const info = DTYPES.get(name);
-  if (!info) throw new TypeError(`unknown dtype ${String(name)}`);
+  if (!info) throw new WireError(`unknown dtype ${String(name)}`);
   return info;
 }

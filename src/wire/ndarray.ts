@@ -15,7 +15,14 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
 }
 
-/** Checks that `data` fits `dtype` and `shape`, and returns them as one NDArray. */
+/** @throws {WireError} unless every byte is 0 or 1, the only bool bytes wire format v1 allows. */
+export function checkBoolBytes(bytes: Uint8Array, what: string): void {
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! > 1) throw new WireError(`${what}: bool data holds ${bytes[i]} at index ${i}; only 0 and 1 are allowed`);
+  }
+}
+
+/** Checks that `data` fits `dtype` and `shape` (bool data: bytes 0 and 1 only), and returns them as one NDArray. */
 export function ndarray<D extends DType>(dtype: D, shape: readonly number[], data: TypedArrayFor[D]): NDArray<D> {
   const info = dtypeInfo(dtype);
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -28,6 +35,7 @@ export function ndarray<D extends DType>(dtype: D, shape: readonly number[], dat
   if (data.length !== count) {
     throw new WireError(`shape [${shape.join(", ")}] holds ${count} elements but data has ${data.length}`);
   }
+  if (dtype === "bool") checkBoolBytes(data as Uint8Array, "ndarray");
   return { dtype, shape: [...shape], data };
 }
 

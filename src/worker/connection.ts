@@ -1,73 +1,22 @@
+import { randomBytes } from "node:crypto";
 import { Dealer } from "zeromq";
-import { BadRequestError, ModelError, type ModelErrorDetails, PythonError, type PythonFrame, RequestAbortedError, RequestTimeoutError, SpecError, type TfbridgeError, WireError } from "../errors.js";
-import { type Message, decodeMessage, encodeMessage } from "../wire/codec.js";
+import { MessageTooLargeError, WireError } from "../errors.js";
+import { type Message, decodeMessage, encodeControl, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
+import { MAX_MESSAGE_BYTES } from "../wire/protocol.js";
+import { PendingRequest } from "./pending.js";
+import { type Reply, type RequestOptions, replyOutcome } from "./replies.js";
 import { serialSends } from "./send-queue.js";
 
-/** A phase the worker entered while serving a request (see {@link RequestOptions.onProgress}). */
-export interface ProgressEvent {
-  op: string;
-  /**
-   * `lstm.run`: `prepare` (spec, weights, model lookup), `build` (only on a spec's first run in a mode:
-   * its graph and session, layer or function — seconds for large specs), then `run`.
-   */
-  phase: string;
-  /** Milliseconds since the request was sent. */
-  elapsedMs: number;
+/** A routing id nobody can guess or pre-empt (libzmq's own are a sequence); it must not start with a zero byte. */
+function randomRoutingId(): string {
+  return `t${randomBytes(15).toString("base64url")}`;
 }
 
-/** Per-request limits, and progress. */
-export interface RequestOptions {
-  /** Reject with RequestTimeoutError when no reply came within this many milliseconds. */
-  timeoutMs?: number;
-  /** Reject with RequestAbortedError when this signal fires first. */
-  signal?: AbortSignal;
-  /**
-   * Called as the worker enters each phase of the request, so that a long first call (a large spec's
-   * build can take tens of seconds) is visibly working. Asking for it costs one small message per phase.
-   * A Bridge reports phases; a Pool does not (yet) and ignores it.
-   */
-  onProgress?: (event: ProgressEvent) => void;
-}
-
-/** A successful reply: the worker's `result` object and the arrays that came with it. */
-export interface Reply<R = Record<string, unknown>> {
-  result: R;
-  arrays: NDArray[];
-  names: (string | undefined)[];
-}
-
-interface Pending {
-  op: string;
-  progress?: (phase: string) => void;
-  resolve(reply: Reply): void;
-  reject(error: Error): void;
-}
-
-/** The `error` object of a failed reply (docs/wire.md). */
-export interface WorkerErrorBody {
-  kind: "python" | "bad_request" | "spec" | "model" | "cancelled";
-  type: string;
-  message: string;
-  traceback: PythonFrame[];
-  field?: string;
-  reason?: string;
-  details?: ModelErrorDetails;
-}
-
-/** The typed error for a worker's error reply. */
-export function replyError(e: WorkerErrorBody): TfbridgeError {
-  if (e.kind === "spec") return new SpecError(e.field ?? "spec", e.reason ?? e.message, true);
-  if (e.kind === "model") return new ModelError(e.message, e.details ?? {}, true);
-  if (e.kind === "bad_request") return new BadRequestError(e.message);
-  if (e.kind === "cancelled") return new RequestAbortedError("request", new Error(e.message));
-  return new PythonError(e.type, e.message, e.traceback);
-}
-
-/** A decoded reply message as what its request resolves with, or the typed error it rejects with. */
-export function replyOutcome({ header, arrays }: Message): { reply: Reply } | { error: TfbridgeError } {
-  if (header.ok === true) return { reply: { result: (header.result ?? {}) as Record<string, unknown>, arrays, names: header.arrays.map((d) => d.name) } };
-  return { error: replyError(header.error as WorkerErrorBody) };
+/** Options of a {@link Connection}. */
+export interface ConnectionOptions {
+  /** The largest message sent or accepted, all frames counted (default wire.json's 1 GiB). */
+  maxMessageBytes?: number;
 }
 
 /**
@@ -75,13 +24,15 @@ export function replyOutcome({ header, arrays }: Message): { reply: Reply } | { 
  * It knows nothing of processes: whoever owns it calls {@link failAll} when the peer is gone.
  */
 export class Connection {
-  private readonly socket = new Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
-  private readonly pending = new Map<number, Pending>();
+  private readonly socket = new Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, routingId: randomRoutingId() });
+  private readonly pending = new Map<number, PendingRequest>();
   private nextId = 1;
   private readonly send = serialSends((frames: Buffer[]) => this.socket.send(frames));
   private failure: Error | null = null;
+  private readonly maxMessageBytes: number;
 
-  constructor(endpoint: string) {
+  constructor(endpoint: string, options: ConnectionOptions = {}) {
+    this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.socket.connect(endpoint);
     void this.receiveLoop();
   }
@@ -91,7 +42,10 @@ export class Connection {
     return this.pending.size;
   }
 
-  /** Sends one request and resolves with its reply, or rejects with a typed error. */
+  /**
+   * Sends one request and resolves with its reply, or rejects with a typed error.
+   * `timeoutMs` may be `Infinity` (the default: no timeout) or longer than setTimeout's 2^31 − 1 ms.
+   */
   request<R = Record<string, unknown>>(
     op: string,
     args: Record<string, unknown> = {},
@@ -99,45 +53,26 @@ export class Connection {
     options: RequestOptions = {},
   ): Promise<Reply<R>> {
     if (this.failure) return Promise.reject(this.failure);
-    if (options.signal?.aborted) return Promise.reject(new RequestAbortedError(op, options.signal.reason));
-    const id = this.nextId++;
-    // The worker learns the deadline too, and skips the request if it comes due before it runs.
-    const deadline = options.timeoutMs === undefined ? {} : { deadlineMs: options.timeoutMs };
-    const { onProgress } = options;
-    const frames = encodeMessage({ id, op, args, ...deadline, ...(onProgress ? { progress: true } : {}) }, arrays);
-    const sent = performance.now();
-    return new Promise<Reply<R>>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const giveUp = (error: Error) =>
-        settle(() => {
-          this.send(encodeMessage({ id, ctl: "cancel" })).catch(() => {}); // the worker drops it if not yet run
-          reject(error);
-        });
-      const onAbort = () => giveUp(new RequestAbortedError(op, options.signal!.reason));
-      const settle = (finish: () => void) => {
-        if (!this.pending.delete(id)) return;
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-        finish();
-      };
-      this.pending.set(id, {
-        op,
-        progress: onProgress && ((phase) => onProgress({ op, phase, elapsedMs: performance.now() - sent })),
-        resolve: (reply) => settle(() => resolve(reply as Reply<R>)),
-        reject: (error) => settle(() => reject(error)),
+    let request: PendingRequest;
+    try {
+      const limits = { timeoutMs: options.timeoutMs ?? Infinity, signal: options.signal, maxMessageBytes: this.maxMessageBytes, onProgress: options.onProgress };
+      request = new PendingRequest(this.nextId++, op, args, arrays, limits, (r, gaveUp) => {
+        this.pending.delete(r.id);
+        if (gaveUp) this.send(encodeControl("cancel", r.id)).catch(() => {}); // the worker drops it if not yet run
       });
-      if (options.timeoutMs !== undefined) {
-        timer = setTimeout(() => giveUp(new RequestTimeoutError(op, options.timeoutMs!)), options.timeoutMs);
-      }
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      this.send(frames).catch((e: Error) => this.pending.get(id)?.reject(new WireError(`could not send ${op}: ${e.message}`)));
-    });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.pending.set(request.id, request);
+    // The worker learns the deadline too, and skips the request if it comes due before it runs.
+    this.send(request.encode()).catch((e: Error) => request.settle({ error: new WireError(`could not send ${op}: ${e.message}`) }));
+    return request.promise as Promise<Reply<R>>;
   }
 
   /** Rejects every request in flight, and every later one, with `error`. */
   failAll(error: Error): void {
     this.failure ??= error;
-    for (const p of [...this.pending.values()]) p.reject(error);
+    for (const request of [...this.pending.values()]) request.settle({ error });
   }
 
   /** Closes the socket; requests still in flight are rejected with `error`. */
@@ -164,14 +99,17 @@ export class Connection {
       return;
     }
     const { header } = message;
-    const pending = typeof header.id === "number" ? this.pending.get(header.id) : undefined;
-    if (!pending) return; // its request already timed out or was aborted
+    const request = typeof header.id === "number" ? this.pending.get(header.id) : undefined;
+    if (!request) return; // it already timed out or was aborted
     if (header.ctl === "progress") {
-      pending.progress?.(String(header.phase));
+      request.progress(String(header.phase));
       return;
     }
-    const outcome = replyOutcome(message);
-    if ("reply" in outcome) pending.resolve(outcome.reply);
-    else pending.reject(outcome.error);
+    const size = messageBytes(frames);
+    request.settle(
+      size > this.maxMessageBytes
+        ? { error: new MessageTooLargeError(`${request.op}: a reply of ${size} bytes is over the ${this.maxMessageBytes}-byte message cap`) }
+        : replyOutcome(message),
+    );
   }
 }

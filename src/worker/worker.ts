@@ -1,7 +1,8 @@
 import { WorkerDiedError, WorkerStartError } from "../errors.js";
-import { WIRE_VERSION } from "../wire/codec.js";
+import { MAX_MESSAGE_BYTES, WIRE_VERSION } from "../wire/protocol.js";
 import type { NDArray } from "../wire/ndarray.js";
-import { Connection, type Reply, type RequestOptions } from "./connection.js";
+import { Connection } from "./connection.js";
+import type { Reply, RequestOptions } from "./replies.js";
 import { WorkerProcess, type WorkerProcessOptions } from "./process.js";
 
 /** What the worker says about itself in the handshake. */
@@ -18,6 +19,11 @@ export interface WorkerInfo {
 export interface WorkerOptions extends WorkerProcessOptions {
   /** How long start-up (importing TensorFlow) may take before it counts as failed. Default 120 s. */
   startTimeoutMs?: number;
+  /**
+   * The largest message either side sends or accepts, all frames counted (default 1 GiB, wire.json):
+   * a larger request fails with MessageTooLargeError before it is sent, a larger reply becomes one.
+   */
+  maxMessageBytes?: number;
 }
 
 /** One Python worker process and the connection to it: started, handshaken, supervised. */
@@ -32,8 +38,9 @@ export class Worker {
 
   /** Spawns a worker and waits for its handshake. */
   static async start(options: WorkerOptions = {}): Promise<Worker> {
-    const proc = new WorkerProcess(options);
-    const connection = new Connection(proc.endpoint);
+    const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    const proc = new WorkerProcess({ ...options, env: { ...options.env, TFBRIDGE_MAX_MESSAGE_BYTES: String(maxMessageBytes) } });
+    const connection = new Connection(proc.endpoint, { maxMessageBytes });
     const died = proc.exited.then(({ code, signal }) => new WorkerDiedError(code, signal, proc.stderrTail()));
     void died.then((error) => connection.failAll(error));
     const timeoutMs = options.startTimeoutMs ?? 120_000;

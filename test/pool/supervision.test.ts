@@ -7,6 +7,10 @@ const poll = async (done: () => boolean, timeoutMs: number) => {
   return done();
 };
 
+// Each test starts (and restarts) TensorFlow workers: on a loaded 2-core machine, with other files'
+// workers starting beside them, that alone can pass vitest's 60 s default.
+const SLOW_MS = 180_000;
+
 describe("supervision", () => {
   it("SIGKILL with 1000+ requests in flight: each succeeds or fails typed, none lost or doubled, pool back to N", async () => {
     const pool = await Pool.start({ size: 2 });
@@ -49,7 +53,7 @@ describe("supervision", () => {
     } finally {
       await pool.close();
     }
-  });
+  }, SLOW_MS);
 
   it("a worker stuck in Python stops heartbeating and is replaced", async () => {
     const pool = await Pool.start({ size: 1 });
@@ -66,7 +70,7 @@ describe("supervision", () => {
     } finally {
       await pool.close();
     }
-  });
+  }, SLOW_MS);
 
   it("close drains what is in flight; a second close forces the rest", async () => {
     const pool = await Pool.start({ size: 1, perWorkerInFlight: 1 });
@@ -85,5 +89,5 @@ describe("supervision", () => {
     await graceful;
     expect(await long).toBeInstanceOf(BridgeClosedError);
     expect(await queued).toBeInstanceOf(BridgeClosedError);
-  });
+  }, SLOW_MS);
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { LstmSpec } from "../../src/index.js";
 import { compareArrays } from "../../src/parity/compare.js";
 import { seededInput } from "../../src/parity/engine.js";
-import { loadTfjsSavedModel } from "../../src/tfjs/savedmodel.js";
+import { SavedModelError, loadTfjsSavedModel } from "../../src/tfjs/savedmodel.js";
 import { sharedBridge } from "../helpers.js";
 
 const bridge = sharedBridge();
@@ -28,6 +28,17 @@ describe("a SavedModel written by the worker, run by tfjs-node as one graph", ()
         expect(c.comparable).toBe(true);
         expect(c.maxUlp, name).toBe(0);
       }
+    } finally {
+      rmSync(path, { recursive: true, force: true });
+    }
+  });
+
+  it("asked for outputs its signature does not give, it throws SavedModelError", async () => {
+    const path = await bridge().exportLstm({ units: 2, inputShape: [3, 1] });
+    try {
+      const model = await loadTfjsSavedModel(path, ["output", "h", "c"]);
+      await expect(model.run(seededInput([1, 3, 1], 1))).rejects.toThrow(SavedModelError);
+      model.dispose();
     } finally {
       rmSync(path, { recursive: true, force: true });
     }

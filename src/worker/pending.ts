@@ -1,0 +1,97 @@
+import { MessageTooLargeError, RequestAbortedError, RequestTimeoutError } from "../errors.js";
+import { encodeMessage, messageBytes } from "../wire/codec.js";
+import type { NDArray } from "../wire/ndarray.js";
+import { MAX_ID } from "../wire/protocol.js";
+import type { ProgressEvent, Reply } from "./replies.js";
+import { after, deadlineField } from "./timers.js";
+
+/** How a request ends: with its reply, or with the typed error it rejects with. */
+export type Outcome = { reply: Reply } | { error: Error };
+
+/** The limits one request lives under. */
+export interface PendingLimits {
+  /** Milliseconds until it gives up; `Infinity` for never. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** The message cap, all frames counted. */
+  maxMessageBytes: number;
+  /** Asks the worker for its phases (see RequestOptions.onProgress); only a Bridge's connection passes it on. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/**
+ * One request's lifetime, the same for a Bridge's connection and a Pool: the message cap checked
+ * before anything is sent, a deadline (`Infinity` and delays past 2^31 ms included), an AbortSignal,
+ * and a settle that happens exactly once. `onSettled` tells the owner, with `gaveUp` true when this
+ * side gave up (timeout, abort), so the owner can tell the worker to drop it.
+ */
+export class PendingRequest {
+  /** `Date.now()` time it gives up at (Infinity for never). */
+  readonly deadline: number;
+  /** Resolves with the reply, rejects with the typed error; settled once. */
+  readonly promise: Promise<Reply>;
+  private settled = false;
+  private resolve!: (reply: Reply) => void;
+  private reject!: (error: Error) => void;
+  private readonly cancelTimer: () => void;
+  private readonly sentAt = performance.now();
+  private readonly onAbort: () => void;
+
+  /**
+   * @throws {MessageTooLargeError} when the request is over the cap; {@link WireError} for bad bool
+   * data; {@link RequestAbortedError} when the signal has fired already. Nothing is set up then.
+   */
+  constructor(
+    readonly id: number,
+    readonly op: string,
+    readonly args: Record<string, unknown>,
+    readonly arrays: readonly NDArray[],
+    private readonly limits: PendingLimits,
+    private readonly onSettled: (request: PendingRequest, gaveUp: boolean) => void,
+  ) {
+    if (limits.signal?.aborted) throw new RequestAbortedError(op, limits.signal.reason);
+    // The largest header it can be sent with (any id, any deadline) counts, as the worker counts it.
+    const bytes = messageBytes(encodeMessage({ id: MAX_ID, op, args, deadlineMs: MAX_ID }, arrays));
+    if (bytes > limits.maxMessageBytes) {
+      throw new MessageTooLargeError(`${op}: a request of ${bytes} bytes is over the ${limits.maxMessageBytes}-byte message cap`);
+    }
+    this.deadline = Date.now() + limits.timeoutMs;
+    this.promise = new Promise<Reply>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.cancelTimer = after(limits.timeoutMs, () => this.finish({ error: new RequestTimeoutError(op, limits.timeoutMs) }, true));
+    this.onAbort = () => this.finish({ error: new RequestAbortedError(op, limits.signal!.reason) }, true);
+    limits.signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  get isSettled(): boolean {
+    return this.settled;
+  }
+
+  /** Its frames, with the time left until its deadline as the worker's `deadlineMs`. */
+  encode(): Buffer[] {
+    const progress = this.limits.onProgress ? { progress: true } : {};
+    return encodeMessage({ id: this.id, op: this.op, args: this.args, ...deadlineField(this.deadline - Date.now()), ...progress }, this.arrays);
+  }
+
+  /** The worker entered `phase` of this request. */
+  progress(phase: string): void {
+    if (!this.settled) this.limits.onProgress?.({ op: this.op, phase, elapsedMs: performance.now() - this.sentAt });
+  }
+
+  /** Ends it with `outcome`, unless it has ended already. */
+  settle(outcome: Outcome): void {
+    this.finish(outcome, false);
+  }
+
+  private finish(outcome: Outcome, gaveUp: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cancelTimer();
+    this.limits.signal?.removeEventListener("abort", this.onAbort);
+    this.onSettled(this, gaveUp);
+    if ("reply" in outcome) this.resolve(outcome.reply);
+    else this.reject(outcome.error);
+  }
+}

@@ -1,0 +1,53 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** `tfbridge-<pid>-…` (a worker's folder) or `tfbridge-pool-<pid>-…`: the pid of the Node process that made it. */
+const OWNED = /^tfbridge-(?:pool-)?(\d+)-/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // someone else's live process
+  }
+}
+
+/**
+ * Removes the folders (and the sockets in them) that earlier processes of this user made and never
+ * removed because they were SIGKILLed: the folder names the pid that made it, and that pid is gone.
+ */
+export function sweepStaleDirs(): void {
+  const uid = process.getuid?.();
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(OWNED.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    const path = join(tmpdir(), name);
+    try {
+      if (statSync(path).uid === uid) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // raced with another sweeper, or not ours to remove
+    }
+  }
+}
+
+let swept = false;
+
+/**
+ * A new folder only this user can enter (mode 0700) for one worker's or pool's sockets, named after
+ * this process so that a later start can sweep it up if this process dies without removing it.
+ */
+export function privateDir(kind: "worker" | "pool"): string {
+  if (!swept) {
+    swept = true;
+    sweepStaleDirs();
+  }
+  return mkdtempSync(join(tmpdir(), `tfbridge-${kind === "pool" ? "pool-" : ""}${process.pid}-`));
+}
