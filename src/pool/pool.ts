@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Router, curveKeyPair } from "zeromq";
 import { TensorflowClient } from "../client.js";
@@ -11,6 +10,7 @@ import type { NDArray } from "../wire/ndarray.js";
 import { type Reply, type RequestOptions, replyOutcome } from "../worker/connection.js";
 import { WorkerProcess } from "../worker/process.js";
 import { serialSends } from "../worker/send-queue.js";
+import { privateTempDir, removeTempDir } from "../worker/temp-dirs.js";
 import type { WorkerInfo } from "../worker/worker.js";
 import { type CurveServerKeys, allowCurveClients, checkListenEndpoints } from "./curve.js";
 
@@ -100,7 +100,7 @@ interface Member {
  */
 export class Pool extends TensorflowClient {
   private readonly router: Router;
-  private readonly dir = mkdtempSync(join(tmpdir(), "tfbridge-pool-"));
+  private readonly dir = privateTempDir("tfbridge-pool-");
   private readonly localEndpoint = `ipc://${join(this.dir, "pool.sock")}`;
   private readonly members = new Map<string, Member>();
   private readonly queue: Job[] = [];
@@ -249,7 +249,7 @@ export class Pool extends TensorflowClient {
       this.members.clear();
       this.router.close();
       this.disallow?.();
-      rmSync(this.dir, { recursive: true, force: true });
+      removeTempDir(this.dir);
     })();
     return this.closing;
   }

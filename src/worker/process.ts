@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { WorkerStartError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import { SETUP_COMMAND, findPython } from "../setup/env.js";
+import { privateTempDir, removeTempDir } from "./temp-dirs.js";
 
 /** How the Python worker process is started. */
 export interface WorkerProcessOptions {
@@ -58,7 +58,7 @@ export class WorkerProcess {
     if (!existsSync(python)) {
       throw new WorkerStartError(`no Python interpreter at ${python}: run \`${SETUP_COMMAND}\` (\`make setup\` in a clone of tfbridge), or pass { python } / set TFBRIDGE_PYTHON`);
     }
-    this.dir = mkdtempSync(join(tmpdir(), "tfbridge-")); // mode 0700: only this user reaches the socket
+    this.dir = privateTempDir("tfbridge-"); // mode 0700: only this user reaches the socket
     this.endpoint = options.connect ?? `ipc://${join(this.dir, "worker.sock")}`;
     this.proxyEndpoint = `ipc://${join(this.dir, "pythonia.sock")}`;
     // --temp-dir: TensorFlow's temporary files go into our private folder, removed when the worker ends.
@@ -80,7 +80,7 @@ export class WorkerProcess {
       });
       this.child.once("close", (code, signal) => resolve({ code, signal }));
     });
-    void this.exited.then(() => rmSync(this.dir, { recursive: true, force: true }));
+    void this.exited.then(() => removeTempDir(this.dir));
   }
 
   get pid(): number | undefined {
