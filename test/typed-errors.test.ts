@@ -17,7 +17,7 @@ describe("typed errors", () => {
 
   it("tfbridge worker without --connect says so as a UsageError", async () => {
     const { code, stderr } = await tfbridge("worker");
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/^tfbridge: UsageError: tfbridge worker needs --connect/);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^tfbridge worker: --connect tcp:\/\/HOST:PORT is required/);
   });
 });

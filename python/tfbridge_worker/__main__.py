@@ -63,7 +63,9 @@ def main() -> None:
         from . import ops
 
         ops.EXPORT_DIR = tempfile.gettempdir()
-        os.makedirs(opts.temp_dir, exist_ok=True)
+        # Not makedirs: a caller that already removed the parent (it exited) must not get it back.
+        if not os.path.isdir(opts.temp_dir):
+            os.mkdir(opts.temp_dir)
         tempfile.tempdir = opts.temp_dir
     from .proxies import ProxyChannel
     from .server import serve  # imports TensorFlow: after the checks, so bad flags fail fast

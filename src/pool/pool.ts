@@ -1,4 +1,3 @@
-import { rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Router } from "zeromq";
@@ -8,7 +7,7 @@ import { type Message, decodeMessage, encodeControl, messageBytes } from "../wir
 import type { NDArray } from "../wire/ndarray.js";
 import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, MAX_MESSAGE_BYTES, WIRE_VERSION } from "../wire/protocol.js";
 import { PendingRequest } from "../worker/pending.js";
-import { privateDir } from "../worker/private-dir.js";
+import { privateDir, removePrivateDir } from "../worker/private-dir.js";
 import type { ExitInfo, WorkerProcess } from "../worker/process.js";
 import { type Reply, type RequestOptions, replyOutcome } from "../worker/replies.js";
 import { serialSends } from "../worker/send-queue.js";
@@ -192,7 +191,7 @@ export class Pool extends TensorflowClient {
       this.members.clear();
       this.router.close();
       this.disallow?.();
-      rmSync(this.dir, { recursive: true, force: true });
+      removePrivateDir(this.dir);
     })();
     return this.closing;
   }

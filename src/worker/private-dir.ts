@@ -39,15 +39,33 @@ export function sweepStaleDirs(): void {
 }
 
 let swept = false;
+/**
+ * Folders not yet removed. Were this process to exit first (process.exit, an uncaught error, a script
+ * that never closes its Bridge), their owners' cleanup would never run: one exit hook removes what is
+ * left. Workers follow when their stdin closes. Only a SIGKILL skips the hook; the next start sweeps.
+ */
+const live = new Set<string>();
 
 /**
- * A new folder only this user can enter (mode 0700) for one worker's or pool's sockets, named after
- * this process so that a later start can sweep it up if this process dies without removing it.
+ * A new folder only this user can enter (mode 0700) for one worker's or pool's sockets and temporary
+ * files, removed at the latest when this process exits, and named after this process so that a later
+ * start can sweep it up if this process is killed before it could remove it.
  */
 export function privateDir(kind: "worker" | "pool"): string {
   if (!swept) {
     swept = true;
     sweepStaleDirs();
+    process.once("exit", () => {
+      for (const dir of live) rmSync(dir, { recursive: true, force: true });
+    });
   }
-  return mkdtempSync(join(tmpdir(), `tfbridge-${kind === "pool" ? "pool-" : ""}${process.pid}-`));
+  const dir = mkdtempSync(join(tmpdir(), `tfbridge-${kind === "pool" ? "pool-" : ""}${process.pid}-`));
+  live.add(dir);
+  return dir;
+}
+
+/** Removes a folder made by {@link privateDir}. */
+export function removePrivateDir(dir: string): void {
+  live.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { WorkerStartError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import { SETUP_COMMAND, findPython } from "../setup/env.js";
-import { privateDir } from "./private-dir.js";
+import { privateDir, removePrivateDir } from "./private-dir.js";
 
 /** How the Python worker process is started. */
 export interface WorkerProcessOptions {
@@ -80,7 +80,7 @@ export class WorkerProcess {
       });
       this.child.once("close", (code, signal) => resolve({ code, signal }));
     });
-    void this.exited.then(() => rmSync(this.dir, { recursive: true, force: true }));
+    void this.exited.then(() => removePrivateDir(this.dir));
   }
 
   get pid(): number | undefined {

@@ -78,6 +78,8 @@ describe("npm pack → npm install into a fresh project → npx tfbridge setup �
 
     const setup = await sh(project, "npx", ["tfbridge", "setup"]);
     expect(setup.code, setup.stderr).toBe(0);
+    // The cost of each step, for whoever wonders why this test takes minutes.
+    console.info(setup.stderr.split("\n").filter((l) => / done in /.test(l)).join("\n"));
     for (const stepName of ["creating the virtualenv", "installing them into the env", "installing tfjs-node", "building tfjs-node's addon"]) {
       expect(setup.stderr).toMatch(new RegExp(`${stepName}.*: done in \\d+\\.\\d s`));
     }

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -102,6 +102,28 @@ describe("lifecycle", () => {
     await new Promise((r) => setTimeout(r, 100));
     await own.close();
     await call;
+  });
+
+  it("a script that exits without closing its Bridge or Pool leaves nothing in $TMPDIR", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tfbridge-abandon-"));
+    const scratch = join(dir, "tmp");
+    try {
+      writeFileSync(join(dir, "abandons.mts"), `
+        import { Bridge, Pool } from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).pathname)};
+        const bridge = await Bridge.start();
+        await bridge.python.import("numpy");
+        await Pool.start({ size: 1 });
+        process.exit(3); // no close(): the workers' and the pool's private folders must go anyway`);
+      mkdirSync(scratch);
+      const run = promisify(execFile)(process.execPath, ["--import", "tsx", join(dir, "abandons.mts")], {
+        timeout: 60_000,
+        env: { ...process.env, TMPDIR: scratch, TSX_DISABLE_CACHE: "1" },
+      });
+      expect(await run.then(() => 0, (e: { code: number }) => e.code)).toBe(3);
+      expect(readdirSync(scratch)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("after `await using` ends, Node exits on its own", async () => {
