@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -46,9 +48,9 @@ def test_the_session_is_built_once_per_model():
     m = model(units=4, inputShape=[3, 2])
     x = rng.random((1, 3, 2), dtype=np.float32)
     m.run(x)
-    session = m._session
+    session = m.model._sessions["model"]
     m.run(rng.random((5, 3, 2), dtype=np.float32))
-    assert m._session is session
+    assert m.model._sessions["model"] is session
 
 
 def test_the_cache_returns_the_same_model_for_the_same_spec_and_weights():
@@ -116,18 +118,20 @@ def _session_output(model, x, **rewrite_off):
     """The model run in a fresh Session with the named Grappler optimizers switched off."""
     from tensorflow.core.protobuf import rewriter_config_pb2
 
-    from tfbridge_worker.lstm import _layer
-
     config = tf.compat.v1.ConfigProto()
     for name in rewrite_off:
         setattr(config.graph_options.rewrite_options, name, rewriter_config_pb2.RewriterConfig.OFF)
     graph = tf.Graph()
     with graph.as_default():
         placeholder = tf.compat.v1.placeholder(tf.float32, (None, *model.spec["inputShape"]))
-        output = _layer(model.spec, model.weights)(placeholder)
+        keras_model = keras.saving.deserialize_keras_object(copy.deepcopy(model.model.config), safe_mode=True)
+        output = keras_model(placeholder, training=False)
+        values = [model.weights[w] for w in ("kernel", "recurrentKernel", "bias")]
+        assigns = [v._value.assign(w) for v, w in zip(keras_model.get_layer("lstm").weights, values)]
         init = tf.compat.v1.global_variables_initializer()
     with tf.compat.v1.Session(graph=graph, config=config) as session:
         session.run(init)
+        session.run(assigns)
         return session.run(output, {placeholder: x})
 
 

@@ -1,8 +1,9 @@
-"""A Keras LSTM built from a resolved spec and run in one of three modes with the same weights.
+"""The LSTM spec as a one-layer Keras model, run in one of three modes with the same weights.
 
-``session`` (the default) builds the layer inside its own ``tf.Graph`` and runs it in a cached
-``tf.compat.v1.Session``; ``eager`` calls the layer directly; ``function`` wraps it in ``tf.function``.
-All three are handed the same NumPy weights, so they compute the same numbers.
+The spec (protocol/lstm-spec.json) only adds seeded initialization and named weights on top of a
+model: the layer runs as a KerasModel (models/model.py), whose ``session`` mode builds it inside its
+own ``tf.Graph`` and runs it in a cached ``tf.compat.v1.Session``, ``eager`` calls it directly and
+``function`` wraps it in ``tf.function``, all with the same NumPy weights.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from .graph_mode import new_session, session_run
+from .models.model import KerasModel
 from .spec import MODES, check_input, check_weights
 
 WEIGHT_ORDER = ("kernel", "recurrentKernel", "bias")
@@ -47,26 +48,32 @@ def seeded_weights(spec: dict) -> dict[str, np.ndarray]:
     return dict(zip(WEIGHT_ORDER, layer.get_weights()))
 
 
-def _layer(spec: dict, weights: Mapping[str, np.ndarray]) -> keras.layers.LSTM:
-    # unit_forget_bias is already inside the materialized bias; applying it again would overwrite it.
-    return keras.layers.LSTM(
-        spec["units"],
-        activation=spec["activation"],
-        recurrent_activation=spec["recurrentActivation"],
-        use_bias=spec["useBias"],
-        unit_forget_bias=False,
-        return_sequences=spec["returnSequences"],
-        return_state=spec["returnState"],
-        go_backwards=spec["goBackwards"],
-        kernel_initializer=keras.initializers.Constant(weights["kernel"]),
-        recurrent_initializer=keras.initializers.Constant(weights["recurrentKernel"]),
-        bias_initializer=keras.initializers.Constant(weights["bias"]) if spec["useBias"] else "zeros",
-        dtype=spec["dtype"],
-    )
+def lstm_config(spec: dict) -> dict:
+    """The spec as a one-layer Keras 3 model config: an input, then the LSTM, its outputs the model's."""
+    layer = {
+        "class_name": "LSTM",
+        "config": {
+            "name": "lstm",
+            "units": spec["units"],
+            "activation": spec["activation"],
+            "recurrent_activation": spec["recurrentActivation"],
+            "use_bias": spec["useBias"],
+            "return_sequences": spec["returnSequences"],
+            "return_state": spec["returnState"],
+            "go_backwards": spec["goBackwards"],
+            "dtype": spec["dtype"],
+        },
+        "name": "lstm",
+        "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [], "dtype": spec["dtype"], "keras_history": ["input", 0, 0]}}], "kwargs": {}}],
+    }
+    source = {"class_name": "InputLayer", "config": {"name": "input", "batch_shape": [None, *spec["inputShape"]], "dtype": spec["dtype"]}, "name": "input", "inbound_nodes": []}
+    outputs = [["lstm", 0, i] for i in range(3 if spec["returnState"] else 1)]
+    return {"class_name": "Functional", "config": {"name": "lstm_spec", "layers": [source, layer], "input_layers": [["input", 0, 0]], "output_layers": outputs}}
 
 
 class LstmModel:
-    """One spec with its weights; each mode's graph, session or function is built once, on first use."""
+    """One spec with its weights, as a one-layer KerasModel: the same Session, eager and function machinery
+    as any model, each mode built once, on first use."""
 
     def __init__(self, spec: dict, weights: Mapping[str, np.ndarray] | None):
         self.spec = spec
@@ -75,55 +82,24 @@ class LstmModel:
             self.weights = {k: np.array(v) for k, v in weights.items()}  # own them: wire buffers are reused
         else:
             self.weights = seeded_weights(spec)
-        self._session = None
-        self._eager_layer = None
-        self._function = None
+        # unit_forget_bias is already inside the materialized bias: the layer is built with plain weights.
+        arrays = [self.weights[w] for w in WEIGHT_ORDER if w in self.weights]
+        self.model = KerasModel.from_config(lstm_config(spec), {"lstm": arrays})
 
     def is_built(self, mode: str) -> bool:
-        """Whether `mode`'s graph and session, layer or function exist (the first run of a mode builds it)."""
-        return {"session": self._session, "eager": self._eager_layer, "function": self._function}.get(mode) is not None
+        """Whether `mode`'s graph and session, or function, exist (the first run of a mode builds it)."""
+        return self.model.is_built(mode)
 
     def build(self, mode: str) -> None:
         """Builds what `mode` runs on, if not yet built: the slow part of a first run for a large spec."""
-        if mode == "session":
-            self._build_session()
-        elif mode == "eager" and self._eager_layer is None:
-            self._eager_layer = _layer(self.spec, self.weights)
-        elif mode == "function" and self._function is None:
-            signature = [tf.TensorSpec((None, *self.spec["inputShape"]), self.spec["dtype"])]
-            self._function = tf.function(self._eager_outputs, input_signature=signature)
+        self.model.build(mode)
 
     def run(self, x: np.ndarray, mode: str = "session") -> list[np.ndarray]:
         """[output] or, with returnState, [output, h, c]."""
         check_input(self.spec, x)
-        if mode == "session":
-            return self._run_session(x)
-        if mode == "eager":
-            return [t.numpy() for t in self._eager_outputs(tf.constant(x))]
-        if mode == "function":
-            return [t.numpy() for t in self._run_function(tf.constant(x))]
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-
-    def _build_session(self) -> None:
-        if self._session is None:
-            graph = tf.Graph()
-            with graph.as_default():
-                placeholder = tf.compat.v1.placeholder(self.spec["dtype"], (None, *self.spec["inputShape"]), "input")
-                outputs = _as_list(_layer(self.spec, self.weights)(placeholder))
-            self._session = (new_session(graph), placeholder, outputs)
-
-    def _run_session(self, x: np.ndarray) -> list[np.ndarray]:
-        self._build_session()
-        session, placeholder, outputs = self._session
-        return session_run(session, outputs, {placeholder: x})
-
-    def _eager_outputs(self, x: tf.Tensor) -> list[tf.Tensor]:
-        self.build("eager")
-        return _as_list(self._eager_layer(x))
-
-    def _run_function(self, x: tf.Tensor) -> list[tf.Tensor]:
-        self.build("function")
-        return self._function(x)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        return self.model.predict([x], mode)[1]
 
     def export_saved_model(self, directory: str) -> None:
         """Writes the layer as a SavedModel with a ``serving_default`` signature (input -> named outputs).
@@ -131,12 +107,12 @@ class LstmModel:
         The weights are frozen into the graph as constants: TF.js loads SavedModels through the TF1
         session loader, which does not restore the variables of a Keras 3 layer.
         """
-        layer = _layer(self.spec, self.weights)
+        model = self.model.keras
         signature = tf.TensorSpec((None, *self.spec["inputShape"]), self.spec["dtype"], name="input")
 
         @tf.function(input_signature=[signature])
         def live(x):
-            return dict(zip(output_names(self.spec), _as_list(layer(x))))
+            return dict(zip(output_names(self.spec), _as_list(model(x, training=False))))
 
         frozen = convert_variables_to_constants_v2(live.get_concrete_function())
 
@@ -149,9 +125,7 @@ class LstmModel:
         tf.saved_model.save(module, directory, signatures={"serving_default": serve})
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session[0].close()
-            self._session = None
+        self.model.close()
 
 
 def _as_list(outputs) -> list:

@@ -25,6 +25,7 @@ export interface LayerRule {
 
 interface LayersFile {
   activations: Record<string, string>;
+  dtypePolicies: { values: string[] };
   inert: string[];
   maskOps: Record<string, { module: string; args: Record<string, ArgRule> }>;
   layers: Record<string, LayerRule>;
@@ -40,6 +41,8 @@ export const ACTIVATIONS: Readonly<Record<string, string>> = withoutComments(fil
 /** Operation nodes Keras 3 writes for masks; TF.js computes these masks implicitly. */
 export const MASK_OPS: Readonly<Record<string, { module: string; args: Record<string, ArgRule> }>> = withoutComments(file.maskOps);
 const INERT = new Set(file.inert);
+/** Layer dtype policies accepted; float64 runs in Python only (the TF.js twin refuses it). */
+export const DTYPE_POLICIES: readonly string[] = file.dtypePolicies.values;
 const MODEL_CLASSES = ["Sequential", "Functional", "Model"];
 /** Where Keras 3 finds each class when a hand-written config leaves `module` out. */
 const MODEL_MODULES: Record<string, string> = { Sequential: "keras", Functional: "keras.src.models.functional", Model: "keras.src.models.functional" };
@@ -141,8 +144,8 @@ function checkLayer(entry: unknown, problems: ModelProblem[], allowed?: string[]
     return null;
   }
   const dtype = dtypeName(layer.config.dtype);
-  if (cls !== "InputLayer" && dtype !== undefined && dtype !== null && dtype !== "float32") {
-    problems.push({ layer: name, class: cls, field: "dtype", reason: `dtype policy ${show(dtype)} is not supported; only float32` });
+  if (cls !== "InputLayer" && dtype !== undefined && dtype !== null && !DTYPE_POLICIES.includes(dtype as string)) {
+    problems.push({ layer: name, class: cls, field: "dtype", reason: `dtype policy ${show(dtype)} is not supported; only ${DTYPE_POLICIES.join(", ")}` });
   }
   const resolved = checkArgs(layer, name, cls, rule.args, problems);
   const { layer: forward, backward_layer: backward } = resolved.config as { layer?: KerasLayerConfig; backward_layer?: KerasLayerConfig };

@@ -36,18 +36,21 @@ const DROPPED = new Set(["dtype", "quantization_config", "groups", "synchronized
  * that computes the same function, arguments that only concern training dropped (weights are set
  * afterwards), wrappers translated recursively, and the classes TF.js lacks swapped for tfbridge's.
  */
-function translateLayer(entry: KerasLayerConfig): { className: string; config: Record<string, unknown> } {
+function translateLayer(entry: KerasLayerConfig, reasons: { layer: string; reason: string }[]): { className: string; config: Record<string, unknown> } {
   const cls = entry.class_name;
   const name = String(entry.config.name);
   const rule = LAYER_RULES[cls]!;
   const config: Record<string, unknown> = { name, trainable: entry.config.trainable ?? true };
   if (cls === "InputLayer") {
+    if (entry.config.dtype === "float64") reasons.push({ layer: name, reason: "float64: TF.js layers compute in float32" });
     return { className: "InputLayer", config: { name, batch_input_shape: entry.config.batch_shape, dtype: entry.config.dtype, sparse: false } };
   }
+  const policy = entry.config.dtype as { config?: { name?: string } } | string | undefined;
+  if ((typeof policy === "object" ? policy?.config?.name : policy) === "float64") reasons.push({ layer: name, reason: "float64: TF.js layers compute in float32" });
   for (const [key, value] of Object.entries(entry.config)) {
     if (!(key in rule.args) || DROPPED.has(key)) continue;
     if (ACTIVATION_KEYS.includes(key)) config[key] = ACTIVATIONS[value as string];
-    else if (rule.args[key]!.type === "layer") config[key] = wrapped(value as KerasLayerConfig);
+    else if (rule.args[key]!.type === "layer") config[key] = wrapped(value as KerasLayerConfig, reasons);
     else config[key] = value;
   }
   config.dtype = "float32";
@@ -59,8 +62,8 @@ function translateLayer(entry: KerasLayerConfig): { className: string; config: R
   return { className: (kerasCustomClass(cls, entry.config) ?? rule.tfjs)!, config };
 }
 
-function wrapped(inner: KerasLayerConfig) {
-  const { className, config } = translateLayer(inner);
+function wrapped(inner: KerasLayerConfig, reasons: { layer: string; reason: string }[]) {
+  const { className, config } = translateLayer(inner, reasons);
   return { class_name: className, config };
 }
 
@@ -81,7 +84,7 @@ export function toTfjsTopology(model: KerasModelConfig): TfjsTopology {
   if (model.class_name === "Sequential") {
     let previous: string | null = null;
     for (const entry of entries) {
-      const { className, config } = translateLayer(entry);
+      const { className, config } = translateLayer(entry, reasons);
       layers.push({ class_name: className, config, name: String(entry.config.name), inbound_nodes: previous ? [[[previous, 0, 0, {}]]] : [] });
       previous = String(entry.config.name);
     }
@@ -90,7 +93,7 @@ export function toTfjsTopology(model: KerasModelConfig): TfjsTopology {
   } else {
     for (const entry of entries) {
       if (MASK_OPS[entry.class_name] && entry.module === MASK_OPS[entry.class_name]!.module) continue;
-      const { className, config } = translateLayer(entry);
+      const { className, config } = translateLayer(entry, reasons);
       const name = String(entry.config.name);
       const inbound = (entry.inbound_nodes ?? []).map((node) => {
         const refs: [string, number, number, Record<string, unknown>][] = [];

@@ -87,6 +87,11 @@ class KerasModel:
             _set_weights(eager, weights)
         return cls(resolved, eager)
 
+    @property
+    def keras(self) -> keras.Model:
+        """The eager Keras model holding the weights (eager and function modes run it)."""
+        return self._eager
+
     def describe(self) -> dict:
         return {
             "config": self.config,
@@ -126,33 +131,38 @@ class KerasModel:
                             input=source, layer=layer.name,
                         )
 
-    def predict(self, arrays: list[np.ndarray], mode: str = "session", outputs: str = "model") -> tuple[list[str], list[np.ndarray]]:
+    def is_built(self, mode: str, outputs: str = "model") -> bool:
+        """Whether `mode`'s graph and session, or function, exist (the first run of a mode builds it)."""
+        return mode == "eager" or outputs in (self._sessions if mode == "session" else self._functions)
+
+    def build(self, mode: str, outputs: str = "model") -> None:
+        """Builds what `mode` runs on, if not yet built: the slow part of a first run."""
         if mode not in MODES:
             raise ModelError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if outputs not in OUTPUT_KINDS:
             raise ModelError(f"outputs must be one of {', '.join(OUTPUT_KINDS)}, got {outputs!r}")
+        if self.is_built(mode, outputs):
+            return
+        if mode == "session":
+            self._sessions[outputs] = self._build_session(outputs)
+        else:
+            target = self._eager if outputs == "model" else self._eager_layers
+            signature = [[tf.TensorSpec([None, *i["shape"][1:]], i["dtype"]) for i in self.inputs]]
+            self._functions[outputs] = tf.function(lambda xs: target(xs, training=False), input_signature=signature)
+
+    def predict(self, arrays: list[np.ndarray], mode: str = "session", outputs: str = "model") -> tuple[list[str], list[np.ndarray]]:
+        self.build(mode, outputs)
         self._check_inputs(arrays)
         names = [o["name"] for o in (self.outputs if outputs == "model" else self.layer_outputs)]
         if mode == "session":
-            return names, self._run_session(arrays, outputs)
-        target = self._eager if outputs == "model" else self._eager_layers
+            session, placeholders, fetches = self._sessions[outputs]
+            return names, session_run(session, fetches, dict(zip(placeholders, arrays)))
         tensors = [tf.constant(x) for x in arrays]
         if mode == "eager":
-            result = target(tensors, training=False)
+            result = (self._eager if outputs == "model" else self._eager_layers)(tensors, training=False)
         else:
-            fn = self._functions.get(outputs)
-            if fn is None:
-                signature = [[tf.TensorSpec([None, *i["shape"][1:]], i["dtype"]) for i in self.inputs]]
-                fn = self._functions[outputs] = tf.function(lambda xs: target(xs, training=False), input_signature=signature)
-            result = fn(tensors)
+            result = self._functions[outputs](tensors)
         return names, [np.asarray(t) for t in _flat(result)]
-
-    def _run_session(self, arrays: list[np.ndarray], outputs: str) -> list[np.ndarray]:
-        built = self._sessions.get(outputs)
-        if built is None:
-            built = self._sessions[outputs] = self._build_session(outputs)
-        session, placeholders, fetches = built
-        return session_run(session, fetches, dict(zip(placeholders, arrays)))
 
     def _build_session(self, outputs: str) -> tuple:
         graph = tf.Graph()
@@ -196,8 +206,9 @@ def _set_weights(model: keras.Model, weights: dict[str, list[np.ndarray]]) -> No
         for i, (w, shape) in enumerate(zip(given, expected)):
             if tuple(w.shape) != shape:
                 raise ModelError(f"layer {name} weight {i} ({layer.weights[i].name}) must have shape {list(shape)}, got {list(w.shape)}", layer=name)
-            if w.dtype != np.float32:
-                raise ModelError(f"layer {name} weight {i} must be float32, got {w.dtype}", layer=name)
+            want = np.dtype(layer.weights[i].dtype)
+            if w.dtype != want:
+                raise ModelError(f"layer {name} weight {i} must be {want}, got {w.dtype}", layer=name)
         layer.set_weights(given)
 
 

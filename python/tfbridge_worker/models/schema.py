@@ -16,6 +16,7 @@ from ..protocol import LAYERS
 LAYER_SCHEMA: dict[str, dict] = LAYERS["layers"]
 ACTIVATIONS: dict[str, str] = {k: v for k, v in LAYERS["activations"].items() if not k.startswith("$")}
 INERT: frozenset[str] = frozenset(LAYERS["inert"])
+DTYPE_POLICIES: tuple[str, ...] = tuple(LAYERS["dtypePolicies"]["values"])
 MASK_OPS: dict[str, dict] = {k: v for k, v in LAYERS["maskOps"].items() if not k.startswith("$")}
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 # Where Keras 3 finds each class when a hand-written config leaves "module" out.
@@ -105,8 +106,8 @@ def check_layer(entry: Any, problems: list, allowed: tuple[str, ...] | None = No
         custom = " (a custom or registered class)" if registered not in (None, cls) else ""
         _problem(problems, name, str(cls), f"layer class {cls}{custom} is not supported; {where}")
         return None
-    if cls != "InputLayer" and "dtype" in config and _dtype_name(config["dtype"]) not in (None, "float32"):
-        _problem(problems, name, cls, f"dtype policy {_dtype_name(config['dtype'])!r} is not supported; only float32", "dtype")
+    if cls != "InputLayer" and "dtype" in config and _dtype_name(config["dtype"]) not in (None, *DTYPE_POLICIES):
+        _problem(problems, name, cls, f"dtype policy {_dtype_name(config['dtype'])!r} is not supported; only {', '.join(DTYPE_POLICIES)}", "dtype")
     resolved = _check_args(entry, name, cls, schema["args"], problems)
     out = resolved["config"]
     if cls == "Bidirectional" and out.get("backward_layer") and out.get("layer"):
