@@ -23,7 +23,10 @@ export function formatModelParityReport(report: ModelParityReport): string {
     `${verdict}: model ${report.model}, inputs ${report.inputs.map((i, k) => `${i.name} [${report.inputShapes[k]}]`).join(", ")}`,
     `${report.exactLayers} of ${report.layers.length} layer outputs bit-identical on tfjs-node; worst ${report.worstUlpTfjsNode} ULP; JS CPU worst abs ${num(report.cpuWorstAbsError)}`,
     `first divergent layer: ${report.firstDivergentLayer ?? "none"}`,
-    ...(report.markingChangedOutputs.length ? [`marking every layer changed the outputs ${report.markingChangedOutputs.join(", ")}`] : []),
+    ...report.modelOutputs.map(
+      (o) =>
+        `model output ${o.name} (unmarked graph): tfjs-node ${o.tfjsNode.maxUlp} ULP${o.markingChanged.maxUlp ? `; marking every layer changed it by ${o.markingChanged.maxUlp} ULP` : ""}${o.reason ? ` — ${o.reason}` : ""}${o.pass ? "" : " — FAIL"}`,
+    ),
     "",
     textTable(["output", "class", "node ULP", "node abs", "cpu abs", "exact/first t", "verdict", "why"], rows),
   ].join("\n");

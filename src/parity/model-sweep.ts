@@ -50,6 +50,8 @@ export interface ModelSweepSummary {
   failures: SweepFailure[];
   /** Models whose every layer output was bit-identical on tfjs-node. */
   exactModels: number;
+  /** Models where marking every layer's output changed the Session's own outputs (Grappler fused otherwise). */
+  markingChangedModels: number;
   worstUlpTfjsNode: number;
   /** Worst pure-JS CPU absolute error, over the reference models and over all models. */
   cpuWorstAbsError: { reference: number; all: number };
@@ -104,6 +106,7 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
     failed: 0,
     failures: [],
     exactModels: 0,
+    markingChangedModels: 0,
     worstUlpTfjsNode: 0,
     cpuWorstAbsError: { reference: 0, all: 0 },
     inexact: [],
@@ -126,6 +129,7 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
       report.model = item.name;
       summary.reports.push(report);
       if (report.layers.every((l) => l.exact)) summary.exactModels++;
+      if (report.markingChangedOutputs.length > 0) summary.markingChangedModels++;
       summary.worstUlpTfjsNode = Math.max(summary.worstUlpTfjsNode, report.worstUlpTfjsNode);
       const cpu = report.cpuWorstAbsError ?? 0;
       summary.cpuWorstAbsError.all = Math.max(summary.cpuWorstAbsError.all, cpu);
@@ -142,7 +146,9 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
         const bad = report.layers.find((l) => !l.pass);
         summary.failures.push({
           model: item.name,
-          reason: bad ? `${bad.name} (${bad.class}): ${bad.reason ?? `CPU backend off by ${bad.cpuWorstAbsError}`}` : `marking every layer changed ${report.markingChangedOutputs.join(", ")}`,
+          reason: bad
+            ? `${bad.name} (${bad.class}): ${bad.reason ?? `CPU backend off by ${bad.cpuWorstAbsError}`}`
+            : report.modelOutputs.filter((o) => !o.pass).map((o) => `model output ${o.name}: ${o.reason}`).join("; "),
           firstDivergentLayer: report.firstDivergentLayer,
         });
       }
