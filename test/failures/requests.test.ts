@@ -1,24 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BadRequestError, Bridge, Pool, PythonError, RequestAbortedError, RequestTimeoutError, SpecError, type TensorflowClient, ndarray, zeros } from "../../src/index.js";
+import { describe, expect, it } from "vitest";
+import { BadRequestError, PythonError, RequestAbortedError, RequestTimeoutError, SpecError, ndarray, zeros } from "../../src/index.js";
+import { frontEnds, sharedClient } from "./front-ends.js";
 
 /** The failures both front ends must handle alike: one suite, run against each (issue 10). */
-const frontEnds: [string, () => Promise<TensorflowClient>][] = [
-  ["Bridge", () => Bridge.start()],
-  ["Pool", () => Pool.start({ size: 1 })],
-];
-
-describe.each(frontEnds)("%s", (_, start) => {
-  let client: TensorflowClient;
-  beforeAll(async () => {
-    client = await start();
-  });
-  afterAll(async () => {
-    await client?.close();
-  });
+describe.each(frontEnds())("%s", (_, start) => {
+  const client = sharedClient(start);
 
   describe("Python exceptions", () => {
     it("arrive as PythonError with type, message and traceback as data", async () => {
-      const error = await client.call("raise", { type: "ZeroDivisionError", message: "division by zero" }).catch((e) => e);
+      const error = await client().call("raise", { type: "ZeroDivisionError", message: "division by zero" }).catch((e) => e);
       expect(error).toBeInstanceOf(PythonError);
       expect(error).toMatchObject({ pythonType: "ZeroDivisionError", pythonMessage: "division by zero" });
       expect(error.traceback.at(-1)).toMatchObject({ function: "raise_", code: expect.stringContaining("raise") });
@@ -29,21 +19,21 @@ describe.each(frontEnds)("%s", (_, start) => {
     });
 
     it("a request the worker cannot parse is a BadRequestError, and the worker serves on", async () => {
-      await expect(client.call("no.such.op")).rejects.toThrow(BadRequestError);
-      await expect(client.call("no.such.op")).rejects.toThrow(/unknown op 'no.such.op'/);
-      expect((await client.echo([zeros("int8", [1])])).length).toBe(1);
+      await expect(client().call("no.such.op")).rejects.toThrow(BadRequestError);
+      await expect(client().call("no.such.op")).rejects.toThrow(/unknown op 'no.such.op'/);
+      expect((await client().echo([zeros("int8", [1])])).length).toBe(1);
     });
   });
 
   describe("bad specs", () => {
     it("are refused in TypeScript, before anything reaches Python", async () => {
-      const error = await client.runLstm({ units: -3, inputShape: [10, 1] }, zeros("float32", [1, 10, 1])).catch((e) => e);
+      const error = await client().runLstm({ units: -3, inputShape: [10, 1] }, zeros("float32", [1, 10, 1])).catch((e) => e);
       expect(error).toBeInstanceOf(SpecError);
       expect(error).toMatchObject({ field: "units", fromWorker: false });
     });
 
     it("are refused again by the worker, which never trusts the wire", async () => {
-      const error = await client
+      const error = await client()
         .call("lstm.run", { spec: { units: 4, inputShape: [10, 1], activation: "swish" } }, [zeros("float32", [1, 10, 1])])
         .catch((e) => e);
       expect(error).toBeInstanceOf(SpecError);
@@ -51,36 +41,36 @@ describe.each(frontEnds)("%s", (_, start) => {
     });
 
     it("a wrongly shaped input is named before sending", async () => {
-      await expect(client.runLstm({ units: 4, inputShape: [10, 1] }, zeros("float32", [1, 9, 1]))).rejects.toThrow(/input: must have shape \[batch, 10, 1\]/);
+      await expect(client().runLstm({ units: 4, inputShape: [10, 1] }, zeros("float32", [1, 9, 1]))).rejects.toThrow(/input: must have shape \[batch, 10, 1\]/);
     });
   });
 
   describe("timeouts and aborts", () => {
     it("a timeout rejects the request and the worker stays usable", async () => {
       const started = Date.now();
-      await expect(client.call("sleep", { seconds: 1.5 }, [], { timeoutMs: 200 })).rejects.toThrow(RequestTimeoutError);
+      await expect(client().call("sleep", { seconds: 1.5 }, [], { timeoutMs: 200 })).rejects.toThrow(RequestTimeoutError);
       expect(Date.now() - started).toBeLessThan(1000);
-      const [back] = await client.echo([ndarray("int32", [1], new Int32Array([7]))]);
+      const [back] = await client().echo([ndarray("int32", [1], new Int32Array([7]))]);
       expect(back!.data[0]).toBe(7);
     });
 
     it("a request given up on before it ran is skipped by the worker", async () => {
       const started = Date.now();
-      const first = client.call("sleep", { seconds: 0.5 });
-      const abandoned = client.call("sleep", { seconds: 3 }, [], { timeoutMs: 100 }); // queued behind the first
+      const first = client().call("sleep", { seconds: 0.5 });
+      const abandoned = client().call("sleep", { seconds: 3 }, [], { timeoutMs: 100 }); // queued behind the first
       await expect(abandoned).rejects.toThrow(RequestTimeoutError);
       await first;
-      await client.call("hello");
+      await client().call("hello");
       // Had the worker run the abandoned 3 s sleep, this would come after 3.5 s.
       expect(Date.now() - started).toBeLessThan(2500);
     });
 
     it("an AbortSignal rejects the request with its reason", async () => {
       const controller = new AbortController();
-      const pending = client.call("sleep", { seconds: 0.5 }, [], { signal: controller.signal });
+      const pending = client().call("sleep", { seconds: 0.5 }, [], { signal: controller.signal });
       controller.abort(new Error("user gave up"));
       await expect(pending).rejects.toThrow(RequestAbortedError);
-      await expect(client.call("hello", {}, [], { signal: AbortSignal.abort() })).rejects.toThrow(/aborted/);
+      await expect(client().call("hello", {}, [], { signal: AbortSignal.abort() })).rejects.toThrow(/aborted/);
     });
   });
 });

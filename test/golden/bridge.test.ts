@@ -1,29 +1,11 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { GOLDEN_CASES, type GoldenCase } from "./fixture.js";
 import type { KerasLayerConfig, KerasModelConfig, KerasTensorRef } from "../../src/index.js";
 import { compareArrays } from "../../src/parity/compare.js";
 import { type NDArray, ndarray } from "../../src/wire/ndarray.js";
 import { sharedBridge } from "../helpers.js";
 
-interface Arr {
-  shape: number[];
-  dtype: "float32" | "bool";
-  data: (number | boolean)[];
-}
-interface GoldenCase {
-  id: string;
-  source: { file: string; test: string; line: number };
-  class_name: string;
-  config: Record<string, unknown>;
-  weights: { name: string; shape: number[]; fill?: number; data?: number[] }[];
-  inputs: { sequences: Arr; initial_state: Arr[] | null; mask: Arr | null };
-  expected: Arr & { output: number; batch_index?: number };
-  tolerance: { atol: number; rtol: number };
-}
-
-// The same cases the TF.js half replays (keras-layer-tests.test.ts): Keras's own RNN layer tests'
-// constant weights, inputs and literal expected values, extracted from keras-team/keras 3.15.1.
-const FIXTURE = JSON.parse(readFileSync(new URL("keras-layer-tests.json", import.meta.url), "utf8")) as { cases: GoldenCase[] };
+// The same cases the TF.js half replays (keras-layer-tests.test.ts), here through the Python worker.
 const bridge = sharedBridge();
 
 /** A value no input of Keras's tests holds: masked steps are set to it and a Masking layer masks them. */
@@ -79,7 +61,7 @@ function checked(out: NDArray, c: GoldenCase): NDArray<"float32"> {
 }
 
 describe("Keras's own RNN golden values through the bridge, in all three modes", () => {
-  it.each(FIXTURE.cases.map((c) => [c.id, c] as const))("%s", async (_, c) => {
+  it.each(GOLDEN_CASES.map((c) => [c.id, c] as const))("%s", async (_, c) => {
     const { config, inputs } = caseModel(c);
     await using handle = await bridge().model(config, { weights: weightsOf(c) });
     const expected = ndarray("float32", c.expected.shape, Float32Array.from(c.expected.data as number[]));

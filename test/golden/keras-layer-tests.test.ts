@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type Arr, GOLDEN_CASES, type GoldenCase } from "./fixture.js";
 import { compareArrays } from "../../src/parity/compare.js";
 import { type KerasLayerClasses, registerKerasLayers } from "../../src/tfjs-layers/index.js";
 import { type Tfjs, type TfjsBackend, loadTfjs, withBackend } from "../../src/tfjs/runtime.js";
@@ -8,24 +8,7 @@ import { tfjsLayer } from "../tfjs-layers/tfjs-build.js";
 
 type Tensor = import("@tensorflow/tfjs-node").Tensor;
 
-interface Arr {
-  shape: number[];
-  dtype: "float32" | "bool";
-  data: (number | boolean)[];
-}
-interface GoldenCase {
-  id: string;
-  source: { repository: string; version: string; file: string; test: string; line: number };
-  class_name: string;
-  config: Record<string, unknown>;
-  weights: { name: string; shape: number[]; fill?: number; data?: number[] }[];
-  inputs: { sequences: Arr; initial_state: Arr[] | null; mask: Arr | null };
-  expected: Arr & { output: number; batch_index?: number };
-  tolerance: { atol: number; rtol: number };
-}
 
-// Keras's own RNN tests' cases and literal expected values, extracted by extract_keras_goldens.py.
-const FIXTURE = JSON.parse(readFileSync(new URL("keras-layer-tests.json", import.meta.url), "utf8")) as { cases: GoldenCase[] };
 
 let tf: Tfjs;
 let classes: KerasLayerClasses;
@@ -61,18 +44,18 @@ function runCase(c: GoldenCase): Float32Array {
 describe("Keras 3's own RNN layer tests, reproduced by TF.js with our classes", () => {
   it("the fixture covers GRU (both reset_after), LSTM, SimpleRNN, Bidirectional, masks and initial states", () => {
     const inner = (c: GoldenCase) => ((c.config["layer"] as { config?: Record<string, unknown> } | undefined)?.config ?? c.config);
-    const classesSeen = new Set(FIXTURE.cases.map((c) => c.class_name));
+    const classesSeen = new Set(GOLDEN_CASES.map((c) => c.class_name));
     expect([...classesSeen].sort()).toEqual(["Bidirectional", "GRU", "LSTM", "SimpleRNN"]);
-    const gru = FIXTURE.cases.filter((c) => c.class_name === "GRU");
+    const gru = GOLDEN_CASES.filter((c) => c.class_name === "GRU");
     expect(new Set(gru.map((c) => c.config["reset_after"]))).toEqual(new Set([true, false]));
-    expect(FIXTURE.cases.some((c) => c.inputs.mask && inner(c)["zero_output_for_mask"])).toBe(true);
-    expect(FIXTURE.cases.some((c) => c.inputs.initial_state && c.class_name === "Bidirectional")).toBe(true);
-    for (const c of FIXTURE.cases) expect(c.source.file).toMatch(/^keras\/src\/layers\/rnn\/\w+_test\.py$/);
+    expect(GOLDEN_CASES.some((c) => c.inputs.mask && inner(c)["zero_output_for_mask"])).toBe(true);
+    expect(GOLDEN_CASES.some((c) => c.inputs.initial_state && c.class_name === "Bidirectional")).toBe(true);
+    for (const c of GOLDEN_CASES) expect(c.source.file).toMatch(/^keras\/src\/layers\/rnn\/\w+_test\.py$/);
   });
 
   for (const backend of ["tensorflow", "cpu"] as TfjsBackend[]) {
     describe(`on the ${backend} backend`, () => {
-      for (const c of FIXTURE.cases) {
+      for (const c of GOLDEN_CASES) {
         it(`${c.id}: within Keras's own tolerance`, async () => {
           const got = await withBackend(tf, backend, async () => runCase(c));
           const expected = ndarray("float32", c.expected.shape, Float32Array.from(c.expected.data as number[]));
