@@ -41,6 +41,30 @@ describe("regressions found by the model sweep", () => {
     expect(report.passed).toBe(true);
   });
 
+  it("masks through merges, pooling and Flatten follow Keras 3 (TF.js: extra mask axis, masked Maximum/Multiply ignored, no Subtract)", async () => {
+    const ids = input({ shape: [6], dtype: "int32", name: "ids" });
+    const embedded = layers.embedding({ inputDim: 12, outputDim: 4, maskZero: true }).apply(ids);
+    const dense = layers.dense({ units: 3, activation: "tanh" }).apply(embedded);
+    const recurrent = layers.simpleRnn({ units: 3, returnSequences: true }).apply(embedded);
+    const merged = [layers.maximum(), layers.multiply(), layers.subtract(), layers.add()].map((m) => m.apply([dense, recurrent]));
+    const gru = layers.gru({ units: 2 }).apply(merged[0]!);
+    const pooled = layers.globalAveragePooling1d().apply(merged[1]!);
+    const flat = layers.flatten().apply(merged[2]!);
+    // Named: Keras 3 names the mask op a masked Concatenate creates "concatenate", clashing with a layer of that name.
+    const lstm = layers.lstm({ units: 2 }).apply(layers.concatenate({ name: "joined" }).apply([merged[3]!, embedded]));
+    const config = model({ inputs: ids, outputs: layers.concatenate({ name: "heads" }).apply([gru, pooled, flat, lstm]) });
+    await using probe = await bridge().model(config, { seed: 4 });
+    await using handle = await bridge().model(config, { weights: randomWeights(probe.info, 4) });
+    // Rows 1 and 2 end in padding (id 0), so every merge and pooling layer sees a mask.
+    const padded = ndarray("int32", [3, 6], Int32Array.of(3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 0, 0, 9, 10, 11, 0, 0, 0));
+    const report = await runModelParity(handle, { inputs: [padded], skipCpu: true });
+    for (const layer of report.layers) expect(layer.pass, `${layer.name}: ${layer.reason}`).toBe(true);
+    for (const cls of ["Maximum", "Multiply", "Subtract", "Add", "GlobalAveragePooling1D", "Flatten", "GRU"]) {
+      const layer = report.layers.find((l) => l.class === cls)!;
+      expect(layer.exact || layer.cause === "grappler", `${cls}: ${layer.reason}`).toBe(true);
+    }
+  });
+
   it("LayerNormalization and BatchNormalization are bit-exact on tfjs-node (TF.js's own order is up to 64 ULP off)", async () => {
     const config = sequential({ inputShape: [5, 6], layers: [layers.layerNormalization(), layers.batchNormalization(), layers.layerNormalization({ axis: [1, 2], center: false })] });
     await using probe = await bridge().model(config, { seed: 3 });
