@@ -194,3 +194,24 @@ def test_savedmodel_directories_run_their_signature(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match="not a SavedModel"):
         load_model_file(str(tmp_path / "empty"))
+
+
+def test_keras_mask_operations_of_merges_are_accepted_and_value_operations_refused():
+    """Keras 3 records a masked merge's mask math as op nodes (ExpandDims, ZerosLike, LogicalOr, an ops
+    Concatenate, Any); those may only feed masks. An op computing a value (keras.ops.add) is refused."""
+    ids = keras.Input((6,), dtype="int32")
+    e = L.Embedding(12, 4, mask_zero=True)(ids)
+    a, b = L.Dense(3)(e), L.SimpleRNN(3, return_sequences=True)(e)
+    merged = L.Concatenate()([L.Maximum()([a, b]), L.Multiply()([a, b])])
+    masked = keras.Model(ids, L.LSTM(2)(merged))
+    config = config_of(masked)
+    assert {"ExpandDims", "LogicalOr", "Any"} <= {l["class_name"] for l in config["config"]["layers"]}
+    model = KerasModel.from_config(config, {l.name: l.get_weights() for l in masked.layers if l.weights})
+    x = np.array([[1, 2, 3, 0, 0, 0], [4, 5, 6, 7, 8, 9]], "int32")
+    np.testing.assert_array_equal(model.predict([x])[1][0], np.asarray(masked(x)))
+
+    inp = keras.Input((3,))
+    value_op = keras.Model(inp, L.Dense(2)(keras.ops.add(inp, inp)))
+    with pytest.raises(ModelError) as info:
+        check_model_config(config_of(value_op))
+    assert "only the layers of protocol/layers.json" in info.value.details["problems"][0]["reason"]

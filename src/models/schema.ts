@@ -1,6 +1,6 @@
 import { ModelError, type ModelProblem } from "../errors.js";
 import { readProtocolFile } from "../paths.js";
-import type { KerasLayerConfig, KerasModelConfig } from "./config.js";
+import { type KerasLayerConfig, type KerasModelConfig, historyList } from "./config.js";
 
 /** One argument's rule in protocol/layers.json. */
 export type ArgRule = { required?: boolean; default?: unknown; nullable?: boolean } & (
@@ -27,7 +27,7 @@ interface LayersFile {
   activations: Record<string, string>;
   dtypePolicies: { values: string[] };
   inert: string[];
-  maskOps: Record<string, { module: string; args: Record<string, ArgRule> }>;
+  maskOps: { module: string; classes: string[] };
   layers: Record<string, LayerRule>;
 }
 
@@ -38,8 +38,12 @@ const withoutComments = <T>(o: Record<string, T>) => Object.fromEntries(Object.e
 export const LAYER_RULES: Readonly<Record<string, LayerRule>> = file.layers;
 /** Keras 3 activation name → the TF.js activation that computes the same function. */
 export const ACTIVATIONS: Readonly<Record<string, string>> = withoutComments(file.activations);
-/** Operation nodes Keras 3 writes for masks; TF.js computes these masks implicitly. */
-export const MASK_OPS: Readonly<Record<string, { module: string; args: Record<string, ArgRule> }>> = withoutComments(file.maskOps);
+const MASK_OPS = new Set(file.maskOps.classes);
+
+/** An operation node Keras 3 wrote for a mask computation (layers.json maskOps); TF.js computes masks implicitly. */
+export function isMaskOp(entry: KerasLayerConfig | null | undefined): boolean {
+  return !!entry && entry.module === file.maskOps.module && MASK_OPS.has(entry.class_name);
+}
 const INERT = new Set(file.inert);
 /** Layer dtype policies accepted; float64 runs in Python only (the TF.js twin refuses it). */
 export const DTYPE_POLICIES: readonly string[] = file.dtypePolicies.values;
@@ -133,8 +137,11 @@ function checkLayer(entry: unknown, problems: ModelProblem[], allowed?: string[]
     problems.push({ layer: name, class: cls, reason: CODE_LAYERS[cls]! });
     return null;
   }
-  const maskOp = allowed ? undefined : MASK_OPS[cls];
-  if (maskOp && layer.module === maskOp.module) return checkArgs(layer, name, cls, maskOp.args, problems);
+  if (!allowed && isMaskOp(layer)) return structuredClone(layer); // checked by checkMaskOps: it may only compute masks
+  if (typeof layer.module === "string" && layer.module.startsWith("keras.src.ops.")) {
+    problems.push({ layer: name, class: cls, reason: `operation ${cls} (${layer.module}) is not supported: only the layers of protocol/layers.json, and masks` });
+    return null;
+  }
   const rule = LAYER_RULES[cls];
   const registered = layer.registered_name;
   const custom = registered !== undefined && registered !== null && registered !== cls;
@@ -151,6 +158,33 @@ function checkLayer(entry: unknown, problems: ModelProblem[], allowed?: string[]
   const { layer: forward, backward_layer: backward } = resolved.config as { layer?: KerasLayerConfig; backward_layer?: KerasLayerConfig };
   if (cls === "Bidirectional" && forward && backward) checkMirror(name, forward, backward, problems);
   return resolved;
+}
+
+/** The layer names of every serialized tensor inside an inbound node's args or kwargs. */
+function refs(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(refs);
+  if (typeof value !== "object" || value === null) return [];
+  const v = value as { class_name?: unknown; config?: { keras_history?: [string] } };
+  if (v.class_name === "__keras_tensor__") return [String(v.config?.keras_history?.[0])];
+  return Object.values(value).flatMap(refs);
+}
+
+/** Mask operation nodes may feed other mask operations and `mask` arguments, never a value. */
+function checkMaskOps(model: KerasModelConfig, layers: (KerasLayerConfig | null)[], problems: ModelProblem[]): void {
+  const ops = new Set(layers.filter(isMaskOp).map((e) => String(e!.config.name)));
+  if (ops.size === 0) return;
+  for (const entry of layers) {
+    if (!entry || isMaskOp(entry)) continue;
+    for (const node of entry.inbound_nodes ?? []) {
+      const values = [node.args, ...Object.entries(node.kwargs ?? {}).filter(([k]) => k !== "mask").map(([, v]) => v)];
+      for (const name of refs(values)) {
+        if (ops.has(name)) problems.push({ layer: String(entry.config.name), class: entry.class_name, reason: `computes with the output of operation ${name}; operations are supported only as mask computations` });
+      }
+    }
+  }
+  for (const ref of historyList(model.config.output_layers)) {
+    if (ops.has(ref[0])) problems.push({ layer: ref[0], class: "operation", reason: "a model output cannot be a mask computation" });
+  }
 }
 
 /**
@@ -174,6 +208,7 @@ export function checkModelConfig(model: unknown, source?: string): KerasModelCon
     if (out && calls > 1) problems.push({ layer: String(out.config.name), class: out.class_name, reason: `is called ${calls} times (shared layers are not supported yet)` });
     return out;
   });
+  checkMaskOps(m, resolved, problems);
   if (m.class_name === "Sequential" && !resolved.some((e) => e?.class_name === "InputLayer")) {
     problems.push({ layer: "?", class: "Sequential", reason: "the Sequential model has no InputLayer, so its input shape is unknown" });
   }

@@ -1,6 +1,6 @@
 import { TfbridgeError } from "../errors.js";
 import { type KerasHistory, type KerasLayerConfig, type KerasModelConfig, historyList, isTensorRef } from "../models/config.js";
-import { ACTIVATIONS, LAYER_RULES, MASK_OPS } from "../models/schema.js";
+import { ACTIVATIONS, LAYER_RULES, isMaskOp } from "../models/schema.js";
 import { kerasCustomClass } from "../tfjs-layers/index.js";
 
 /** A model (or one of its layers) that TF.js cannot compute as Keras does; `reasons` lists each. */
@@ -92,7 +92,7 @@ export function toTfjsTopology(model: KerasModelConfig): TfjsTopology {
     outputLayers = [[previous!, 0, 0]];
   } else {
     for (const entry of entries) {
-      if (MASK_OPS[entry.class_name] && entry.module === MASK_OPS[entry.class_name]!.module) continue;
+      if (isMaskOp(entry)) continue;
       const { className, config } = translateLayer(entry, reasons);
       const name = String(entry.config.name);
       const inbound = (entry.inbound_nodes ?? []).map((node) => {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelError, type ModelHandle, input, layers, model, ndarray, sequential } from "../../src/index.js";
+import { ModelError, type ModelHandle, input, layers, model, ndarray, runModelParity, sequential } from "../../src/index.js";
 import { uniformFloat32 } from "../../src/random.js";
 import { sharedBridge } from "../helpers.js";
 
@@ -111,6 +111,19 @@ m = keras.Model(ids, L.Dense(2, activation="softmax", name="probs")(x))`);
     const out = await handle.predict(ndarray("int32", [2, 7], Int32Array.of(1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7, 8, 9, 1)));
     const probs = out.outputs.probs!.data as Float32Array;
     expect(probs[0]! + probs[1]!).toBeCloseTo(1, 5);
+  });
+
+  it("a model whose masked merges Keras recorded as operation nodes loads, and its TF.js twin agrees", async () => {
+    const path = kerasFile("masked-merges.keras", `ids = keras.Input((6,), dtype="int32", name="ids")
+e = L.Embedding(12, 4, mask_zero=True)(ids)
+a, b = L.Dense(3)(e), L.SimpleRNN(3, return_sequences=True)(e)
+m = keras.Model(ids, L.LSTM(2)(L.Concatenate()([L.Maximum()([a, b]), L.Multiply()([a, b])])))`);
+    await using handle = await bridge().loadModel(path);
+    const ops = handle.config.config.layers.filter((l) => l.module === "keras.src.ops.numpy").map((l) => l.class_name);
+    expect(ops).toEqual(expect.arrayContaining(["NotEqual", "ExpandDims", "LogicalOr", "Concatenate", "Any"]));
+    const report = await runModelParity(handle, { inputs: [ndarray("int32", [2, 6], Int32Array.of(1, 2, 3, 0, 0, 0, 4, 5, 6, 7, 8, 9))], skipCpu: true });
+    for (const layer of report.layers) expect(layer.pass, `${layer.name}: ${layer.reason}`).toBe(true);
+    expect(report.layers.map((l) => l.class)).toEqual(["Embedding", "Dense", "SimpleRNN", "Maximum", "Multiply", "Concatenate", "LSTM"]);
   });
 
   it("refuses missing, corrupt and code-carrying files by name, without running them", async () => {

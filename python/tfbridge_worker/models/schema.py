@@ -17,7 +17,8 @@ LAYER_SCHEMA: dict[str, dict] = LAYERS["layers"]
 ACTIVATIONS: dict[str, str] = {k: v for k, v in LAYERS["activations"].items() if not k.startswith("$")}
 INERT: frozenset[str] = frozenset(LAYERS["inert"])
 DTYPE_POLICIES: tuple[str, ...] = tuple(LAYERS["dtypePolicies"]["values"])
-MASK_OPS: dict[str, dict] = {k: v for k, v in LAYERS["maskOps"].items() if not k.startswith("$")}
+MASK_OP_MODULE: str = LAYERS["maskOps"]["module"]
+MASK_OPS: frozenset[str] = frozenset(LAYERS["maskOps"]["classes"])
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 # Where Keras 3 finds each class when a hand-written config leaves "module" out.
 MODEL_MODULES = {"Sequential": "keras", "Functional": "keras.src.models.functional", "Model": "keras.src.models.functional"}
@@ -96,9 +97,11 @@ def check_layer(entry: Any, problems: list, allowed: tuple[str, ...] | None = No
     if cls in CODE_LAYERS:
         _problem(problems, name, cls, CODE_LAYERS[cls])
         return None
-    mask_op = MASK_OPS.get(cls) if isinstance(cls, str) and allowed is None else None
-    if mask_op is not None and entry.get("module") == mask_op["module"]:
-        return _check_args(entry, name, cls, mask_op["args"], problems)
+    if allowed is None and is_mask_op(entry):
+        return copy.deepcopy(entry)  # checked by _check_mask_ops: it may only compute masks
+    if isinstance(entry.get("module"), str) and entry["module"].startswith("keras.src.ops."):
+        _problem(problems, name, str(cls), f"operation {cls} ({entry['module']}) is not supported: only the layers of protocol/layers.json, and masks")
+        return None
     schema = LAYER_SCHEMA.get(cls) if isinstance(cls, str) else None
     registered = entry.get("registered_name")
     if schema is None or (registered not in (None, cls)) or (allowed is not None and cls not in allowed):
@@ -156,6 +159,43 @@ def _check_mirror(name: str, forward: dict, backward: dict, problems: list) -> N
         _problem(problems, name, "Bidirectional", "a backward_layer that is not the forward layer run backwards is not supported", "backward_layer")
 
 
+def is_mask_op(entry: Any) -> bool:
+    """An operation node Keras 3 wrote for a mask computation (see layers.json maskOps)."""
+    return isinstance(entry, dict) and entry.get("module") == MASK_OP_MODULE and entry.get("class_name") in MASK_OPS
+
+
+def _refs(value: Any) -> list[str]:
+    """The layer names of every serialized tensor inside an inbound node's args or kwargs."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            return [value["config"]["keras_history"][0]]
+        return [name for v in value.values() for name in _refs(v)]
+    if isinstance(value, list):
+        return [name for v in value for name in _refs(v)]
+    return []
+
+
+def _check_mask_ops(model: dict, layers: list, problems: list) -> None:
+    """Mask operation nodes may feed other mask operations and `mask` arguments, never a value."""
+    ops = {e["config"].get("name") for e in layers if is_mask_op(e)}
+    if not ops:
+        return
+    for entry in layers:
+        if entry is None or is_mask_op(entry):
+            continue
+        for node in entry.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            values = [node.get("args")] + [v for k, v in (node.get("kwargs") or {}).items() if k != "mask"]
+            for name in _refs(values):
+                if name in ops:
+                    _problem(problems, entry["config"].get("name", "?"), entry["class_name"], f"computes with the output of operation {name}; operations are supported only as mask computations")
+    outputs = model["config"].get("output_layers") or []
+    for ref in outputs if outputs and isinstance(outputs[0], list) else [outputs]:
+        if ref and ref[0] in ops:
+            _problem(problems, ref[0], "operation", "a model output cannot be a mask computation")
+
+
 def _inbound_count(entry: dict) -> int:
     nodes = entry.get("inbound_nodes") or []
     return len(nodes) if isinstance(nodes, list) else 0
@@ -183,6 +223,7 @@ def check_model_config(model: Any, source: str | None = None) -> dict:
             _problem(problems, resolved["config"].get("name", "?"), entry["class_name"],
                      f"is called {_inbound_count(entry)} times (shared layers are not supported yet)")
         resolved_layers.append(resolved)
+    _check_mask_ops(model, resolved_layers, problems)
     if model["class_name"] == "Sequential" and not any(e and e["class_name"] == "InputLayer" for e in resolved_layers):
         problems.append({"layer": "?", "class": "Sequential", "reason": "the Sequential model has no InputLayer, so its input shape is unknown"})
     if problems:
