@@ -3,7 +3,6 @@ import { TfbridgeError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
 import type { ModelHandle, ModelInfo, ModelWeights } from "../models/handle.js";
 import { uniformFloat32 } from "../random.js";
-import { TfjsUnsupportedModelError } from "../tfjs/topology.js";
 import { tfjsInfo } from "../tfjs/runtime.js";
 import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
 import { randomModel } from "./model-generator.js";
@@ -153,7 +152,7 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
         });
       }
     } catch (error) {
-      const reason = error instanceof TfjsUnsupportedModelError || error instanceof TfbridgeError ? `${error.name}: ${error.message}` : String(error);
+      const reason = error instanceof TfbridgeError ? `${error.name}: ${error.message}` : String(error);
       summary.failures.push({ model: item.name, reason });
     } finally {
       await handle?.dispose();
