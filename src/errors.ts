@@ -183,3 +183,17 @@ export class BridgeClosedError extends TfbridgeError {
     super("the bridge is closed");
   }
 }
+
+/**
+ * `tfbridge convert` cannot start or finish as asked: OUTDIR exists and is not empty, cannot be
+ * written, or the input is not something a TF.js LayersModel can be made from; `details.file` names it.
+ */
+export class ConvertError extends TfbridgeError {
+  override name = "ConvertError";
+  constructor(
+    message: string,
+    readonly details: { file?: string } = {},
+  ) {
+    super(message);
+  }
+}

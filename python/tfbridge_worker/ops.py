@@ -49,6 +49,7 @@ class Ops:
             "model.predict": self.model_predict,
             "model.weights": self.model_weights,
             "model.dispose": self.model_dispose,
+            "model.save": self.model_save,
             "npz.load": self.npz_load,
             "py.start": self.py_start,
             "py.put": self.py_put,
@@ -170,6 +171,20 @@ class Ops:
 
     def model_dispose(self, args: dict, arrays: list) -> Reply:
         return {"disposed": self.handles.dispose(args.get("handle"))}, [], None
+
+    def model_save(self, args: dict, arrays: list) -> Reply:
+        """Writes the model as a Keras 3 ``.keras`` file on this worker's machine (never over an existing file)."""
+        model = self.handles.get(args.get("handle"))
+        path = args.get("path")
+        if not isinstance(path, str) or not path.endswith(".keras"):
+            raise ModelError(f"model.save writes a .keras file; got path {path!r}", file=path if isinstance(path, str) else None)
+        if os.path.exists(path):
+            raise ModelError(f"{path}: already exists; model.save does not overwrite", file=path)
+        keras_model = getattr(model, "keras", None)
+        if keras_model is None:
+            raise ModelError("a SavedModel is one TensorFlow graph, not Keras layers: it cannot be saved as .keras", file=path)
+        keras_model.save(path)
+        return {"path": os.path.abspath(path)}, [], None
 
     def npz_load(self, args: dict, arrays: list) -> Reply:
         """The arrays of a .npz (or .npy) file on the worker's machine, by name; never unpickles."""

@@ -1,0 +1,40 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { StagedDir } from "../../src/convert/staging.js";
+import { ConvertError } from "../../src/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "tfbridge-staging-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("StagedDir (convert's all-or-nothing OUTDIR)", () => {
+  it("with force, replaces a non-empty folder only at commit; discard leaves it as it was", () => {
+    const target = join(dir, "out");
+    mkdirSync(target);
+    writeFileSync(join(target, "old.txt"), "old");
+    expect(() => new StagedDir(target, false)).toThrow(ConvertError);
+
+    const discarded = new StagedDir(target, true);
+    writeFileSync(join(discarded.path, "new.txt"), "new");
+    discarded.discard();
+    expect(readdirSync(target)).toEqual(["old.txt"]);
+
+    const staged = new StagedDir(target, true);
+    writeFileSync(join(staged.path, "new.txt"), "new");
+    expect(readdirSync(target)).toEqual(["old.txt"]);
+    staged.commit();
+    staged.discard(); // after commit: nothing to remove
+    expect(readdirSync(target)).toEqual(["new.txt"]);
+    expect(readdirSync(dir)).toEqual(["out"]);
+  });
+
+  it("an empty existing folder is fine without force; a file in its place is not", () => {
+    const empty = join(dir, "empty");
+    mkdirSync(empty);
+    new StagedDir(empty, false).commit();
+    expect(existsSync(empty)).toBe(true);
+    writeFileSync(join(dir, "file"), "");
+    expect(() => new StagedDir(join(dir, "file"), true)).toThrow(/exists and is not a folder/);
+  });
+});
