@@ -14,7 +14,7 @@ export {
   type BuildOptions, type LayerOutputInfo, type ModelInfo, type ModelInputs, type ModelMode, type ModelWeights, type PredictOptions, type Prediction, type TensorInfo, ModelHandle,
 } from "./models/handle.js";
 export {
-  type DivergenceCause, type LayerParity, type ModelOutputParity, type ModelParityOptions, type ModelParityReport, runModelParity, seededModelInputs,
+  type DivergenceCause, type LayerParity, type ModelOutputParity, type ModelParityOptions, type ModelParityReport, DEFAULT_CPU_TOLERANCE, runModelParity, seededModelInputs,
 } from "./parity/model-parity.js";
 export { type ClassStats, type ModelSweepOptions, type ModelSweepSummary, type SweepFailure, randomWeights, runModelSweep } from "./parity/model-sweep.js";
 export { formatModelParityReport, formatModelSweep, layerTable } from "./parity/model-report.js";

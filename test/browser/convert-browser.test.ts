@@ -1,0 +1,134 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import puppeteer, { type Browser } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_CPU_TOLERANCE, type NDArray, compareArrays, convertModel, ndarray } from "../../src/index.js";
+import { sharedBridge } from "../helpers.js";
+import { serveStatic } from "./static-server.js";
+
+/** Debian's chromium, installed by `make setup` when root; nothing is downloaded. */
+const CHROMIUM = process.env.TFBRIDGE_CHROMIUM ?? "/usr/bin/chromium";
+const root = resolve(import.meta.dirname, "../..");
+const dir = mkdtempSync(join(tmpdir(), "tfbridge-browser-"));
+const bridge = sharedBridge();
+let browser: Browser;
+let server: Awaited<ReturnType<typeof serveStatic>>;
+
+/** The page: TF.js's browser bundle and its WASM backend from node_modules, tfbridge/tfjs-layers as built into dist/. */
+const PAGE = `<!doctype html><meta charset="utf-8">
+<script src="/tfjs/tf.min.js"></script>
+<script src="/wasm/tf-backend-wasm.min.js"></script>
+<script type="module">
+  import { registerKerasLayers } from "/tfjs-layers/index.js";
+  registerKerasLayers(tf);
+  tf.wasm.setWasmPaths("/wasm/");
+  window.predictOn = async (backend, modelUrl, inputs) => {
+    if (!(await tf.setBackend(backend))) throw new Error("backend " + backend + " did not initialize");
+    const model = await tf.loadLayersModel(modelUrl);
+    const xs = inputs.map((x) => tf.tensor(x.data, x.shape, x.dtype));
+    const out = model.predict(xs.length === 1 ? xs[0] : xs);
+    const outs = Array.isArray(out) ? out : [out];
+    const result = await Promise.all(outs.map(async (t) => ({ shape: t.shape, data: Array.from(await t.data()) })));
+    tf.dispose([...xs, ...outs]);
+    model.dispose();
+    return { backend: tf.getBackend(), result };
+  };
+  window.ready = true;
+</script>`;
+
+// One model that needs most of tfbridge's TF.js classes: GRU reset_after (TF.js refuses it), Keras 3's
+// hard_sigmoid, causal Conv1D, LayerNormalization, masked GlobalAveragePooling1D, Concatenate, and a
+// masked branch beside an unmasked one.
+const MODEL = join(dir, "mixed.keras");
+const INPUTS = join(dir, "mixed.npz");
+execFileSync(
+  ".venv/bin/python",
+  [
+    "-c",
+    `import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import keras, numpy as np
+L = keras.layers
+keras.utils.set_random_seed(7)
+ids = keras.Input((7,), dtype="int32", name="ids")
+feats = keras.Input((7, 3), name="feats")
+x = L.Bidirectional(L.GRU(6, return_sequences=True))(L.Embedding(30, 5, mask_zero=True)(ids))
+x = L.GlobalAveragePooling1D()(x)
+y = L.Conv1D(4, 3, padding="causal", activation="relu")(feats)
+y = L.LayerNormalization()(L.LSTM(5, recurrent_activation="hard_sigmoid")(y))
+keras.Model([ids, feats], L.Dense(3, activation="softmax")(L.Concatenate()([y, x]))).save(${JSON.stringify(MODEL)})
+np.savez(${JSON.stringify(INPUTS)}, ids=np.array([[4, 8, 15, 16, 23, 0, 0], [1, 2, 3, 4, 5, 6, 7], [9, 0, 0, 0, 0, 0, 0]], dtype="int32"),
+         feats=np.linspace(-2, 2, 63, dtype="float32").reshape(3, 7, 3))`,
+  ],
+  { stdio: ["ignore", "ignore", "pipe"] },
+);
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: \`make setup\` installs Debian's chromium when run as root (apt-get install chromium), or set TFBRIDGE_CHROMIUM`);
+  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("a converted model in headless Chromium", () => {
+  it("stock TF.js in the browser (CPU and WASM backends) reproduces the Python Session; parity.html renders its charts", async () => {
+    const out = join(dir, "web_model");
+    const conversion = await convertModel(MODEL, out, { bridge: bridge(), inputs: INPUTS });
+    expect(conversion.ok).toBe(true);
+    server = await serveStatic(
+      {
+        "/tfjs/": join(root, "node_modules/@tensorflow/tfjs/dist"),
+        "/wasm/": join(root, "node_modules/@tensorflow/tfjs-backend-wasm/dist"),
+        "/tfjs-layers/": join(root, "dist/tfjs-layers"),
+        "/model/": out,
+      },
+      { "/": PAGE, "/favicon.ico": "" },
+    );
+
+    const arrays = await bridge().loadNpz(INPUTS);
+    const inputs = [arrays.ids!, arrays.feats!];
+    await using handle = await bridge().loadModel(MODEL);
+    const session = await handle.predict(inputs);
+    const expected = session.outputs[session.names[0]!]!;
+
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("console", (m) => void (m.type() === "error" && errors.push(m.text())));
+    page.on("pageerror", (e) => void errors.push(String(e)));
+    await page.goto(`${server.url}/`);
+    await page.waitForFunction("window.ready === true");
+    const plain = inputs.map((x: NDArray) => ({ shape: [...x.shape], dtype: x.dtype === "int32" ? "int32" : "float32", data: Array.from(x.data as ArrayLike<number>) }));
+    for (const backend of ["cpu", "wasm"]) {
+      const { backend: used, result } = await page.evaluate((b, url, xs) => (globalThis as never as { predictOn: (...a: unknown[]) => Promise<{ backend: string; result: { shape: number[]; data: number[] }[] }> }).predictOn(b, url, xs), backend, `${server.url}/model/model.json`, plain);
+      expect(used).toBe(backend);
+      const actual = ndarray("float32", result[0].shape, Float32Array.from(result[0].data as number[]));
+      const comparison = compareArrays(actual, expected as NDArray<"float32">, DEFAULT_CPU_TOLERANCE);
+      expect(comparison.pass, `${backend}: max abs ${comparison.maxAbsError}`).toBe(true);
+    }
+    expect(errors).toEqual([]);
+
+    // The report a person opens: its charts are drawn (SVG with marks in them), nothing fails.
+    const report = await browser.newPage();
+    const reportErrors: string[] = [];
+    report.on("console", (m) => void (m.type() === "error" && reportErrors.push(m.text())));
+    report.on("requestfailed", (r) => void reportErrors.push(`request ${r.url()}`));
+    await report.goto(`file://${join(out, "parity.html")}`);
+    const charts = await report.$$eval("svg.chart", (svgs) => svgs.map((s) => ({ name: s.getAttribute("data-chart"), marks: s.querySelectorAll("rect, polyline").length, width: s.getBoundingClientRect().width })));
+    expect(charts.filter((c) => c.name?.startsWith("max ")).length).toBe(2);
+    expect(charts.some((c) => c.name?.startsWith("timesteps "))).toBe(true);
+    expect(charts.filter((c) => c.name?.startsWith("ulp ")).length).toBe(2);
+    for (const chart of charts) {
+      expect(chart.marks, chart.name ?? "").toBeGreaterThan(0);
+      expect(chart.width).toBeGreaterThan(100);
+    }
+    expect(await report.$eval("#verdict", (e) => e.textContent)).toMatch(/^PASS/);
+    const png = await report.screenshot({ fullPage: true });
+    expect(png.length).toBeGreaterThan(20_000);
+    expect(reportErrors).toEqual([]);
+  });
+});
