@@ -8,7 +8,7 @@ own fixed seed, so a run's files do not depend on which other models were built 
 weights (model.weights.h5 inside the zip) and the .npz files are byte-identical across runs, while
 config.json and metadata.json carry Keras's object ids and the save date. Prints nothing but errors
 (MAKE_MODELS_TIMING=1 prints each model's seconds to stderr). Only layers and arguments from
-protocol/layers.json are used. About 12 s for all seven on 2 cores, plus about 7 s to import TF.
+protocol/layers.json are used. About 12 s for all seven on 2 idle cores, plus 7-10 s to import TF.
 """
 
 import os
