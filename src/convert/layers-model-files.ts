@@ -18,19 +18,17 @@ export interface LayersModelMeta {
 
 /**
  * Writes `model` as the files `tf.loadLayersModel` reads: `model.json` (format `layers-model`, the
- * given topology, the weights manifest) and `group1-shardNofM.bin`. The weights and their names come
- * from TF.js's own serializer (`model.save`), so the names are the ones `loadWeights` looks for.
+ * given topology, the weights manifest) and `group1-shardNofM.bin`. The weights are encoded by TF.js
+ * itself under the names its `loadWeights` looks for.
  * @returns the file names written.
  */
 export async function writeLayersModel(tf: Tfjs, model: LayersModel, topology: TfjsTopology, dir: string, meta: LayersModelMeta): Promise<string[]> {
-  let artifacts: Parameters<Parameters<Tfjs["io"]["withSaveHandler"]>[0]>[0] | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-  );
-  const data = Buffer.concat(([] as ArrayBuffer[]).concat(artifacts!.weightData ?? []).map((b) => Buffer.from(b)));
+  // What LayersModel.save encodes (training.ts getNamedWeights): every weight under its originalName,
+  // the name loadWeights looks up. Not save() itself: it would also serialize TF.js's own topology.
+  // getWeights hands out the variables' own tensors: they stay with the model.
+  const values = model.getWeights();
+  const { data: encoded, specs } = await tf.io.encodeWeights(model.weights.map((w, i) => ({ name: w.originalName, tensor: values[i]! })));
+  const data = Buffer.from(encoded as ArrayBuffer);
   const count = Math.max(1, Math.ceil(data.length / SHARD_BYTES));
   const paths = Array.from({ length: count }, (_, i) => `group1-shard${i + 1}of${count}.bin`);
   paths.forEach((path, i) => writeFileSync(join(dir, path), data.subarray(i * SHARD_BYTES, (i + 1) * SHARD_BYTES)));
@@ -39,7 +37,7 @@ export async function writeLayersModel(tf: Tfjs, model: LayersModel, topology: T
     generatedBy: meta.generatedBy,
     convertedBy: meta.convertedBy,
     modelTopology: topology,
-    weightsManifest: [{ paths, weights: artifacts!.weightSpecs ?? [] }],
+    weightsManifest: [{ paths, weights: specs }],
     ...(meta.metadata ? { userDefinedMetadata: meta.metadata } : {}),
   };
   writeFileSync(join(dir, "model.json"), `${JSON.stringify(modelJson)}\n`);
