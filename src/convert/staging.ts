@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { ConvertError } from "../errors.js";
 
@@ -32,6 +32,7 @@ export class StagedDir {
     if (this.settled) return;
     this.settled = true;
     if (existsSync(this.target)) rmSync(this.target, { recursive: true, force: true });
+    chmodSync(this.path, 0o755); // mkdtemp's 0700 was for the unfinished folder; a model folder is served and shared
     renameSync(this.path, this.target);
   }
 

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -116,6 +116,15 @@ describe("tfbridge convert (CLI)", () => {
     expect(Object.keys(printed).sort()).toEqual(["customLayers", "layers", "ok", "out", "parity"]);
     expect(printed).toMatchObject({ ok: true, out, layers: 5, parity: { tfjsNodeWorstUlp: expect.any(Number), firstDivergentLayer: null } });
     expect(Object.keys(printed.parity).sort()).toEqual(["cpuWorstAbsError", "firstDivergentLayer", "tfjsNodeWorstUlp"]);
+
+    // Stock TF.js without tfbridge's classes: its own "Unknown layer" error, naming our class.
+    const loader = `const tf = require("@tensorflow/tfjs-node"); tf.loadLayersModel("file://${out}/model.json").then(() => process.exit(0), (e) => { console.error(e.message); process.exit(3); });`;
+    const unregistered = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = execFile(process.execPath, ["-e", loader], { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "3" } }, (error, _stdout, stderr) => done({ code: error ? (error as { code?: number }).code ?? 1 : 0, stderr }));
+      child.stdin?.end();
+    });
+    expect(unregistered.code).toBe(3);
+    expect(unregistered.stderr).toMatch(/Unknown layer: Tfbridge/);
 
     const again = await tfbridge("convert", join(dir, "branches.keras"), out);
     expect(again.code).toBe(2);

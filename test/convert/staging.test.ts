@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -26,6 +26,7 @@ describe("StagedDir (convert's all-or-nothing OUTDIR)", () => {
     staged.commit();
     staged.discard(); // after commit: nothing to remove
     expect(readdirSync(target)).toEqual(["new.txt"]);
+    expect(statSync(target).mode & 0o777).toBe(0o755);
     expect(readdirSync(dir)).toEqual(["out"]);
   });
 
