@@ -5,7 +5,7 @@ import { TfjsUnsupportedModelError } from "../tfjs/topology.js";
 import { numberFlag, parseCommandLine } from "./args.js";
 import type { CommandContext } from "./context.js";
 
-export const CONVERT_USAGE = `usage: tfbridge convert IN OUTDIR [--inputs FILE.npz] [--batch N] [--force] [--json]
+export const CONVERT_USAGE = `usage: tfbridge convert IN OUTDIR [--inputs FILE.npz] [--batch N] [--saved-model] [--force] [--json]
 
 Converts a Keras 3 model (IN: a .keras file, or a Keras .h5 that Keras 3 reads) to a TF.js LayersModel
 in OUTDIR (model.json + weight shards), then proves it: loads OUTDIR back with TF.js's own
@@ -17,6 +17,8 @@ report as one self-contained page). Classes TF.js lacks come from tfbridge/tfjs-
 options:
   --inputs FILE.npz   inputs for the proof, by input name (or in input order); default: seeded ones
   --batch N           batch size of seeded inputs (default 2)
+  --saved-model       also write OUTDIR/saved_model (Keras's model.export) for tf.node.loadSavedModel,
+                      proved the same way (tfjs-node's TensorFlow C library against the Session)
   --force             replace an OUTDIR that exists and is not empty
   --json              print { ok, out, layers, customLayers, parity: { tfjsNodeWorstUlp,
                       cpuWorstAbsError, firstDivergentLayer } } instead of the report
@@ -32,6 +34,7 @@ const OPTIONS = {
   inputs: { type: "string" },
   batch: { type: "string" },
   force: { type: "boolean" },
+  "saved-model": { type: "boolean" },
   json: { type: "boolean" },
 } as const;
 
@@ -46,7 +49,7 @@ export async function convertCommand(args: string[], context: CommandContext): P
   const batch = numberFlag("batch", v.batch, { integer: true, min: 1 });
   let result: ConversionResult;
   try {
-    result = await convertModel(positionals.IN, positionals.OUTDIR, { inputs: v.inputs, batch, force: v.force, forwardStderr: context.verbose });
+    result = await convertModel(positionals.IN, positionals.OUTDIR, { inputs: v.inputs, batch, force: v.force, savedModel: v["saved-model"], forwardStderr: context.verbose });
   } catch (e) {
     // The input cannot be converted: one line, nothing written, the status of a bad command line.
     if (e instanceof ConvertError || e instanceof ModelError || e instanceof TfjsUnsupportedModelError) {
@@ -59,6 +62,7 @@ export async function convertCommand(args: string[], context: CommandContext): P
   else {
     process.stdout.write(`${formatModelParityReport(result.report)}\n\n`);
     process.stdout.write(`wrote ${result.files.join(", ")} to ${result.out}\n`);
+    if (result.savedModel) process.stdout.write(`saved_model on tfjs-node (tf.node.loadSavedModel): ${result.savedModel.worstUlp} ULP from the Session${result.savedModel.pass ? "" : " — FAIL"}\n`);
     if (result.customLayers.length) process.stdout.write(`uses tfbridge's TF.js classes ${result.customLayers.join(", ")}: load with\n  ${LOAD_HINT}\n`);
   }
   return result.ok ? 0 : 1;

@@ -13,6 +13,7 @@ import { forStockExecutor } from "../tfjs/stock-executor.js";
 import { TfjsUnsupportedModelError, toTfjsTopology } from "../tfjs/topology.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { writeLayersModel } from "./layers-model-files.js";
+import { type SavedModelProof, proveSavedModel } from "./saved-model.js";
 import { StagedDir } from "./staging.js";
 
 /** Options of {@link convertModel}. */
@@ -27,6 +28,8 @@ export interface ConvertOptions {
   batch?: number;
   /** Replace an OUTDIR that exists and is not empty. */
   force?: boolean;
+  /** Also write OUTDIR/saved_model (Keras's `model.export`) for `tf.node.loadSavedModel`, and prove it too. */
+  savedModel?: boolean;
 }
 
 /** What {@link convertModel} wrote and proved; `--json` prints it without `report`. */
@@ -42,8 +45,12 @@ export interface ConversionResult {
   /** tfbridge's TF.js classes the model.json names: load it after `registerKerasLayers(tf)`. */
   customLayers: string[];
   parity: { tfjsNodeWorstUlp: number; cpuWorstAbsError: number | null; firstDivergentLayer: string | null };
+  /** With `savedModel`: the SavedModel on tfjs-node against the Session. */
+  savedModel?: Omit<SavedModelProof, "outputs">;
   report: ModelParityReport;
 }
+
+const SAVED_MODEL_DIR = "saved_model";
 
 /** The line a converted model's users need: how to load it. */
 export const LOAD_HINT = `import { registerKerasLayers } from "tfbridge/tfjs-layers"; registerKerasLayers(tf); await tf.loadLayersModel(".../model.json")`;
@@ -111,17 +118,20 @@ export async function convertModel(input: string, outDir: string, options: Conve
     const modelJson = join(staged.path, "model.json");
     const report = await runModelParity(handle, { inputs, stockPredict: true, twin: (backend) => loadTfjsModel(modelJson, { backend }) });
     report.model = input;
-    writeFileSync(join(staged.path, "parity.json"), `${JSON.stringify(report, null, 2)}\n`);
+    const savedModel = options.savedModel ? await proveSavedModel(handle, inputs, join(staged.path, SAVED_MODEL_DIR), SAVED_MODEL_DIR) : undefined;
+    writeFileSync(join(staged.path, "parity.json"), `${JSON.stringify(savedModel ? { ...report, savedModel } : report, null, 2)}\n`);
     writeFileSync(join(staged.path, "parity.html"), parityHtml(report, await reportEnvironment(client.info)));
     staged.commit();
     const layers = topology.config.layers.filter((l) => l.class_name !== "InputLayer");
+    const { outputs: _outputs, ...savedModelSummary } = savedModel ?? { outputs: null };
     return {
-      ok: report.passed,
+      ok: report.passed && (savedModel?.pass ?? true),
       out: staged.target,
-      files: [...files, "parity.json", "parity.html"],
+      files: [...files, ...(savedModel ? [`${SAVED_MODEL_DIR}/`] : []), "parity.json", "parity.html"],
       layers: layers.length,
       customLayers: customClasses(topology.config.layers),
       parity: { tfjsNodeWorstUlp: report.worstUlpTfjsNode, cpuWorstAbsError: report.cpuWorstAbsError, firstDivergentLayer: report.firstDivergentLayer },
+      ...(savedModel ? { savedModel: savedModelSummary as Omit<SavedModelProof, "outputs"> } : {}),
       report,
     };
   } finally {

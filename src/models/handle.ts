@@ -149,6 +149,17 @@ export class ModelHandle implements AsyncDisposable {
     return reply.result.path;
   }
 
+  /**
+   * Writes the model as a SavedModel folder on the worker's machine (Keras's `model.export`, one
+   * `serving_default` signature), which `tf.node.loadSavedModel` runs. @returns the folder's absolute path.
+   * @throws {ModelError} if `path` exists.
+   */
+  async exportSavedModel(path: string, options?: RequestOptions): Promise<string> {
+    this.checkOpen();
+    const reply = await this.client.call<{ path: string }>("model.export", { handle: this.info.handle, path }, [], options);
+    return reply.result.path;
+  }
+
   /** Frees the model's graphs and sessions in the worker. Safe to call twice. */
   async dispose(): Promise<void> {
     if (this.disposed) return;

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -36,10 +36,13 @@ keras.Model(a, L.Maximum()([L.Dense(3)(a), L.Dense(3)(m)])).save("masked-second.
 describe("convertModel", () => {
   it("writes a model that stock tf.loadLayersModel + predict run as Keras does, even across a masked and an unmasked branch", async () => {
     const out = join(dir, "branches");
-    const result = await convertModel(join(dir, "branches.keras"), out, { bridge: bridge(), inputs: join(dir, "branches.npz") });
+    const result = await convertModel(join(dir, "branches.keras"), out, { bridge: bridge(), inputs: join(dir, "branches.npz"), savedModel: true });
     expect(result.ok).toBe(true);
+    // --saved-model: Keras's export, run by tfjs-node's TensorFlow C library, two named inputs (int32 and float32).
+    expect(result.savedModel).toMatchObject({ dir: "saved_model", pass: true });
+    expect(existsSync(join(out, "saved_model", "saved_model.pb"))).toBe(true);
     expect(result.report.modelOutputs[0]!.stockPredict!.maxUlp).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(["group1-shard1of1.bin", "model.json", "parity.html", "parity.json"]);
+    expect(readdirSync(out).sort()).toEqual(["group1-shard1of1.bin", "model.json", "parity.html", "parity.json", "saved_model"]);
     expect(result.customLayers).toEqual(["TfbridgeConcatenate", "TfbridgeGRU", "TfbridgeLSTM"]);
     const json = JSON.parse(readFileSync(join(out, "model.json"), "utf8"));
     expect(json.format).toBe("layers-model");
@@ -50,8 +53,7 @@ describe("convertModel", () => {
     const lstm = json.modelTopology.config.layers.find((l: { name: string }) => l.name === "unmasked_lstm");
     expect(lstm.config.ignore_mask).toBe(true);
     const bare = join(dir, "branches-unmarked");
-    mkdirSync(bare);
-    for (const f of readdirSync(out)) writeFileSync(join(bare, f), readFileSync(join(out, f)));
+    cpSync(out, bare, { recursive: true });
     writeFileSync(join(bare, "model.json"), readFileSync(join(out, "model.json"), "utf8").replaceAll(`"ignore_mask":true`, `"ignore_mask":false`));
     const inputs = await bridge().loadNpz(join(dir, "branches.npz"));
     const twin = await loadTfjsModel(join(bare, "model.json"));
@@ -103,6 +105,10 @@ os.mkdir("saved")
     expect(mismatch).toBeInstanceOf(ModelError);
     expect((mismatch as ModelError).details.file).toBe(join(dir, "mismatch.keras"));
     await expect(convertModel(join(dir, "saved"), join(dir, "o4"), { bridge: bridge() })).rejects.toThrow(ConvertError);
+    // model.save and model.export never write over anything.
+    await using handle = await bridge().loadModel(join(dir, "branches.keras"));
+    await expect(handle.save(join(dir, "branches.keras"))).rejects.toThrow(/already exists; model.save does not overwrite/);
+    await expect(handle.exportSavedModel(join(dir, "saved"))).rejects.toThrow(ModelError);
     expect(existsSync(join(dir, "o3")) || existsSync(join(dir, "o4"))).toBe(false);
   });
 });
