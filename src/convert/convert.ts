@@ -6,7 +6,7 @@ import { npzModelInputs } from "../models/npz-inputs.js";
 import { reportEnvironment } from "../parity/environment.js";
 import { parityHtml } from "../parity/html-report.js";
 import { type ModelParityReport, runModelParity, seededModelInputs } from "../parity/model-parity.js";
-import { TFBRIDGE_MERGE_PREFIX } from "../tfjs-layers/names.js";
+import { KERAS3_HARD_SIGMOID, TFBRIDGE_MERGE_PREFIX } from "../tfjs-layers/names.js";
 import { buildTfjsModel, loadTfjsModel } from "../tfjs/model.js";
 import { loadTfjs } from "../tfjs/runtime.js";
 import { forStockExecutor } from "../tfjs/stock-executor.js";
@@ -59,8 +59,8 @@ export const LOAD_HINT = `import { registerKerasLayers } from "tfbridge/tfjs-lay
 function customClasses(layers: readonly { class_name: string; config: Record<string, unknown> }[]): string[] {
   const found = new Set<string>();
   const visit = (entry: { class_name: string; config: Record<string, unknown> }) => {
-    if (entry.class_name.startsWith(TFBRIDGE_MERGE_PREFIX)) found.add(entry.class_name);
-    for (const key of ["activation", "recurrent_activation"]) if (entry.config[key] === "keras3HardSigmoid") found.add("keras3HardSigmoid");
+    if (entry.class_name.startsWith(TFBRIDGE_MERGE_PREFIX)) found.add(entry.class_name); // every class of ours carries the prefix
+    for (const key of ["activation", "recurrent_activation"]) if (entry.config[key] === KERAS3_HARD_SIGMOID) found.add(KERAS3_HARD_SIGMOID);
     const inner = entry.config.layer as { class_name: string; config: Record<string, unknown> } | undefined;
     if (inner) visit(inner);
   };
@@ -102,6 +102,7 @@ export async function convertModel(input: string, outDir: string, options: Conve
 
     const tf = await loadTfjs();
     const twin = await buildTfjsModel(config, weights);
+    const customLayers = customClasses(topology.config.layers);
     let files: string[];
     try {
       const stock = forStockExecutor(topology, await twin.maskedInputs(inputs));
@@ -109,7 +110,7 @@ export async function convertModel(input: string, outDir: string, options: Conve
       files = await writeLayersModel(tf, twin.model, stock.topology, staged.path, {
         generatedBy: `keras v${client.info.keras}`,
         convertedBy: "tfbridge convert",
-        metadata: { tfbridge: { customLayers: customClasses(stock.topology.config.layers), load: LOAD_HINT } },
+        metadata: { tfbridge: { customLayers, load: LOAD_HINT } },
       });
     } finally {
       await twin.dispose();
@@ -129,7 +130,7 @@ export async function convertModel(input: string, outDir: string, options: Conve
       out: staged.target,
       files: [...files, ...(savedModel ? [`${SAVED_MODEL_DIR}/`] : []), "parity.json", "parity.html"],
       layers: layers.length,
-      customLayers: customClasses(topology.config.layers),
+      customLayers,
       parity: { tfjsNodeWorstUlp: report.worstUlpTfjsNode, cpuWorstAbsError: report.cpuWorstAbsError, firstDivergentLayer: report.firstDivergentLayer },
       ...(savedModel ? { savedModel: savedModelSummary as Omit<SavedModelProof, "outputs"> } : {}),
       report,
