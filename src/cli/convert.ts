@@ -39,8 +39,9 @@ const OPTIONS = {
 } as const;
 
 function summary(result: ConversionResult): string {
-  const { report: _report, files: _files, ...printed } = result;
-  return JSON.stringify(printed, null, 2);
+  const { report: _report, files: _files, savedModel, ...printed } = result;
+  const saved = savedModel && { dir: savedModel.dir, worstUlp: savedModel.worstUlp, maxAbsError: savedModel.maxAbsError, pass: savedModel.pass };
+  return JSON.stringify(saved ? { ...printed, savedModel: saved } : printed, null, 2);
 }
 
 /** `tfbridge convert IN OUTDIR`; returns the exit status. */

@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { Bridge } from "../bridge.js";
+import { ModelError, UsageError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
 import { npzModelInputs } from "../models/npz-inputs.js";
 import { reportEnvironment } from "../parity/environment.js";
@@ -36,6 +37,11 @@ model options:
 
 type ModelValues = FlagValues<typeof MODEL_OPTIONS> & { batch?: string; "input-seed"?: string; seed?: string; json?: boolean };
 
+/** An --inputs file that does not fit the model is a bad command line (exit status 2), as in convert. */
+function asUsageError(e: unknown): never {
+  throw e instanceof ModelError ? new UsageError(`--inputs ${e.message}`) : e;
+}
+
 /** `tfbridge parity --model FILE`: per-layer parity of one model; returns the exit status. */
 export async function modelParityCommand(v: ModelValues, context: CommandContext): Promise<number> {
   const batch = numberFlag("batch", v.batch, { integer: true, min: 1 });
@@ -44,7 +50,7 @@ export async function modelParityCommand(v: ModelValues, context: CommandContext
   const config = file.endsWith(".json") ? (readJsonFile("model", file) as KerasModelConfig) : null;
   await using bridge = await Bridge.start({ forwardStderr: context.verbose });
   await using handle = config ? await bridge.model(config) : await bridge.loadModel(file);
-  const inputs = v.inputs ? await npzModelInputs(bridge, handle, v.inputs) : undefined;
+  const inputs = v.inputs ? await npzModelInputs(bridge, handle, v.inputs).catch(asUsageError) : undefined;
   const report = await runModelParity(handle, { inputs, batch, inputSeed });
   report.model = file;
   if (v.html) writeFileSync(v.html, parityHtml(report, await reportEnvironment(bridge.info)));

@@ -6,11 +6,11 @@ import { npzModelInputs } from "../models/npz-inputs.js";
 import { reportEnvironment } from "../parity/environment.js";
 import { parityHtml } from "../parity/html-report.js";
 import { type ModelParityReport, runModelParity, seededModelInputs } from "../parity/model-parity.js";
-import { KERAS3_HARD_SIGMOID, TFBRIDGE_MERGE_PREFIX } from "../tfjs-layers/names.js";
+import { KERAS3_HARD_SIGMOID, TFBRIDGE_CLASS_PREFIX } from "../tfjs-layers/index.js";
 import { buildTfjsModel, loadTfjsModel } from "../tfjs/model.js";
 import { loadTfjs } from "../tfjs/runtime.js";
 import { forStockExecutor } from "../tfjs/stock-executor.js";
-import { TfjsUnsupportedModelError, toTfjsTopology } from "../tfjs/topology.js";
+import { type TfjsLayerConfig, TfjsUnsupportedModelError, toTfjsTopology, withWrapped } from "../tfjs/topology.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { writeLayersModel } from "./layers-model-files.js";
 import { type SavedModelProof, proveSavedModel } from "./saved-model.js";
@@ -46,7 +46,7 @@ export interface ConversionResult {
   customLayers: string[];
   parity: { tfjsNodeWorstUlp: number; cpuWorstAbsError: number | null; firstDivergentLayer: string | null };
   /** With `savedModel`: the SavedModel on tfjs-node against the Session. */
-  savedModel?: Omit<SavedModelProof, "outputs">;
+  savedModel?: SavedModelProof;
   report: ModelParityReport;
 }
 
@@ -55,26 +55,23 @@ const SAVED_MODEL_DIR = "saved_model";
 /** The line a converted model's users need: how to load it. */
 export const LOAD_HINT = `import { registerKerasLayers } from "tfbridge/tfjs-layers"; registerKerasLayers(tf); await tf.loadLayersModel(".../model.json")`;
 
-/** The class names in a topology that are tfbridge's, nested wrappers included. */
-function customClasses(layers: readonly { class_name: string; config: Record<string, unknown> }[]): string[] {
+/** The class names in a topology that are tfbridge's, wrapped layers and activations included. */
+function customClasses(layers: readonly TfjsLayerConfig[]): string[] {
   const found = new Set<string>();
-  const visit = (entry: { class_name: string; config: Record<string, unknown> }) => {
-    if (entry.class_name.startsWith(TFBRIDGE_MERGE_PREFIX)) found.add(entry.class_name); // every class of ours carries the prefix
-    for (const key of ["activation", "recurrent_activation"]) if (entry.config[key] === KERAS3_HARD_SIGMOID) found.add(KERAS3_HARD_SIGMOID);
-    const inner = entry.config.layer as { class_name: string; config: Record<string, unknown> } | undefined;
-    if (inner) visit(inner);
-  };
-  layers.forEach(visit);
+  for (const layer of layers.flatMap((entry) => [...withWrapped(entry)])) {
+    if (layer.class_name.startsWith(TFBRIDGE_CLASS_PREFIX)) found.add(layer.class_name);
+    for (const key of ["activation", "recurrent_activation"]) if (layer.config[key] === KERAS3_HARD_SIGMOID) found.add(KERAS3_HARD_SIGMOID);
+  }
   return [...found].sort();
 }
 
 function checkInput(input: string): void {
   if (!existsSync(input)) throw new ConvertError(`${input}: no such file`, { file: input });
   if (statSync(input).isDirectory()) {
-    throw new ConvertError(
-      `${input} is a SavedModel folder: one TensorFlow graph without Keras layers, so no TF.js LayersModel can be made from it; convert the model's .keras file (tf.node.loadSavedModel runs the SavedModel itself in tfjs-node)`,
-      { file: input },
-    );
+    const why = existsSync(join(input, "saved_model.pb"))
+      ? "is a SavedModel folder: one TensorFlow graph without Keras layers, so no TF.js LayersModel can be made from it; convert the model's .keras file (tf.node.loadSavedModel runs the SavedModel itself in tfjs-node)"
+      : "is a folder, not a .keras or .h5 file";
+    throw new ConvertError(`${input} ${why}`, { file: input });
   }
 }
 
@@ -89,7 +86,7 @@ function checkInput(input: string): void {
  * @throws {ModelError} a corrupt or unsafe file, weights that do not fit, inputs that do not match.
  */
 export async function convertModel(input: string, outDir: string, options: ConvertOptions = {}): Promise<ConversionResult> {
-  const staged = new StagedDir(outDir, options.force ?? false);
+  const staged = new StagedDir(outDir, options.force ?? false, [input, ...(options.inputs ? [options.inputs] : [])]);
   try {
     checkInput(input);
     await using owned = options.bridge ? null : await Bridge.start({ forwardStderr: options.forwardStderr });
@@ -119,12 +116,11 @@ export async function convertModel(input: string, outDir: string, options: Conve
     const modelJson = join(staged.path, "model.json");
     const report = await runModelParity(handle, { inputs, stockPredict: true, twin: (backend) => loadTfjsModel(modelJson, { backend }) });
     report.model = input;
-    const savedModel = options.savedModel ? await proveSavedModel(handle, inputs, join(staged.path, SAVED_MODEL_DIR), SAVED_MODEL_DIR) : undefined;
+    const savedModel = options.savedModel ? await proveSavedModel(handle, inputs, join(staged.path, SAVED_MODEL_DIR)) : undefined;
     writeFileSync(join(staged.path, "parity.json"), `${JSON.stringify(savedModel ? { ...report, savedModel } : report, null, 2)}\n`);
-    writeFileSync(join(staged.path, "parity.html"), parityHtml(report, await reportEnvironment(client.info)));
+    writeFileSync(join(staged.path, "parity.html"), parityHtml(report, await reportEnvironment(client.info), { savedModel }));
     staged.commit();
     const layers = topology.config.layers.filter((l) => l.class_name !== "InputLayer");
-    const { outputs: _outputs, ...savedModelSummary } = savedModel ?? { outputs: null };
     return {
       ok: report.passed && (savedModel?.pass ?? true),
       out: staged.target,
@@ -132,7 +128,7 @@ export async function convertModel(input: string, outDir: string, options: Conve
       layers: layers.length,
       customLayers,
       parity: { tfjsNodeWorstUlp: report.worstUlpTfjsNode, cpuWorstAbsError: report.cpuWorstAbsError, firstDivergentLayer: report.firstDivergentLayer },
-      ...(savedModel ? { savedModel: savedModelSummary as Omit<SavedModelProof, "outputs"> } : {}),
+      ...(savedModel ? { savedModel } : {}),
       report,
     };
   } finally {

@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import type { ModelHandle } from "../models/handle.js";
 import { type Comparison, compareArrays } from "../parity/compare.js";
 import { EXACT, INHERITED_TOLERANCE } from "../parity/model-parity.js";
@@ -20,7 +21,7 @@ export interface SavedModelProof {
  * Writes the model as a SavedModel (Keras's `model.export`) into `dir` and runs it with tfjs-node's
  * `tf.node.loadSavedModel` on `inputs`, against the Python Session's outputs.
  */
-export async function proveSavedModel(handle: ModelHandle, inputs: NDArray[], dir: string, name: string): Promise<SavedModelProof> {
+export async function proveSavedModel(handle: ModelHandle, inputs: NDArray[], dir: string): Promise<SavedModelProof> {
   await handle.exportSavedModel(dir);
   const session = await handle.predict(inputs);
   const model = await loadTfjsSavedModel(dir);
@@ -32,7 +33,7 @@ export async function proveSavedModel(handle: ModelHandle, inputs: NDArray[], di
       within: compareArrays(outputs[i]!, session.outputs[output]!, INHERITED_TOLERANCE).pass,
     }));
     return {
-      dir: name,
+      dir: basename(dir),
       outputs: compared.map(({ name: output, comparison }) => ({ name: output, comparison })),
       worstUlp: Math.max(0, ...compared.map((c) => c.comparison.maxUlp)),
       maxAbsError: Math.max(0, ...compared.map((c) => c.comparison.maxAbsError)),

@@ -96,11 +96,13 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}`;
 
 /**
  * The parity report as one self-contained HTML page (inline SVG and CSS; no script, no network): the
- * verdict first, per-layer charts of max abs error and max ULP for each runtime, the first divergent
+ * verdict first (with `extra.savedModel`, it counts too), per-layer charts of max abs error and max ULP for each runtime, the first divergent
  * layer, per-timestep error curves of sequence outputs, ULP histograms, a table with every layer's
  * explanation, and the environment.
  */
-export function parityHtml(report: ModelParityReport, environment: ReportEnvironment): string {
+export function parityHtml(report: ModelParityReport, environment: ReportEnvironment, extra: { savedModel?: { worstUlp: number; maxAbsError: number; pass: boolean } } = {}): string {
+  const { savedModel } = extra;
+  const passed = report.passed && (savedModel?.pass ?? true);
   const layers = report.layers;
   const series = RUNTIMES.filter((r) => r.key === "node" || layers.some((l) => l.cpu)).map((r) => ({ label: r.label, color: COLORS[r.key] }));
   const pick = (l: LayerParity) => RUNTIMES.slice(0, series.length).map((r) => r.pick(l));
@@ -122,9 +124,9 @@ export function parityHtml(report: ModelParityReport, environment: ReportEnviron
 <html lang="en"><head><meta charset="utf-8"><title>tfbridge parity: ${escape(report.model)}</title><style>${STYLE}</style></head>
 <body>
 <h1>Parity: ${escape(report.model)}</h1>
-<p class="verdict ${report.passed ? "pass" : "fail"}" id="verdict">${report.passed ? "PASS" : "FAIL"}: ${report.exactLayers} of ${layers.length} layer outputs bit-identical on tfjs-node; worst ${report.worstUlpTfjsNode} ULP; JS CPU worst abs ${report.cpuWorstAbsError === null ? "-" : num(report.cpuWorstAbsError)}</p>
+<p class="verdict ${passed ? "pass" : "fail"}" id="verdict">${passed ? "PASS" : "FAIL"}: ${report.exactLayers} of ${layers.length} layer outputs bit-identical on tfjs-node; worst ${report.worstUlpTfjsNode} ULP; JS CPU worst abs ${report.cpuWorstAbsError === null ? "-" : num(report.cpuWorstAbsError)}</p>
 <p>First divergent layer: <b id="first-divergent">${escape(report.firstDivergentLayer ?? "none")}</b>. Inputs: ${report.inputs.map((i, k) => `${escape(i.name)} [${report.inputShapes[k]}] ${escape(i.dtype)}`).join(", ")}.</p>
-<ul>${outputs.join("")}</ul>
+<ul>${outputs.join("")}${savedModel ? `<li>saved_model on tfjs-node (tf.node.loadSavedModel): ${savedModel.worstUlp} ULP, max abs ${num(savedModel.maxAbsError)} against the Session — ${savedModel.pass ? "pass" : "<b>FAIL</b>"}</li>` : ""}</ul>
 <h2>Per layer</h2>
 ${logBars("max abs error against the Python Session", absRows, series, "abs")}
 ${logBars("max ULP against the Python Session", ulpRows, series, "ULP")}

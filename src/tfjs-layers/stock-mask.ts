@@ -10,6 +10,8 @@ import type { Kwargs, Tensor } from "./tfjs-types.js";
  * converted model computes Keras's values under stock `predict`.
  */
 export const IGNORE_MASK = "ignoreMask";
+/** {@link IGNORE_MASK} as a model.json spells it (snake_case, camel-cased by TF.js on load). */
+export const IGNORE_MASK_KEY = "ignore_mask";
 
 /** The config value of {@link IGNORE_MASK} given to a layer's constructor, `false` when absent. */
 export function ignoresMask(args: unknown): boolean {

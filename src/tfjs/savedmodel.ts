@@ -13,10 +13,16 @@ export interface TfjsSavedModel {
   run(input: NDArray<"float32">): Promise<Record<string, NDArray<"float32">>>;
   /**
    * Runs `serving_default` on inputs keyed by the signature's input names (a Keras export names them
-   * after the model's inputs); the outputs in the order of their signature keys, as TensorFlow sorts them.
+   * after the model's inputs); the outputs in the order of their signature keys, numbers compared as
+   * numbers (Keras's export names them output_0 … output_N, in the model's output order).
    */
   predict(inputs: Readonly<Record<string, NDArray>>): Promise<NDArray<"float32">[]>;
   dispose(): void;
+}
+
+/** output_2 before output_10: Keras numbers its exported outputs in the model's output order. */
+function bySignatureKey(a: string, b: string): number {
+  return a.localeCompare(b, "en", { numeric: true });
 }
 
 /**
@@ -52,7 +58,7 @@ export async function loadTfjsSavedModel(path: string, outputNames: readonly str
       const named = Object.fromEntries(Object.entries(inputs).map(([name, x]) => [name, tf.tensor(x.data as Float32Array | Int32Array, [...x.shape], x.dtype === "int32" ? "int32" : "float32")]));
       try {
         const out = model.predict(named) as Tensor | Tensor[] | Record<string, Tensor>;
-        const tensors = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.keys(out).sort().map((k) => out[k]!);
+        const tensors = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.keys(out).sort(bySignatureKey).map((k) => out[k]!);
         const arrays = await Promise.all(tensors.map(async (t) => ndarray("float32", t.shape, (await t.data()) as Float32Array)));
         tf.dispose(tensors);
         return arrays;

@@ -1,6 +1,6 @@
-import { TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D, TFBRIDGE_GRU, TFBRIDGE_LSTM, TFBRIDGE_MERGE_PREFIX, TFBRIDGE_SIMPLE_RNN } from "../tfjs-layers/index.js";
+import { IGNORE_MASK_KEY, TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D, TFBRIDGE_GRU, TFBRIDGE_LSTM, TFBRIDGE_MERGE_PREFIX, TFBRIDGE_SIMPLE_RNN } from "../tfjs-layers/index.js";
 import { MERGE_CLASSES } from "../tfjs-layers/merge.js";
-import type { TfjsTopology } from "./topology.js";
+import { type TfjsTopology, withWrapped } from "./topology.js";
 
 /** Our classes that compute with the mask TF.js's executor hands them (the rest ignore it or make their own). */
 const MASK_CONSUMERS = new Set([
@@ -16,8 +16,8 @@ const MASKED_VALUE_MERGES = new Set([`${TFBRIDGE_MERGE_PREFIX}Maximum`, `${TFBRI
 /**
  * The topology a converted model.json carries, so that TF.js's own `predict` computes what Keras
  * does. TF.js 4.22's executor hands a layer a stale mask when Keras gives it none (see
- * tfjs-layers/stock-mask.ts): each mask-consuming layer (Bidirectional's inner layer for a
- * Bidirectional) that Keras runs unmasked is marked `ignore_mask`. The executor also gives a merge
+ * tfjs-layers/stock-mask.ts): each mask-consuming layer (or wrapped layer) that Keras runs
+ * unmasked is marked `ignore_mask`. The executor also gives a merge
  * only its first input's mask, which Maximum and Multiply cannot compute with when another input
  * is masked: such a merge is one of the returned reasons.
  * @param masked per layer, which of its inputs carry a Keras mask (TfjsModel.maskedInputs).
@@ -32,11 +32,9 @@ export function forStockExecutor(topology: TfjsTopology, masked: ReadonlyMap<str
       reasons.push({ layer: entry.name, reason: `${entry.class_name.slice(TFBRIDGE_MERGE_PREFIX.length)} computes with the masks of inputs after the first, which TF.js's predict does not pass to a layer` });
     }
     if (!unmasked) continue;
-    if (MASK_CONSUMERS.has(entry.class_name)) entry.config.ignore_mask = true;
-    if (entry.class_name === "Bidirectional") {
-      const inner = entry.config.layer as { class_name: string; config: Record<string, unknown> };
-      if (MASK_CONSUMERS.has(inner.class_name)) inner.config.ignore_mask = true;
-    }
+    // A wrapper hands the mask it is given on to the layer inside (TF.js's Bidirectional and
+    // TimeDistributed both do), so what it wraps is unmasked too.
+    for (const layer of withWrapped(entry)) if (MASK_CONSUMERS.has(layer.class_name)) layer.config[IGNORE_MASK_KEY] = true;
   }
   return { topology: copy, reasons };
 }

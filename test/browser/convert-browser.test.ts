@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import puppeteer, { type Browser } from "puppeteer-core";
@@ -67,6 +67,9 @@ np.savez(${JSON.stringify(join(dir, "mixed.inputs.npz"))}, ids=np.array([[4, 8, 
 );
 
 beforeAll(async () => {
+  // The page loads tfjs-layers as the package ships it (dist/, built by make setup): not a stale build.
+  const newest = (folder: string, ext: string) => Math.max(...readdirSync(folder).filter((f) => f.endsWith(ext)).map((f) => statSync(join(folder, f)).mtimeMs));
+  if (newest(join(root, "src/tfjs-layers"), ".ts") > newest(join(root, "dist/tfjs-layers"), ".js")) throw new Error("dist/tfjs-layers is older than src/tfjs-layers: run make build (make test does)");
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: \`make setup\` installs Debian's chromium when run as root (apt-get install chromium), or set TFBRIDGE_CHROMIUM`);
   browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
   server = await serveStatic(
@@ -86,7 +89,7 @@ afterAll(async () => {
 });
 
 describe("a converted model in headless Chromium", () => {
-  it.each(MODELS)("%s: converts (exit 0 proof), stock TF.js in the browser (CPU and WASM) reproduces the Python Session, parity.html renders its charts", async (name) => {
+  it.each(MODELS)("%s: converts (exit 0 proof), stock TF.js in the browser (CPU and WASM) reproduces the Python Session, parity.html renders its charts", { timeout: 180_000 }, async (name) => {
     const model = join(dir, `${name}.keras`);
     const npz = join(dir, `${name}.inputs.npz`);
     const out = join(dir, `${name}-web`);

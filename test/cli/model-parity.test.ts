@@ -64,7 +64,14 @@ describe("tfbridge parity --model", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr.split("\n")[0]).toMatch(/^tfbridge: ModelError: .*missing\.keras: no such file$/);
     expect(missing.stderr).not.toMatch(/\n\s+at /);
-  });
+    // An inputs file that does not fit the model is a bad command line, as in tfbridge convert.
+    const { model } = kerasFileWithInputs();
+    const wrong = join(dir, "wrong.npz");
+    execFileSync(".venv/bin/python", ["-c", `import numpy as np; np.savez(${JSON.stringify(wrong)}, tokens=np.zeros((2, 6), dtype="int32"))`]);
+    const mismatch = await tfbridge("parity", "--model", model, "--inputs", wrong);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toMatch(/^tfbridge parity: --inputs .*wrong\.npz holds tokens; the model's inputs are ids/);
+  }, 120_000);
 });
 
 describe("tfbridge parity --model-sweep", () => {

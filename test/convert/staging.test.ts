@@ -30,6 +30,22 @@ describe("StagedDir (convert's all-or-nothing OUTDIR)", () => {
     expect(readdirSync(dir)).toEqual(["out"]);
   });
 
+  it("with force, refuses an OUTDIR that holds a file to keep (the input) or the working folder", () => {
+    const target = join(dir, "holds-input");
+    mkdirSync(target);
+    writeFileSync(join(target, "model.keras"), "");
+    expect(() => new StagedDir(target, true, [join(target, "model.keras")])).toThrow(/holds .*model\.keras: --force would delete it/);
+    new StagedDir(dir, true).discard(); // the working folder is the project, not inside dir
+    const cwd = process.cwd();
+    process.chdir(target);
+    try {
+      expect(() => new StagedDir(target, true)).toThrow(/--force would delete it/);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(readdirSync(target)).toEqual(["model.keras"]);
+  });
+
   it("an empty existing folder is fine without force; a file in its place is not", () => {
     const empty = join(dir, "empty");
     mkdirSync(empty);
