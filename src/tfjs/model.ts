@@ -73,10 +73,10 @@ function runGraph(model: LayersModel, topology: TfjsTopology, inputs: Tensor[]):
     const mask = !layer.supportsMasking ? null : merge ? (argMasks.some((m) => m) ? argMasks : null) : argMasks[0];
     const out = layer.apply(input, mask ? { mask } : {}) as Tensor | Tensor[];
     const computed = layer.supportsMasking ? (layer.computeMask(input, (mask ?? undefined) as never) as Tensor | Tensor[] | null) : null;
-    const outMask = Array.isArray(computed) ? (computed[0] ?? null) : computed;
+    // One mask per output where the layer gives a list (an RNN's states get none, as in Keras).
     (Array.isArray(out) ? out : [out]).forEach((t, i) => {
       values.set(key(entry.name, i), t);
-      masks.set(key(entry.name, i), outMask);
+      masks.set(key(entry.name, i), Array.isArray(computed) ? (computed[i] ?? null) : computed);
     });
   }
   return { values, masked };

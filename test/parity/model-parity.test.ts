@@ -65,6 +65,16 @@ describe("regressions found by the model sweep", () => {
     }
   });
 
+  it("an RNN's states carry no mask (Keras): a Maximum over h and c under an upstream mask computes unmasked", async () => {
+    const ids = input({ shape: [6], dtype: "int32", name: "ids" });
+    const [, h, c] = layers.lstm({ units: 4, returnSequences: true, returnState: true }).applyAll(layers.embedding({ inputDim: 12, outputDim: 3, maskZero: true }).apply(ids));
+    const config = model({ inputs: ids, outputs: layers.dense({ units: 2 }).apply(layers.maximum().apply([h!, c!])) });
+    await using handle = await bridge().model(config, { seed: 4 });
+    const report = await runModelParity(handle, { inputs: [ndarray("int32", [2, 6], Int32Array.of(3, 4, 5, 0, 0, 0, 1, 2, 3, 4, 5, 6))], skipCpu: true });
+    for (const layer of report.layers) expect(layer.pass, `${layer.name}: ${layer.reason}`).toBe(true);
+    expect(report.passed).toBe(true);
+  });
+
   it("LayerNormalization and BatchNormalization are bit-exact on tfjs-node (TF.js's own order is up to 64 ULP off)", async () => {
     const config = sequential({ inputShape: [5, 6], layers: [layers.layerNormalization(), layers.batchNormalization(), layers.layerNormalization({ axis: [1, 2], center: false })] });
     await using probe = await bridge().model(config, { seed: 3 });
