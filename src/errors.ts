@@ -183,3 +183,16 @@ export class BridgeClosedError extends TfbridgeError {
     super("the bridge is closed");
   }
 }
+
+/**
+ * An array that lived in the local link's shared memory was used after its release (`release()`,
+ * `using`, or its bridge's close): its bytes belong to later messages now, so its data is gone.
+ */
+export class ArrayReleasedError extends TfbridgeError {
+  override name = "ArrayReleasedError";
+}
+
+/** The local link cannot be set up here: its native addon is not built, or shared memory is unavailable. */
+export class LocalLinkUnavailableError extends TfbridgeError {
+  override name = "LocalLinkUnavailableError";
+}
