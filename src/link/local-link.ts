@@ -178,6 +178,7 @@ export class LocalLink implements Link {
       for (const a of held.allocations) a.users++;
       if (held.copies.length > 0 || held.allocations.length > 0) this.held.set(requestId, held);
     }
+    this.flushReleases(); // blocks released before this request are free for its reply
     this.write(encodeFrames(MESSAGE, entries));
     return true;
   }
@@ -234,7 +235,7 @@ export class LocalLink implements Link {
     this.releaseOutput(block);
   }
 
-  /** Tells the worker a block of the output region is free; releases made in one tick go in one message. */
+  /** Tells the worker a block of the output region is free; releases made in one tick go in one message, before any request. */
   private releaseOutput({ offset, length }: { offset: number; length: number }): void {
     if (this.closed) return;
     if (this.releases.length === 0) queueMicrotask(() => this.flushReleases());
