@@ -4,7 +4,9 @@ The socket thread keeps reading while a request runs: it takes cancellations, se
 and (in pool mode) heartbeats. Every serving mode uses this: server.serve (bind, one client),
 connected.ConnectedWorker (connect, a pool) and link.serve_link (the local link). Each hands the
 executor its own way to deliver a reply: a ZeroMQ socket may only be used by its own thread, so those
-two go through a Mailbox; the local link's socket takes replies straight from the executor thread.
+two go through a Mailbox. The local link runs the executor inline instead (`threaded=False`,
+`run_queued`): one thread reads and runs, with no hand-off between threads on each request, and
+reads whatever arrived before starting the next request, so cancels still reach queued ones.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class Mailbox:
 
 
 class Executor:
-    def __init__(self, ops: Ops, deliver: Callable[[Any, list], None]):
+    def __init__(self, ops: Ops, deliver: Callable[[Any, list], None], threaded: bool = True):
         self.ops = ops
         self.jobs: queue.Queue[Job] = queue.Queue()
         #: Requests not yet started, by (route, id): what a cancel can still reach. Nothing else is
@@ -80,7 +82,8 @@ class Executor:
         self.running: Job | None = None
         #: Called on the executor thread with (route, frames) of each reply and progress report.
         self.deliver = deliver
-        threading.Thread(target=self._run, name="executor", daemon=True).start()
+        if threaded:
+            threading.Thread(target=self._run, name="executor", daemon=True).start()
 
     def receive(self, route: Any, frames: list) -> list | None:
         """Takes one incoming message: queues a request, applies a control message, or returns an
@@ -122,24 +125,37 @@ class Executor:
 
     def _run(self) -> None:
         while True:
-            job = self.jobs.get()
-            key = (_route_key(job.route), job.request_id)
-            if self.queued.get(key) is job:
-                del self.queued[key]
+            self._execute(self.jobs.get())
+
+    def run_queued(self, take_arrivals: Callable[[], None]) -> None:
+        """Inline mode (no thread of its own): runs the queued requests on the calling thread, one by
+        one, calling `take_arrivals` before each so that cancels already received still apply."""
+        while True:
+            take_arrivals()
             try:
-                if job.cancelled or (job.deadline is not None and time.monotonic() > job.deadline):
-                    reply = error_reply(job.request_id, Cancelled("cancelled, or past its deadline, before it ran"))
-                else:
-                    self.running = job
-                    if job.progress:
-                        self.ops.report = lambda phase: self.deliver(job.route, encode({"id": job.request_id, "ctl": "progress", "phase": phase}))
-                    reply = handle(self.ops, job.header, job.frames)  # failures become error replies
-            except Exception as exc:  # noqa: BLE001 - this thread must outlive any request: one reply each
-                reply = error_reply(job.request_id, exc)
-            finally:
-                self.ops.report = _no_report
-                self.running = None
-            self.deliver(job.route, reply)
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                return
+            self._execute(job)
+
+    def _execute(self, job: Job) -> None:
+        key = (_route_key(job.route), job.request_id)
+        if self.queued.get(key) is job:
+            del self.queued[key]
+        try:
+            if job.cancelled or (job.deadline is not None and time.monotonic() > job.deadline):
+                reply = error_reply(job.request_id, Cancelled("cancelled, or past its deadline, before it ran"))
+            else:
+                self.running = job
+                if job.progress:
+                    self.ops.report = lambda phase: self.deliver(job.route, encode({"id": job.request_id, "ctl": "progress", "phase": phase}))
+                reply = handle(self.ops, job.header, job.frames)  # failures become error replies
+        except Exception as exc:  # noqa: BLE001 - the loop must outlive any request: one reply each
+            reply = error_reply(job.request_id, exc)
+        finally:
+            self.ops.report = _no_report
+            self.running = None
+        self.deliver(job.route, reply)
 
 
 def _no_report(phase: str) -> None:

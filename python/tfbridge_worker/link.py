@@ -17,7 +17,6 @@ import json
 import socket
 import struct
 import sys
-import threading
 
 from .codec import frame_buffer
 from .executor import Disconnect, Executor, Rejoin
@@ -39,20 +38,35 @@ class LinkError(Exception):
 class Link:
     def __init__(self, sock: socket.socket, regions: Regions):
         self.sock = sock
-        self.reader = sock.makefile("rb", buffering=1 << 16)
+        self.buffer = bytearray()  # bytes received and not yet parsed
         self.regions = regions
-        self.lock = threading.Lock()  # replies come from the executor thread, refusals from the reader
 
-    def read(self) -> tuple[int, list] | None:
-        """(kind, frames) of the next message; None once Node has closed its end."""
-        prefix = self.reader.read(4)
-        if len(prefix) < 4:
-            return None
-        (length,) = struct.unpack_from("<I", prefix)
-        body = bytearray(length)
-        if self.reader.readinto(body) != length:
-            return None
-        view = memoryview(body)
+    def read(self, block: bool = True) -> tuple[int, list] | None:
+        """(kind, frames) of the next message; None when none is complete and `block` is false.
+
+        Raises EOFError once Node has closed its end, LinkError when it broke the framing.
+        """
+        while True:
+            if len(self.buffer) >= 4:
+                (length,) = struct.unpack_from("<I", self.buffer)
+                if len(self.buffer) >= 4 + length:
+                    # Its own copy: frames (and arrays over them) may outlive the receive buffer's next resize.
+                    body = self.buffer[4 : 4 + length]
+                    del self.buffer[: 4 + length]
+                    return self._parse(memoryview(body))
+                want = 4 + length - len(self.buffer)
+            else:
+                want = 4 - len(self.buffer)
+            try:
+                chunk = self.sock.recv(max(want, 1 << 16), 0 if block else socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return None
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+
+    def _parse(self, view: memoryview) -> tuple[int, list]:
+        length = len(view)
         if length < 5:
             raise LinkError("a message shorter than its kind and frame count")
         kind, count = view[0], struct.unpack_from("<I", view, 1)[0]
@@ -88,39 +102,47 @@ class Link:
                 table.append(_FRAME.pack(SHARED, offset, data.nbytes))
         body_length = 5 + len(table) * _FRAME.size + sum(d.nbytes for d in inline)
         head = _PREFIX.pack(body_length, MESSAGE, len(frames)) + b"".join(table)
-        small = [d for d in inline if d.nbytes < INLINE_MAX]
-        with self.lock:
-            if len(small) == len(inline):
-                self.sock.sendall(b"".join([head, *small]))
-            else:
-                self.sock.sendall(head)
-                for d in inline:
-                    self.sock.sendall(d)
+        if all(d.nbytes < INLINE_MAX for d in inline):
+            self.sock.sendall(b"".join([head, *inline]))
+        else:
+            self.sock.sendall(head)
+            for d in inline:
+                self.sock.sendall(d)
 
 
 def serve_link(fd: int, inputs_path: str, outputs_path: str, proxies=None) -> None:
-    """Serves one client over the socket pair end `fd`, until it closes or says disconnect."""
+    """Serves one client over the socket pair end `fd`, until it closes or says disconnect.
+
+    One thread reads and runs requests (the executor inline): a request costs no hand-off between
+    threads. While one runs, later messages wait in the socket; all that arrived are read before the
+    next starts, so a cancel reaches the request it names if that has not started yet.
+    """
     link = Link(socket.socket(fileno=fd), Regions(inputs_path, outputs_path))
-    executor = Executor(Ops(proxies), lambda _route, frames: link.send(frames))
-    print(json.dumps({"listening": f"local link, fd {fd}"}), file=sys.stderr, flush=True)
-    while True:
-        try:
-            message = link.read()
-        except LinkError as exc:
-            print(json.dumps({"link_error": str(exc)}), file=sys.stderr, flush=True)
-            return
-        if message is None:
-            return
+    executor = Executor(Ops(proxies), lambda _route, frames: link.send(frames), threaded=False)
+
+    def take(message: tuple[int, list]) -> None:
         kind, frames = message
         if kind == RELEASE:
             for offset, size in frames:
                 link.regions.allocator.release(offset, size)
-            continue
+            return
         try:
             reply = executor.receive(None, frames)
-        except Disconnect:
-            return
         except Rejoin:
-            continue  # a pool's request; one client's worker has no membership to renew
+            return  # a pool's request; one client's worker has no membership to renew
         if reply is not None:
             link.send(reply)
+
+    def take_arrivals() -> None:
+        while (message := link.read(block=False)) is not None:
+            take(message)
+
+    print(json.dumps({"listening": f"local link, fd {fd}"}), file=sys.stderr, flush=True)
+    try:
+        while True:
+            take(link.read())
+            executor.run_queued(take_arrivals)
+    except (EOFError, Disconnect):
+        return
+    except LinkError as exc:
+        print(json.dumps({"link_error": str(exc)}), file=sys.stderr, flush=True)
