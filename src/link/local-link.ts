@@ -88,7 +88,11 @@ export class LocalLink implements Link {
   send(frames: Buffer[], requestId: number | null): Promise<void> {
     if (this.closed) return Promise.reject(new WireError("the local link is closed"));
     if (this.waiting.length > 0 && requestId !== null) return this.wait(frames, requestId);
-    return this.trySend(frames, requestId) ? Promise.resolve() : this.wait(frames, requestId);
+    try {
+      return this.trySend(frames, requestId) ? Promise.resolve() : this.wait(frames, requestId);
+    } catch (e) {
+      return Promise.reject(e); // a message its framing cannot hold: that request fails, nothing else
+    }
   }
 
   start(receive: (frames: Uint8Array[]) => void, ended: (error: Error) => void): void {
@@ -172,15 +176,19 @@ export class LocalLink implements Link {
         break;
       } else entries.push({ where: INLINE, bytes: frame }); // held by the caller's own allocations: no wait would end
     }
-    if (mustWait || requestId === null) {
-      for (const [offset, bytes] of held.copies) this.inputs.allocator.release(offset, bytes);
-      if (mustWait) return false;
-    } else {
+    let parts: Uint8Array[] | null = null;
+    try {
+      if (!mustWait) parts = encodeFrames(MESSAGE, entries);
+    } finally {
+      if (!parts || requestId === null) for (const [offset, bytes] of held.copies) this.inputs.allocator.release(offset, bytes);
+    }
+    if (!parts) return false;
+    if (requestId !== null) {
       for (const a of held.allocations) a.users++;
       if (held.copies.length > 0 || held.allocations.length > 0) this.held.set(requestId, held);
     }
     this.flushReleases(); // blocks released before this request are free for its reply
-    this.write(encodeFrames(MESSAGE, entries));
+    this.write(parts);
     return true;
   }
 
