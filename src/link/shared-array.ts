@@ -13,22 +13,27 @@ import type { NDArray } from "../wire/ndarray.js";
  * see nothing rather than a later message's bytes.
  */
 export class SharedArray<D extends DType = DType> implements NDArray<D>, Disposable {
+  readonly dtype: D;
+  readonly shape: readonly number[];
+  /** @throws {ArrayReleasedError} after {@link release}. */
+  declare readonly data: TypedArrayFor[D];
   #data: TypedArrayFor[D] | null;
+  readonly #onRelease: () => void;
 
   /** @internal made by the local link only */
-  constructor(
-    readonly dtype: D,
-    readonly shape: readonly number[],
-    data: TypedArrayFor[D],
-    private readonly onRelease: () => void,
-  ) {
+  constructor(dtype: D, shape: readonly number[], data: TypedArrayFor[D], onRelease: () => void) {
+    this.dtype = dtype;
+    this.shape = shape;
     this.#data = data;
-  }
-
-  /** @throws {ArrayReleasedError} after {@link release}. */
-  get data(): TypedArrayFor[D] {
-    if (!this.#data) throw new ArrayReleasedError(`a ${this.dtype}[${this.shape.join(", ")}] array in shared memory was used after its release`);
-    return this.#data;
+    this.#onRelease = onRelease;
+    // An own, enumerable property (a getter), so that spreading, toEqual and JSON see `data` as on any NDArray.
+    Object.defineProperty(this, "data", {
+      enumerable: true,
+      get: () => {
+        if (!this.#data) throw new ArrayReleasedError(`a ${this.dtype}[${this.shape.join(", ")}] array in shared memory was used after its release`);
+        return this.#data;
+      },
+    });
   }
 
   get released(): boolean {
@@ -39,7 +44,7 @@ export class SharedArray<D extends DType = DType> implements NDArray<D>, Disposa
   release(): void {
     if (!this.#data) return;
     this.#data = null;
-    this.onRelease();
+    this.#onRelease();
   }
 
   [Symbol.dispose](): void {

@@ -41,6 +41,8 @@ describe("the local link", () => {
     expect(isSharedArray(back!)).toBe(true);
     expect(same(back!, sent)).toBe(true);
     const view = back!.data;
+    expect({ ...back! }.data).toBe(view); // like any NDArray: spread and toEqual see its data
+    expect(back).toEqual({ dtype: "float32", shape: [64 * 1024], data: sent.data });
     (back as SharedArray).release();
     expect(view.length).toBe(0); // detached: a stale view reads nothing, not a later reply's bytes
     expect(() => back!.data).toThrow(ArrayReleasedError);
