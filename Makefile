@@ -10,9 +10,9 @@ SHM_ADDON := native/build/tfbridge_shm.node
 BUILD_STAMP := dist/.tfbridge-built
 TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
 
-.PHONY: setup demo test test-ts test-py bench build clean
+.PHONY: setup demo test test-ts test-py bench build clean chromium
 
-setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(SHM_ADDON) $(BUILD_STAMP)
+setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(SHM_ADDON) $(BUILD_STAMP) chromium
 
 # scripts/step.sh names each step, says every 15 s that it is still running, and times it.
 STEP := bash scripts/step.sh
@@ -42,6 +42,16 @@ $(BUILD_STAMP): $(NODE_STAMP) $(TS_SOURCES)
 	touch $@
 
 build: $(BUILD_STAMP)
+
+# The browser tests drive Debian's chromium (nothing is downloaded at run time): installed here when
+# root, as on CI; otherwise say how. TFBRIDGE_CHROMIUM points the tests at another Chromium binary.
+CHROMIUM ?= $(or $(TFBRIDGE_CHROMIUM),/usr/bin/chromium)
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  $(STEP) "apt-get: installing chromium for the browser tests" \
+	    sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; }'; \
+	else echo "note: the browser tests need Chromium: sudo apt-get install chromium (or set TFBRIDGE_CHROMIUM=/path/to/chrome)"; fi
 
 demo: setup
 	node dist/cli/main.js demo

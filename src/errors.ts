@@ -185,8 +185,8 @@ export class BridgeClosedError extends TfbridgeError {
 }
 
 /**
- * An array that lived in the local link's shared memory was used after its release (`release()`,
- * `using`, or its bridge's close): its bytes belong to later messages now, so its data is gone.
+ * An array that lived in the local link's shared memory was used after its release (`release()` or
+ * `using`): its bytes belong to later messages now, so its data is gone.
  */
 export class ArrayReleasedError extends TfbridgeError {
   override name = "ArrayReleasedError";
@@ -195,4 +195,18 @@ export class ArrayReleasedError extends TfbridgeError {
 /** The local link cannot be set up here: its native addon is not built, or shared memory is unavailable. */
 export class LocalLinkUnavailableError extends TfbridgeError {
   override name = "LocalLinkUnavailableError";
+}
+
+/**
+ * `tfbridge convert` cannot start or finish as asked: OUTDIR exists and is not empty, cannot be
+ * written, or the input is not something a TF.js LayersModel can be made from; `details.file` names it.
+ */
+export class ConvertError extends TfbridgeError {
+  override name = "ConvertError";
+  constructor(
+    message: string,
+    readonly details: { file?: string } = {},
+  ) {
+    super(message);
+  }
 }

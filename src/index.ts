@@ -14,13 +14,16 @@ export {
   type BuildOptions, type LayerOutputInfo, type ModelInfo, type ModelInputs, type ModelMode, type ModelWeights, type PredictOptions, type Prediction, type TensorInfo, ModelHandle,
 } from "./models/handle.js";
 export {
-  type DivergenceCause, type LayerParity, type ModelParityOptions, type ModelParityReport, runModelParity, seededModelInputs,
+  type DivergenceCause, type LayerParity, type ModelOutputParity, type ModelParityOptions, type ModelParityReport, DEFAULT_CPU_TOLERANCE, runModelParity, seededModelInputs,
 } from "./parity/model-parity.js";
 export { type ClassStats, type ModelSweepOptions, type ModelSweepSummary, type SweepFailure, randomWeights, runModelSweep } from "./parity/model-sweep.js";
 export { formatModelParityReport, formatModelSweep, layerTable } from "./parity/model-report.js";
 export { REFERENCE_MODELS } from "./parity/reference-models.js";
 export { randomModel } from "./parity/model-generator.js";
-export { type TfjsModel, type TfjsModelOptions, buildTfjsModel } from "./tfjs/model.js";
+export { type TfjsModel, type TfjsModelOptions, buildTfjsModel, loadTfjsModel } from "./tfjs/model.js";
+export { type ConversionResult, type ConvertOptions, LOAD_HINT, convertModel } from "./convert/convert.js";
+export { type ReportEnvironment, parityHtml } from "./parity/html-report.js";
+export { reportEnvironment } from "./parity/environment.js";
 export { type TfjsLayerEntry, type TfjsTopology, TfjsUnsupportedModelError, toTfjsTopology } from "./tfjs/topology.js";
 export { ACTIVATIONS, type ArgRule, LAYER_RULES, type LayerRule, checkModelConfig } from "./models/schema.js";
 export { PythonProxies, type PyProxy, type PyValue } from "./python/proxies.js";

@@ -49,6 +49,8 @@ class Ops:
             "model.predict": self.model_predict,
             "model.weights": self.model_weights,
             "model.dispose": self.model_dispose,
+            "model.save": self.model_save,
+            "model.export": self.model_export,
             "npz.load": self.npz_load,
             "py.start": self.py_start,
             "py.put": self.py_put,
@@ -170,6 +172,31 @@ class Ops:
 
     def model_dispose(self, args: dict, arrays: list) -> Reply:
         return {"disposed": self.handles.dispose(args.get("handle"))}, [], None
+
+    def _keras_to_write(self, args: dict, op: str, suffix: str) -> tuple[keras.Model, str]:
+        """The Keras model of args.handle and a new path for it to be written to (never over anything)."""
+        model = self.handles.get(args.get("handle"))
+        path = args.get("path")
+        if not isinstance(path, str) or not path.endswith(suffix) or path == suffix:
+            raise ModelError(f"{op} needs a path{' ending in ' + suffix if suffix else ''}; got {path!r}", file=path if isinstance(path, str) else None)
+        if os.path.exists(path):
+            raise ModelError(f"{path}: already exists; {op} does not overwrite", file=path)
+        keras_model = getattr(model, "keras", None)
+        if keras_model is None:
+            raise ModelError(f"a SavedModel is one TensorFlow graph, not Keras layers: {op} needs a Keras model", file=path)
+        return keras_model, path
+
+    def model_save(self, args: dict, arrays: list) -> Reply:
+        """Writes the model as a Keras 3 ``.keras`` file on this worker's machine."""
+        keras_model, path = self._keras_to_write(args, "model.save", ".keras")
+        keras_model.save(path)
+        return {"path": os.path.abspath(path)}, [], None
+
+    def model_export(self, args: dict, arrays: list) -> Reply:
+        """Writes the model as a SavedModel (Keras's ``model.export``: a ``serving_default`` signature)."""
+        keras_model, path = self._keras_to_write(args, "model.export", "")
+        keras_model.export(path, verbose=False)
+        return {"path": os.path.abspath(path)}, [], None
 
     def npz_load(self, args: dict, arrays: list) -> Reply:
         """The arrays of a .npz (or .npy) file on the worker's machine, by name; never unpickles."""

@@ -17,8 +17,17 @@ function optionIn(message: string): string {
  * turned into one-line {@link UsageError}s.
  */
 export function parseFlags<const T extends Options>(args: string[], options: T): FlagValues<T> {
+  return parseCommandLine(args, options, []).values;
+}
+
+/**
+ * {@link parseFlags} for a command that also takes the positional arguments `names` (all required),
+ * in any order with the flags; a missing or extra one is a {@link UsageError}.
+ */
+export function parseCommandLine<const T extends Options, const N extends string>(args: string[], options: T, names: readonly N[]): { values: FlagValues<T>; positionals: Record<N, string> } {
+  let parsed: { values: unknown; positionals: string[] };
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as FlagValues<T>;
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: names.length > 0 });
   } catch (e) {
     const { code, message } = e as { code?: string; message: string };
     const option = optionIn(message);
@@ -35,6 +44,10 @@ export function parseFlags<const T extends Options>(args: string[], options: T):
         throw e;
     }
   }
+  const given = parsed.positionals;
+  if (given.length > names.length) throw new UsageError(`unexpected argument ${JSON.stringify(given[names.length])}`);
+  if (given.length < names.length) throw new UsageError(`${names.slice(given.length).join(" and ")} ${names.length - given.length > 1 ? "are" : "is"} required`);
+  return { values: parsed.values as FlagValues<T>, positionals: Object.fromEntries(names.map((n, i) => [n, given[i]!])) as Record<N, string> };
 }
 
 /** A flag's value as a number; `check` says what else it must be (e.g. "a positive integer"). */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { TfbridgeError, UsageError } from "../errors.js";
 import type { Command, CommandContext } from "./context.js";
+import { CONVERT_USAGE, convertCommand } from "./convert.js";
 import { DEMO_USAGE, demoCommand } from "./demo.js";
 import { DOCTOR_USAGE, doctorCommand } from "./doctor.js";
 import { PARITY_USAGE, parityCommand } from "./parity.js";
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   doctor: { summary: "check the Python env, the worker and tfjs-node; say how to fix what is missing", usage: DOCTOR_USAGE, run: doctorCommand },
   demo: { summary: "run the seed's three LSTM examples in a real Python TensorFlow v1 Session", usage: DEMO_USAGE, run: demoCommand },
   parity: { summary: "run an LSTM spec or a whole model in Python and in TF.js with the same weights and compare", usage: PARITY_USAGE, run: parityCommand },
+  convert: { summary: "convert a Keras 3 model to a TF.js LayersModel and prove the two agree (parity.html)", usage: CONVERT_USAGE, run: convertCommand },
   worker: { summary: "run a worker on this machine that joins a pool over TCP", usage: WORKER_USAGE, run: workerCommand },
   keys: { summary: "print a new CurveZMQ key pair for pools and remote workers", usage: KEYS_USAGE, run: keysCommand },
 };

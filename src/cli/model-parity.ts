@@ -1,12 +1,13 @@
 import { writeFileSync } from "node:fs";
 import { Bridge } from "../bridge.js";
-import { UsageError } from "../errors.js";
+import { ModelError, UsageError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
-import type { ModelHandle } from "../models/handle.js";
+import { npzModelInputs } from "../models/npz-inputs.js";
+import { reportEnvironment } from "../parity/environment.js";
+import { parityHtml } from "../parity/html-report.js";
 import { runModelParity } from "../parity/model-parity.js";
 import { formatModelParityReport, formatModelSweep, layerTable } from "../parity/model-report.js";
 import { runModelSweep } from "../parity/model-sweep.js";
-import type { NDArray } from "../wire/ndarray.js";
 import { type FlagValues, numberFlag, readJsonFile } from "./args.js";
 import type { CommandContext } from "./context.js";
 import { progressLine } from "./progress.js";
@@ -18,15 +19,17 @@ export const MODEL_OPTIONS = {
   inputs: { type: "string" },
   count: { type: "string" },
   markdown: { type: "string" },
+  html: { type: "string" },
 } as const;
 
-export const MODEL_USAGE = `       tfbridge parity --model FILE [--inputs FILE.npz] [--batch N] [--input-seed N] [--json]
+export const MODEL_USAGE = `       tfbridge parity --model FILE [--inputs FILE.npz] [--batch N] [--input-seed N] [--html FILE] [--json]
        tfbridge parity --model-sweep [--count N] [--seed N] [--markdown FILE] [--json]
 
 model options:
   --model FILE            a .keras or Keras .h5 file, or a model config as JSON (model.to_json()); every
                           layer's output is compared between the Python Session, tfjs-node and the JS CPU backend
   --inputs FILE.npz       the inputs, by input name (or in input order); default: seeded from the model's inputs
+  --html FILE             also write the report as one self-contained HTML page (charts, no network)
   --model-sweep           the named reference models plus --count random architectures over the layer set
   --count N               random models in the sweep (default 12; the full run is --count 300)
   --seed N                seed of the sweep's architectures, weights and inputs (default 0)
@@ -34,13 +37,9 @@ model options:
 
 type ModelValues = FlagValues<typeof MODEL_OPTIONS> & { batch?: string; "input-seed"?: string; seed?: string; json?: boolean };
 
-/** The model's inputs from a .npz file: by input name, else in input order. */
-async function npzInputs(bridge: Bridge, handle: ModelHandle, file: string): Promise<NDArray[]> {
-  const arrays = await bridge.loadNpz(file);
-  const names = Object.keys(arrays);
-  if (handle.inputs.every((i) => i.name in arrays)) return handle.inputs.map((i) => arrays[i.name]!);
-  if (names.length === handle.inputs.length && names.every((n, k) => n === `arr_${k}`)) return names.map((n) => arrays[n]!);
-  throw new UsageError(`--inputs ${file} holds ${names.join(", ")}; the model's inputs are ${handle.inputs.map((i) => i.name).join(", ")}`);
+/** An --inputs file that does not fit the model is a bad command line (exit status 2), as in convert. */
+function asUsageError(e: unknown): never {
+  throw e instanceof ModelError ? new UsageError(`--inputs ${e.message}`) : e;
 }
 
 /** `tfbridge parity --model FILE`: per-layer parity of one model; returns the exit status. */
@@ -51,9 +50,10 @@ export async function modelParityCommand(v: ModelValues, context: CommandContext
   const config = file.endsWith(".json") ? (readJsonFile("model", file) as KerasModelConfig) : null;
   await using bridge = await Bridge.start({ forwardStderr: context.verbose });
   await using handle = config ? await bridge.model(config) : await bridge.loadModel(file);
-  const inputs = v.inputs ? await npzInputs(bridge, handle, v.inputs) : undefined;
+  const inputs = v.inputs ? await npzModelInputs(bridge, handle, v.inputs).catch(asUsageError) : undefined;
   const report = await runModelParity(handle, { inputs, batch, inputSeed });
   report.model = file;
+  if (v.html) writeFileSync(v.html, parityHtml(report, await reportEnvironment(bridge.info)));
   process.stdout.write(`${v.json ? JSON.stringify(report, null, 2) : formatModelParityReport(report)}\n`);
   return report.passed ? 0 : 1;
 }

@@ -2,7 +2,7 @@ import { Bridge } from "../bridge.js";
 import { SpecError, UsageError } from "../errors.js";
 import { runParity } from "../parity/engine.js";
 import { formatParityReport } from "../parity/report.js";
-import { formatSweep, runSweep } from "../parity/sweep.js";
+import { formatSweep, runSweep, sampleCases, sweepCases } from "../parity/sweep.js";
 import { type Activation, type LstmSpec, resolveLstmSpec } from "../spec/lstm.js";
 import { type FlagValues, numberFlag, parseFlags, readJsonFile } from "./args.js";
 import type { CommandContext } from "./context.js";
@@ -10,7 +10,7 @@ import { MODEL_OPTIONS, MODEL_USAGE, modelParityCommand, modelSweepCommand } fro
 import { progressLine } from "./progress.js";
 
 export const PARITY_USAGE = `usage: tfbridge parity [--spec FILE.json | spec flags] [--batch N] [--input-seed N] [--atol X] [--rtol X] [--json]
-       tfbridge parity --sweep [--json]
+       tfbridge parity --sweep [--count N] [--json]
 ${MODEL_USAGE}
 
 Runs one LSTM spec in the Python worker's v1 Session and, with the same weights, in TF.js (tfjs-node,
@@ -25,7 +25,8 @@ options:
   --atol X --rtol X       tolerance of tfjs-node, layers and SavedModel (default 0/0: bit-for-bit);
                           the JS CPU backend keeps 1e-5/0
   --sweep                 64 specs over units, timesteps, features, batch, flags and activations
-                          (its own specs: no spec flags with it)
+                          (its own specs: no spec flags with it); --count N runs N of them, spread
+                          evenly over the matrix
   --json                  the report as JSON on stdout
   --verbose               stacks on errors, TensorFlow's C++ logs and the worker's stderr
 
@@ -99,19 +100,21 @@ export async function parityCommand(args: string[], context: CommandContext): Pr
   const modes = (["sweep", "model", "model-sweep"] as const).filter((k) => v[k] !== undefined);
   if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be combined`);
   if (v.model !== undefined || v["model-sweep"]) {
-    const allowed = v.model !== undefined ? ["model", "inputs", "batch", "input-seed", "json"] : ["model-sweep", "count", "seed", "markdown", "json"];
+    const allowed = v.model !== undefined ? ["model", "inputs", "batch", "input-seed", "html", "json"] : ["model-sweep", "count", "seed", "markdown", "json"];
     const conflicting = Object.keys(v).filter((k) => !allowed.includes(k));
     if (conflicting.length > 0) throw new UsageError(`--${modes[0]} cannot be combined with ${conflicting.map((k) => `--${k}`).join(", ")}`);
     return v.model !== undefined ? modelParityCommand(v, context) : modelSweepCommand(v, context);
   }
-  const stray = (["inputs", "count", "markdown"] as const).filter((k) => v[k] !== undefined);
-  if (stray.length > 0) throw new UsageError(`--${stray[0]} needs --model or --model-sweep`);
+  const stray = (["inputs", "markdown", "html"] as const).filter((k) => v[k] !== undefined);
+  if (stray.length > 0) throw new UsageError(`--${stray[0]} needs --model${stray[0] === "markdown" ? "-sweep" : ""}`);
+  if (v.count !== undefined && !v.sweep) throw new UsageError("--count needs --sweep or --model-sweep");
   if (v.sweep) {
-    const conflicting = Object.keys(v).filter((k) => k !== "sweep" && k !== "json");
+    const conflicting = Object.keys(v).filter((k) => k !== "sweep" && k !== "json" && k !== "count");
     if (conflicting.length > 0) throw new UsageError(`--sweep runs its own specs; it cannot be combined with ${conflicting.map((k) => `--${k}`).join(", ")}`);
+    const count = numberFlag("count", v.count, { integer: true, min: 1 });
     await using bridge = await Bridge.start({ forwardStderr: context.verbose });
     const progress = progressLine("parity sweep", context);
-    const summary = await runSweep(bridge, undefined, (_, i, n) => progress.update(`${i + 1}/${n} specs`));
+    const summary = await runSweep(bridge, sampleCases(sweepCases(), count), (_, i, n) => progress.update(`${i + 1}/${n} specs`));
     progress.done();
     write(v.json ? JSON.stringify(summary) : formatSweep(summary));
     return summary.failed === 0 ? 0 : 1;

@@ -138,6 +138,28 @@ export class ModelHandle implements AsyncDisposable {
     return out;
   }
 
+  /**
+   * Writes the model as a Keras 3 `.keras` file on the worker's machine (Keras's own `model.save`),
+   * e.g. to hand a model built with tfbridge's builder to `tfbridge convert` or Python.
+   * @returns the file's absolute path. @throws {ModelError} if `path` exists or is not `.keras`.
+   */
+  async save(path: string, options?: RequestOptions): Promise<string> {
+    this.checkOpen();
+    const reply = await this.client.call<{ path: string }>("model.save", { handle: this.info.handle, path }, [], options);
+    return reply.result.path;
+  }
+
+  /**
+   * Writes the model as a SavedModel folder on the worker's machine (Keras's `model.export`, one
+   * `serving_default` signature), which `tf.node.loadSavedModel` runs. @returns the folder's absolute path.
+   * @throws {ModelError} if `path` exists.
+   */
+  async exportSavedModel(path: string, options?: RequestOptions): Promise<string> {
+    this.checkOpen();
+    const reply = await this.client.call<{ path: string }>("model.export", { handle: this.info.handle, path }, [], options);
+    return reply.result.path;
+  }
+
   /** Frees the model's graphs and sessions in the worker. Safe to call twice. */
   async dispose(): Promise<void> {
     if (this.disposed) return;

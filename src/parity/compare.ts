@@ -39,6 +39,8 @@ export interface Comparison {
   worst: WorstElement | null;
   /** For [batch, time, …] sequence outputs: the first timestep holding an element outside tolerance. */
   firstBadTimestep: number | null;
+  /** For [batch, time, …] sequence outputs: the largest absolute error at each timestep, else null. */
+  timestepMaxAbsError: number[] | null;
   nan: { expected: number; actual: number; mismatched: number };
   infinite: { mismatched: number };
   pass: boolean;
@@ -82,6 +84,7 @@ export function compareArrays(actual: NDArray, expected: NDArray, tolerance: Tol
     outside: 0,
     worst: null,
     firstBadTimestep: null,
+    timestepMaxAbsError: null,
     nan: { expected: 0, actual: 0, mismatched: 0 },
     infinite: { mismatched: 0 },
     pass: false,
@@ -94,6 +97,7 @@ export function compareArrays(actual: NDArray, expected: NDArray, tolerance: Tol
   const axis = timeAxis ?? (expected.shape.length === 3 ? 1 : undefined);
   const stride = axis === undefined ? 0 : elementCount(expected.shape.slice(axis + 1));
   const steps = axis === undefined ? 0 : expected.shape[axis]!;
+  const perStep = axis === undefined ? null : new Array<number>(steps).fill(0);
   let worstFlat = -1;
   let worstUlp = 0;
   for (let i = 0; i < e.length; i++) {
@@ -120,6 +124,10 @@ export function compareArrays(actual: NDArray, expected: NDArray, tolerance: Tol
       bad = abs > tolerance.atol + tolerance.rtol * Math.abs(y);
       if (y !== 0) c.maxRelError = Math.max(c.maxRelError, abs / Math.abs(y));
     }
+    if (perStep) {
+      const t = Math.floor(i / stride) % steps;
+      if (abs > perStep[t]!) perStep[t] = abs;
+    }
     const label = bucketLabel(ulp);
     histogram[label]!++;
     c.maxUlp = Math.max(c.maxUlp, ulp);
@@ -139,6 +147,7 @@ export function compareArrays(actual: NDArray, expected: NDArray, tolerance: Tol
   if (worstFlat >= 0) {
     c.worst = { index: unravel(worstFlat, expected.shape), actual: a[worstFlat]!, expected: e[worstFlat]!, absError: c.maxAbsError, ulp: worstUlp };
   }
+  c.timestepMaxAbsError = perStep;
   for (const [label, n] of Object.entries(histogram)) if (n === 0) delete histogram[label];
   c.pass = c.outside === 0;
   return c;

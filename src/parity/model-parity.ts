@@ -1,7 +1,7 @@
 import { type KerasLayerConfig, type KerasModelConfig, nodeInputs, tensorName } from "../models/config.js";
 import type { ModelHandle, TensorInfo } from "../models/handle.js";
 import { uniformFloat32 } from "../random.js";
-import { buildTfjsModel } from "../tfjs/model.js";
+import { type TfjsModel, buildTfjsModel } from "../tfjs/model.js";
 import type { TfjsBackend } from "../tfjs/runtime.js";
 import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
 import { type Comparison, type Tolerance, compareArrays } from "./compare.js";
@@ -19,6 +19,10 @@ export interface ModelParityOptions {
   cpuTolerance?: Tolerance;
   /** Skip the pure-JS CPU backend (it is ~10–100× slower than tfjs-node). */
   skipCpu?: boolean;
+  /** The TF.js model under test on a backend; default: the twin built from the handle's config and weights. */
+  twin?: (backend: TfjsBackend) => Promise<TfjsModel>;
+  /** Also hold TF.js's own `model.predict` to the layer-by-layer walk, bit for bit, on each backend. */
+  stockPredict?: boolean;
 }
 
 /** One layer output compared across the runtimes. */
@@ -59,6 +63,10 @@ export type DivergenceCause = "exact" | "grappler" | "inherited" | "bound" | "un
 /** One of the model's own outputs, from the unmarked Session graph, against tfjs-node. */
 export interface ModelOutputParity {
   name: string;
+  /** TF.js's own `model.predict` against the layer-by-layer walk on tfjs-node (with `stockPredict`). */
+  stockPredict?: Comparison;
+  /** The same on the pure-JS CPU backend (with `stockPredict`, unless the CPU backend is skipped). */
+  stockPredictCpu?: Comparison;
   /** The unmarked Session against the layer-marking one. */
   markingChanged: Comparison;
   tfjsNode: Comparison;
@@ -210,16 +218,19 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
   const session = await handle.predict(inputs, { outputs: "layers" });
   const unmarked = await handle.predict(inputs);
 
+  const makeTwin = options.twin ?? ((backend: TfjsBackend) => buildTfjsModel(config, weights, { backend }));
   const run = async (backend: TfjsBackend) => {
-    const twin = await buildTfjsModel(config, weights, { backend });
+    const twin = await makeTwin(backend);
     try {
-      return await twin.predict(inputs, layers);
+      return { layers: await twin.predict(inputs, layers), stock: options.stockPredict ? await twin.predictStock(inputs) : null };
     } finally {
       await twin.dispose();
     }
   };
-  const node = await run("tensorflow");
-  const cpu = options.skipCpu ? null : await run("cpu");
+  const nodeRun = await run("tensorflow");
+  const cpuRun = options.skipCpu ? null : await run("cpu");
+  const node = nodeRun.layers;
+  const cpu = cpuRun?.layers ?? null;
   // Python eager explains a difference (a graph rewrite in the Session); when there is none it is not needed.
   const indexOf = new Map(layers.map((l, i) => [l.name, i]));
   const allExact =
@@ -258,8 +269,17 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
       pass: pass && (cpuComparison?.pass ?? true),
     };
   });
-  const modelOutputs: ModelOutputParity[] = unmarked.names.map((name) => {
+  const stockAgainstWalk = (stock: NDArray[] | null | undefined, walked: NDArray[], k: number, i: number) => (stock ? compareArrays(stock[k]!, walked[i]!, EXACT) : undefined);
+  const modelOutputs: ModelOutputParity[] = unmarked.names.map((name, k) => {
     const i = indexOf.get(name)!;
+    const stock = { stockPredict: stockAgainstWalk(nodeRun.stock, node, k, i), stockPredictCpu: cpu ? stockAgainstWalk(cpuRun?.stock, cpu, k, i) : undefined };
+    const stockExact = [stock.stockPredict, stock.stockPredictCpu].every((c) => !c || (c.comparable && c.maxUlp === 0));
+    const parity = outputParity(name, i);
+    if (stockExact) return { ...stock, ...parity };
+    const reason = `TF.js's own predict differs from the layer-by-layer walk (tfjs-node ${stock.stockPredict?.maxUlp} ULP, CPU ${stock.stockPredictCpu?.maxUlp ?? "-"} ULP)`;
+    return { ...stock, ...parity, reason: parity.reason ? `${parity.reason}; ${reason}` : reason, pass: false };
+  });
+  function outputParity(name: string, i: number): ModelOutputParity {
     const tfjsNode = compareArrays(node[i]!, unmarked.outputs[name]!, EXACT);
     const markingChanged = compareArrays(unmarked.outputs[name]!, session.outputs[name]!, EXACT);
     const exact = tfjsNode.comparable && tfjsNode.maxUlp === 0;
@@ -272,7 +292,7 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
     // Not a graph rewrite: the layer's own explanation (an inherited difference, a bound) holds here too.
     const within = layer.cause === "bound" || layer.cause === "inherited" ? compareArrays(node[i]!, unmarked.outputs[name]!, INHERITED_TOLERANCE).pass : false;
     return { name, markingChanged, tfjsNode, exact, reason: layer.reason ?? "unexplained", pass: within };
-  });
+  }
   const first = results.find((r) => !r.exact && r.inputsExact);
   const cpuErrors = results.map((r) => r.cpuWorstAbsError).filter((e): e is number => e !== null);
   return {

@@ -47,6 +47,17 @@ export function sweepCases(): SweepCase[] {
   return cases;
 }
 
+/**
+ * `count` of the cases spread evenly over the list, each taken at a rotating offset inside its stretch
+ * so that the flag variants rotate too (the list is sizes × 8 flag variants); all of them when `count`
+ * is undefined or not smaller.
+ */
+export function sampleCases<T>(cases: readonly T[], count?: number): T[] {
+  if (count === undefined || count >= cases.length) return [...cases];
+  const stretch = Math.floor(cases.length / count);
+  return Array.from({ length: count }, (_, i) => cases[Math.floor((i * cases.length) / count) + (i % stretch)]!);
+}
+
 /** The sweep's JSON document. Worst figures are over the specs that are not known traps. */
 export interface SweepSummary {
   backend: string;

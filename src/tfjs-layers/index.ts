@@ -16,6 +16,7 @@ import type { TfModule } from "./tfjs-types.js";
 export {
   KERAS3_HARD_SIGMOID,
   TFBRIDGE_BATCH_NORMALIZATION,
+  TFBRIDGE_CLASS_PREFIX,
   TFBRIDGE_CONV1D,
   TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D,
   TFBRIDGE_GRU,
@@ -38,6 +39,7 @@ export type { TfbridgeGlobalAveragePooling1DClass } from "./pooling.js";
 export type { TfbridgeMergeClass } from "./merge.js";
 export type { TfbridgeSimpleRNNArgs, TfbridgeSimpleRNNClass } from "./simple-rnn.js";
 export type { TfModule } from "./tfjs-types.js";
+export { IGNORE_MASK, IGNORE_MASK_KEY } from "./stock-mask.js";
 
 /** The registered classes, for building layers directly (`new TfbridgeGRU({...})`). */
 export interface KerasLayerClasses {

@@ -1,4 +1,5 @@
 import { kerasRecurrence } from "./recurrence.js";
+import { ignoresMask, layerMask } from "./stock-mask.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
 type RNN = InstanceType<TfModule["layers"]["RNN"]>;
@@ -10,6 +11,8 @@ type RNNConstructor = new (...args: any[]) => RNN;
 export interface KerasLoop {
   /** Keras's `zero_output_for_mask`: masked steps output zeros. Keras's Bidirectional sets it to `return_sequences`. */
   readonly zeroOutputForMask: boolean;
+  /** Keras runs this layer unmasked whatever mask TF.js's executor passes (see stock-mask.ts). */
+  readonly ignoreMask: boolean;
 }
 
 /**
@@ -28,11 +31,13 @@ export interface KerasLoop {
 export function withKerasLoop<B extends RNNConstructor>(tf: TfModule, Base: B, className: string): B & (new (...args: any[]) => KerasLoop) {
   return class KerasLoopRNN extends Base implements KerasLoop {
     readonly zeroOutputForMask: boolean;
+    readonly ignoreMask: boolean;
 
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     constructor(...args: any[]) {
       super(...args);
       this.zeroOutputForMask = (args[0] as { zeroOutputForMask?: boolean }).zeroOutputForMask ?? false;
+      this.ignoreMask = ignoresMask(args[0]);
     }
 
     // RNN.apply stores the initial states it finds among the inputs in `kwargs.initialState`. A model's
@@ -55,7 +60,7 @@ export function withKerasLoop<B extends RNNConstructor>(tf: TfModule, Base: B, c
       return tf.tidy(() => {
         const x = Array.isArray(inputs) ? inputs[0]! : inputs;
         const given = kwargs["initialState"] as Tensor[] | null | undefined;
-        const mask = given == null ? ((kwargs["mask"] as Tensor | null | undefined) ?? null) : null;
+        const mask = given == null ? layerMask(kwargs, this.ignoreMask) : null;
         const cellKwargs = { training: kwargs["training"] };
         const { lastOutput, outputs, states } = kerasRecurrence(
           tf,
@@ -74,7 +79,7 @@ export function withKerasLoop<B extends RNNConstructor>(tf: TfModule, Base: B, c
     }
 
     override getConfig() {
-      return { ...super.getConfig(), zeroOutputForMask: this.zeroOutputForMask };
+      return { ...super.getConfig(), zeroOutputForMask: this.zeroOutputForMask, ignoreMask: this.ignoreMask };
     }
 
     // RNN.fromConfig would look for a `cell` entry; these classes build their own cell, as TF.js's

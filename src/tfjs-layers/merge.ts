@@ -1,4 +1,5 @@
 import { TFBRIDGE_MERGE_PREFIX } from "./names.js";
+import { ignoresMask, mergeMasks } from "./stock-mask.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
 type Layer = ReturnType<TfModule["layers"]["add"]>;
@@ -29,16 +30,26 @@ export function defineMerges(tf: TfModule): Record<(typeof MERGE_CLASSES)[number
     const Base = registry[cls === "Subtract" ? "Add" : cls]![0] as unknown as new (args?: object) => Layer;
     return class extends Base {
       static readonly className = `${TFBRIDGE_MERGE_PREFIX}${cls}`;
+      readonly ignoreMask: boolean;
+
+      constructor(args?: object) {
+        super(args);
+        this.ignoreMask = ignoresMask(args);
+      }
 
       override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
-        const masks = kwargs["mask"] as Masks;
         const xs = inputs as Tensor[];
+        const masks = mergeMasks(kwargs, this.ignoreMask, xs.length);
         if (cls === "Subtract") {
           if (xs.length !== 2) throw new Error(`${TFBRIDGE_MERGE_PREFIX}Subtract takes exactly 2 inputs, got ${xs.length}`);
           return tf.sub(xs[0]!, xs[1]!);
         }
         if (!masks || masks.every((m) => !m) || (cls !== "Maximum" && cls !== "Multiply")) return super.call(inputs, kwargs);
         return tf.tidy(() => (cls === "Maximum" ? maximum(xs, masks) : multiply(xs, masks)));
+      }
+
+      override getConfig() {
+        return { ...super.getConfig(), ignoreMask: this.ignoreMask };
       }
 
       override computeMask(inputs: Tensor | Tensor[], mask?: Tensor | Tensor[]): Tensor {

@@ -28,8 +28,10 @@ export const TFBRIDGE_BATCH_NORMALIZATION = "TfbridgeBatchNormalization";
 /** Keras 3's GlobalAveragePooling1D: averages only unmasked steps under a mask. */
 export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D = "TfbridgeGlobalAveragePooling1D";
 
+/** The start of every class name tfbridge registers (the hard_sigmoid activation aside). */
+export const TFBRIDGE_CLASS_PREFIX = "Tfbridge";
 /** Keras 3's merge layers (Add, Subtract, Multiply, Average, Maximum, Concatenate) with Keras's mask rules: `TfbridgeAdd`, … */
-export const TFBRIDGE_MERGE_PREFIX = "Tfbridge";
+export const TFBRIDGE_MERGE_PREFIX = TFBRIDGE_CLASS_PREFIX;
 const MERGES = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate"];
 
 /** A Keras 3 layer config as `model.to_json()` writes it: snake_case keys. */

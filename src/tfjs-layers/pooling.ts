@@ -1,4 +1,5 @@
 import { TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D } from "./names.js";
+import { ignoresMask, layerMask } from "./stock-mask.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
 type GlobalAveragePooling1D = ReturnType<TfModule["layers"]["globalAveragePooling1d"]>;
@@ -19,13 +20,16 @@ export function defineGlobalAveragePooling1D(tf: TfModule): TfbridgeGlobalAverag
   return class TfbridgeGlobalAveragePooling1D extends Base {
     static readonly className = TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D;
 
+    readonly ignoreMask: boolean;
+
     constructor(args?: object) {
       super(args);
       this.supportsMasking = true;
+      this.ignoreMask = ignoresMask(args);
     }
 
     override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
-      const mask = kwargs["mask"] as Tensor | undefined;
+      const mask = layerMask(kwargs, this.ignoreMask);
       if (!mask) return super.call(inputs, kwargs);
       return tf.tidy(() => {
         const x = Array.isArray(inputs) ? inputs[0]! : inputs;
@@ -33,6 +37,10 @@ export function defineGlobalAveragePooling1D(tf: TfModule): TfbridgeGlobalAverag
         const kept = tf.where(tf.broadcastTo(expanded, x.shape), x, tf.zerosLike(x));
         return tf.div(tf.sum(kept, 1), tf.sum(tf.cast(expanded, x.dtype), 1));
       });
+    }
+
+    override getConfig() {
+      return { ...super.getConfig(), ignoreMask: this.ignoreMask };
     }
 
     /** The time axis is averaged away, and the mask with it. */

@@ -46,9 +46,11 @@ export function kerasRecurrence(
   let stepMasks: Tensor[] | null = null;
   if (mask != null) {
     // [batch, time] → [time, batch, 1]: each step's mask broadcasts over the units in tf.where.
-    let m = tf.transpose(tf.expandDims(tf.cast(mask, "bool"), -1), [1, 0, 2]);
+    // Reversed as int32, cast to bool after: TF.js 4.22's WASM Reverse kernel reads bool tensors as
+    // 4-byte elements (garbage values, then "memory access out of bounds").
+    let m = tf.transpose(tf.expandDims(tf.cast(tf.cast(mask, "bool"), "int32"), -1), [1, 0, 2]);
     if (goBackwards) m = tf.reverse(m, 0);
-    stepMasks = tf.unstack(m);
+    stepMasks = tf.unstack(tf.cast(m, "bool"));
   }
   let states = initialStates;
   let previous: Tensor | null = null;

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { ModelError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
 import type { LayerOutputInfo, ModelWeights } from "../models/handle.js";
@@ -25,6 +27,10 @@ export interface TfjsModel {
    * in `layers` (every layer's output, as the worker names them), else the model's outputs.
    */
   predict(inputs: readonly NDArray[], layers?: readonly LayerOutputInfo[]): Promise<NDArray<"float32">[]>;
+  /** The model's outputs from TF.js's own `model.predict`, as a user of the model would run it. */
+  predictStock(inputs: readonly NDArray[]): Promise<NDArray<"float32">[]>;
+  /** Per layer, which of its inputs carry a Keras mask (the same for any inputs of these shapes). */
+  maskedInputs(inputs: readonly NDArray[]): Promise<Map<string, boolean[]>>;
   dispose(): Promise<void>;
 }
 
@@ -43,8 +49,9 @@ function toTensor(tf: Tfjs, x: NDArray): Tensor {
  * branch (input [batch, 2, 5]) and changed its output by 0.29; its kwargs object is reused from node
  * to node in tfjs-layers' engine (executor.ts `execute`: `kwargs['mask'] = inputMasks[0]`).
  */
-function runGraph(model: LayersModel, topology: TfjsTopology, inputs: Tensor[]): Map<string, Tensor> {
+function runGraph(model: LayersModel, topology: TfjsTopology, inputs: Tensor[]): { values: Map<string, Tensor>; masked: Map<string, boolean[]> } {
   const values = new Map<string, Tensor>();
+  const masked = new Map<string, boolean[]>();
   const masks = new Map<string, Tensor | null>();
   const key = (layer: string, index: number) => (index === 0 ? layer : `${layer}:${index}`);
   topology.config.input_layers.forEach(([name], i) => {
@@ -57,6 +64,7 @@ function runGraph(model: LayersModel, topology: TfjsTopology, inputs: Tensor[]):
     const refs = entry.inbound_nodes[0]!.map(([name, , index]) => key(name, index));
     const args = refs.map((r) => values.get(r)!);
     const argMasks = refs.map((r) => masks.get(r) ?? null);
+    masked.set(entry.name, argMasks.map((m) => m !== null));
     const input = args.length === 1 ? args[0]! : args;
     // A merge takes every input's mask; a recurrent layer's initial states follow its input in the
     // list, and only the input carries one. A layer that does not support masking ignores the mask
@@ -71,7 +79,7 @@ function runGraph(model: LayersModel, topology: TfjsTopology, inputs: Tensor[]):
       masks.set(key(entry.name, i), outMask);
     });
   }
-  return values;
+  return { values, masked };
 }
 
 /**
@@ -99,18 +107,56 @@ export async function buildTfjsModel(config: KerasModelConfig, weights: ModelWei
     }
     return built;
   });
+  return twinOf(tf, model, topology, backend);
+}
+
+/**
+ * Loads a converted model (`model.json` written by `tfbridge convert`) with TF.js's own
+ * `tf.loadLayersModel`, as its users will, and runs it on `backend`.
+ */
+export async function loadTfjsModel(modelJson: string, { backend = "tensorflow" }: TfjsModelOptions = {}): Promise<TfjsModel> {
+  const tf = await loadTfjs();
+  registerKerasLayers(tf);
+  const topology = (JSON.parse(readFileSync(modelJson, "utf8")) as { modelTopology: TfjsTopology }).modelTopology;
+  const model = await withBackend(tf, backend, () => tf.loadLayersModel(`file://${resolve(modelJson)}`));
+  return twinOf(tf, model, topology, backend);
+}
+
+/** A LayersModel whose graph is `topology`, run by {@link runGraph} (or stock predict) on `backend`. */
+function twinOf(tf: Tfjs, model: LayersModel, topology: TfjsTopology, backend: TfjsBackend): TfjsModel {
+  const outputNames = topology.config.output_layers.map(([name, , index]) => (index === 0 ? name : `${name}:${index}`));
+  const toArrays = async (outputs: Tensor[]) => {
+    const arrays = await Promise.all(outputs.map(async (t) => ndarray("float32", t.shape, (await t.data()) as Float32Array)));
+    tf.dispose(outputs);
+    return arrays;
+  };
   return {
     model,
     predict: (inputs, layers) =>
       withBackend(tf, backend, async () => {
-        const wanted = layers ? layers.map((l) => l.name) : topology.config.output_layers.map(([name, , index]) => (index === 0 ? name : `${name}:${index}`));
+        const wanted = layers ? layers.map((l) => l.name) : outputNames;
         const outputs = tf.tidy(() => {
-          const values = runGraph(model, topology, inputs.map((x) => toTensor(tf, x)));
+          const { values } = runGraph(model, topology, inputs.map((x) => toTensor(tf, x)));
           return wanted.map((name) => values.get(name)!);
         });
-        const arrays = await Promise.all(outputs.map(async (t) => ndarray("float32", t.shape, (await t.data()) as Float32Array)));
-        tf.dispose(outputs);
-        return arrays;
+        return toArrays(outputs);
+      }),
+    predictStock: (inputs) =>
+      withBackend(tf, backend, async () => {
+        const outputs = tf.tidy(() => {
+          const xs = inputs.map((x) => toTensor(tf, x));
+          const out = model.predict(xs.length === 1 ? xs[0]! : xs);
+          return Array.isArray(out) ? out : [out];
+        });
+        return toArrays(outputs);
+      }),
+    maskedInputs: (inputs) =>
+      withBackend(tf, backend, async () => {
+        let masked = new Map<string, boolean[]>();
+        tf.tidy(() => {
+          masked = runGraph(model, topology, inputs.map((x) => toTensor(tf, x))).masked;
+        });
+        return masked;
       }),
     dispose: () => withBackend(tf, backend, async () => void model.dispose()),
   };

@@ -11,7 +11,18 @@ export class SavedModelError extends TfbridgeError {
 export interface TfjsSavedModel {
   /** Runs `serving_default` on `input`; outputs by signature name (`output`, and `h`, `c` with returnState). */
   run(input: NDArray<"float32">): Promise<Record<string, NDArray<"float32">>>;
+  /**
+   * Runs `serving_default` on inputs keyed by the signature's input names (a Keras export names them
+   * after the model's inputs); the outputs in the order of their signature keys, numbers compared as
+   * numbers (Keras's export names them output_0 … output_N, in the model's output order).
+   */
+  predict(inputs: Readonly<Record<string, NDArray>>): Promise<NDArray<"float32">[]>;
   dispose(): void;
+}
+
+/** output_2 before output_10: Keras numbers its exported outputs in the model's output order. */
+function bySignatureKey(a: string, b: string): number {
+  return a.localeCompare(b, "en", { numeric: true });
 }
 
 /**
@@ -40,6 +51,19 @@ export async function loadTfjsSavedModel(path: string, outputNames: readonly str
         return arrays;
       } finally {
         x.dispose();
+      }
+    },
+    async predict(inputs) {
+      type Tensor = import("@tensorflow/tfjs-node").Tensor;
+      const named = Object.fromEntries(Object.entries(inputs).map(([name, x]) => [name, tf.tensor(x.data as Float32Array | Int32Array, [...x.shape], x.dtype === "int32" ? "int32" : "float32")]));
+      try {
+        const out = model.predict(named) as Tensor | Tensor[] | Record<string, Tensor>;
+        const tensors = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.keys(out).sort(bySignatureKey).map((k) => out[k]!);
+        const arrays = await Promise.all(tensors.map(async (t) => ndarray("float32", t.shape, (await t.data()) as Float32Array)));
+        tf.dispose(tensors);
+        return arrays;
+      } finally {
+        tf.dispose(Object.values(named));
       }
     },
     dispose: () => model.dispose(),

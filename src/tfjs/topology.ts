@@ -19,6 +19,19 @@ export interface TfjsLayerEntry {
   inbound_nodes: [string, number, number, Record<string, unknown>][][];
 }
 
+/** A layer as a TF.js model JSON nests it: class and config (a wrapper's inner layer in `config.layer`). */
+export interface TfjsLayerConfig {
+  class_name: string;
+  config: Record<string, unknown>;
+}
+
+/** Each layer and, depth first, the layers it wraps (Bidirectional's and TimeDistributed's `layer`). */
+export function* withWrapped(entry: TfjsLayerConfig): Generator<TfjsLayerConfig> {
+  yield entry;
+  const inner = entry.config.layer as TfjsLayerConfig | undefined;
+  if (inner && typeof inner === "object" && "class_name" in inner) yield* withWrapped(inner);
+}
+
 /** The `modelTopology` that TF.js 4.22's `tf.models.modelFromJSON` / `tf.loadLayersModel` read. */
 export interface TfjsTopology {
   class_name: "Model";

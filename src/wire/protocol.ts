@@ -7,7 +7,7 @@ import { readProtocolFile } from "../paths.js";
  */
 export const OPS = [
   "hello", "echo", "sleep", "raise", "lstm.run", "lstm.export",
-  "model.load", "model.build", "model.predict", "model.weights", "model.dispose", "npz.load",
+  "model.load", "model.build", "model.predict", "model.weights", "model.dispose", "model.save", "model.export", "npz.load",
   "py.start", "py.put", "py.get",
 ] as const;
 /** An operation of wire format v1 (docs/wire.md#ops). */

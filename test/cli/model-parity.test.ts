@@ -29,7 +29,7 @@ np.savez(${JSON.stringify(inputs)}, ids=np.array([[3, 4, 5, 0, 0, 0], [1, 2, 3, 
 }
 
 describe("tfbridge parity --model", () => {
-  it("compares every layer of a .keras file on the given inputs; --json has the documented fields", async () => {
+  it("compares every layer of a .keras file on the given inputs; --json has the documented fields; --html writes the page", { timeout: 180_000 }, async () => {
     const { model, inputs } = kerasFileWithInputs();
     const { stdout, code } = await tfbridge("parity", "--model", model, "--inputs", inputs, "--json");
     expect(code).toBe(0);
@@ -37,8 +37,13 @@ describe("tfbridge parity --model", () => {
     expect(report).toMatchObject({ model, passed: true, firstDivergentLayer: null, inputShapes: [[2, 6]] });
     expect(report.layers.map((l: { class: string }) => l.class)).toEqual(["Embedding", "Bidirectional", "TimeDistributed"]);
     for (const layer of report.layers) expect(Object.keys(layer)).toEqual(expect.arrayContaining(["name", "class", "worstUlpTfjsNode", "cpuWorstAbsError", "exact", "reason"]));
-    const text = await tfbridge("parity", "--model", model);
+    const html = join(dir, "report.html");
+    const text = await tfbridge("parity", "--model", model, "--html", html);
     expect(text.stdout).toMatch(/^PASS: model /);
+    const page = readFileSync(html, "utf8");
+    expect(page).toMatch(/id="verdict">PASS/);
+    expect(page.match(/<svg class="chart"/g)!.length).toBeGreaterThanOrEqual(4);
+    expect(page).not.toMatch(/<script|https?:\/\//);
     expect(text.stdout).toMatch(/bidirectional\s+Bidirectional\s+0/);
   });
 
@@ -59,7 +64,14 @@ describe("tfbridge parity --model", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr.split("\n")[0]).toMatch(/^tfbridge: ModelError: .*missing\.keras: no such file$/);
     expect(missing.stderr).not.toMatch(/\n\s+at /);
-  });
+    // An inputs file that does not fit the model is a bad command line, as in tfbridge convert.
+    const { model } = kerasFileWithInputs();
+    const wrong = join(dir, "wrong.npz");
+    execFileSync(".venv/bin/python", ["-c", `import numpy as np; np.savez(${JSON.stringify(wrong)}, tokens=np.zeros((2, 6), dtype="int32"))`]);
+    const mismatch = await tfbridge("parity", "--model", model, "--inputs", wrong);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toMatch(/^tfbridge parity: --inputs .*wrong\.npz holds tokens; the model's inputs are ids/);
+  }, 120_000);
 });
 
 describe("tfbridge parity --model-sweep", () => {

@@ -1,0 +1,70 @@
+import { type ConversionResult, LOAD_HINT, convertModel } from "../convert/convert.js";
+import { ConvertError, ModelError } from "../errors.js";
+import { formatModelParityReport } from "../parity/model-report.js";
+import { TfjsUnsupportedModelError } from "../tfjs/topology.js";
+import { numberFlag, parseCommandLine } from "./args.js";
+import type { CommandContext } from "./context.js";
+
+export const CONVERT_USAGE = `usage: tfbridge convert IN OUTDIR [--inputs FILE.npz] [--batch N] [--saved-model] [--force] [--json]
+
+Converts a Keras 3 model (IN: a .keras file, or a Keras .h5 that Keras 3 reads) to a TF.js LayersModel
+in OUTDIR (model.json + weight shards), then proves it: loads OUTDIR back with TF.js's own
+tf.loadLayersModel on tfjs-node and on the pure-JS CPU backend, runs every layer and TF.js's own
+predict, and compares with the Python Session. OUTDIR also gets parity.json and parity.html (the
+report as one self-contained page). Classes TF.js lacks come from tfbridge/tfjs-layers; load with
+  ${LOAD_HINT}
+
+options:
+  --inputs FILE.npz   inputs for the proof, by input name (or in input order); default: seeded ones
+  --batch N           batch size of seeded inputs (default 2)
+  --saved-model       also write OUTDIR/saved_model (Keras's model.export) for tf.node.loadSavedModel,
+                      proved the same way (tfjs-node's TensorFlow C library against the Session)
+  --force             replace an OUTDIR that exists and is not empty
+  --json              print { ok, out, layers, customLayers, parity: { tfjsNodeWorstUlp,
+                      cpuWorstAbsError, firstDivergentLayer } } instead of the report
+
+examples:
+  tfbridge convert model.keras web_model/
+  tfbridge convert model.keras web_model/ --inputs sample.npz --force --json
+
+Exit status: 0 when every output agrees within tolerance, 1 when the proof fails, 2 for a bad command
+line or an input that cannot be converted (nothing is written then).`;
+
+const OPTIONS = {
+  inputs: { type: "string" },
+  batch: { type: "string" },
+  force: { type: "boolean" },
+  "saved-model": { type: "boolean" },
+  json: { type: "boolean" },
+} as const;
+
+function summary(result: ConversionResult): string {
+  const { report: _report, files: _files, savedModel, ...printed } = result;
+  const saved = savedModel && { dir: savedModel.dir, worstUlp: savedModel.worstUlp, maxAbsError: savedModel.maxAbsError, pass: savedModel.pass };
+  return JSON.stringify(saved ? { ...printed, savedModel: saved } : printed, null, 2);
+}
+
+/** `tfbridge convert IN OUTDIR`; returns the exit status. */
+export async function convertCommand(args: string[], context: CommandContext): Promise<number> {
+  const { values: v, positionals } = parseCommandLine(args, OPTIONS, ["IN", "OUTDIR"]);
+  const batch = numberFlag("batch", v.batch, { integer: true, min: 1 });
+  let result: ConversionResult;
+  try {
+    result = await convertModel(positionals.IN, positionals.OUTDIR, { inputs: v.inputs, batch, force: v.force, savedModel: v["saved-model"], forwardStderr: context.verbose });
+  } catch (e) {
+    // The input cannot be converted: one line, nothing written, the status of a bad command line.
+    if (e instanceof ConvertError || e instanceof ModelError || e instanceof TfjsUnsupportedModelError) {
+      process.stderr.write(`tfbridge convert: ${e.name}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (v.json) process.stdout.write(`${summary(result)}\n`);
+  else {
+    process.stdout.write(`${formatModelParityReport(result.report)}\n\n`);
+    process.stdout.write(`wrote ${result.files.join(", ")} to ${result.out}\n`);
+    if (result.savedModel) process.stdout.write(`saved_model on tfjs-node (tf.node.loadSavedModel): ${result.savedModel.worstUlp} ULP from the Session${result.savedModel.pass ? "" : " — FAIL"}\n`);
+    if (result.customLayers.length) process.stdout.write(`uses tfbridge's TF.js classes ${result.customLayers.join(", ")}: load with\n  ${LOAD_HINT}\n`);
+  }
+  return result.ok ? 0 : 1;
+}

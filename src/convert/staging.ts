@@ -1,0 +1,69 @@
+import { chmodSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { ConvertError } from "../errors.js";
+
+/** `inner` is `outer` or lies inside it. */
+function within(inner: string, outer: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"));
+}
+
+/**
+ * An output folder written in full or not at all: files go to a hidden folder beside OUTDIR, which
+ * becomes OUTDIR in one rename at the end; on failure it is removed. An OUTDIR that exists and is
+ * not empty is refused unless `force`; then the old one is moved aside, the new one moved in, and
+ * only then the old one deleted, so a failure at any step leaves the old one whole.
+ */
+export class StagedDir {
+  readonly path: string;
+  private settled = false;
+
+  /** @param keep files that must not be inside a replaced OUTDIR (the input), besides the working folder. */
+  constructor(
+    readonly target: string,
+    force: boolean,
+    keep: readonly string[] = [],
+  ) {
+    this.target = resolve(target);
+    if (existsSync(this.target)) {
+      if (!statSync(this.target).isDirectory()) throw new ConvertError(`${target} exists and is not a folder`, { file: target });
+      if (readdirSync(this.target).length) {
+        if (!force) throw new ConvertError(`${target} exists and is not empty (--force replaces it)`, { file: target });
+        const lost = [...keep.map((k) => resolve(k)), process.cwd()].find((k) => within(k, this.target));
+        if (lost) throw new ConvertError(`${target} holds ${lost}: --force would delete it with the folder`, { file: target });
+      }
+    }
+    try {
+      this.path = mkdtempSync(join(dirname(this.target), `.${basename(this.target)}.tfbridge-`));
+    } catch (e) {
+      throw new ConvertError(`cannot write beside ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: target });
+    }
+  }
+
+  /** Puts the staged folder in place of the target. */
+  commit(): void {
+    if (this.settled) return;
+    chmodSync(this.path, 0o755); // mkdtemp's 0700 was for the unfinished folder; a model folder is served and shared
+    const old = existsSync(this.target) ? `${this.path}.replaced` : null;
+    try {
+      if (old) renameSync(this.target, old);
+      try {
+        renameSync(this.path, this.target);
+      } catch (e) {
+        if (old) renameSync(old, this.target);
+        throw e;
+      }
+    } catch (e) {
+      throw new ConvertError(`cannot put the new folder in place of ${this.target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: this.target });
+    }
+    this.settled = true;
+    if (old) rmSync(old, { recursive: true, force: true });
+  }
+
+  /** Removes the staged folder; the target stays as it was. */
+  discard(): void {
+    if (this.settled) return;
+    this.settled = true;
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}

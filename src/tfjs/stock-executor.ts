@@ -1,0 +1,40 @@
+import { IGNORE_MASK_KEY, TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D, TFBRIDGE_GRU, TFBRIDGE_LSTM, TFBRIDGE_MERGE_PREFIX, TFBRIDGE_SIMPLE_RNN } from "../tfjs-layers/index.js";
+import { MERGE_CLASSES } from "../tfjs-layers/merge.js";
+import { type TfjsTopology, withWrapped } from "./topology.js";
+
+/** Our classes that compute with the mask TF.js's executor hands them (the rest ignore it or make their own). */
+const MASK_CONSUMERS = new Set([
+  TFBRIDGE_LSTM,
+  TFBRIDGE_GRU,
+  TFBRIDGE_SIMPLE_RNN,
+  TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D,
+  ...MERGE_CLASSES.map((cls) => `${TFBRIDGE_MERGE_PREFIX}${cls}`),
+]);
+/** Merges whose values (not only their output mask) depend on every input's mask. */
+const MASKED_VALUE_MERGES = new Set([`${TFBRIDGE_MERGE_PREFIX}Maximum`, `${TFBRIDGE_MERGE_PREFIX}Multiply`]);
+
+/**
+ * The topology a converted model.json carries, so that TF.js's own `predict` computes what Keras
+ * does. TF.js 4.22's executor hands a layer a stale mask when Keras gives it none (see
+ * tfjs-layers/stock-mask.ts): each mask-consuming layer (or wrapped layer) that Keras runs
+ * unmasked is marked `ignore_mask`. The executor also gives a merge
+ * only its first input's mask, which Maximum and Multiply cannot compute with when another input
+ * is masked: such a merge is one of the returned reasons.
+ * @param masked per layer, which of its inputs carry a Keras mask (TfjsModel.maskedInputs).
+ */
+export function forStockExecutor(topology: TfjsTopology, masked: ReadonlyMap<string, readonly boolean[]>): { topology: TfjsTopology; reasons: { layer: string; reason: string }[] } {
+  const reasons: { layer: string; reason: string }[] = [];
+  const copy = structuredClone(topology);
+  for (const entry of copy.config.layers) {
+    const flags = masked.get(entry.name) ?? [];
+    const unmasked = !flags.some(Boolean);
+    if (MASKED_VALUE_MERGES.has(entry.class_name) && flags.slice(1).some(Boolean)) {
+      reasons.push({ layer: entry.name, reason: `${entry.class_name.slice(TFBRIDGE_MERGE_PREFIX.length)} computes with the masks of inputs after the first, which TF.js's predict does not pass to a layer` });
+    }
+    if (!unmasked) continue;
+    // A wrapper hands the mask it is given on to the layer inside (TF.js's Bidirectional and
+    // TimeDistributed both do), so what it wraps is unmasked too.
+    for (const layer of withWrapped(entry)) if (MASK_CONSUMERS.has(layer.class_name)) layer.config[IGNORE_MASK_KEY] = true;
+  }
+  return { topology: copy, reasons };
+}

@@ -1,0 +1,57 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { StagedDir } from "../../src/convert/staging.js";
+import { ConvertError } from "../../src/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "tfbridge-staging-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("StagedDir (convert's all-or-nothing OUTDIR)", () => {
+  it("with force, replaces a non-empty folder only at commit; discard leaves it as it was", () => {
+    const target = join(dir, "out");
+    mkdirSync(target);
+    writeFileSync(join(target, "old.txt"), "old");
+    expect(() => new StagedDir(target, false)).toThrow(ConvertError);
+
+    const discarded = new StagedDir(target, true);
+    writeFileSync(join(discarded.path, "new.txt"), "new");
+    discarded.discard();
+    expect(readdirSync(target)).toEqual(["old.txt"]);
+
+    const staged = new StagedDir(target, true);
+    writeFileSync(join(staged.path, "new.txt"), "new");
+    expect(readdirSync(target)).toEqual(["old.txt"]);
+    staged.commit();
+    staged.discard(); // after commit: nothing to remove
+    expect(readdirSync(target)).toEqual(["new.txt"]);
+    expect(statSync(target).mode & 0o777).toBe(0o755);
+    expect(readdirSync(dir)).toEqual(["out"]);
+  });
+
+  it("with force, refuses an OUTDIR that holds a file to keep (the input) or the working folder", () => {
+    const target = join(dir, "holds-input");
+    mkdirSync(target);
+    writeFileSync(join(target, "model.keras"), "");
+    expect(() => new StagedDir(target, true, [join(target, "model.keras")])).toThrow(/holds .*model\.keras: --force would delete it/);
+    new StagedDir(dir, true).discard(); // the working folder is the project, not inside dir
+    const cwd = process.cwd();
+    process.chdir(target);
+    try {
+      expect(() => new StagedDir(target, true)).toThrow(/--force would delete it/);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(readdirSync(target)).toEqual(["model.keras"]);
+  });
+
+  it("an empty existing folder is fine without force; a file in its place is not", () => {
+    const empty = join(dir, "empty");
+    mkdirSync(empty);
+    new StagedDir(empty, false).commit();
+    expect(existsSync(empty)).toBe(true);
+    writeFileSync(join(dir, "file"), "");
+    expect(() => new StagedDir(join(dir, "file"), true)).toThrow(/exists and is not a folder/);
+  });
+});
