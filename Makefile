@@ -6,12 +6,13 @@ VPY := $(VENV)/bin/python
 NODE_STAMP := node_modules/.tfbridge-installed
 VENV_STAMP := $(VENV)/.tfbridge-installed
 TFJS_ADDON := node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node
+SHM_ADDON := native/build/tfbridge_shm.node
 BUILD_STAMP := dist/.tfbridge-built
 TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
 
 .PHONY: setup demo test test-ts test-py bench build clean chromium
 
-setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(BUILD_STAMP) chromium
+setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(SHM_ADDON) $(BUILD_STAMP) chromium
 
 # scripts/step.sh names each step, says every 15 s that it is still running, and times it.
 STEP := bash scripts/step.sh
@@ -31,6 +32,10 @@ $(NODE_STAMP): package.json package-lock.json
 $(TFJS_ADDON): $(NODE_STAMP) $(VENV_STAMP) scripts/build-tfjs-node.sh
 	$(STEP) "building tfjs-node's addon against $(VENV)'s TensorFlow" bash scripts/build-tfjs-node.sh $(VPY)
 	touch $@
+
+# The local link's mmap addon: one C file, compiled against Node's own headers, offline.
+$(SHM_ADDON): native/shm.c scripts/build-shm-addon.sh
+	$(STEP) "building the local link's shared-memory addon" bash scripts/build-shm-addon.sh
 
 $(BUILD_STAMP): $(NODE_STAMP) $(TS_SOURCES)
 	$(STEP) "compiling TypeScript to dist/" npx tsc -p tsconfig.build.json
@@ -64,4 +69,4 @@ bench: setup
 	node --import tsx bench/run.ts $(if $(QUICK),--quick)
 
 clean:
-	rm -rf dist node_modules $(VENV)
+	rm -rf dist node_modules native/build $(VENV)

@@ -1,9 +1,9 @@
 import { rmSync } from "node:fs";
-import { type Bridge, type LstmSpec, resolveLstmSpec } from "../src/index.js";
+import { type Bridge, type LstmSpec, type NDArray, resolveLstmSpec } from "../src/index.js";
 import { seededInput } from "../src/parity/engine.js";
 import { buildTfjsLstm } from "../src/tfjs/lstm.js";
 import { loadTfjsSavedModel } from "../src/tfjs/savedmodel.js";
-import { type Summary, progress, round, summarize, timeMs } from "./stats.js";
+import { type Summary, progress, release, round, summarize, timeMs } from "./stats.js";
 
 export const BENCH_SPEC: LstmSpec = { units: 64, inputShape: [100, 16], returnSequences: true };
 export const BENCH_BATCH = 32;
@@ -13,10 +13,17 @@ export interface LstmSection {
   batch: number;
   /** The v1 Session run alone, timed inside the worker: the floor. */
   sessionInWorker: Summary;
-  /** The same runs end to end through the bridge. */
+  /** The same runs end to end through the bridge (default, local link). */
   bridge: Summary;
   /** (bridge − in-worker) ÷ in-worker, medians, in percent. */
   bridgeOverheadPct: number;
+  /** The same over the ZeroMQ link. */
+  bridgeZeromq: Summary;
+  bridgeOverheadPctZeromq: number;
+  /** Overhead by output size (batch varied), on both links. */
+  scaling: ScalingRow[];
+  /** Median (end to end − in worker) at the smallest size, local link, in ms: what a call costs beyond its work. */
+  fixedCostMs: number;
   tfjsNodeLayers: Summary;
   tfjsCpuLayers: Summary;
   /** tfjs-node running the Python-written SavedModel as one graph. */
@@ -25,15 +32,48 @@ export interface LstmSection {
   bestTfjsVsSession: number;
 }
 
-export async function lstm(bridge: Bridge, quick: boolean): Promise<LstmSection> {
+export interface ScalingRow {
+  batch: number;
+  /** Bytes of the output ([batch, 100, 64] float32). */
+  outputBytes: number;
+  local: { inWorker: Summary; total: Summary; overheadPct: number };
+  zeromq: { inWorker: Summary; total: Summary; overheadPct: number };
+}
+
+/** Runs of `BENCH_SPEC` on `x`: end to end, and the in-worker time each reported; outputs released at once. */
+async function timedRuns(bridge: Bridge, x: NDArray, reps: number): Promise<{ inWorker: Summary; total: Summary; overheadPct: number }> {
+  const inWorker: number[] = [];
+  const total = await timeMs(async () => {
+    const r = await bridge.runLstm(BENCH_SPEC, x);
+    inWorker.push(r.runMs);
+    release([r.output]);
+  }, reps, 2);
+  const worker = summarize(inWorker.slice(-reps));
+  return { inWorker: worker, total, overheadPct: round(((total.median - worker.median) / worker.median) * 100) };
+}
+
+export async function lstm(bridge: Bridge, zeromq: Bridge, quick: boolean): Promise<LstmSection> {
   const reps = quick ? 10 : 50;
   const x = seededInput([BENCH_BATCH, ...BENCH_SPEC.inputShape], 3);
   const first = await bridge.runLstm(BENCH_SPEC, x, { returnWeights: true }); // builds graph and session
   const weights = first.weights!;
-  const inWorker: number[] = [];
-  const bridgeSummary = await timeMs(async () => inWorker.push((await bridge.runLstm(BENCH_SPEC, x)).runMs), reps, 2);
-  const sessionInWorker = summarize(inWorker.slice(-reps));
-  progress(`lstm: session in worker ${round(sessionInWorker.median)} ms, through bridge ${round(bridgeSummary.median)} ms`);
+  await zeromq.runLstm(BENCH_SPEC, x);
+  const local = await timedRuns(bridge, x, reps);
+  const overZeromq = await timedRuns(zeromq, x, reps);
+  const sessionInWorker = local.inWorker;
+  progress(`lstm: session in worker ${round(sessionInWorker.median)} ms, through bridge ${round(local.total.median)} ms (ZeroMQ link ${round(overZeromq.total.median)} ms)`);
+
+  // The issue's sizes: 0.12, 0.98, 7.8 and 37.5 MiB of output.
+  const scaling: ScalingRow[] = [];
+  for (const batch of quick ? [5, 40] : [5, 40, 320, 1536]) {
+    const xb = seededInput([batch, ...BENCH_SPEC.inputShape], 4);
+    const n = Math.max(5, Math.round(reps * Math.min(1, 40 / batch)));
+    const row: ScalingRow = { batch, outputBytes: batch * 100 * 64 * 4, local: await timedRuns(bridge, xb, n), zeromq: await timedRuns(zeromq, xb, n) };
+    scaling.push(row);
+    progress(`lstm scaling, ${round(row.outputBytes / 2 ** 20)} MiB out: overhead ${row.local.overheadPct}% (ZeroMQ ${row.zeromq.overheadPct}%)`);
+  }
+  const smallest = scaling[0]!.local;
+  const fixedCostMs = round(smallest.total.median - smallest.inWorker.median);
 
   const resolved = resolveLstmSpec(BENCH_SPEC);
   const node = await buildTfjsLstm(resolved, weights, { backend: "tensorflow" });
@@ -57,8 +97,12 @@ export async function lstm(bridge: Bridge, quick: boolean): Promise<LstmSection>
     spec: BENCH_SPEC,
     batch: BENCH_BATCH,
     sessionInWorker,
-    bridge: bridgeSummary,
-    bridgeOverheadPct: round(((bridgeSummary.median - sessionInWorker.median) / sessionInWorker.median) * 100),
+    bridge: local.total,
+    bridgeOverheadPct: local.overheadPct,
+    bridgeZeromq: overZeromq.total,
+    bridgeOverheadPctZeromq: overZeromq.overheadPct,
+    scaling,
+    fixedCostMs,
     tfjsNodeLayers,
     tfjsCpuLayers,
     tfjsNodeSavedModel,

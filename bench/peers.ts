@@ -32,18 +32,21 @@ export async function startPythonia(): Promise<PythoniaPeer> {
   };
 }
 
-/** A line ping-pong with a bare Python over pipes: the floor for any Node ↔ Python round trip. */
-export async function startRawPipe(): Promise<{ ping(): Promise<void>; close(): void }> {
-  const child = spawn(defaultPython(), ["-u", "-c", "import sys\nfor line in sys.stdin: sys.stdout.write(line); sys.stdout.flush()"], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+/**
+ * A line ping-pong with a bare Python over pipes: the floor for any Node ↔ Python round trip. `ping(ms)`
+ * makes Python busy-wait that long before answering, as a worker running a model would: what the round
+ * trip costs beyond those `ms` is the machine's own price of waking an idle caller.
+ */
+export async function startRawPipe(): Promise<{ ping(workMs?: number): Promise<void>; close(): void }> {
+  const script = "import sys, time\nfor line in sys.stdin:\n  until = time.monotonic() + float(line) / 1000\n  while time.monotonic() < until: pass\n  sys.stdout.write(line); sys.stdout.flush()";
+  const child = spawn(defaultPython(), ["-u", "-c", script], { stdio: ["pipe", "pipe", "inherit"] });
   let waiting: (() => void) | null = null;
   child.stdout!.on("data", () => waiting?.());
   return {
-    ping: () =>
+    ping: (workMs = 0) =>
       new Promise<void>((resolve) => {
         waiting = resolve;
-        child.stdin!.write("x\n");
+        child.stdin!.write(`${workMs}\n`);
       }),
     close: () => child.kill(),
   };

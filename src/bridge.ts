@@ -4,9 +4,11 @@ import type { KerasModelConfig } from "./models/config.js";
 import { type BuildOptions, ModelHandle, type ModelInfo, weightArrays } from "./models/handle.js";
 import { checkModelConfig } from "./models/schema.js";
 import { PythonProxies } from "./python/proxies.js";
-import type { NDArray } from "./wire/ndarray.js";
+import type { SharedArray } from "./link/shared-array.js";
+import type { DType } from "./wire/dtypes.js";
+import { type NDArray, zeros } from "./wire/ndarray.js";
 import type { Reply, RequestOptions } from "./worker/replies.js";
-import { Worker, type WorkerInfo, type WorkerOptions } from "./worker/worker.js";
+import { type LinkKind, Worker, type WorkerInfo, type WorkerOptions } from "./worker/worker.js";
 
 /** Options for {@link Bridge.start}. */
 export interface BridgeOptions extends WorkerOptions {
@@ -15,7 +17,8 @@ export interface BridgeOptions extends WorkerOptions {
 }
 
 /**
- * The entry point: a real CPython + TensorFlow worker behind a binary ZeroMQ channel.
+ * The entry point: a real CPython + TensorFlow worker on this machine, reached over the local link
+ * (a socket pair and shared memory) or, with `{ link: "zeromq" }`, a ZeroMQ socket.
  *
  * ```ts
  * await using bridge = await Bridge.start();
@@ -51,6 +54,20 @@ export class Bridge extends TensorflowClient {
   /** Versions and pid reported by the worker at start-up. */
   get info(): WorkerInfo {
     return this.worker.info;
+  }
+
+  /** Which link requests travel on: `local` (shared memory) or `zeromq`. */
+  get link(): LinkKind {
+    return this.worker.linkKind;
+  }
+
+  /**
+   * A zero-filled array to fill and pass to calls: on the local link it lives in shared memory, so
+   * sending it copies nothing (release it when done: `release()` or `using`). On the ZeroMQ link, or
+   * when the region is full, it is an ordinary array.
+   */
+  alloc<D extends DType>(dtype: D, shape: readonly number[]): SharedArray<D> | NDArray<D> {
+    return this.worker.alloc(dtype, shape) ?? zeros(dtype, shape);
   }
 
   /** The worker process's pid. */

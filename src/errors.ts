@@ -185,6 +185,19 @@ export class BridgeClosedError extends TfbridgeError {
 }
 
 /**
+ * An array that lived in the local link's shared memory was used after its release (`release()` or
+ * `using`): its bytes belong to later messages now, so its data is gone.
+ */
+export class ArrayReleasedError extends TfbridgeError {
+  override name = "ArrayReleasedError";
+}
+
+/** The local link cannot be set up here: its native addon is not built, or shared memory is unavailable. */
+export class LocalLinkUnavailableError extends TfbridgeError {
+  override name = "LocalLinkUnavailableError";
+}
+
+/**
  * `tfbridge convert` cannot start or finish as asked: OUTDIR exists and is not empty, cannot be
  * written, or the input is not something a TF.js LayersModel can be made from; `details.file` names it.
  */

@@ -37,7 +37,8 @@ export { type NDArray, elementCount, ndarray, zeros } from "./wire/ndarray.js";
 export { type ArrayDescriptor, type Header, decodeMessage, encodeMessage } from "./wire/codec.js";
 export { type ControlFromWorker, type ControlToWorker, type ErrorKind, type Op, MAX_MESSAGE_BYTES, WIRE_VERSION } from "./wire/protocol.js";
 export type { ProgressEvent, Reply, RequestOptions } from "./worker/replies.js";
-export type { WorkerInfo } from "./worker/worker.js";
+export type { LinkKind, WorkerInfo } from "./worker/worker.js";
+export { SharedArray, isSharedArray } from "./link/shared-array.js";
 export {
   type Comparison, type Tolerance, type WorstElement, ULP_BUCKETS, compareArrays, formatComparison,
 } from "./parity/compare.js";

@@ -29,8 +29,18 @@ def test_arrays_put_by_the_data_plane_are_proxied_objects(channel):
     a, b = np.arange(3), np.ones((2, 2), np.float32)
     ffids = channel.put([a, b])
     assert ffids[0] >= ProxyChannel.FIRST_DATA_PLANE_FFID and ffids[1] == ffids[0] + 1
-    assert channel.bridge.m[ffids[0]] is a
-    assert channel.get(ffids[1]) is b
+    assert np.array_equal(channel.bridge.m[ffids[0]], a)
+    assert np.array_equal(channel.get(ffids[1]), b)
+
+
+def test_put_keeps_its_own_copy_not_a_view_over_the_wire_buffer(channel):
+    # The local link reuses a request's input memory once it has been answered: what put keeps must
+    # not change when that memory does.
+    channel.start()
+    wire = bytearray(np.arange(4, dtype=np.int32).tobytes())
+    (ffid,) = channel.put([np.frombuffer(wire, np.int32)])
+    wire[:] = bytes(len(wire))
+    assert channel.get(ffid).tolist() == [0, 1, 2, 3]
 
 
 def test_get_converts_through_asarray_and_normalizes(channel):

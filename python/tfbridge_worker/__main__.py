@@ -27,6 +27,9 @@ def main() -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--endpoint", help="serve one client: bind a ROUTER here, e.g. ipc:///tmp/x/worker.sock")
     where.add_argument("--connect", help="join a pool: connect to its ROUTER here, e.g. tcp://10.0.0.5:5555")
+    where.add_argument("--link-fd", type=int, help="serve one client over the local link: this end of a Unix socket "
+                       "pair, with shared memory from --link-regions (python/tfbridge_worker/link.py)")
+    parser.add_argument("--link-regions", nargs=2, metavar=("INPUTS", "OUTPUTS"), help="the local link's two shared-memory files")
     parser.add_argument("--curve-keys", help="file with this worker's CurveZMQ public and secret key (Z85, one per line)")
     parser.add_argument("--curve-server-key", help="file with the pool's CurveZMQ public key (Z85)")
     parser.add_argument("--temp-dir", help="a private folder for this process's temporary files (TensorFlow's autograph "
@@ -35,6 +38,8 @@ def main() -> None:
     parser.add_argument("--pythonia-dir", help="pythonia's Python sources, to serve proxies (op py.start)")
     parser.add_argument("--pythonia-endpoint", help="ZeroMQ endpoint the proxy channel binds")
     opts = parser.parse_args()
+    if (opts.link_fd is None) != (opts.link_regions is None):
+        parser.error("--link-fd and --link-regions go together")
     if bool(opts.pythonia_dir) != bool(opts.pythonia_endpoint):
         parser.error("--pythonia-dir and --pythonia-endpoint go together")
     for endpoint in filter(None, (opts.endpoint, opts.pythonia_endpoint)):
@@ -76,6 +81,10 @@ def main() -> None:
         from .ops import Ops
 
         ConnectedWorker(opts.connect, Ops(proxies), curve).run()
+    elif opts.link_fd is not None:
+        from .link import serve_link
+
+        serve_link(opts.link_fd, *opts.link_regions, proxies)
     else:
         serve(opts.endpoint, proxies)
 

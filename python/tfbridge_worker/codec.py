@@ -41,20 +41,21 @@ def encode(header: dict, arrays: Sequence[Any] = (), names: Sequence[str] | None
     return [head, *(array_frame(a) for a in normalized)]
 
 
-def _buffer(frame: Any) -> memoryview:
+def frame_buffer(frame: Any) -> memoryview:
+    """A frame's bytes, whatever carried it: zmq.Frame, bytes, or a memoryview over the local link's buffers."""
     # pyzmq hands zmq.Frame objects when received with copy=False; tests hand bytes.
     return memoryview(frame.buffer if hasattr(frame, "buffer") else frame)
 
 
 def message_bytes(frames: Sequence[Any]) -> int:
     """A message's size as the cap counts it: every frame, header included."""
-    return sum(_buffer(f).nbytes for f in frames)
+    return sum(frame_buffer(f).nbytes for f in frames)
 
 
 def decode_header(frame: Any) -> dict:
     """The header frame as a JSON object of wire version 1; nothing in it is checked further."""
     try:
-        header = json.loads(bytes(_buffer(frame)).decode("utf-8"))
+        header = json.loads(bytes(frame_buffer(frame)).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         # ValueError covers malformed JSON and integers past Python's digit limit (e.g. a 5,000-digit id).
         raise BadRequest(f"header frame is not UTF-8 JSON (or nests too deep, or holds a huge number): {e}") from None
@@ -112,7 +113,7 @@ def decode_array(descriptor: Any, frame: Any, index: int) -> np.ndarray:
     if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
         raise BadRequest(f"arrays[{index}].shape must be a list of non-negative integers, got {shape!r}")
     dtype = WIRE_TO_NUMPY[name]
-    buf = _buffer(frame)
+    buf = frame_buffer(frame)
     expected = math.prod(shape) * dtype.itemsize
     if buf.nbytes != expected:
         raise BadRequest(

@@ -25,7 +25,7 @@ from zmq.utils.monitor import recv_monitor_message
 
 from .codec import encode
 from .curve import CurveKeys
-from .executor import Disconnect, Executor, Rejoin
+from .executor import Disconnect, Executor, Mailbox, Rejoin
 from .ops import Ops
 from .protocol import HEARTBEAT_S, LIVENESS, MAX_MESSAGE_BYTES
 
@@ -47,7 +47,8 @@ class ConnectedWorker:
         self.ops = ops
         self.curve = curve
         self.context = zmq.Context.instance()
-        self.executor = Executor(ops, self.context)
+        self.mailbox = Mailbox(self.context)
+        self.executor = Executor(ops, self.mailbox.deliver)
 
     def _socket(self) -> zmq.Socket:
         socket = self.context.socket(zmq.DEALER)
@@ -79,7 +80,7 @@ class ConnectedWorker:
         socket = self._socket()
         poller = zmq.Poller()
         poller.register(socket, zmq.POLLIN)
-        poller.register(self.executor.ready, zmq.POLLIN)
+        poller.register(self.mailbox.ready, zmq.POLLIN)
         monitor = self._watch_handshakes(socket, poller)
         next_heartbeat = time.monotonic() + HEARTBEAT_S
         pool_seen = time.monotonic()
@@ -101,8 +102,8 @@ class ConnectedWorker:
                 event = recv_monitor_message(monitor)
                 refusal = {"refused": self.endpoint, "event": event["event"], "status": event["value"]}
                 print(json.dumps(refusal), file=sys.stderr, flush=True)
-            if events.get(self.executor.ready):
-                _, reply = self.executor.take_reply()
+            if events.get(self.mailbox.ready):
+                _, reply = self.mailbox.take()
                 socket.send_multipart(reply, copy=False)
             now = time.monotonic()
             stuck = self.executor.overdue(GRACE_S)

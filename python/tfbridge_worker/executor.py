@@ -1,8 +1,12 @@
 """Requests run one at a time on a thread of their own, so a worker's socket thread stays free.
 
 The socket thread keeps reading while a request runs: it takes cancellations, sees deadlines pass,
-and (in pool mode) heartbeats. Both serving modes use this: server.serve (bind, one client) and
-connected.ConnectedWorker (connect, a pool).
+and (in pool mode) heartbeats. Every serving mode uses this: server.serve (bind, one client),
+connected.ConnectedWorker (connect, a pool) and link.serve_link (the local link). Each hands the
+executor its own way to deliver a reply: a ZeroMQ socket may only be used by its own thread, so those
+two go through a Mailbox. The local link runs the executor inline instead (`threaded=False`,
+`run_queued`): one thread reads and runs, with no hand-off between threads on each request, and
+reads whatever arrived before starting the next request, so cancels still reach queued ones.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import zmq
 
@@ -46,22 +50,40 @@ def _route_key(route: Any) -> Any:
     return route.bytes if hasattr(route, "bytes") else route
 
 
+class Mailbox:
+    """Replies from the executor thread to a ZeroMQ socket's thread, which owns the socket."""
+
+    def __init__(self, context: zmq.Context):
+        self.replies: queue.Queue[tuple[Any, list]] = queue.Queue()
+        endpoint = f"inproc://tfbridge-executor-{id(self)}"
+        #: Readable when a reply is ready: register it with the socket thread's poller.
+        self.ready = context.socket(zmq.PAIR)
+        self.ready.bind(endpoint)
+        self._notify = context.socket(zmq.PAIR)  # used by the executor thread only
+        self._notify.connect(endpoint)
+
+    def deliver(self, route: Any, frames: list) -> None:
+        self.replies.put((route, frames))
+        self._notify.send(b"")
+
+    def take(self) -> tuple[Any, list]:
+        """(route, frames) of a finished request's reply, or of a progress report; call when `ready` is readable."""
+        self.ready.recv()
+        return self.replies.get()
+
+
 class Executor:
-    def __init__(self, ops: Ops, context: zmq.Context):
+    def __init__(self, ops: Ops, deliver: Callable[[Any, list], None], threaded: bool = True):
         self.ops = ops
         self.jobs: queue.Queue[Job] = queue.Queue()
         #: Requests not yet started, by (route, id): what a cancel can still reach. Nothing else is
         #: remembered about ids, so cancels for unknown or finished requests leave no trace.
         self.queued: dict[tuple[Any, int], Job] = {}
         self.running: Job | None = None
-        self.replies: queue.Queue[tuple[Any, list]] = queue.Queue()
-        endpoint = f"inproc://tfbridge-executor-{id(self)}"
-        #: Readable when a reply is ready: register it with the socket thread's poller.
-        self.ready = context.socket(zmq.PAIR)
-        self.ready.bind(endpoint)
-        notify = context.socket(zmq.PAIR)
-        notify.connect(endpoint)
-        threading.Thread(target=self._run, args=(notify,), name="executor", daemon=True).start()
+        #: Called on the executor thread with (route, frames) of each reply and progress report.
+        self.deliver = deliver
+        if threaded:
+            threading.Thread(target=self._run, name="executor", daemon=True).start()
 
     def receive(self, route: Any, frames: list) -> list | None:
         """Takes one incoming message: queues a request, applies a control message, or returns an
@@ -92,11 +114,6 @@ class Executor:
             self.jobs.put(job)
         return None  # heartbeats and cancels need no answer
 
-    def take_reply(self) -> tuple[Any, list]:
-        """(route, frames) of a finished request's reply, or of a progress report; call when `ready` is readable."""
-        self.ready.recv()
-        return self.replies.get()
-
     def overdue(self, grace_s: float) -> bool:
         """True while the running request is more than `grace_s` past its deadline."""
         job = self.running
@@ -106,31 +123,39 @@ class Executor:
     def busy(self) -> int:
         return self.jobs.qsize() + (self.running is not None)
 
-    def _run(self, notify: zmq.Socket) -> None:
+    def _run(self) -> None:
         while True:
-            job = self.jobs.get()
-            key = (_route_key(job.route), job.request_id)
-            if self.queued.get(key) is job:
-                del self.queued[key]
-            try:
-                if job.cancelled or (job.deadline is not None and time.monotonic() > job.deadline):
-                    reply = error_reply(job.request_id, Cancelled("cancelled, or past its deadline, before it ran"))
-                else:
-                    self.running = job
-                    if job.progress:
-                        self.ops.report = lambda phase: self._send(notify, job.route, encode({"id": job.request_id, "ctl": "progress", "phase": phase}))
-                    reply = handle(self.ops, job.header, job.frames)  # failures become error replies
-            except Exception as exc:  # noqa: BLE001 - this thread must outlive any request: one reply each
-                reply = error_reply(job.request_id, exc)
-            finally:
-                self.ops.report = _no_report
-                self.running = None
-            self._send(notify, job.route, reply)
+            self._execute(self.jobs.get())
 
-    def _send(self, notify: zmq.Socket, route: Any, frames: list) -> None:
-        """Hands a message (a reply, or a progress report before it) to the socket thread."""
-        self.replies.put((route, frames))
-        notify.send(b"")
+    def run_queued(self, take_arrivals: Callable[[], None]) -> None:
+        """Inline mode (no thread of its own): runs the queued requests on the calling thread, one by
+        one, calling `take_arrivals` before each so that cancels already received still apply."""
+        while True:
+            take_arrivals()
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                return
+            self._execute(job)
+
+    def _execute(self, job: Job) -> None:
+        key = (_route_key(job.route), job.request_id)
+        if self.queued.get(key) is job:
+            del self.queued[key]
+        try:
+            if job.cancelled or (job.deadline is not None and time.monotonic() > job.deadline):
+                reply = error_reply(job.request_id, Cancelled("cancelled, or past its deadline, before it ran"))
+            else:
+                self.running = job
+                if job.progress:
+                    self.ops.report = lambda phase: self.deliver(job.route, encode({"id": job.request_id, "ctl": "progress", "phase": phase}))
+                reply = handle(self.ops, job.header, job.frames)  # failures become error replies
+        except Exception as exc:  # noqa: BLE001 - the loop must outlive any request: one reply each
+            reply = error_reply(job.request_id, exc)
+        finally:
+            self.ops.report = _no_report
+            self.running = None
+        self.deliver(job.route, reply)
 
 
 def _no_report(phase: str) -> None:

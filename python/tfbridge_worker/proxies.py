@@ -93,7 +93,7 @@ class ProxyChannel:
         bridge = self._require()
         ffids = []
         for array in arrays:
-            bridge.m[self._next_ffid] = array
+            bridge.m[self._next_ffid] = np.array(array)  # kept past this request: its own copy, not a view over the wire's buffers
             ffids.append(self._next_ffid)
             self._next_ffid += 1
         return ffids

@@ -7,7 +7,7 @@ import sys
 
 import zmq
 
-from .executor import Disconnect, Executor, Rejoin
+from .executor import Disconnect, Executor, Mailbox, Rejoin
 from .ops import Ops
 from .protocol import MAX_MESSAGE_BYTES
 
@@ -18,10 +18,11 @@ def serve(endpoint: str, proxies=None) -> None:
     socket.linger = 0
     socket.maxmsgsize = MAX_MESSAGE_BYTES
     socket.bind(endpoint)
-    executor = Executor(Ops(proxies), context)
+    mailbox = Mailbox(context)
+    executor = Executor(Ops(proxies), mailbox.deliver)
     poller = zmq.Poller()
     poller.register(socket, zmq.POLLIN)
-    poller.register(executor.ready, zmq.POLLIN)
+    poller.register(mailbox.ready, zmq.POLLIN)
     print(json.dumps({"listening": endpoint}), file=sys.stderr, flush=True)
     while True:
         events = dict(poller.poll())
@@ -35,6 +36,6 @@ def serve(endpoint: str, proxies=None) -> None:
                 continue  # a pool's request; one client's worker has no membership to renew
             if reply is not None:
                 socket.send_multipart([identity, *reply], copy=False)
-        if events.get(executor.ready):
-            identity, reply = executor.take_reply()
+        if events.get(mailbox.ready):
+            identity, reply = mailbox.take()
             socket.send_multipart([identity, *reply], copy=False)

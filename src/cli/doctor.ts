@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { Bridge } from "../bridge.js";
+import type { LinkKind } from "../worker/worker.js";
 import { SETUP_COMMAND, findPython, requirementsHash } from "../setup/env.js";
 import { type TfjsInfo, tfjsInfo } from "../tfjs/runtime.js";
 import type { WorkerInfo } from "../worker/worker.js";
@@ -11,8 +12,8 @@ import { readStamp } from "./setup.js";
 export const DOCTOR_USAGE = `usage: tfbridge doctor [--json]
 
 Checks what tfbridge needs and says, for anything missing, the command that fixes it: the Python env
-(which one, and why), its worker's versions, tfjs-node's native addon, and that both run the same
-TensorFlow version.
+(which one, and why), its worker's versions and link (local when the shared-memory addon is built),
+tfjs-node's native addon, and that both run the same TensorFlow version.
 
 options:
   --json      the report as JSON on stdout
@@ -33,6 +34,8 @@ export interface Problem {
 export interface DoctorReport {
   python: { path: string; source: string };
   worker: WorkerInfo | null;
+  /** The link a Bridge uses by default here: `zeromq` means the local link's addon is not built. */
+  link: LinkKind | null;
   tfjs: TfjsInfo | null;
   problems: Problem[];
   ok: boolean;
@@ -48,6 +51,7 @@ export async function diagnose(context: CommandContext): Promise<DoctorReport> {
   const problems: Problem[] = [];
   const setupFix = source === "TFBRIDGE_PYTHON" ? `point TFBRIDGE_PYTHON at a Python with tfbridge's requirements, or unset it and run \`${SETUP_COMMAND}\`` : `run \`${SETUP_COMMAND}\``;
   let worker: WorkerInfo | null = null;
+  let link: LinkKind | null = null;
   if (!existsSync(python)) {
     problems.push({ problem: `no Python env: ${python} does not exist (${source === "setup" ? "tfbridge setup has not run" : `from ${source}`})`, fix: setupFix });
   } else {
@@ -57,6 +61,10 @@ export async function diagnose(context: CommandContext): Promise<DoctorReport> {
     try {
       await using bridge = await Bridge.start({ forwardStderr: context.verbose });
       worker = bridge.info;
+      link = bridge.link;
+      if (link !== "local") {
+        problems.push({ problem: "the local link's shared-memory addon is not built: Bridges fall back to ZeroMQ (slower)", fix: source === "clone" ? "run `make setup` in the clone" : `run \`${SETUP_COMMAND}\`` });
+      }
     } catch (e) {
       problems.push({ problem: `the Python worker does not start: ${firstLine(e)}`, fix: setupFix });
     }
@@ -73,13 +81,13 @@ export async function diagnose(context: CommandContext): Promise<DoctorReport> {
       fix: source === "clone" ? "run `make setup` in the clone" : setupFix,
     });
   }
-  return { python: { path: python, source }, worker, tfjs, problems, ok: problems.length === 0 };
+  return { python: { path: python, source }, worker, link, tfjs, problems, ok: problems.length === 0 };
 }
 
 export function formatDoctor(r: DoctorReport): string {
   const lines = [`python env:    ${r.python.path} (from ${r.python.source})`];
   const w = r.worker;
-  if (w) lines.push(`python worker: pid ${w.pid}, Python ${w.python}, NumPy ${w.numpy}, TensorFlow ${w.tensorflow}, Keras ${w.keras}, wire v${w.protocol}`);
+  if (w) lines.push(`python worker: pid ${w.pid}, Python ${w.python}, NumPy ${w.numpy}, TensorFlow ${w.tensorflow}, Keras ${w.keras}, wire v${w.protocol}, ${r.link} link`);
   const t = r.tfjs;
   if (t) lines.push(`tfjs-node:     backend ${t.backend}, TensorFlow C library ${t.tensorflow}, TF.js ${t.tfjs}, backends ${t.backends.join(", ")}`);
   for (const p of r.problems) lines.push(`PROBLEM: ${p.problem}\n  fix: ${p.fix}`);

@@ -135,6 +135,10 @@ export async function setupCommand(args: string[], context: CommandContext): Pro
   await step("building tfjs-node's addon against the env's TensorFlow C library", () =>
     run("bash", [join(packageRoot, "scripts", "build-tfjs-node.sh"), venvPython(venv)], { cwd: project, verbose }),
   );
+  // Into the package's own native/build: the Bridge's default, the local link, needs it (without it, ZeroMQ).
+  await step("building the local link's shared-memory addon (native/shm.c, with Node's own headers)", () =>
+    run("bash", [join(packageRoot, "scripts", "build-shm-addon.sh")], { verbose }),
+  );
   writeFileSync(join(venv, STAMP_FILE), `${JSON.stringify({ requirements: hash, tfjsNode: TFJS_NODE_VERSION } satisfies SetupStamp)}\n`);
   const note = linkDefault(venv);
   if (note) process.stderr.write(`note: ${note}\n`);

@@ -10,7 +10,7 @@ import { PendingRequest } from "../worker/pending.js";
 import { privateDir, removePrivateDir } from "../worker/private-dir.js";
 import type { ExitInfo, WorkerProcess } from "../worker/process.js";
 import { type Reply, type RequestOptions, replyOutcome } from "../worker/replies.js";
-import { serialSends } from "../worker/send-queue.js";
+import { serialSends } from "../link/send-queue.js";
 import type { WorkerInfo } from "../worker/worker.js";
 import { type CurveServerKeys, curveServer } from "./curve.js";
 import { checkListenEndpoints } from "./endpoints.js";

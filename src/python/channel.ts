@@ -1,6 +1,6 @@
 import { Pair } from "zeromq";
 import { PythonError, type PythonFrame } from "../errors.js";
-import { serialSends } from "../worker/send-queue.js";
+import { serialSends } from "../link/send-queue.js";
 
 /** A message of pythonia's protocol: a request (`r`, `action`, …) or a response (`r`, `key`, `val`, `sig`). */
 export interface PythoniaMessage {

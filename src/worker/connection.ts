@@ -1,17 +1,10 @@
-import { randomBytes } from "node:crypto";
-import { Dealer } from "zeromq";
 import { MessageTooLargeError, WireError } from "../errors.js";
+import type { Link } from "../link/link.js";
 import { type Message, decodeMessage, encodeControl, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { MAX_MESSAGE_BYTES } from "../wire/protocol.js";
 import { PendingRequest } from "./pending.js";
 import { type Reply, type RequestOptions, replyOutcome } from "./replies.js";
-import { serialSends } from "./send-queue.js";
-
-/** A routing id nobody can guess or pre-empt (libzmq's own are a sequence); it must not start with a zero byte. */
-function randomRoutingId(): string {
-  return `t${randomBytes(15).toString("base64url")}`;
-}
 
 /** Options of a {@link Connection}. */
 export interface ConnectionOptions {
@@ -20,21 +13,24 @@ export interface ConnectionOptions {
 }
 
 /**
- * Requests to one worker over a ZeroMQ DEALER socket, many in flight at once, matched to replies by id.
- * It knows nothing of processes: whoever owns it calls {@link failAll} when the peer is gone.
+ * Requests to one worker over a {@link Link} (local or ZeroMQ), many in flight at once, matched to
+ * replies by id. It knows nothing of processes: whoever owns it calls {@link failAll} when the peer is gone.
  */
 export class Connection {
-  private readonly socket = new Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, routingId: randomRoutingId() });
   private readonly pending = new Map<number, PendingRequest>();
   private nextId = 1;
-  private readonly send = serialSends((frames: Buffer[]) => this.socket.send(frames));
   private failure: Error | null = null;
   private readonly maxMessageBytes: number;
 
-  constructor(endpoint: string, options: ConnectionOptions = {}) {
+  constructor(
+    private readonly link: Link,
+    options: ConnectionOptions = {},
+  ) {
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
-    this.socket.connect(endpoint);
-    void this.receiveLoop();
+    link.start(
+      (frames) => this.dispatch(frames),
+      (error) => this.failAll(error),
+    );
   }
 
   /** Requests waiting for their reply. */
@@ -58,14 +54,14 @@ export class Connection {
       const limits = { timeoutMs: options.timeoutMs ?? Infinity, signal: options.signal, maxMessageBytes: this.maxMessageBytes, onProgress: options.onProgress };
       request = new PendingRequest(this.nextId++, op, args, arrays, limits, (r, gaveUp) => {
         this.pending.delete(r.id);
-        if (gaveUp) this.send(encodeControl("cancel", r.id)).catch(() => {}); // the worker drops it if not yet run
+        if (gaveUp) this.link.send(encodeControl("cancel", r.id), null).catch(() => {}); // the worker drops it if not yet run
       });
     } catch (e) {
       return Promise.reject(e);
     }
     this.pending.set(request.id, request);
     // The worker learns the deadline too, and skips the request if it comes due before it runs.
-    this.send(request.encode()).catch((e: Error) => request.settle({ error: new WireError(`could not send ${op}: ${e.message}`) }));
+    this.link.send(request.encode(), request.id).catch((e: Error) => request.settle({ error: new WireError(`could not send ${op}: ${e.message}`) }));
     return request.promise as Promise<Reply<R>>;
   }
 
@@ -75,41 +71,40 @@ export class Connection {
     for (const request of [...this.pending.values()]) request.settle({ error });
   }
 
-  /** Closes the socket; requests still in flight are rejected with `error`. */
+  /** Closes the link; requests still in flight are rejected with `error`. */
   close(error: Error): void {
     this.failAll(error);
-    this.socket.close();
+    this.link.close();
   }
 
-  private async receiveLoop(): Promise<void> {
-    try {
-      for await (const frames of this.socket) this.dispatch(frames);
-    } catch (e) {
-      if (!this.socket.closed) this.failAll(new WireError(`receiving failed: ${(e as Error).message}`));
-    }
-  }
-
-  private dispatch(frames: Buffer[]): void {
+  private dispatch(frames: Uint8Array[]): void {
     let message: Message;
     try {
       message = decodeMessage(frames);
     } catch (e) {
       // A reply we cannot read cannot be matched to its request either; the request's timeout stays in force.
       process.emitWarning(`tfbridge: dropped an unreadable reply: ${(e as Error).message}`);
+      this.link.discard(frames);
       return;
     }
     const { header } = message;
+    const final = header.ctl !== "progress";
+    if (final && typeof header.id === "number") this.link.replied(header.id); // the worker is done with its inputs
     const request = typeof header.id === "number" ? this.pending.get(header.id) : undefined;
-    if (!request) return; // it already timed out or was aborted
-    if (header.ctl === "progress") {
-      request.progress(String(header.phase));
+    if (!request || !final) {
+      if (request) request.progress(String(header.phase));
+      else this.link.discard(frames); // it already timed out or was aborted
       return;
     }
     const size = messageBytes(frames);
-    request.settle(
-      size > this.maxMessageBytes
-        ? { error: new MessageTooLargeError(`${request.op}: a reply of ${size} bytes is over the ${this.maxMessageBytes}-byte message cap`) }
-        : replyOutcome(message),
-    );
+    if (size > this.maxMessageBytes) {
+      this.link.discard(frames);
+      request.settle({ error: new MessageTooLargeError(`${request.op}: a reply of ${size} bytes is over the ${this.maxMessageBytes}-byte message cap`) });
+      return;
+    }
+    const outcome = replyOutcome(message);
+    if ("reply" in outcome) outcome.reply.arrays = this.link.adopt(outcome.reply.arrays);
+    else this.link.discard(frames);
+    request.settle(outcome);
   }
 }

@@ -1,9 +1,13 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** `tfbridge-<pid>-…` (a worker's folder) or `tfbridge-pool-<pid>-…`: the pid of the Node process that made it. */
-const OWNED = /^tfbridge-(?:pool-)?(\d+)-/;
+/** `tfbridge-<pid>-…` (a worker's folder), `tfbridge-pool-<pid>-…` or `tfbridge-shm-<pid>-…`: the pid of the Node process that made it. */
+const OWNED = /^tfbridge-(?:pool-|shm-)?(\d+)-/;
+
+/** Where the local link's shared-memory files go: tmpfs on Linux, else the temporary folder. */
+const SHM_ROOT = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+const ROOTS = [...new Set([tmpdir(), SHM_ROOT])];
 
 function alive(pid: number): boolean {
   try {
@@ -19,17 +23,21 @@ function alive(pid: number): boolean {
  * removed because they were SIGKILLed: the folder names the pid that made it, and that pid is gone.
  */
 export function sweepStaleDirs(): void {
+  for (const root of ROOTS) sweep(root);
+}
+
+function sweep(root: string): void {
   const uid = process.getuid?.();
   let names: string[];
   try {
-    names = readdirSync(tmpdir());
+    names = readdirSync(root);
   } catch {
     return;
   }
   for (const name of names) {
     const pid = Number(OWNED.exec(name)?.[1]);
     if (!pid || pid === process.pid || alive(pid)) continue;
-    const path = join(tmpdir(), name);
+    const path = join(root, name);
     try {
       if (statSync(path).uid === uid) rmSync(path, { recursive: true, force: true });
     } catch {
@@ -48,10 +56,11 @@ const live = new Set<string>();
 
 /**
  * A new folder only this user can enter (mode 0700) for one worker's or pool's sockets and temporary
- * files, removed at the latest when this process exits, and named after this process so that a later
- * start can sweep it up if this process is killed before it could remove it.
+ * files, or (`shm`, in /dev/shm) a local link's shared memory, removed at the latest when this process
+ * exits, and named after this process so that a later start can sweep it up if this process is killed
+ * before it could remove it.
  */
-export function privateDir(kind: "worker" | "pool"): string {
+export function privateDir(kind: "worker" | "pool" | "shm"): string {
   if (!swept) {
     swept = true;
     sweepStaleDirs();
@@ -59,7 +68,8 @@ export function privateDir(kind: "worker" | "pool"): string {
       for (const dir of live) rmSync(dir, { recursive: true, force: true });
     });
   }
-  const dir = mkdtempSync(join(tmpdir(), `tfbridge-${kind === "pool" ? "pool-" : ""}${process.pid}-`));
+  const root = kind === "shm" ? SHM_ROOT : tmpdir();
+  const dir = mkdtempSync(join(root, `tfbridge-${kind === "worker" ? "" : `${kind}-`}${process.pid}-`));
   live.add(dir);
   return dir;
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import type { Socket } from "node:net";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { WorkerStartError } from "../errors.js";
@@ -21,6 +22,11 @@ export interface WorkerProcessOptions {
    * instead of binding a socket of its own. No proxy channel.
    */
   connect?: string;
+  /**
+   * Local-link mode (src/link/local-link.ts): the worker serves over its file descriptor 3, one end of
+   * a Unix socket pair, with these two shared-memory files (inputs, outputs). No proxy channel change.
+   */
+  linkRegions?: readonly [string, string];
   /** Extra environment variables for the worker. */
   env?: Record<string, string>;
 }
@@ -49,6 +55,8 @@ export class WorkerProcess {
   /** Where the worker binds pythonia's channel once asked to (op py.start). */
   readonly proxyEndpoint: string;
   readonly exited: Promise<ExitInfo>;
+  /** In local-link mode, this process's end of the socket pair. */
+  readonly linkSocket: Socket | null;
   private readonly child: ChildProcess;
   private readonly dir: string;
   private tail = "";
@@ -64,11 +72,17 @@ export class WorkerProcess {
     // --temp-dir: TensorFlow's temporary files go into our private folder, removed when the worker ends.
     const args = ["-m", "tfbridge_worker", "--exit-with-stdin", "--temp-dir", join(this.dir, "tmp")];
     if (options.connect) args.push("--connect", options.connect);
-    else args.push("--endpoint", this.endpoint, "--pythonia-dir", PYTHONIA_DIR, "--pythonia-endpoint", this.proxyEndpoint);
+    else {
+      if (options.linkRegions) args.push("--link-fd", "3", "--link-regions", ...options.linkRegions);
+      else args.push("--endpoint", this.endpoint);
+      args.push("--pythonia-dir", PYTHONIA_DIR, "--pythonia-endpoint", this.proxyEndpoint);
+    }
     this.child = spawn(python, args, {
       env: { ...process.env, ...options.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
-      stdio: ["pipe", "ignore", "pipe"],
+      // A fourth descriptor of kind "pipe" is a Unix socket pair, both ways: the local link's.
+      stdio: options.linkRegions ? ["pipe", "ignore", "pipe", "pipe"] : ["pipe", "ignore", "pipe"],
     });
+    this.linkSocket = options.linkRegions ? (this.child.stdio[3] as Socket) : null;
     this.child.stderr!.on("data", (chunk: Buffer) => {
       if (options.forwardStderr) process.stderr.write(chunk);
       this.tail = (this.tail + chunk.toString("utf8")).slice(-STDERR_TAIL_BYTES);

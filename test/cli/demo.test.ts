@@ -32,10 +32,11 @@ describe("tfbridge demo", () => {
 });
 
 describe("tfbridge doctor", () => {
-  it("reports tfjs-node on the native backend of the worker's TensorFlow", async () => {
+  it("reports tfjs-node on the native backend of the worker's TensorFlow, and the local link", async () => {
     const { stdout, code } = await tfbridge("doctor", "--json");
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
+    expect(report.link).toBe("local");
     expect(report.tfjs.backend).toBe("tensorflow");
     expect(report.tfjs.tensorflow).toBe(report.worker.tensorflow);
     expect(report.ok).toBe(true);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Dealer, Router } from "zeromq";
 import { Pool, WireError, decodeMessage, encodeMessage } from "../../src/index.js";
+import { ZeroMqLink } from "../../src/link/zeromq-link.js";
 import { Connection } from "../../src/worker/connection.js";
 
 /**
@@ -20,7 +21,7 @@ describe("a malformed reply", () => {
     const endpoint = `ipc://${join(dir, "worker.sock")}`;
     const worker = new Router({ linger: 0 });
     await worker.bind(endpoint);
-    const connection = new Connection(endpoint);
+    const connection = new Connection(new ZeroMqLink(endpoint));
     try {
       const serve = (async () => {
         let n = 0;

@@ -1,9 +1,10 @@
-import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Pool } from "../../src/index.js";
+import { sweepStaleDirs } from "../../src/worker/private-dir.js";
 
 /** The folders a process made: they are named after its pid, so a later start can tell they are orphans. */
 const madeBy = (pid: number) => readdirSync(tmpdir()).filter((n) => n.startsWith(`tfbridge-${pid}-`));
@@ -18,6 +19,8 @@ describe("private folders", () => {
     });
     const left = madeBy(child.pid!);
     expect(left.length).toBeGreaterThan(0);
+    // The local link's shared memory has no name left once its worker answered: nothing to sweep there.
+    expect(readdirSync("/dev/shm").filter((n) => n.startsWith(`tfbridge-shm-${child.pid}-`))).toEqual([]);
     child.kill("SIGKILL");
     // Its worker follows (stdin closes); the folder stays: nobody was left to remove it.
     const until = Date.now() + 30_000;
@@ -26,5 +29,15 @@ describe("private folders", () => {
     const pool = await Pool.start({ size: 0 }); // any start sweeps
     await pool.close();
     expect(left.filter((n) => existsSync(join(tmpdir(), n)))).toEqual([]);
+  });
+});
+
+describe("the local link's shared-memory folders", () => {
+  it("one left by a process that is gone (SIGKILLed before its worker mapped the regions) is swept", async () => {
+    const gone = spawnSync("true").pid!; // exited: its pid names nobody alive
+    const dir = mkdtempSync(join("/dev/shm", `tfbridge-shm-${gone}-`));
+    writeFileSync(join(dir, "region"), "x", { mode: 0o600 });
+    sweepStaleDirs();
+    expect(existsSync(dir)).toBe(false);
   });
 });

@@ -1,0 +1,20 @@
+import type { NDArray } from "../wire/ndarray.js";
+
+/**
+ * How messages of wire format v1 travel between a {@link Connection} and its one worker. Two links
+ * exist: {@link LocalLink} (same machine: a socket pair and shared memory, the default) and
+ * {@link ZeroMqLink} (a ZeroMQ socket, the remote path). The request engine above knows neither.
+ */
+export interface Link {
+  /** Sends one message's frames; `requestId` ties a request's inputs to the reply that frees them. */
+  send(frames: Buffer[], requestId: number | null): Promise<void>;
+  /** Starts delivering messages to `receive`; `ended` hears once why no more will come. */
+  start(receive: (frames: Uint8Array[]) => void, ended: (error: Error) => void): void;
+  /** The final reply to `requestId` arrived: the memory its inputs used may be reused. */
+  replied(requestId: number): void;
+  /** The arrays of a reply handed to the caller, as the caller will hold them. */
+  adopt(arrays: NDArray[]): NDArray[];
+  /** A message no one takes (its request ended first): whatever it holds is given back now. */
+  discard(frames: Uint8Array[]): void;
+  close(): void;
+}

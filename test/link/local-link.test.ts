@@ -1,0 +1,114 @@
+import { existsSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ArrayReleasedError, Bridge, type NDArray, SharedArray, WorkerDiedError, isSharedArray, ndarray } from "../../src/index.js";
+
+const MiB = 1024 * 1024;
+const shmLeft = () => readdirSync("/dev/shm").filter((n) => n.startsWith(`tfbridge-shm-${process.pid}-`));
+const floats = (n: number, seed: number) => ndarray("float32", [n], Float32Array.from({ length: n }, (_, i) => i * seed));
+const same = (a: NDArray, b: NDArray) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
+
+/** The local link on small (1 MiB) regions, so that filling them takes a few arrays. */
+describe("the local link", () => {
+  let bridge: Bridge;
+  beforeAll(async () => {
+    bridge = await Bridge.start({ link: "local", linkRegionBytes: MiB });
+  });
+  afterAll(async () => {
+    await bridge.close();
+  });
+
+  it("is a Bridge's default, leaves no named shared memory once started, and listens nowhere", async () => {
+    const plain = await Bridge.start();
+    try {
+      expect(plain.link).toBe("local");
+      expect(shmLeft()).toEqual([]); // both regions were unlinked as soon as the worker mapped them
+      // No socket file to connect to: the link is a socket pair the worker inherited.
+      const ours = readdirSync(tmpdir()).filter((n) => n.startsWith(`tfbridge-${process.pid}-`));
+      expect(ours.length).toBeGreaterThan(0);
+      for (const dir of ours) expect(readdirSync(join(tmpdir(), dir))).not.toContain("worker.sock");
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it("returns large arrays as views over shared memory; release empties them", async () => {
+    const sent = floats(64 * 1024, 3);
+    const [back] = await bridge.echo([sent]);
+    expect(isSharedArray(back!)).toBe(true);
+    expect(same(back!, sent)).toBe(true);
+    const view = back!.data;
+    expect({ ...back! }.data).toBe(view); // like any NDArray: spread and toEqual see its data
+    expect(back).toEqual({ dtype: "float32", shape: [64 * 1024], data: sent.data });
+    (back as SharedArray).release();
+    expect(view.length).toBe(0); // detached: a stale view reads nothing, not a later reply's bytes
+    expect(() => back!.data).toThrow(ArrayReleasedError);
+  });
+
+  it("reuses released blocks; unreleased ones fill the region and later replies travel inline instead", async () => {
+    const sent = floats(150_000, 1); // 600 KB: one fits in 1 MiB
+    for (let i = 0; i < 5; i++) {
+      using back = (await bridge.echo([sent]))[0] as SharedArray;
+      expect(isSharedArray(back)).toBe(true);
+      expect(same(back, sent)).toBe(true);
+    }
+    const kept = (await bridge.echo([sent]))[0]!;
+    const next = (await bridge.echo([sent]))[0]!;
+    expect([isSharedArray(kept), isSharedArray(next)]).toEqual([true, false]);
+    expect(same(next, sent)).toBe(true);
+    (kept as SharedArray).release();
+  });
+
+  it("gives a collected reply's block back (FinalizationRegistry)", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const sent = floats(150_000, 2);
+    // In a function of its own, so that no frame of the test still holds the reply when gc() runs.
+    const roundTrip = async () => {
+      const [back] = await bridge.echo([sent]);
+      return [isSharedArray(back!), same(back!, sent)];
+    };
+    for (let i = 0; i < 5; i++) {
+      expect(await roundTrip()).toEqual([true, true]); // the previous one's block came back without a release()
+      gc();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  it("sends arrays allocated in shared memory, even one shared by requests in flight and released meanwhile", async () => {
+    const input = bridge.alloc("float32", [100_000]) as SharedArray<"float32">;
+    expect(isSharedArray(input)).toBe(true);
+    input.data.forEach((_, i, a) => (a[i] = i));
+    const copy = ndarray("float32", [100_000], input.data.slice());
+    const replies = [bridge.echo([input]), bridge.echo([input])];
+    input.release(); // the worker may still be reading it: its block waits for both replies
+    for (const [back] of await Promise.all(replies)) {
+      expect(same(back!, copy)).toBe(true);
+      (back as SharedArray).release();
+    }
+  });
+
+  it("makes requests wait when the input region is full, and sends an array larger than it inline", async () => {
+    const sent = Array.from({ length: 8 }, (_, i) => floats(100_000, i + 1)); // 400 KB each: two fit
+    const replies = await Promise.all(sent.map((a) => bridge.echo([a])));
+    replies.forEach(([back], i) => {
+      expect(same(back!, sent[i]!)).toBe(true);
+      if (isSharedArray(back!)) back.release();
+    });
+    const huge = floats(600_000, 5); // 2.4 MB
+    const [back] = await bridge.echo([huge]);
+    expect(same(back!, huge)).toBe(true);
+  });
+
+  it("leaves nothing in /dev/shm when its worker is SIGKILLed", async () => {
+    const doomed = await Bridge.start({ link: "local" });
+    process.kill(doomed.pid!, "SIGKILL");
+    await expect(doomed.call("sleep", { seconds: 5 }, [], { timeoutMs: 30_000 })).rejects.toThrow(WorkerDiedError);
+    await doomed.close();
+    expect(shmLeft()).toEqual([]);
+    expect(existsSync("/dev/shm")).toBe(true);
+  });
+});
