@@ -70,4 +70,7 @@ def test_bad_payloads_are_refused_by_name(tmp_path):
         ops("serve.load", {**payload, "key": "../x"}, arrays)
     with pytest.raises(ModelError, match="not a .keras file"):
         ops("serve.load", payload, [np.frombuffer(b"not a zip", np.uint8)])
+    # A request queued behind the failed load gets the load's own error, not a bare "not loaded".
+    with pytest.raises(ModelError, match="not a .keras file"):
+        ops("serve.predict", {"key": KEY}, [np.ones((1, 5, 2), "float32")])
     assert len(ops.served) == 0

@@ -93,6 +93,9 @@ class Served:
 class ServedModels:
     def __init__(self) -> None:
         self._models: dict[str, Served] = {}
+        #: The error of the last failed load per key: a request queued behind that load gets this
+        #: error, with its traceback, rather than a bare "not loaded".
+        self._failed: dict[str, BaseException] = {}
 
     def __len__(self) -> int:
         return len(self._models)
@@ -109,11 +112,17 @@ class ServedModels:
             raise BadRequest("load: sourceArrays source arrays, then warmup.given warm-up arrays, and no others")
         if key in self._models:
             return self._models[key], False
-        served = self._open(payload.get("source"), arrays[:n])
+        self._failed.pop(key, None)
+        try:
+            served = self._open(payload.get("source"), arrays[:n])
+        except Exception as exc:
+            self._failed[key] = exc
+            raise
         try:
             self._warm(served.model, warmup, arrays[n:])
-        except BaseException:
+        except Exception as exc:
             served.close()
+            self._failed[key] = exc
             raise
         self._models[key] = served
         return served, True
@@ -151,12 +160,15 @@ class ServedModels:
 
     def get(self, key: Any) -> Served:
         served = self._models.get(key) if isinstance(key, str) else None
+        if served is None and key in self._failed:
+            raise self._failed[key]
         if served is None:
             raise ModelError(f"model version {key} is not loaded on this worker")
         return served
 
     def unload(self, key: Any) -> bool:
         served = self._models.pop(key, None) if isinstance(key, str) else None
+        self._failed.pop(key, None)
         if served is not None:
             served.close()
         return served is not None

@@ -1,0 +1,203 @@
+import { ModelError } from "../errors.js";
+import type { ModelMode } from "../models/handle.js";
+import { dtypeInfo } from "../wire/dtypes.js";
+import { type NDArray, elementCount } from "../wire/ndarray.js";
+import { PendingRequest } from "../worker/pending.js";
+import type { Reply } from "../worker/replies.js";
+
+/**
+ * Dynamic batching of one model version, as TensorFlow Serving's batcher does it: concurrent requests
+ * are merged along the batch axis, run once, and split back.
+ */
+export interface BatchingOptions {
+  /** Rows in one merged run at most (TF Serving's `max_batch_size`); a larger request runs alone. */
+  maxBatchSize: number;
+  /** How long the first request of a batch waits for others (`batch_timeout_micros`). */
+  maxDelayMicros: number;
+  /**
+   * Pad each merged run with zero rows up to the next of these sizes (`allowed_batch_sizes`), so the
+   * worker sees few distinct shapes. The largest must be at least `maxBatchSize`.
+   */
+  allowedBatchSizes?: readonly number[];
+  /**
+   * Run each merged request on its own inside the worker: one message and one dispatch for many
+   * requests, with every result bit-identical to an unbatched request's (merged rows can differ in
+   * the last bits, see README "Serving"). No padding then.
+   */
+  exact?: boolean;
+}
+
+/** What a merged run sends: the inputs, and the worker arguments besides the model's key. */
+export type SendBatch = (
+  arrays: NDArray[],
+  args: { mode: ModelMode; outputs: string; split?: number[] },
+  options: { timeoutMs: number; signal: AbortSignal },
+) => Promise<Reply<{ mode: ModelMode; runMs: number }>>;
+
+/** One caller inside a batch: its own deadline, cancellation and settling come from its PendingRequest. */
+interface Entry {
+  request: PendingRequest;
+  rows: number;
+  batch: Batch | null;
+}
+
+interface Batch {
+  group: string;
+  mode: ModelMode;
+  outputs: string;
+  entries: Entry[];
+  rows: number;
+  bytes: number;
+  sent: boolean;
+  cancelTimer: () => void;
+  controller: AbortController;
+}
+
+/** Headroom under the message cap for a merged request's header. */
+const HEADER_BYTES = 64 * 1024;
+
+/** @throws {ModelError} when the batching options cannot work. */
+export function checkBatching(options: BatchingOptions): void {
+  const { maxBatchSize, maxDelayMicros, allowedBatchSizes } = options;
+  if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 1) throw new ModelError(`batching.maxBatchSize must be an integer ≥ 1, got ${maxBatchSize}`);
+  if (!Number.isFinite(maxDelayMicros) || maxDelayMicros < 0) throw new ModelError(`batching.maxDelayMicros must be a number ≥ 0, got ${maxDelayMicros}`);
+  if (allowedBatchSizes) {
+    if (!allowedBatchSizes.every((n, i) => Number.isSafeInteger(n) && n >= 1 && (i === 0 || n > allowedBatchSizes[i - 1]!))) {
+      throw new ModelError(`batching.allowedBatchSizes must be increasing integers ≥ 1, got ${JSON.stringify(allowedBatchSizes)}`);
+    }
+    if (allowedBatchSizes.at(-1)! < maxBatchSize) throw new ModelError(`batching.allowedBatchSizes must reach maxBatchSize (${maxBatchSize}), got ${JSON.stringify(allowedBatchSizes)}`);
+  }
+}
+
+/** The rows of a request: every input's first dimension, which must agree. */
+function batchRows(arrays: readonly NDArray[]): number {
+  const rows = arrays[0]?.shape[0];
+  if (rows === undefined || arrays.some((a) => a.shape[0] !== rows)) {
+    throw new ModelError(`batching needs every input to have the same batch size (first dimension), got ${JSON.stringify(arrays.map((a) => a.shape[0] ?? null))}`);
+  }
+  return rows;
+}
+
+/** Merges the requests of one model version; one instance per version that has batching on. */
+export class Batcher {
+  private readonly open = new Map<string, Batch>();
+  private nextId = 1;
+
+  constructor(
+    private readonly options: BatchingOptions,
+    private readonly maxMessageBytes: number,
+    private readonly send: SendBatch,
+    /** Told each merged run's rows as sent (padding included). */
+    private readonly observe: (rows: number) => void,
+  ) {}
+
+  /**
+   * Queues `arrays` (already checked against the signature) for the next merged run of `mode`/`outputs`.
+   * @throws {MessageTooLargeError} for a request that alone is over the message cap.
+   */
+  submit(arrays: NDArray[], mode: ModelMode, outputs: string, limits: { timeoutMs: number; signal?: AbortSignal }): Promise<Reply<{ mode: ModelMode; runMs: number }>> {
+    const rows = batchRows(arrays);
+    const entry: Entry = { request: null!, rows, batch: null };
+    entry.request = new PendingRequest(this.nextId++, "serve.predict", {}, arrays, { ...limits, maxMessageBytes: this.maxMessageBytes }, (_, gaveUp) => {
+      if (gaveUp) this.leave(entry);
+    });
+    const group = `${mode}/${outputs}`;
+    const bytes = arrays.reduce((n, a) => n + a.data.byteLength, 0);
+    let batch = this.open.get(group);
+    if (batch && (batch.rows + rows > this.options.maxBatchSize || batch.bytes + bytes > this.maxMessageBytes - HEADER_BYTES)) {
+      this.flush(batch);
+      batch = undefined;
+    }
+    batch ??= this.start(group, mode, outputs);
+    batch.entries.push(entry);
+    entry.batch = batch;
+    batch.rows += rows;
+    batch.bytes += bytes;
+    if (batch.rows >= this.options.maxBatchSize) this.flush(batch);
+    return entry.request.promise as Promise<Reply<{ mode: ModelMode; runMs: number }>>;
+  }
+
+  /** Sends every open batch now (unload drains through this). */
+  flushAll(): void {
+    for (const batch of [...this.open.values()]) this.flush(batch);
+  }
+
+  private start(group: string, mode: ModelMode, outputs: string): Batch {
+    const batch: Batch = { group, mode, outputs, entries: [], rows: 0, bytes: 0, sent: false, cancelTimer: () => {}, controller: new AbortController() };
+    const ms = this.options.maxDelayMicros / 1000;
+    // Below a millisecond (setTimeout's grain), wait for the requests already arriving in this turn.
+    if (ms < 1) {
+      const immediate = setImmediate(() => this.flush(batch));
+      batch.cancelTimer = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(() => this.flush(batch), ms);
+      batch.cancelTimer = () => clearTimeout(timer);
+    }
+    this.open.set(group, batch);
+    return batch;
+  }
+
+  /** A caller gave up (deadline, abort): out of a batch not yet sent; a sent batch nobody waits for is cancelled. */
+  private leave(entry: Entry): void {
+    const batch = entry.batch;
+    if (!batch) return;
+    if (!batch.sent) {
+      batch.entries.splice(batch.entries.indexOf(entry), 1);
+      batch.rows -= entry.rows;
+      batch.bytes -= entry.request.arrays.reduce((n, a) => n + a.data.byteLength, 0);
+      if (batch.entries.length === 0) this.close(batch);
+    } else if (batch.entries.every((e) => e.request.isSettled)) batch.controller.abort(new Error("every caller of the batch gave up"));
+  }
+
+  private close(batch: Batch): void {
+    batch.cancelTimer();
+    if (this.open.get(batch.group) === batch) this.open.delete(batch.group);
+  }
+
+  private flush(batch: Batch): void {
+    this.close(batch);
+    batch.sent = true;
+    const entries = batch.entries;
+    if (entries.length === 0) return;
+    const exact = this.options.exact ?? false;
+    const target = exact ? batch.rows : (this.options.allowedBatchSizes?.find((n) => n >= batch.rows) ?? batch.rows);
+    const inputs = entries[0]!.request.arrays.map((_, i) => concatRows(entries.map((e) => e.request.arrays[i]!), target));
+    const now = Date.now();
+    const timeoutMs = Math.max(...entries.map((e) => e.request.deadline - now));
+    this.observe(target);
+    const args = { mode: batch.mode, outputs: batch.outputs, ...(exact ? { split: entries.map((e) => e.rows) } : {}) };
+    this.send(inputs, args, { timeoutMs: Math.max(0, timeoutMs), signal: batch.controller.signal }).then(
+      (reply) => {
+        let offset = 0;
+        for (const e of entries) {
+          const arrays = reply.arrays.map((a) => sliceRows(a, offset, e.rows));
+          offset += e.rows;
+          e.request.settle({ reply: { result: reply.result, arrays, names: reply.names } });
+        }
+      },
+      (error: Error) => {
+        for (const e of entries) e.request.settle({ error });
+      },
+    );
+  }
+}
+
+/** The arrays stacked along the first axis, with zero rows after them up to `rows`. */
+function concatRows(parts: readonly NDArray[], rows: number): NDArray {
+  const first = parts[0]!;
+  if (parts.length === 1 && first.shape[0] === rows) return first;
+  const rowSize = elementCount(first.shape.slice(1));
+  const data = new (dtypeInfo(first.dtype).typedArray)(rows * rowSize) as NDArray["data"];
+  let at = 0;
+  for (const p of parts) {
+    (data as Uint8Array).set(p.data as Uint8Array, at);
+    at += p.data.length;
+  }
+  return { dtype: first.dtype, shape: [rows, ...first.shape.slice(1)], data };
+}
+
+/** Rows [start, start + count) of `a`, as an array of its own. */
+function sliceRows(a: NDArray, start: number, count: number): NDArray {
+  const rowSize = elementCount(a.shape.slice(1));
+  return { dtype: a.dtype, shape: [count, ...a.shape.slice(1)], data: a.data.slice(start * rowSize, (start + count) * rowSize) as NDArray["data"] };
+}
