@@ -1,5 +1,5 @@
 import { MessageTooLargeError, ModelError, ModelLoadError, ModelNotFoundError, type TfbridgeError, WorkerDiedError } from "../errors.js";
-import { type ModelInfo, type ModelInputs, type ModelMode, type Prediction, orderInputs } from "../models/handle.js";
+import { type ModelInfo, type ModelInputs, type ModelMode, type Prediction, type TensorInfo, orderInputs } from "../models/handle.js";
 import type { NDArray } from "../wire/ndarray.js";
 import type { PendingRequest } from "../worker/pending.js";
 import type { RequestOptions } from "../worker/replies.js";
@@ -49,8 +49,11 @@ export interface ServedVersionInfo {
   isDefault: boolean;
   /** The content hash that names it on the workers. */
   key: string;
-  /** Workers it is loaded (and warmed) on now. */
+  /** Workers it is loaded (and warmed) on, or being loaded on at their first request for it. */
   workers: number;
+  /** Its inputs and outputs (name, shape, dtype) as the workers reported them. */
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
   batching: BatchingOptions | null;
 }
 
@@ -287,6 +290,6 @@ export class ModelRegistry {
 
   private describe(e: Version): ServedVersionInfo {
     const live = this.host.workers.filter((w) => this.held.get(w.id)?.has(e.payload.key)).length;
-    return { name: e.name, version: e.version, isDefault: this.names.get(e.name)?.defaultVersion === e.version, key: e.payload.key, workers: live, batching: e.batching };
+    return { name: e.name, version: e.version, isDefault: this.names.get(e.name)?.defaultVersion === e.version, key: e.payload.key, workers: live, inputs: e.info.inputs, outputs: e.info.outputs, batching: e.batching };
   }
 }

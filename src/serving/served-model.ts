@@ -1,4 +1,4 @@
-import type { ModelInputs } from "../models/handle.js";
+import type { ModelInputs, TensorInfo } from "../models/handle.js";
 import type { ModelRegistry, ServePredictOptions, ServedPrediction, ServedVersionInfo } from "./registry.js";
 
 /** One version a pool serves, as `pool.loadModel` returns it: its own `predict` and `unload`. */
@@ -16,11 +16,11 @@ export class ServedModel {
     return this.info.version;
   }
   /** The model's inputs (name, shape, dtype), as the workers reported them. */
-  get inputs() {
-    return this.registry.resolve(this.name, this.version).info.inputs;
+  get inputs(): TensorInfo[] {
+    return this.info.inputs;
   }
-  get outputs() {
-    return this.registry.resolve(this.name, this.version).info.outputs;
+  get outputs(): TensorInfo[] {
+    return this.info.outputs;
   }
 
   /** `pool.predict` on this version (not the default). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  ModelError, ModelNotFoundError, type NDArray, Pool, REFERENCE_MODELS, RequestAbortedError, layers, ndarray, seededModelInputs, sequential,
+  ModelError, ModelNotFoundError, type NDArray, Pool, REFERENCE_MODELS, RequestAbortedError, type ServedPrediction, layers, ndarray, seededModelInputs, sequential,
 } from "../../src/index.js";
 import { measureBatchExactness, rowOf } from "../../src/serving/exactness.js";
 
@@ -136,7 +136,7 @@ describe("dynamic batching", () => {
       expect(measured.maxAbsError, name).toBeLessThan(1e-5);
       // Exact mode: four concurrent callers merged into one message, each row run alone.
       const rows = await Promise.all(Array.from({ length: 4 }, (_, r) => served.predict(rowOf(inputs, r))));
-      const singles = [];
+      const singles: ServedPrediction[] = [];
       for (let r = 0; r < 4; r++) singles.push(await served.predict(rowOf(inputs, r)));
       rows.forEach((p, r) => p.names.forEach((n) => expect(bits(p.outputs[n]!), `${name} row ${r}`).toBe(bits(singles[r]!.outputs[n]!))));
       await served.unload();
