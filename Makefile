@@ -7,6 +7,10 @@ NODE_STAMP := node_modules/.tfbridge-installed
 VENV_STAMP := $(VENV)/.tfbridge-installed
 TFJS_ADDON := node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node
 BUILD_STAMP := dist/.tfbridge-built
+# Bench-only Python packages (FastAPI, uvicorn) live in a venv of their own that reads TensorFlow from
+# .venv through a .pth file: .venv stays exactly what python/requirements.txt makes it.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.tfbridge-installed
 TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
 
 .PHONY: setup demo test test-ts test-py bench build clean
@@ -38,6 +42,13 @@ $(BUILD_STAMP): $(NODE_STAMP) $(TS_SOURCES)
 
 build: $(BUILD_STAMP)
 
+$(BENCH_STAMP): bench/requirements.txt $(VENV_STAMP)
+	test -x $(BENCH_VENV)/bin/python || $(STEP) "creating $(BENCH_VENV)" $(VPY) -m venv $(BENCH_VENV)
+	$(VPY) -c 'import site; print(site.getsitepackages()[0])' > "$$($(BENCH_VENV)/bin/python -c 'import site; print(site.getsitepackages()[0])')/tfbridge-main-venv.pth"
+	$(STEP) "pip: installing bench/requirements.txt into $(BENCH_VENV)" \
+	  $(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
 demo: setup
 	node dist/cli/main.js demo
 
@@ -50,8 +61,8 @@ test-py: setup
 	$(VPY) -m pytest -q python/tests
 
 # QUICK=1: fewer sizes and repetitions (about a minute).
-bench: setup
+bench: setup $(BENCH_STAMP)
 	node --import tsx bench/run.ts $(if $(QUICK),--quick)
 
 clean:
-	rm -rf dist node_modules $(VENV)
+	rm -rf dist node_modules $(VENV) $(BENCH_VENV)

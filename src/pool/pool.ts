@@ -168,6 +168,11 @@ export class Pool extends TensorflowClient {
     return this.members.all().map((m) => ({ id: m.id, info: m.info, remote: m.process === null, inFlight: m.inFlight.size }));
   }
 
+  /** Requests the live workers take at once: `perWorkerInFlight` each. */
+  get capacity(): number {
+    return this.members.size * this.options.perWorkerInFlight;
+  }
+
   /** Requests waiting for a worker. */
   get queued(): number {
     return this.queue.length;

@@ -43,6 +43,8 @@ interface Entry {
 
 interface Batch {
   group: string;
+  /** Its delay passed (or it is full): it goes as soon as the limit of merged runs in flight allows. */
+  due: boolean;
   mode: ModelMode;
   outputs: string;
   entries: Entry[];
@@ -78,14 +80,26 @@ function batchRows(arrays: readonly NDArray[]): number {
   return rows;
 }
 
-/** Merges the requests of one model version; one instance per version that has batching on. */
+/**
+ * Merges the requests of one model version; one instance per version that has batching on.
+ *
+ * A batch goes when it is full or its delay has passed, but only while fewer merged runs are in flight
+ * than the pool can run at once (`capacity`): while every worker is busy, a due batch keeps filling
+ * (up to maxBatchSize) instead of queueing behind the others in small pieces. So batches grow with
+ * load by themselves, and a lone request still goes after maxDelayMicros.
+ */
 export class Batcher {
   private readonly open = new Map<string, Batch>();
+  /** Full batches waiting for room, first come first served. */
+  private readonly waiting: Batch[] = [];
+  private inFlight = 0;
   private nextId = 1;
 
   constructor(
     private readonly options: BatchingOptions,
     private readonly maxMessageBytes: number,
+    /** Merged runs the pool can run at once. */
+    private readonly capacity: () => number,
     private readonly send: SendBatch,
     /** Told each merged run's rows as sent (padding included). */
     private readonly observe: (rows: number) => void,
@@ -105,7 +119,7 @@ export class Batcher {
     const bytes = arrays.reduce((n, a) => n + a.data.byteLength, 0);
     let batch = this.open.get(group);
     if (batch && (batch.rows + rows > this.options.maxBatchSize || batch.bytes + bytes > this.maxMessageBytes - HEADER_BYTES)) {
-      this.flush(batch);
+      this.seal(batch);
       batch = undefined;
     }
     batch ??= this.start(group, mode, outputs);
@@ -113,28 +127,49 @@ export class Batcher {
     entry.batch = batch;
     batch.rows += rows;
     batch.bytes += bytes;
-    if (batch.rows >= this.options.maxBatchSize) this.flush(batch);
+    if (batch.rows >= this.options.maxBatchSize) this.seal(batch);
+    this.pump();
     return entry.request.promise as Promise<Reply<{ mode: ModelMode; runMs: number }>>;
   }
 
-  /** Sends every open batch now (unload drains through this). */
+  /** Sends every batch now, whatever is in flight (unload drains through this). */
   flushAll(): void {
-    for (const batch of [...this.open.values()]) this.flush(batch);
+    for (const batch of [...this.waiting, ...this.open.values()]) this.flush(batch);
   }
 
   private start(group: string, mode: ModelMode, outputs: string): Batch {
-    const batch: Batch = { group, mode, outputs, entries: [], rows: 0, bytes: 0, sent: false, cancelTimer: () => {}, controller: new AbortController() };
+    const batch: Batch = { group, due: false, mode, outputs, entries: [], rows: 0, bytes: 0, sent: false, cancelTimer: () => {}, controller: new AbortController() };
+    const due = () => {
+      batch.due = true;
+      this.pump();
+    };
     const ms = this.options.maxDelayMicros / 1000;
     // Below a millisecond (setTimeout's grain), wait for the requests already arriving in this turn.
     if (ms < 1) {
-      const immediate = setImmediate(() => this.flush(batch));
+      const immediate = setImmediate(due);
       batch.cancelTimer = () => clearImmediate(immediate);
     } else {
-      const timer = setTimeout(() => this.flush(batch), ms);
+      const timer = setTimeout(due, ms);
       batch.cancelTimer = () => clearTimeout(timer);
     }
     this.open.set(group, batch);
     return batch;
+  }
+
+  /** A full batch: no more rows join it; it waits for room. */
+  private seal(batch: Batch): void {
+    this.close(batch);
+    batch.due = true;
+    this.waiting.push(batch);
+  }
+
+  /** Sends full batches first, then due open ones, while fewer merged runs are in flight than the pool runs at once. */
+  private pump(): void {
+    while (this.inFlight < Math.max(1, this.capacity())) {
+      const next = this.waiting[0] ?? [...this.open.values()].find((b) => b.due);
+      if (!next) return;
+      this.flush(next);
+    }
   }
 
   /** A caller gave up (deadline, abort): out of a batch not yet sent; a sent batch nobody waits for is cancelled. */
@@ -145,7 +180,11 @@ export class Batcher {
       batch.entries.splice(batch.entries.indexOf(entry), 1);
       batch.rows -= entry.rows;
       batch.bytes -= entry.request.arrays.reduce((n, a) => n + a.data.byteLength, 0);
-      if (batch.entries.length === 0) this.close(batch);
+      if (batch.entries.length === 0) {
+        this.close(batch);
+        const i = this.waiting.indexOf(batch);
+        if (i >= 0) this.waiting.splice(i, 1);
+      }
     } else if (batch.entries.every((e) => e.request.isSettled)) batch.controller.abort(new Error("every caller of the batch gave up"));
   }
 
@@ -156,9 +195,12 @@ export class Batcher {
 
   private flush(batch: Batch): void {
     this.close(batch);
+    const i = this.waiting.indexOf(batch);
+    if (i >= 0) this.waiting.splice(i, 1);
     batch.sent = true;
     const entries = batch.entries;
     if (entries.length === 0) return;
+    this.inFlight++;
     const exact = this.options.exact ?? false;
     const target = exact ? batch.rows : (this.options.allowedBatchSizes?.find((n) => n >= batch.rows) ?? batch.rows);
     const inputs = entries[0]!.request.arrays.map((_, i) => concatRows(entries.map((e) => e.request.arrays[i]!), target));
@@ -166,7 +208,12 @@ export class Batcher {
     const timeoutMs = Math.max(...entries.map((e) => e.request.deadline - now));
     this.observe(target);
     const args = { mode: batch.mode, outputs: batch.outputs, ...(exact ? { split: entries.map((e) => e.rows) } : {}) };
-    this.send(inputs, args, { timeoutMs: Math.max(0, timeoutMs), signal: batch.controller.signal }).then(
+    this.send(inputs, args, { timeoutMs: Math.max(0, timeoutMs), signal: batch.controller.signal })
+      .finally(() => {
+        this.inFlight--;
+        this.pump();
+      })
+      .then(
       (reply) => {
         let offset = 0;
         for (const e of entries) {

@@ -16,6 +16,8 @@ export interface ServingHost {
   call<R = Record<string, unknown>>(op: string, args: Record<string, unknown>, arrays: readonly NDArray[], options: HostRequestOptions): Promise<Reply<R>>;
   /** One request to the worker `workerId`, past the queue; it fails with WorkerDiedError if that worker goes. */
   callOn<R = Record<string, unknown>>(workerId: string, op: string, args: Record<string, unknown>, arrays: readonly NDArray[], options?: RequestOptions): Promise<Reply<R>>;
+  /** Requests the live workers take at once (each runs one, with more sent ahead). */
+  readonly capacity: number;
   /** The live workers. */
   readonly workers: readonly { id: string; info: WorkerInfo }[];
   /** Resolves once at least `count` workers are live. */

@@ -129,7 +129,7 @@ export class ModelRegistry {
       }
       const entry: Version = { name, version, payload, load, info, batching: batching ?? null, batcher: null, outstanding: 0, drained: [] };
       if (batching) {
-        entry.batcher = new Batcher(batching, this.maxMessageBytes, (arrays, args, limits) => this.send(entry, arrays, args, limits), (rows) => this.metrics.batch(name, version, rows));
+        entry.batcher = new Batcher(batching, this.maxMessageBytes, () => this.host.capacity, (arrays, args, limits) => this.send(entry, arrays, args, limits), (rows) => this.metrics.batch(name, version, rows));
       }
       named.versions.set(version, entry);
       if (makeDefault || named.defaultVersion === null) named.defaultVersion = version;
