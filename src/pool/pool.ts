@@ -277,6 +277,8 @@ export class Pool extends TensorflowClient {
       if (force || !this.forced) this.forceClose();
       return this.closing;
     }
+    // Batches still filling go now, while the pool takes requests, so the drain below answers them.
+    this.serving.flushBatches();
     const onSigterm = () => this.forceClose();
     process.once("SIGTERM", onSigterm);
     this.closing = (async () => {

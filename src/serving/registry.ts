@@ -259,6 +259,11 @@ export class ModelRegistry {
     );
   }
 
+  /** Sends every batch still filling or waiting for room (a closing pool drains them). */
+  flushBatches(): void {
+    for (const named of this.names.values()) for (const e of named.versions.values()) e.batcher?.flushAll();
+  }
+
   /** Every version served, by name. */
   list(): ServedVersionInfo[] {
     return [...this.names.values()].flatMap((n) => [...n.versions.values()].map((e) => this.describe(e)));

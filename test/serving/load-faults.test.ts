@@ -76,3 +76,14 @@ describe("the message cap", () => {
     await expect(pool.predict("wide", ndarray("float32", [9, 65536], new Float32Array(9 * 65536)))).rejects.toThrow(MessageTooLargeError);
   });
 });
+
+describe("closing", () => {
+  it("close() answers the requests still waiting in a batch before it stops the workers", async () => {
+    const tiny = sequential({ name: "tiny", inputShape: [3], layers: [layers.dense({ units: 2 })] });
+    await pool.loadModel({ config: tiny, seed: 1 }, { name: "slow-batches", batching: { maxBatchSize: 64, maxDelayMicros: 60_000_000 } });
+    const waiting = [1, 2, 3].map((i) => pool.predict("slow-batches", ndarray("float32", [1, 3], new Float32Array(3).fill(i))));
+    await pool.close();
+    const outcomes = await Promise.allSettled(waiting);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
+  });
+});
