@@ -146,22 +146,23 @@ export async function serving(pythonia: PythoniaPeer, quick: boolean): Promise<S
       await stop(service);
     }
 
-    const fastapiPort = await freePort();
-    const bench = join(root, ".venv-bench/bin/python");
-    const fastapi = spawn(bench, ["-m", "uvicorn", "bench.serving_fastapi:app", "--workers", String(WORKERS), "--host", "127.0.0.1", "--port", String(fastapiPort), "--log-level", "warning"], {
-      cwd: root,
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2", TFBRIDGE_BENCH_MODELS: JSON.stringify(Object.fromEntries(Object.keys(MODELS).map((n) => [n, join(dir, `${n}.keras`)]))) },
-    });
+    // WORKERS single-process uvicorns, each client request to the next in turn: `uvicorn --workers N`
+    // would be the usual way, but its pre-bound listener leaves Nagle on for keep-alive connections
+    // (uvicorn issue #3149, open), which adds ~40 ms to every request here and would not be a fair test.
+    const ports = await Promise.all(Array.from({ length: WORKERS }, () => freePort()));
+    const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2", TFBRIDGE_BENCH_MODELS: JSON.stringify(Object.fromEntries(Object.keys(MODELS).map((n) => [n, join(dir, `${n}.keras`)]))) };
+    const uvicorns = ports.map((port) =>
+      spawn(join(root, ".venv-bench/bin/python"), ["-m", "uvicorn", "bench.serving_fastapi:app", "--host", "127.0.0.1", "--port", String(port), "--log-level", "warning"], { cwd: root, stdio: ["ignore", "ignore", "inherit"], env }),
+    );
     try {
-      await waitForHttp(`http://127.0.0.1:${fastapiPort}/healthz`, fastapi);
-      // Both uvicorn workers must have loaded their models: the health check reaches either.
-      const client = jsonClient(`http://127.0.0.1:${fastapiPort}`, 256);
-      for (let i = 0; i < 20; i++) await client.post("/v1/models/lstm:predict", instances.lstm!.body);
-      for (const name of Object.keys(MODELS)) await measure(`FastAPI + uvicorn (${WORKERS} workers) over HTTP`, name, () => client.post(`/v1/models/${name}:predict`, instances[name]!.body));
-      client.close();
+      await Promise.all(ports.map((port, i) => waitForHttp(`http://127.0.0.1:${port}/healthz`, uvicorns[i]!)));
+      const clients = ports.map((port) => jsonClient(`http://127.0.0.1:${port}`, 256 / WORKERS));
+      let turn = 0;
+      const post = (path: string, body: string) => clients[turn++ % clients.length]!.post(path, body);
+      for (const name of Object.keys(MODELS)) await measure(`FastAPI + uvicorn (${WORKERS} processes) over HTTP`, name, () => post(`/v1/models/${name}:predict`, instances[name]!.body));
+      for (const c of clients) c.close();
     } finally {
-      await stop(fastapi);
+      await Promise.all(uvicorns.map(stop));
     }
 
     for (const name of Object.keys(MODELS)) {

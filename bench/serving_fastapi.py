@@ -1,7 +1,8 @@
 """The usual Python microservice, for bench/serving.ts to compare with: FastAPI + uvicorn serving
 Keras models through a tf.function, in TensorFlow Serving's REST shape (`instances` → `predictions`).
 
-uvicorn bench.serving_fastapi:app --workers N   (env TFBRIDGE_BENCH_MODELS: {"name": "path.keras", ...})
+uvicorn bench.serving_fastapi:app --port P   (env TFBRIDGE_BENCH_MODELS: {"name": "path.keras", ...}); the bench
+runs one such process per worker.
 """
 
 import json

@@ -12,6 +12,7 @@ import type { ExitInfo, WorkerProcess } from "../worker/process.js";
 import { type Reply, type RequestOptions, replyOutcome } from "../worker/replies.js";
 import { serialSends } from "../worker/send-queue.js";
 import type { WorkerInfo } from "../worker/worker.js";
+import type { Registry } from "prom-client";
 import type { ModelInputs } from "../models/handle.js";
 import { type MetricsOptions, ServingMetrics } from "../serving/metrics.js";
 import { type LoadModelOptions, ModelRegistry, type ServePredictOptions, type ServedPrediction, type ServedVersionInfo } from "../serving/registry.js";
@@ -266,8 +267,8 @@ export class Pool extends TensorflowClient {
     return this.servingMetrics.text();
   }
 
-  /** The prom-client registry the pool's metrics are in. */
-  get metricsRegistry() {
+  /** The prom-client registry the pool's metrics are in (its `contentType` is the one to serve them with). */
+  get metricsRegistry(): Registry {
     return this.servingMetrics.registry;
   }
 

@@ -171,7 +171,7 @@ export class ModelRegistry {
   }
 
   /** The version a request for `name` (and `version`, else the default) goes to. @throws {ModelNotFoundError} */
-  resolve(name: string, version?: number): Version {
+  private resolve(name: string, version?: number): Version {
     const named = this.names.get(name);
     const wanted = version ?? named?.defaultVersion ?? null;
     const entry = wanted === null ? undefined : named?.versions.get(wanted);

@@ -164,6 +164,9 @@ describe("faults", () => {
     await pool.waitForWorkers(2, 120_000);
     const again = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.predict("tiny", x(1, i))));
     expect(again).toHaveLength(6);
-    expect(metric(await pool.metrics(), /^tfbridge_lazy_loads_total\{model="tiny",version="1"\}/)).toBeGreaterThanOrEqual(1);
+    const text = await pool.metrics();
+    expect(metric(text, /^tfbridge_lazy_loads_total\{model="tiny",version="1"\}/)).toBeGreaterThanOrEqual(1);
+    expect(metric(text, /^tfbridge_worker_restarts_total /)).toBe(pool.stats.replaced);
+    expect(metric(text, /^tfbridge_requests_retried_total /)).toBe(pool.stats.retried);
   }, 180_000);
 });
