@@ -208,12 +208,11 @@ export class Batcher {
     const timeoutMs = Math.max(...entries.map((e) => e.request.deadline - now));
     this.observe(target);
     const args = { mode: batch.mode, outputs: batch.outputs, ...(exact ? { split: entries.map((e) => e.rows) } : {}) };
-    this.send(inputs, args, { timeoutMs: Math.max(0, timeoutMs), signal: batch.controller.signal })
-      .finally(() => {
-        this.inFlight--;
-        this.pump();
-      })
-      .then(
+    const settled = this.send(inputs, args, { timeoutMs: Math.max(0, timeoutMs), signal: batch.controller.signal }).finally(() => {
+      this.inFlight--;
+      this.pump();
+    });
+    settled.then(
       (reply) => {
         let offset = 0;
         for (const e of entries) {
