@@ -12,7 +12,11 @@ import type { Reply } from "../worker/replies.js";
 export interface BatchingOptions {
   /** Rows in one merged run at most (TF Serving's `max_batch_size`); a larger request runs alone. */
   maxBatchSize: number;
-  /** How long the first request of a batch waits for others (`batch_timeout_micros`). */
+  /**
+   * How long the first request of a batch waits for others (`batch_timeout_micros`). 0: a batch goes
+   * as soon as a worker has room, so a lone request never waits, and batches form only while every
+   * worker is busy; under 1000: it waits for the requests arriving in the same event-loop turn.
+   */
   maxDelayMicros: number;
   /**
    * Pad each merged run with zero rows up to the next of these sizes (`allowed_batch_sizes`), so the
@@ -144,8 +148,9 @@ export class Batcher {
       this.pump();
     };
     const ms = this.options.maxDelayMicros / 1000;
+    if (ms === 0) batch.due = true;
     // Below a millisecond (setTimeout's grain), wait for the requests already arriving in this turn.
-    if (ms < 1) {
+    else if (ms < 1) {
       const immediate = setImmediate(due);
       batch.cancelTimer = () => clearImmediate(immediate);
     } else {
