@@ -40,14 +40,6 @@ def test_bytes_load_once_by_key_and_run(tmp_path):
         ops("serve.predict", {"key": KEY}, [x])
 
 
-def test_a_first_request_can_carry_the_load(tmp_path):
-    ops = Ops()
-    payload, arrays = file_payload(tmp_path)
-    x = np.ones((2, 5, 2), "float32")
-    _, out, _ = ops("serve.predict", {"key": KEY, "load": payload}, [*arrays, x])
-    assert out[0].shape == (2, 3)
-
-
 def test_split_runs_each_request_alone():
     ops = Ops()
     config = json.loads(small_model().to_json())

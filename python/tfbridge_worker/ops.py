@@ -174,18 +174,11 @@ class Ops:
         return {"loaded": loaded, **served.model.describe()}, [], None
 
     def serve_predict(self, args: dict, arrays: list) -> Reply:
-        """Runs a served version; `load` (first use on this worker) carries its payload ahead of the inputs.
+        """Runs a served version. A pool sends a worker's first load of it just before, on the same queue.
 
         `split` lists the rows of each request a pool merged into this one: each runs on its own, so
         every caller gets exactly what an unmerged request would have (the exact batching mode).
         """
-        load = args.get("load")
-        if load is not None:
-            taken = (load.get("sourceArrays", 0) + (load.get("warmup") or {}).get("given", 0)) if isinstance(load, dict) else 0
-            if type(taken) is not int or not 0 <= taken <= len(arrays):
-                raise BadRequest("serve.predict: load's arrays come first, then the inputs")
-            self.served.ensure(load, arrays[:taken])
-            arrays = arrays[taken:]
         model = self.served.get(args.get("key")).model
         mode, outputs = args.get("mode", "session"), args.get("outputs", "model")
         split = args.get("split")

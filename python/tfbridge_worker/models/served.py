@@ -2,9 +2,8 @@
 
 A pool sends a model's *bytes* (every file of a .keras/.h5 file or a SavedModel folder) rather than a
 path, so a remote worker needs no shared filesystem; the key is the content hash the pool computed, so
-a worker that joins later loads exactly the version the others serve. Loading is idempotent by key:
-the pool may attach the payload to the first request a worker gets for a model, and again after a
-retry, without the worker loading it twice.
+a worker that joins later loads exactly the version the others serve. Loading is idempotent by key,
+so a pool may send the same load twice (a retry, a worker that rejoined) without it loading twice.
 """
 
 from __future__ import annotations
