@@ -13,9 +13,9 @@ export interface BatchingOptions {
   /** Rows in one merged run at most (TF Serving's `max_batch_size`); a larger request runs alone. */
   maxBatchSize: number;
   /**
-   * How long the first request of a batch waits for others (`batch_timeout_micros`). 0: a batch goes
-   * as soon as a worker has room, so a lone request never waits, and batches form only while every
-   * worker is busy; under 1000: it waits for the requests arriving in the same event-loop turn.
+   * How long the first request of a batch waits for others (`batch_timeout_micros`). Under 1000: for
+   * the requests arriving in the same event-loop turn; 0 also sends a request at once when none of
+   * this version's runs is in flight, so a lone request never waits.
    */
   maxDelayMicros: number;
   /**
@@ -148,8 +148,10 @@ export class Batcher {
       this.pump();
     };
     const ms = this.options.maxDelayMicros / 1000;
-    if (ms === 0) batch.due = true;
-    // Below a millisecond (setTimeout's grain), wait for the requests already arriving in this turn.
+    // With no delay and nothing of ours in flight, a lone request goes at once. Otherwise, below a
+    // millisecond (setTimeout's grain), the batch waits for the requests arriving in this turn: the
+    // callers of a finished run come back together, and should go together.
+    if (ms === 0 && this.inFlight === 0) batch.due = true;
     else if (ms < 1) {
       const immediate = setImmediate(due);
       batch.cancelTimer = () => clearImmediate(immediate);
