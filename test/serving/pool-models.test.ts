@@ -162,11 +162,26 @@ describe("faults", () => {
     expect(pool.stats.replaced).toBeGreaterThanOrEqual(1);
     // The replacement holds no model yet: it loads "big" lazily when a request reaches it.
     await pool.waitForWorkers(2, 120_000);
-    const again = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.predict("tiny", x(1, i))));
-    expect(again).toHaveLength(6);
+    const again = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.predict("big", input(i))));
+    again.forEach((r, i) => expect(bits(r.outputs.dense!)).toBe(bits(expected[i]!.outputs.dense!)));
     const text = await pool.metrics();
-    expect(metric(text, /^tfbridge_lazy_loads_total\{model="tiny",version="1"\}/)).toBeGreaterThanOrEqual(1);
+    expect(metric(text, /^tfbridge_lazy_loads_total\{model="big",version="1"\}/)).toBeGreaterThanOrEqual(1);
     expect(metric(text, /^tfbridge_worker_restarts_total /)).toBe(pool.stats.replaced);
     expect(metric(text, /^tfbridge_requests_retried_total /)).toBe(pool.stats.retried);
+  }, 180_000);
+
+  it("a worker SIGKILLed while a model loads: the load succeeds on the others, the replacement loads it on first use", async () => {
+    const late = sequential({ name: "late", inputShape: [20, 4], layers: [layers.lstm({ units: 48, returnSequences: true }), layers.lstm({ units: 48 }), layers.dense({ units: 2 })] });
+    const loading = pool.loadModel({ config: late, seed: 4 }, { name: "late" });
+    while (!pool.workers.some((w) => w.inFlight > 0)) await new Promise((r) => setImmediate(r));
+    const victim = pool.workers.find((w) => w.inFlight > 0)!;
+    process.kill(victim.info.pid, "SIGKILL");
+    const served = await loading;
+    expect(served.version).toBe(1);
+    await pool.waitForWorkers(2, 120_000);
+    const input = ndarray("float32", [1, 20, 4], new Float32Array(80).fill(0.3));
+    const results = await Promise.all(Array.from({ length: 6 }, () => pool.predict("late", input)));
+    results.slice(1).forEach((r) => expect(bits(r.outputs.dense!)).toBe(bits(results[0]!.outputs.dense!)));
+    expect(pool.workers.map((w) => w.info.pid)).not.toContain(victim.info.pid);
   }, 180_000);
 });
