@@ -8,6 +8,10 @@ VENV_STAMP := $(VENV)/.tfbridge-installed
 TFJS_ADDON := node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node
 SHM_ADDON := native/build/tfbridge_shm.node
 BUILD_STAMP := dist/.tfbridge-built
+# Bench-only Python packages (FastAPI, uvicorn) live in a venv of their own that reads TensorFlow from
+# .venv through a .pth file: .venv stays exactly what python/requirements.txt makes it.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.tfbridge-installed
 TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
 
 .PHONY: setup demo test test-ts test-py bench build clean chromium
@@ -53,6 +57,13 @@ chromium:
 	    sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; }'; \
 	else echo "note: the browser tests need Chromium: sudo apt-get install chromium (or set TFBRIDGE_CHROMIUM=/path/to/chrome)"; fi
 
+$(BENCH_STAMP): bench/requirements.txt $(VENV_STAMP)
+	test -x $(BENCH_VENV)/bin/python || $(STEP) "creating $(BENCH_VENV)" $(VPY) -m venv $(BENCH_VENV)
+	$(VPY) -c 'import site; print(site.getsitepackages()[0])' > "$$($(BENCH_VENV)/bin/python -c 'import site; print(site.getsitepackages()[0])')/tfbridge-main-venv.pth"
+	$(STEP) "pip: installing bench/requirements.txt into $(BENCH_VENV)" \
+	  $(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
 demo: setup
 	node dist/cli/main.js demo
 
@@ -65,8 +76,8 @@ test-py: setup
 	$(VPY) -m pytest -q python/tests
 
 # QUICK=1: fewer sizes and repetitions (about a minute).
-bench: setup
+bench: setup $(BENCH_STAMP)
 	node --import tsx bench/run.ts $(if $(QUICK),--quick)
 
 clean:
-	rm -rf dist node_modules native/build $(VENV)
+	rm -rf dist node_modules native/build $(VENV) $(BENCH_VENV)

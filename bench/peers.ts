@@ -11,6 +11,8 @@ export interface PythoniaPeer {
   roundTrip(values: Float32Array): Promise<number[]>;
   /** The smallest proxied call. */
   tinyCall(): Promise<unknown>;
+  /** A Keras model file loaded in pythonia's Python; its predict takes one batch as nested lists. */
+  kerasModel(path: string): Promise<(batch: unknown[]) => Promise<unknown>>;
   exit(): void;
 }
 
@@ -28,6 +30,16 @@ export async function startPythonia(): Promise<PythoniaPeer> {
       return (await list.valueOf!()) as unknown as number[];
     },
     tinyCall: () => math.floor!(1.5),
+    async kerasModel(path) {
+      const keras = await python("keras");
+      const model = await keras.saving!.load_model$!(path, { compile: false });
+      // As a user would write it: a list to np.array, predict_on_batch, .tolist() back to JS.
+      return async (batch) => {
+        const x = await np.array$!(batch, { dtype: "float32" });
+        const y = await model.predict_on_batch!(x);
+        return (await y.tolist!()).valueOf!();
+      };
+    },
     exit: () => python.exit(),
   };
 }

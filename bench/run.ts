@@ -12,6 +12,7 @@ import { coldStart } from "./coldstart.js";
 import { latency } from "./latency.js";
 import { lstm } from "./lstm.js";
 import { startPythonia } from "./peers.js";
+import { CONCURRENCY, at, serving } from "./serving.js";
 import { round } from "./stats.js";
 import { transfer } from "./transfer.js";
 
@@ -25,6 +26,7 @@ process.stderr.write(`  default link: ${bridge.link}\n`);
 const pythonia = await startPythonia();
 const transferSection = await transfer(bridge, zeromq, pythonia, quick);
 const latencySection = await latency(bridge, zeromq, pythonia, quick);
+const servingSection = await serving(pythonia, quick);
 pythonia.exit();
 const lstmSection = await lstm(bridge, zeromq, quick);
 const info = { worker: bridge.info, tfjs: await tfjsInfo(), link: bridge.link };
@@ -55,7 +57,22 @@ const goals = [
   goal("pipelined requests/s, one Bridge ÷ 25.4k", round(latencySection.pipelinedPerSecond / PIPELINED_BASELINE), 4, false),
   goal("pipelined requests/s, Pool of 2 ÷ 25.4k", round(latencySection.pipelinedPerSecondPool2 / PIPELINED_BASELINE), 4, false),
   goal("fastest TF.js path ÷ Python Session", lstmSection.bestTfjsVsSession, 1.5, true),
+  ...servingGoals(),
 ];
+
+/** The serving goals, at concurrency 256 on the seed's LSTM, against FastAPI with the same worker count. */
+function servingGoals() {
+  const pool = at(servingSection, /Pool\(\d+\), batching off/, "lstm", 256);
+  const batched = at(servingSection, /Pool\(\d+\), batching on/, "lstm", 256);
+  const fastapi = at(servingSection, /FastAPI/, "lstm", 256);
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? round(a / b) : null);
+  return [
+    goal("serving: Pool unbatched ÷ FastAPI, requests/s, LSTM, concurrency 256", ratio(pool?.requestsPerSecond, fastapi?.requestsPerSecond), 4, false),
+    goal("serving: batching on ÷ batching off, Pool requests/s, LSTM, concurrency 256", ratio(batched?.requestsPerSecond, pool?.requestsPerSecond), 10, false),
+    goal("serving: Pool batching ÷ FastAPI, requests/s, LSTM, concurrency 256", ratio(batched?.requestsPerSecond, fastapi?.requestsPerSecond), 30, false),
+    goal("serving: Pool batching p99 ÷ FastAPI p99, LSTM, concurrency 256", ratio(batched?.p99Ms, fastapi?.p99Ms), 1, true),
+  ];
+}
 
 const results = {
   schema: 1,
@@ -68,6 +85,7 @@ const results = {
   latency: latencySection,
   lstm: lstmSection,
   coldStart: coldStartSection,
+  serving: servingSection,
   goals,
 };
 writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
@@ -127,6 +145,14 @@ const out = [
     ]),
   ),
   `fixed per-call cost (smallest size, ${info.link} link): ${ms(lstmSection.fixedCostMs)}; a raw pipe's beyond 5 ms of work: ${ms(latencySection.rawPipeAfterWork5ms.median)}`,
+  "",
+  textTable(
+    ["serving, one instance per request", "model", ...CONCURRENCY.map((c) => `c=${c}: req/s, p50/p99 ms`)],
+    servingSection.rows.map((r) => [r.contender, r.model, ...r.results.map((x) => `${x.requestsPerSecond}, ${x.p50Ms}/${x.p99Ms}${x.errors ? ` (${x.errors} errors)` : ""}`)]),
+  ),
+  `batching exactness (8 rows merged vs run alone): ${Object.entries(servingSection.batchExactness)
+    .map(([name, e]) => `${name} ${e.rowsDiffering}/${e.rows} rows differ, max |Δ| ${e.maxAbsError.toExponential(1)}`)
+    .join("; ")}`,
   "",
   `cold start: bridge to first LSTM ${ms(coldStartSection.bridgeToFirstLstm.median)}, bare import tensorflow ${ms(coldStartSection.pythonImportTensorflow.median)}`,
   "",

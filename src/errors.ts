@@ -47,6 +47,8 @@ export class ModelError extends TfbridgeError {
     readonly details: ModelErrorDetails = {},
     /** True when the worker, not the TypeScript side, rejected it. */
     readonly fromWorker = false,
+    /** Where in the worker it was raised (empty when raised on this side). */
+    readonly traceback: readonly PythonFrame[] = [],
   ) {
     super(message);
   }
@@ -173,6 +175,41 @@ export class RequestAbortedError extends TfbridgeError {
     readonly reason: unknown,
   ) {
     super(`${op} was aborted${reason instanceof Error ? `: ${reason.message}` : ""}`);
+  }
+}
+
+/** A pool serves no model by that name, or not that version of it (never loaded, or unloaded). */
+export class ModelNotFoundError extends TfbridgeError {
+  override name = "ModelNotFoundError";
+  constructor(
+    readonly model: string,
+    /** The version asked for; null when the default was asked for. */
+    readonly version: number | null,
+    reason: string,
+  ) {
+    super(`model ${JSON.stringify(model)}${version === null ? "" : ` version ${version}`}: ${reason}`);
+  }
+}
+
+/**
+ * A model version failed to load (or warm up) on a pool's worker, so no worker serves it. `cause` is
+ * the worker's own typed error (a ModelError for a bad file, a PythonError otherwise); `traceback` is
+ * where in the worker it was raised.
+ */
+export class ModelLoadError extends TfbridgeError {
+  override name = "ModelLoadError";
+  constructor(
+    readonly model: string,
+    readonly version: number,
+    /** The pool's id of the worker that failed, and its process id. */
+    readonly worker: { id: string; pid: number },
+    override readonly cause: TfbridgeError,
+  ) {
+    super(`model ${JSON.stringify(model)} version ${version} failed to load on worker ${worker.id} (pid ${worker.pid}): ${cause.message}`);
+  }
+
+  get traceback(): readonly PythonFrame[] {
+    return this.cause instanceof PythonError || this.cause instanceof ModelError ? this.cause.traceback : [];
   }
 }
 

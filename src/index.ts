@@ -5,6 +5,11 @@
 export { Bridge, type BridgeOptions } from "./bridge.js";
 export { TensorflowClient, type LstmResult, type LstmRunOptions } from "./client.js";
 export { Pool, type PoolOptions, type PoolRequestOptions, type PoolStats, type PoolWorker } from "./pool/pool.js";
+export { type LoadModelOptions, type ServePredictOptions, type ServedPrediction, type ServedVersionInfo } from "./serving/registry.js";
+export { ServedModel } from "./serving/served-model.js";
+export type { BatchingOptions } from "./serving/batcher.js";
+export type { MetricsOptions } from "./serving/metrics.js";
+export type { ModelSource } from "./serving/source.js";
 export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles } from "./pool/curve.js";
 export { isLoopback } from "./pool/endpoints.js";
 export { type KerasHistory, type KerasInboundNode, type KerasLayerConfig, type KerasModelConfig, type KerasTensorRef, tensorName } from "./models/config.js";

@@ -54,6 +54,9 @@ beforeAll(async () => {
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "readme-blocks", private: true, type: "module" }));
   mkdirSync(bin, { recursive: true });
   symlinkSync(root, join(dir, "node_modules", "tfbridge"));
+  // npm installs a package's dependencies beside it, where a block's own imports (prom-client) find them.
+  const { dependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  for (const name of Object.keys(dependencies)) symlinkSync(join(root, "node_modules", name), join(dir, "node_modules", name));
   // What npm install makes of package.json's "bin", so that `npx tfbridge` runs this package's CLI.
   writeFileSync(join(bin, "tfbridge"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(root, "dist", "cli", "main.js"))} "$@"\n`);
   chmodSync(join(bin, "tfbridge"), 0o755);

@@ -18,6 +18,7 @@ from .lstm import WEIGHT_ORDER, ModelCache, output_names
 from .models.files import load_model_file
 from .models.handles import ModelHandles
 from .models.model import KerasModel
+from .models.served import ServedModels, check_seed, weights_by_layer
 from .protocol import OPS, VERSION
 from .proxies import ProxyChannel
 from .spec import MODES, resolve
@@ -33,6 +34,7 @@ class Ops:
     def __init__(self, proxies: ProxyChannel | None = None) -> None:
         self.models = ModelCache()
         self.handles = ModelHandles()
+        self.served = ServedModels()
         self.proxies = proxies
         #: Tells the client which phase the running request is in (the executor sets it per request,
         #: when the client asked for progress); phases: "prepare", "build", "run".
@@ -52,6 +54,9 @@ class Ops:
             "model.save": self.model_save,
             "model.export": self.model_export,
             "npz.load": self.npz_load,
+            "serve.load": self.serve_load,
+            "serve.predict": self.serve_predict,
+            "serve.unload": self.serve_unload,
             "py.start": self.py_start,
             "py.put": self.py_put,
             "py.get": self.py_get,
@@ -145,17 +150,9 @@ class Ops:
     def model_build(self, args: dict, arrays: list) -> Reply:
         """Builds a model from a Keras 3 config; weights arrive named `layer/index`, or come from `seed`."""
         names = args.get("weights", [])
-        if not isinstance(names, list) or len(names) != len(arrays) or not all(isinstance(n, str) and n.rpartition("/")[2].isdigit() for n in names):
-            raise BadRequest("model.build: args.weights names each array as 'layer/index'")
-        weights: dict[str, list] = {}
-        for name, array in sorted(zip(names, arrays), key=lambda p: (p[0].rpartition("/")[0], int(p[0].rpartition("/")[2]))):
-            layer, _, index = name.rpartition("/")
-            if int(index) != len(weights.setdefault(layer, [])):
-                raise ModelError(f"weights for layer {layer} skip or repeat index {index}", layer=layer)
-            weights[layer].append(np.array(array))  # own them: wire buffers are reused
+        weights = weights_by_layer(names, arrays)
         seed = args.get("seed")
-        if seed is not None and (type(seed) is not int or not 0 <= seed < 2**31):
-            raise ModelError(f"seed must be an integer in [0, 2^31), got {seed!r}")
+        check_seed(seed)
         return self._opened(KerasModel.from_config(args.get("config"), weights if names else None, seed if not names else None))
 
     def model_predict(self, args: dict, arrays: list) -> Reply:
@@ -197,6 +194,34 @@ class Ops:
         keras_model, path = self._keras_to_write(args, "model.export", "")
         keras_model.export(path, verbose=False)
         return {"path": os.path.abspath(path)}, [], None
+
+    def serve_load(self, args: dict, arrays: list) -> Reply:
+        """Loads and warms a pool's model version from its bytes or description, unless held already."""
+        served, loaded = self.served.ensure(args, arrays)
+        return {"loaded": loaded, **served.model.describe()}, [], None
+
+    def serve_predict(self, args: dict, arrays: list) -> Reply:
+        """Runs a served version. A pool sends a worker's first load of it just before, on the same queue.
+
+        `split` lists the rows of each request a pool merged into this one: each runs on its own, so
+        every caller gets exactly what an unmerged request would have (the exact batching mode).
+        """
+        model = self.served.get(args.get("key")).model
+        mode, outputs = args.get("mode", "session"), args.get("outputs", "model")
+        split = args.get("split")
+        started = time.perf_counter()
+        if split is None:
+            names, result = model.predict(arrays, mode, outputs)
+        else:
+            if not isinstance(split, list) or not all(type(n) is int and n > 0 for n in split) or any(sum(split) != len(x) for x in arrays):
+                raise BadRequest("serve.predict: split lists positive row counts that add up to every input's batch size")
+            ends = np.cumsum(split)
+            parts = [model.predict([x[end - n:end] for x in arrays], mode, outputs) for n, end in zip(split, ends)]
+            names, result = parts[0][0], [np.concatenate([p[1][i] for p in parts]) for i in range(len(parts[0][1]))]
+        return {"mode": mode, "runMs": (time.perf_counter() - started) * 1000}, result, names
+
+    def serve_unload(self, args: dict, arrays: list) -> Reply:
+        return {"unloaded": self.served.unload(args.get("key"))}, [], None
 
     def npz_load(self, args: dict, arrays: list) -> Reply:
         """The arrays of a .npz (or .npy) file on the worker's machine, by name; never unpickles."""

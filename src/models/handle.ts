@@ -86,30 +86,7 @@ export class ModelHandle implements AsyncDisposable {
 
   /** The inputs as a list in the model's order, checked by name, shape and dtype before sending. */
   orderInputs(inputs: ModelInputs): NDArray[] {
-    const specs = this.info.inputs;
-    let list: NDArray[];
-    if (Array.isArray(inputs)) list = [...(inputs as NDArray[])];
-    else if (isNDArray(inputs)) list = [inputs];
-    else {
-      const byName = inputs as Record<string, NDArray>;
-      const unknown = Object.keys(byName).filter((k) => !specs.some((s) => s.name === k));
-      if (unknown.length) throw new ModelError(`no model input named ${unknown.join(", ")} (inputs: ${specs.map((s) => s.name).join(", ")})`, { input: unknown[0] });
-      list = specs.map((s) => {
-        const x = byName[s.name];
-        if (!x) throw new ModelError(`input ${s.name} is missing`, { input: s.name });
-        return x;
-      });
-    }
-    if (list.length !== specs.length) {
-      throw new ModelError(`the model takes ${specs.length} input(s) (${specs.map((s) => s.name).join(", ")}), got ${list.length}`);
-    }
-    list.forEach((x, i) => {
-      const spec = specs[i]!;
-      const fits = x.shape.length === spec.shape.length && spec.shape.every((d, k) => d === null || d === x.shape[k]);
-      if (!fits) throw new ModelError(`input ${spec.name} must have shape ${JSON.stringify(spec.shape)} (null: any), got ${JSON.stringify(x.shape)}`, { input: spec.name });
-      if (x.dtype !== spec.dtype) throw new ModelError(`input ${spec.name} must be ${spec.dtype}, got ${x.dtype}`, { input: spec.name });
-    });
-    return list;
+    return orderInputs(this.info.inputs, inputs);
   }
 
   /** Runs the model in the worker (a v1 Session by default) on `inputs`. */
@@ -174,6 +151,38 @@ export class ModelHandle implements AsyncDisposable {
   private checkOpen(): void {
     if (this.disposed) throw new ModelError(`model ${this.info.handle} was disposed`);
   }
+}
+
+/**
+ * `inputs` as a list in the order of `specs`, checked by name, shape and dtype before anything is sent.
+ * @throws {ModelError} naming the input that is missing, unknown, or of the wrong shape or dtype.
+ */
+export function orderInputs(specs: readonly TensorInfo[], inputs: ModelInputs): NDArray[] {
+  let list: NDArray[];
+  if (Array.isArray(inputs)) list = [...(inputs as NDArray[])];
+  else if (isNDArray(inputs)) list = [inputs];
+  else {
+    const byName = inputs as Record<string, NDArray>;
+    const unknown = Object.keys(byName).filter((k) => !specs.some((s) => s.name === k));
+    if (unknown.length) throw new ModelError(`no model input named ${unknown.join(", ")} (inputs: ${specs.map((s) => s.name).join(", ")})`, { input: unknown[0] });
+    list = specs.map((s) => {
+      const x = byName[s.name];
+      if (!x) throw new ModelError(`input ${s.name} is missing`, { input: s.name });
+      return x;
+    });
+  }
+  if (list.length !== specs.length) {
+    throw new ModelError(`the model takes ${specs.length} input(s) (${specs.map((s) => s.name).join(", ")}), got ${list.length}`);
+  }
+  list.forEach((x, i) => {
+    const spec = specs[i]!;
+    if (!isNDArray(x)) throw new ModelError(`input ${spec.name} must be an NDArray`, { input: spec.name });
+    // A SavedModel input of unknown rank has no shape to check here; the worker checks the rest.
+    const fits = spec.shape === null || (x.shape.length === spec.shape.length && spec.shape.every((d, k) => d === null || d === x.shape[k]));
+    if (!fits) throw new ModelError(`input ${spec.name} must have shape ${JSON.stringify(spec.shape)} (null: any), got ${JSON.stringify(x.shape)}`, { input: spec.name });
+    if (x.dtype !== spec.dtype) throw new ModelError(`input ${spec.name} must be ${spec.dtype}, got ${x.dtype}`, { input: spec.name });
+  });
+  return list;
 }
 
 function isNDArray(value: unknown): value is NDArray {

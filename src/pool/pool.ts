@@ -12,6 +12,12 @@ import type { ExitInfo, WorkerProcess } from "../worker/process.js";
 import { type Reply, type RequestOptions, replyOutcome } from "../worker/replies.js";
 import { serialSends } from "../link/send-queue.js";
 import type { WorkerInfo } from "../worker/worker.js";
+import type { Registry } from "prom-client";
+import type { ModelInputs } from "../models/handle.js";
+import { type MetricsOptions, ServingMetrics } from "../serving/metrics.js";
+import { type LoadModelOptions, ModelRegistry, type ServePredictOptions, type ServedPrediction, type ServedVersionInfo } from "../serving/registry.js";
+import { ServedModel } from "../serving/served-model.js";
+import type { ModelSource } from "../serving/source.js";
 import { type CurveServerKeys, curveServer } from "./curve.js";
 import { checkListenEndpoints } from "./endpoints.js";
 import { LocalWorkers } from "./local-workers.js";
@@ -43,6 +49,8 @@ export interface PoolOptions {
    * whose reply would be larger with that error. Remote workers set theirs with TFBRIDGE_MAX_MESSAGE_BYTES.
    */
   maxMessageBytes?: number;
+  /** Where {@link Pool.metrics} registers (inject your service's prom-client registry), and their prefix. */
+  metrics?: MetricsOptions;
 }
 
 export interface PoolRequestOptions extends RequestOptions {
@@ -63,9 +71,14 @@ export interface PoolStats {
   replaced: number;
   retried: number;
   diedWithRequests: number;
+  /** Heartbeat intervals some worker stayed silent through. */
+  heartbeatMisses: number;
+  /** Bytes on the pool's link, all frames counted. */
+  bytesSent: number;
+  bytesReceived: number;
 }
 
-type ResolvedOptions = Required<Omit<PoolOptions, "python" | "curve" | "listen" | "forwardStderr">> & PoolOptions;
+type ResolvedOptions = Required<Omit<PoolOptions, "python" | "curve" | "listen" | "forwardStderr" | "metrics">> & PoolOptions;
 
 /**
  * Many Python workers behind the same API as one {@link Bridge}: least-loaded dispatch, a bounded queue,
@@ -90,7 +103,9 @@ export class Pool extends TensorflowClient {
   private nextId = 1;
   private closing: Promise<void> | null = null;
   private forced = false;
-  readonly stats: PoolStats = { replaced: 0, retried: 0, diedWithRequests: 0 };
+  readonly stats: PoolStats = { replaced: 0, retried: 0, diedWithRequests: 0, heartbeatMisses: 0, bytesSent: 0, bytesReceived: 0 };
+  private readonly serving: ModelRegistry;
+  private readonly servingMetrics: ServingMetrics;
 
   private constructor(private readonly options: ResolvedOptions) {
     super();
@@ -108,6 +123,17 @@ export class Pool extends TensorflowClient {
       },
       (proc, exit) => this.localExited(proc, exit),
     );
+    this.servingMetrics = new ServingMetrics(
+      {
+        queued: () => this.queue.length,
+        inFlight: () => this.members.all().reduce((n, m) => n + m.inFlight.size, 0),
+        workers: () => this.members.size,
+        versions: () => this.serving.list().length,
+        stats: () => this.stats,
+      },
+      options.metrics,
+    );
+    this.serving = new ModelRegistry(this, options.maxMessageBytes, this.servingMetrics);
     // The interval and the misses allowed are protocol constants: the worker heartbeats on the same clock.
     this.heartbeat = setInterval(() => this.tick(), HEARTBEAT_MS);
   }
@@ -143,6 +169,11 @@ export class Pool extends TensorflowClient {
     return this.members.all().map((m) => ({ id: m.id, info: m.info, remote: m.process === null, inFlight: m.inFlight.size }));
   }
 
+  /** Requests the live workers take at once: `perWorkerInFlight` each. */
+  get capacity(): number {
+    return this.members.size * this.options.perWorkerInFlight;
+  }
+
   /** Requests waiting for a worker. */
   get queued(): number {
     return this.queue.length;
@@ -171,12 +202,84 @@ export class Pool extends TensorflowClient {
     return request.promise as Promise<Reply<R>>;
   }
 
+  /**
+   * Sends one request to the worker `workerId` (an id of {@link workers}), past the queue: for work
+   * each worker must do itself, such as loading a served model. Never retried elsewhere.
+   * @throws {WorkerDiedError} when that worker is not (or no longer) live.
+   */
+  callOn<R = Record<string, unknown>>(workerId: string, op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: RequestOptions = {}): Promise<Reply<R>> {
+    if (this.closing) return Promise.reject(new BridgeClosedError());
+    const member = this.members.get(workerId);
+    if (!member) return Promise.reject(new WorkerDiedError(null, null, "", `${workerId} is not a live worker of this pool`));
+    const limits = { timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs, signal: options.signal, maxMessageBytes: this.options.maxMessageBytes };
+    let request: PendingRequest;
+    try {
+      request = new PendingRequest(this.nextId++, op, args, arrays, limits, (_, gaveUp) => {
+        this.detach(job, gaveUp);
+        this.pump();
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const job: Job = { request, idempotent: false, attempts: 1, member };
+    member.inFlight.set(request.id, job);
+    void this.send(member, request.encode()).catch((e: Error) => this.bury(member, new WorkerDiedError(null, null, "", `became unreachable: ${e.message}`)));
+    return request.promise as Promise<Reply<R>>;
+  }
+
+  /**
+   * Serves a model under `name`: a `.keras`/`.h5` file or SavedModel folder on this machine (its bytes
+   * go to every worker, remote ones too) or a description `{ config, weights | seed }`. Loads and warms
+   * it on every worker before it takes traffic; workers that join later load it on first use.
+   * @throws {ModelLoadError} with the failing worker's error and traceback; nothing of it is served then.
+   */
+  async loadModel(source: ModelSource, options: LoadModelOptions): Promise<ServedModel> {
+    if (this.closing) throw new BridgeClosedError();
+    return new ServedModel(this.serving, await this.serving.load(source, options));
+  }
+
+  /**
+   * Runs a served model (its default version, or `options.version`) on `inputs`, checked against its
+   * signature before queueing. @throws {ModelNotFoundError} for an unknown model or version.
+   */
+  predict(name: string, inputs: ModelInputs, options?: ServePredictOptions): Promise<ServedPrediction> {
+    if (this.closing) return Promise.reject(new BridgeClosedError());
+    return this.serving.predict(name, inputs, options);
+  }
+
+  /** Stops serving `name` (one version, or all) once the requests it accepted finish. */
+  unloadModel(name: string, version?: number): Promise<void> {
+    return this.serving.unload(name, version);
+  }
+
+  /** Makes `version` the one requests for `name` without a version get. */
+  setDefaultVersion(name: string, version: number): void {
+    this.serving.setDefault(name, version);
+  }
+
+  /** Every served version. */
+  models(): ServedVersionInfo[] {
+    return this.serving.list();
+  }
+
+  /** Prometheus exposition text of the pool's metrics (and of the rest of an injected registry). */
+  metrics(): Promise<string> {
+    return this.servingMetrics.text();
+  }
+
+  /** The prom-client registry the pool's metrics are in (its `contentType` is the one to serve them with). */
+  get metricsRegistry(): Registry {
+    return this.servingMetrics.registry;
+  }
+
   /** Drains in-flight work, then stops every worker. A second call (or SIGTERM meanwhile) forces it. */
   override close(force = false): Promise<void> {
     if (this.closing) {
       if (force || !this.forced) this.forceClose();
       return this.closing;
     }
+    // Batches still filling go now, while the pool takes requests, so the drain below answers them.
+    this.serving.flushBatches();
     const onSigterm = () => this.forceClose();
     process.once("SIGTERM", onSigterm);
     this.closing = (async () => {
@@ -246,11 +349,14 @@ export class Pool extends TensorflowClient {
       job.attempts++;
       member.inFlight.set(job.request.id, job);
       member.lastUsed = Date.now();
+      this.servingMetrics.dispatched(job.request.op, (performance.now() - job.request.sentAt) / 1000);
+      this.serving.dispatching(member.id, job.request);
       void this.send(member, job.request.encode()).catch((e: Error) => this.bury(member, new WorkerDiedError(null, null, "", `became unreachable: ${e.message}`)));
     }
   }
 
   private send(member: Member, frames: Buffer[]): Promise<void> {
+    this.stats.bytesSent += messageBytes(frames);
     return this.sendRaw([member.identity, ...frames]);
   }
 
@@ -280,6 +386,7 @@ export class Pool extends TensorflowClient {
   /** Every heartbeat interval: buries the workers silent for `liveness` intervals, heartbeats the rest. */
   private tick(): void {
     const { silent, alive } = this.members.tick();
+    for (const m of [...silent, ...alive]) if (m.missed > 0) this.stats.heartbeatMisses++;
     for (const m of silent) this.bury(m, new WorkerDiedError(null, null, m.process?.stderrTail() ?? "", `missed ${LIVENESS} heartbeats (stuck or unreachable)`));
     for (const m of alive) void this.send(m, encodeControl("heartbeat")).catch(() => {});
   }
@@ -300,6 +407,7 @@ export class Pool extends TensorflowClient {
   }
 
   private receive(identity: Buffer, frames: Buffer[]): void {
+    this.stats.bytesReceived += messageBytes(frames);
     let message: Message;
     try {
       message = decodeMessage(frames);

@@ -8,7 +8,7 @@ import { readProtocolFile } from "../paths.js";
 export const OPS = [
   "hello", "echo", "sleep", "raise", "lstm.run", "lstm.export",
   "model.load", "model.build", "model.predict", "model.weights", "model.dispose", "model.save", "model.export", "npz.load",
-  "py.start", "py.put", "py.get",
+  "serve.load", "serve.predict", "serve.unload", "py.start", "py.put", "py.get",
 ] as const;
 /** An operation of wire format v1 (docs/wire.md#ops). */
 export type Op = (typeof OPS)[number];

@@ -34,7 +34,8 @@ export class PendingRequest {
   private resolve!: (reply: Reply) => void;
   private reject!: (error: Error) => void;
   private readonly cancelTimer: () => void;
-  private readonly sentAt = performance.now();
+  /** `performance.now()` when it was made: its queue wait and latency start here. */
+  readonly sentAt = performance.now();
   private readonly onAbort: () => void;
 
   /**

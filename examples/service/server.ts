@@ -1,0 +1,127 @@
+/**
+ * The example service's HTTP side, on Node's own `http`: TensorFlow Serving's predict API over a
+ * tfbridge Pool, Prometheus metrics, health and readiness, and a drain for graceful shutdown.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import {
+  BridgeClosedError, ModelError, ModelNotFoundError, OverloadedError, type Pool, RequestAbortedError, RequestTimeoutError, WorkerDiedError, MessageTooLargeError,
+} from "../../src/index.js";
+import { BadBodyError, predictResponse, readPredictBody } from "./tensors.js";
+
+/** Options of {@link createService}. */
+export interface ServiceOptions {
+  /** The models that must be served (their default version warmed on a worker) before the service is ready. */
+  models: readonly string[];
+  /** Largest request body accepted, in bytes. Default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Per-request deadline. Default 30 s. */
+  timeoutMs?: number;
+}
+
+/** The HTTP status for an error a request ended with, and whether the client may retry later. */
+function statusOf(error: unknown): number {
+  if (error instanceof BadBodyError || error instanceof ModelError || error instanceof SyntaxError) return 400;
+  if (error instanceof ModelNotFoundError) return 404;
+  if (error instanceof MessageTooLargeError) return 413;
+  if (error instanceof OverloadedError) return 429; // the pool's queue is full: back off and retry
+  if (error instanceof BridgeClosedError || error instanceof WorkerDiedError) return 503;
+  if (error instanceof RequestTimeoutError) return 504;
+  if (error instanceof RequestAbortedError) return 499; // the client went away
+  return 500;
+}
+
+/** `/v1/models/NAME:predict` or `/v1/models/NAME/versions/N:predict`, as TF Serving routes them. */
+const PREDICT = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?:predict$/;
+const STATUS = /^\/v1\/models\/([^/:]+)$/;
+
+/** The service: an `http.Server` (not yet listening) and `drain()` for shutdown. */
+export function createService(pool: Pool, options: ServiceOptions): { server: Server; drain: () => Promise<void> } {
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  let draining = false;
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const text = typeof body === "string" ? body : JSON.stringify(body);
+    // While draining, keep-alive connections are closed after their answer.
+    res.writeHead(status, { "content-type": "application/json", ...(draining ? { connection: "close" } : {}), ...headers });
+    res.end(text);
+  };
+
+  const readBody = (req: IncomingMessage): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBodyBytes) {
+          reject(new MessageTooLargeError(`the request body is over ${maxBodyBytes} bytes`));
+          req.destroy();
+        } else chunks.push(chunk);
+      });
+      req.on("end", () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+        } catch (e) {
+          reject(e);
+        }
+      });
+      req.on("error", reject);
+    });
+
+  /** Ready: not draining, and every model's default version is warmed on at least one worker. */
+  const ready = () => {
+    const served = pool.models();
+    return !draining && options.models.every((name) => served.some((m) => m.name === name && m.isDefault && m.workers > 0));
+  };
+
+  const predict = async (req: IncomingMessage, res: ServerResponse, name: string, version: number | undefined) => {
+    const controller = new AbortController();
+    res.on("close", () => !res.writableFinished && controller.abort(new Error("the client closed the connection")));
+    const body = await readBody(req);
+    const model = pool.models().find((m) => m.name === name && (version === undefined ? m.isDefault : m.version === version));
+    if (!model) throw new ModelNotFoundError(name, version ?? null, "not served here");
+    const { inputs, rows } = readPredictBody(body, model.inputs);
+    const result = await pool.predict(name, inputs, { version, timeoutMs: options.timeoutMs ?? 30_000, signal: controller.signal });
+    send(res, 200, predictResponse(result.outputs, result.names, rows));
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://service");
+    const route = async () => {
+      const p = PREDICT.exec(url.pathname);
+      if (p) {
+        if (req.method !== "POST") return send(res, 405, { error: "use POST" }, { allow: "POST" });
+        if (draining) return send(res, 503, { error: "the service is shutting down" });
+        return predict(req, res, decodeURIComponent(p[1]!), p[2] === undefined ? undefined : Number(p[2]));
+      }
+      if (req.method !== "GET") return send(res, 405, { error: "use GET" }, { allow: "GET" });
+      if (url.pathname === "/metrics") return send(res, 200, await pool.metrics(), { "content-type": pool.metricsRegistry.contentType });
+      if (url.pathname === "/healthz") {
+        return send(res, 200, { status: "alive", workers: pool.workers.map((w) => ({ pid: w.info.pid, remote: w.remote, inFlight: w.inFlight })), queued: pool.queued });
+      }
+      if (url.pathname === "/readyz") return send(res, ready() ? 200 : 503, { ready: ready(), draining });
+      const s = STATUS.exec(url.pathname);
+      if (s) {
+        // TF Serving's model status shape.
+        const versions = pool.models().filter((m) => m.name === decodeURIComponent(s[1]!));
+        if (versions.length === 0) return send(res, 404, { error: `model ${s[1]} is not served here` });
+        return send(res, 200, { model_version_status: versions.map((m) => ({ version: String(m.version), state: m.workers > 0 ? "AVAILABLE" : "LOADING", status: { error_code: "OK", error_message: "" } })) });
+      }
+      return send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+    };
+    route().catch((error: Error) => {
+      if (res.headersSent) return;
+      const status = statusOf(error);
+      send(res, status, { error: error.message }, status === 429 || status === 503 ? { "retry-after": "1" } : {});
+    });
+  });
+
+  /** Stops taking work (readiness turns 503, new connections are refused), answers what is in flight, then closes the pool. */
+  const drain = async () => {
+    draining = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
+    await pool.close();
+  };
+  return { server, drain };
+}

@@ -1,0 +1,112 @@
+/**
+ * TensorFlow Serving's REST request and response bodies ↔ tfbridge arrays. The row format sends
+ * `instances` (one entry per example; an object by input name for several inputs) and gets
+ * `predictions`; the columnar format sends `inputs` (the whole batch; an object by input name for
+ * several inputs) and gets `outputs`. https://www.tensorflow.org/tfx/serving/api_rest#predict_api
+ */
+import { type NDArray, type TensorInfo, ndarray } from "../../src/index.js";
+
+/** A request body that cannot be read: the message names what is wrong; the service answers 400. */
+export class BadBodyError extends Error {
+  override name = "BadBodyError";
+}
+
+type Json = number | boolean | Json[] | { [k: string]: Json };
+
+/** The shape of a nested JSON array (every level must be rectangular) and its leaves in C order. */
+function flatten(value: unknown, what: string): { shape: number[]; leaves: unknown[] } {
+  const shape: number[] = [];
+  for (let v = value; Array.isArray(v); v = v[0]) shape.push(v.length);
+  const leaves: unknown[] = [];
+  const walk = (v: unknown, depth: number) => {
+    if (depth === shape.length) {
+      if (Array.isArray(v)) throw new BadBodyError(`${what}: ragged nesting (a list where a number was expected)`);
+      leaves.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) throw new BadBodyError(`${what}: ragged nesting at depth ${depth} (every list at one depth must have the same length)`);
+    for (const x of v) walk(x, depth + 1);
+  };
+  walk(value, 0);
+  return { shape, leaves };
+}
+
+/** A JSON value (with its batch dimension) as an array of the input's dtype. */
+function toArray(value: unknown, spec: TensorInfo): NDArray {
+  const what = `input ${spec.name}`;
+  const { shape, leaves } = flatten(value, what);
+  const number = (x: unknown) => {
+    if (typeof x !== "number") throw new BadBodyError(`${what}: ${JSON.stringify(x)} is not a number`);
+    return x;
+  };
+  switch (spec.dtype) {
+    case "float32":
+      return ndarray("float32", shape, Float32Array.from(leaves, number));
+    case "float64":
+      return ndarray("float64", shape, Float64Array.from(leaves, number));
+    case "int32":
+      return ndarray("int32", shape, Int32Array.from(leaves, (x) => checkInt(number(x), what)));
+    case "int64":
+      return ndarray("int64", shape, BigInt64Array.from(leaves, (x) => BigInt(checkInt(number(x), what))));
+    case "bool":
+      return ndarray("bool", shape, Uint8Array.from(leaves, (x) => (typeof x === "boolean" ? Number(x) : checkBool(x, what))));
+    default:
+      throw new BadBodyError(`${what}: dtype ${spec.dtype} is not served over JSON by this example`);
+  }
+}
+
+function checkInt(x: number, what: string): number {
+  if (!Number.isSafeInteger(x)) throw new BadBodyError(`${what}: ${x} is not an integer`);
+  return x;
+}
+
+function checkBool(x: unknown, what: string): number {
+  throw new BadBodyError(`${what}: ${JSON.stringify(x)} is not a boolean`);
+}
+
+/** The model's inputs from a request body, and whether the answer goes back as rows. */
+export function readPredictBody(body: unknown, specs: readonly TensorInfo[]): { inputs: Record<string, NDArray>; rows: boolean } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new BadBodyError("the body must be a JSON object with `instances` or `inputs`");
+  const { instances, inputs } = body as { instances?: unknown; inputs?: unknown };
+  if ((instances === undefined) === (inputs === undefined)) throw new BadBodyError("give exactly one of `instances` (row format) or `inputs` (columnar format)");
+  const single = specs.length === 1;
+  if (instances !== undefined) {
+    if (!Array.isArray(instances) || instances.length === 0) throw new BadBodyError("`instances` must be a non-empty list, one entry per example");
+    const columns = specs.map((spec) => {
+      const rows = instances.map((row, i) => {
+        if (single && !isObject(row)) return row;
+        if (!isObject(row) || !(spec.name in row)) throw new BadBodyError(`instances[${i}] must be an object with input ${spec.name}`);
+        return row[spec.name];
+      });
+      return toArray(rows, spec);
+    });
+    return { inputs: Object.fromEntries(specs.map((s, i) => [s.name, columns[i]!])), rows: true };
+  }
+  if (single && !isObject(inputs)) return { inputs: { [specs[0]!.name]: toArray(inputs, specs[0]!) }, rows: false };
+  if (!isObject(inputs)) throw new BadBodyError(`\`inputs\` must be an object by input name (${specs.map((s) => s.name).join(", ")})`);
+  return { inputs: Object.fromEntries(Object.entries(inputs).map(([name, v]) => [name, toArray(v, specs.find((s) => s.name === name) ?? { name, shape: [], dtype: "float32" })])), rows: false };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** An array as nested JSON lists. */
+function toJson(a: NDArray): Json {
+  const flat: Json[] = Array.from(a.data as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? Number(x) : a.dtype === "bool" ? x === 1 : x));
+  const nest = (offset: number, depth: number): Json => {
+    if (depth === a.shape.length) return flat[offset]!;
+    const stride = a.shape.slice(depth + 1).reduce((n, d) => n * d, 1);
+    return Array.from({ length: a.shape[depth]! }, (_, i) => nest(offset + i * stride, depth + 1));
+  };
+  return nest(0, 0);
+}
+
+/** The response body: `predictions` (one entry per example) for row requests, `outputs` for columnar ones. */
+export function predictResponse(outputs: Record<string, NDArray>, names: readonly string[], rows: boolean): Record<string, Json> {
+  const single = names.length === 1;
+  if (!rows) return { outputs: single ? toJson(outputs[names[0]!]!) : Object.fromEntries(names.map((n) => [n, toJson(outputs[n]!)])) };
+  const perOutput = names.map((n) => toJson(outputs[n]!) as Json[]);
+  const count = perOutput[0]!.length;
+  return { predictions: Array.from({ length: count }, (_, i) => (single ? perOutput[0]![i]! : Object.fromEntries(names.map((n, k) => [n, perOutput[k]![i]!])))) };
+}

@@ -1,0 +1,256 @@
+import { ModelError } from "../errors.js";
+import type { ModelMode } from "../models/handle.js";
+import { dtypeInfo } from "../wire/dtypes.js";
+import { type NDArray, elementCount } from "../wire/ndarray.js";
+import { PendingRequest } from "../worker/pending.js";
+import type { Reply } from "../worker/replies.js";
+
+/**
+ * Dynamic batching of one model version, as TensorFlow Serving's batcher does it: concurrent requests
+ * are merged along the batch axis, run once, and split back.
+ */
+export interface BatchingOptions {
+  /** Rows in one merged run at most (TF Serving's `max_batch_size`); a larger request runs alone. */
+  maxBatchSize: number;
+  /**
+   * How long the first request of a batch waits for others (`batch_timeout_micros`). Under 1000: for
+   * the requests arriving in the same event-loop turn; 0 also sends a request at once when none of
+   * this version's runs is in flight, so a lone request never waits.
+   */
+  maxDelayMicros: number;
+  /**
+   * Pad each merged run with zero rows up to the next of these sizes (`allowed_batch_sizes`), so the
+   * worker sees few distinct shapes. The largest must be at least `maxBatchSize`.
+   */
+  allowedBatchSizes?: readonly number[];
+  /**
+   * Run each merged request on its own inside the worker: one message and one dispatch for many
+   * requests, with every result bit-identical to an unbatched request's (merged rows can differ in
+   * the last bits, see README "Serving"). No padding then.
+   */
+  exact?: boolean;
+}
+
+/** What a merged run sends: the inputs, and the worker arguments besides the model's key. */
+export type SendBatch = (
+  arrays: NDArray[],
+  args: { mode: ModelMode; outputs: string; split?: number[] },
+  options: { timeoutMs: number; signal: AbortSignal },
+) => Promise<Reply<{ mode: ModelMode; runMs: number }>>;
+
+/** One caller inside a batch: its own deadline, cancellation and settling come from its PendingRequest. */
+interface Entry {
+  request: PendingRequest;
+  rows: number;
+  batch: Batch | null;
+}
+
+interface Batch {
+  group: string;
+  /** Its delay passed (or it is full): it goes as soon as the limit of merged runs in flight allows. */
+  due: boolean;
+  mode: ModelMode;
+  outputs: string;
+  entries: Entry[];
+  rows: number;
+  bytes: number;
+  sent: boolean;
+  cancelTimer: () => void;
+  controller: AbortController;
+}
+
+/** Headroom under the message cap for a merged request's header. */
+const HEADER_BYTES = 64 * 1024;
+
+/** @throws {ModelError} when the batching options cannot work. */
+export function checkBatching(options: BatchingOptions): void {
+  const { maxBatchSize, maxDelayMicros, allowedBatchSizes } = options;
+  if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 1) throw new ModelError(`batching.maxBatchSize must be an integer ≥ 1, got ${maxBatchSize}`);
+  if (!Number.isFinite(maxDelayMicros) || maxDelayMicros < 0) throw new ModelError(`batching.maxDelayMicros must be a number ≥ 0, got ${maxDelayMicros}`);
+  if (allowedBatchSizes) {
+    if (!allowedBatchSizes.every((n, i) => Number.isSafeInteger(n) && n >= 1 && (i === 0 || n > allowedBatchSizes[i - 1]!))) {
+      throw new ModelError(`batching.allowedBatchSizes must be increasing integers ≥ 1, got ${JSON.stringify(allowedBatchSizes)}`);
+    }
+    if (allowedBatchSizes.at(-1)! < maxBatchSize) throw new ModelError(`batching.allowedBatchSizes must reach maxBatchSize (${maxBatchSize}), got ${JSON.stringify(allowedBatchSizes)}`);
+  }
+}
+
+/** The rows of a request: every input's first dimension, which must agree. */
+function batchRows(arrays: readonly NDArray[]): number {
+  const rows = arrays[0]?.shape[0];
+  if (rows === undefined || arrays.some((a) => a.shape[0] !== rows)) {
+    throw new ModelError(`batching needs every input to have the same batch size (first dimension), got ${JSON.stringify(arrays.map((a) => a.shape[0] ?? null))}`);
+  }
+  return rows;
+}
+
+/**
+ * Merges the requests of one model version; one instance per version that has batching on.
+ *
+ * A batch goes when it is full or its delay has passed, but only while fewer merged runs are in flight
+ * than the pool can run at once (`capacity`): while every worker is busy, a due batch keeps filling
+ * (up to maxBatchSize) instead of queueing behind the others in small pieces. So batches grow with
+ * load by themselves, and a lone request still goes after maxDelayMicros.
+ */
+export class Batcher {
+  private readonly open = new Map<string, Batch>();
+  /** Full batches waiting for room, first come first served. */
+  private readonly waiting: Batch[] = [];
+  private inFlight = 0;
+  private nextId = 1;
+
+  constructor(
+    private readonly options: BatchingOptions,
+    private readonly maxMessageBytes: number,
+    /** Merged runs the pool can run at once. */
+    private readonly capacity: () => number,
+    private readonly send: SendBatch,
+    /** Told each merged run's rows as sent (padding included). */
+    private readonly observe: (rows: number) => void,
+  ) {}
+
+  /**
+   * Queues `arrays` (already checked against the signature) for the next merged run of `mode`/`outputs`.
+   * @throws {MessageTooLargeError} for a request that alone is over the message cap.
+   */
+  submit(arrays: NDArray[], mode: ModelMode, outputs: string, limits: { timeoutMs: number; signal?: AbortSignal }): Promise<Reply<{ mode: ModelMode; runMs: number }>> {
+    const rows = batchRows(arrays);
+    const entry: Entry = { request: null!, rows, batch: null };
+    entry.request = new PendingRequest(this.nextId++, "serve.predict", {}, arrays, { ...limits, maxMessageBytes: this.maxMessageBytes }, (_, gaveUp) => {
+      if (gaveUp) this.leave(entry);
+    });
+    const group = `${mode}/${outputs}`;
+    const bytes = arrays.reduce((n, a) => n + a.data.byteLength, 0);
+    let batch = this.open.get(group);
+    if (batch && (batch.rows + rows > this.options.maxBatchSize || batch.bytes + bytes > this.maxMessageBytes - HEADER_BYTES)) {
+      this.seal(batch);
+      batch = undefined;
+    }
+    batch ??= this.start(group, mode, outputs);
+    batch.entries.push(entry);
+    entry.batch = batch;
+    batch.rows += rows;
+    batch.bytes += bytes;
+    if (batch.rows >= this.options.maxBatchSize) this.seal(batch);
+    this.pump();
+    return entry.request.promise as Promise<Reply<{ mode: ModelMode; runMs: number }>>;
+  }
+
+  /** Sends every batch now, whatever is in flight (unload drains through this). */
+  flushAll(): void {
+    for (const batch of [...this.waiting, ...this.open.values()]) this.flush(batch);
+  }
+
+  private start(group: string, mode: ModelMode, outputs: string): Batch {
+    const batch: Batch = { group, due: false, mode, outputs, entries: [], rows: 0, bytes: 0, sent: false, cancelTimer: () => {}, controller: new AbortController() };
+    const due = () => {
+      batch.due = true;
+      this.pump();
+    };
+    const ms = this.options.maxDelayMicros / 1000;
+    // With no delay and nothing of ours in flight, a lone request goes at once. Otherwise, below a
+    // millisecond (setTimeout's grain), the batch waits for the requests arriving in this turn: the
+    // callers of a finished run come back together, and should go together.
+    if (ms === 0 && this.inFlight === 0) batch.due = true;
+    else if (ms < 1) {
+      const immediate = setImmediate(due);
+      batch.cancelTimer = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(due, ms);
+      batch.cancelTimer = () => clearTimeout(timer);
+    }
+    this.open.set(group, batch);
+    return batch;
+  }
+
+  /** A full batch: no more rows join it; it waits for room. */
+  private seal(batch: Batch): void {
+    this.close(batch);
+    batch.due = true;
+    this.waiting.push(batch);
+  }
+
+  /** Sends full batches first, then due open ones, while fewer merged runs are in flight than the pool runs at once. */
+  private pump(): void {
+    while (this.inFlight < Math.max(1, this.capacity())) {
+      const next = this.waiting[0] ?? [...this.open.values()].find((b) => b.due);
+      if (!next) return;
+      this.flush(next);
+    }
+  }
+
+  /** A caller gave up (deadline, abort): out of a batch not yet sent; a sent batch nobody waits for is cancelled. */
+  private leave(entry: Entry): void {
+    const batch = entry.batch;
+    if (!batch) return;
+    if (!batch.sent) {
+      batch.entries.splice(batch.entries.indexOf(entry), 1);
+      batch.rows -= entry.rows;
+      batch.bytes -= entry.request.arrays.reduce((n, a) => n + a.data.byteLength, 0);
+      if (batch.entries.length === 0) {
+        this.close(batch);
+        const i = this.waiting.indexOf(batch);
+        if (i >= 0) this.waiting.splice(i, 1);
+      }
+    } else if (batch.entries.every((e) => e.request.isSettled)) batch.controller.abort(new Error("every caller of the batch gave up"));
+  }
+
+  private close(batch: Batch): void {
+    batch.cancelTimer();
+    if (this.open.get(batch.group) === batch) this.open.delete(batch.group);
+  }
+
+  private flush(batch: Batch): void {
+    this.close(batch);
+    const i = this.waiting.indexOf(batch);
+    if (i >= 0) this.waiting.splice(i, 1);
+    batch.sent = true;
+    const entries = batch.entries;
+    if (entries.length === 0) return;
+    this.inFlight++;
+    const exact = this.options.exact ?? false;
+    const target = exact ? batch.rows : (this.options.allowedBatchSizes?.find((n) => n >= batch.rows) ?? batch.rows);
+    const inputs = entries[0]!.request.arrays.map((_, i) => concatRows(entries.map((e) => e.request.arrays[i]!), target));
+    const now = Date.now();
+    const timeoutMs = Math.max(...entries.map((e) => e.request.deadline - now));
+    this.observe(target);
+    const args = { mode: batch.mode, outputs: batch.outputs, ...(exact ? { split: entries.map((e) => e.rows) } : {}) };
+    const settled = this.send(inputs, args, { timeoutMs: Math.max(0, timeoutMs), signal: batch.controller.signal }).finally(() => {
+      this.inFlight--;
+      this.pump();
+    });
+    settled.then(
+      (reply) => {
+        let offset = 0;
+        for (const e of entries) {
+          const arrays = reply.arrays.map((a) => sliceRows(a, offset, e.rows));
+          offset += e.rows;
+          e.request.settle({ reply: { result: reply.result, arrays, names: reply.names } });
+        }
+      },
+      (error: Error) => {
+        for (const e of entries) e.request.settle({ error });
+      },
+    );
+  }
+}
+
+/** The arrays stacked along the first axis, with zero rows after them up to `rows`. */
+function concatRows(parts: readonly NDArray[], rows: number): NDArray {
+  const first = parts[0]!;
+  if (parts.length === 1 && first.shape[0] === rows) return first;
+  const rowSize = elementCount(first.shape.slice(1));
+  const data = new (dtypeInfo(first.dtype).typedArray)(rows * rowSize) as NDArray["data"];
+  let at = 0;
+  for (const p of parts) {
+    (data as Uint8Array).set(p.data as Uint8Array, at);
+    at += p.data.length;
+  }
+  return { dtype: first.dtype, shape: [rows, ...first.shape.slice(1)], data };
+}
+
+/** Rows [start, start + count) of `a`, as an array of its own. */
+function sliceRows(a: NDArray, start: number, count: number): NDArray {
+  const rowSize = elementCount(a.shape.slice(1));
+  return { dtype: a.dtype, shape: [count, ...a.shape.slice(1)], data: a.data.slice(start * rowSize, (start + count) * rowSize) as NDArray["data"] };
+}

@@ -1,0 +1,25 @@
+import type { NDArray } from "../wire/ndarray.js";
+import type { Reply, RequestOptions } from "../worker/replies.js";
+import type { WorkerInfo } from "../worker/worker.js";
+
+/** Options of a request the serving layer sends through its host. */
+export interface HostRequestOptions extends RequestOptions {
+  idempotent?: boolean;
+}
+
+/**
+ * What serving needs from the pool it runs on (the Pool implements it): dispatch to any worker, a
+ * request to one named worker, and who the workers are. Serving imports nothing of the pool itself.
+ */
+export interface ServingHost {
+  /** One request, to whichever worker the pool's dispatch picks. */
+  call<R = Record<string, unknown>>(op: string, args: Record<string, unknown>, arrays: readonly NDArray[], options: HostRequestOptions): Promise<Reply<R>>;
+  /** One request to the worker `workerId`, past the queue; it fails with WorkerDiedError if that worker goes. */
+  callOn<R = Record<string, unknown>>(workerId: string, op: string, args: Record<string, unknown>, arrays: readonly NDArray[], options?: RequestOptions): Promise<Reply<R>>;
+  /** Requests the live workers take at once (each runs one, with more sent ahead). */
+  readonly capacity: number;
+  /** The live workers. */
+  readonly workers: readonly { id: string; info: WorkerInfo }[];
+  /** Resolves once at least `count` workers are live. */
+  waitForWorkers(count: number, timeoutMs?: number): Promise<void>;
+}
