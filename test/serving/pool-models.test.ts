@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   ModelError, ModelNotFoundError, type NDArray, Pool, REFERENCE_MODELS, RequestAbortedError, type ServedPrediction, layers, ndarray, seededModelInputs, sequential,
 } from "../../src/index.js";
@@ -35,6 +36,7 @@ describe("models on a pool", () => {
   it("a SavedModel folder travels as bytes and computes what the LSTM it was exported from computes", async () => {
     const spec = { units: 6, inputShape: [5, 2] as [number, number], seed: 11 };
     const folder = await pool.exportLstm(spec);
+    onTestFinished(() => rmSync(folder, { recursive: true, force: true })); // the worker's export belongs to us
     await pool.loadModel(folder, { name: "exported" });
     const direct = await pool.runLstm(spec, x(4));
     const served = await pool.predict("exported", { input: x(4) });
