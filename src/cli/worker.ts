@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { curveKeyPair } from "zeromq";
 import { UsageError, WorkerStartError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import { SETUP_COMMAND } from "../setup/env.js";
+import { privateDir, removePrivateDir } from "../worker/private-dir.js";
 import { defaultPython } from "../worker/process.js";
 import { parseFlags } from "./args.js";
 
@@ -48,8 +48,9 @@ export function workerCommand(args: string[]): Promise<number> {
   }
   const python = defaultPython();
   if (!existsSync(python)) throw new WorkerStartError(`no Python interpreter at ${python}: run \`${SETUP_COMMAND}\` (\`make setup\` in a clone), or set TFBRIDGE_PYTHON`);
-  // The worker's temporary files (TensorFlow's autograph modules, …) go here, removed when it ends.
-  const scratch = mkdtempSync(join(tmpdir(), "tfbridge-worker-"));
+  // The worker's temporary files (TensorFlow's autograph modules, …) go here, removed when it ends;
+  // named after this process, so the next start sweeps it if this wrapper is SIGKILLed.
+  const scratch = privateDir("worker");
   // --exit-with-stdin: if this wrapper dies, even by SIGKILL, the worker follows instead of lingering.
   const pythonArgs = ["-m", "tfbridge_worker", "--connect", v.connect, "--exit-with-stdin", "--temp-dir", scratch];
   if (v["curve-keys"]) pythonArgs.push("--curve-keys", v["curve-keys"]);
@@ -61,7 +62,7 @@ export function workerCommand(args: string[]): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
   return new Promise((resolve) =>
     child.on("close", (code, signal) => {
-      rmSync(scratch, { recursive: true, force: true });
+      removePrivateDir(scratch);
       resolve(code ?? (signal ? 128 : 1));
     }),
   );

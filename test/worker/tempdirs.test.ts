@@ -32,6 +32,22 @@ describe("private folders", () => {
   });
 });
 
+describe("tfbridge worker's scratch folder", () => {
+  it("is named after the wrapper, so one left by a SIGKILLed `tfbridge worker` is swept at the next start", async () => {
+    // Nothing listens on this port: the worker keeps retrying, which is all this needs.
+    const wrapper = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "worker", "--connect", "tcp://127.0.0.1:9"], { stdio: ["ignore", "ignore", "ignore"] });
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && madeBy(wrapper.pid!).length === 0) await new Promise((r) => setTimeout(r, 50));
+    const left = madeBy(wrapper.pid!);
+    expect(left.length).toBe(1);
+    wrapper.kill("SIGKILL");
+    await new Promise((r) => wrapper.once("exit", r));
+    expect(existsSync(join(tmpdir(), left[0]!))).toBe(true);
+    sweepStaleDirs();
+    expect(existsSync(join(tmpdir(), left[0]!))).toBe(false);
+  });
+});
+
 describe("the local link's shared-memory folders", () => {
   it("one left by a process that is gone (SIGKILLed before its worker mapped the regions) is swept", async () => {
     const gone = spawnSync("true").pid!; // exited: its pid names nobody alive
