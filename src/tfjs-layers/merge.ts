@@ -1,4 +1,4 @@
-import { TFBRIDGE_MERGE_PREFIX } from "./names.js";
+import { MASKED_VALUE_MERGES, MERGE_CLASSES, TFBRIDGE_MERGE_PREFIX } from "./names.js";
 import { ignoresMask, mergeMasks } from "./stock-mask.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
@@ -10,8 +10,6 @@ export interface TfbridgeMergeClass {
   readonly className: string;
 }
 
-/** The merge layers whose masks tfbridge computes as Keras 3 does. */
-export const MERGE_CLASSES = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate"] as const;
 
 /**
  * Keras 3's merge layers as TF.js classes: TF.js's own (same config, no weights) with Keras 3's
@@ -44,7 +42,7 @@ export function defineMerges(tf: TfModule): Record<(typeof MERGE_CLASSES)[number
           if (xs.length !== 2) throw new Error(`${TFBRIDGE_MERGE_PREFIX}Subtract takes exactly 2 inputs, got ${xs.length}`);
           return tf.sub(xs[0]!, xs[1]!);
         }
-        if (!masks || masks.every((m) => !m) || (cls !== "Maximum" && cls !== "Multiply")) return super.call(inputs, kwargs);
+        if (!masks || masks.every((m) => !m) || !MASKED_VALUE_MERGES.includes(cls)) return super.call(inputs, kwargs);
         return tf.tidy(() => (cls === "Maximum" ? maximum(xs, masks) : multiply(xs, masks)));
       }
 

@@ -32,7 +32,10 @@ export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D = "TfbridgeGlobalAveragePooling1
 export const TFBRIDGE_CLASS_PREFIX = "Tfbridge";
 /** Keras 3's merge layers (Add, Subtract, Multiply, Average, Maximum, Concatenate) with Keras's mask rules: `TfbridgeAdd`, … */
 export const TFBRIDGE_MERGE_PREFIX = TFBRIDGE_CLASS_PREFIX;
-const MERGES = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate"];
+/** The Keras 3 merge layers tfbridge defines (with Keras 3's mask rules). */
+export const MERGE_CLASSES = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate"] as const;
+/** The merges whose values, not only their output mask, depend on every input's mask. */
+export const MASKED_VALUE_MERGES: readonly (typeof MERGE_CLASSES)[number][] = ["Maximum", "Multiply"];
 
 /** A Keras 3 layer config as `model.to_json()` writes it: snake_case keys. */
 export type KerasLayerConfig = Readonly<Record<string, unknown>>;
@@ -60,7 +63,7 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "LayerNormalization") return TFBRIDGE_LAYER_NORMALIZATION;
   if (className === "BatchNormalization") return TFBRIDGE_BATCH_NORMALIZATION;
   if (className === "GlobalAveragePooling1D") return TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D;
-  if (MERGES.includes(className)) return `${TFBRIDGE_MERGE_PREFIX}${className}`;
+  if ((MERGE_CLASSES as readonly string[]).includes(className)) return `${TFBRIDGE_MERGE_PREFIX}${className}`;
   return null;
 }
 

@@ -4,7 +4,7 @@ import { ModelError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
 import type { LayerOutputInfo, ModelWeights } from "../models/handle.js";
 import { TFBRIDGE_MERGE_PREFIX, registerKerasLayers } from "../tfjs-layers/index.js";
-import { MERGE_CLASSES } from "../tfjs-layers/merge.js";
+import { MERGE_CLASSES } from "../tfjs-layers/names.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 import { type Tfjs, type TfjsBackend, loadTfjs, withBackend } from "./runtime.js";
 import { type TfjsTopology, toTfjsTopology } from "./topology.js";

@@ -1,5 +1,5 @@
 import { IGNORE_MASK_KEY, TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D, TFBRIDGE_GRU, TFBRIDGE_LSTM, TFBRIDGE_MERGE_PREFIX, TFBRIDGE_SIMPLE_RNN } from "../tfjs-layers/index.js";
-import { MERGE_CLASSES } from "../tfjs-layers/merge.js";
+import { MASKED_VALUE_MERGES, MERGE_CLASSES } from "../tfjs-layers/names.js";
 import { type TfjsTopology, withWrapped } from "./topology.js";
 
 /** Our classes that compute with the mask TF.js's executor hands them (the rest ignore it or make their own). */
@@ -10,8 +10,7 @@ const MASK_CONSUMERS = new Set([
   TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D,
   ...MERGE_CLASSES.map((cls) => `${TFBRIDGE_MERGE_PREFIX}${cls}`),
 ]);
-/** Merges whose values (not only their output mask) depend on every input's mask. */
-const MASKED_VALUE_MERGES = new Set([`${TFBRIDGE_MERGE_PREFIX}Maximum`, `${TFBRIDGE_MERGE_PREFIX}Multiply`]);
+const MASKED_VALUE_MERGE_CLASSES = new Set(MASKED_VALUE_MERGES.map((cls) => `${TFBRIDGE_MERGE_PREFIX}${cls}`));
 
 /**
  * The topology a converted model.json carries, so that TF.js's own `predict` computes what Keras
@@ -28,7 +27,7 @@ export function forStockExecutor(topology: TfjsTopology, masked: ReadonlyMap<str
   for (const entry of copy.config.layers) {
     const flags = masked.get(entry.name) ?? [];
     const unmasked = !flags.some(Boolean);
-    if (MASKED_VALUE_MERGES.has(entry.class_name) && flags.slice(1).some(Boolean)) {
+    if (MASKED_VALUE_MERGE_CLASSES.has(entry.class_name) && flags.slice(1).some(Boolean)) {
       reasons.push({ layer: entry.name, reason: `${entry.class_name.slice(TFBRIDGE_MERGE_PREFIX.length)} computes with the masks of inputs after the first, which TF.js's predict does not pass to a layer` });
     }
     if (!unmasked) continue;
