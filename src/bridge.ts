@@ -4,14 +4,46 @@ import type { KerasModelConfig } from "./models/config.js";
 import { type BuildOptions, ModelHandle, type ModelInfo, weightArrays } from "./models/handle.js";
 import { checkModelConfig } from "./models/schema.js";
 import { PythonProxies } from "./python/proxies.js";
+import type { LinkKind } from "./link/link.js";
+import { LocalLink } from "./link/local-link.js";
+import { shmAddon } from "./link/native.js";
 import type { SharedArray } from "./link/shared-array.js";
+import { RequestEngine } from "./engine/engine.js";
+import type { Member } from "./engine/members.js";
+import { MAX_MESSAGE_BYTES } from "./wire/protocol.js";
 import type { DType } from "./wire/dtypes.js";
 import { type NDArray, zeros } from "./wire/ndarray.js";
 import type { Reply, RequestOptions } from "./worker/replies.js";
-import { type LinkKind, Worker, type WorkerInfo, type WorkerOptions } from "./worker/worker.js";
+import type { WorkerInfo } from "./worker/info.js";
 
 /** Options for {@link Bridge.start}. */
-export interface BridgeOptions extends WorkerOptions {
+export interface BridgeOptions {
+  /**
+   * Python interpreter with TensorFlow; default `$TFBRIDGE_PYTHON`, else a clone's `.venv`, else the env
+   * made by `tfbridge setup`.
+   */
+  python?: string;
+  /** Copy the worker's stderr to this process's stderr as it arrives (it is always kept as a tail). */
+  forwardStderr?: boolean;
+  /** Extra environment variables for the worker. */
+  env?: Record<string, string>;
+  /**
+   * `local` (the default where its addon is built): a Unix socket pair and shared memory, arrays
+   * crossing without a copy on the way back. `zeromq`: the ZeroMQ socket a remote worker would use.
+   */
+  link?: LinkKind;
+  /**
+   * The local link's region size for each direction (default 256 MiB). A request whose arrays do not
+   * fit waits for room while others are in flight; an array larger than the region goes on the socket.
+   */
+  linkRegionBytes?: number;
+  /** How long start-up (importing TensorFlow) may take before it counts as failed. Default 120 s. */
+  startTimeoutMs?: number;
+  /**
+   * The largest message either side sends or accepts, all frames counted (default 1 GiB, wire.json):
+   * a larger request fails with MessageTooLargeError before it is sent, a larger reply becomes one.
+   */
+  maxMessageBytes?: number;
   /** Timeout applied to every request that does not set its own. Default 300 s; `Infinity` for none. */
   defaultTimeoutMs?: number;
 }
@@ -19,6 +51,11 @@ export interface BridgeOptions extends WorkerOptions {
 /**
  * The entry point: a real CPython + TensorFlow worker on this machine, reached over the local link
  * (a socket pair and shared memory) or, with `{ link: "zeromq" }`, a ZeroMQ socket.
+ *
+ * A Bridge is a pool of one on the same request engine as {@link Pool}, plus pythonia proxies: the
+ * same deadlines, cancellation, message cap and hang detection by heartbeat. Its worker holds state
+ * (model handles, proxies), so it is never replaced: once it dies or stops heartbeating, every
+ * request in flight and every later one rejects with {@link WorkerDiedError}.
  *
  * ```ts
  * await using bridge = await Bridge.start();
@@ -30,16 +67,41 @@ export class Bridge extends TensorflowClient {
   private readonly proxies: PythonProxies;
 
   private constructor(
-    private readonly worker: Worker,
-    private readonly defaultTimeoutMs: number,
+    private readonly engine: RequestEngine,
+    private readonly worker: Member,
   ) {
     super();
-    this.proxies = new PythonProxies(worker);
+    const process = worker.process!;
+    this.proxies = new PythonProxies({
+      request: (op, args, arrays) => this.call(op, args, arrays),
+      proxyEndpoint: process.proxyEndpoint,
+      died: engine.failed,
+    });
   }
 
-  /** Starts a worker process and completes its handshake. */
+  /** Starts a worker process and waits for it to join. */
   static async start(options: BridgeOptions = {}): Promise<Bridge> {
-    return new Bridge(await Worker.start(options), options.defaultTimeoutMs ?? 300_000);
+    const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    const engine = await RequestEngine.start({
+      size: 1,
+      startTimeoutMs: options.startTimeoutMs ?? 120_000,
+      perWorkerInFlight: Infinity, // the worker queues them: pipelining, with cancels for those not yet run
+      maxQueue: Infinity,
+      whenFull: "wait",
+      defaultTimeoutMs: options.defaultTimeoutMs ?? 300_000,
+      maxMessageBytes,
+      whenLost: "fail",
+      workers: {
+        python: options.python,
+        forwardStderr: options.forwardStderr,
+        env: options.env,
+        link: options.link ?? (shmAddon() ? "local" : "zeromq"),
+        regionBytes: options.linkRegionBytes,
+        maxMessageBytes,
+        proxies: true,
+      },
+    });
+    return new Bridge(engine, engine.memberList[0]!);
   }
 
   /**
@@ -58,7 +120,7 @@ export class Bridge extends TensorflowClient {
 
   /** Which link requests travel on: `local` (shared memory) or `zeromq`. */
   get link(): LinkKind {
-    return this.worker.linkKind;
+    return this.worker.link.kind;
   }
 
   /**
@@ -67,17 +129,18 @@ export class Bridge extends TensorflowClient {
    * when the region is full, it is an ordinary array.
    */
   alloc<D extends DType>(dtype: D, shape: readonly number[]): SharedArray<D> | NDArray<D> {
-    return this.worker.alloc(dtype, shape) ?? zeros(dtype, shape);
+    const link = this.worker.link;
+    return (link instanceof LocalLink ? link.alloc(dtype, shape) : null) ?? zeros(dtype, shape);
   }
 
   /** The worker process's pid. */
   get pid(): number | undefined {
-    return this.worker.pid;
+    return this.worker.process!.pid;
   }
 
   override call<R = Record<string, unknown>>(op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: RequestOptions = {}): Promise<Reply<R>> {
     if (this.closing) return Promise.reject(new BridgeClosedError());
-    return this.worker.request<R>(op, args, arrays, { ...options, timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs });
+    return this.engine.call<R>(op, args, arrays, options);
   }
 
   /**
@@ -106,8 +169,7 @@ export class Bridge extends TensorflowClient {
 
   /** Stops the worker and both channels; calls still in flight reject with BridgeClosedError. Safe to call twice. */
   override close(): Promise<void> {
-    const error = new BridgeClosedError();
-    this.closing ??= this.proxies.close(error).then(() => this.worker.close(error));
+    this.closing ??= this.proxies.close(new BridgeClosedError()).then(() => this.engine.close(true));
     return this.closing;
   }
 }

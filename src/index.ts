@@ -10,8 +10,8 @@ export { ServedModel } from "./serving/served-model.js";
 export type { BatchingOptions } from "./serving/batcher.js";
 export type { MetricsOptions } from "./serving/metrics.js";
 export type { ModelSource } from "./serving/source.js";
-export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles } from "./pool/curve.js";
-export { isLoopback } from "./pool/endpoints.js";
+export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles } from "./link/curve.js";
+export { isLoopback } from "./link/endpoints.js";
 export { type KerasHistory, type KerasInboundNode, type KerasLayerConfig, type KerasModelConfig, type KerasTensorRef, tensorName } from "./models/config.js";
 export { type ApplyOptions, type InputOptions, Layer, type ModelOptions, type SequentialOptions, SymbolicTensor, input, model, sequential } from "./models/builder.js";
 export { type KerasActivation, layers } from "./models/layers.js";
@@ -42,7 +42,8 @@ export { type NDArray, elementCount, ndarray, zeros } from "./wire/ndarray.js";
 export { type ArrayDescriptor, type Header, decodeMessage, encodeMessage } from "./wire/codec.js";
 export { type ControlFromWorker, type ControlToWorker, type ErrorKind, type Op, MAX_MESSAGE_BYTES, WIRE_VERSION } from "./wire/protocol.js";
 export type { ProgressEvent, Reply, RequestOptions } from "./worker/replies.js";
-export type { LinkKind, WorkerInfo } from "./worker/worker.js";
+export type { LinkKind } from "./link/link.js";
+export type { WorkerInfo } from "./worker/info.js";
 export { SharedArray, isSharedArray } from "./link/shared-array.js";
 export {
   type Comparison, type Tolerance, type WorstElement, ULP_BUCKETS, compareArrays, formatComparison,

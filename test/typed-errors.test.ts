@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PythonProxies, ProxyUsageError, WireError } from "../src/index.js";
 import { dtypeInfo } from "../src/wire/dtypes.js";
-import type { Worker } from "../src/worker/worker.js";
+import type { ProxyWorker } from "../src/python/proxies.js";
 import { tfbridge } from "./cli/run.js";
 
 /** What used to be plain Error/TypeError throws are TfbridgeErrors callers can branch on. */
@@ -11,7 +11,7 @@ describe("typed errors", () => {
   });
 
   it("toNDArray of something that is not a proxy is a ProxyUsageError, before anything is sent", async () => {
-    const proxies = new PythonProxies(null as unknown as Worker); // never reached: the argument is refused first
+    const proxies = new PythonProxies(null as unknown as ProxyWorker); // never reached: the argument is refused first
     await expect(proxies.toNDArray(42 as never)).rejects.toThrow(ProxyUsageError);
   });
 

@@ -3,11 +3,14 @@
 import socket
 import struct
 import threading
+import time
 
 import numpy as np
 
 from tfbridge_worker.codec import decode, encode
+from tfbridge_worker.executor import GRACE_S
 from tfbridge_worker.link import serve_link
+from tfbridge_worker.protocol import HEARTBEAT_S
 
 
 def _regions(tmp_path):
@@ -33,7 +36,15 @@ def _message(frames, shared=None):
     return struct.pack("<I", len(body)) + body
 
 
-def _reply(sock):
+def _reply(sock, skip_heartbeats=True):
+    """The next message from the worker, heartbeats skipped unless asked for."""
+    while True:
+        header, arrays = _next(sock)
+        if not (skip_heartbeats and header.get("ctl") == "heartbeat"):
+            return header, arrays
+
+
+def _next(sock):
     (length,) = struct.unpack("<I", sock.recv(4, socket.MSG_WAITALL))
     body = sock.recv(length, socket.MSG_WAITALL)
     count = struct.unpack_from("<I", body, 1)[0]
@@ -49,6 +60,8 @@ def test_serves_requests_and_stops_at_a_block_outside_the_region(tmp_path):
     ours, theirs = socket.socketpair()
     worker = threading.Thread(target=serve_link, args=(theirs.fileno(), *_regions(tmp_path)), daemon=True)
     worker.start()
+    header, _ = _reply(ours)
+    assert header["ctl"] == "ready" and header["info"]["protocol"] == 1  # first, once the regions are mapped
     ours.sendall(_message(encode({"id": 1, "op": "echo", "args": {}})))
     header, _ = _reply(ours)
     assert header["id"] == 1 and header["ok"] is True
@@ -56,3 +69,24 @@ def test_serves_requests_and_stops_at_a_block_outside_the_region(tmp_path):
     ours.sendall(_message(head, {1: (65536 - 4, 8)}))  # runs past the input region's end
     worker.join(timeout=10)
     assert not worker.is_alive()  # it stopped serving: no read outside the region, no hang
+
+
+def test_heartbeats_while_a_request_runs_and_falls_silent_once_it_is_overdue(tmp_path):
+    ours, theirs = socket.socketpair()
+    threading.Thread(target=serve_link, args=(theirs.fileno(), *_regions(tmp_path)), daemon=True).start()
+    assert _reply(ours)[0]["ctl"] == "ready"
+    # Within its deadline: the heartbeat thread speaks for the worker while the request runs.
+    ours.sendall(_message(encode({"id": 1, "op": "sleep", "args": {"seconds": 1.6}, "deadlineMs": 60_000})))
+    seen = []
+    while not seen or seen[-1].get("id") != 1:
+        seen.append(_reply(ours, skip_heartbeats=False)[0])
+    assert sum(h.get("ctl") == "heartbeat" for h in seen) >= 2
+    # Past its deadline by more than the grace: silent until the request ends.
+    ours.sendall(_message(encode({"id": 2, "op": "sleep", "args": {"seconds": 2.5}, "deadlineMs": 100})))
+    started, beats = time.monotonic(), []
+    while True:
+        header = _reply(ours, skip_heartbeats=False)[0]
+        if header.get("id") == 2:
+            break
+        beats.append(time.monotonic() - started)
+    assert beats and all(t < 0.1 + GRACE_S + HEARTBEAT_S for t in beats)

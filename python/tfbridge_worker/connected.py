@@ -15,7 +15,6 @@ waiting twice as long after each attempt, up to MAX_RECONNECT_S.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sys
 import time
@@ -23,14 +22,12 @@ import time
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-from .codec import encode
 from .curve import CurveKeys
-from .executor import Disconnect, Executor, Mailbox, Rejoin
+from .executor import GRACE_S, Disconnect, Executor, Mailbox, Rejoin
 from .ops import Ops
 from .protocol import HEARTBEAT_S, LIVENESS, MAX_MESSAGE_BYTES
+from .replies import heartbeat_message, ready_message
 
-#: How long past its deadline a request may run before the worker stops vouching for itself.
-GRACE_S = 2 * HEARTBEAT_S
 #: Silence from the pool after which the worker makes a new socket; it doubles after each attempt.
 RECONNECT_S = LIVENESS * HEARTBEAT_S * 2
 MAX_RECONNECT_S = 32.0
@@ -59,14 +56,8 @@ class ConnectedWorker:
             socket.curve_publickey, socket.curve_secretkey = self.curve.public, self.curve.secret
             socket.curve_serverkey = self.curve.server
         socket.connect(self.endpoint)
-        socket.send_multipart(self._ready())
+        socket.send_multipart(ready_message(self.ops))
         return socket
-
-    def _ready(self) -> list:
-        hello, _, _ = self.ops("hello", {}, [])
-        # A pool that spawned this worker recognizes it by this token; remote workers have none.
-        token = os.environ.get("TFBRIDGE_WORKER_TOKEN")
-        return encode({"ctl": "ready", "info": hello, "token": token})
 
     def _watch_handshakes(self, socket: zmq.Socket, poller: zmq.Poller) -> zmq.Socket | None:
         """With CURVE, a refused handshake is otherwise silent: report it on stderr for operators."""
@@ -95,7 +86,7 @@ class ConnectedWorker:
                 except Disconnect:
                     return
                 except Rejoin:
-                    reply = self._ready()
+                    reply = ready_message(self.ops)
                 if reply is not None:
                     socket.send_multipart(reply, copy=False)
             if monitor is not None and events.get(monitor):
@@ -110,7 +101,7 @@ class ConnectedWorker:
             if now >= next_heartbeat:
                 next_heartbeat = now + HEARTBEAT_S
                 if not stuck:
-                    socket.send_multipart(encode({"ctl": "heartbeat", "busy": self.executor.busy}))
+                    socket.send_multipart(heartbeat_message(self.executor.busy))
             if now - pool_seen > reconnect_after and not stuck:
                 # The pool went quiet: reconnect (it may have restarted), as the Paranoid Pirate does,
                 # backing off so a long outage does not churn sockets.

@@ -22,8 +22,13 @@ import zmq
 from .codec import encode, message_bytes, read_request
 from .errors import BadRequest, Cancelled, MessageTooLarge
 from .ops import Ops
-from .protocol import MAX_MESSAGE_BYTES
+from .protocol import HEARTBEAT_S, MAX_MESSAGE_BYTES
 from .replies import error_reply, handle
+
+
+#: How long past its deadline a request may run before the worker stops vouching for itself: it then
+#: falls silent, and the pool (or Bridge) that counts on its heartbeats gives up on it.
+GRACE_S = 2 * HEARTBEAT_S
 
 
 @dataclass

@@ -17,11 +17,14 @@ import json
 import socket
 import struct
 import sys
+import threading
 
 from .codec import frame_buffer
-from .executor import Disconnect, Executor, Rejoin
+from .executor import GRACE_S, Disconnect, Executor, Rejoin
 from .ops import Ops
+from .protocol import HEARTBEAT_S
 from .regions import Regions
+from .replies import heartbeat_message, ready_message
 
 MESSAGE, RELEASE = 0, 1
 INLINE, SHARED = 0, 1
@@ -40,6 +43,7 @@ class Link:
         self.sock = sock
         self.buffer = bytearray()  # bytes received and not yet parsed
         self.regions = regions
+        self.sending = threading.Lock()  # the serving thread and the heartbeat thread both send
 
     def read(self, block: bool = True) -> tuple[int, list] | None:
         """(kind, frames) of the next message; None when none is complete and `block` is false.
@@ -91,6 +95,10 @@ class Link:
 
     def send(self, frames: list) -> None:
         """One message; array frames of INLINE_MAX bytes or more are placed in the output region if it has room."""
+        with self.sending:
+            self._send(frames)
+
+    def _send(self, frames: list) -> None:
         table, inline = [], []
         for i, frame in enumerate(frames):
             data = frame_buffer(frame).cast("B")
@@ -138,6 +146,9 @@ def serve_link(fd: int, inputs_path: str, outputs_path: str, proxies=None) -> No
             take(message)
 
     print(json.dumps({"listening": f"local link, fd {fd}"}), file=sys.stderr, flush=True)
+    link.send(ready_message(executor.ops))  # the regions are mapped: Node may unlink their names
+    stopped = threading.Event()
+    threading.Thread(target=_heartbeat, args=(link, executor, stopped), name="heartbeat", daemon=True).start()
     try:
         while True:
             take(link.read())
@@ -146,3 +157,20 @@ def serve_link(fd: int, inputs_path: str, outputs_path: str, proxies=None) -> No
         return
     except LinkError as exc:
         print(json.dumps({"link_error": str(exc)}), file=sys.stderr, flush=True)
+    finally:
+        stopped.set()
+
+
+def _heartbeat(link: Link, executor: Executor, stopped: threading.Event) -> None:
+    """Tells Node this worker is alive, from a thread of its own so a long request does not silence it.
+
+    It falls silent while a request runs past its deadline (plus GRACE_S): stuck in Python, the worker
+    stops vouching for itself, and Node gives up on it. It ends when serving does.
+    """
+    while not stopped.wait(HEARTBEAT_S):
+        if executor.overdue(GRACE_S):
+            continue
+        try:
+            link.send(heartbeat_message(executor.busy))
+        except OSError:
+            return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from .codec import decode_arrays, encode, message_bytes
@@ -42,3 +43,16 @@ def handle(ops: Ops, header: dict, frames: list) -> list:
         return reply
     except Exception as exc:  # every failure becomes a reply; the loop must keep serving
         return error_reply(request_id, exc)
+
+
+def ready_message(ops: Ops) -> list:
+    """The worker's handshake, the first thing it sends on any link: what it is, and its spawn token.
+
+    A pool (or Bridge) that spawned this worker recognizes it by the token; remote workers have none.
+    """
+    hello, _, _ = ops("hello", {}, [])
+    return encode({"ctl": "ready", "info": hello, "token": os.environ.get("TFBRIDGE_WORKER_TOKEN")})
+
+
+def heartbeat_message(busy: int) -> list:
+    return encode({"ctl": "heartbeat", "busy": busy})

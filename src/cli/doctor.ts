@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { Bridge } from "../bridge.js";
-import type { LinkKind } from "../worker/worker.js";
+import type { LinkKind } from "../link/link.js";
 import { SETUP_COMMAND, findPython, requirementsHash } from "../setup/env.js";
 import { type TfjsInfo, tfjsInfo } from "../tfjs/runtime.js";
-import type { WorkerInfo } from "../worker/worker.js";
+import type { WorkerInfo } from "../worker/info.js";
 import { parseFlags } from "./args.js";
 import type { CommandContext } from "./context.js";
 import { readStamp } from "./setup.js";

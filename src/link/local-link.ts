@@ -52,7 +52,8 @@ export class LocalLink implements Link {
   private readonly waiting: { frames: Buffer[]; requestId: number | null; sent: () => void }[] = [];
   private releases: number[] = [];
   private corked = false;
-  private closed = false;
+  readonly kind = "local";
+  closed = false;
 
   constructor(
     private readonly socket: Socket,

@@ -1,6 +1,6 @@
 import { arch, platform } from "node:os";
 import { tfjsInfo } from "../tfjs/runtime.js";
-import type { WorkerInfo } from "../worker/worker.js";
+import type { WorkerInfo } from "../worker/info.js";
 import type { ReportEnvironment } from "./html-report.js";
 
 /** What a parity report was produced with: the Python worker's versions, TF.js's, Node's, the machine. */

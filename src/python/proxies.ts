@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { ProxyUsageError } from "../errors.js";
 import { type NDArray, isNDArray } from "../wire/ndarray.js";
-import type { Worker } from "../worker/worker.js";
+import type { Reply } from "../worker/replies.js";
 import { PythoniaChannel } from "./channel.js";
 
 /**
@@ -111,6 +111,15 @@ interface Connected {
   root: PyProxy;
 }
 
+/** What the proxies need of the worker that serves them. */
+export interface ProxyWorker {
+  request<R = Record<string, unknown>>(op: string, args?: Record<string, unknown>, arrays?: readonly NDArray[]): Promise<Reply<R>>;
+  /** Where the worker binds pythonia's channel once asked to (op py.start). */
+  readonly proxyEndpoint: string;
+  /** Resolves with why, once the worker is gone. */
+  readonly died: Promise<Error>;
+}
+
 /**
  * Python objects from TypeScript, through pythonia proxies served by the same worker process as the
  * binary data plane: one interpreter, so objects made by either channel are usable by the other.
@@ -120,7 +129,7 @@ export class PythonProxies {
   private connected: Promise<Connected> | null = null;
   private closedWith: Error | null = null;
 
-  constructor(private readonly worker: Worker) {}
+  constructor(private readonly worker: ProxyWorker) {}
 
   private connect(): Promise<Connected> {
     if (this.closedWith) return Promise.reject(this.closedWith);

@@ -2,7 +2,7 @@ import { ModelError } from "../errors.js";
 import type { ModelMode } from "../models/handle.js";
 import { dtypeInfo } from "../wire/dtypes.js";
 import { type NDArray, elementCount } from "../wire/ndarray.js";
-import { PendingRequest } from "../worker/pending.js";
+import { PendingRequest } from "../engine/pending.js";
 import type { Reply } from "../worker/replies.js";
 
 /**

@@ -1,6 +1,6 @@
 import type { NDArray } from "../wire/ndarray.js";
 import type { Reply, RequestOptions } from "../worker/replies.js";
-import type { WorkerInfo } from "../worker/worker.js";
+import type { WorkerInfo } from "../worker/info.js";
 
 /** Options of a request the serving layer sends through its host. */
 export interface HostRequestOptions extends RequestOptions {

@@ -1,7 +1,7 @@
 import { MessageTooLargeError, ModelError, ModelLoadError, ModelNotFoundError, type TfbridgeError, WorkerDiedError } from "../errors.js";
 import { type ModelInfo, type ModelInputs, type ModelMode, type Prediction, type TensorInfo, orderInputs } from "../models/handle.js";
 import type { NDArray } from "../wire/ndarray.js";
-import type { PendingRequest } from "../worker/pending.js";
+import type { PendingRequest } from "../engine/pending.js";
 import type { RequestOptions } from "../worker/replies.js";
 import { Batcher, type BatchingOptions, checkBatching } from "./batcher.js";
 import type { ServingHost } from "./host.js";

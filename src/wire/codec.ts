@@ -47,7 +47,7 @@ export function encodeMessage(
   return [head, ...arrays.map((a) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength))];
 }
 
-/** A control message to a worker (docs/wire.md#pools): `ctl` is checked against protocol/wire.json's list by its type. */
+/** A control message to a worker (docs/wire.md#control-messages-and-pools): `ctl` is checked against protocol/wire.json's list by its type. */
 export function encodeControl(ctl: ControlToWorker, id: number | null = null): Buffer[] {
   return encodeMessage({ id, ctl });
 }

@@ -47,6 +47,16 @@ function sweep(root: string): void {
 }
 
 let swept = false;
+/** The first start in this process sweeps what killed processes left, and arms the exit hook. */
+export function sweepOnce(): void {
+  if (swept) return;
+  swept = true;
+  sweepStaleDirs();
+  process.once("exit", () => {
+    for (const dir of live) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
 /**
  * Folders not yet removed. Were this process to exit first (process.exit, an uncaught error, a script
  * that never closes its Bridge), their owners' cleanup would never run: one exit hook removes what is
@@ -61,13 +71,7 @@ const live = new Set<string>();
  * before it could remove it.
  */
 export function privateDir(kind: "worker" | "pool" | "shm"): string {
-  if (!swept) {
-    swept = true;
-    sweepStaleDirs();
-    process.once("exit", () => {
-      for (const dir of live) rmSync(dir, { recursive: true, force: true });
-    });
-  }
+  sweepOnce();
   const root = kind === "shm" ? SHM_ROOT : tmpdir();
   const dir = mkdtempSync(join(root, `tfbridge-${kind === "worker" ? "" : `${kind}-`}${process.pid}-`));
   live.add(dir);

@@ -18,15 +18,16 @@ export interface WorkerProcessOptions {
   /** Copy the worker's stderr to this process's stderr as it arrives (it is always kept as a tail). */
   forwardStderr?: boolean;
   /**
-   * Pool mode: the worker connects to this pool endpoint and heartbeats (python/tfbridge_worker/connected.py)
-   * instead of binding a socket of its own. No proxy channel.
+   * ZeroMQ: the worker connects to this router endpoint and heartbeats (python/tfbridge_worker/connected.py).
    */
   connect?: string;
   /**
-   * Local-link mode (src/link/local-link.ts): the worker serves over its file descriptor 3, one end of
-   * a Unix socket pair, with these two shared-memory files (inputs, outputs). No proxy channel change.
+   * The local link (src/link/local-link.ts): the worker serves over its file descriptor 3, one end of
+   * a Unix socket pair, with these two shared-memory files (inputs, outputs), and heartbeats there.
    */
   linkRegions?: readonly [string, string];
+  /** Serve pythonia proxies on a socket in the worker's private folder (op py.start). */
+  proxies?: boolean;
   /** Extra environment variables for the worker. */
   env?: Record<string, string>;
 }
@@ -46,12 +47,10 @@ export function defaultPython(): string {
 }
 
 /**
- * A Python worker bound to an IPC socket in a private temporary folder, its stderr tail, and its end.
+ * A Python worker process with a private temporary folder, its stderr tail, and its end.
  * The worker watches its stdin and exits when this process goes away, however that happens.
  */
 export class WorkerProcess {
-  /** Where the worker binds (single-client mode) or the pool it connects to (pool mode). */
-  readonly endpoint: string;
   /** Where the worker binds pythonia's channel once asked to (op py.start). */
   readonly proxyEndpoint: string;
   readonly exited: Promise<ExitInfo>;
@@ -67,16 +66,13 @@ export class WorkerProcess {
       throw new WorkerStartError(`no Python interpreter at ${python}: run \`${SETUP_COMMAND}\` (\`make setup\` in a clone of tfbridge), or pass { python } / set TFBRIDGE_PYTHON`);
     }
     this.dir = privateDir("worker"); // mode 0700: only this user reaches the socket
-    this.endpoint = options.connect ?? `ipc://${join(this.dir, "worker.sock")}`;
     this.proxyEndpoint = `ipc://${join(this.dir, "pythonia.sock")}`;
     // --temp-dir: TensorFlow's temporary files go into our private folder, removed when the worker ends.
     const args = ["-m", "tfbridge_worker", "--exit-with-stdin", "--temp-dir", join(this.dir, "tmp")];
-    if (options.connect) args.push("--connect", options.connect);
-    else {
-      if (options.linkRegions) args.push("--link-fd", "3", "--link-regions", ...options.linkRegions);
-      else args.push("--endpoint", this.endpoint);
-      args.push("--pythonia-dir", PYTHONIA_DIR, "--pythonia-endpoint", this.proxyEndpoint);
-    }
+    if (options.linkRegions) args.push("--link-fd", "3", "--link-regions", ...options.linkRegions);
+    else if (options.connect) args.push("--connect", options.connect);
+    else throw new WorkerStartError("a worker needs a link: linkRegions or connect");
+    if (options.proxies) args.push("--pythonia-dir", PYTHONIA_DIR, "--pythonia-endpoint", this.proxyEndpoint);
     this.child = spawn(python, args, {
       env: { ...process.env, ...options.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
       // A fourth descriptor of kind "pipe" is a Unix socket pair, both ways: the local link's.

@@ -3,13 +3,15 @@ import { Bridge, type BridgeOptions, Pool, type PoolOptions, type TensorflowClie
 
 /**
  * The front ends × links the failure suite runs over (`describe.each`), each with one real worker:
- * a Bridge over the local link (its default) and over ZeroMQ, and a Pool (whose workers use ZeroMQ).
+ * a Bridge and a Pool, each over the local link (the default) and over ZeroMQ. Both front ends run on
+ * the same request engine (src/engine/), so these cells can no longer drift apart.
  */
 export function frontEnds(options: BridgeOptions & PoolOptions = {}): [string, () => Promise<TensorflowClient>][] {
   return [
     ["Bridge × local link", () => Bridge.start({ ...options, link: "local" })],
     ["Bridge × ZeroMQ link", () => Bridge.start({ ...options, link: "zeromq" })],
-    ["Pool × ZeroMQ link", () => Pool.start({ size: 1, ...options })],
+    ["Pool × local link", () => Pool.start({ size: 1, ...options, link: "local" })],
+    ["Pool × ZeroMQ link", () => Pool.start({ size: 1, ...options, link: "zeromq" })],
   ];
 }
 

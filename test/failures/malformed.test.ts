@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Dealer, Router } from "zeromq";
-import { Pool, WireError, decodeMessage, encodeMessage } from "../../src/index.js";
-import { ZeroMqLink } from "../../src/link/zeromq-link.js";
-import { Connection } from "../../src/worker/connection.js";
+import { Dealer } from "zeromq";
+import { Bridge, Pool, WireError, decodeMessage, encodeMessage } from "../../src/index.js";
 
 /**
  * A peer that answers `ok: false` with no `error` (issue 10, break 2): that request fails with a
@@ -16,29 +14,47 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const HELLO = { protocol: 1, pid: 0, python: "", numpy: "", tensorflow: "", keras: "", ops: [] };
 
+/** Stands in for the worker (it ignores the arguments it is started with); frames as src/link/framing.ts. */
+const FAKE_LOCAL_WORKER = `#!/usr/bin/env python3
+import json, os, socket, struct, sys
+link = socket.socket(fileno=3)
+def send(header):
+    body = json.dumps(dict(v=1, arrays=[], **header)).encode()
+    link.sendall(struct.pack("<IBI", 5 + 17 + len(body), 0, 1) + struct.pack("<BQQ", 0, 0, len(body)) + body)
+def read(n):
+    data = b""
+    while len(data) < n:
+        chunk = link.recv(n - len(data))
+        if not chunk:
+            sys.exit(0)
+        data += chunk
+    return data
+send({"id": None, "ctl": "ready", "info": ${JSON.stringify(HELLO)}, "token": os.environ.get("TFBRIDGE_WORKER_TOKEN")})
+n = 0
+while True:
+    (length,) = struct.unpack("<I", read(4))
+    body = read(length)
+    kind, count = body[0], struct.unpack_from("<I", body, 1)[0]
+    if kind != 0:
+        continue
+    header = json.loads(body[5 + 17 * count:5 + 17 * count + struct.unpack_from("<Q", body, 5 + 9)[0]])
+    if header.get("ctl"):
+        continue
+    n += 1
+    send({"id": header["id"], "ok": False} if n == 1 else {"id": header["id"], "ok": True, "result": {"n": n}})
+`;
+
 describe("a malformed reply", () => {
-  it("on a Bridge's connection fails that request only", async () => {
-    const endpoint = `ipc://${join(dir, "worker.sock")}`;
-    const worker = new Router({ linger: 0 });
-    await worker.bind(endpoint);
-    const connection = new Connection(new ZeroMqLink(endpoint));
+  it("from a Bridge's worker on the local link fails that request only", async () => {
+    // A real process speaking the local link's real framing on fd 3: ready, then `ok: false` with no error.
+    const fake = join(dir, "fake-worker.py");
+    writeFileSync(fake, FAKE_LOCAL_WORKER, { mode: 0o700 });
+    const bridge = await Bridge.start({ python: fake, link: "local", startTimeoutMs: 10_000 });
     try {
-      const serve = (async () => {
-        let n = 0;
-        for await (const [identity, ...frames] of worker) {
-          const { header } = decodeMessage(frames);
-          if (header.ctl) continue;
-          const reply = n++ === 0 ? { id: header.id, ok: false } : { id: header.id, ok: true, result: { n } };
-          await worker.send([identity!, ...encodeMessage(reply)]);
-        }
-      })().catch(() => {});
-      await expect(connection.request("hello", {}, [], { timeoutMs: 10_000 })).rejects.toThrow(WireError);
-      await expect(connection.request("hello", {}, [], { timeoutMs: 10_000 })).resolves.toMatchObject({ result: { n: 2 } });
-      worker.close();
-      await serve;
+      await expect(bridge.call("hello", {}, [], { timeoutMs: 10_000 })).rejects.toThrow(WireError);
+      await expect(bridge.call("hello", {}, [], { timeoutMs: 10_000 })).resolves.toMatchObject({ result: { n: 2 } });
     } finally {
-      connection.close(new Error("done"));
-      worker.close();
+      await bridge.close();
     }
   });
 

@@ -74,7 +74,7 @@ describe("outages (issue 10, breaks 4 and 5)", () => {
   });
 
   it("workers have random routing ids, not libzmq's sequence", async () => {
-    const pool = await Pool.start({ size: 2 });
+    const pool = await Pool.start({ size: 2, link: "zeromq" });
     try {
       const ids = pool.workers.map((w) => w.id);
       expect(ids.every((id) => id.length === 32)).toBe(true); // 16 bytes, hex

@@ -1,34 +1,46 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Pool } from "../../src/index.js";
 import { sweepStaleDirs } from "../../src/worker/private-dir.js";
 
-/** The folders a process made: they are named after its pid, so a later start can tell they are orphans. */
-const madeBy = (pid: number) => readdirSync(tmpdir()).filter((n) => n.startsWith(`tfbridge-${pid}-`));
+/** The folders a process made under `root`: named after its pid, so a later start can tell they are orphans. */
+const madeBy = (pid: number, root = tmpdir()) => readdirSync(root).filter((n) => n.startsWith(`tfbridge-${pid}-`));
+
+/** Runs `script` (ES module, tsx) in a child Node; resolves with the first line it prints. */
+function nodeChild(script: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"], env });
+  const firstLine = new Promise<string>((resolve, reject) => {
+    child.stdout!.once("data", (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once("exit", (code) => reject(new Error(`child exited with ${code}`)));
+  });
+  return { child, firstLine };
+}
 
 describe("private folders", () => {
   it("a parent killed by SIGKILL leaves its socket folder behind only until the next start", async () => {
-    const script = `import { Bridge } from "./src/index.ts"; const b = await Bridge.start(); process.stdout.write(String(b.pid) + "\\n"); setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-    const workerPid = await new Promise<number>((resolve, reject) => {
-      child.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
-      child.once("exit", (code) => reject(new Error(`child exited with ${code}`)));
-    });
-    const left = madeBy(child.pid!);
-    expect(left.length).toBeGreaterThan(0);
-    // The local link's shared memory has no name left once its worker answered: nothing to sweep there.
-    expect(readdirSync("/dev/shm").filter((n) => n.startsWith(`tfbridge-shm-${child.pid}-`))).toEqual([]);
-    child.kill("SIGKILL");
-    // Its worker follows (stdin closes); the folder stays: nobody was left to remove it.
-    const until = Date.now() + 30_000;
-    while (Date.now() < until && (() => { try { process.kill(workerPid, 0); return true; } catch { return false; } })()) await new Promise((r) => setTimeout(r, 50));
-    expect(left.every((n) => existsSync(join(tmpdir(), n)))).toBe(true);
-    const pool = await Pool.start({ size: 0 }); // any start sweeps
-    await pool.close();
-    expect(left.filter((n) => existsSync(join(tmpdir(), n)))).toEqual([]);
+    // A temporary root of its own: no other test's start (they run in parallel) sweeps it meanwhile.
+    const root = mkdtempSync(join(tmpdir(), "tfbridge-test-sweep-"));
+    const env = { ...process.env, TMPDIR: root };
+    try {
+      const { child, firstLine } = nodeChild(`import { Bridge } from "./src/index.ts"; const b = await Bridge.start(); process.stdout.write(String(b.pid) + "\\n"); setInterval(() => {}, 1000);`, env);
+      const workerPid = Number(await firstLine);
+      const left = madeBy(child.pid!, root);
+      expect(left.length).toBeGreaterThan(0);
+      // The local link's shared memory has no name left once its worker joined: nothing to sweep there.
+      expect(readdirSync("/dev/shm").filter((n) => n.startsWith(`tfbridge-shm-${child.pid}-`))).toEqual([]);
+      child.kill("SIGKILL");
+      // Its worker follows (stdin closes); the folder stays: nobody was left to remove it.
+      const until = Date.now() + 30_000;
+      while (Date.now() < until && (() => { try { process.kill(workerPid, 0); return true; } catch { return false; } })()) await new Promise((r) => setTimeout(r, 50));
+      expect(left.every((n) => existsSync(join(root, n)))).toBe(true);
+      const sweeper = nodeChild(`import { Pool } from "./src/index.ts"; const p = await Pool.start({ size: 0 }); await p.close(); process.stdout.write("swept\\n");`, env);
+      expect(await sweeper.firstLine).toBe("swept"); // any start sweeps
+      expect(left.filter((n) => existsSync(join(root, n)))).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { MessageTooLargeError, RequestAbortedError, RequestTimeoutError } from "
 import { encodeMessage, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { MAX_ID } from "../wire/protocol.js";
-import type { ProgressEvent, Reply } from "./replies.js";
+import type { ProgressEvent, Reply } from "../worker/replies.js";
 import { after, deadlineField } from "./timers.js";
 
 /** How a request ends: with its reply, or with the typed error it rejects with. */

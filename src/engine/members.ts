@@ -1,10 +1,11 @@
 import { WorkerStartError } from "../errors.js";
+import type { Link } from "../link/link.js";
 import { LIVENESS } from "../wire/protocol.js";
-import type { PendingRequest } from "../worker/pending.js";
+import type { WorkerInfo } from "../worker/info.js";
 import type { WorkerProcess } from "../worker/process.js";
-import type { WorkerInfo } from "../worker/worker.js";
+import type { PendingRequest } from "./pending.js";
 
-/** A request as the pool schedules it: its lifetime (shared with a Bridge's) plus where it runs. */
+/** A request as the engine schedules it: its lifetime plus where it runs. */
 export interface Job {
   request: PendingRequest;
   idempotent: boolean;
@@ -12,11 +13,11 @@ export interface Job {
   member: Member | null;
 }
 
-/** A worker that said `ready`, as the pool tracks it. */
+/** A worker that said `ready`, as the engine tracks it. */
 export interface Member {
-  /** Its routing id, in hex. */
+  /** Unique among members: a ZeroMQ routing id in hex, or `local-<pid>` on the local link. */
   id: string;
-  identity: Buffer;
+  link: Link;
   info: WorkerInfo;
   /** The token a pool gives the workers it spawns; null for remote workers. */
   token: string | null;
@@ -29,7 +30,7 @@ export interface Member {
   process: WorkerProcess | null;
 }
 
-/** The pool's live workers: who joined, who is silent, and who has room for the next request. */
+/** The live workers: who joined, who is silent, and who has room for the next request. */
 export class Members {
   private readonly byId = new Map<string, Member>();
   private readonly readyWaiters: (() => void)[] = [];
@@ -55,11 +56,14 @@ export class Members {
    * Adds a worker that said `ready`. A local worker that made a new socket (after a long silence)
    * comes back under a new routing id: the same process, and the requests it holds go on under the new id.
    */
-  join(id: string, identity: Buffer, info: WorkerInfo, token: string | null, spawned: WorkerProcess | undefined): Member {
+  join(id: string, link: Link, info: WorkerInfo, token: string | null, spawned: WorkerProcess | undefined): Member {
     const earlier = token ? this.all().find((m) => m.token === token) : undefined;
-    if (earlier) this.byId.delete(earlier.id);
+    if (earlier) {
+      this.byId.delete(earlier.id);
+      earlier.link.close();
+    }
     const inFlight = earlier?.inFlight ?? new Map<number, Job>();
-    const member: Member = { id, identity, info, token, inFlight, heard: true, missed: 0, lastUsed: 0, process: spawned ?? earlier?.process ?? null };
+    const member: Member = { id, link, info, token, inFlight, heard: true, missed: 0, lastUsed: 0, process: spawned ?? earlier?.process ?? null };
     for (const job of inFlight.values()) job.member = member;
     this.byId.set(id, member);
     for (const waiter of this.readyWaiters.splice(0)) waiter();

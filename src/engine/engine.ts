@@ -1,0 +1,465 @@
+import { randomBytes } from "node:crypto";
+import { BridgeClosedError, MessageTooLargeError, WireError, WorkerDiedError, WorkerStartError } from "../errors.js";
+import { join } from "node:path";
+import { type CurveServerKeys, curveServer } from "../link/curve.js";
+import { checkListenEndpoints } from "../link/endpoints.js";
+import type { Link } from "../link/link.js";
+import { RouterPeer, ZeroMqRouter } from "../link/zeromq-router.js";
+import { type Message, decodeMessage, encodeControl, messageBytes } from "../wire/codec.js";
+import type { NDArray } from "../wire/ndarray.js";
+import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, WIRE_VERSION } from "../wire/protocol.js";
+import type { WorkerInfo } from "../worker/info.js";
+import { privateDir, removePrivateDir, sweepOnce } from "../worker/private-dir.js";
+import type { ExitInfo, WorkerProcess } from "../worker/process.js";
+import { type Reply, type RequestOptions, replyOutcome } from "../worker/replies.js";
+import { LocalWorkers, type LocalWorkerOptions } from "./local-workers.js";
+import { type Job, type Member, Members } from "./members.js";
+import { PendingRequest } from "./pending.js";
+import { WaitQueue } from "./queue.js";
+
+/** How an engine schedules and supervises. */
+export interface EngineOptions {
+  /** Requests sent ahead to one worker (it runs them one at a time). */
+  perWorkerInFlight: number;
+  /** Requests waiting for a free worker before the engine pushes back. */
+  maxQueue: number;
+  whenFull: "wait" | "reject";
+  /** Deadline of requests that set no timeout; it reaches the worker too. */
+  defaultTimeoutMs: number;
+  maxMessageBytes: number;
+  /**
+   * What a lost local worker means: `replace` it (a Pool), or `fail`: the engine is done, every request
+   * in flight and every later one rejects with why (a Bridge, whose worker holds state).
+   */
+  whenLost: "replace" | "fail";
+  /** How the engine's own worker processes start (the router endpoint and CURVE keys it fills in). */
+  workers: Omit<LocalWorkerOptions, "endpoint" | "curve">;
+  /** Local worker processes started at once. */
+  size: number;
+  /** How long start() waits for their `ready`. */
+  startTimeoutMs: number;
+  /** Endpoints remote workers connect to (ZeroMQ). Non-loopback TCP needs `curve`. */
+  listen?: readonly string[];
+  curve?: CurveServerKeys;
+}
+
+/** Options of one request. */
+export interface EngineRequestOptions extends RequestOptions {
+  /** Retry once on another worker if this one dies. Default: true for the ops in wire.json `idempotentOps`. */
+  idempotent?: boolean;
+}
+
+/** Counters since start. */
+export interface EngineStats {
+  replaced: number;
+  retried: number;
+  diedWithRequests: number;
+  /** Heartbeat intervals some worker stayed silent through. */
+  heartbeatMisses: number;
+  /** Bytes on the links, all frames counted. */
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+/** Who the engine tells about requests (the serving layer's metrics and batch routing). */
+export interface EngineObserver {
+  dispatched(memberId: string, request: PendingRequest): void;
+}
+
+/** A worker the engine talks to, from its first message: a member once it said `ready`. */
+interface Peer {
+  link: Link;
+  process: WorkerProcess | null;
+  member: Member | null;
+}
+
+/**
+ * The one request engine under {@link Bridge} (a pool of one) and {@link Pool}: pending requests
+ * (ids, deadlines, abort, cancel, settled exactly once), the queue and least-loaded dispatch, workers
+ * joining by `ready`, supervision (death, hang detection by heartbeat over any link, retry of
+ * idempotent requests), and draining. It knows links only as {@link Link}s.
+ */
+export class RequestEngine {
+  private readonly members = new Members();
+  private readonly queue: WaitQueue<Job>;
+  private readonly local: LocalWorkers;
+  /** ZeroMQ: where remote workers, and local ones on the ZeroMQ link, connect. */
+  private readonly router: ZeroMqRouter | null;
+  /** The private folder of the router's IPC endpoint for local workers. */
+  private readonly dir: string | null;
+  private readonly allowCurve: (() => Promise<() => void>) | null;
+  private disallow: (() => void) | null = null;
+  private readonly peers = new Map<WorkerProcess, Peer>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly heartbeat: NodeJS.Timeout;
+  private nextId = 1;
+  private closing = false;
+  private forced = false;
+  /** With `whenLost: fail`: why the engine stopped; every later request rejects with it. */
+  private failure: Error | null = null;
+  private readonly failureWaiters: ((error: Error) => void)[] = [];
+  readonly stats: EngineStats = { replaced: 0, retried: 0, diedWithRequests: 0, heartbeatMisses: 0, bytesSent: 0, bytesReceived: 0 };
+  observer: EngineObserver | null = null;
+
+  private constructor(private readonly options: EngineOptions) {
+    this.queue = new WaitQueue(options.maxQueue, options.whenFull);
+    const zeromqWorkers = options.workers.link === "zeromq" && options.size > 0;
+    this.router = zeromqWorkers || (options.listen?.length ?? 0) > 0 ? new ZeroMqRouter(options.maxMessageBytes) : null;
+    this.dir = zeromqWorkers ? privateDir("pool") : null;
+    const curve = this.router && options.curve ? curveServer(this.router.socket, options.curve) : null;
+    this.allowCurve = curve?.allow ?? null;
+    this.local = new LocalWorkers(
+      {
+        ...options.workers,
+        endpoint: this.localEndpoint ?? undefined,
+        curve: curve && options.curve ? { ...curve.localKeys, serverKey: options.curve.publicKey } : null,
+      },
+      (proc, exit) => this.localExited(proc, exit),
+    );
+    // The interval and the misses allowed are protocol constants: workers heartbeat on the same clock.
+    this.heartbeat = setInterval(() => this.tick(), HEARTBEAT_MS);
+  }
+
+  /**
+   * Binds the endpoints, starts `size` local workers and waits for their `ready`.
+   * @param beforeWorkers runs once the engine exists, before any worker starts (to attach an observer).
+   * @throws {WorkerStartError} when they do not all join in time, or (`whenLost: fail`) one dies first.
+   */
+  static async start(options: EngineOptions, beforeWorkers?: (engine: RequestEngine) => void): Promise<RequestEngine> {
+    await checkListenEndpoints(options.listen ?? [], options.curve);
+    sweepOnce();
+    const engine = new RequestEngine(options);
+    beforeWorkers?.(engine);
+    try {
+      if (engine.allowCurve) engine.disallow = await engine.allowCurve();
+      if (engine.router) {
+        for (const endpoint of [...(engine.localEndpoint ? [engine.localEndpoint] : []), ...(options.listen ?? [])]) await engine.router.bind(endpoint);
+        engine.router.start(
+          (peer, frames) => engine.receive({ link: peer, process: null, member: null }, frames),
+          (error) => engine.forceClose(error),
+        );
+      }
+      for (let i = 0; i < options.size; i++) engine.spawn();
+      await engine.waitForWorkers(options.size, options.startTimeoutMs);
+      return engine;
+    } catch (e) {
+      await engine.close(true).catch(() => {});
+      throw e;
+    }
+  }
+
+  private get localEndpoint(): string | null {
+    return this.dir ? `ipc://${join(this.dir, "pool.sock")}` : null;
+  }
+
+  /** Starts a local worker process; it serves once its `ready` arrives. */
+  private spawn(): void {
+    const { process, link } = this.local.spawn();
+    if (!link) return; // a ZeroMQ worker: its `ready` comes through the router, with its token
+    const peer: Peer = { link, process, member: null };
+    this.peers.set(process, peer);
+    link.start(
+      (frames) => this.receive(peer, frames),
+      (error) => this.lose(peer, new WorkerDiedError(null, null, process.stderrTail(), `became unreachable: ${error.message}`)),
+    );
+  }
+
+  get memberList(): Member[] {
+    return this.members.all();
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  getMember(id: string): Member | undefined {
+    return this.members.get(id);
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get inFlight(): number {
+    return this.members.all().reduce((n, m) => n + m.inFlight.size, 0);
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** Resolves once at least `count` workers are live; rejects if the engine fails first. */
+  waitForWorkers(count: number, timeoutMs: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.failureWaiters.push(reject);
+      this.members.waitFor(count, timeoutMs).then(resolve, reject);
+    });
+  }
+
+  /** Resolves with why the engine failed (`whenLost: fail`): the worker was lost. */
+  get failed(): Promise<Error> {
+    return new Promise((resolve) => (this.failure ? resolve(this.failure) : this.failureWaiters.push(resolve)));
+  }
+
+  /** Queues one request for the least-loaded worker. */
+  call<R = Record<string, unknown>>(op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: EngineRequestOptions = {}): Promise<Reply<R>> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    let job: Job;
+    try {
+      job = this.job(op, args, arrays, options, options.idempotent ?? IDEMPOTENT_OPS.has(op));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    try {
+      if (this.queue.offer(job)) this.pump();
+      else void this.queue.pushWhenRoom(job, () => this.closing).then(() => this.pump(), (error: Error) => job.request.settle({ error }));
+    } catch (error) {
+      job.request.settle({ error: error as Error }); // OverloadedError
+    }
+    return job.request.promise as Promise<Reply<R>>;
+  }
+
+  /** Sends one request to the member `memberId`, past the queue; never retried elsewhere. */
+  callOn<R = Record<string, unknown>>(memberId: string, op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: RequestOptions = {}): Promise<Reply<R>> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    const member = this.members.get(memberId);
+    if (!member) return Promise.reject(new WorkerDiedError(null, null, "", `${memberId} is not a live worker`));
+    let job: Job;
+    try {
+      job = this.job(op, args, arrays, options, false);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    job.attempts = 1;
+    this.dispatch(job, member);
+    return job.request.promise as Promise<Reply<R>>;
+  }
+
+  /** Drains what is queued and in flight (unless `force`), then stops every worker. */
+  async close(force: boolean, beforeStop?: () => void): Promise<void> {
+    this.closing = true;
+    if (force) this.forceClose(new BridgeClosedError());
+    await this.idle();
+    this.forceClose(new BridgeClosedError());
+    beforeStop?.();
+    clearInterval(this.heartbeat);
+    for (const m of this.members.all()) await this.send(m.link, encodeControl("disconnect")).catch(() => {});
+    await Promise.all(this.members.all().map((m) => m.process?.stop()));
+    await Promise.all([...this.peers.keys()].map((p) => p.stop()));
+    await this.local.stopStarting();
+    for (const m of this.members.all()) m.link.close();
+    this.members.clear();
+    this.router?.close();
+    this.disallow?.();
+    if (this.dir) removePrivateDir(this.dir);
+  }
+
+  /** Settles everything queued and in flight with `error` (a forced close). */
+  forceClose(error: Error): void {
+    this.forced = true;
+    for (const job of this.queue.snapshot()) job.request.settle({ error });
+    for (const m of this.members.all()) for (const job of [...m.inFlight.values()]) job.request.settle({ error });
+  }
+
+  private refusal(): Error | null {
+    if (this.failure) return this.failure;
+    if (this.closing) return new BridgeClosedError();
+    return null;
+  }
+
+  /** @throws what PendingRequest refuses before anything is sent (over the cap, bad bools, aborted). */
+  private job(op: string, args: Record<string, unknown>, arrays: readonly NDArray[], options: RequestOptions, idempotent: boolean): Job {
+    const limits = { timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs, signal: options.signal, maxMessageBytes: this.options.maxMessageBytes, onProgress: options.onProgress };
+    // The callback runs only once the request settles, after `job` below exists.
+    const request = new PendingRequest(this.nextId++, op, args, arrays, limits, (_, gaveUp) => {
+      this.detach(job, gaveUp);
+      this.pump();
+    });
+    const job: Job = { request, idempotent, attempts: 0, member: null };
+    return job;
+  }
+
+  /** Resolves when nothing is queued or in flight (at once after a forced close, which settles it all). */
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => (this.isIdle() ? resolve() : this.idleWaiters.push(check));
+      check();
+    });
+  }
+
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.members.all().every((m) => m.inFlight.size === 0);
+  }
+
+  /** Takes a settled job off the queue or its worker; `cancelOnWorker` tells the worker to drop it (we gave up on it). */
+  private detach(job: Job, cancelOnWorker: boolean): void {
+    this.queue.remove(job);
+    const member = job.member;
+    if (member?.inFlight.delete(job.request.id) && cancelOnWorker) {
+      void this.send(member.link, encodeControl("cancel", job.request.id)).catch(() => {});
+    }
+    job.member = null;
+    if (this.isIdle()) for (const waiter of this.idleWaiters.splice(0)) waiter();
+  }
+
+  /** Sends queued jobs to the least-loaded workers with room. */
+  private pump(): void {
+    while (this.queue.length > 0 && !this.forced) {
+      const member = this.members.leastLoaded(this.options.perWorkerInFlight);
+      if (!member) return;
+      const job = this.queue.shift()!;
+      job.attempts++;
+      this.dispatch(job, member);
+    }
+  }
+
+  private dispatch(job: Job, member: Member): void {
+    job.member = member;
+    member.inFlight.set(job.request.id, job);
+    member.lastUsed = Date.now();
+    this.observer?.dispatched(member.id, job.request);
+    const { request } = job;
+    this.send(member.link, request.encode(), request.id).catch((e: Error) => {
+      if (member.link.closed) this.bury(member, new WorkerDiedError(null, null, member.process?.stderrTail() ?? "", `became unreachable: ${e.message}`));
+      else request.settle({ error: new WireError(`could not send ${request.op}: ${e.message}`) });
+    });
+  }
+
+  private send(link: Link, frames: Buffer[], requestId: number | null = null): Promise<void> {
+    this.stats.bytesSent += messageBytes(frames);
+    return link.send(frames, requestId);
+  }
+
+  /** One message from a peer: a join, a heartbeat, a progress report or a reply. */
+  private receive(peer: Peer, frames: Uint8Array[]): void {
+    this.stats.bytesReceived += messageBytes(frames);
+    let message: Message;
+    try {
+      message = decodeMessage(frames);
+    } catch (e) {
+      // A reply we cannot read cannot be matched to its request either; the request's timeout stays in force.
+      process.emitWarning(`tfbridge: dropped an unreadable message: ${(e as Error).message}`);
+      peer.link.discard(frames);
+      return;
+    }
+    const { header } = message;
+    const member = peer.member;
+    if (member) member.heard = true;
+    if (header.ctl === "ready") return this.join(peer, header);
+    if (header.ctl === "heartbeat") {
+      // A ZeroMQ worker we counted as gone (an outage, a stall) is alive after all: ask it to announce
+      // itself again rather than lose it. While closing, tell it to stop instead.
+      if (!member) void this.send(peer.link, encodeControl(this.closing ? "disconnect" : "rejoin")).catch(() => {});
+      return;
+    }
+    if (typeof header.id !== "number" || !member) return peer.link.discard(frames);
+    const job = member.inFlight.get(header.id);
+    if (header.ctl === "progress") {
+      job?.request.progress(String(header.phase));
+      return;
+    }
+    peer.link.replied(header.id); // the worker is done with its inputs
+    if (!job) return peer.link.discard(frames); // timed out or cancelled meanwhile
+    const size = messageBytes(frames);
+    if (size > this.options.maxMessageBytes) {
+      peer.link.discard(frames);
+      job.request.settle({ error: new MessageTooLargeError(`${job.request.op}: a reply of ${size} bytes is over the ${this.options.maxMessageBytes}-byte message cap`) });
+      return;
+    }
+    const outcome = replyOutcome(message);
+    if ("reply" in outcome) outcome.reply.arrays = peer.link.adopt(outcome.reply.arrays);
+    else peer.link.discard(frames);
+    job.request.settle(outcome);
+  }
+
+  private join(peer: Peer, header: Record<string, unknown>): void {
+    if (this.closing) return;
+    const info = header.info as Partial<WorkerInfo> | null;
+    if (typeof info !== "object" || info === null || info.protocol !== WIRE_VERSION) {
+      // A worker of another wire version would misread requests: it does not join, and is told to go.
+      const why = `a worker that speaks wire version ${JSON.stringify(info?.protocol)}, not ${WIRE_VERSION}`;
+      process.emitWarning(`tfbridge: refused ${why}`);
+      if (peer.process && this.options.whenLost === "fail") this.fail(new WorkerStartError(`refused ${why}`));
+      void this.send(peer.link, encodeControl("disconnect")).catch(() => {});
+      return;
+    }
+    if (peer.member) return; // said twice
+    const token = typeof header.token === "string" ? header.token : null;
+    let proc = peer.process;
+    if (!proc && token) proc = this.local.claim(token) ?? null;
+    if (proc) this.local.joined(proc);
+    const id = peer.link instanceof RouterPeer ? peer.link.id : `local-${info.pid}-${randomBytes(4).toString("hex")}`;
+    peer.member = this.members.join(id, peer.link, info as WorkerInfo, token, proc ?? undefined);
+    if (!peer.process) {
+      peer.process = peer.member.process;
+      peer.link.start((frames) => this.receive(peer, frames), () => {});
+    }
+    this.pump();
+  }
+
+  /** A local worker process ended: bury its member, or, if it never joined, start another or fail. */
+  private localExited(proc: WorkerProcess, { code, signal }: ExitInfo): void {
+    const peer = this.peers.get(proc);
+    this.peers.delete(proc);
+    const member = peer?.member ?? this.members.running(proc);
+    const error = new WorkerDiedError(code, signal, proc.stderrTail());
+    if (member) return this.bury(member, error);
+    peer?.link.close();
+    if (this.closing) return;
+    if (this.options.whenLost === "fail") return this.fail(new WorkerStartError(`the worker died while starting: ${error.message}`));
+    process.emitWarning(`tfbridge: a worker exited before joining (code ${code}, signal ${signal}); starting another in 1 s\n${proc.stderrTail()}`);
+    setTimeout(() => !this.closing && this.spawn(), 1000).unref();
+  }
+
+  /** A link gave out before its process's exit named the cause. */
+  private lose(peer: Peer, error: WorkerDiedError): void {
+    if (peer.member) this.bury(peer.member, error);
+    else if (peer.process && !this.closing) this.local.retire(peer.process);
+  }
+
+  /** A worker is gone: retry its idempotent jobs once elsewhere, reject the rest, and replace it or fail. */
+  private bury(member: Member, error: WorkerDiedError): void {
+    if (!this.members.remove(member)) return;
+    member.link.close();
+    if (member.inFlight.size > 0) this.stats.diedWithRequests++;
+    const jobs = [...member.inFlight.values()];
+    member.inFlight.clear();
+    const lastOfAFailingEngine = this.options.whenLost === "fail" && member.process !== null;
+    for (const job of jobs) {
+      job.member = null;
+      if (job.idempotent && job.attempts < 2 && !this.forced && !lastOfAFailingEngine) {
+        this.stats.retried++;
+        this.queue.unshift(job);
+      } else job.request.settle({ error });
+    }
+    if (member.process) {
+      this.peers.delete(member.process);
+      this.local.retire(member.process);
+      if (lastOfAFailingEngine) return this.fail(error);
+      if (!this.closing) {
+        this.stats.replaced++;
+        this.spawn();
+      }
+    }
+    this.pump();
+  }
+
+  /** The engine is done (`whenLost: fail`): everything queued and later rejects with `error`. */
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const notify of this.failureWaiters.splice(0)) notify(error);
+    this.forceClose(error);
+  }
+
+  /** Every heartbeat interval: buries the workers silent for `liveness` intervals, heartbeats the rest. */
+  private tick(): void {
+    const { silent, alive } = this.members.tick();
+    for (const m of [...silent, ...alive]) if (m.missed > 0) this.stats.heartbeatMisses++;
+    for (const m of silent) this.bury(m, new WorkerDiedError(null, null, m.process?.stderrTail() ?? "", `missed ${LIVENESS} heartbeats (stuck or unreachable)`));
+    for (const m of alive) void this.send(m.link, encodeControl("heartbeat")).catch(() => {});
+  }
+}

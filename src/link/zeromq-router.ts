@@ -1,0 +1,118 @@
+import { Router } from "zeromq";
+import { WireError } from "../errors.js";
+import type { NDArray } from "../wire/ndarray.js";
+import type { Link } from "./link.js";
+import { serialSends } from "./send-queue.js";
+
+/** What a router does with a message from a peer that has not started (not a member yet). */
+export type StrangerHandler = (peer: RouterPeer, frames: Buffer[]) => void;
+
+/**
+ * A ZeroMQ ROUTER that workers connect to (the Paranoid Pirate pattern): local ones over IPC in a
+ * private folder, remote ones (`tfbridge worker --connect tcp://…`) over TCP, CurveZMQ off loopback.
+ * Each worker is a {@link RouterPeer}, a {@link Link} like any other; messages from one that has not
+ * started go to the stranger handler, which decides whether it joins.
+ */
+export class ZeroMqRouter {
+  readonly socket: Router;
+  private readonly peers = new Map<string, RouterPeer>();
+  private readonly sendFrames = serialSends((frames: Buffer[]) => this.socket.send(frames));
+
+  constructor(maxMessageBytes: number) {
+    this.socket = new Router({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, maxMessageSize: maxMessageBytes, mandatory: true });
+  }
+
+  bind(endpoint: string): Promise<void> {
+    return this.socket.bind(endpoint);
+  }
+
+  /** Reads until closed; `failed` hears if reading stops for any other reason. */
+  start(stranger: StrangerHandler, failed: (error: Error) => void): void {
+    void (async () => {
+      try {
+        for await (const [identity, ...frames] of this.socket) {
+          const id = identity!.toString("hex");
+          try {
+            const peer = this.peers.get(id);
+            if (peer) peer.deliver(frames);
+            else stranger(new RouterPeer(this, identity!, id), frames);
+          } catch (e) {
+            // Whatever one peer sent, the router serves on: it must never die of a message.
+            process.emitWarning(`tfbridge: dropped a message it could not handle: ${(e as Error).message}`);
+          }
+        }
+      } catch (e) {
+        if (!this.socket.closed) failed(new WireError(`the pool's socket failed: ${(e as Error).message}`));
+      }
+    })();
+  }
+
+  /** @internal */
+  send(identity: Buffer, frames: Buffer[]): Promise<void> {
+    return this.sendFrames([identity, ...frames]);
+  }
+
+  /** @internal */
+  register(peer: RouterPeer): void {
+    this.peers.set(peer.id, peer);
+  }
+
+  /** @internal */
+  unregister(peer: RouterPeer): void {
+    if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
+  }
+
+  close(): void {
+    this.peers.clear();
+    this.socket.close();
+  }
+}
+
+/**
+ * One worker behind a {@link ZeroMqRouter}, addressed by its routing id. Its reply arrays are views
+ * over ZeroMQ's own message buffers, freed by the garbage collector: nothing to release.
+ */
+export class RouterPeer implements Link {
+  readonly kind = "zeromq";
+  closed = false;
+  private receive: ((frames: Uint8Array[]) => void) | null = null;
+
+  constructor(
+    private readonly router: ZeroMqRouter,
+    readonly identity: Buffer,
+    /** The routing id in hex. */
+    readonly id: string,
+  ) {}
+
+  send(frames: Buffer[]): Promise<void> {
+    if (this.closed) return Promise.reject(new WireError("this worker left"));
+    return this.router.send(this.identity, frames).catch((e: Error) => {
+      this.closed = true; // `mandatory`: it is no longer connected
+      throw e;
+    });
+  }
+
+  /** Its messages come here from now on. The router ends with the pool, so `ended` is not needed. */
+  start(receive: (frames: Uint8Array[]) => void): void {
+    this.receive = receive;
+    this.router.register(this);
+  }
+
+  /** @internal A message from it. */
+  deliver(frames: Buffer[]): void {
+    this.receive?.(frames);
+  }
+
+  replied(): void {}
+
+  adopt(arrays: NDArray[]): NDArray[] {
+    return arrays;
+  }
+
+  discard(): void {}
+
+  close(): void {
+    this.closed = true;
+    this.router.unregister(this);
+  }
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { WorkerDiedError } from "../../src/index.js";
+import { frontEnds } from "./front-ends.js";
+
+/**
+ * Hang detection by heartbeat, the same on every front end and link (issue 10): a worker that stops
+ * (SIGSTOP: alive, silent, answering nothing) is given up on after `liveness` missed heartbeats, and
+ * the request it held rejects with WorkerDiedError instead of waiting out its timeout.
+ */
+describe.each(frontEnds())("%s", (name, start) => {
+  it("a worker that stops answering is found by its silence, and its request fails typed", async () => {
+    const client = await start();
+    try {
+      const { pid } = (await client.call<{ pid: number }>("hello")).result;
+      const held = client.call("sleep", { seconds: 30 }, [], { timeoutMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 200)); // let it reach Python
+      const stoppedAt = Date.now();
+      process.kill(pid, "SIGSTOP");
+      const error = await held.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkerDiedError);
+      expect((error as Error).message).toMatch(/missed \d+ heartbeats/);
+      expect(Date.now() - stoppedAt).toBeLessThan(10_000); // 4 × 500 ms, plus a tick
+      if (name.startsWith("Bridge")) {
+        // A Bridge's worker holds its state: it is not replaced, and later calls say why.
+        await expect(client.call("hello")).rejects.toThrow(/missed \d+ heartbeats/);
+      } else {
+        // A pool replaces it and serves on.
+        const { pid: next } = (await client.call<{ pid: number }>("hello", {}, [], { timeoutMs: 120_000 })).result;
+        expect(next).not.toBe(pid);
+      }
+      // Either way the stopped process is gone, not left behind.
+      await expect.poll(() => { try { process.kill(pid, 0); return true; } catch { return false; } }, { timeout: 10_000 }).toBe(false);
+    } finally {
+      await client.close();
+    }
+  }, 180_000);
+});
