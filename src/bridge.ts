@@ -3,7 +3,7 @@ import { BridgeClosedError } from "./errors.js";
 import type { KerasModelConfig } from "./models/config.js";
 import { type BuildOptions, ModelHandle, type ModelInfo, weightArrays } from "./models/handle.js";
 import { checkModelConfig } from "./models/schema.js";
-import { PythonProxies } from "./python/proxies.js";
+import { PythonProxies } from "./proxies/proxies.js";
 import type { LinkKind } from "./link/link.js";
 import { LocalLink } from "./link/local-link.js";
 import { shmAddon } from "./link/native.js";

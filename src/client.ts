@@ -1,5 +1,5 @@
 import { SpecError } from "./errors.js";
-import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, LSTM_MODES, checkLstmInput, checkLstmWeights, resolveLstmSpec } from "./spec/lstm.js";
+import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, LSTM_MODES, checkLstmInput, checkLstmWeights, resolveLstmSpec } from "./lstm/spec.js";
 import type { NDArray } from "./wire/ndarray.js";
 import type { Reply, RequestOptions } from "./worker/replies.js";
 

@@ -31,12 +31,12 @@ export { type ReportEnvironment, parityHtml } from "./parity/html-report.js";
 export { reportEnvironment } from "./parity/environment.js";
 export { type TfjsLayerEntry, type TfjsTopology, TfjsUnsupportedModelError, toTfjsTopology } from "./tfjs/topology.js";
 export { ACTIVATIONS, type ArgRule, LAYER_RULES, type LayerRule, checkModelConfig } from "./models/schema.js";
-export { PythonProxies, type PyProxy, type PyValue } from "./python/proxies.js";
+export { PythonProxies, type PyProxy, type PyValue } from "./proxies/proxies.js";
 export * from "./errors.js";
 export {
   type Activation, type Initializer, type LstmDType, type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec,
   LSTM_FIELDS, LSTM_MODES, checkLstmInput, checkLstmWeights, lstmWeightShapes, resolveLstmSpec,
-} from "./spec/lstm.js";
+} from "./lstm/spec.js";
 export { type DType, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
 export { type NDArray, elementCount, ndarray, zeros } from "./wire/ndarray.js";
 export { type ArrayDescriptor, type Header, decodeMessage, encodeMessage } from "./wire/codec.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PythonProxies, ProxyUsageError, WireError } from "../src/index.js";
 import { dtypeInfo } from "../src/wire/dtypes.js";
-import type { ProxyWorker } from "../src/python/proxies.js";
+import type { ProxyWorker } from "../src/proxies/proxies.js";
 import { tfbridge } from "./cli/run.js";
 
 /** What used to be plain Error/TypeError throws are TfbridgeErrors callers can branch on. */

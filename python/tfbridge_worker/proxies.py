@@ -4,7 +4,7 @@ pythonia normally spawns a Python of its own and talks JSON lines over Node's IP
 Python ``Bridge`` runs on a thread of the worker and talks over a ZeroMQ PAIR socket in the worker's
 private folder, so objects made through proxies and arrays sent over the data plane live in one
 interpreter and one object table (``Bridge.m``, keyed by ffid), and each channel can hand the other
-its objects by ffid. The JavaScript half is src/python/.
+its objects by ffid. The JavaScript half is src/proxies/.
 """
 
 from __future__ import annotations

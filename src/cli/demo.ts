@@ -1,7 +1,7 @@
 import { Bridge } from "../bridge.js";
 import { PythonError } from "../errors.js";
-import type { PyProxy } from "../python/proxies.js";
-import type { LstmSpec } from "../spec/lstm.js";
+import type { PyProxy } from "../proxies/proxies.js";
+import type { LstmSpec } from "../lstm/spec.js";
 import { uniformFloat32 } from "../random.js";
 import { ndarray } from "../wire/ndarray.js";
 import { parseFlags } from "./args.js";

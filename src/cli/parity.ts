@@ -3,7 +3,7 @@ import { SpecError, UsageError } from "../errors.js";
 import { runParity } from "../parity/engine.js";
 import { formatParityReport } from "../parity/report.js";
 import { formatSweep, runSweep, sampleCases, sweepCases } from "../parity/sweep.js";
-import { type Activation, type LstmSpec, resolveLstmSpec } from "../spec/lstm.js";
+import { type Activation, type LstmSpec, resolveLstmSpec } from "../lstm/spec.js";
 import { type FlagValues, numberFlag, parseFlags, readJsonFile } from "./args.js";
 import type { CommandContext } from "./context.js";
 import { MODEL_OPTIONS, MODEL_USAGE, modelParityCommand, modelSweepCommand } from "./model-parity.js";

@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import type { TensorflowClient } from "../client.js";
-import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, resolveLstmSpec } from "../spec/lstm.js";
+import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, resolveLstmSpec } from "../lstm/spec.js";
 import { checkTfjsSupport, runTfjsLstm } from "../tfjs/lstm.js";
 import type { TfjsBackend } from "../tfjs/runtime.js";
 import { loadTfjsSavedModel } from "../tfjs/savedmodel.js";

@@ -1,5 +1,5 @@
 import type { TensorflowClient } from "../client.js";
-import type { Activation, LstmSpec } from "../spec/lstm.js";
+import type { Activation, LstmSpec } from "../lstm/spec.js";
 import { tfjsInfo } from "../tfjs/runtime.js";
 import { type ParityReport, type RuntimeName, runParity } from "./engine.js";
 import { textTable } from "../table.js";

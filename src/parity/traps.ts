@@ -1,4 +1,4 @@
-import type { ResolvedLstmSpec } from "../spec/lstm.js";
+import type { ResolvedLstmSpec } from "../lstm/spec.js";
 
 /**
  * A spec setting where the Python Session and a faithful TF.js port do not compute the same float

@@ -1,4 +1,4 @@
-import type { Activation } from "../spec/lstm.js";
+import type { Activation } from "../lstm/spec.js";
 import { KERAS3_HARD_SIGMOID, registerKerasLayers } from "../tfjs-layers/index.js";
 import type { Tfjs } from "./runtime.js";
 

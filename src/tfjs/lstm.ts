@@ -1,5 +1,5 @@
 import { TfbridgeError } from "../errors.js";
-import type { Activation, LstmWeights, ResolvedLstmSpec } from "../spec/lstm.js";
+import type { Activation, LstmWeights, ResolvedLstmSpec } from "../lstm/spec.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 import { NAIVE_TFJS_ACTIVATION, TFJS_ACTIVATION, registerKerasActivations } from "./activations.js";
 import { type TfjsBackend, loadTfjs, withBackend } from "./runtime.js";

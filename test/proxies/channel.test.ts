@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pair } from "zeromq";
 import { describe, expect, it } from "vitest";
-import { PythoniaChannel, type PythoniaMessage } from "../../src/python/channel.js";
+import { PythoniaChannel, type PythoniaMessage } from "../../src/proxies/channel.js";
 
 describe("PythoniaChannel", () => {
   it("a reply handler that throws fails its own request only; the receive loop goes on", async () => {
