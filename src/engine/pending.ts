@@ -15,7 +15,7 @@ export interface PendingLimits {
   signal?: AbortSignal;
   /** The message cap, all frames counted. */
   maxMessageBytes: number;
-  /** Asks the worker for its phases (see RequestOptions.onProgress); only a Bridge's connection passes it on. */
+  /** Asks the worker for its phases (see RequestOptions.onProgress). */
   onProgress?: (event: ProgressEvent) => void;
 }
 

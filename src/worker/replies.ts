@@ -24,7 +24,7 @@ export interface RequestOptions {
   /**
    * Called as the worker enters each phase of the request, so that a long first call (a large spec's
    * build can take tens of seconds) is visibly working. Asking for it costs one small message per phase.
-   * A Bridge reports phases; a Pool does not (yet) and ignores it.
+   * A Bridge and a Pool both report them (over either link).
    */
   onProgress?: (event: ProgressEvent) => void;
 }

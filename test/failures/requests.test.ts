@@ -73,4 +73,14 @@ describe.each(frontEnds())("%s", (_, start) => {
       await expect(client().call("hello", {}, [], { signal: AbortSignal.abort() })).rejects.toThrow(/aborted/);
     });
   });
+
+  describe("progress", () => {
+    it("onProgress hears the worker's phases, and the reply still comes", async () => {
+      const phases: string[] = [];
+      const spec = { units: 3, inputShape: [2, 1] as [number, number] };
+      const { output } = await client().runLstm(spec, zeros("float32", [1, 2, 1]), { onProgress: (e) => phases.push(e.phase) });
+      expect(output.shape).toEqual([1, 3]);
+      expect(phases).toContain("run");
+    });
+  });
 });
