@@ -1,4 +1,4 @@
-"""``python -m tfbridge_worker --endpoint ipc:///path/worker.sock``"""
+"""``python -m tfbridge_worker --connect ENDPOINT`` (join a pool) or ``--link-fd 3 --link-regions IN OUT`` (the local link)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ def _exit_when_stdin_closes() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="tfbridge_worker")
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--endpoint", help="serve one client: bind a ROUTER here, e.g. ipc:///tmp/x/worker.sock")
     where.add_argument("--connect", help="join a pool: connect to its ROUTER here, e.g. tcp://10.0.0.5:5555")
     where.add_argument("--link-fd", type=int, help="serve one client over the local link: this end of a Unix socket "
                        "pair, with shared memory from --link-regions (python/tfbridge_worker/link.py)")
@@ -42,9 +41,8 @@ def main() -> None:
         parser.error("--link-fd and --link-regions go together")
     if bool(opts.pythonia_dir) != bool(opts.pythonia_endpoint):
         parser.error("--pythonia-dir and --pythonia-endpoint go together")
-    for endpoint in filter(None, (opts.endpoint, opts.pythonia_endpoint)):
-        if not is_local(endpoint):
-            parser.error(f"{endpoint} is not loopback; use ipc:// or tcp://127.0.0.1:PORT")
+    if opts.pythonia_endpoint and not is_local(opts.pythonia_endpoint):
+        parser.error(f"{opts.pythonia_endpoint} is not loopback; use ipc:// or tcp://127.0.0.1:PORT")
     curve = None
     if opts.connect:
         if opts.connect.partition("://")[0].lower() not in LOCAL_TRANSPORTS | NETWORK_TRANSPORTS:
@@ -72,8 +70,8 @@ def main() -> None:
         if not os.path.isdir(opts.temp_dir):
             os.mkdir(opts.temp_dir)
         tempfile.tempdir = opts.temp_dir
+    # The serving modes import TensorFlow (through .ops): only here, after the checks, so bad flags fail fast.
     from .proxies import ProxyChannel
-    from .server import serve  # imports TensorFlow: after the checks, so bad flags fail fast
 
     proxies = ProxyChannel(opts.pythonia_dir, opts.pythonia_endpoint) if opts.pythonia_dir else None
     if opts.connect:
@@ -81,12 +79,10 @@ def main() -> None:
         from .ops import Ops
 
         ConnectedWorker(opts.connect, Ops(proxies), curve).run()
-    elif opts.link_fd is not None:
+    else:
         from .link import serve_link
 
         serve_link(opts.link_fd, *opts.link_regions, proxies)
-    else:
-        serve(opts.endpoint, proxies)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 """Requests run one at a time on a thread of their own, so a worker's socket thread stays free.
 
 The socket thread keeps reading while a request runs: it takes cancellations, sees deadlines pass,
-and (in pool mode) heartbeats. Every serving mode uses this: server.serve (bind, one client),
-connected.ConnectedWorker (connect, a pool) and link.serve_link (the local link). Each hands the
-executor its own way to deliver a reply: a ZeroMQ socket may only be used by its own thread, so those
-two go through a Mailbox. The local link runs the executor inline instead (`threaded=False`,
-`run_queued`): one thread reads and runs, with no hand-off between threads on each request, and
-reads whatever arrived before starting the next request, so cancels still reach queued ones.
+and heartbeats. Both serving modes use this: connected.ConnectedWorker (`--connect`: a DEALER
+connected to a pool's, or a Bridge's, ROUTER) and link.serve_link (`--link-fd`: the local link). Each
+hands the executor its own way to deliver a reply: a ZeroMQ socket may only be used by its own thread,
+so the connected worker goes through a Mailbox. The local link runs the executor inline instead
+(`threaded=False`, `run_queued`): one thread reads and runs, with no hand-off between threads on each
+request, and reads whatever arrived before starting the next request, so cancels still reach queued ones.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ GRACE_S = 2 * HEARTBEAT_S
 
 @dataclass
 class Job:
-    route: Any  # where the reply goes: a ROUTER identity, or None on a DEALER
+    route: Any  # where the reply goes: None on the connected worker's DEALER and on the local link
     request_id: int | None
     deadline: float | None  # time.monotonic() seconds
     header: dict = field(repr=False)  # read and checked once, on the socket thread
