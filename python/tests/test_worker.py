@@ -65,8 +65,6 @@ def test_a_python_exception_carries_type_message_and_traceback(worker):
     assert error["traceback"][-1]["function"] == "raise_"
 
 
-@pytest.mark.xfail(strict=True, reason="a worker whose pool connection libzmq dropped blocks for good in its next "
-                   "heartbeat send (a DEALER with no peer blocks), so it never makes the new socket it should")
 def test_a_frame_over_the_size_limit_is_dropped_and_the_worker_comes_back():
     """libzmq enforces TFBRIDGE_MAX_MESSAGE_BYTES per frame: the worker's socket drops the connection
     that carried it (the request gets no reply), not the worker, which after RECONNECT_S of silence

@@ -33,6 +33,17 @@ RECONNECT_S = LIVENESS * HEARTBEAT_S * 2
 MAX_RECONNECT_S = 32.0
 
 
+def _send(socket: zmq.Socket, frames: list) -> None:
+    """Sends without blocking. A DEALER with no connection blocks a send for good, and libzmq does not
+    reconnect a connection it dropped itself (a frame over maxmsgsize): the worker would hang there
+    instead of making a new socket. With no peer the message is dropped, as a lost connection would;
+    the pool gives up on the requests it held, and the worker rejoins."""
+    try:
+        socket.send_multipart(frames, copy=False, flags=zmq.NOBLOCK)
+    except zmq.Again:
+        print(json.dumps({"dropped": "no connection to the pool"}), file=sys.stderr, flush=True)
+
+
 def routing_id() -> bytes:
     """An unguessable routing id (libzmq reserves ids that start with a zero byte for its own)."""
     return bytes([1 + secrets.randbelow(255)]) + secrets.token_bytes(15)
@@ -50,13 +61,14 @@ class ConnectedWorker:
     def _socket(self) -> zmq.Socket:
         socket = self.context.socket(zmq.DEALER)
         socket.linger = 0
+        socket.sndhwm = 0  # no limit: a send fails only when there is no pool to send to (see _send)
         socket.maxmsgsize = MAX_MESSAGE_BYTES
         socket.routing_id = routing_id()
         if self.curve:
             socket.curve_publickey, socket.curve_secretkey = self.curve.public, self.curve.secret
             socket.curve_serverkey = self.curve.server
         socket.connect(self.endpoint)
-        socket.send_multipart(ready_message(self.ops))
+        _send(socket, ready_message(self.ops))
         return socket
 
     def _watch_handshakes(self, socket: zmq.Socket, poller: zmq.Poller) -> zmq.Socket | None:
@@ -88,20 +100,20 @@ class ConnectedWorker:
                 except Rejoin:
                     reply = ready_message(self.ops)
                 if reply is not None:
-                    socket.send_multipart(reply, copy=False)
+                    _send(socket, reply)
             if monitor is not None and events.get(monitor):
                 event = recv_monitor_message(monitor)
                 refusal = {"refused": self.endpoint, "event": event["event"], "status": event["value"]}
                 print(json.dumps(refusal), file=sys.stderr, flush=True)
             if events.get(self.mailbox.ready):
                 _, reply = self.mailbox.take()
-                socket.send_multipart(reply, copy=False)
+                _send(socket, reply)
             now = time.monotonic()
             stuck = self.executor.overdue(GRACE_S)
             if now >= next_heartbeat:
                 next_heartbeat = now + HEARTBEAT_S
                 if not stuck:
-                    socket.send_multipart(heartbeat_message(self.executor.busy))
+                    _send(socket, heartbeat_message(self.executor.busy))
             if now - pool_seen > reconnect_after and not stuck:
                 # The pool went quiet: reconnect (it may have restarted), as the Paranoid Pirate does,
                 # backing off so a long outage does not churn sockets.
