@@ -28,8 +28,10 @@ export interface LatencySection {
   /** `echo` requests per second with up to 256 in flight (default link). */
   pipelinedPerSecond: number;
   pipelinedPerSecondZeromq: number;
-  /** The same through a Pool of 2 local workers. */
+  /** The same through a Pool of 2 local workers, on the local link (the default). */
   pipelinedPerSecondPool2: number;
+  /** The same through a Pool of 2 local workers on the ZeroMQ link. */
+  pipelinedPerSecondPool2Zeromq: number;
 }
 
 /** `echo` requests per second with up to 256 in flight. */
@@ -63,6 +65,9 @@ export async function latency(bridge: Bridge, zeromq: Bridge, pythonia: Pythonia
   const pool = await Pool.start({ size: 2, perWorkerInFlight: 128 }); // as deep a pipeline per worker as the Bridge gets
   const pipelinedPerSecondPool2 = await pipelined(pool, total);
   await pool.close();
+  const zeromqPool = await Pool.start({ size: 2, perWorkerInFlight: 128, link: "zeromq" });
+  const pipelinedPerSecondPool2Zeromq = await pipelined(zeromqPool, total);
+  await zeromqPool.close();
   const section = {
     bridge: best(parts.bridge),
     bridgeZeromq: best(parts.bridgeZeromq),
@@ -77,6 +82,7 @@ export async function latency(bridge: Bridge, zeromq: Bridge, pythonia: Pythonia
     pipelinedPerSecond,
     pipelinedPerSecondZeromq,
     pipelinedPerSecondPool2,
+    pipelinedPerSecondPool2Zeromq,
   };
   section.bridgeVsRawPipe = round(section.bridge.median / section.rawPipe.median);
   section.bridgeVsPythonia = round(section.bridge.median / section.pythonia.median);

@@ -119,7 +119,7 @@ const out = [
       ["pythonia call", ms(latencySection.pythonia.median), ms(latencySection.pythonia.p99)],
     ],
   ),
-  `pipelined: ${latencySection.pipelinedPerSecond} requests/s (ZeroMQ link ${latencySection.pipelinedPerSecondZeromq}/s, pool of 2 ${latencySection.pipelinedPerSecondPool2}/s)`,
+  `pipelined: ${latencySection.pipelinedPerSecond} requests/s (ZeroMQ link ${latencySection.pipelinedPerSecondZeromq}/s; pool of 2 ${latencySection.pipelinedPerSecondPool2}/s, on ZeroMQ ${latencySection.pipelinedPerSecondPool2Zeromq}/s)`,
   "",
   textTable(
     [`LSTM units 64, input [${lstmSection.batch}, 100, 16], sequences`, "median", "min"],
