@@ -77,13 +77,18 @@ def encode(header: dict, arrays: Sequence[Any] = (), names: Sequence[str] | None
 
 def frame_buffer(frame: Any) -> memoryview:
     """A frame's bytes, whatever carried it: zmq.Frame, bytes, or a memoryview over the local link's buffers."""
+    if type(frame) is memoryview:  # the local link's frames
+        return frame
     # pyzmq hands zmq.Frame objects when received with copy=False; tests hand bytes.
     return memoryview(frame.buffer if hasattr(frame, "buffer") else frame)
 
 
 def message_bytes(frames: Sequence[Any]) -> int:
     """A message's size as the cap counts it: every frame, header included."""
-    return sum(frame_buffer(f).nbytes for f in frames)
+    total = 0
+    for f in frames:
+        total += len(f) if type(f) is bytes else frame_buffer(f).nbytes  # most headers are bytes
+    return total
 
 
 def decode_header(frame: Any) -> dict:
