@@ -90,3 +90,58 @@ def test_heartbeats_while_a_request_runs_and_falls_silent_once_it_is_overdue(tmp
             break
         beats.append(time.monotonic() - started)
     assert beats and all(t < 0.1 + GRACE_S + HEARTBEAT_S for t in beats)
+
+
+def _serve(tmp_path):
+    ours, theirs = socket.socketpair()
+    worker = threading.Thread(target=serve_link, args=(theirs.fileno(), *_regions(tmp_path)), daemon=True)
+    worker.start()
+    worker.theirs = theirs  # the worker's end stays open while the test runs
+    assert _reply(ours)[0]["ctl"] == "ready"
+    return ours, worker
+
+
+def test_reads_messages_split_anywhere_joined_in_one_send_or_longer_than_its_buffer(tmp_path):
+    ours, worker = _serve(tmp_path)
+    big = np.arange(300_000, dtype=np.float32)  # 1.2 MB inline: longer than the 64 KiB receive buffer
+    messages = [
+        _message(encode({"id": 1, "op": "echo", "args": {}}, [np.arange(5, dtype=np.int16)])),
+        _message(encode({"id": 2, "op": "echo", "args": {}}, [big])),
+        _message(encode({"id": 3, "op": "echo", "args": {}})),
+    ]
+    stream = b"".join(messages)
+    replies = []  # read as they come: the worker's replies must not wait behind our sends
+    reader = threading.Thread(target=lambda: replies.extend(_reply(ours) for _ in range(6)), daemon=True)
+    reader.start()
+    # One byte at a time for the first message, then the rest in uneven pieces, then three at once.
+    for i in range(len(messages[0])):
+        ours.sendall(stream[i : i + 1])
+    at = len(messages[0])
+    for size in (3, 70_001, 9, 1 << 20):
+        ours.sendall(stream[at : at + size])
+        at += size
+    ours.sendall(stream[at:])
+    ours.sendall(stream)
+    reader.join(timeout=30)
+    assert [h["id"] for h, _ in replies] == [1, 2, 3, 1, 2, 3]
+    for header, arrays in replies:
+        assert header["ok"] is True
+        expected = {1: [np.arange(5, dtype=np.int16)], 2: [big], 3: []}[header["id"]]
+        assert len(arrays) == len(expected) and all(np.array_equal(a, e) for a, e in zip(arrays, expected))
+    ours.close()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+
+
+def test_a_cancel_sent_while_a_request_runs_reaches_the_next_one_queued(tmp_path):
+    ours, worker = _serve(tmp_path)
+    ours.sendall(_message(encode({"id": 1, "op": "sleep", "args": {"seconds": 0.3}})) + _message(encode({"id": 2, "op": "echo", "args": {}})))
+    time.sleep(0.1)  # request 1 runs, request 2 waits, read already
+    ours.sendall(_message(encode({"id": 2, "ctl": "cancel"})))
+    first, second = _reply(ours)[0], _reply(ours)[0]
+    assert (first["id"], first["ok"]) == (1, True)
+    assert second["id"] == 2 and second["error"]["kind"] == "cancelled"
+    ours.sendall(_message(encode({"id": 3, "op": "echo", "args": {}})))  # and it serves on
+    assert _reply(ours)[0]["ok"] is True
+    ours.close()
+    worker.join(timeout=10)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import json.encoder
+import json.scanner
 import math
 from typing import Any, Sequence
 
@@ -10,6 +12,38 @@ import numpy as np
 
 from .errors import BadRequest
 from .protocol import CONTROL_TO_WORKER, MAX_ID, VERSION, WIRE_TO_NUMPY, wire_name
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+if json.encoder.c_make_encoder is not None:
+    # json.dumps makes an encoder per call; one made once costs a third of a tiny header's encoding.
+    # No circular-reference markers (a reusable encoder cannot hold them): a header that contains
+    # itself fails with RecursionError instead of ValueError, as an error reply all the same.
+    _encode_chunks = json.encoder.c_make_encoder(
+        None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False
+    )
+
+    def _dumps(value: Any) -> bytes:
+        return "".join(_encode_chunks(value, 0)).encode("utf-8")
+
+else:  # pragma: no cover - CPython always has the C accelerator
+
+    def _dumps(value: Any) -> bytes:
+        return _ENCODER.encode(value).encode("utf-8")
+
+
+_scan_once = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, without its regular-expression passes for the usual text with no outer whitespace."""
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        return json.loads(text)  # leading whitespace, or not JSON: json.loads accepts or raises as ever
+    if end != len(text):
+        return json.loads(text)  # trailing whitespace is JSON; anything else is json.loads's error
+    return value
 
 
 def normalize(array: Any) -> np.ndarray:
@@ -29,6 +63,8 @@ def array_frame(array: np.ndarray) -> memoryview:
 
 def encode(header: dict, arrays: Sequence[Any] = (), names: Sequence[str] | None = None) -> list:
     """Header and arrays as the frames of one message; ``header['arrays']`` is filled in here."""
+    if type(arrays) in (list, tuple) and not arrays:
+        return [_dumps({"v": VERSION, **header, "arrays": []})]
     normalized = [normalize(a) for a in arrays]
     descriptors = []
     for i, a in enumerate(normalized):
@@ -36,26 +72,29 @@ def encode(header: dict, arrays: Sequence[Any] = (), names: Sequence[str] | None
         if names is not None:
             d["name"] = names[i]
         descriptors.append(d)
-    header = {"v": VERSION, **header, "arrays": descriptors}
-    head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    return [head, *(array_frame(a) for a in normalized)]
+    return [_dumps({"v": VERSION, **header, "arrays": descriptors}), *(array_frame(a) for a in normalized)]
 
 
 def frame_buffer(frame: Any) -> memoryview:
     """A frame's bytes, whatever carried it: zmq.Frame, bytes, or a memoryview over the local link's buffers."""
+    if type(frame) is memoryview:  # the local link's frames
+        return frame
     # pyzmq hands zmq.Frame objects when received with copy=False; tests hand bytes.
     return memoryview(frame.buffer if hasattr(frame, "buffer") else frame)
 
 
 def message_bytes(frames: Sequence[Any]) -> int:
     """A message's size as the cap counts it: every frame, header included."""
-    return sum(frame_buffer(f).nbytes for f in frames)
+    total = 0
+    for f in frames:
+        total += len(f) if type(f) is bytes else frame_buffer(f).nbytes  # most headers are bytes
+    return total
 
 
 def decode_header(frame: Any) -> dict:
     """The header frame as a JSON object of wire version 1; nothing in it is checked further."""
     try:
-        header = json.loads(bytes(frame_buffer(frame)).decode("utf-8"))
+        header = _loads(str(frame_buffer(frame), "utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         # ValueError covers malformed JSON and integers past Python's digit limit (e.g. a 5,000-digit id).
         raise BadRequest(f"header frame is not UTF-8 JSON (or nests too deep, or holds a huge number): {e}") from None

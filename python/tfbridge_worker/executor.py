@@ -14,6 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -77,10 +78,28 @@ class Mailbox:
         return self.replies.get()
 
 
+class _InlineJobs:
+    """The inline mode's queue: one thread puts and takes, so no locks (queue.Queue's cost a request ~2 µs)."""
+
+    def __init__(self) -> None:
+        self._jobs: deque[Job] = deque()
+
+    def put(self, job: Job) -> None:
+        self._jobs.append(job)
+
+    def get_nowait(self) -> Job:
+        if not self._jobs:
+            raise queue.Empty
+        return self._jobs.popleft()
+
+    def qsize(self) -> int:
+        return len(self._jobs)
+
+
 class Executor:
     def __init__(self, ops: Ops, deliver: Callable[[Any, list], None], threaded: bool = True):
         self.ops = ops
-        self.jobs: queue.Queue[Job] = queue.Queue()
+        self.jobs: queue.Queue[Job] | _InlineJobs = queue.Queue() if threaded else _InlineJobs()
         #: Requests not yet started, by (route, id): what a cancel can still reach. Nothing else is
         #: remembered about ids, so cancels for unknown or finished requests leave no trace.
         self.queued: dict[tuple[Any, int], Job] = {}
@@ -134,14 +153,11 @@ class Executor:
 
     def run_queued(self, take_arrivals: Callable[[], None]) -> None:
         """Inline mode (no thread of its own): runs the queued requests on the calling thread, one by
-        one, calling `take_arrivals` before each so that cancels already received still apply."""
-        while True:
+        one, calling `take_arrivals` before each so that cancels already received still apply.
+        Returns once none is queued: what arrives after that, the caller's next read takes."""
+        while self.jobs.qsize():
             take_arrivals()
-            try:
-                job = self.jobs.get_nowait()
-            except queue.Empty:
-                return
-            self._execute(job)
+            self._execute(self.jobs.get_nowait())
 
     def _execute(self, job: Job) -> None:
         key = (_route_key(job.route), job.request_id)

@@ -30,6 +30,11 @@ MESSAGE, RELEASE = 0, 1
 INLINE, SHARED = 0, 1
 _PREFIX = struct.Struct("<IBI")  # body length, kind, frame count
 _FRAME = struct.Struct("<BQQ")  # where, offset, length
+_LENGTH = struct.Struct("<I")
+_COUNT = struct.Struct("<I")
+_ONE_INLINE = struct.Struct("<IBIBQQ")  # prefix and table of a message of one inline frame
+#: The reused receive buffer's size; a longer message is received into a buffer of its own.
+RECEIVE_BYTES = 1 << 16
 #: Frames smaller than this go inline: a block's bookkeeping (and its release) costs more than the copy.
 INLINE_MAX = 4096
 
@@ -41,9 +46,18 @@ class LinkError(Exception):
 class Link:
     def __init__(self, sock: socket.socket, regions: Regions):
         self.sock = sock
-        self.buffer = bytearray()  # bytes received and not yet parsed
         self.regions = regions
         self.sending = threading.Lock()  # the serving thread and the heartbeat thread both send
+        # Bytes received land in one reused buffer; [_start, _end) of it is not yet parsed.
+        self._buffer = bytearray(RECEIVE_BYTES)
+        self._view = memoryview(self._buffer)
+        self._start = self._end = 0
+        #: A message too long for the buffer: its body, received straight into it, and how much has come.
+        self._large: tuple[bytearray, int] | None = None
+        #: True while the last receive left the socket empty and this side has sent nothing since (so
+        #: no time has passed running a request): a non-blocking read would find nothing new, and skips
+        #: its system call. Every request ends in a send, so the read before the next one does look.
+        self.drained = False
 
     def read(self, block: bool = True) -> tuple[int, list] | None:
         """(kind, frames) of the next message; None when none is complete and `block` is false.
@@ -51,29 +65,63 @@ class Link:
         Raises EOFError once Node has closed its end, LinkError when it broke the framing.
         """
         while True:
-            if len(self.buffer) >= 4:
-                (length,) = struct.unpack_from("<I", self.buffer)
-                if len(self.buffer) >= 4 + length:
-                    # Its own copy: frames (and arrays over them) may outlive the receive buffer's next resize.
-                    body = self.buffer[4 : 4 + length]
-                    del self.buffer[: 4 + length]
+            if self._large is not None:
+                body, filled = self._large
+                if filled == len(body):
+                    self._large = None
                     return self._parse(memoryview(body))
-                want = 4 + length - len(self.buffer)
-            else:
-                want = 4 - len(self.buffer)
-            try:
-                chunk = self.sock.recv(max(want, 1 << 16), 0 if block else socket.MSG_DONTWAIT)
-            except BlockingIOError:
+                received = self._receive(memoryview(body)[filled:], block)
+                if received is None:
+                    return None
+                self._large = (body, filled + received)
+                continue
+            have = self._end - self._start
+            if have >= 4:
+                (length,) = _LENGTH.unpack_from(self._buffer, self._start)
+                at = self._start + 4
+                if have >= 4 + length:
+                    # Its own copy: frames (and arrays over them) outlive the buffer's next use.
+                    body = bytearray(self._view[at : at + length])
+                    self._start = at + length
+                    if self._start == self._end:
+                        self._start = self._end = 0
+                    return self._parse(memoryview(body))
+                if 4 + length > len(self._buffer):
+                    body = bytearray(length)  # longer than the buffer: received into a body of its own
+                    body[: have - 4] = self._view[at : self._end]
+                    self._start = self._end = 0
+                    self._large = (body, have - 4)
+                    continue
+            if self._start > 0:  # a message's beginning: moved to the front, so the rest fits behind it
+                self._buffer[:have] = bytes(self._view[self._start : self._end])
+                self._start, self._end = 0, have
+            received = self._receive(self._view[self._end :], block)
+            if received is None:
                 return None
-            if not chunk:
-                raise EOFError
-            self.buffer += chunk
+            self._end += received
+
+    def _receive(self, into: memoryview, block: bool) -> int | None:
+        """Bytes received into `into` (never 0), or None when `block` is false and none have arrived."""
+        if block:
+            received = self.sock.recv_into(into)
+        elif self.drained:
+            return None
+        else:
+            try:
+                received = self.sock.recv_into(into, 0, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                self.drained = True
+                return None
+        if not received:
+            raise EOFError
+        self.drained = received < len(into)  # a stream socket fills what it can: short means emptied
+        return received
 
     def _parse(self, view: memoryview) -> tuple[int, list]:
         length = len(view)
         if length < 5:
             raise LinkError("a message shorter than its kind and frame count")
-        kind, count = view[0], struct.unpack_from("<I", view, 1)[0]
+        kind, count = view[0], _COUNT.unpack_from(view, 1)[0]
         table_end = 5 + count * _FRAME.size
         if kind not in (MESSAGE, RELEASE) or table_end > length:
             raise LinkError(f"message of kind {kind} with {count} frames does not fit its {length} bytes")
@@ -99,6 +147,11 @@ class Link:
             self._send(frames)
 
     def _send(self, frames: list) -> None:
+        self.drained = False  # a request ran (or was refused): what arrived meanwhile is still to be read
+        if len(frames) == 1 and type(frames[0]) is bytes:  # a header alone: most replies
+            head = frames[0]
+            self.sock.sendall(_ONE_INLINE.pack(5 + _FRAME.size + len(head), MESSAGE, 1, INLINE, 0, len(head)) + head)
+            return
         table, inline = [], []
         for i, frame in enumerate(frames):
             data = frame_buffer(frame).cast("B")
@@ -137,7 +190,7 @@ def serve_link(fd: int, inputs_path: str, outputs_path: str, proxies=None) -> No
         try:
             reply = executor.receive(None, frames)
         except Rejoin:
-            return  # a pool's request; one client's worker has no membership to renew
+            return  # sent only to ZeroMQ workers the engine counted gone; a local link never is
         if reply is not None:
             link.send(reply)
 

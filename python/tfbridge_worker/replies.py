@@ -34,7 +34,7 @@ def handle(ops: Ops, header: dict, frames: list) -> list:
     """
     request_id = header.get("id")
     try:
-        arrays = decode_arrays(header["arrays"], frames[1:])
+        arrays = decode_arrays(header["arrays"], frames[1:]) if header["arrays"] or len(frames) > 1 else []
         result, out, names = ops(header["op"], header["args"], arrays)
         reply = encode({"id": request_id, "ok": True, "result": result}, out, names)
         size = message_bytes(reply)

@@ -9,6 +9,8 @@ import { SharedArray } from "./shared-array.js";
 
 /** Frames smaller than this go inline (as python/tfbridge_worker/link.py's INLINE_MAX): a block costs more than the copy. */
 const INLINE_MAX = 4096;
+/** A tick's writes up to this many bytes are copied into one buffer; beyond, they go as a writev without a copy. */
+const COALESCE_MAX = 64 * 1024;
 /** How long a closed socket waits for the process's exit to name the cause, before failing requests itself. */
 const EXIT_GRACE_MS = 1000;
 
@@ -51,7 +53,9 @@ export class LocalLink implements Link {
   });
   private readonly waiting: { frames: Buffer[]; requestId: number | null; sent: () => void }[] = [];
   private releases: number[] = [];
-  private corked = false;
+  /** Bytes written in this tick, sent together on the next (see {@link write}). */
+  private outgoing: Uint8Array[] = [];
+  private outgoingBytes = 0;
   readonly kind = "local";
   closed = false;
 
@@ -212,18 +216,32 @@ export class LocalLink implements Link {
     for (const w of this.waiting.splice(0)) w.sent();
   }
 
-  /** Writes made in one tick leave in one system call (many requests sent at once are one writev). */
+  /** Writes made in one tick leave in one system call (many requests sent at once are one write). */
   private write(parts: Uint8Array[]): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
+    if (this.outgoing.length === 0) process.nextTick(this.flush);
+    for (const p of parts) {
+      this.outgoing.push(p);
+      this.outgoingBytes += p.byteLength;
     }
-    for (const p of parts) this.socket.write(p);
   }
+
+  /**
+   * This tick's writes, as one buffer when small: a single `write` of one buffer costs the stream far
+   * less than cork, several writes and uncork (a writev), which only large inline frames still take.
+   */
+  private readonly flush = (): void => {
+    const parts = this.outgoing;
+    const bytes = this.outgoingBytes;
+    this.outgoing = [];
+    this.outgoingBytes = 0;
+    if (parts.length === 1) this.socket.write(parts[0]!);
+    else if (bytes <= COALESCE_MAX) this.socket.write(Buffer.concat(parts, bytes));
+    else {
+      this.socket.cork();
+      for (const p of parts) this.socket.write(p);
+      this.socket.uncork();
+    }
+  };
 
   /** A message's frames, the shared ones as views over new ArrayBuffers that give their block back when collected. */
   private framesOf(body: Buffer): Uint8Array[] {

@@ -85,15 +85,18 @@ function decodeDescriptor(d: unknown, i: number): ArrayDescriptor {
 /** A message's frames as a header and NDArrays; WireError names what is malformed. */
 export function decodeMessage(frames: readonly Uint8Array[]): Message {
   if (frames.length === 0) throw new WireError("empty message");
+  const first = frames[0]!;
   let header: Header;
   try {
-    header = JSON.parse(Buffer.from(frames[0]!.buffer, frames[0]!.byteOffset, frames[0]!.byteLength).toString("utf8"));
+    header = JSON.parse((first instanceof Buffer ? first : Buffer.from(first.buffer, first.byteOffset, first.byteLength)).toString("utf8"));
   } catch (e) {
     throw new WireError(`header frame is not JSON: ${(e as Error).message}`);
   }
   if (typeof header !== "object" || header === null) throw new WireError("header must be a JSON object");
   if (header.v !== WIRE_VERSION) throw new WireError(`wire version ${header.v} is not ${WIRE_VERSION}`);
-  const descriptors = (header.arrays ?? []).map(decodeDescriptor);
+  const listed: unknown = header.arrays ?? [];
+  if (!Array.isArray(listed)) throw new WireError("header.arrays must be a list");
+  const descriptors = listed.map(decodeDescriptor);
   if (descriptors.length !== frames.length - 1) {
     throw new WireError(`header describes ${descriptors.length} arrays but ${frames.length - 1} frames follow`);
   }
@@ -106,5 +109,6 @@ export function decodeMessage(frames: readonly Uint8Array[]): Message {
     if (d.dtype === "bool") checkBoolBytes(bytes, `arrays[${i}]`);
     return { dtype: d.dtype, shape: d.shape, data: typedArrayOver(d.dtype, bytes) };
   });
-  return { header: { ...header, arrays: descriptors }, arrays };
+  header.arrays = descriptors; // the parsed object is this call's own: no copy
+  return { header, arrays };
 }

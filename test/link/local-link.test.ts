@@ -103,6 +103,13 @@ describe("the local link", () => {
     expect(same(back!, huge)).toBe(true);
   });
 
+  it("sends many requests made in one tick together, small inline arrays and a large one among them, each answered", async () => {
+    const small = Array.from({ length: 300 }, (_, i) => floats(1 + (i % 900), i + 1)); // under 4 KB: inline
+    const huge = floats(400_000, 7); // 1.6 MB: larger than the region, inline too
+    const replies = await Promise.all([...small.slice(0, 150), huge, ...small.slice(150)].map((a) => bridge.echo([a])));
+    [...small.slice(0, 150), huge, ...small.slice(150)].forEach((a, i) => expect(same(replies[i]![0]!, a)).toBe(true));
+  });
+
   it("leaves nothing in /dev/shm when its worker is SIGKILLed", async () => {
     const doomed = await Bridge.start({ link: "local" });
     process.kill(doomed.pid!, "SIGKILL");

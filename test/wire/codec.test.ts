@@ -39,7 +39,18 @@ describe("decode", () => {
     [[header({ arrays: [{ dtype: "float32", shape: [2] }] })], /describes 1 arrays but 0 frames/],
     [[header({ arrays: [{ dtype: "complex64", shape: [1] }] }), Buffer.alloc(8)], /not a wire dtype/],
     [[header({ arrays: [{ dtype: "int16", shape: [3] }] }), Buffer.alloc(4)], /needs 6 bytes, frame has 4/],
+    [[header({ arrays: { dtype: "int16", shape: [3] } })], /arrays must be a list/], // was a TypeError from .map
+    [[header({ arrays: "float32" })], /arrays must be a list/],
   ])("refuses a malformed message with a reason (%#)", (frames, reason) => {
+    expect(() => decodeMessage(frames)).toThrow(WireError);
     expect(() => decodeMessage(frames)).toThrow(reason);
+  });
+
+  it("reads a header frame however it is carried: a Buffer, a view into a larger one, a plain Uint8Array", () => {
+    const text = JSON.stringify({ v: 1, id: 7, ok: true, result: { x: "é" }, arrays: [] });
+    const inside = Buffer.from(`xx${text}yy`);
+    for (const frame of [Buffer.from(text), inside.subarray(2, 2 + Buffer.byteLength(text)), new Uint8Array(Buffer.from(text))]) {
+      expect(decodeMessage([frame]).header).toEqual({ v: 1, id: 7, ok: true, result: { x: "é" }, arrays: [] });
+    }
   });
 });
