@@ -322,7 +322,14 @@ export class RequestEngine {
     member.lastUsed = Date.now();
     this.observer?.dispatched(member.id, job.request);
     const { request } = job;
-    this.send(member.link, request.encode(), request.id).catch((e: Error) => {
+    let frames: Buffer[];
+    try {
+      frames = request.encode();
+    } catch (error) {
+      request.settle({ error: error as Error }); // over the cap, or bad bool data: nothing is sent
+      return;
+    }
+    this.send(member.link, frames, request.id).catch((e: Error) => {
       if (member.link.closed) this.bury(member, new WorkerDiedError(null, null, member.process?.stderrTail() ?? "", `became unreachable: ${e.message}`));
       else request.settle({ error: new WireError(`could not send ${request.op}: ${e.message}`) });
     });

@@ -1,7 +1,6 @@
 import { MessageTooLargeError, RequestAbortedError, RequestTimeoutError } from "../errors.js";
 import { encodeMessage, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
-import { MAX_ID } from "../wire/protocol.js";
 import type { ProgressEvent, Reply } from "../worker/replies.js";
 import { after, deadlineField } from "./timers.js";
 
@@ -39,8 +38,8 @@ export class PendingRequest {
   private readonly onAbort: () => void;
 
   /**
-   * @throws {MessageTooLargeError} when the request is over the cap; {@link WireError} for bad bool
-   * data; {@link RequestAbortedError} when the signal has fired already. Nothing is set up then.
+   * @throws {MessageTooLargeError} when its arrays alone are over the cap; {@link RequestAbortedError}
+   * when the signal has fired already. Nothing is set up then.
    */
   constructor(
     readonly id: number,
@@ -51,11 +50,10 @@ export class PendingRequest {
     private readonly onSettled: (request: PendingRequest, gaveUp: boolean) => void,
   ) {
     if (limits.signal?.aborted) throw new RequestAbortedError(op, limits.signal.reason);
-    // The largest header it can be sent with (any id, any deadline) counts, as the worker counts it.
-    const bytes = messageBytes(encodeMessage({ id: MAX_ID, op, args, deadlineMs: MAX_ID }, arrays));
-    if (bytes > limits.maxMessageBytes) {
-      throw new MessageTooLargeError(`${op}: a request of ${bytes} bytes is over the ${limits.maxMessageBytes}-byte message cap`);
-    }
+    // Arrays over the cap fail here, at once; the whole message (header and args too) is checked on
+    // the one encoding that is sent (encode), rather than encoding every request twice.
+    const arrayBytes = arrays.reduce((n, a) => n + a.data.byteLength, 0);
+    if (arrayBytes > limits.maxMessageBytes) this.tooLarge(arrayBytes);
     this.deadline = Date.now() + limits.timeoutMs;
     this.promise = new Promise<Reply>((resolve, reject) => {
       this.resolve = resolve;
@@ -70,10 +68,20 @@ export class PendingRequest {
     return this.settled;
   }
 
-  /** Its frames, with the time left until its deadline as the worker's `deadlineMs`. */
+  /**
+   * Its frames, with the time left until its deadline as the worker's `deadlineMs`.
+   * @throws {MessageTooLargeError} when the message is over the cap; {@link WireError} for bad bool data.
+   */
   encode(): Buffer[] {
     const progress = this.limits.onProgress ? { progress: true } : {};
-    return encodeMessage({ id: this.id, op: this.op, args: this.args, ...deadlineField(this.deadline - Date.now()), ...progress }, this.arrays);
+    const frames = encodeMessage({ id: this.id, op: this.op, args: this.args, ...deadlineField(this.deadline - Date.now()), ...progress }, this.arrays);
+    const bytes = messageBytes(frames);
+    if (bytes > this.limits.maxMessageBytes) this.tooLarge(bytes);
+    return frames;
+  }
+
+  private tooLarge(bytes: number): never {
+    throw new MessageTooLargeError(`${this.op}: a request of ${bytes} bytes is over the ${this.limits.maxMessageBytes}-byte message cap`);
   }
 
   /** The worker entered `phase` of this request. */
