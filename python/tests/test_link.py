@@ -72,9 +72,7 @@ def test_serves_requests_and_stops_at_a_block_outside_the_region(tmp_path):
 
 
 def test_heartbeats_while_a_request_runs_and_falls_silent_once_it_is_overdue(tmp_path):
-    ours, theirs = socket.socketpair()
-    threading.Thread(target=serve_link, args=(theirs.fileno(), *_regions(tmp_path)), daemon=True).start()
-    assert _reply(ours)[0]["ctl"] == "ready"
+    ours, worker = _serve(tmp_path)
     # Within its deadline: the heartbeat thread speaks for the worker while the request runs.
     ours.sendall(_message(encode({"id": 1, "op": "sleep", "args": {"seconds": 1.6}, "deadlineMs": 60_000})))
     seen = []
@@ -90,6 +88,9 @@ def test_heartbeats_while_a_request_runs_and_falls_silent_once_it_is_overdue(tmp
             break
         beats.append(time.monotonic() - started)
     assert beats and all(t < 0.1 + GRACE_S + HEARTBEAT_S for t in beats)
+    ours.close()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
 
 
 def _serve(tmp_path):

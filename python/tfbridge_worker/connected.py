@@ -94,7 +94,7 @@ class ConnectedWorker:
                 pool_seen = time.monotonic()
                 reconnect_after = RECONNECT_S
                 try:
-                    reply = self.executor.receive(None, socket.recv_multipart(copy=False))
+                    reply = self.executor.receive(socket.recv_multipart(copy=False))
                 except Disconnect:
                     return
                 except Rejoin:
@@ -106,7 +106,7 @@ class ConnectedWorker:
                 refusal = {"refused": self.endpoint, "event": event["event"], "status": event["value"]}
                 print(json.dumps(refusal), file=sys.stderr, flush=True)
             if events.get(self.mailbox.ready):
-                _, reply = self.mailbox.take()
+                reply = self.mailbox.take()
                 _send(socket, reply)
             now = time.monotonic()
             stuck = self.executor.overdue(GRACE_S)

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import zmq
 
@@ -34,7 +34,6 @@ GRACE_S = 2 * HEARTBEAT_S
 
 @dataclass
 class Job:
-    route: Any  # where the reply goes: None on the connected worker's DEALER and on the local link
     request_id: int | None
     deadline: float | None  # time.monotonic() seconds
     header: dict = field(repr=False)  # read and checked once, on the socket thread
@@ -51,16 +50,11 @@ class Rejoin(Exception):
     """The pool no longer counts this worker as a member: announce it again."""
 
 
-def _route_key(route: Any) -> Any:
-    # ROUTER identities arrive as zmq.Frame objects, which compare by identity, not content.
-    return route.bytes if hasattr(route, "bytes") else route
-
-
 class Mailbox:
     """Replies from the executor thread to a ZeroMQ socket's thread, which owns the socket."""
 
     def __init__(self, context: zmq.Context):
-        self.replies: queue.Queue[tuple[Any, list]] = queue.Queue()
+        self.replies: queue.Queue[list] = queue.Queue()
         endpoint = f"inproc://tfbridge-executor-{id(self)}"
         #: Readable when a reply is ready: register it with the socket thread's poller.
         self.ready = context.socket(zmq.PAIR)
@@ -68,12 +62,12 @@ class Mailbox:
         self._notify = context.socket(zmq.PAIR)  # used by the executor thread only
         self._notify.connect(endpoint)
 
-    def deliver(self, route: Any, frames: list) -> None:
-        self.replies.put((route, frames))
+    def deliver(self, frames: list) -> None:
+        self.replies.put(frames)
         self._notify.send(b"")
 
-    def take(self) -> tuple[Any, list]:
-        """(route, frames) of a finished request's reply, or of a progress report; call when `ready` is readable."""
+    def take(self) -> list:
+        """The frames of a finished request's reply, or of a progress report; call when `ready` is readable."""
         self.ready.recv()
         return self.replies.get()
 
@@ -97,19 +91,19 @@ class _InlineJobs:
 
 
 class Executor:
-    def __init__(self, ops: Ops, deliver: Callable[[Any, list], None], threaded: bool = True):
+    def __init__(self, ops: Ops, deliver: Callable[[list], None], threaded: bool = True):
         self.ops = ops
         self.jobs: queue.Queue[Job] | _InlineJobs = queue.Queue() if threaded else _InlineJobs()
-        #: Requests not yet started, by (route, id): what a cancel can still reach. Nothing else is
+        #: Requests not yet started, by id: what a cancel can still reach. Nothing else is
         #: remembered about ids, so cancels for unknown or finished requests leave no trace.
-        self.queued: dict[tuple[Any, int], Job] = {}
+        self.queued: dict[int, Job] = {}
         self.running: Job | None = None
-        #: Called on the executor thread with (route, frames) of each reply and progress report.
+        #: Called on the executor thread with the frames of each reply and progress report.
         self.deliver = deliver
         if threaded:
             threading.Thread(target=self._run, name="executor", daemon=True).start()
 
-    def receive(self, route: Any, frames: list) -> list | None:
+    def receive(self, frames: list) -> list | None:
         """Takes one incoming message: queues a request, applies a control message, or returns an
         error reply at once for one it refuses. Raises Disconnect or Rejoin when told to."""
         try:
@@ -126,15 +120,15 @@ class Executor:
         if ctl == "rejoin":
             raise Rejoin()
         if ctl == "cancel":
-            job = self.queued.get((_route_key(route), request_id))
+            job = self.queued.get(request_id)
             if job is not None:
                 job.cancelled = True
         elif ctl is None:
             remaining = header.get("deadlineMs")
             deadline = time.monotonic() + remaining / 1000 if remaining is not None else None
-            job = Job(route, request_id, deadline, header, frames, progress=header.get("progress") is True)
+            job = Job(request_id, deadline, header, frames, progress=header.get("progress") is True)
             if request_id is not None:
-                self.queued[(_route_key(route), request_id)] = job
+                self.queued[request_id] = job
             self.jobs.put(job)
         return None  # heartbeats and cancels need no answer
 
@@ -160,23 +154,22 @@ class Executor:
             self._execute(self.jobs.get_nowait())
 
     def _execute(self, job: Job) -> None:
-        key = (_route_key(job.route), job.request_id)
-        if self.queued.get(key) is job:
-            del self.queued[key]
+        if self.queued.get(job.request_id) is job:
+            del self.queued[job.request_id]
         try:
             if job.cancelled or (job.deadline is not None and time.monotonic() > job.deadline):
                 reply = error_reply(job.request_id, Cancelled("cancelled, or past its deadline, before it ran"))
             else:
                 self.running = job
                 if job.progress:
-                    self.ops.report = lambda phase: self.deliver(job.route, encode({"id": job.request_id, "ctl": "progress", "phase": phase}))
+                    self.ops.report = lambda phase: self.deliver(encode({"id": job.request_id, "ctl": "progress", "phase": phase}))
                 reply = handle(self.ops, job.header, job.frames)  # failures become error replies
         except Exception as exc:  # noqa: BLE001 - the loop must outlive any request: one reply each
             reply = error_reply(job.request_id, exc)
         finally:
             self.ops.report = _no_report
             self.running = None
-        self.deliver(job.route, reply)
+        self.deliver(reply)
 
 
 def _no_report(phase: str) -> None:

@@ -179,7 +179,7 @@ def serve_link(fd: int, inputs_path: str, outputs_path: str, proxies=None) -> No
     next starts, so a cancel reaches the request it names if that has not started yet.
     """
     link = Link(socket.socket(fileno=fd), Regions(inputs_path, outputs_path))
-    executor = Executor(Ops(proxies), lambda _route, frames: link.send(frames), threaded=False)
+    executor = Executor(Ops(proxies), link.send, threaded=False)
 
     def take(message: tuple[int, list]) -> None:
         kind, frames = message
@@ -188,7 +188,7 @@ def serve_link(fd: int, inputs_path: str, outputs_path: str, proxies=None) -> No
                 link.regions.allocator.release(offset, size)
             return
         try:
-            reply = executor.receive(None, frames)
+            reply = executor.receive(frames)
         except Rejoin:
             return  # sent only to ZeroMQ workers the engine counted gone; a local link never is
         if reply is not None:
