@@ -67,7 +67,11 @@ $(BENCH_STAMP): bench/requirements.txt $(VENV_STAMP)
 demo: setup
 	node dist/cli/main.js demo
 
-test: setup test-ts test-py
+# Set-up steps that do not need each other (pip, npm ci, apt's chromium) run side by side; then the
+# tests, one suite after the other (each already keeps both cores busy).
+test:
+	$(MAKE) -j2 setup
+	$(MAKE) test-ts test-py
 
 test-ts: setup
 	npx vitest run
