@@ -136,7 +136,7 @@ export class RequestEngine {
         for (const endpoint of [...(engine.localEndpoint ? [engine.localEndpoint] : []), ...(options.listen ?? [])]) await engine.router.bind(endpoint);
         engine.router.start(
           (peer, frames) => engine.receive({ link: peer, process: null, member: null }, frames),
-          (error) => engine.forceClose(error),
+          (error) => engine.fail(error), // no worker can reach it any more: refuse what comes
         );
       }
       for (let i = 0; i < options.size; i++) engine.spawn();
@@ -161,6 +161,10 @@ export class RequestEngine {
     link.start(
       (frames) => this.receive(peer, frames),
       (error) => this.lose(peer, new WorkerDiedError(null, null, process.stderrTail(), `became unreachable: ${error.message}`)),
+      // Part of a long message counts as a sign of life: its heartbeats wait behind it on the socket.
+      () => {
+        if (peer.member) peer.member.heard = true;
+      },
     );
   }
 
@@ -172,20 +176,12 @@ export class RequestEngine {
     return this.members.size;
   }
 
-  getMember(id: string): Member | undefined {
-    return this.members.get(id);
-  }
-
   get queued(): number {
     return this.queue.length;
   }
 
   get inFlight(): number {
     return this.members.all().reduce((n, m) => n + m.inFlight.size, 0);
-  }
-
-  get isClosing(): boolean {
-    return this.closing;
   }
 
   /** Resolves once at least `count` workers are live; rejects if the engine fails first. */
@@ -214,7 +210,11 @@ export class RequestEngine {
     }
     try {
       if (this.queue.offer(job)) this.pump();
-      else void this.queue.pushWhenRoom(job, () => this.closing).then(() => this.pump(), (error: Error) => job.request.settle({ error }));
+      else {
+        void this.queue
+          .pushWhenRoom(job, () => this.closing || this.failure !== null, () => job.request.isSettled)
+          .then(() => this.pump(), (error: Error) => job.request.settle({ error: this.failure ?? error }));
+      }
     } catch (error) {
       job.request.settle({ error: error as Error }); // OverloadedError
     }
@@ -241,6 +241,7 @@ export class RequestEngine {
   /** Drains what is queued and in flight (unless `force`), then stops every worker. */
   async close(force: boolean, beforeStop?: () => void): Promise<void> {
     this.closing = true;
+    this.queue.wakeAll(); // callers still waiting for room get none now
     if (force) this.forceClose(new BridgeClosedError());
     await this.idle();
     this.forceClose(new BridgeClosedError());
@@ -260,6 +261,7 @@ export class RequestEngine {
   /** Settles everything queued and in flight with `error` (a forced close). */
   forceClose(error: Error): void {
     this.forced = true;
+    this.queue.wakeAll();
     for (const job of this.queue.snapshot()) job.request.settle({ error });
     for (const m of this.members.all()) for (const job of [...m.inFlight.values()]) job.request.settle({ error });
   }
@@ -311,16 +313,13 @@ export class RequestEngine {
       const member = this.members.leastLoaded(this.options.perWorkerInFlight);
       if (!member) return;
       const job = this.queue.shift()!;
+      if (job.request.isSettled) continue; // gave up while it waited
       job.attempts++;
       this.dispatch(job, member);
     }
   }
 
   private dispatch(job: Job, member: Member): void {
-    job.member = member;
-    member.inFlight.set(job.request.id, job);
-    member.lastUsed = Date.now();
-    this.observer?.dispatched(member.id, job.request);
     const { request } = job;
     let frames: Buffer[];
     try {
@@ -329,6 +328,10 @@ export class RequestEngine {
       request.settle({ error: error as Error }); // over the cap, or bad bool data: nothing is sent
       return;
     }
+    job.member = member;
+    member.inFlight.set(request.id, job);
+    member.lastUsed = Date.now();
+    this.observer?.dispatched(member.id, request);
     this.send(member.link, frames, request.id).catch((e: Error) => {
       if (member.link.closed) this.bury(member, new WorkerDiedError(null, null, member.process?.stderrTail() ?? "", `became unreachable: ${e.message}`));
       else request.settle({ error: new WireError(`could not send ${request.op}: ${e.message}`) });
@@ -418,13 +421,27 @@ export class RequestEngine {
     if (this.closing) return;
     if (this.options.whenLost === "fail") return this.fail(new WorkerStartError(`the worker died while starting: ${error.message}`));
     process.emitWarning(`tfbridge: a worker exited before joining (code ${code}, signal ${signal}); starting another in 1 s\n${proc.stderrTail()}`);
-    setTimeout(() => !this.closing && this.spawn(), 1000).unref();
+    this.respawn(1000);
+  }
+
+  /** Starts a replacement after `delayMs`; one that cannot start (no memory, no folder) is tried again. */
+  private respawn(delayMs: number): void {
+    setTimeout(() => {
+      if (this.closing || this.failure) return;
+      try {
+        this.spawn();
+      } catch (e) {
+        process.emitWarning(`tfbridge: could not start a worker (${(e as Error).message}); trying again in 1 s`);
+        this.respawn(1000);
+      }
+    }, delayMs).unref();
   }
 
   /** A link gave out before its process's exit named the cause. */
   private lose(peer: Peer, error: WorkerDiedError): void {
     if (peer.member) this.bury(peer.member, error);
-    else if (peer.process && !this.closing) this.local.retire(peer.process);
+    // Not joined yet: its exit, reported as any other, starts another or fails the start.
+    else if (peer.process && !this.closing) void peer.process.stop("SIGKILL");
   }
 
   /** A worker is gone: retry its idempotent jobs once elsewhere, reject the rest, and replace it or fail. */
@@ -434,7 +451,7 @@ export class RequestEngine {
     if (member.inFlight.size > 0) this.stats.diedWithRequests++;
     const jobs = [...member.inFlight.values()];
     member.inFlight.clear();
-    const lastOfAFailingEngine = this.options.whenLost === "fail" && member.process !== null;
+    const lastOfAFailingEngine = this.options.whenLost === "fail" && member.process !== null && !this.closing;
     for (const job of jobs) {
       job.member = null;
       if (job.idempotent && job.attempts < 2 && !this.forced && !lastOfAFailingEngine) {
@@ -448,7 +465,7 @@ export class RequestEngine {
       if (lastOfAFailingEngine) return this.fail(error);
       if (!this.closing) {
         this.stats.replaced++;
-        this.spawn();
+        this.respawn(0);
       }
     }
     this.pump();

@@ -15,7 +15,7 @@ export interface Job {
 
 /** A worker that said `ready`, as the engine tracks it. */
 export interface Member {
-  /** Unique among members: a ZeroMQ routing id in hex, or `local-<pid>` on the local link. */
+  /** Unique among members: a ZeroMQ routing id in hex, or `local-<pid>-<random hex>` on the local link. */
   id: string;
   link: Link;
   info: WorkerInfo;
@@ -112,6 +112,7 @@ export class Members {
   waitFor(count: number, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new WorkerStartError(`only ${this.byId.size} of ${count} workers joined within ${timeoutMs} ms`)), timeoutMs);
+      timer.unref(); // a start that failed otherwise must not keep Node alive until it comes due
       const check = () => {
         if (this.byId.size >= count) {
           clearTimeout(timer);

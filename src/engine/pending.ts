@@ -86,7 +86,13 @@ export class PendingRequest {
 
   /** The worker entered `phase` of this request. */
   progress(phase: string): void {
-    if (!this.settled) this.limits.onProgress?.({ op: this.op, phase, elapsedMs: performance.now() - this.sentAt });
+    if (this.settled) return;
+    try {
+      this.limits.onProgress?.({ op: this.op, phase, elapsedMs: performance.now() - this.sentAt });
+    } catch (e) {
+      // The caller's callback: its mistake must not cost the replies read with this message.
+      process.emitWarning(`tfbridge: an onProgress callback threw: ${(e as Error).message}`);
+    }
   }
 
   /** Ends it with `outcome`, unless it has ended already. */

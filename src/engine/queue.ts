@@ -36,14 +36,24 @@ export class WaitQueue<T> {
   }
 
   /**
-   * Appends `item` once there is room.
+   * Appends `item` once there is room, unless it is `gone()` by then (its caller gave up: the room
+   * passes to the next waiter).
    * @throws {BridgeClosedError} when `closing()` turned true while it waited.
    */
-  async pushWhenRoom(item: T, closing: () => boolean): Promise<void> {
+  async pushWhenRoom(item: T, closing: () => boolean, gone: () => boolean): Promise<void> {
     do {
       await new Promise<void>((r) => this.roomWaiters.push(r));
+      if (gone()) {
+        this.roomWaiters.shift()?.();
+        return;
+      }
       if (closing()) throw new BridgeClosedError();
     } while (!this.offer(item));
+  }
+
+  /** Wakes every caller waiting for room (closing: each finds out it will get none). */
+  wakeAll(): void {
+    for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
   /** Puts a retried item first in line. */

@@ -13,8 +13,11 @@ export interface Link {
   readonly kind: LinkKind;
   /** Sends one message's frames; `requestId` ties a request's inputs to the reply that frees them. */
   send(frames: Buffer[], requestId: number | null): Promise<void>;
-  /** Starts delivering messages to `receive`; `ended` hears once why no more will come. */
-  start(receive: (frames: Uint8Array[]) => void, ended: (error: Error) => void): void;
+  /**
+   * Starts delivering messages to `receive`; `ended` hears once why no more will come; `activity`
+   * (where the link can tell) hears of bytes arriving before a message is whole.
+   */
+  start(receive: (frames: Uint8Array[]) => void, ended: (error: Error) => void, activity?: () => void): void;
   /** True once nothing can be sent any more: a failed send then means the worker is out of reach. */
   readonly closed: boolean;
   /** The final reply to `requestId` arrived: the memory its inputs used may be reused. */

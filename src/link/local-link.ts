@@ -100,8 +100,9 @@ export class LocalLink implements Link {
     }
   }
 
-  start(receive: (frames: Uint8Array[]) => void, ended: (error: Error) => void): void {
+  start(receive: (frames: Uint8Array[]) => void, ended: (error: Error) => void, activity?: () => void): void {
     this.socket.on("data", (chunk: Buffer) => {
+      activity?.();
       for (const body of this.reader.push(chunk)) {
         let frames: Uint8Array[];
         try {

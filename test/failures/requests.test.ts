@@ -82,5 +82,11 @@ describe.each(frontEnds())("%s", (_, start) => {
       expect(output.shape).toEqual([1, 3]);
       expect(phases).toContain("run");
     });
+
+    it("an onProgress callback that throws costs a warning, not the reply (nor the replies read with it)", async () => {
+      const spec = { units: 3, inputShape: [2, 1] as [number, number] };
+      const runs = [0, 1, 2].map(() => client().runLstm(spec, zeros("float32", [1, 2, 1]), { onProgress: () => { throw new Error("a bug in the caller's callback"); } }));
+      for (const { output } of await Promise.all(runs)) expect(output.shape).toEqual([1, 3]);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OverloadedError, Pool, RequestAbortedError, RequestTimeoutError, ndarray } from "../../src/index.js";
+import { BridgeClosedError, OverloadedError, Pool, RequestAbortedError, RequestTimeoutError, ndarray } from "../../src/index.js";
 
 describe("a pool of two local workers", () => {
   let pool: Pool;
@@ -62,5 +62,30 @@ describe("backpressure", () => {
     } finally {
       await patient.close();
     }
+  });
+
+  it("a caller that gives up while waiting for room is never sent, and takes no worker's place", async () => {
+    const pool = await Pool.start({ size: 1, maxQueue: 1, perWorkerInFlight: 1, whenFull: "wait" });
+    try {
+      const running = pool.call("sleep", { seconds: 0.6 });
+      const queued = pool.call("sleep", { seconds: 0.1 });
+      const gaveUp = pool.call("sleep", { seconds: 5 }, [], { timeoutMs: 100 }); // waits for room, then times out
+      await expect(gaveUp).rejects.toThrow(RequestTimeoutError);
+      await Promise.all([running, queued]);
+      // Had the abandoned request been sent once room came, it would hold the worker's one slot for good.
+      await expect(pool.call("hello", {}, [], { timeoutMs: 5000 })).resolves.toBeDefined();
+      expect(pool.workers[0]!.inFlight).toBe(0);
+    } finally {
+      await pool.close(true);
+    }
+  });
+
+  it("close wakes every caller still waiting for room: each gets BridgeClosedError, none is left hanging", async () => {
+    const pool = await Pool.start({ size: 1, maxQueue: 1, perWorkerInFlight: 1, whenFull: "wait", defaultTimeoutMs: Infinity });
+    const settled = Promise.allSettled(Array.from({ length: 6 }, () => pool.call("sleep", { seconds: 0.3 })));
+    await new Promise((r) => setTimeout(r, 50));
+    await pool.close(true);
+    const results = await settled; // before the fix, four of them never settled
+    for (const r of results) expect(r.status === "rejected" && r.reason instanceof BridgeClosedError).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 // What only a Bridge does: one worker, not replaced. test/failures/ holds what Bridge and Pool share.
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { Bridge, BridgeClosedError, WorkerDiedError, WorkerStartError } from "../../src/index.js";
 
@@ -30,6 +31,12 @@ describe("a dying worker", () => {
     const error = await Bridge.start({ python: "/bin/false" }).catch((e) => e);
     expect(error).toBeInstanceOf(WorkerStartError);
     expect(error.message).toMatch(/exited with code 1/);
+    // Nothing of the failed start keeps Node alive (its 120 s start timer did, before).
+    const script = `import { Bridge } from "./src/index.ts"; await Bridge.start({ python: "/bin/false" }).catch((e) => console.log(e.name));`;
+    const started = Date.now();
+    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(child.stdout.trim()).toBe("WorkerStartError");
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
 
