@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { BridgeClosedError, MessageTooLargeError, WireError, WorkerDiedError, WorkerStartError } from "../errors.js";
 import { join } from "node:path";
+import { BridgeClosedError, MessageTooLargeError, WireError, WorkerDiedError, WorkerStartError } from "../errors.js";
 import { type CurveServerKeys, curveServer } from "../link/curve.js";
 import { checkListenEndpoints } from "../link/endpoints.js";
 import type { Link } from "../link/link.js";
@@ -239,13 +239,13 @@ export class RequestEngine {
   }
 
   /** Drains what is queued and in flight (unless `force`), then stops every worker. */
-  async close(force: boolean, beforeStop?: () => void): Promise<void> {
+  async close(force: boolean, afterDrain?: () => void): Promise<void> {
     this.closing = true;
     this.queue.wakeAll(); // callers still waiting for room get none now
     if (force) this.forceClose(new BridgeClosedError());
     await this.idle();
     this.forceClose(new BridgeClosedError());
-    beforeStop?.();
+    afterDrain?.();
     clearInterval(this.heartbeat);
     for (const m of this.members.all()) await this.send(m.link, encodeControl("disconnect")).catch(() => {});
     await Promise.all(this.members.all().map((m) => m.process?.stop()));
