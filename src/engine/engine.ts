@@ -1,21 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { BridgeClosedError, MessageTooLargeError, WireError, WorkerDiedError, WorkerStartError } from "../errors.js";
-import { type CurveServerKeys, curveServer } from "../link/curve.js";
-import { checkListenEndpoints } from "../link/endpoints.js";
+import type { CurveServerKeys } from "../link/curve.js";
 import type { Link } from "../link/link.js";
-import { RouterPeer, ZeroMqRouter } from "../link/zeromq-router.js";
+import { RouterPeer } from "../link/zeromq-router.js";
 import { type Message, decodeMessage, encodeControl, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, WIRE_VERSION } from "../wire/protocol.js";
 import type { WorkerInfo } from "../worker/info.js";
-import { privateDir, removePrivateDir, sweepOnce } from "../worker/private-dir.js";
+import { sweepOnce } from "../worker/private-dir.js";
 import type { ExitInfo, WorkerProcess } from "../worker/process.js";
 import { type Reply, type RequestOptions, replyOutcome } from "../worker/replies.js";
 import { LocalWorkers, type LocalWorkerOptions } from "./local-workers.js";
 import { type Job, type Member, Members } from "./members.js";
 import { PendingRequest } from "./pending.js";
 import { WaitQueue } from "./queue.js";
+import { ZeroMqEndpoints } from "./zeromq-endpoints.js";
 
 /** How an engine schedules and supervises. */
 export interface EngineOptions {
@@ -83,12 +82,6 @@ export class RequestEngine {
   private readonly members = new Members();
   private readonly queue: WaitQueue<Job>;
   private readonly local: LocalWorkers;
-  /** ZeroMQ: where remote workers, and local ones on the ZeroMQ link, connect. */
-  private readonly router: ZeroMqRouter | null;
-  /** The private folder of the router's IPC endpoint for local workers. */
-  private readonly dir: string | null;
-  private readonly allowCurve: (() => Promise<() => void>) | null;
-  private disallow: (() => void) | null = null;
   private readonly peers = new Map<WorkerProcess, Peer>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly heartbeat: NodeJS.Timeout;
@@ -101,19 +94,14 @@ export class RequestEngine {
   readonly stats: EngineStats = { replaced: 0, retried: 0, diedWithRequests: 0, heartbeatMisses: 0, bytesSent: 0, bytesReceived: 0 };
   observer: EngineObserver | null = null;
 
-  private constructor(private readonly options: EngineOptions) {
+  private constructor(
+    private readonly options: EngineOptions,
+    /** ZeroMQ: where remote workers, and local ones on the ZeroMQ link, connect; null if none do. */
+    private readonly zeromq: ZeroMqEndpoints | null,
+  ) {
     this.queue = new WaitQueue(options.maxQueue, options.whenFull);
-    const zeromqWorkers = options.workers.link === "zeromq" && options.size > 0;
-    this.router = zeromqWorkers || (options.listen?.length ?? 0) > 0 ? new ZeroMqRouter(options.maxMessageBytes) : null;
-    this.dir = zeromqWorkers ? privateDir("pool") : null;
-    const curve = this.router && options.curve ? curveServer(this.router.socket, options.curve) : null;
-    this.allowCurve = curve?.allow ?? null;
     this.local = new LocalWorkers(
-      {
-        ...options.workers,
-        endpoint: this.localEndpoint ?? undefined,
-        curve: curve && options.curve ? { ...curve.localKeys, serverKey: options.curve.publicKey } : null,
-      },
+      { ...options.workers, endpoint: zeromq?.localEndpoint ?? undefined, curve: zeromq?.localCurveKeys ?? null },
       (proc, exit) => this.localExited(proc, exit),
     );
     // The interval and the misses allowed are protocol constants: workers heartbeat on the same clock.
@@ -126,19 +114,20 @@ export class RequestEngine {
    * @throws {WorkerStartError} when they do not all join in time, or (`whenLost: fail`) one dies first.
    */
   static async start(options: EngineOptions, beforeWorkers?: (engine: RequestEngine) => void): Promise<RequestEngine> {
-    await checkListenEndpoints(options.listen ?? [], options.curve);
     sweepOnce();
-    const engine = new RequestEngine(options);
+    const zeromq = await ZeroMqEndpoints.prepare({
+      localWorkers: options.workers.link === "zeromq" && options.size > 0,
+      listen: options.listen,
+      curve: options.curve,
+      maxMessageBytes: options.maxMessageBytes,
+    });
+    const engine = new RequestEngine(options, zeromq);
     beforeWorkers?.(engine);
     try {
-      if (engine.allowCurve) engine.disallow = await engine.allowCurve();
-      if (engine.router) {
-        for (const endpoint of [...(engine.localEndpoint ? [engine.localEndpoint] : []), ...(options.listen ?? [])]) await engine.router.bind(endpoint);
-        engine.router.start(
-          (peer, frames) => engine.receive({ link: peer, process: null, member: null }, frames),
-          (error) => engine.fail(error), // no worker can reach it any more: refuse what comes
-        );
-      }
+      await zeromq?.open(
+        (peer, frames) => engine.receive({ link: peer, process: null, member: null }, frames),
+        (error) => engine.fail(error), // no worker can reach it any more: refuse what comes
+      );
       for (let i = 0; i < options.size; i++) engine.spawn();
       await engine.waitForWorkers(options.size, options.startTimeoutMs);
       return engine;
@@ -146,10 +135,6 @@ export class RequestEngine {
       await engine.close(true).catch(() => {});
       throw e;
     }
-  }
-
-  private get localEndpoint(): string | null {
-    return this.dir ? `ipc://${join(this.dir, "pool.sock")}` : null;
   }
 
   /** Starts a local worker process; it serves once its `ready` arrives. */
@@ -253,9 +238,7 @@ export class RequestEngine {
     await this.local.stopStarting();
     for (const m of this.members.all()) m.link.close();
     this.members.clear();
-    this.router?.close();
-    this.disallow?.();
-    if (this.dir) removePrivateDir(this.dir);
+    this.zeromq?.close();
   }
 
   /** Settles everything queued and in flight with `error` (a forced close). */
