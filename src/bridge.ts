@@ -6,7 +6,6 @@ import { checkModelConfig } from "./models/schema.js";
 import { PythonProxies } from "./proxies/proxies.js";
 import type { LinkKind } from "./link/link.js";
 import { LocalLink } from "./link/local-link.js";
-import { shmAddon } from "./link/native.js";
 import type { SharedArray } from "./link/shared-array.js";
 import { RequestEngine } from "./engine/engine.js";
 import type { Member } from "./engine/members.js";
@@ -95,7 +94,7 @@ export class Bridge extends TensorflowClient {
         python: options.python,
         forwardStderr: options.forwardStderr,
         env: options.env,
-        link: options.link ?? (shmAddon() ? "local" : "zeromq"),
+        link: options.link,
         regionBytes: options.linkRegionBytes,
         maxMessageBytes,
         proxies: true,

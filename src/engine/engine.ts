@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { BridgeClosedError, MessageTooLargeError, WireError, WorkerDiedError, WorkerStartError } from "../errors.js";
 import type { CurveServerKeys } from "../link/curve.js";
 import type { Link } from "../link/link.js";
+import { shmAddon } from "../link/native.js";
 import { RouterPeer } from "../link/zeromq-router.js";
 import { type Message, decodeMessage, encodeControl, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
@@ -113,8 +114,9 @@ export class RequestEngine {
    * @param beforeWorkers runs once the engine exists, before any worker starts (to attach an observer).
    * @throws {WorkerStartError} when they do not all join in time, or (`whenLost: fail`) one dies first.
    */
-  static async start(options: EngineOptions, beforeWorkers?: (engine: RequestEngine) => void): Promise<RequestEngine> {
+  static async start(given: EngineOptions, beforeWorkers?: (engine: RequestEngine) => void): Promise<RequestEngine> {
     sweepOnce();
+    const options = { ...given, workers: { ...given.workers, link: given.workers.link ?? (shmAddon() ? "local" : "zeromq") } } satisfies EngineOptions;
     const zeromq = await ZeroMqEndpoints.prepare({
       localWorkers: options.workers.link === "zeromq" && options.size > 0,
       listen: options.listen,
@@ -165,6 +167,11 @@ export class RequestEngine {
     return this.queue.length;
   }
 
+  /** True once a forced close (or a failure) settled everything. */
+  get isForced(): boolean {
+    return this.forced;
+  }
+
   get inFlight(): number {
     return this.members.all().reduce((n, m) => n + m.inFlight.size, 0);
   }
@@ -174,7 +181,12 @@ export class RequestEngine {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.failureWaiters.push(reject);
-      this.members.waitFor(count, timeoutMs).then(resolve, reject);
+      // Once it settles, a later failure has nothing to tell it: take it off the list.
+      const forget = () => {
+        const i = this.failureWaiters.indexOf(reject);
+        if (i >= 0) this.failureWaiters.splice(i, 1);
+      };
+      this.members.waitFor(count, timeoutMs).then(resolve, reject).finally(forget);
     });
   }
 
@@ -304,9 +316,9 @@ export class RequestEngine {
 
   private dispatch(job: Job, member: Member): void {
     const { request } = job;
-    let frames: Buffer[];
+    let encoded: { frames: Buffer[]; bytes: number };
     try {
-      frames = request.encode();
+      encoded = request.encode();
     } catch (error) {
       request.settle({ error: error as Error }); // over the cap, or bad bool data: nothing is sent
       return;
@@ -315,20 +327,21 @@ export class RequestEngine {
     member.inFlight.set(request.id, job);
     member.lastUsed = Date.now();
     this.observer?.dispatched(member.id, request);
-    this.send(member.link, frames, request.id).catch((e: Error) => {
+    this.send(member.link, encoded.frames, request.id, encoded.bytes).catch((e: Error) => {
       if (member.link.closed) this.bury(member, new WorkerDiedError(null, null, member.process?.stderrTail() ?? "", `became unreachable: ${e.message}`));
       else request.settle({ error: new WireError(`could not send ${request.op}: ${e.message}`) });
     });
   }
 
-  private send(link: Link, frames: Buffer[], requestId: number | null = null): Promise<void> {
-    this.stats.bytesSent += messageBytes(frames);
+  private send(link: Link, frames: Buffer[], requestId: number | null = null, bytes = messageBytes(frames)): Promise<void> {
+    this.stats.bytesSent += bytes;
     return link.send(frames, requestId);
   }
 
   /** One message from a peer: a join, a heartbeat, a progress report or a reply. */
   private receive(peer: Peer, frames: Uint8Array[]): void {
-    this.stats.bytesReceived += messageBytes(frames);
+    const size = messageBytes(frames);
+    this.stats.bytesReceived += size;
     let message: Message;
     try {
       message = decodeMessage(frames);
@@ -356,7 +369,6 @@ export class RequestEngine {
     }
     peer.link.replied(header.id); // the worker is done with its inputs
     if (!job) return peer.link.discard(frames); // timed out or cancelled meanwhile
-    const size = messageBytes(frames);
     if (size > this.options.maxMessageBytes) {
       peer.link.discard(frames);
       job.request.settle({ error: new MessageTooLargeError(`${job.request.op}: a reply of ${size} bytes is over the ${this.options.maxMessageBytes}-byte message cap`) });

@@ -12,7 +12,8 @@ export const DEFAULT_REGION_BYTES = 256 * 1024 * 1024;
 export interface LocalWorkerOptions {
   python?: string;
   forwardStderr?: boolean;
-  link: LinkKind;
+  /** Default: `local` where its addon is built, else `zeromq`. */
+  link?: LinkKind;
   /** On the ZeroMQ link: the router's IPC endpoint, which local workers connect to. */
   endpoint?: string;
   /** The local link's region size for each direction. */

@@ -69,15 +69,15 @@ export class PendingRequest {
   }
 
   /**
-   * Its frames, with the time left until its deadline as the worker's `deadlineMs`.
+   * Its frames, with the time left until its deadline as the worker's `deadlineMs`, and their size.
    * @throws {MessageTooLargeError} when the message is over the cap; {@link WireError} for bad bool data.
    */
-  encode(): Buffer[] {
+  encode(): { frames: Buffer[]; bytes: number } {
     const progress = this.limits.onProgress ? { progress: true } : {};
     const frames = encodeMessage({ id: this.id, op: this.op, args: this.args, ...deadlineField(this.deadline - Date.now()), ...progress }, this.arrays);
     const bytes = messageBytes(frames);
     if (bytes > this.limits.maxMessageBytes) this.tooLarge(bytes);
-    return frames;
+    return { frames, bytes };
   }
 
   private tooLarge(bytes: number): never {

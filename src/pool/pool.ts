@@ -5,7 +5,6 @@ import { type EngineRequestOptions, type EngineStats, RequestEngine } from "../e
 import { BridgeClosedError } from "../errors.js";
 import type { CurveServerKeys } from "../link/curve.js";
 import type { LinkKind } from "../link/link.js";
-import { shmAddon } from "../link/native.js";
 import type { ModelInputs } from "../models/handle.js";
 import { type MetricsOptions, ServingMetrics } from "../serving/metrics.js";
 import { type LoadModelOptions, ModelRegistry, type ServePredictOptions, type ServedPrediction, type ServedVersionInfo } from "../serving/registry.js";
@@ -78,7 +77,6 @@ export type PoolStats = EngineStats;
 export class Pool extends TensorflowClient {
   private engine!: RequestEngine;
   private closing: Promise<void> | null = null;
-  private forced = false;
   private readonly serving: ModelRegistry;
   private readonly servingMetrics: ServingMetrics;
 
@@ -121,7 +119,7 @@ export class Pool extends TensorflowClient {
         workers: {
           python: options.python,
           forwardStderr: options.forwardStderr,
-          link: options.link ?? (shmAddon() ? "local" : "zeromq"),
+          link: options.link,
           regionBytes: options.linkRegionBytes,
           maxMessageBytes,
         },
@@ -226,7 +224,7 @@ export class Pool extends TensorflowClient {
   /** Drains in-flight work, then stops every worker. A second call (or SIGTERM meanwhile) forces it. */
   override close(force = false): Promise<void> {
     if (this.closing) {
-      if (force || !this.forced) this.forceClose();
+      if (force || !this.engine.isForced) this.forceClose();
       return this.closing;
     }
     // Batches still filling go now, while the pool takes requests, so the drain below answers them.
@@ -238,7 +236,6 @@ export class Pool extends TensorflowClient {
   }
 
   private forceClose(): void {
-    this.forced = true;
     this.engine.forceClose(new BridgeClosedError());
   }
 }
