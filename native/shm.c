@@ -1,9 +1,14 @@
 /*
- * tfbridge's shared-memory addon: the one thing Node cannot do itself, mapping a file into memory.
+ * tfbridge's native addon: the POSIX calls Node cannot make itself. Mostly mapping a file into memory
+ * (the local link's shared regions); also pointing fd 2 elsewhere for a moment, because TensorFlow's C
+ * library writes its load-time notices (oneDNN, cpu_feature_guard) straight to stderr, ignoring
+ * TF_CPP_MIN_LOG_LEVEL, when tfjs-node loads it.
  *
  * map(fd, length)        -> a region handle (an External); the mapping outlives the fd.
  * slice(region, off, n)  -> an ArrayBuffer over bytes [off, off + n) of the mapping, no copy.
  * detach(arrayBuffer)    -> empties every view over that ArrayBuffer (its bytes are about to be reused).
+ * muteStderr()           -> a duplicate of fd 2, which now points at /dev/null (-1 if that failed).
+ * restoreStderr(saved)   -> fd 2 back to what `saved` duplicates; `saved` is closed.
  *
  * The mapping is counted: the handle holds one reference and every slice another, so munmap happens
  * only once the handle and every ArrayBuffer over the region have been collected. No JavaScript can
@@ -13,7 +18,9 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 typedef struct {
   void *base;
@@ -118,12 +125,48 @@ static napi_value detach(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value mute_stderr(napi_env env, napi_callback_info info) {
+  (void)info;
+  int saved = dup(2);
+  int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (saved >= 0 && devnull >= 0 && dup2(devnull, 2) < 0) {
+    close(saved);
+    saved = -1;
+  }
+  if (devnull >= 0) close(devnull);
+  if (devnull < 0 && saved >= 0) {
+    close(saved);
+    saved = -1;
+  }
+  napi_value result;
+  CHECK(napi_create_int32(env, saved, &result));
+  return result;
+}
+
+static napi_value restore_stderr(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t saved = -1;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 1 || napi_get_value_int32(env, argv[0], &saved) != napi_ok) {
+    napi_throw_type_error(env, "ERR_TFBRIDGE_SHM", "restoreStderr(saved) needs the number muteStderr returned");
+    return NULL;
+  }
+  if (saved >= 0) {
+    dup2(saved, 2);
+    close(saved);
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"map", NULL, map, NULL, NULL, NULL, napi_enumerable, NULL},
       {"slice", NULL, slice, NULL, NULL, NULL, napi_enumerable, NULL},
       {"detach", NULL, detach, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"muteStderr", NULL, mute_stderr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"restoreStderr", NULL, restore_stderr, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  if (napi_define_properties(env, exports, 3, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 5, props) != napi_ok) return NULL;
   return exports;
 }

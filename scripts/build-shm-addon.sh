@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the local link's addon (native/shm.c: mmap for Node, nothing more) with the system's C
+# Builds the local link's addon (native/shm.c: mmap and a stderr switch for Node) with the system's C
 # compiler against the running Node's own N-API headers: offline, no node-gyp, no downloads.
 # Idempotent: a built addon that loads is left alone.
 set -euo pipefail

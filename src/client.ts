@@ -1,6 +1,7 @@
 import { SpecError } from "./errors.js";
 import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, LSTM_MODES, checkLstmInput, checkLstmWeights, resolveLstmSpec } from "./lstm/spec.js";
 import type { NDArray } from "./wire/ndarray.js";
+import type { WorkerInfo } from "./worker/info.js";
 import type { Reply, RequestOptions } from "./worker/replies.js";
 
 /** Options for {@link TensorflowClient.runLstm}. */
@@ -39,6 +40,11 @@ export abstract class TensorflowClient implements AsyncDisposable {
 
   /** Stops the worker(s); calls still in flight reject. Safe to call twice. */
   abstract close(): Promise<void>;
+
+  /** What a worker says about itself: versions, its CPU's ISA extensions and oneDNN state (the `hello` op). */
+  async workerInfo(options?: RequestOptions): Promise<WorkerInfo> {
+    return (await this.call<WorkerInfo>("hello", {}, [], options)).result;
+  }
 
   /** Sends arrays to Python and back unchanged: the binary path's round trip. */
   async echo(arrays: readonly NDArray[], options?: RequestOptions): Promise<NDArray[]> {

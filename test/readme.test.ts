@@ -40,6 +40,31 @@ const RUNNERS: Record<string, { file: string; command: (file: string) => [string
 };
 const ALIASES: Record<string, string> = { typescript: "ts", javascript: "js", bash: "sh", shell: "sh" };
 
+/**
+ * What a block says it prints: the comment after each `console.log(...)` line, in order. Compared with
+ * its stdout lines without white space and with one kind of quote (`[4, 2]` is Node's `[ 4, 2 ]`).
+ */
+function promisedOutput(code: string): string[] {
+  return code.split("\n").flatMap((line) => {
+    const promise = /console\.log\(.*\);\s*\/\/\s*(.+)$/.exec(line);
+    return promise ? [promise[1]!.trim()] : [];
+  });
+}
+const normalized = (text: string) => text.replace(/\s+/g, "").replace(/'/g, '"');
+
+/** The promised lines that stdout does not print, in order (each found after the one before it). */
+function unkept(promised: string[], stdout: string): string[] {
+  const lines = stdout.split("\n").map(normalized);
+  let at = 0;
+  const missing: string[] = [];
+  for (const promise of promised) {
+    const found = lines.indexOf(normalized(promise), at);
+    if (found < 0) missing.push(promise);
+    else at = found + 1;
+  }
+  return missing;
+}
+
 const blocks = codeBlocks(readFileSync(join(root, "README.md"), "utf8"));
 const dir = mkdtempSync(join(tmpdir(), "tfbridge-readme-"));
 const bin = join(dir, "node_modules", ".bin");
@@ -64,6 +89,14 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("README.md's code blocks", () => {
+  it("a block's promised output is checked: a comment that stdout does not print is found", () => {
+    const block = 'console.log(shape); // [4, 2]\nconsole.log(x);\nconsole.log(names); // ["a", "b"]\n';
+    expect(promisedOutput(block)).toEqual(["[4, 2]", '["a", "b"]']);
+    expect(unkept(promisedOutput(block), "[ 4, 2 ]\nother\n[ 'a', 'b' ]\n")).toEqual([]);
+    expect(unkept(promisedOutput(block), "[ 'a', 'b' ]\n[ 4, 2 ]\n")).toEqual(['["a", "b"]']);
+    expect(unkept(["true 5 5"], "false 4 5\n")).toEqual(["true 5 5"]);
+  });
+
   it("has runnable blocks of each kind, and every not-run block says why", () => {
     const langs = new Set(blocks.map((b) => ALIASES[b.lang] ?? b.lang));
     for (const lang of ["ts", "js", "sh"]) expect(langs).toContain(lang);
@@ -79,10 +112,11 @@ describe("README.md's code blocks", () => {
       writeFileSync(file, block.code);
       const [command, args] = runner.command(file);
       const result = await exec(command, args, { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 }).then(
-        () => null,
-        (e: { code: number; stderr: string }) => `exit ${e.code}: ${e.stderr}`,
+        ({ stdout }) => ({ failure: null, stdout }),
+        (e: { code: number; stderr: string }) => ({ failure: `exit ${e.code}: ${e.stderr}`, stdout: "" }),
       );
-      expect(result).toBeNull();
+      expect(result.failure).toBeNull();
+      expect(unkept(promisedOutput(block.code), result.stdout), `stdout:\n${result.stdout}`).toEqual([]);
     });
   }
 });

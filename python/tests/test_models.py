@@ -215,3 +215,16 @@ def test_keras_mask_operations_of_merges_are_accepted_and_value_operations_refus
     with pytest.raises(ModelError) as info:
         check_model_config(config_of(value_op))
     assert "only the layers of protocol/layers.json" in info.value.details["problems"][0]["reason"]
+
+
+def test_the_unoptimized_session_runs_the_same_weights_without_graph_rewrites():
+    """parity's control run: same weights and graph, Grappler and the classic optimizer off."""
+    model = KerasModel.from_config(config_of(encoder_decoder()), seed=3)
+    x = [np.random.default_rng(0).standard_normal((2, 6, 3), dtype=np.float32), np.ones((2, 5, 2), np.float32)]
+    _, optimized = model.predict(x, "session", "layers")
+    names, plain = model.predict(x, "session-unoptimized", "layers")
+    assert model.is_built("session-unoptimized", "layers") and names == [o["name"] for o in model.layer_outputs]
+    for a, b in zip(optimized, plain):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    session = model._sessions[("session-unoptimized", "layers")][0]
+    assert session._config.graph_options.rewrite_options.disable_meta_optimizer

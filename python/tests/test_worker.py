@@ -22,6 +22,9 @@ def test_the_handshake_reports_versions(worker):
     assert header["ok"] and result["protocol"] == 1
     assert result["tensorflow"].startswith("2.21") and result["keras"].startswith("3.")
     assert result["pid"] == worker.proc.pid
+    # What a parity verdict holds for: the CPU's kernel-selecting ISA and oneDNN's state, as TF sees it.
+    assert set(result["cpu"]) == {"model", "arch", "isa"} and isinstance(result["cpu"]["isa"], list)
+    assert isinstance(result["onednn"]["enabled"], bool) and "env" in result["onednn"]
 
 
 def test_a_64_mib_array_round_trips_byte_exact(worker):

@@ -35,10 +35,22 @@ def session_run(session: tf.compat.v1.Session, fetches: Any, feed_dict: dict | N
     return session.run(fetches, feed_dict=feed_dict)
 
 
-def new_session(graph: tf.Graph) -> tf.compat.v1.Session:
-    """A v1 Session over ``graph`` with its variables initialized."""
+def unoptimized_config() -> tf.compat.v1.ConfigProto:
+    """A Session config with Grappler (the meta optimizer) and the classic graph optimizer off: the
+    graph then runs the ops as Keras wrote them, which is how parity tells a graph rewrite from a kernel."""
+    config = tf.compat.v1.ConfigProto()
+    config.graph_options.rewrite_options.disable_meta_optimizer = True
+    config.graph_options.optimizer_options.opt_level = tf.compat.v1.OptimizerOptions.L0
+    config.graph_options.optimizer_options.do_constant_folding = False
+    config.graph_options.optimizer_options.do_common_subexpression_elimination = False
+    config.graph_options.optimizer_options.do_function_inlining = False
+    return config
+
+
+def new_session(graph: tf.Graph, optimize: bool = True) -> tf.compat.v1.Session:
+    """A v1 Session over ``graph`` with its variables initialized; ``optimize=False``: no graph rewrites."""
     with graph.as_default():
         init = tf.compat.v1.global_variables_initializer()
-    session = tf.compat.v1.Session(graph=graph)
+    session = tf.compat.v1.Session(graph=graph, config=None if optimize else unoptimized_config())
     session.run(init)
     return session

@@ -21,6 +21,7 @@ from .models.model import KerasModel
 from .models.served import ServedModels, check_seed, weights_by_layer
 from .protocol import OPS, VERSION
 from .proxies import ProxyChannel
+from .runtime_info import cpu_info, onednn_info
 from .spec import MODES, resolve
 
 # Where lstm.export writes SavedModels, which belong to the client and outlive the worker; None is
@@ -79,6 +80,8 @@ class Ops:
             "numpy": np.__version__,
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
+            "cpu": cpu_info(),
+            "onednn": onednn_info(),
             "ops": sorted(self._table),
         }, [], None
 

@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
+import type { StatedTolerance } from "../parity/verdict.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -76,4 +77,38 @@ export function readJsonFile(flag: string, file: string): unknown {
   } catch (e) {
     throw new UsageError(`--${flag} ${file} is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/** The flags that state a tolerance for model parity (`parity --model`, `--model-sweep`, `convert`). */
+export const TOLERANCE_OPTIONS = {
+  "max-ulp": { type: "string" },
+  atol: { type: "string" },
+  rtol: { type: "string" },
+} as const;
+
+/** The help lines of {@link TOLERANCE_OPTIONS}, their descriptions starting at `column`. */
+export function toleranceUsage(column: number): string {
+  const row = (flag: string, text: string) => `  ${flag.padEnd(column - 2)}${text}`;
+  return [
+    row("--max-ulp N", "accept a layer whose worst element is at most N ULP from the Session"),
+    row("--atol X --rtol X", "accept a layer whose every element is within atol + rtol·|expected|"),
+    row("", "(default: none; every difference must be explained by its cause)"),
+  ].join("\n");
+}
+
+/** The stated tolerance of {@link TOLERANCE_OPTIONS}, or undefined when none is given. */
+export function toleranceFlags(v: { "max-ulp"?: string; atol?: string; rtol?: string }): StatedTolerance | undefined {
+  const stated: StatedTolerance = {
+    maxUlp: numberFlag("max-ulp", v["max-ulp"], { integer: true, min: 0 }),
+    atol: numberFlag("atol", v.atol, { min: 0 }),
+    rtol: numberFlag("rtol", v.rtol, { min: 0 }),
+  };
+  const given = Object.fromEntries(Object.entries(stated).filter(([, x]) => x !== undefined)) as StatedTolerance;
+  return Object.keys(given).length ? given : undefined;
+}
+
+/** A file named on the command line must exist before any worker starts (a bad command line: exit status 2). */
+export function existingFile(what: string, path: string): string {
+  if (!existsSync(path)) throw new UsageError(`${what} ${path}: no such file`);
+  return path;
 }

@@ -2,10 +2,10 @@ import { type ConversionResult, LOAD_HINT, convertModel } from "../convert/conve
 import { ConvertError, ModelError } from "../errors.js";
 import { formatModelParityReport } from "../parity/model-report.js";
 import { TfjsUnsupportedModelError } from "../tfjs/topology.js";
-import { numberFlag, parseCommandLine } from "./args.js";
+import { TOLERANCE_OPTIONS, toleranceUsage, numberFlag, parseCommandLine, toleranceFlags } from "./args.js";
 import type { CommandContext } from "./context.js";
 
-export const CONVERT_USAGE = `usage: tfbridge convert IN OUTDIR [--inputs FILE.npz] [--batch N] [--saved-model] [--force] [--json]
+export const CONVERT_USAGE = `usage: tfbridge convert IN OUTDIR [--inputs FILE.npz] [--batch N] [--max-ulp N] [--atol X] [--rtol X] [--saved-model] [--force] [--json]
 
 Converts a Keras 3 model (IN: a .keras file, or a Keras .h5 that Keras 3 reads) to a TF.js LayersModel
 in OUTDIR (model.json + weight shards), then proves it: loads OUTDIR back with TF.js's own
@@ -19,9 +19,10 @@ options:
   --batch N           batch size of seeded inputs (default 2)
   --saved-model       also write OUTDIR/saved_model (Keras's model.export) for tf.node.loadSavedModel,
                       proved the same way (tfjs-node's TensorFlow C library against the Session)
+${toleranceUsage(22)}
   --force             replace an OUTDIR that exists and is not empty
   --json              print { ok, out, layers, customLayers, parity: { tfjsNodeWorstUlp,
-                      cpuWorstAbsError, firstDivergentLayer } } instead of the report
+                      cpuWorstAbsError, firstDivergentLayer, verdicts } } instead of the report
 
 examples:
   tfbridge convert model.keras web_model/
@@ -36,6 +37,7 @@ const OPTIONS = {
   force: { type: "boolean" },
   "saved-model": { type: "boolean" },
   json: { type: "boolean" },
+  ...TOLERANCE_OPTIONS,
 } as const;
 
 function summary(result: ConversionResult): string {
@@ -48,9 +50,10 @@ function summary(result: ConversionResult): string {
 export async function convertCommand(args: string[], context: CommandContext): Promise<number> {
   const { values: v, positionals } = parseCommandLine(args, OPTIONS, ["IN", "OUTDIR"]);
   const batch = numberFlag("batch", v.batch, { integer: true, min: 1 });
+  const tolerance = toleranceFlags(v);
   let result: ConversionResult;
   try {
-    result = await convertModel(positionals.IN, positionals.OUTDIR, { inputs: v.inputs, batch, force: v.force, savedModel: v["saved-model"], forwardStderr: context.verbose });
+    result = await convertModel(positionals.IN, positionals.OUTDIR, { inputs: v.inputs, batch, force: v.force, savedModel: v["saved-model"], tolerance, forwardStderr: context.verbose });
   } catch (e) {
     // The input cannot be converted: one line, nothing written, the status of a bad command line.
     if (e instanceof ConvertError || e instanceof ModelError || e instanceof TfjsUnsupportedModelError) {

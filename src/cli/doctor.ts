@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { Bridge } from "../bridge.js";
 import type { LinkKind } from "../link/link.js";
+import { type ParityEnvironment, describeRuntimes, parityEnvironment } from "../parity/environment.js";
 import { SETUP_COMMAND, findPython, requirementsHash } from "../setup/env.js";
 import { type TfjsInfo, tfjsInfo } from "../tfjs/runtime.js";
 import type { WorkerInfo } from "../worker/info.js";
@@ -13,7 +14,9 @@ export const DOCTOR_USAGE = `usage: tfbridge doctor [--json]
 
 Checks what tfbridge needs and says, for anything missing, the command that fixes it: the Python env
 (which one, and why), its worker's versions and link (local when the shared-memory addon is built),
-tfjs-node's native addon, and that both run the same TensorFlow version.
+tfjs-node's native addon, that both run the same TensorFlow version, and each runtime's CPU ISA
+extensions and oneDNN state (TensorFlow's oneDNN kernels change results on some CPUs: parity
+explains those differences, and its verdicts hold for CPUs like this one).
 
 options:
   --json      the report as JSON on stdout
@@ -37,6 +40,8 @@ export interface DoctorReport {
   /** The link a Bridge uses by default here: `zeromq` means the local link's addon is not built. */
   link: LinkKind | null;
   tfjs: TfjsInfo | null;
+  /** Each runtime's CPU ISA extensions and oneDNN state: what decides whether parity verdicts carry over. */
+  runtimes: ParityEnvironment | null;
   problems: Problem[];
   ok: boolean;
 }
@@ -81,7 +86,8 @@ export async function diagnose(context: CommandContext): Promise<DoctorReport> {
       fix: source === "clone" ? "run `make setup` in the clone" : setupFix,
     });
   }
-  return { python: { path: python, source }, worker, link, tfjs, problems, ok: problems.length === 0 };
+  const runtimes = worker && tfjs ? await parityEnvironment(worker) : null;
+  return { python: { path: python, source }, worker, link, tfjs, runtimes, problems, ok: problems.length === 0 };
 }
 
 export function formatDoctor(r: DoctorReport): string {
@@ -90,6 +96,7 @@ export function formatDoctor(r: DoctorReport): string {
   if (w) lines.push(`python worker: pid ${w.pid}, Python ${w.python}, NumPy ${w.numpy}, TensorFlow ${w.tensorflow}, Keras ${w.keras}, wire v${w.protocol}, ${r.link} link`);
   const t = r.tfjs;
   if (t) lines.push(`tfjs-node:     backend ${t.backend}, TensorFlow C library ${t.tensorflow}, TF.js ${t.tfjs}, backends ${t.backends.join(", ")}`);
+  if (r.runtimes) lines.push(...describeRuntimes(r.runtimes).map((line) => `runtime:       ${line}`));
   for (const p of r.problems) lines.push(`PROBLEM: ${p.problem}\n  fix: ${p.fix}`);
   if (r.ok) lines.push("ok: tfjs-node runs natively on the same TensorFlow version as the worker");
   return lines.join("\n");

@@ -8,7 +8,7 @@ import { parityHtml } from "../parity/html-report.js";
 import { runModelParity } from "../parity/model-parity.js";
 import { formatModelParityReport, formatModelSweep, layerTable } from "../parity/model-report.js";
 import { runModelSweep } from "../parity/model-sweep.js";
-import { type FlagValues, numberFlag, readJsonFile } from "./args.js";
+import { type FlagValues, TOLERANCE_OPTIONS, toleranceUsage, existingFile, numberFlag, readJsonFile, toleranceFlags } from "./args.js";
 import type { CommandContext } from "./context.js";
 import { progressLine } from "./progress.js";
 
@@ -20,10 +20,11 @@ export const MODEL_OPTIONS = {
   count: { type: "string" },
   markdown: { type: "string" },
   html: { type: "string" },
+  ...TOLERANCE_OPTIONS,
 } as const;
 
-export const MODEL_USAGE = `       tfbridge parity --model FILE [--inputs FILE.npz] [--batch N] [--input-seed N] [--html FILE] [--json]
-       tfbridge parity --model-sweep [--count N] [--seed N] [--markdown FILE] [--json]
+export const MODEL_USAGE = `       tfbridge parity --model FILE [--inputs FILE.npz] [--batch N] [--input-seed N] [--max-ulp N] [--atol X] [--rtol X] [--html FILE] [--json]
+       tfbridge parity --model-sweep [--count N] [--seed N] [--max-ulp N] [--atol X] [--rtol X] [--markdown FILE] [--json]
 
 model options:
   --model FILE            a .keras or Keras .h5 file, or a model config as JSON (model.to_json()); every
@@ -33,7 +34,11 @@ model options:
   --model-sweep           the named reference models plus --count random architectures over the layer set
   --count N               random models in the sweep (default 12; the full run is --count 300)
   --seed N                seed of the sweep's architectures, weights and inputs (default 0)
-  --markdown FILE         also write the README's layer table, generated from the sweep, to FILE`;
+  --markdown FILE         also write the README's layer table, generated from the sweep, to FILE
+  with --model or --model-sweep:
+${toleranceUsage(26)}
+  A layer that is not bit-identical is explained by experiment where it can be (oneDNN's kernels,
+  Grappler's rewrites, an input's difference, an op TF.js lacks): explained is not a failure.`;
 
 type ModelValues = FlagValues<typeof MODEL_OPTIONS> & { batch?: string; "input-seed"?: string; seed?: string; json?: boolean };
 
@@ -46,12 +51,14 @@ function asUsageError(e: unknown): never {
 export async function modelParityCommand(v: ModelValues, context: CommandContext): Promise<number> {
   const batch = numberFlag("batch", v.batch, { integer: true, min: 1 });
   const inputSeed = numberFlag("input-seed", v["input-seed"], { integer: true, min: 0 });
-  const file = v.model!;
+  const tolerance = toleranceFlags(v);
+  const file = existingFile("--model", v.model!);
+  if (v.inputs) existingFile("--inputs", v.inputs);
   const config = file.endsWith(".json") ? (readJsonFile("model", file) as KerasModelConfig) : null;
   await using bridge = await Bridge.start({ forwardStderr: context.verbose });
   await using handle = config ? await bridge.model(config) : await bridge.loadModel(file);
   const inputs = v.inputs ? await npzModelInputs(bridge, handle, v.inputs).catch(asUsageError) : undefined;
-  const report = await runModelParity(handle, { inputs, batch, inputSeed });
+  const report = await runModelParity(handle, { inputs, batch, inputSeed, tolerance });
   report.model = file;
   if (v.html) writeFileSync(v.html, parityHtml(report, await reportEnvironment(bridge.info)));
   process.stdout.write(`${v.json ? JSON.stringify(report, null, 2) : formatModelParityReport(report)}\n`);
@@ -62,12 +69,13 @@ export async function modelParityCommand(v: ModelValues, context: CommandContext
 export async function modelSweepCommand(v: ModelValues, context: CommandContext): Promise<number> {
   const count = numberFlag("count", v.count, { integer: true, min: 0 });
   const seed = numberFlag("seed", v.seed, { integer: true, min: 0 });
+  const tolerance = toleranceFlags(v);
   await using bridge = await Bridge.start({ forwardStderr: context.verbose });
   const progress = progressLine("model sweep", context);
-  const summary = await runModelSweep(bridge, { count, seed, onModel: (i, n, name) => progress.update(`${i + 1}/${n} ${name}`) });
+  const summary = await runModelSweep(bridge, { count, seed, tolerance, onModel: (i, n, name) => progress.update(`${i + 1}/${n} ${name}`) });
   progress.done();
   if (v.markdown) writeFileSync(v.markdown, `${layerTable(summary)}\n`);
   const { reports, ...totals } = summary;
-  process.stdout.write(`${v.json ? JSON.stringify({ ...totals, reports: reports.map(({ layers, ...r }) => ({ ...r, layers: layers.map((l) => ({ name: l.name, class: l.class, worstUlpTfjsNode: l.worstUlpTfjsNode, cpuWorstAbsError: l.cpuWorstAbsError, exact: l.exact, reason: l.reason })) })) }) : formatModelSweep(summary)}\n`);
+  process.stdout.write(`${v.json ? JSON.stringify({ ...totals, reports: reports.map(({ layers, ...r }) => ({ ...r, layers: layers.map((l) => ({ name: l.name, class: l.class, worstUlpTfjsNode: l.worstUlpTfjsNode, cpuWorstAbsError: l.cpuWorstAbsError, exact: l.exact, verdict: l.verdict, cause: l.cause, reason: l.reason })) })) }) : formatModelSweep(summary)}\n`);
   return summary.failed === 0 ? 0 : 1;
 }

@@ -52,8 +52,6 @@ const OPTIONS = {
   seed: { type: "string" },
   batch: { type: "string" },
   "input-seed": { type: "string" },
-  atol: { type: "string" },
-  rtol: { type: "string" },
   sweep: { type: "boolean" },
   json: { type: "boolean" },
   ...MODEL_OPTIONS,
@@ -100,13 +98,14 @@ export async function parityCommand(args: string[], context: CommandContext): Pr
   const modes = (["sweep", "model", "model-sweep"] as const).filter((k) => v[k] !== undefined);
   if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be combined`);
   if (v.model !== undefined || v["model-sweep"]) {
-    const allowed = v.model !== undefined ? ["model", "inputs", "batch", "input-seed", "html", "json"] : ["model-sweep", "count", "seed", "markdown", "json"];
+    const tolerance = ["max-ulp", "atol", "rtol"];
+    const allowed = v.model !== undefined ? ["model", "inputs", "batch", "input-seed", "html", "json", ...tolerance] : ["model-sweep", "count", "seed", "markdown", "json", ...tolerance];
     const conflicting = Object.keys(v).filter((k) => !allowed.includes(k));
     if (conflicting.length > 0) throw new UsageError(`--${modes[0]} cannot be combined with ${conflicting.map((k) => `--${k}`).join(", ")}`);
     return v.model !== undefined ? modelParityCommand(v, context) : modelSweepCommand(v, context);
   }
-  const stray = (["inputs", "markdown", "html"] as const).filter((k) => v[k] !== undefined);
-  if (stray.length > 0) throw new UsageError(`--${stray[0]} needs --model${stray[0] === "markdown" ? "-sweep" : ""}`);
+  const stray = (["inputs", "markdown", "html", "max-ulp"] as const).filter((k) => v[k] !== undefined);
+  if (stray.length > 0) throw new UsageError(`--${stray[0]} needs --model${stray[0] === "markdown" ? "-sweep" : stray[0] === "max-ulp" ? " or --model-sweep" : ""}`);
   if (v.count !== undefined && !v.sweep) throw new UsageError("--count needs --sweep or --model-sweep");
   if (v.sweep) {
     const conflicting = Object.keys(v).filter((k) => k !== "sweep" && k !== "json" && k !== "count");

@@ -6,6 +6,7 @@ import { npzModelInputs } from "../models/npz-inputs.js";
 import { reportEnvironment } from "../parity/environment.js";
 import { parityHtml } from "../parity/html-report.js";
 import { type ModelParityReport, runModelParity, seededModelInputs } from "../parity/model-parity.js";
+import type { StatedTolerance, Verdict } from "../parity/verdict.js";
 import { KERAS3_HARD_SIGMOID, TFBRIDGE_CLASS_PREFIX } from "../tfjs-layers/index.js";
 import { buildTfjsModel, loadTfjsModel } from "../tfjs/model.js";
 import { loadTfjs } from "../tfjs/runtime.js";
@@ -30,6 +31,8 @@ export interface ConvertOptions {
   force?: boolean;
   /** Also write OUTDIR/saved_model (Keras's `model.export`) for `tf.node.loadSavedModel`, and prove it too. */
   savedModel?: boolean;
+  /** What is accepted on tfjs-node beyond explained differences (see `ModelParityOptions.tolerance`). */
+  tolerance?: StatedTolerance;
 }
 
 /** What {@link convertModel} wrote and proved; `--json` prints it without `report`. */
@@ -44,7 +47,7 @@ export interface ConversionResult {
   layers: number;
   /** tfbridge's TF.js classes the model.json names: load it after `registerKerasLayers(tf)`. */
   customLayers: string[];
-  parity: { tfjsNodeWorstUlp: number; cpuWorstAbsError: number | null; firstDivergentLayer: string | null };
+  parity: { tfjsNodeWorstUlp: number; cpuWorstAbsError: number | null; firstDivergentLayer: string | null; verdicts: Record<Verdict, number> };
   /** With `savedModel`: the SavedModel on tfjs-node against the Session. */
   savedModel?: SavedModelProof;
   report: ModelParityReport;
@@ -114,7 +117,7 @@ export async function convertModel(input: string, outDir: string, options: Conve
     }
 
     const modelJson = join(staged.path, "model.json");
-    const report = await runModelParity(handle, { inputs, stockPredict: true, twin: (backend) => loadTfjsModel(modelJson, { backend }) });
+    const report = await runModelParity(handle, { inputs, stockPredict: true, tolerance: options.tolerance, twin: (backend) => loadTfjsModel(modelJson, { backend }) });
     report.model = input;
     const savedModel = options.savedModel ? await proveSavedModel(handle, inputs, join(staged.path, SAVED_MODEL_DIR)) : undefined;
     writeFileSync(join(staged.path, "parity.json"), `${JSON.stringify(savedModel ? { ...report, savedModel } : report, null, 2)}\n`);
@@ -127,7 +130,7 @@ export async function convertModel(input: string, outDir: string, options: Conve
       files: [...files, ...(savedModel ? [`${SAVED_MODEL_DIR}/`] : []), "parity.json", "parity.html"],
       layers: layers.length,
       customLayers,
-      parity: { tfjsNodeWorstUlp: report.worstUlpTfjsNode, cpuWorstAbsError: report.cpuWorstAbsError, firstDivergentLayer: report.firstDivergentLayer },
+      parity: { tfjsNodeWorstUlp: report.worstUlpTfjsNode, cpuWorstAbsError: report.cpuWorstAbsError, firstDivergentLayer: report.firstDivergentLayer, verdicts: report.verdicts },
       ...(savedModel ? { savedModel } : {}),
       report,
     };

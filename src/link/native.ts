@@ -6,11 +6,14 @@ import { packageRoot } from "../paths.js";
 /** A mapping made by {@link ShmAddon.map}: opaque, and unmapped once it and every slice are collected. */
 export type RegionHandle = { readonly __region: unique symbol };
 
-/** native/shm.c: the mmap that Node lacks, and nothing else. */
+/** native/shm.c: the POSIX calls Node lacks — mmap, and pointing fd 2 at /dev/null for a moment. */
 export interface ShmAddon {
   map(fd: number, length: number): RegionHandle;
   slice(region: RegionHandle, offset: number, length: number): ArrayBuffer;
   detach(buffer: ArrayBuffer): void;
+  /** fd 2 → /dev/null; returns a duplicate of the old fd 2 for {@link restoreStderr} (-1: nothing changed). */
+  muteStderr(): number;
+  restoreStderr(saved: number): void;
 }
 
 /** Where `make setup` (scripts/build-shm-addon.sh) puts the built addon. */

@@ -1,6 +1,7 @@
 import type { TensorflowClient } from "../client.js";
 import { ModelError } from "../errors.js";
 import type { NDArray } from "../wire/ndarray.js";
+import type { WorkerInfo } from "../worker/info.js";
 import type { RequestOptions } from "../worker/replies.js";
 import type { KerasModelConfig } from "./config.js";
 
@@ -23,8 +24,12 @@ export type ModelWeights = Record<string, NDArray<"float32">[]>;
 /** Inputs in the model's input order, or by input name; one array for a one-input model. */
 export type ModelInputs = NDArray | readonly NDArray[] | Readonly<Record<string, NDArray>>;
 
-/** How the worker runs the model: a v1 Session over an explicit tf.Graph, eagerly, or as a tf.function. */
-export type ModelMode = "session" | "eager" | "function";
+/**
+ * How the worker runs the model: a v1 Session over an explicit tf.Graph, eagerly, or as a tf.function.
+ * `session-unoptimized` is the Session with TensorFlow's graph rewrites (Grappler, constant folding) off:
+ * parity runs it to tell a rewrite of the graph from a kernel's own arithmetic.
+ */
+export type ModelMode = "session" | "session-unoptimized" | "eager" | "function";
 
 /** Options of {@link ModelHandle.predict}. */
 export interface PredictOptions extends RequestOptions {
@@ -101,6 +106,11 @@ export class ModelHandle implements AsyncDisposable {
     );
     const names = reply.names.map((n) => n ?? "");
     return { outputs: Object.fromEntries(names.map((n, i) => [n, reply.arrays[i]!])), names, mode: reply.result.mode, runMs: reply.result.runMs };
+  }
+
+  /** What the worker holding this model says about itself (versions, CPU, oneDNN state). */
+  workerInfo(options?: RequestOptions): Promise<WorkerInfo> {
+    return this.client.workerInfo(options);
   }
 
   /** The weights the model runs with, per layer in Keras's order: enough to build its twin elsewhere. */

@@ -1,11 +1,68 @@
-import { arch, platform } from "node:os";
+import { readFileSync } from "node:fs";
+import { arch, cpus, platform } from "node:os";
+import { readProtocolFile } from "../paths.js";
 import { tfjsInfo } from "../tfjs/runtime.js";
-import type { WorkerInfo } from "../worker/info.js";
+import type { CpuInfo, OnednnInfo, WorkerInfo } from "../worker/info.js";
 import type { ReportEnvironment } from "./html-report.js";
+
+const RUNTIME = readProtocolFile<{ isaFlags: string[]; onednnEnv: string }>("runtime.json");
+
+/**
+ * What decides whether a verdict holds elsewhere: each runtime's TensorFlow, CPU (model and the ISA
+ * extensions that select kernels) and oneDNN state. A verdict on a CPU with other ISA extensions, or
+ * with oneDNN switched otherwise, says nothing about this one.
+ */
+export interface ParityEnvironment {
+  python: { tensorflow: string; keras: string; cpu: CpuInfo; onednn: OnednnInfo };
+  tfjsNode: { tensorflow: string; tfjs: string; cpu: CpuInfo; onednn: OnednnInfo };
+}
+
+/** This machine's CPU, as the Python worker reports its own (same ISA list: protocol/runtime.json). */
+export function localCpu(): CpuInfo {
+  let flags = new Set<string>();
+  try {
+    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => /^(flags|Features)\s*:/.test(l));
+    if (line) flags = new Set(line.split(":")[1]!.trim().split(/\s+/));
+  } catch {
+    // not Linux: no ISA list, the model name still says what ran
+  }
+  return { model: cpus()[0]?.model ?? "unknown", arch: arch(), isa: RUNTIME.isaFlags.filter((f) => flags.has(f)) };
+}
+
+/**
+ * oneDNN's switch in this process, by TensorFlow's rule: on by default on x86, off when the variable is
+ * `0` or `false`. tfjs-node loads the same TF library, which reads it; whether its op-by-op kernels
+ * follow it is a separate question the parity verdicts answer by measurement.
+ */
+export function localOnednn(): OnednnInfo {
+  const env = process.env[RUNTIME.onednnEnv] ?? null;
+  return { enabled: arch() === "x64" && !["0", "false"].includes((env ?? "").toLowerCase()), env };
+}
+
+/** Both runtimes' side of {@link ParityEnvironment}. */
+export async function parityEnvironment(worker: WorkerInfo): Promise<ParityEnvironment> {
+  const tfjs = await tfjsInfo();
+  return {
+    python: { tensorflow: worker.tensorflow, keras: worker.keras, cpu: worker.cpu, onednn: worker.onednn },
+    tfjsNode: { tensorflow: tfjs.tensorflow, tfjs: tfjs.tfjs, cpu: localCpu(), onednn: localOnednn() },
+  };
+}
+
+/** One line per runtime: its CPU ISA and oneDNN state, as reports print them. */
+export function describeRuntimes(env: ParityEnvironment): string[] {
+  const onednn = (o: OnednnInfo) => `oneDNN ${o.enabled ? "on" : "off"} (${RUNTIME.onednnEnv}=${o.env ?? "unset"})`;
+  const cpu = (c: CpuInfo) => `${c.model} [${c.isa.join(" ") || "no ISA list"}]`;
+  return [
+    `Python TensorFlow ${env.python.tensorflow}: ${onednn(env.python.onednn)} on ${cpu(env.python.cpu)}`,
+    `tfjs-node (TF C library ${env.tfjsNode.tensorflow}): ${onednn(env.tfjsNode.onednn)} on ${cpu(env.tfjsNode.cpu)}`,
+  ];
+}
 
 /** What a parity report was produced with: the Python worker's versions, TF.js's, Node's, the machine. */
 export async function reportEnvironment(worker: WorkerInfo): Promise<ReportEnvironment> {
   const tfjs = await tfjsInfo();
+  const env = await parityEnvironment(worker);
+  const [pythonRuntime, tfjsRuntime] = describeRuntimes(env);
   return {
     "Python TensorFlow": worker.tensorflow,
     Keras: worker.keras,
@@ -13,6 +70,8 @@ export async function reportEnvironment(worker: WorkerInfo): Promise<ReportEnvir
     Python: worker.python,
     "TF.js": tfjs.tfjs,
     "tfjs-node's TensorFlow C library": tfjs.tensorflow,
+    "Python runtime": pythonRuntime!,
+    "tfjs-node runtime": tfjsRuntime!,
     Node: process.versions.node,
     platform: `${platform()} ${arch()}`,
     date: new Date().toISOString(),

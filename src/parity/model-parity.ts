@@ -1,11 +1,16 @@
-import { type KerasLayerConfig, type KerasModelConfig, nodeInputs, tensorName } from "../models/config.js";
-import type { ModelHandle, TensorInfo } from "../models/handle.js";
+import { type KerasModelConfig, nodeInputs, tensorName } from "../models/config.js";
+import type { ModelHandle, Prediction, TensorInfo } from "../models/handle.js";
 import { uniformFloat32 } from "../random.js";
 import { type TfjsModel, buildTfjsModel } from "../tfjs/model.js";
 import type { TfjsBackend } from "../tfjs/runtime.js";
 import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
 import { type Comparison, type Tolerance, compareArrays } from "./compare.js";
-import { boundFor } from "./layer-bounds.js";
+import { type ParityEnvironment, parityEnvironment } from "./environment.js";
+import { OnednnOffWorker } from "./onednn-off.js";
+import { type DivergenceCause, EXACT, PROBES, type Probe, type StatedTolerance, type Verdict, bitIdentical, judge } from "./verdict.js";
+
+export { EXACT, INHERITED_TOLERANCE } from "./verdict.js";
+export type { DivergenceCause, Probe, StatedTolerance, Verdict } from "./verdict.js";
 
 /** Options of {@link runModelParity}. */
 export interface ModelParityOptions {
@@ -15,6 +20,12 @@ export interface ModelParityOptions {
   batch?: number;
   /** Seed of the generated inputs. Default 0. */
   inputSeed?: number;
+  /**
+   * What you accept on tfjs-node beyond explained differences (default: nothing; every difference must
+   * be explained). A layer within it passes with the verdict `within-tolerance`. Its `atol`, when larger,
+   * also loosens the JS CPU backend's default.
+   */
+  tolerance?: StatedTolerance;
   /** Tolerance of the pure-JS CPU backend against the Session. Default 1e-5 absolute. */
   cpuTolerance?: Tolerance;
   /** Skip the pure-JS CPU backend (it is ~10–100× slower than tfjs-node). */
@@ -23,6 +34,11 @@ export interface ModelParityOptions {
   twin?: (backend: TfjsBackend) => Promise<TfjsModel>;
   /** Also hold TF.js's own `model.predict` to the layer-by-layer walk, bit for bit, on each backend. */
   stockPredict?: boolean;
+  /**
+   * The control worker with oneDNN off, started when a difference is left that the same worker cannot
+   * explain (and closed again) unless given here, e.g. shared by a sweep; `false`: never run one.
+   */
+  onednnOff?: OnednnOffWorker | false;
 }
 
 /** One layer output compared across the runtimes. */
@@ -36,8 +52,8 @@ export interface LayerParity {
   /** The pure-JS CPU backend against the Session (null when skipped). */
   cpu: Comparison | null;
   /**
-   * Python's Session against Python eager, same weights: what the graph optimizer changed. Eager only
-   * runs when some output of the model is not bit-exact; otherwise this compares the Session with itself.
+   * Python's Session against Python eager, same weights: what the graph changed. Eager only runs when
+   * some output of the model is not bit-exact; otherwise this compares the Session with itself.
    */
   sessionVsEager: Comparison;
   worstUlpTfjsNode: number;
@@ -46,19 +62,16 @@ export interface LayerParity {
   exact: boolean;
   /** Every input of this layer agreed bit for bit on tfjs-node. */
   inputsExact: boolean;
-  /** Why the output is not exact (null when it is). */
+  /** exact, explained (by {@link cause}, with the measured bound in {@link reason}), within the stated tolerance, or fail. */
+  verdict: Verdict;
+  /** Why the output is not exact, with the measured distance (null when it is). */
   reason: string | null;
   /** The kind of {@link reason}. */
   cause: DivergenceCause;
+  /** The Python runs that reproduce tfjs-node bit for bit (each changes one thing: that is the cause). */
+  reproducedBy: Probe[];
   pass: boolean;
 }
-
-/**
- * Why a tfjs-node output is not bit-identical to the Session's: `grappler` (the Session's optimizer
- * rewrote the layer; tfjs-node equals Python eager), `inherited` (an input already differed), `bound`
- * (an op TF.js lacks, held to a stated bound), `unexplained`, or `shape`.
- */
-export type DivergenceCause = "exact" | "grappler" | "inherited" | "bound" | "unexplained" | "shape";
 
 /** One of the model's own outputs, from the unmarked Session graph, against tfjs-node. */
 export interface ModelOutputParity {
@@ -71,6 +84,8 @@ export interface ModelOutputParity {
   markingChanged: Comparison;
   tfjsNode: Comparison;
   exact: boolean;
+  verdict: Verdict;
+  cause: DivergenceCause;
   reason: string | null;
   pass: boolean;
 }
@@ -81,6 +96,10 @@ export interface ModelParityReport {
   inputs: TensorInfo[];
   inputShapes: number[][];
   passed: boolean;
+  /** Each runtime's TensorFlow, CPU ISA and oneDNN state: what the verdicts hold for. */
+  environment: ParityEnvironment;
+  /** The tolerance stated for tfjs-node (null: none; every difference had to be explained). */
+  tolerance: StatedTolerance | null;
   layers: LayerParity[];
   /** The first layer whose inputs agree bit for bit on tfjs-node and whose output does not. */
   firstDivergentLayer: string | null;
@@ -93,14 +112,13 @@ export interface ModelParityReport {
   /** The model outputs whose values marking changed (see {@link modelOutputs}). */
   markingChangedOutputs: string[];
   exactLayers: number;
+  /** Layer outputs per verdict. */
+  verdicts: Record<Verdict, number>;
   worstUlpTfjsNode: number;
   cpuWorstAbsError: number | null;
 }
 
-export const EXACT: Tolerance = { atol: 0, rtol: 0 };
 export const DEFAULT_CPU_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 0 };
-/** How far a difference inherited from an inexact input may grow on tfjs-node before it fails. */
-export const INHERITED_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-5 };
 
 /** The layers that feed each layer, as output names, from the config's graph (masks excluded). */
 export function layerInputs(config: KerasModelConfig): Map<string, string[]> {
@@ -173,40 +191,25 @@ export function seededModelInputs(config: KerasModelConfig, inputs: TensorInfo[]
   });
 }
 
-function explain(
-  layerConfig: KerasLayerConfig | undefined,
-  node: Comparison,
-  eagerExact: boolean,
-  sessionVsEager: Comparison,
-  inexactInput: string | undefined,
-  withinInherited: () => boolean,
-): { reason: string | null; cause: DivergenceCause; pass: boolean } {
-  if (node.comparable && node.maxUlp === 0 && node.nan.mismatched === 0) return { reason: null, cause: "exact", pass: true };
-  if (!node.comparable) {
-    return { reason: `shape or dtype differ: TF.js ${JSON.stringify(node.shape.actual)} ${node.dtype.actual}, Python ${JSON.stringify(node.shape.expected)} ${node.dtype.expected}`, cause: "shape", pass: false };
-  }
-  if (inexactInput !== undefined) {
-    if (eagerExact) return { reason: `inherits the difference of its input ${inexactInput}; tfjs-node equals Python eager bit for bit`, cause: "inherited", pass: true };
-    return { reason: `inherits the difference of its input ${inexactInput}`, cause: "inherited", pass: withinInherited() };
-  }
-  if (eagerExact) {
-    return {
-      reason: `TensorFlow's graph optimizer (Grappler) rewrote this layer's ops in the Session (Session vs Python eager: ${sessionVsEager.maxUlp} ULP); tfjs-node equals Python eager bit for bit`,
-      cause: "grappler",
-      pass: true,
-    };
-  }
-  const bound = boundFor(layerConfig);
-  if (bound) return { reason: `${bound.reason} (${node.maxUlp} ULP, max abs ${node.maxAbsError.toExponential(2)}; bound ${bound.atol})`, cause: "bound", pass: node.maxAbsError <= bound.atol };
-  return { reason: `unexplained: ${node.maxUlp} ULP (max abs ${node.maxAbsError.toExponential(2)}) although every input agrees bit for bit`, cause: "unexplained", pass: false };
+
+/** Per probe: every layer's output (marked graph) and the model's own outputs (unmarked), by name. */
+type ProbeRuns = Partial<Record<Probe, { layers: Record<string, NDArray>; model: Record<string, NDArray> }>>;
+
+function countVerdicts(verdicts: readonly Verdict[]): Record<Verdict, number> {
+  const counts: Record<Verdict, number> = { exact: 0, explained: 0, "within-tolerance": 0, fail: 0 };
+  for (const v of verdicts) counts[v]++;
+  return counts;
 }
 
 /**
  * Runs one model in the Python Session, on tfjs-node and on the pure-JS CPU backend with the very same
  * weights and inputs, and compares **every layer's output** in topological order. A layer that is not
- * bit-exact on tfjs-node is explained: a graph rewrite in the Session (tfjs-node then equals Python
- * eager), a difference inherited from its inputs, or a measured op-level bound for its class
- * (src/parity/layer-bounds.ts); anything else fails and is named as the first divergent layer.
+ * bit-exact on tfjs-node is explained by experiment: the model runs again in Python eager, in a Session
+ * with graph rewrites off and, if a difference is still left, in a second worker with oneDNN off; a run
+ * that fed the layer tfjs-node's very inputs and reproduces tfjs-node bit for bit names the cause, and
+ * the Session's distance is the bound stated with it (src/parity/verdict.ts). Otherwise a difference is
+ * inherited from an input, held to an op-level bound (src/parity/layer-bounds.ts), within the stated
+ * tolerance, or a failure named as the first divergent layer.
  * @throws {TfjsUnsupportedModelError} when TF.js cannot compute the model as Keras does.
  */
 export async function runModelParity(handle: ModelHandle, options: ModelParityOptions = {}): Promise<ModelParityReport> {
@@ -215,6 +218,7 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
   handle.orderInputs(inputs);
   const weights = await handle.weights();
   const layers = handle.layers;
+  const environment = await parityEnvironment(await handle.workerInfo());
   const session = await handle.predict(inputs, { outputs: "layers" });
   const unmarked = await handle.predict(inputs);
 
@@ -231,68 +235,105 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
   const cpuRun = options.skipCpu ? null : await run("cpu");
   const node = nodeRun.layers;
   const cpu = cpuRun?.layers ?? null;
-  // Python eager explains a difference (a graph rewrite in the Session); when there is none it is not needed.
   const indexOf = new Map(layers.map((l, i) => [l.name, i]));
   const allExact =
-    layers.every((info, i) => compareArrays(node[i]!, session.outputs[info.name]!, EXACT).maxUlp === 0) &&
-    unmarked.names.every((n) => compareArrays(node[indexOf.get(n)!]!, unmarked.outputs[n]!, EXACT).maxUlp === 0);
-  const eager = allExact ? session : await handle.predict(inputs, { outputs: "layers", mode: "eager" });
-  const cpuTolerance = options.cpuTolerance ?? DEFAULT_CPU_TOLERANCE;
+    layers.every((info, i) => bitIdentical(node[i]!, session.outputs[info.name]!)) &&
+    unmarked.names.every((n) => bitIdentical(node[indexOf.get(n)!]!, unmarked.outputs[n]!));
 
+  // The probes run only when something differs: the same worker's eager and unoptimized runs first, the
+  // oneDNN-off worker (seconds to start) only when those leave a difference unexplained.
+  const probes: ProbeRuns = {};
+  const asProbe = (p: Prediction) => ({ layers: p.outputs, model: p.outputs });
+  if (!allExact) {
+    probes.eager = asProbe(await handle.predict(inputs, { outputs: "layers", mode: "eager" }));
+    probes.unoptimized = asProbe(await handle.predict(inputs, { outputs: "layers", mode: "session-unoptimized" }));
+  }
+  const cpuTolerance = options.cpuTolerance ?? { ...DEFAULT_CPU_TOLERANCE, atol: Math.max(DEFAULT_CPU_TOLERANCE.atol, options.tolerance?.atol ?? 0) };
   const feeds = layerInputs(config);
   const configs = new Map(config.config.layers.map((l) => [String(l.config.name), l]));
-  const exactOutputs = new Set(handle.inputs.map((i) => i.name));
-  const results: LayerParity[] = layers.map((info, i) => {
-    const expected = session.outputs[info.name]!;
-    const tfjsNode = compareArrays(node[i]!, expected, EXACT);
-    const sessionVsEager = compareArrays(expected, eager.outputs[info.name]!, EXACT);
-    const eagerExact = compareArrays(node[i]!, eager.outputs[info.name]!, EXACT).maxUlp === 0;
-    const inexactInput = (feeds.get(info.layer) ?? []).find((name) => !exactOutputs.has(name));
-    const withinInherited = () => compareArrays(node[i]!, expected, INHERITED_TOLERANCE).pass;
-    const { reason, cause, pass } = explain(configs.get(info.layer), tfjsNode, eagerExact, sessionVsEager, inexactInput, withinInherited);
-    const exact = reason === null;
-    if (exact) exactOutputs.add(info.name);
-    const cpuComparison = cpu ? compareArrays(cpu[i]!, expected, cpuTolerance) : null;
-    return {
-      name: info.name,
-      layer: info.layer,
-      class: info.class,
-      tfjsNode,
-      cpu: cpuComparison,
-      sessionVsEager,
-      worstUlpTfjsNode: tfjsNode.maxUlp,
-      cpuWorstAbsError: cpuComparison?.maxAbsError ?? null,
-      exact,
-      inputsExact: inexactInput === undefined,
-      reason,
-      cause,
-      pass: pass && (cpuComparison?.pass ?? true),
+  const inputNames = new Set(handle.inputs.map((i) => i.name));
+
+  const judgeAll = () => {
+    // Where each probe equals tfjs-node: a probe speaks for a layer only if it fed it tfjs-node's inputs.
+    const agrees = new Map(PROBES.map((p) => [p, new Set(layers.filter((l, i) => probes[p] && bitIdentical(node[i]!, probes[p]!.layers[l.name]!)).map((l) => l.name))]));
+    const validProbes = (layer: string, pick: (p: Probe) => NDArray | undefined) => {
+      const sources = feeds.get(layer) ?? [];
+      const found: Partial<Record<Probe, NDArray>> = {};
+      for (const p of PROBES) {
+        const output = probes[p] && pick(p);
+        if (output && sources.every((f) => inputNames.has(f) || agrees.get(p)!.has(f))) found[p] = output;
+      }
+      return found;
     };
-  });
-  const stockAgainstWalk = (stock: NDArray[] | null | undefined, walked: NDArray[], k: number, i: number) => (stock ? compareArrays(stock[k]!, walked[i]!, EXACT) : undefined);
-  const modelOutputs: ModelOutputParity[] = unmarked.names.map((name, k) => {
-    const i = indexOf.get(name)!;
-    const stock = { stockPredict: stockAgainstWalk(nodeRun.stock, node, k, i), stockPredictCpu: cpu ? stockAgainstWalk(cpuRun?.stock, cpu, k, i) : undefined };
-    const stockExact = [stock.stockPredict, stock.stockPredictCpu].every((c) => !c || (c.comparable && c.maxUlp === 0));
-    const parity = outputParity(name, i);
-    if (stockExact) return { ...stock, ...parity };
-    const reason = `TF.js's own predict differs from the layer-by-layer walk (tfjs-node ${stock.stockPredict?.maxUlp} ULP, CPU ${stock.stockPredictCpu?.maxUlp ?? "-"} ULP)`;
-    return { ...stock, ...parity, reason: parity.reason ? `${parity.reason}; ${reason}` : reason, pass: false };
-  });
-  function outputParity(name: string, i: number): ModelOutputParity {
-    const tfjsNode = compareArrays(node[i]!, unmarked.outputs[name]!, EXACT);
-    const markingChanged = compareArrays(unmarked.outputs[name]!, session.outputs[name]!, EXACT);
-    const exact = tfjsNode.comparable && tfjsNode.maxUlp === 0;
-    if (exact) return { name, markingChanged, tfjsNode, exact, reason: null, pass: true };
-    const layer = results[i]!;
-    if (compareArrays(node[i]!, eager.outputs[name]!, EXACT).maxUlp === 0) {
-      const reason = `TensorFlow's graph optimizer (Grappler) rewrote the model's own graph (unmarked Session vs Python eager); tfjs-node equals Python eager bit for bit`;
-      return { name, markingChanged, tfjsNode, exact, reason, pass: true };
+    const exactOutputs = new Set(inputNames);
+    const inexactInputs = new Map<string, string | undefined>();
+    const results: LayerParity[] = layers.map((info, i) => {
+      const expected = session.outputs[info.name]!;
+      const inexactInput = (feeds.get(info.layer) ?? []).find((name) => !exactOutputs.has(name));
+      inexactInputs.set(info.name, inexactInput);
+      const j = judge({
+        actual: node[i]!,
+        expected,
+        probes: validProbes(info.layer, (p) => probes[p]!.layers[info.name]),
+        inexactInput,
+        layerConfig: configs.get(info.layer),
+        tolerance: options.tolerance,
+      });
+      if (j.verdict === "exact") exactOutputs.add(info.name);
+      const cpuComparison = cpu ? compareArrays(cpu[i]!, expected, cpuTolerance) : null;
+      return {
+        name: info.name,
+        layer: info.layer,
+        class: info.class,
+        tfjsNode: j.comparison,
+        cpu: cpuComparison,
+        sessionVsEager: compareArrays(expected, probes.eager?.layers[info.name] ?? expected, EXACT),
+        worstUlpTfjsNode: j.comparison.maxUlp,
+        cpuWorstAbsError: cpuComparison?.maxAbsError ?? null,
+        exact: j.verdict === "exact",
+        inputsExact: inexactInput === undefined,
+        verdict: j.verdict,
+        reason: j.reason,
+        cause: j.cause,
+        reproducedBy: j.reproducedBy,
+        pass: j.pass && (cpuComparison?.pass ?? true),
+      };
+    });
+    const stockAgainstWalk = (stock: NDArray[] | null | undefined, walked: NDArray[], k: number, i: number) => (stock ? compareArrays(stock[k]!, walked[i]!, EXACT) : undefined);
+    const modelOutputs: ModelOutputParity[] = unmarked.names.map((name, k) => {
+      const i = indexOf.get(name)!;
+      const layer = results[i]!;
+      const j = judge({
+        actual: node[i]!,
+        expected: unmarked.outputs[name]!,
+        probes: validProbes(layer.layer, (p) => probes[p]!.model[name]),
+        inexactInput: inexactInputs.get(name),
+        layerConfig: configs.get(layer.layer),
+        tolerance: options.tolerance,
+      });
+      const markingChanged = compareArrays(unmarked.outputs[name]!, session.outputs[name]!, EXACT);
+      const stock = { stockPredict: stockAgainstWalk(nodeRun.stock, node, k, i), stockPredictCpu: cpu ? stockAgainstWalk(cpuRun?.stock, cpu, k, i) : undefined };
+      const parity = { name, markingChanged, tfjsNode: j.comparison, exact: j.verdict === "exact", verdict: j.verdict, cause: j.cause, reason: j.reason, pass: j.pass };
+      if ([stock.stockPredict, stock.stockPredictCpu].every((c) => !c || (c.comparable && c.maxUlp === 0))) return { ...stock, ...parity };
+      const reason = `TF.js's own predict differs from the layer-by-layer walk (tfjs-node ${stock.stockPredict?.maxUlp} ULP, CPU ${stock.stockPredictCpu?.maxUlp ?? "-"} ULP)`;
+      return { ...stock, ...parity, verdict: "fail", reason: parity.reason ? `${parity.reason}; ${reason}` : reason, pass: false };
+    });
+    return { results, modelOutputs };
+  };
+
+  let judged = judgeAll();
+  const unexplained = () => [...judged.results, ...judged.modelOutputs].some((r) => r.verdict === "fail" || r.verdict === "within-tolerance");
+  if (unexplained() && environment.python.onednn.enabled && options.onednnOff !== false) {
+    const control = options.onednnOff ?? new OnednnOffWorker();
+    try {
+      const off = await control.run(config, weights, inputs);
+      probes["onednn-off"] = { layers: off.layers.outputs, model: off.model.outputs };
+    } finally {
+      if (!options.onednnOff) await control.close();
     }
-    // Not a graph rewrite: the layer's own explanation (an inherited difference, a bound) holds here too.
-    const within = layer.cause === "bound" || layer.cause === "inherited" ? compareArrays(node[i]!, unmarked.outputs[name]!, INHERITED_TOLERANCE).pass : false;
-    return { name, markingChanged, tfjsNode, exact, reason: layer.reason ?? "unexplained", pass: within };
+    judged = judgeAll();
   }
+  const { results, modelOutputs } = judged;
   const first = results.find((r) => !r.exact && r.inputsExact);
   const cpuErrors = results.map((r) => r.cpuWorstAbsError).filter((e): e is number => e !== null);
   return {
@@ -300,11 +341,14 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
     inputs: handle.inputs,
     inputShapes: inputs.map((x) => [...x.shape]),
     passed: results.every((r) => r.pass) && modelOutputs.every((o) => o.pass),
+    environment,
+    tolerance: options.tolerance ?? null,
     layers: results,
     firstDivergentLayer: first?.layer ?? null,
     modelOutputs,
     markingChangedOutputs: modelOutputs.filter((o) => o.markingChanged.maxUlp !== 0).map((o) => o.name),
     exactLayers: results.filter((r) => r.exact).length,
+    verdicts: countVerdicts(results.map((r) => r.verdict)),
     worstUlpTfjsNode: Math.max(0, ...results.map((r) => r.worstUlpTfjsNode)),
     cpuWorstAbsError: cpuErrors.length ? Math.max(...cpuErrors) : null,
   };

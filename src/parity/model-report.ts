@@ -1,8 +1,10 @@
 import { LAYER_RULES } from "../models/schema.js";
 import { textTable } from "../table.js";
 import { kerasCustomClass } from "../tfjs-layers/index.js";
+import { describeRuntimes } from "./environment.js";
 import type { ModelParityReport } from "./model-parity.js";
 import type { ModelSweepSummary } from "./model-sweep.js";
+import { describeTolerance } from "./verdict.js";
 
 const num = (x: number | null) => (x === null ? "-" : x === 0 ? "0" : x.toExponential(2));
 
@@ -15,13 +17,15 @@ export function formatModelParityReport(report: ModelParityReport): string {
     num(l.tfjsNode.maxAbsError),
     num(l.cpuWorstAbsError),
     l.exact ? "exact" : l.tfjsNode.firstBadTimestep !== null ? `t=${l.tfjsNode.firstBadTimestep}` : "",
-    l.pass ? "pass" : "FAIL",
+    l.verdict === "fail" ? "FAIL" : l.verdict,
     l.reason ?? "",
   ]);
   const verdict = report.passed ? "PASS" : "FAIL";
   return [
     `${verdict}: model ${report.model}, inputs ${report.inputs.map((i, k) => `${i.name} [${report.inputShapes[k]}]`).join(", ")}`,
     `${report.exactLayers} of ${report.layers.length} layer outputs bit-identical on tfjs-node; worst ${report.worstUlpTfjsNode} ULP; JS CPU worst abs ${num(report.cpuWorstAbsError)}`,
+    `verdicts: ${Object.entries(report.verdicts).map(([v, n]) => `${n} ${v}`).join(", ")}${report.tolerance ? ` (stated tolerance: ${describeTolerance(report.tolerance)})` : ""}`,
+    ...describeRuntimes(report.environment),
     `first divergent layer: ${report.firstDivergentLayer ?? "none"}`,
     ...report.modelOutputs.map(
       (o) =>
@@ -41,6 +45,8 @@ export function formatModelSweep(summary: ModelSweepSummary): string {
     textTable(["model", "outputs", "exact", "node ULP", "cpu abs", "verdict"], rows),
     "",
     `backend ${summary.backend}: ${summary.models} models, ${summary.failed} failed, ${summary.exactModels} bit-exact on every layer`,
+    `layer outputs: ${Object.entries(summary.verdicts).map(([v, n]) => `${n} ${v}`).join(", ")}`,
+    ...(summary.environment ? describeRuntimes(summary.environment) : []),
     `${summary.layerTypes.length} layer classes: ${summary.layerTypes.join(", ")}`,
     `JS CPU worst abs: reference models ${num(summary.cpuWorstAbsError.reference)}, all ${num(summary.cpuWorstAbsError.all)}`,
     ...summary.failures.map((f) => `FAILED ${f.model}: ${f.reason}`),
@@ -65,7 +71,9 @@ export function layerTable(summary: ModelSweepSummary): string {
       const own = (c.bound ?? 0) + (c.unexplained ?? 0);
       exact = own === 0 ? "yes" : `within a bound (≤ ${stats.worstUlpOwn} ULP)`;
       const parts = [`${c.exact ?? 0}/${stats.outputs} outputs identical to the Session`];
-      if (c.grappler) parts.push(`${c.grappler} where Grappler rewrote the Session: identical to Python eager`);
+      if (c.onednn) parts.push(`${c.onednn} where oneDNN's kernels moved the Session: identical with oneDNN off`);
+      if (c.grappler) parts.push(`${c.grappler} where Grappler rewrote the Session: identical with rewrites off`);
+      if (c.graph) parts.push(`${c.graph} where the Session's graph differed from eager: identical to Python eager`);
       if (c.inherited) parts.push(`${c.inherited} inherited an input's difference`);
       why = [...parts, ...stats.bounds].join("; ");
     }

@@ -6,8 +6,11 @@ import { uniformFloat32 } from "../random.js";
 import { tfjsInfo } from "../tfjs/runtime.js";
 import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
 import { randomModel } from "./model-generator.js";
+import type { ParityEnvironment } from "./environment.js";
 import { type DivergenceCause, type ModelParityReport, runModelParity } from "./model-parity.js";
+import { OnednnOffWorker } from "./onednn-off.js";
 import { REFERENCE_MODELS } from "./reference-models.js";
+import type { StatedTolerance, Verdict } from "./verdict.js";
 
 /** Options of {@link runModelSweep}. */
 export interface ModelSweepOptions {
@@ -19,6 +22,8 @@ export interface ModelSweepOptions {
   references?: boolean;
   /** Called before each model, e.g. for a progress line. */
   onModel?: (index: number, total: number, name: string) => void;
+  /** What is accepted on tfjs-node beyond explained differences (see {@link ModelParityOptions.tolerance}). */
+  tolerance?: StatedTolerance;
 }
 
 /** One model of the sweep that did not pass: its name, and why. */
@@ -42,6 +47,10 @@ export interface ClassStats {
 export interface ModelSweepSummary {
   /** The TF.js backend and the TensorFlow C library it runs on. */
   backend: string;
+  /** Each runtime's CPU ISA and oneDNN state (null when no model got as far as a report). */
+  environment: ParityEnvironment | null;
+  /** Layer outputs per verdict, over every model. */
+  verdicts: Record<Verdict, number>;
   models: number;
   /** Distinct layer classes covered. */
   layerTypes: string[];
@@ -100,6 +109,8 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
   const info = await tfjsInfo();
   const summary: ModelSweepSummary = {
     backend: `${info.backend} (TensorFlow ${info.tensorflow}, TF.js ${info.tfjs})`,
+    environment: null,
+    verdicts: { exact: 0, explained: 0, "within-tolerance": 0, fail: 0 },
     models: cases.length,
     layerTypes: [],
     failed: 0,
@@ -113,6 +124,8 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
     reports: [],
   };
   const types = new Set<string>();
+  // One oneDNN-off control worker for the whole sweep, started by the first model that needs it.
+  await using onednnOff = new OnednnOffWorker();
   for (const [i, item] of cases.entries()) {
     options.onModel?.(i, cases.length, item.name);
     let handle: ModelHandle | undefined;
@@ -124,9 +137,11 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
         if (inner?.class_name) types.add(inner.class_name);
       });
       handle = await withRandomWeights(bridge, config, seed * 1000 + i);
-      const report = await runModelParity(handle, { inputSeed: seed * 1000 + i, batch: 3 });
+      const report = await runModelParity(handle, { inputSeed: seed * 1000 + i, batch: 3, tolerance: options.tolerance, onednnOff });
       report.model = item.name;
       summary.reports.push(report);
+      summary.environment ??= report.environment;
+      for (const [verdict, n] of Object.entries(report.verdicts) as [Verdict, number][]) summary.verdicts[verdict] += n;
       if (report.layers.every((l) => l.exact)) summary.exactModels++;
       if (report.markingChangedOutputs.length > 0) summary.markingChangedModels++;
       summary.worstUlpTfjsNode = Math.max(summary.worstUlpTfjsNode, report.worstUlpTfjsNode);

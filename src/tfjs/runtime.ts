@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { TfbridgeError } from "../errors.js";
+import { shmAddon } from "../link/native.js";
 import { SETUP_COMMAND, findPython, tfjsNodeBesidePython } from "../setup/env.js";
 
 /** The `@tensorflow/tfjs-node` module: TF.js with the native TensorFlow backend and the JS CPU one. */
@@ -26,6 +27,22 @@ export interface TfjsInfo {
 let loading: Promise<Tfjs> | undefined;
 
 /**
+ * Runs `load` with TensorFlow's load-time notices (oneDNN, cpu_feature_guard) kept off stderr when
+ * `TF_CPP_MIN_LOG_LEVEL` asks for quiet (≥ 1, as the CLI sets without --verbose): the C library writes
+ * them before its logging is set up, ignoring that variable. Nothing else can write during a synchronous
+ * `load`. Without the native addon the notices show, as TensorFlow prints them.
+ */
+function withTfLoadNotices<T>(load: () => T): T {
+  const addon = Number(process.env.TF_CPP_MIN_LOG_LEVEL ?? 0) >= 1 ? shmAddon() : null;
+  const saved = addon ? addon.muteStderr() : -1;
+  try {
+    return load();
+  } finally {
+    if (addon) addon.restoreStderr(saved);
+  }
+}
+
+/**
  * Loads tfjs-node once (lazily: the Python bridge alone never pays for it) and checks that its native
  * `tensorflow` backend is the one in use, not a silent fallback.
  */
@@ -37,12 +54,8 @@ export function loadTfjs(): Promise<Tfjs> {
       // TensorFlow (an installed tfbridge does not depend on tfjs-node: its installer would download).
       // A clone has it in node_modules instead, built by `make setup`.
       const beside = tfjsNodeBesidePython(findPython().python);
-      if (beside) {
-        tf = createRequire(import.meta.url)(beside) as Tfjs;
-      } else {
-        const mod = (await import("@tensorflow/tfjs-node")) as Tfjs & { default?: Tfjs };
-        tf = mod.default ?? mod; // a CommonJS module: its exports arrive as `default` or as the namespace
-      }
+      // createRequire, not import(): the require runs synchronously, so muting stderr covers exactly it.
+      tf = withTfLoadNotices(() => createRequire(import.meta.url)(beside ?? "@tensorflow/tfjs-node") as Tfjs);
     } catch (e) {
       throw new TfjsUnavailableError(`@tensorflow/tfjs-node did not load (run \`${SETUP_COMMAND}\`, or \`make setup\` in a clone, to build its addon): ${(e as Error).message}`);
     }

@@ -36,7 +36,7 @@ describe("tfbridge parity --model", () => {
     const report = JSON.parse(stdout);
     expect(report).toMatchObject({ model, passed: true, firstDivergentLayer: null, inputShapes: [[2, 6]] });
     expect(report.layers.map((l: { class: string }) => l.class)).toEqual(["Embedding", "Bidirectional", "TimeDistributed"]);
-    for (const layer of report.layers) expect(Object.keys(layer)).toEqual(expect.arrayContaining(["name", "class", "worstUlpTfjsNode", "cpuWorstAbsError", "exact", "reason"]));
+    for (const layer of report.layers) expect(Object.keys(layer)).toEqual(expect.arrayContaining(["name", "class", "worstUlpTfjsNode", "cpuWorstAbsError", "exact", "verdict", "cause", "reason"]));
     const html = join(dir, "report.html");
     const text = await tfbridge("parity", "--model", model, "--html", html);
     expect(text.stdout).toMatch(/^PASS: model /);
@@ -45,6 +45,17 @@ describe("tfbridge parity --model", () => {
     expect(page.match(/<svg class="chart"/g)!.length).toBeGreaterThanOrEqual(4);
     expect(page).not.toMatch(/<script|https?:\/\//);
     expect(text.stdout).toMatch(/bidirectional\s+Bidirectional\s+0/);
+  });
+
+  it("--max-ulp N --json states a tolerance: reported, and every layer exact, explained or within it", { timeout: 180_000 }, async () => {
+    const { model } = kerasFileWithInputs();
+    const { stdout, code } = await tfbridge("parity", "--model", model, "--max-ulp", "4", "--json");
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.tolerance).toEqual({ maxUlp: 4 });
+    for (const layer of report.layers) expect(["exact", "explained", "within-tolerance"]).toContain(layer.verdict);
+    expect(report.environment.python.onednn).toHaveProperty("enabled");
+    expect(report.environment.tfjsNode.cpu).toHaveProperty("isa");
   });
 
   it("a model config as JSON works too", async () => {
@@ -60,10 +71,13 @@ describe("tfbridge parity --model", () => {
     expect(combined.code).toBe(2);
     expect(combined.stderr).toMatch(/--model cannot be combined with --units/);
     expect((await tfbridge("parity", "--inputs", "x.npz")).stderr).toMatch(/--inputs needs --model/);
+    // A missing file is a bad command line (exit 2, as in convert), found before any worker starts.
     const missing = await tfbridge("parity", "--model", join(dir, "missing.keras"));
-    expect(missing.code).toBe(1);
-    expect(missing.stderr.split("\n")[0]).toMatch(/^tfbridge: ModelError: .*missing\.keras: no such file$/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.split("\n")[0]).toMatch(/^tfbridge parity: --model .*missing\.keras: no such file$/);
     expect(missing.stderr).not.toMatch(/\n\s+at /);
+    expect((await tfbridge("parity", "--model", join(dir, "missing.keras"), "--max-ulp", "1.5")).stderr).toMatch(/--max-ulp must be an integer ≥ 0/);
+    expect((await tfbridge("parity", "--units", "3", "--max-ulp", "2")).stderr).toMatch(/--max-ulp needs --model or --model-sweep/);
     // An inputs file that does not fit the model is a bad command line, as in tfbridge convert.
     const { model } = kerasFileWithInputs();
     const wrong = join(dir, "wrong.npz");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { input, layers, model, ndarray, sequential } from "../../src/index.js";
+import { Bridge, input, layers, model, ndarray, sequential } from "../../src/index.js";
 import { runModelParity } from "../../src/parity/model-parity.js";
 import { randomWeights, runModelSweep } from "../../src/parity/model-sweep.js";
 import { REFERENCE_MODELS } from "../../src/parity/reference-models.js";
@@ -16,7 +16,8 @@ describe("per-layer parity on the reference models", () => {
     expect(report.layers.map((l) => l.name)).toEqual(handle.layers.map((l) => l.name));
     for (const layer of report.layers) {
       expect(layer.pass, `${layer.name}: ${layer.reason}`).toBe(true);
-      if (!layer.exact) expect(layer.reason).toMatch(/Grappler|inherits|erfc/);
+      if (!layer.exact) expect(layer.reason).toMatch(/^oneDNN: |Grappler|inherits|erfc/);
+      expect(["exact", "explained"]).toContain(layer.verdict);
     }
     expect(report.cpuWorstAbsError).toBeLessThanOrEqual(1e-5);
     for (const output of report.modelOutputs) expect(output.pass, `${output.name}: ${output.reason}`).toBe(true);
@@ -61,7 +62,7 @@ describe("regressions found by the model sweep", () => {
     for (const layer of report.layers) expect(layer.pass, `${layer.name}: ${layer.reason}`).toBe(true);
     for (const cls of ["Maximum", "Multiply", "Subtract", "Add", "GlobalAveragePooling1D", "Flatten", "GRU"]) {
       const layer = report.layers.find((l) => l.class === cls)!;
-      expect(layer.exact || layer.cause === "grappler", `${cls}: ${layer.reason}`).toBe(true);
+      expect(layer.exact || layer.cause === "grappler" || layer.cause === "onednn", `${cls}: ${layer.reason}`).toBe(true);
     }
   });
 
@@ -81,6 +82,50 @@ describe("regressions found by the model sweep", () => {
     await using handle = await bridge().model(config, { weights: randomWeights(probe.info, 3) });
     const report = await runModelParity(handle, { batch: 4, skipCpu: true });
     expect(report.layers.map((l) => [l.class, l.worstUlpTfjsNode])).toEqual([["LayerNormalization", 0], ["BatchNormalization", 0], ["LayerNormalization", 0]]);
+  });
+});
+
+describe("oneDNN: verdicts that hold on every x86 CPU", () => {
+  // A softmax head over an LSTM: on AVX-512 CPUs oneDNN's kernels move the Session's softmax by a few ULP.
+  const config = () => sequential({ inputShape: [7, 3], layers: [layers.lstm({ units: 6, returnSequences: true }), layers.timeDistributed({ layer: layers.dense({ units: 5, activation: "softmax" }) })] });
+
+  it("with oneDNN forced on in the worker, every difference is explained by its cause and the report says so", { timeout: 180_000 }, async () => {
+    await using forced = await Bridge.start({ env: { TF_ENABLE_ONEDNN_OPTS: "1" } });
+    await using handle = await forced.model(config(), { seed: 5 });
+    const report = await runModelParity(handle, { batch: 4, skipCpu: true });
+    expect(report.environment.python.onednn).toEqual({ enabled: true, env: "1" });
+    expect(report.environment.python.cpu.isa.length).toBeGreaterThan(0);
+    expect(report.passed).toBe(true);
+    for (const layer of report.layers.filter((l) => !l.exact && l.inputsExact)) {
+      expect(["onednn", "grappler", "graph", "bound"], `${layer.name}: ${layer.reason}`).toContain(layer.cause);
+      if (layer.cause === "onednn") {
+        expect(layer.reproducedBy[0]).toBe("onednn-off");
+        expect(layer.reason).toMatch(/move this layer by \d+ ULP, max abs/);
+      }
+    }
+  });
+
+  it("with oneDNN off in the worker, tfjs-node equals the Session bit for bit and no control worker is needed", { timeout: 180_000 }, async () => {
+    await using off = await Bridge.start({ env: { TF_ENABLE_ONEDNN_OPTS: "0" } });
+    await using handle = await off.model(config(), { seed: 5 });
+    const report = await runModelParity(handle, { batch: 4, skipCpu: true, onednnOff: false });
+    expect(report.environment.python.onednn).toEqual({ enabled: false, env: "0" });
+    expect(report.layers.map((l) => [l.name, l.verdict])).toEqual(report.layers.map((l) => [l.name, "exact"]));
+    expect(report.modelOutputs.every((o) => o.exact)).toBe(true);
+  });
+
+  it("a stated tolerance is reported and applied only to what is left unexplained", { timeout: 180_000 }, async () => {
+    await using handle = await bridge().model(config(), { seed: 5 });
+    const report = await runModelParity(handle, { batch: 4, skipCpu: true, onednnOff: false, tolerance: { maxUlp: 1000 } });
+    expect(report.tolerance).toEqual({ maxUlp: 1000 });
+    expect(report.passed).toBe(true);
+    for (const layer of report.layers) {
+      expect(["exact", "explained", "within-tolerance"], layer.name).toContain(layer.verdict);
+      if (layer.cause === "unexplained") expect(layer.reason).toMatch(/within the stated tolerance \(max ULP 1000\)/);
+    }
+    // Without the control worker the oneDNN difference (on CPUs that show one) is left to the tolerance.
+    const unexplained = report.layers.filter((l) => l.cause === "unexplained");
+    expect(report.verdicts["within-tolerance"]).toBe(unexplained.length + report.layers.filter((l) => l.verdict === "within-tolerance" && l.cause !== "unexplained").length);
   });
 });
 

@@ -48,9 +48,9 @@ const python = fileURLToPath(new URL("../../.venv/bin/python", import.meta.url))
 
 const f32 = (a: Wire) => ndarray("float32", a.shape, Float32Array.from(a.data));
 
-/** Runs real Keras 3 (the project's venv) on the cases, in one Python process. */
-export function kerasReference(cases: ReferenceCase[]): Map<string, ReferenceResult> {
-  const run = spawnSync(python, [script], { input: JSON.stringify(cases), maxBuffer: 1 << 28, encoding: "utf8" });
+/** Runs real Keras 3 (the project's venv) on the cases, in one Python process (`env`: extra variables). */
+export function kerasReference(cases: ReferenceCase[], env: Record<string, string> = {}): Map<string, ReferenceResult> {
+  const run = spawnSync(python, [script], { input: JSON.stringify(cases), maxBuffer: 1 << 28, encoding: "utf8", env: { ...process.env, ...env } });
   if (run.status !== 0) throw new Error(`keras_reference.py failed (${run.status}):\n${run.stderr}`);
   const results = JSON.parse(run.stdout) as Record<string, unknown>[];
   return new Map(

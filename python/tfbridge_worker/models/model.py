@@ -24,7 +24,9 @@ from ..errors import ModelError
 from ..graph_mode import new_session, session_run
 from .schema import check_model_config
 
-MODES = ("session", "eager", "function")
+# "session-unoptimized": the Session with graph rewrites off, which parity runs to tell a rewrite from a kernel.
+MODES = ("session", "session-unoptimized", "eager", "function")
+SESSION_MODES = ("session", "session-unoptimized")
 OUTPUT_KINDS = ("model", "layers")
 
 
@@ -70,7 +72,7 @@ class KerasModel:
             for t in layer_tensors
         ]
         self._eager_layers = keras.Model(eager.inputs, layer_tensors) if layer_tensors else None
-        self._sessions: dict[str, tuple] = {}
+        self._sessions: dict[tuple[str, str], tuple] = {}
         self._functions: dict[str, Any] = {}
 
     @classmethod
@@ -133,7 +135,9 @@ class KerasModel:
 
     def is_built(self, mode: str, outputs: str = "model") -> bool:
         """Whether `mode`'s graph and session, or function, exist (the first run of a mode builds it)."""
-        return mode == "eager" or outputs in (self._sessions if mode == "session" else self._functions)
+        if mode in SESSION_MODES:
+            return (mode, outputs) in self._sessions
+        return mode == "eager" or outputs in self._functions
 
     def build(self, mode: str, outputs: str = "model") -> None:
         """Builds what `mode` runs on, if not yet built: the slow part of a first run."""
@@ -143,8 +147,8 @@ class KerasModel:
             raise ModelError(f"outputs must be one of {', '.join(OUTPUT_KINDS)}, got {outputs!r}")
         if self.is_built(mode, outputs):
             return
-        if mode == "session":
-            self._sessions[outputs] = self._build_session(outputs)
+        if mode in SESSION_MODES:
+            self._sessions[(mode, outputs)] = self._build_session(outputs, optimize=mode == "session")
         else:
             target = self._eager if outputs == "model" else self._eager_layers
             signature = [[tf.TensorSpec([None, *i["shape"][1:]], i["dtype"]) for i in self.inputs]]
@@ -154,8 +158,8 @@ class KerasModel:
         self.build(mode, outputs)
         self._check_inputs(arrays)
         names = [o["name"] for o in (self.outputs if outputs == "model" else self.layer_outputs)]
-        if mode == "session":
-            session, placeholders, fetches = self._sessions[outputs]
+        if mode in SESSION_MODES:
+            session, placeholders, fetches = self._sessions[(mode, outputs)]
             return names, session_run(session, fetches, dict(zip(placeholders, arrays)))
         tensors = [tf.constant(x) for x in arrays]
         if mode == "eager":
@@ -164,7 +168,7 @@ class KerasModel:
             result = self._functions[outputs](tensors)
         return names, [np.asarray(t) for t in _flat(result)]
 
-    def _build_session(self, outputs: str) -> tuple:
+    def _build_session(self, outputs: str, optimize: bool = True) -> tuple:
         graph = tf.Graph()
         with graph.as_default():
             model = _deserialize(self.config)
@@ -177,7 +181,7 @@ class KerasModel:
                     holder = tf.compat.v1.placeholder(variable.dtype, value.shape)
                     assigns.append(variable._value.assign(holder))  # the tf.Variable inside Keras's Variable
                     feeds[holder] = value
-        session = new_session(graph)
+        session = new_session(graph, optimize)
         session.run(assigns, feeds)
         return session, placeholders, fetches
 

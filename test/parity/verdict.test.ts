@@ -1,0 +1,76 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { type LayerEvidence, judge } from "../../src/parity/verdict.js";
+import { type NDArray, ndarray } from "../../src/wire/ndarray.js";
+
+/** The AVX-512 case recorded on a Xeon this machine may not be (test/parity/fixtures/onednn-softmax-avx512.json). */
+const recorded = JSON.parse(readFileSync(new URL("fixtures/onednn-softmax-avx512.json", import.meta.url), "utf8")) as {
+  arrays: Record<string, { shape: number[]; float32: string }>;
+};
+const array = (name: string): NDArray => {
+  const { shape, float32 } = recorded.arrays[name]!;
+  const bytes = Buffer.from(float32, "base64");
+  return ndarray("float32", shape, new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
+};
+const dense = { class_name: "Dense", config: { name: "head", units: 10, activation: "softmax" } };
+const softmaxCase = (probes: LayerEvidence["probes"], extra: Partial<LayerEvidence> = {}): LayerEvidence => ({
+  actual: array("tfjs_node"),
+  expected: array("session_onednn_on"),
+  probes,
+  layerConfig: dense,
+  ...extra,
+});
+const f32 = (values: number[]) => ndarray("float32", [values.length], Float32Array.from(values));
+const nextUp = (x: number, steps = 1) => {
+  const f = new Float32Array([x]);
+  new Int32Array(f.buffer)[0]! += steps;
+  return f[0]!;
+};
+
+describe("judging a layer output (pure: recorded arrays in, verdict out)", () => {
+  it("the recording's difference is real: the Session with oneDNN on is 3 ULP (2.98e-8) from tfjs-node", () => {
+    const verdict = judge(softmaxCase({}));
+    expect(verdict.comparison.maxUlp).toBe(3);
+    expect(verdict.comparison.maxAbsError).toBeCloseTo(2.98e-8, 9);
+  });
+
+  it("AVX-512 softmax: oneDNN off reproduces tfjs-node, so the cause is oneDNN, with the measured bound", () => {
+    const verdict = judge(softmaxCase({ "onednn-off": array("session_onednn_off"), eager: array("eager_onednn_on") }));
+    expect(verdict).toMatchObject({ verdict: "explained", cause: "onednn", reproducedBy: ["onednn-off"], pass: true });
+    expect(verdict.reason).toMatch(/^oneDNN: .* 3 ULP, max abs 2\.98e-8; the Session with oneDNN off \(TF_ENABLE_ONEDNN_OPTS=0/);
+  });
+
+  it("without the oneDNN-off run nothing explains it: eager runs oneDNN too, so it fails, naming what was tried", () => {
+    const verdict = judge(softmaxCase({ eager: array("eager_onednn_on") }));
+    expect(verdict).toMatchObject({ verdict: "fail", cause: "unexplained", reproducedBy: [], pass: false });
+    expect(verdict.reason).toMatch(/unexplained: 3 ULP, .* none of Python eager reproduces tfjs-node/);
+  });
+
+  it("a stated tolerance turns that failure into within-tolerance, and only when it is wide enough", () => {
+    expect(judge(softmaxCase({}, { tolerance: { maxUlp: 3 } }))).toMatchObject({ verdict: "within-tolerance", pass: true });
+    expect(judge(softmaxCase({}, { tolerance: { maxUlp: 2 } }))).toMatchObject({ verdict: "fail", pass: false });
+    expect(judge(softmaxCase({}, { tolerance: { atol: 3e-8 } }))).toMatchObject({ verdict: "within-tolerance" });
+    expect(judge(softmaxCase({}, { tolerance: { atol: 1e-8 } }))).toMatchObject({ verdict: "fail" });
+  });
+
+  it("a probe that reproduces tfjs-node names the cause in the order onednn-off, unoptimized, eager", () => {
+    const x = f32([1, 2, 3]);
+    const off = f32([1, 2, nextUp(3)]);
+    expect(judge({ actual: x, expected: off, probes: { unoptimized: x, eager: x } })).toMatchObject({ cause: "grappler", reproducedBy: ["unoptimized", "eager"] });
+    expect(judge({ actual: x, expected: off, probes: { eager: x } })).toMatchObject({ cause: "graph", verdict: "explained" });
+    expect(judge({ actual: x, expected: off, probes: { "onednn-off": x, unoptimized: x } }).reason).toMatch(/^oneDNN: .*also reproduced by the Session with graph rewrites off/);
+  });
+
+  it("a difference inherited from an input passes within 1e-5, or when a probe reproduces the whole chain", () => {
+    const x = f32([1, 2, 3]);
+    const far = f32([1, 2, 3.001]);
+    expect(judge({ actual: x, expected: f32([1, 2, nextUp(3, 4)]), probes: {}, inexactInput: "lstm" })).toMatchObject({ verdict: "explained", cause: "inherited" });
+    expect(judge({ actual: x, expected: far, probes: {}, inexactInput: "lstm" })).toMatchObject({ verdict: "fail", cause: "inherited" });
+    expect(judge({ actual: x, expected: far, probes: { "onednn-off": x }, inexactInput: "lstm" }).reason).toMatch(/inherits .* lstm .*oneDNN off .* equals tfjs-node/);
+  });
+
+  it("shapes that differ fail at once; identical arrays are exact", () => {
+    expect(judge({ actual: f32([1, 2]), expected: f32([1, 2, 3]), probes: {} })).toMatchObject({ verdict: "fail", cause: "shape" });
+    expect(judge({ actual: f32([1, 2]), expected: f32([1, 2]), probes: {} })).toMatchObject({ verdict: "exact", reason: null });
+  });
+});
