@@ -14,7 +14,7 @@ BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.tfbridge-installed
 TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
 
-.PHONY: setup demo test test-ts test-py bench build clean chromium
+.PHONY: setup demo test test-ts test-py bench sweep build clean chromium
 
 setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(SHM_ADDON) $(BUILD_STAMP) chromium
 
@@ -82,6 +82,14 @@ test-py: setup
 # QUICK=1: fewer sizes and repetitions (about a minute).
 bench: setup $(BENCH_STAMP)
 	node --import tsx bench/run.ts $(if $(QUICK),--quick)
+
+# The long runs behind the README's parity claims (about 20 minutes, not part of make test): all 64 LSTM
+# specs, then the model sweep over 300 random architectures, writing the README's layer table to
+# sweep/layer-table.md and the whole summary to sweep/model-sweep.json.
+sweep: setup
+	node dist/cli/main.js parity --sweep
+	mkdir -p sweep
+	node dist/cli/main.js parity --model-sweep --count 300 --markdown sweep/layer-table.md --json > sweep/model-sweep.json
 
 clean:
 	rm -rf dist node_modules native/build $(VENV) $(BENCH_VENV)

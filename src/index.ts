@@ -19,8 +19,11 @@ export {
   type BuildOptions, type LayerOutputInfo, type ModelInfo, type ModelInputs, type ModelMode, type ModelWeights, type PredictOptions, type Prediction, type TensorInfo, ModelHandle,
 } from "./models/handle.js";
 export {
-  type DivergenceCause, type LayerParity, type ModelOutputParity, type ModelParityOptions, type ModelParityReport, DEFAULT_CPU_TOLERANCE, runModelParity, seededModelInputs,
+  type DivergenceCause, type LayerParity, type ModelOutputParity, type ModelParityOptions, type ModelParityReport, type Probe, type StatedTolerance, type Verdict,
+  DEFAULT_CPU_TOLERANCE, runModelParity, seededModelInputs,
 } from "./parity/model-parity.js";
+export { type ParityEnvironment } from "./parity/environment.js";
+export { OnednnOffWorker } from "./parity/onednn-off.js";
 export { type ClassStats, type ModelSweepOptions, type ModelSweepSummary, type SweepFailure, randomWeights, runModelSweep } from "./parity/model-sweep.js";
 export { formatModelParityReport, formatModelSweep, layerTable } from "./parity/model-report.js";
 export { REFERENCE_MODELS } from "./parity/reference-models.js";
@@ -43,7 +46,7 @@ export { type ArrayDescriptor, type Header, decodeMessage, encodeMessage } from 
 export { type ControlFromWorker, type ControlToWorker, type ErrorKind, type Op, MAX_MESSAGE_BYTES, WIRE_VERSION } from "./wire/protocol.js";
 export type { ProgressEvent, Reply, RequestOptions } from "./worker/replies.js";
 export type { LinkKind } from "./link/link.js";
-export type { WorkerInfo } from "./worker/info.js";
+export type { CpuInfo, OnednnInfo, WorkerInfo } from "./worker/info.js";
 export { SharedArray, isSharedArray } from "./link/shared-array.js";
 export {
   type Comparison, type Tolerance, type WorstElement, ULP_BUCKETS, compareArrays, formatComparison,

@@ -7,6 +7,7 @@ import { loadTfjsSavedModel } from "../tfjs/savedmodel.js";
 import { uniformFloat32 } from "../random.js";
 import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
 import { type Comparison, type Tolerance, compareArrays } from "./compare.js";
+import { type ParityEnvironment, parityEnvironment } from "./environment.js";
 import { type Trap, knownTraps } from "./traps.js";
 
 /**
@@ -74,6 +75,8 @@ export interface ParityReport {
   reference: LstmMode;
   runtimes: RuntimeParity[];
   trap: TrapReport | null;
+  /** Each runtime's CPU ISA and oneDNN state: what the verdict holds for. */
+  environment: ParityEnvironment;
   pass: boolean;
 }
 
@@ -120,6 +123,7 @@ export async function runParity(bridge: TensorflowClient, spec: LstmSpec, option
   const traps = knownTraps(resolved);
   const reference: LstmMode = traps.length > 0 ? "eager" : "session";
 
+  const environment = await parityEnvironment(await bridge.workerInfo());
   const session = await bridge.runLstm({ ...resolved, weights: spec.weights }, input, { returnWeights: true });
   const weights: LstmWeights = session.weights!;
   const expected = reference === "session" ? session : await bridge.runLstm({ ...resolved, weights }, input, { mode: "eager" });
@@ -145,5 +149,5 @@ export async function runParity(bridge: TensorflowClient, spec: LstmSpec, option
       naiveTfjs: naive && compareArrays(naive.output, expected.output, exact),
     };
   }
-  return { spec: resolved, inputShape: [...input.shape], inputSeed, reference, runtimes, trap, pass: runtimes.every((r) => r.pass) };
+  return { spec: resolved, inputShape: [...input.shape], inputSeed, reference, runtimes, trap, environment, pass: runtimes.every((r) => r.pass) };
 }

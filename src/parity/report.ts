@@ -1,6 +1,7 @@
 import { textTable } from "../table.js";
 import { type Comparison, formatComparison } from "./compare.js";
 import type { ParityReport } from "./engine.js";
+import { describeRuntimes } from "./environment.js";
 
 const num = (x: number) => (x === 0 ? "0" : x.toExponential(2));
 
@@ -28,6 +29,7 @@ export function formatParityReport(r: ParityReport): string {
     `LSTM units=${s.units} input=[${r.inputShape}] activation=${s.activation} recurrentActivation=${s.recurrentActivation}` +
       (flags.length ? ` ${flags.join(" ")}` : ""),
     `reference: Python ${r.reference === "session" ? "tf.compat.v1.Session" : "eager for the layers (see trap below), the Session for the SavedModel"}, same weights everywhere`,
+    ...describeRuntimes(r.environment),
     "",
     textTable(["runtime", "output", "verdict", "atol/rtol", "max abs", "max rel", "max ULP", "outside", "worst at", "first bad t"], rows),
   ];
