@@ -117,7 +117,13 @@ export async function convertModel(input: string, outDir: string, options: Conve
     }
 
     const modelJson = join(staged.path, "model.json");
-    const report = await runModelParity(handle, { inputs, stockPredict: true, tolerance: options.tolerance, twin: (backend) => loadTfjsModel(modelJson, { backend }) });
+    const report = await runModelParity(handle, {
+      inputs,
+      stockPredict: true,
+      tolerance: options.tolerance,
+      twin: (backend) => loadTfjsModel(modelJson, { backend }),
+      twinModelJson: modelJson,
+    });
     report.model = input;
     const savedModel = options.savedModel ? await proveSavedModel(handle, inputs, join(staged.path, SAVED_MODEL_DIR)) : undefined;
     writeFileSync(join(staged.path, "parity.json"), `${JSON.stringify(savedModel ? { ...report, savedModel } : report, null, 2)}\n`);

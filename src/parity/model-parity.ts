@@ -7,7 +7,7 @@ import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
 import { type Comparison, type Tolerance, compareArrays } from "./compare.js";
 import { type ParityEnvironment, parityEnvironment } from "./environment.js";
 import { OnednnOffWorker } from "./onednn-off.js";
-import { type DivergenceCause, EXACT, PROBES, type Probe, type StatedTolerance, type Verdict, bitIdentical, judge } from "./verdict.js";
+import { type DivergenceCause, EXACT, PROBES, type Probe, type ProbeOutput, type StatedTolerance, type Verdict, bitIdentical, judge } from "./verdict.js";
 
 export { EXACT, INHERITED_TOLERANCE } from "./verdict.js";
 export type { DivergenceCause, Probe, StatedTolerance, Verdict } from "./verdict.js";
@@ -34,6 +34,8 @@ export interface ModelParityOptions {
   twin?: (backend: TfjsBackend) => Promise<TfjsModel>;
   /** Also hold TF.js's own `model.predict` to the layer-by-layer walk, bit for bit, on each backend. */
   stockPredict?: boolean;
+  /** The model.json that {@link twin} loads, so the oneDNN-off control runs those very files (default: the twin built from config and weights). */
+  twinModelJson?: string;
   /**
    * The control worker with oneDNN off, started when a difference is left that the same worker cannot
    * explain (and closed again) unless given here, e.g. shared by a sweep; `false`: never run one.
@@ -192,8 +194,11 @@ export function seededModelInputs(config: KerasModelConfig, inputs: TensorInfo[]
 }
 
 
-/** Per probe: every layer's output (marked graph) and the model's own outputs (unmarked), by name. */
-type ProbeRuns = Partial<Record<Probe, { layers: Record<string, NDArray>; model: Record<string, NDArray> }>>;
+/**
+ * Per probe, by output name: Python's every layer output (marked graph) and model outputs (unmarked),
+ * and tfjs-node's layer outputs where the probe ran tfjs-node again (absent: the twin's own stand).
+ */
+type ProbeRuns = Partial<Record<Probe, { layers: Record<string, NDArray>; model: Record<string, NDArray>; tfjs?: Record<string, NDArray> }>>;
 
 function countVerdicts(verdicts: readonly Verdict[]): Record<Verdict, number> {
   const counts: Record<Verdict, number> = { exact: 0, explained: 0, "within-tolerance": 0, fail: 0 };
@@ -254,14 +259,16 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
   const inputNames = new Set(handle.inputs.map((i) => i.name));
 
   const judgeAll = () => {
-    // Where each probe equals tfjs-node: a probe speaks for a layer only if it fed it tfjs-node's inputs.
-    const agrees = new Map(PROBES.map((p) => [p, new Set(layers.filter((l, i) => probes[p] && bitIdentical(node[i]!, probes[p]!.layers[l.name]!)).map((l) => l.name))]));
-    const validProbes = (layer: string, pick: (p: Probe) => NDArray | undefined) => {
+    // Where both runtimes agree under each probe: a probe speaks for a layer only if it fed the layer the
+    // same inputs in both.
+    const tfjsUnder = (p: Probe, name: string, i: number) => probes[p]?.tfjs?.[name] ?? node[i]!;
+    const agrees = new Map(PROBES.map((p) => [p, new Set(layers.filter((l, i) => probes[p] && bitIdentical(tfjsUnder(p, l.name, i), probes[p]!.layers[l.name]!)).map((l) => l.name))]));
+    const validProbes = (layer: string, name: string, pick: (p: Probe) => NDArray | undefined) => {
       const sources = feeds.get(layer) ?? [];
-      const found: Partial<Record<Probe, NDArray>> = {};
+      const found: Partial<Record<Probe, ProbeOutput>> = {};
       for (const p of PROBES) {
-        const output = probes[p] && pick(p);
-        if (output && sources.every((f) => inputNames.has(f) || agrees.get(p)!.has(f))) found[p] = output;
+        const python = probes[p] && pick(p);
+        if (python && sources.every((f) => inputNames.has(f) || agrees.get(p)!.has(f))) found[p] = { python, tfjs: probes[p]!.tfjs?.[name] };
       }
       return found;
     };
@@ -274,7 +281,7 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
       const j = judge({
         actual: node[i]!,
         expected,
-        probes: validProbes(info.layer, (p) => probes[p]!.layers[info.name]),
+        probes: validProbes(info.layer, info.name, (p) => probes[p]!.layers[info.name]),
         inexactInput,
         layerConfig: configs.get(info.layer),
         tolerance: options.tolerance,
@@ -306,7 +313,7 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
       const j = judge({
         actual: node[i]!,
         expected: unmarked.outputs[name]!,
-        probes: validProbes(layer.layer, (p) => probes[p]!.model[name]),
+        probes: validProbes(layer.layer, name, (p) => probes[p]!.model[name]),
         inexactInput: inexactInputs.get(name),
         layerConfig: configs.get(layer.layer),
         tolerance: options.tolerance,
@@ -323,11 +330,13 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
 
   let judged = judgeAll();
   const unexplained = () => [...judged.results, ...judged.modelOutputs].some((r) => r.verdict === "fail" || r.verdict === "within-tolerance");
-  if (unexplained() && environment.python.onednn.enabled && options.onednnOff !== false) {
+  const onednnSomewhere = environment.python.onednn.enabled || environment.tfjsNode.onednn.enabled;
+  if (unexplained() && onednnSomewhere && options.onednnOff !== false) {
     const control = options.onednnOff ?? new OnednnOffWorker();
     try {
-      const off = await control.run(config, weights, inputs);
-      probes["onednn-off"] = { layers: off.layers.outputs, model: off.model.outputs };
+      const off = await control.run(config, weights, inputs, { layers, modelJson: options.twinModelJson });
+      const tfjs = off.tfjsLayers ? Object.fromEntries(layers.map((l, i) => [l.name, off.tfjsLayers![i]!])) : undefined;
+      probes["onednn-off"] = { layers: off.layers.outputs, model: off.model.outputs, tfjs };
     } finally {
       if (!options.onednnOff) await control.close();
     }

@@ -37,14 +37,23 @@ export interface StatedTolerance {
   rtol?: number;
 }
 
+/**
+ * One probe's outputs for a layer: Python's, and tfjs-node's when the probe changed tfjs-node too (the
+ * oneDNN-off control runs both runtimes with oneDNN off); otherwise tfjs-node's own output stands.
+ */
+export interface ProbeOutput {
+  python: NDArray;
+  tfjs?: NDArray;
+}
+
 /** What is known about one layer output when it is judged. */
 export interface LayerEvidence {
   /** tfjs-node's output. */
   actual: NDArray;
   /** The Python Session's, as TensorFlow's defaults run it (the user's production setting). */
   expected: NDArray;
-  /** Each probe's output, given only where that run fed this layer the very inputs tfjs-node had. */
-  probes: Partial<Record<Probe, NDArray>>;
+  /** Each probe's outputs, given only where that run fed this layer the same inputs in both runtimes. */
+  probes: Partial<Record<Probe, ProbeOutput>>;
   /** An input of this layer that already differed on tfjs-node, if any. */
   inexactInput?: string;
   layerConfig?: KerasLayerConfig;
@@ -56,7 +65,7 @@ export interface Judgement {
   cause: DivergenceCause;
   /** Why the output is not exact, with the measured distance; null when it is exact. */
   reason: string | null;
-  /** The probes whose output equals tfjs-node's bit for bit. */
+  /** The probes under which Python and tfjs-node agree bit for bit. */
   reproducedBy: Probe[];
   /** tfjs-node against the Session. */
   comparison: Comparison;
@@ -68,7 +77,7 @@ export const EXACT: Tolerance = { atol: 0, rtol: 0 };
 export const INHERITED_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-5 };
 
 const PROBE_TEXT: Record<Probe, string> = {
-  "onednn-off": "the Session with oneDNN off (TF_ENABLE_ONEDNN_OPTS=0, a second worker)",
+  "onednn-off": "the oneDNN-off control (TF_ENABLE_ONEDNN_OPTS=0 in a second worker, and in a second tfjs-node where this one runs oneDNN)",
   unoptimized: "the Session with graph rewrites off",
   eager: "Python eager",
 };
@@ -114,7 +123,7 @@ export function judge(evidence: LayerEvidence): Judgement {
     return verdictOf("fail", "shape", `shape or dtype differ: TF.js ${JSON.stringify(shape.actual)} ${dtype.actual}, Python ${JSON.stringify(shape.expected)} ${dtype.expected}`);
   }
   const measured = `${comparison.maxUlp} ULP, max abs ${comparison.maxAbsError.toExponential(2)}`;
-  const reproducedBy = PROBES.filter((p) => probes[p] !== undefined && bitIdentical(actual, probes[p]!));
+  const reproducedBy = PROBES.filter((p) => probes[p] !== undefined && bitIdentical(probes[p]!.tfjs ?? actual, probes[p]!.python));
   const also = reproducedBy.length > 1 ? `; also reproduced by ${reproducedBy.slice(1).map((p) => PROBE_TEXT[p]).join(", ")}` : "";
   const orStated = (cause: DivergenceCause, reason: string): Judgement =>
     withinStated(actual, expected, comparison, tolerance)
@@ -123,7 +132,7 @@ export function judge(evidence: LayerEvidence): Judgement {
 
   if (inexactInput !== undefined) {
     const inherits = `inherits the difference of its input ${inexactInput} (${measured})`;
-    if (reproducedBy.length) return verdictOf("explained", "inherited", `${inherits}; ${PROBE_TEXT[reproducedBy[0]!]} equals tfjs-node bit for bit${also}`, reproducedBy);
+    if (reproducedBy.length) return verdictOf("explained", "inherited", `${inherits}; under ${PROBE_TEXT[reproducedBy[0]!]} both runtimes agree bit for bit${also}`, reproducedBy);
     if (compareArrays(actual, expected, INHERITED_TOLERANCE).pass) return verdictOf("explained", "inherited", inherits, reproducedBy);
     return orStated("inherited", `${inherits}, beyond ${INHERITED_TOLERANCE.atol} absolute + ${INHERITED_TOLERANCE.rtol} relative`);
   }
@@ -133,7 +142,7 @@ export function judge(evidence: LayerEvidence): Judgement {
       return verdictOf(
         "explained",
         "onednn",
-        `oneDNN: TensorFlow's default oneDNN kernels on this CPU move this layer by ${measured}; ${PROBE_TEXT["onednn-off"]} equals tfjs-node bit for bit${also}`,
+        `oneDNN: oneDNN's kernels on this CPU move this layer by ${measured}; with oneDNN off in both runtimes (TF_ENABLE_ONEDNN_OPTS=0: a second worker, and a second tfjs-node where this one runs oneDNN) the Session equals tfjs-node bit for bit${also}`,
         reproducedBy,
       );
     case "unoptimized":
@@ -152,5 +161,5 @@ export function judge(evidence: LayerEvidence): Judgement {
     return orStated("bound", `${bound.reason} (${measured}) exceeds its bound ${bound.atol}`);
   }
   const tried = PROBES.filter((p) => probes[p] !== undefined).map((p) => PROBE_TEXT[p]);
-  return orStated("unexplained", `unexplained: ${measured} although every input agrees bit for bit${tried.length ? `; none of ${tried.join(", ")} reproduces tfjs-node` : ""}`);
+  return orStated("unexplained", `unexplained: ${measured} although every input agrees bit for bit${tried.length ? `; under none of ${tried.join(", ")} do the runtimes agree` : ""}`);
 }

@@ -35,15 +35,15 @@ describe("judging a layer output (pure: recorded arrays in, verdict out)", () =>
   });
 
   it("AVX-512 softmax: oneDNN off reproduces tfjs-node, so the cause is oneDNN, with the measured bound", () => {
-    const verdict = judge(softmaxCase({ "onednn-off": array("session_onednn_off"), eager: array("eager_onednn_on") }));
+    const verdict = judge(softmaxCase({ "onednn-off": { python: array("session_onednn_off") }, eager: { python: array("eager_onednn_on") } }));
     expect(verdict).toMatchObject({ verdict: "explained", cause: "onednn", reproducedBy: ["onednn-off"], pass: true });
-    expect(verdict.reason).toMatch(/^oneDNN: .* 3 ULP, max abs 2\.98e-8; the Session with oneDNN off \(TF_ENABLE_ONEDNN_OPTS=0/);
+    expect(verdict.reason).toMatch(/^oneDNN: .* 3 ULP, max abs 2\.98e-8; with oneDNN off in both runtimes \(TF_ENABLE_ONEDNN_OPTS=0/);
   });
 
   it("without the oneDNN-off run nothing explains it: eager runs oneDNN too, so it fails, naming what was tried", () => {
-    const verdict = judge(softmaxCase({ eager: array("eager_onednn_on") }));
+    const verdict = judge(softmaxCase({ eager: { python: array("eager_onednn_on") } }));
     expect(verdict).toMatchObject({ verdict: "fail", cause: "unexplained", reproducedBy: [], pass: false });
-    expect(verdict.reason).toMatch(/unexplained: 3 ULP, .* none of Python eager reproduces tfjs-node/);
+    expect(verdict.reason).toMatch(/unexplained: 3 ULP, .* under none of Python eager do the runtimes agree/);
   });
 
   it("a stated tolerance turns that failure into within-tolerance, and only when it is wide enough", () => {
@@ -56,9 +56,9 @@ describe("judging a layer output (pure: recorded arrays in, verdict out)", () =>
   it("a probe that reproduces tfjs-node names the cause in the order onednn-off, unoptimized, eager", () => {
     const x = f32([1, 2, 3]);
     const off = f32([1, 2, nextUp(3)]);
-    expect(judge({ actual: x, expected: off, probes: { unoptimized: x, eager: x } })).toMatchObject({ cause: "grappler", reproducedBy: ["unoptimized", "eager"] });
-    expect(judge({ actual: x, expected: off, probes: { eager: x } })).toMatchObject({ cause: "graph", verdict: "explained" });
-    expect(judge({ actual: x, expected: off, probes: { "onednn-off": x, unoptimized: x } }).reason).toMatch(/^oneDNN: .*also reproduced by the Session with graph rewrites off/);
+    expect(judge({ actual: x, expected: off, probes: { unoptimized: { python: x }, eager: { python: x } } })).toMatchObject({ cause: "grappler", reproducedBy: ["unoptimized", "eager"] });
+    expect(judge({ actual: x, expected: off, probes: { eager: { python: x } } })).toMatchObject({ cause: "graph", verdict: "explained" });
+    expect(judge({ actual: x, expected: off, probes: { "onednn-off": { python: x }, unoptimized: { python: x } } }).reason).toMatch(/^oneDNN: .*also reproduced by the Session with graph rewrites off/);
   });
 
   it("a difference inherited from an input passes within 1e-5, or when a probe reproduces the whole chain", () => {
@@ -66,7 +66,15 @@ describe("judging a layer output (pure: recorded arrays in, verdict out)", () =>
     const far = f32([1, 2, 3.001]);
     expect(judge({ actual: x, expected: f32([1, 2, nextUp(3, 4)]), probes: {}, inexactInput: "lstm" })).toMatchObject({ verdict: "explained", cause: "inherited" });
     expect(judge({ actual: x, expected: far, probes: {}, inexactInput: "lstm" })).toMatchObject({ verdict: "fail", cause: "inherited" });
-    expect(judge({ actual: x, expected: far, probes: { "onednn-off": x }, inexactInput: "lstm" }).reason).toMatch(/inherits .* lstm .*oneDNN off .* equals tfjs-node/);
+    expect(judge({ actual: x, expected: far, probes: { "onednn-off": { python: x } }, inexactInput: "lstm" }).reason).toMatch(/inherits .* lstm .*under the oneDNN-off control .* both runtimes agree/);
+  });
+
+  it("the oneDNN-off control counts when both runtimes agree under it, whatever the production tfjs-node computed", () => {
+    const x = f32([1, 2, 3]);
+    const python = f32([1, 2, nextUp(3)]);
+    // tfjs-node here runs oneDNN too: its own output (x) differs from both; the control pair agrees.
+    expect(judge({ actual: x, expected: f32([1, 2, nextUp(3, 2)]), probes: { "onednn-off": { python, tfjs: python } } })).toMatchObject({ cause: "onednn", verdict: "explained" });
+    expect(judge({ actual: x, expected: f32([1, 2, nextUp(3, 2)]), probes: { "onednn-off": { python, tfjs: x } } })).toMatchObject({ cause: "unexplained", verdict: "fail" });
   });
 
   it("shapes that differ fail at once; identical arrays are exact", () => {
