@@ -1,7 +1,7 @@
 """What in this process changes TensorFlow's numbers: the CPU's vector ISA and whether oneDNN is on.
 
 TF 2.21 on x86 runs oneDNN kernels by default; on CPUs with AVX-512 they move softmax and matmul
-results by a few ULP against TF's own kernels (where tfjs-node, measured, does not follow them), and on other CPUs change
+results by a few ULP against TF's own kernels (tfjs-node's too, differently), and on other CPUs change
 nothing. A parity verdict is only meaningful together with these facts, so every report carries them.
 """
 
