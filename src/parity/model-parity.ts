@@ -207,10 +207,11 @@ function explain(
  * bit-exact on tfjs-node is explained: a graph rewrite in the Session (tfjs-node then equals Python
  * eager), a difference inherited from its inputs, or a measured op-level bound for its class
  * (src/parity/layer-bounds.ts); anything else fails and is named as the first divergent layer.
- * @throws {TfjsUnsupportedModelError} when TF.js cannot compute the model as Keras does.
+ * @throws {TfjsUnsupportedModelError} when the model has no TF.js twin (`handle.tfjs`, every layer
+ * listed) or TF.js cannot compute it as Keras does; it still runs in Python.
  */
 export async function runModelParity(handle: ModelHandle, options: ModelParityOptions = {}): Promise<ModelParityReport> {
-  const config = handle.config;
+  const config = handle.twinConfig();
   const inputs = options.inputs ?? seededModelInputs(config, handle.inputs, options.batch ?? 2, options.inputSeed ?? 0);
   handle.orderInputs(inputs);
   const weights = await handle.weights();

@@ -105,6 +105,9 @@ def check_layer(entry: Any, problems: list, allowed: tuple[str, ...] | None = No
     if isinstance(entry.get("module"), str) and entry["module"].startswith("keras.src.ops."):
         _problem(problems, name, str(cls), f"operation {cls} ({entry['module']}): the TF.js twin computes operation nodes only as Keras's mask bookkeeping")
         return None
+    if cls in MODEL_CLASSES:
+        _problem(problems, name, cls, "a nested model: the TF.js twin takes one flat graph of layers")
+        return None
     schema = LAYER_SCHEMA.get(cls) if isinstance(cls, str) else None
     registered = entry.get("registered_name")
     if schema is None or (registered not in (None, cls)) or (allowed is not None and cls not in allowed):
