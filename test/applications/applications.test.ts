@@ -24,10 +24,12 @@ const ATOL = 1e-5;
 
 describe.skipIf(!process.env.TFBRIDGE_APPLICATIONS)("Keras Applications run in the worker as Keras runs them", () => {
   const bridge = sharedBridge();
-  const dir = mkdtempSync(join(tmpdir(), "tfbridge-applications-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Made in beforeAll: a skipped describe still runs its body, and must leave nothing behind.
+  let dir = "";
+  afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
   let refs: Record<string, KerasReference>;
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tfbridge-applications-"));
     refs = await kerasReferences(bridge(), dir, Object.fromEntries(Object.entries(APPLICATIONS).map(([name, call]) => [name, `m = ${call}`])));
   }, 900_000);
 
