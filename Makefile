@@ -14,7 +14,7 @@ BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.tfbridge-installed
 TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
 
-.PHONY: setup demo test test-ts test-py bench sweep build clean chromium
+.PHONY: setup demo test test-ts test-py test-applications bench sweep build clean chromium
 
 setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(SHM_ADDON) $(BUILD_STAMP) chromium
 
@@ -78,6 +78,11 @@ test-ts: setup
 
 test-py: setup
 	$(VPY) -m pytest -q python/tests
+
+# Keras Applications (weights=None, small inputs) through bridge.loadModel against Keras's own predict:
+# minutes on 2 cores, so not part of `make test` (test/applications skips itself without the variable).
+test-applications: setup
+	TFBRIDGE_APPLICATIONS=1 npx vitest run test/applications
 
 # QUICK=1: fewer sizes and repetitions (about a minute).
 bench: setup $(BENCH_STAMP)

@@ -2,7 +2,7 @@ import { TensorflowClient } from "./client.js";
 import { BridgeClosedError } from "./errors.js";
 import type { KerasModelConfig } from "./models/config.js";
 import { type BuildOptions, ModelHandle, type ModelInfo, weightArrays } from "./models/handle.js";
-import { checkModelConfig } from "./models/schema.js";
+import { refuseCode } from "./models/safety.js";
 import { PythonProxies } from "./proxies/proxies.js";
 import type { LinkKind } from "./link/link.js";
 import { LocalLink } from "./link/local-link.js";
@@ -143,11 +143,13 @@ export class Bridge extends TensorflowClient {
   }
 
   /**
-   * Opens a user's model file on the worker's machine: a `.keras` file, a Keras `.h5` file that
-   * Keras 3 still reads, or a SavedModel directory (one graph run through its `serving_default`
-   * signature: no config, no per-layer outputs). A Keras config is checked against protocol/layers.json before Keras deserializes
-   * anything (safe_mode stays on; a Lambda or custom layer is refused by name, never run).
-   * @throws {ModelError} naming the file and every unsupported layer, or what is wrong with the file.
+   * Opens a user's model file on the worker's machine: any `.keras` file or Keras `.h5` file that
+   * Keras 3 loads in safe mode (nested models, shared layers, `x + y` operation nodes included), or a
+   * SavedModel directory (one graph run through its `serving_default` signature: no config, no
+   * per-layer outputs). The config is checked for code before Keras reads it: a Lambda (anywhere) or
+   * a custom class is refused by name, never imported or run. `handle.tfjs` says whether the model
+   * also has a TF.js twin for parity and conversion.
+   * @throws {ModelError} naming the file and the offending layers, or what Keras found wrong with the file.
    */
   async loadModel(path: string, options?: RequestOptions): Promise<ModelHandle> {
     const reply = await this.call<ModelInfo>("model.load", { path }, [], options);
@@ -156,13 +158,15 @@ export class Bridge extends TensorflowClient {
 
   /**
    * Builds a model from a Keras 3 config (`model.to_json()`, or {@link sequential} / {@link model}
-   * from tfbridge) with explicit weights, or with Keras's initializers seeded by `seed`.
-   * @throws {ModelError} for an unsupported layer, a bad argument, or weights of the wrong count or shape.
+   * from tfbridge) with explicit weights, or with Keras's initializers seeded by `seed`. Any config
+   * Keras 3 builds in safe mode runs; `handle.tfjs` says whether it also has a TF.js twin.
+   * @throws {ModelError} for a Lambda or custom class (before anything is sent), a config Keras
+   * refuses, or weights of the wrong count or shape.
    */
   async model(config: KerasModelConfig, { weights, seed, ...options }: BuildOptions = {}): Promise<ModelHandle> {
-    const resolved = checkModelConfig(config);
+    refuseCode(config);
     const { names, arrays } = weightArrays(weights ?? {});
-    const reply = await this.call<ModelInfo>("model.build", { config: resolved, weights: names, seed: weights ? null : (seed ?? 0) }, arrays, options);
+    const reply = await this.call<ModelInfo>("model.build", { config, weights: names, seed: weights ? null : (seed ?? 0) }, arrays, options);
     return new ModelHandle(this, reply.result);
   }
 

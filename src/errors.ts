@@ -36,9 +36,10 @@ export interface ModelErrorDetails {
 }
 
 /**
- * A model file, description, weights list or input is unusable: missing or corrupt file, a layer
- * outside protocol/layers.json (every one is listed in `problems`), weights of the wrong shape, an
- * input of the wrong name, shape or dtype, Embedding ids out of range. Raised before anything runs.
+ * A model file, description, weights list or input is unusable: missing or corrupt file, one Keras
+ * itself cannot load, a Lambda or custom class (refused before Keras reads the config; every one is
+ * listed in `problems`), weights of the wrong shape, an input of the wrong name, shape or dtype,
+ * Embedding ids out of range. Raised before anything runs.
  */
 export class ModelError extends TfbridgeError {
   override name = "ModelError";

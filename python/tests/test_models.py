@@ -196,9 +196,10 @@ def test_savedmodel_directories_run_their_signature(tmp_path):
         load_model_file(str(tmp_path / "empty"))
 
 
-def test_keras_mask_operations_of_merges_are_accepted_and_value_operations_refused():
+def test_keras_mask_operations_of_merges_have_a_twin_and_value_operations_run_in_python_only():
     """Keras 3 records a masked merge's mask math as op nodes (ExpandDims, ZerosLike, LogicalOr, an ops
-    Concatenate, Any); those may only feed masks. An op computing a value (keras.ops.add) is refused."""
+    Concatenate, Any); the twin computes those as masks. An op computing a value (keras.ops.add) has
+    no TF.js twin, but the model runs in Python."""
     ids = keras.Input((6,), dtype="int32")
     e = L.Embedding(12, 4, mask_zero=True)(ids)
     a, b = L.Dense(3)(e), L.SimpleRNN(3, return_sequences=True)(e)
@@ -214,7 +215,11 @@ def test_keras_mask_operations_of_merges_are_accepted_and_value_operations_refus
     value_op = keras.Model(inp, L.Dense(2)(keras.ops.add(inp, inp)))
     with pytest.raises(ModelError) as info:
         check_model_config(config_of(value_op))
-    assert "only the layers of protocol/layers.json" in info.value.details["problems"][0]["reason"]
+    assert "mask" in info.value.details["problems"][0]["reason"] and "layers.json" not in str(info.value)
+    runs = KerasModel.from_config(config_of(value_op), {l.name: l.get_weights() for l in value_op.layers if l.weights})
+    assert runs.tfjs["supported"] is False and [p["class"] for p in runs.tfjs["problems"]] == ["Add"]
+    x = np.ones((1, 3), "float32")
+    np.testing.assert_array_equal(runs.predict([x])[1][0], np.asarray(value_op(x)))
 
 
 def test_the_unoptimized_session_runs_the_same_weights_without_graph_rewrites():

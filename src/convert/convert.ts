@@ -85,7 +85,8 @@ function checkInput(input: string): void {
  * and compared with the Python Session; `parity.json` and `parity.html` go beside the model. Nothing
  * is left in `outDir` unless every step ran (the proof may still fail: see `ok`).
  * @throws {ConvertError} OUTDIR not empty (without `force`) or not writable; a SavedModel folder.
- * @throws {TfjsUnsupportedModelError} listing every layer TF.js cannot compute as Keras does.
+ * @throws {TfjsUnsupportedModelError} listing every layer without a TF.js twin (the model still runs
+ * in Python), or TF.js cannot compute as Keras does.
  * @throws {ModelError} a corrupt or unsafe file, weights that do not fit, inputs that do not match.
  */
 export async function convertModel(input: string, outDir: string, options: ConvertOptions = {}): Promise<ConversionResult> {
@@ -95,7 +96,7 @@ export async function convertModel(input: string, outDir: string, options: Conve
     await using owned = options.bridge ? null : await Bridge.start({ forwardStderr: options.forwardStderr });
     const client = options.bridge ?? owned!;
     await using handle = await client.loadModel(input);
-    const config = handle.config;
+    const config = handle.twinConfig();
     const topology = toTfjsTopology(config);
     const inputs: NDArray[] = options.inputs ? await npzModelInputs(client, handle, options.inputs) : seededModelInputs(config, handle.inputs, options.batch ?? 2, 0);
     const weights = await handle.weights();

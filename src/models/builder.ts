@@ -46,7 +46,7 @@ export class Layer {
     args: Record<string, unknown>,
   ) {
     const rule = LAYER_RULES[className];
-    if (!rule) throw new ModelError(`layer class ${className} is not supported`, { problems: [{ layer: "?", class: className, reason: "not in protocol/layers.json" }] });
+    if (!rule) throw new ModelError(`layer class ${className} is not supported`, { problems: [{ layer: "?", class: className, reason: "tfbridge's builder has no factory for it" }] });
     const { name, ...rest } = args as { name?: string };
     this.name = name;
     this.config = {};

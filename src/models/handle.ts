@@ -1,5 +1,6 @@
 import type { TensorflowClient } from "../client.js";
-import { ModelError } from "../errors.js";
+import { ModelError, type ModelProblem } from "../errors.js";
+import { TfjsUnsupportedModelError } from "../tfjs/topology.js";
 import type { NDArray } from "../wire/ndarray.js";
 import type { WorkerInfo } from "../worker/info.js";
 import type { RequestOptions } from "../worker/replies.js";
@@ -12,11 +13,23 @@ export interface TensorInfo {
   dtype: string;
 }
 
-/** One output of one layer, in the model's topological order; `name` is `layer` or `layer:i`. */
+/**
+ * One output of one layer (or operation node, e.g. `x + y`), in the order the graph computes them.
+ * `name` is the layer's path: `layer` for its first output, `layer:i` for its i-th; `layer@k` for the
+ * k-th call (k ≥ 1) of a layer called more than once (`dense`, `dense@1`); `model/layer` for a layer
+ * inside a nested model (`mobilenetv2_1.00_64/Conv1`), whose own output follows its layers'.
+ */
 export interface LayerOutputInfo extends TensorInfo {
+  /** The call that made it: `name` without `:i`. */
   layer: string;
   class: string;
 }
+
+/**
+ * Whether the model has a TF.js twin (its layers are ones tfbridge translates, with arguments TF.js
+ * computes as Keras does); if not, every layer without one. Python-side predict never needs it.
+ */
+export type TfjsSupport = { supported: true } | { supported: false; problems: ModelProblem[] };
 
 /** A model's weights: per layer name, its arrays in Keras's own `layer.weights` order. */
 export type ModelWeights = Record<string, NDArray<"float32">[]>;
@@ -35,7 +48,7 @@ export type ModelMode = "session" | "session-unoptimized" | "eager" | "function"
 export interface PredictOptions extends RequestOptions {
   /** Default `session`. */
   mode?: ModelMode;
-  /** `model` (default): the model's outputs; `layers`: every layer's output, named. */
+  /** `model` (default): the model's outputs; `layers`: every layer's output, named by its path (see {@link LayerOutputInfo}). */
   outputs?: "model" | "layers";
 }
 
@@ -52,7 +65,10 @@ export interface Prediction {
 /** What the worker reports about a model it opened. */
 export interface ModelInfo {
   handle: string;
-  /** The Keras 3 config with every default explicit; null for a SavedModel directory (one opaque graph). */
+  /**
+   * With a TF.js twin, the Keras 3 config with every default explicit (what the twin is built from);
+   * otherwise Keras's own config; null for a SavedModel directory (one opaque graph).
+   */
   config: KerasModelConfig | null;
   inputs: TensorInfo[];
   outputs: TensorInfo[];
@@ -60,11 +76,12 @@ export interface ModelInfo {
   weights: { layer: string; shapes: number[][] }[];
   /** The file it was loaded from, or null for a model built from a description. */
   source: string | null;
+  tfjs: TfjsSupport;
 }
 
 /**
- * A model open on one worker: its resolved config, inputs, outputs and layers, and `predict`.
- * The worker caches its graphs and sessions until {@link dispose} (or `await using`).
+ * A model open on one worker: its config, inputs, outputs and layers, `predict`, and whether it has a
+ * TF.js twin ({@link tfjs}). The worker caches its graphs and sessions until {@link dispose} (or `await using`).
  */
 export class ModelHandle implements AsyncDisposable {
   private disposed = false;
@@ -74,7 +91,10 @@ export class ModelHandle implements AsyncDisposable {
     readonly info: ModelInfo,
   ) {}
 
-  /** The Keras 3 config with every default explicit. @throws {ModelError} for a SavedModel, which has none. */
+  /**
+   * The Keras 3 config: with every default explicit when the model has a TF.js twin, else Keras's own.
+   * @throws {ModelError} for a SavedModel, which has none.
+   */
   get config(): KerasModelConfig {
     if (!this.info.config) throw new ModelError(`${this.info.source}: a SavedModel is one graph without a Keras config or layers; load the .keras file for per-layer work`);
     return this.info.config;
@@ -87,6 +107,20 @@ export class ModelHandle implements AsyncDisposable {
   }
   get layers(): LayerOutputInfo[] {
     return this.info.layers;
+  }
+  /** Whether a TF.js twin can be built (parity, convert); if not, every layer without one. */
+  get tfjs(): TfjsSupport {
+    return this.info.tfjs;
+  }
+
+  /**
+   * The resolved config the TF.js twin is built from.
+   * @throws {TfjsUnsupportedModelError} listing every layer without a twin (the model still runs in Python).
+   */
+  twinConfig(): KerasModelConfig {
+    const support = this.info.tfjs;
+    if (!support.supported) throw new TfjsUnsupportedModelError(support.problems, this.info.source ?? this.info.config?.config.name ?? undefined);
+    return this.config;
   }
 
   /** The inputs as a list in the model's order, checked by name, shape and dtype before sending. */

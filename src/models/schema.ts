@@ -1,5 +1,6 @@
 import { ModelError, type ModelProblem } from "../errors.js";
 import { readProtocolFile } from "../paths.js";
+import { capped, classCounts } from "./refusal.js";
 import { type KerasLayerConfig, type KerasModelConfig, historyList } from "./config.js";
 
 /** One argument's rule in protocol/layers.json. */
@@ -139,15 +140,19 @@ function checkLayer(entry: unknown, problems: ModelProblem[], allowed?: string[]
   }
   if (!allowed && isMaskOp(layer)) return structuredClone(layer); // checked by checkMaskOps: it may only compute masks
   if (typeof layer.module === "string" && layer.module.startsWith("keras.src.ops.")) {
-    problems.push({ layer: name, class: cls, reason: `operation ${cls} (${layer.module}) is not supported: only the layers of protocol/layers.json, and masks` });
+    problems.push({ layer: name, class: cls, reason: `operation ${cls} (${layer.module}): the TF.js twin computes operation nodes only as Keras's mask bookkeeping` });
+    return null;
+  }
+  if (MODEL_CLASSES.includes(cls)) {
+    problems.push({ layer: name, class: cls, reason: "a nested model: the TF.js twin takes one flat graph of layers" });
     return null;
   }
   const rule = LAYER_RULES[cls];
   const registered = layer.registered_name;
   const custom = registered !== undefined && registered !== null && registered !== cls;
   if (!rule || custom || (allowed && !allowed.includes(cls))) {
-    const where = allowed ? `inside this wrapper only ${allowed.join(", ")} are` : "supported layers are listed in protocol/layers.json";
-    problems.push({ layer: name, class: cls, reason: `layer class ${cls}${custom ? " (a custom or registered class)" : ""} is not supported; ${where}` });
+    const where = allowed ? `inside this wrapper the TF.js twin takes only ${allowed.join(", ")}` : "tfbridge has no TF.js twin for it";
+    problems.push({ layer: name, class: cls, reason: `layer class ${cls}${custom ? " (a custom or registered class)" : ""}: ${where}` });
     return null;
   }
   const dtype = dtypeName(layer.config.dtype);
@@ -178,7 +183,7 @@ function checkMaskOps(model: KerasModelConfig, layers: (KerasLayerConfig | null)
     for (const node of entry.inbound_nodes ?? []) {
       const values = [node.args, ...Object.entries(node.kwargs ?? {}).filter(([k]) => k !== "mask").map(([, v]) => v)];
       for (const name of refs(values)) {
-        if (ops.has(name)) problems.push({ layer: String(entry.config.name), class: entry.class_name, reason: `computes with the output of operation ${name}; operations are supported only as mask computations` });
+        if (ops.has(name)) problems.push({ layer: String(entry.config.name), class: entry.class_name, reason: `computes with the output of operation ${name}: the TF.js twin computes operation nodes only as mask computations` });
       }
     }
   }
@@ -188,9 +193,10 @@ function checkMaskOps(model: KerasModelConfig, layers: (KerasLayerConfig | null)
 }
 
 /**
- * The model config with every layer checked against protocol/layers.json and every default made
- * explicit (the worker applies the same rules).
- * @throws {ModelError} listing every unsupported layer and bad argument in `details.problems`.
+ * The model config with every layer checked against the TF.js twin's layer schema
+ * (protocol/layers.json) and every default made explicit: what the twin is built from (the worker
+ * applies the same rules and reports the result as `handle.tfjs`). Python-side execution needs none of it.
+ * @throws {ModelError} listing every layer and argument without a twin in `details.problems`.
  */
 export function checkModelConfig(model: unknown, source?: string): KerasModelConfig {
   const where = source ?? "config";
@@ -205,7 +211,7 @@ export function checkModelConfig(model: unknown, source?: string): KerasModelCon
   const resolved = layers.map((entry) => {
     const out = checkLayer(entry, problems);
     const calls = Array.isArray(entry?.inbound_nodes) ? entry.inbound_nodes.length : 0;
-    if (out && calls > 1) problems.push({ layer: String(out.config.name), class: out.class_name, reason: `is called ${calls} times (shared layers are not supported yet)` });
+    if (out && calls > 1) problems.push({ layer: String(out.config.name), class: out.class_name, reason: `is called ${calls} times: the TF.js twin does not share layers yet` });
     return out;
   });
   checkMaskOps(m, resolved, problems);
@@ -214,7 +220,7 @@ export function checkModelConfig(model: unknown, source?: string): KerasModelCon
   }
   if (problems.length > 0) {
     const listed = problems.map((p) => `${p.layer} (${p.class}): ${p.reason}`).join("; ");
-    throw new ModelError(`${where}: ${problems.length} problem(s): ${listed}`, { file: source, problems });
+    throw new ModelError(capped(`${where}: no TF.js twin for ${classCounts(problems)}: ${listed}`), { file: source, problems });
   }
   const out: KerasModelConfig = { ...structuredClone(m), config: { ...structuredClone(m.config), layers: resolved as KerasLayerConfig[] } };
   out.module ??= MODEL_MODULES[m.class_name];

@@ -210,15 +210,16 @@ function countVerdicts(verdicts: readonly Verdict[]): Record<Verdict, number> {
  * Runs one model in the Python Session, on tfjs-node and on the pure-JS CPU backend with the very same
  * weights and inputs, and compares **every layer's output** in topological order. A layer that is not
  * bit-exact on tfjs-node is explained by experiment: the model runs again in Python eager, in a Session
- * with graph rewrites off and, if a difference is still left, in a second worker with oneDNN off; a run
- * that fed the layer tfjs-node's very inputs and reproduces tfjs-node bit for bit names the cause, and
+ * with graph rewrites off and, if a difference is still left, with oneDNN off in both runtimes; a run
+ * under which both runtimes fed the layer the same inputs and agree bit for bit names the cause, and
  * the Session's distance is the bound stated with it (src/parity/verdict.ts). Otherwise a difference is
  * inherited from an input, held to an op-level bound (src/parity/layer-bounds.ts), within the stated
  * tolerance, or a failure named as the first divergent layer.
- * @throws {TfjsUnsupportedModelError} when TF.js cannot compute the model as Keras does.
+ * @throws {TfjsUnsupportedModelError} when the model has no TF.js twin (`handle.tfjs`, every layer
+ * listed) or TF.js cannot compute it as Keras does; it still runs in Python.
  */
 export async function runModelParity(handle: ModelHandle, options: ModelParityOptions = {}): Promise<ModelParityReport> {
-  const config = handle.config;
+  const config = handle.twinConfig();
   const inputs = options.inputs ?? seededModelInputs(config, handle.inputs, options.batch ?? 2, options.inputSeed ?? 0);
   handle.orderInputs(inputs);
   const weights = await handle.weights();

@@ -4,7 +4,7 @@ import { basename, join, relative, sep } from "node:path";
 import { ModelError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
 import { type ModelWeights, weightArrays } from "../models/handle.js";
-import { checkModelConfig } from "../models/schema.js";
+import { refuseCode } from "../models/safety.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 
 /** A model to serve: a file (`.keras`, `.h5`) or SavedModel folder on this machine, or a description. */
@@ -26,7 +26,7 @@ export interface ModelPayload {
  * Reads `source` into what a worker loads from. Paths are read here, not by the workers, so remote
  * workers need no shared filesystem, and the key is the content's hash, not the path's: a worker that
  * joins later loads exactly the bytes the others loaded, even if the file changed since.
- * @throws {ModelError} naming a missing or unreadable path, or a description the schema refuses.
+ * @throws {ModelError} naming a missing or unreadable path, or a description that names code (a Lambda, a custom class).
  */
 export async function readModelSource(source: ModelSource): Promise<ModelPayload> {
   const hash = createHash("sha256");
@@ -38,12 +38,14 @@ export async function readModelSource(source: ModelSource): Promise<ModelPayload
       hash.update(`${file}\0${data.length}\0`).update(data);
       arrays.push(ndarray("uint8", [data.length], new Uint8Array(data.buffer, data.byteOffset, data.length)));
     }
-    return { key: hash.digest("hex"), source: { kind: "files", root: basename(source), files }, arrays, bytes: byteSum(arrays) };
+    // shownAs: the worker reads a private copy, but its errors must name the path the user gave.
+    return { key: hash.digest("hex"), source: { kind: "files", root: basename(source), files, shownAs: source }, arrays, bytes: byteSum(arrays) };
   }
   if (typeof source !== "object" || source === null || !("config" in source)) {
     throw new ModelError(`a model source is a path or { config, weights | seed }, got ${typeof source}`);
   }
-  const config = checkModelConfig(source.config);
+  const config = source.config;
+  refuseCode(config);
   const { names, arrays } = weightArrays(source.weights ?? {});
   const seed = source.weights ? null : (source.seed ?? 0);
   hash.update(JSON.stringify({ config, names, seed }));

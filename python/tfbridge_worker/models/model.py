@@ -5,9 +5,13 @@ graph is built from the config inside its own ``tf.Graph`` (so every tensor is s
 graph_mode.py) and gets those arrays assigned; eager and function modes use one eager Keras model that
 holds the same arrays. So every mode computes with bit-identical weights.
 
-``outputs="layers"`` runs a second functional model over the same layers whose outputs are every
-layer's outputs, named ``layer`` (its first output) or ``layer:i``: the intermediate values come from
-the very graph that computes the result.
+Any model Keras 3 deserializes in safe mode runs here (nested models, shared layers, operation nodes
+such as ``x + y``), once safety.py has kept code out. ``tfjs`` says whether it also has a TF.js twin
+(schema.py); ``config`` is then the resolved config the twin is built from, else Keras's own.
+
+``outputs="layers"`` gives every layer's outputs, named by their path (walk.py: ``layer``,
+``layer:i``, ``dense@1`` for a shared layer's second call, ``base/conv`` inside a nested model): the
+intermediate values come from the very graph that computes the result.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import tensorflow as tf
 
 from ..errors import ModelError
 from ..graph_mode import new_session, session_run
-from .schema import check_model_config
+from . import walk
+from .safety import refuse_code
+from .schema import tfjs_support, with_modules
 
 # "session-unoptimized": the Session with graph rewrites off, which parity runs to tell a rewrite from a kernel.
 MODES = ("session", "session-unoptimized", "eager", "function")
@@ -35,19 +41,8 @@ def _deserialize(config: dict) -> keras.Model:
     return keras.saving.deserialize_keras_object(copy.deepcopy(config), safe_mode=True)
 
 
-def _tensor_name(tensor: Any) -> str:
-    """`layer` for a layer's first output, `layer:i` for the others (return_state, merge_mode None)."""
-    layer, _, index = tensor._keras_history
-    return layer.name if index == 0 else f"{layer.name}:{index}"
-
-
 def _flat(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _layer_outputs(model: keras.Model) -> list:
-    """Every non-input layer's output tensors, in the model's (topological) layer order."""
-    return [t for layer in model.layers if not isinstance(layer, keras.layers.InputLayer) for t in _flat(layer.output)]
 
 
 def _describe(tensor: Any, name: str) -> dict:
@@ -57,37 +52,48 @@ def _describe(tensor: Any, name: str) -> dict:
 class KerasModel:
     """A model config (already checked) plus its weights; graphs, sessions and functions on demand."""
 
-    def __init__(self, config: dict, eager: keras.Model, source: str | None = None):
+    def __init__(self, config: dict, eager: keras.Model, source: str | None = None, tfjs: dict | None = None):
         self.config = config
         self.source = source
+        self.tfjs = tfjs if tfjs is not None else {"supported": True}
         self._eager = eager
         self.weights: dict[str, list[np.ndarray]] = {
             layer.name: [np.array(v.numpy()) for v in layer.weights] for layer in eager.layers if layer.weights
         }
+        listed = walk.describe(eager)
+        names = {id(entry["tensor"]): entry["name"] for entry in listed}
         self.inputs = [_describe(t, t._keras_history[0].name) for t in eager.inputs]
-        self.outputs = [_describe(t, _tensor_name(t)) for t in _flat(eager.outputs)]
-        layer_tensors = _layer_outputs(eager)
-        self.layer_outputs = [
-            {**_describe(t, _tensor_name(t)), "layer": t._keras_history[0].name, "class": type(t._keras_history[0]).__name__}
-            for t in layer_tensors
-        ]
-        self._eager_layers = keras.Model(eager.inputs, layer_tensors) if layer_tensors else None
+        # A model output is one of the listed tensors (by identity), so it has the same name there.
+        self.outputs = [_describe(t, names.get(id(t), t._keras_history[0].name)) for t in _flat(eager.outputs)]
+        self.layer_outputs = [{**_describe(e["tensor"], e["name"]), "layer": e["layer"], "class": e["class"]} for e in listed]
         self._sessions: dict[tuple[str, str], tuple] = {}
         self._functions: dict[str, Any] = {}
 
     @classmethod
+    def opened(cls, eager: keras.Model, source: str) -> "KerasModel":
+        """A model Keras loaded from a file: the resolved config if it has a TF.js twin, else Keras's own."""
+        own = config_json(eager)
+        resolved, tfjs = tfjs_support(own)
+        return cls(resolved or own, eager, source, tfjs)
+
+    @classmethod
     def from_config(cls, config: Any, weights: dict[str, list[np.ndarray]] | None = None, seed: int | None = None) -> "KerasModel":
         """Builds a model from a description; weights by layer name, or initialized from `seed`."""
-        resolved = check_model_config(config)
+        if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
+            raise ModelError(f"config: not a Keras model config (an object with class_name and config), got {type(config).__name__}")
+        refuse_code(config)
+        resolved, tfjs = tfjs_support(config)
         if seed is not None:
             keras.utils.set_random_seed(seed)
         try:
-            eager = _deserialize(resolved)
+            eager = _deserialize(resolved or with_modules(config))
         except Exception as exc:  # Keras's own shape and argument checks
             raise ModelError(f"Keras could not build the model: {type(exc).__name__}: {exc}") from exc
+        if not isinstance(eager, keras.Model):
+            raise ModelError(f"config: describes a {type(eager).__name__}, not a model")
         if weights is not None:
             _set_weights(eager, weights)
-        return cls(resolved, eager)
+        return cls(resolved or config_json(eager), eager, None, tfjs)
 
     @property
     def keras(self) -> keras.Model:
@@ -102,6 +108,7 @@ class KerasModel:
             "layers": self.layer_outputs,
             "weights": [{"layer": k, "shapes": [list(w.shape) for w in v]} for k, v in self.weights.items()],
             "source": self.source,
+            "tfjs": self.tfjs,
         }
 
     def _check_inputs(self, arrays: list[np.ndarray]) -> None:
@@ -150,9 +157,15 @@ class KerasModel:
         if mode in SESSION_MODES:
             self._sessions[(mode, outputs)] = self._build_session(outputs, optimize=mode == "session")
         else:
-            target = self._eager if outputs == "model" else self._eager_layers
+            run = self._run_eager if outputs == "model" else self._run_layers
             signature = [[tf.TensorSpec([None, *i["shape"][1:]], i["dtype"]) for i in self.inputs]]
-            self._functions[outputs] = tf.function(lambda xs: target(xs, training=False), input_signature=signature)
+            self._functions[outputs] = tf.function(run, input_signature=signature)
+
+    def _run_eager(self, xs: list) -> Any:
+        return self._eager(xs, training=False)
+
+    def _run_layers(self, xs: list) -> list:
+        return walk.run(self._eager, xs)
 
     def predict(self, arrays: list[np.ndarray], mode: str = "session", outputs: str = "model") -> tuple[list[str], list[np.ndarray]]:
         self.build(mode, outputs)
@@ -163,7 +176,7 @@ class KerasModel:
             return names, session_run(session, fetches, dict(zip(placeholders, arrays)))
         tensors = [tf.constant(x) for x in arrays]
         if mode == "eager":
-            result = (self._eager if outputs == "model" else self._eager_layers)(tensors, training=False)
+            result = (self._run_eager if outputs == "model" else self._run_layers)(tensors)
         else:
             result = self._functions[outputs](tensors)
         return names, [np.asarray(t) for t in _flat(result)]
@@ -172,9 +185,8 @@ class KerasModel:
         graph = tf.Graph()
         with graph.as_default():
             model = _deserialize(self.config)
-            target = model if outputs == "model" else keras.Model(model.inputs, _layer_outputs(model))
             placeholders = [tf.compat.v1.placeholder(i["dtype"], [None, *i["shape"][1:]], name=i["name"]) for i in self.inputs]
-            fetches = _flat(target(placeholders, training=False))
+            fetches = _flat(model(placeholders, training=False)) if outputs == "model" else walk.run(model, placeholders)
             feeds, assigns = {}, []
             for layer in model.layers:
                 for variable, value in zip(layer.weights, self.weights.get(layer.name, [])):

@@ -16,6 +16,8 @@ from ..errors import ModelError
 from ..graph_mode import session_run
 
 SIGNATURE = "serving_default"
+#: A graph has no layers to build a TF.js LayersModel from (tfjs-node's loadSavedModel runs it whole).
+TFJS = {"supported": False, "problems": [{"layer": "?", "class": "SavedModel", "reason": "a SavedModel is one TensorFlow graph without Keras layers: load the .keras file for a TF.js twin"}]}
 
 
 def _describe(name: str, spec) -> dict:
@@ -24,19 +26,22 @@ def _describe(name: str, spec) -> dict:
 
 
 class SavedModelGraph:
-    def __init__(self, path: str):
+    def __init__(self, path: str, shown_as: str | None = None):
+        shown = shown_as or path
         if not os.path.isfile(os.path.join(path, "saved_model.pb")):
-            raise ModelError(f"{path}: a directory without saved_model.pb is not a SavedModel", file=path)
-        self.source = path
+            raise ModelError(f"{shown}: a directory without saved_model.pb is not a SavedModel", file=shown)
+        self.path = path
+        self.source = shown
         self.config = None
         self.weights: dict = {}
         try:
             self._loaded = tf.saved_model.load(path)
             self._signature = self._loaded.signatures[SIGNATURE]
         except KeyError as exc:
-            raise ModelError(f"{path}: the SavedModel has no {SIGNATURE!r} signature", file=path) from exc
+            raise ModelError(f"{shown}: the SavedModel has no {SIGNATURE!r} signature", file=shown) from exc
         except Exception as exc:
-            raise ModelError(f"{path}: TensorFlow could not load the SavedModel: {type(exc).__name__}: {exc}", file=path) from exc
+            reason = str(exc).replace(path, shown)
+            raise ModelError(f"{shown}: TensorFlow could not load the SavedModel: {type(exc).__name__}: {reason}", file=shown) from exc
         inputs = self._signature.structured_input_signature[1]
         outputs = self._signature.structured_outputs
         self.inputs = [_describe(k, inputs[k]) for k in sorted(inputs)]
@@ -44,7 +49,7 @@ class SavedModelGraph:
         self._session = None
 
     def describe(self) -> dict:
-        return {"config": None, "inputs": self.inputs, "outputs": self.outputs, "layers": [], "weights": [], "source": self.source}
+        return {"config": None, "inputs": self.inputs, "outputs": self.outputs, "layers": [], "weights": [], "source": self.source, "tfjs": TFJS}
 
     def _check_inputs(self, arrays: list[np.ndarray]) -> None:
         if len(arrays) != len(self.inputs):
@@ -76,7 +81,7 @@ class SavedModelGraph:
         graph = tf.Graph()
         session = tf.compat.v1.Session(graph=graph)
         with graph.as_default():
-            meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], self.source)
+            meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], self.path)
         signature = meta.signature_def[SIGNATURE]
         placeholders = {k: graph.get_tensor_by_name(v.name) for k, v in signature.inputs.items()}
         fetches = {k: graph.get_tensor_by_name(v.name) for k, v in signature.outputs.items()}

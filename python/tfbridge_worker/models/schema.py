@@ -1,8 +1,10 @@
-"""Checks a Keras 3 model config against protocol/layers.json and makes every default explicit.
+"""Checks whether a Keras 3 model config has a TF.js twin, against protocol/layers.json, and makes every
+default explicit.
 
-The TypeScript half (src/models/schema.ts) applies the same rules before sending; this side checks
-again because the wire is never trusted, and because user files arrive here first. Every problem in
-a config is collected, so one error names every unsupported layer at once.
+Python runs any model Keras 3 loads in safe mode (safety.py keeps code out); this schema gates only
+what the TF.js twin needs: a model outside it still runs in the worker, its handle just says
+``tfjs.supported: false`` with the problems. The TypeScript half (src/models/schema.ts) applies the
+same rules. Every problem in a config is collected, so one answer names every layer at once.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from ..errors import ModelError
 from ..protocol import LAYERS
+from .refusal import capped, class_counts
 
 LAYER_SCHEMA: dict[str, dict] = LAYERS["layers"]
 ACTIVATIONS: dict[str, str] = {k: v for k, v in LAYERS["activations"].items() if not k.startswith("$")}
@@ -100,14 +103,17 @@ def check_layer(entry: Any, problems: list, allowed: tuple[str, ...] | None = No
     if allowed is None and is_mask_op(entry):
         return copy.deepcopy(entry)  # checked by _check_mask_ops: it may only compute masks
     if isinstance(entry.get("module"), str) and entry["module"].startswith("keras.src.ops."):
-        _problem(problems, name, str(cls), f"operation {cls} ({entry['module']}) is not supported: only the layers of protocol/layers.json, and masks")
+        _problem(problems, name, str(cls), f"operation {cls} ({entry['module']}): the TF.js twin computes operation nodes only as Keras's mask bookkeeping")
+        return None
+    if cls in MODEL_CLASSES:
+        _problem(problems, name, cls, "a nested model: the TF.js twin takes one flat graph of layers")
         return None
     schema = LAYER_SCHEMA.get(cls) if isinstance(cls, str) else None
     registered = entry.get("registered_name")
     if schema is None or (registered not in (None, cls)) or (allowed is not None and cls not in allowed):
-        where = f"inside this wrapper only {', '.join(allowed)} are" if allowed else "supported layers are listed in protocol/layers.json"
+        where = f"inside this wrapper the TF.js twin takes only {', '.join(allowed)}" if allowed else "tfbridge has no TF.js twin for it"
         custom = " (a custom or registered class)" if registered not in (None, cls) else ""
-        _problem(problems, name, str(cls), f"layer class {cls}{custom} is not supported; {where}")
+        _problem(problems, name, str(cls), f"layer class {cls}{custom}: {where}")
         return None
     if cls != "InputLayer" and "dtype" in config and _dtype_name(config["dtype"]) not in (None, *DTYPE_POLICIES):
         _problem(problems, name, cls, f"dtype policy {_dtype_name(config['dtype'])!r} is not supported; only {', '.join(DTYPE_POLICIES)}", "dtype")
@@ -189,7 +195,7 @@ def _check_mask_ops(model: dict, layers: list, problems: list) -> None:
             values = [node.get("args")] + [v for k, v in (node.get("kwargs") or {}).items() if k != "mask"]
             for name in _refs(values):
                 if name in ops:
-                    _problem(problems, entry["config"].get("name", "?"), entry["class_name"], f"computes with the output of operation {name}; operations are supported only as mask computations")
+                    _problem(problems, entry["config"].get("name", "?"), entry["class_name"], f"computes with the output of operation {name}: the TF.js twin computes operation nodes only as mask computations")
     outputs = model["config"].get("output_layers") or []
     for ref in outputs if outputs and isinstance(outputs[0], list) else [outputs]:
         if ref and ref[0] in ops:
@@ -202,9 +208,10 @@ def _inbound_count(entry: dict) -> int:
 
 
 def check_model_config(model: Any, source: str | None = None) -> dict:
-    """The model config with every layer checked and every default explicit.
+    """The model config with every layer checked and every default explicit: what the TF.js twin uses.
 
-    :raises ModelError: listing every unsupported layer and bad argument (``details.problems``).
+    :raises ModelError: not a model config, or listing every layer and argument without a twin
+        (``details.problems``).
     """
     if not isinstance(model, dict) or model.get("class_name") not in MODEL_CLASSES or not isinstance(model.get("config"), dict):
         got = model.get("class_name") if isinstance(model, dict) else type(model).__name__
@@ -221,17 +228,40 @@ def check_model_config(model: Any, source: str | None = None) -> dict:
         resolved = check_layer(entry, problems)
         if resolved is not None and _inbound_count(entry) > 1:
             _problem(problems, resolved["config"].get("name", "?"), entry["class_name"],
-                     f"is called {_inbound_count(entry)} times (shared layers are not supported yet)")
+                     f"is called {_inbound_count(entry)} times: the TF.js twin does not share layers yet")
         resolved_layers.append(resolved)
     _check_mask_ops(model, resolved_layers, problems)
     if model["class_name"] == "Sequential" and not any(e and e["class_name"] == "InputLayer" for e in resolved_layers):
         problems.append({"layer": "?", "class": "Sequential", "reason": "the Sequential model has no InputLayer, so its input shape is unknown"})
     if problems:
         listed = "; ".join(f"{p['layer']} ({p['class']}): {p['reason']}" for p in problems)
-        raise ModelError(f"{source or 'config'}: {len(problems)} problem(s): {listed}", file=source, problems=problems)
+        message = f"{source or 'config'}: no TF.js twin for {class_counts(problems)}: {listed}"
+        raise ModelError(capped(message), file=source, problems=problems)
     out = copy.deepcopy(model)
     out.setdefault("module", MODEL_MODULES[model["class_name"]])
     if model["class_name"] != "Sequential":
         out.setdefault("registered_name", "Functional")
     out["config"]["layers"] = resolved_layers
     return out
+
+
+def with_modules(model: dict) -> dict:
+    """A copy of a model config with the `module` Keras 3 needs where a hand-written one leaves it out."""
+    out = copy.deepcopy(model)
+    if isinstance(out, dict) and out.get("class_name") in MODEL_MODULES:
+        out.setdefault("module", MODEL_MODULES[out["class_name"]])
+        if out["class_name"] != "Sequential":
+            out.setdefault("registered_name", "Functional")
+        for entry in out.get("config", {}).get("layers") or []:
+            if isinstance(entry, dict) and entry.get("class_name") not in MODEL_MODULES:
+                entry.setdefault("module", "keras.layers")
+    return out
+
+
+def tfjs_support(model: dict) -> tuple[dict | None, dict]:
+    """(the resolved config, ``{"supported": True}``) when the model has a TF.js twin, else
+    (None, ``{"supported": False, "problems": [...]}``) naming each layer without one."""
+    try:
+        return check_model_config(model), {"supported": True}
+    except ModelError as exc:
+        return None, {"supported": False, "problems": exc.details.get("problems") or [{"layer": "?", "class": "?", "reason": str(exc)}]}

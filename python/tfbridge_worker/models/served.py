@@ -140,7 +140,8 @@ class ServedModels:
             folder = tempfile.mkdtemp(prefix="tfbridge-served-")
             try:
                 _write_files(folder, source.get("files"), arrays)
-                model = load_model_file(os.path.join(folder, root))
+                shown = source.get("shownAs")
+                model = load_model_file(os.path.join(folder, root), shown if isinstance(shown, str) and shown else root)
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise

@@ -1,0 +1,101 @@
+"""Refuses a model config that would make Keras run or import code, before Keras deserializes it.
+
+Keras's ``safe_mode`` stops a serialized Python lambda, but a config can still name a Lambda layer, a
+class from the user's own module (Keras imports it), a custom registered class, or a Keras function
+that does something when called (``keras.utils.get_file`` downloads). So the whole config, nested
+models included, is checked here first: every object it names must be a built-in Keras class, and
+functions may only be Keras activations. Nothing from the file is imported or run; the refusal names
+the file and every offending layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from ..errors import ModelError
+from .refusal import capped, class_counts
+
+CODE_CLASSES = {
+    "Lambda": "runs Python code stored in the model",
+    "__lambda__": "is Python bytecode stored in the model",
+    "TFSMLayer": "loads another model from a path its config names",
+}
+# The only modules a serialized function may come from: activations compute, they do not act.
+FUNCTION_MODULES = ("keras.activations", "keras.src.activations")
+# Keras 2 configs (.h5) name classes without a module; Keras looks them up in these namespaces.
+_NAMESPACES = (
+    keras.layers, keras.models, keras.initializers, keras.regularizers, keras.constraints,
+    keras.activations, keras.dtype_policies, keras.mixed_precision,
+)
+# Model classes Keras 2 configs name; Functional is in no public namespace.
+_MODEL_CLASSES = frozenset({"Functional", "Model", "Sequential"})
+# Keys Keras does not deserialize when loading with compile=False, as tfbridge does.
+_UNREAD_KEYS = frozenset({"compile_config"})
+
+
+def _is_keras_module(module: str) -> bool:
+    return module == "keras" or module.startswith("keras.")
+
+
+def _why_unsafe(node: dict) -> str | None:
+    """Why Keras would import or run code to deserialize this object, or None."""
+    cls = node["class_name"]
+    module = node.get("module")
+    registered = node.get("registered_name")
+    if cls in CODE_CLASSES:
+        return CODE_CLASSES[cls]
+    if cls.startswith("__") and cls.endswith("__"):
+        return None  # Keras's own data wrappers (__keras_tensor__, __numpy__, __tensor__, ...)
+    if module is not None and not (isinstance(module, str) and _is_keras_module(module)):
+        return f"is a class from module {module!r}, which Keras would import"
+    if cls == "function":
+        name = node.get("config")
+        if not (isinstance(module, str) and module.startswith(FUNCTION_MODULES)):
+            return f"refers to the function {module}.{name}, which Keras would look up and call; only activations are allowed"
+        return None
+    if registered is not None and registered != cls:
+        return f"is a custom or registered class ({registered!r}), whose code Keras would need"
+    if module is None and cls not in _MODEL_CLASSES and not any(hasattr(ns, cls) for ns in _NAMESPACES):
+        return "is not a built-in Keras class (a custom class, whose code Keras would need)"
+    return None
+
+
+def _scan(node: Any, layer: str, problems: list[dict]) -> None:
+    if isinstance(node, list):
+        for value in node:
+            _scan(value, layer, problems)
+        return
+    if not isinstance(node, dict):
+        return
+    cls = node.get("class_name")
+    if isinstance(cls, str):
+        config = node.get("config")
+        if isinstance(config, dict) and isinstance(config.get("name"), str):
+            layer = config["name"]
+        reason = _why_unsafe(node)
+        if reason is not None:
+            problems.append({"layer": layer, "class": cls, "reason": reason})
+            return  # its inside is never deserialized
+    for key, value in node.items():
+        if key not in _UNREAD_KEYS:
+            _scan(value, layer, problems)
+
+
+def refuse_code(config: Any, source: str | None = None) -> None:
+    """Raises if `config` names anything Keras would import or run code for.
+
+    :raises ModelError: naming the file, the first offending layer, and every problem (``details.problems``).
+    """
+    problems: list[dict] = []
+    _scan(config, "?", problems)
+    if not problems:
+        return
+    where = source or "config"
+    listed = "; ".join(f"{p['layer']} ({p['class']}) {p['reason']}" for p in problems)
+    message = (
+        f"{where}: refused before Keras read it, so nothing in it ran: {class_counts(problems)}. "
+        f"tfbridge loads only built-in Keras classes (no Lambda, no custom code): {listed}"
+    )
+    raise ModelError(capped(message), file=source, layer=problems[0]["layer"], problems=problems)
