@@ -82,7 +82,7 @@ test-py: setup
 # Keras Applications (weights=None, small inputs) through bridge.loadModel against Keras's own predict:
 # minutes on 2 cores, so not part of `make test` (test/applications skips itself without the variable).
 test-applications: setup
-	TFBRIDGE_APPLICATIONS=1 npx vitest run test/applications
+	npx vitest run --config vitest.applications.config.ts
 
 # QUICK=1: fewer sizes and repetitions (about a minute).
 bench: setup $(BENCH_STAMP)

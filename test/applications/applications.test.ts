@@ -8,8 +8,8 @@ import { sharedBridge } from "../helpers.js";
 import { type KerasReference, kerasReferences, maxAbsDiff } from "../models/keras-reference.js";
 
 // Keras Applications (weights=None, small inputs) loaded with bridge.loadModel: the worker's predict
-// against Keras's own. Minutes, not seconds: `make test-applications` runs it (TFBRIDGE_APPLICATIONS=1);
-// `make test` skips it.
+// against Keras's own. Minutes, not seconds: `make test-applications` runs it (its own vitest config);
+// make test's config leaves this folder out.
 const APPLICATIONS: Record<string, string> = {
   MobileNetV2: "keras.applications.MobileNetV2(input_shape=(64, 64, 3), alpha=0.35, weights=None)",
   ResNet50: "keras.applications.ResNet50(input_shape=(32, 32, 3), weights=None)",
@@ -22,9 +22,8 @@ const APPLICATIONS: Record<string, string> = {
 };
 const ATOL = 1e-5;
 
-describe.skipIf(!process.env.TFBRIDGE_APPLICATIONS)("Keras Applications run in the worker as Keras runs them", () => {
+describe("Keras Applications run in the worker as Keras runs them", () => {
   const bridge = sharedBridge();
-  // Made in beforeAll: a skipped describe still runs its body, and must leave nothing behind.
   let dir = "";
   afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
   let refs: Record<string, KerasReference>;
