@@ -48,9 +48,9 @@ def test_the_session_is_built_once_per_model():
     m = model(units=4, inputShape=[3, 2])
     x = rng.random((1, 3, 2), dtype=np.float32)
     m.run(x)
-    session = m.model._sessions["model"]
+    session = m.model._sessions[("session", "model")]
     m.run(rng.random((5, 3, 2), dtype=np.float32))
-    assert m.model._sessions["model"] is session
+    assert m.model._sessions[("session", "model")] is session
 
 
 def test_the_cache_returns_the_same_model_for_the_same_spec_and_weights():

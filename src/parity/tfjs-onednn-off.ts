@@ -31,6 +31,8 @@ export class ControlRunError extends TfbridgeError {
 export class TfjsOnednnOff implements AsyncDisposable {
   private child: ChildProcess | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The end of the child's stderr, for the error when it dies. */
+  private stderr = "";
 
   run(request: TwinRequest): Promise<NDArray[]> {
     const next = this.queue.then(() => this.ask(request));
@@ -41,7 +43,7 @@ export class TfjsOnednnOff implements AsyncDisposable {
   private ask(request: TwinRequest): Promise<NDArray[]> {
     const child = (this.child ??= this.start());
     return new Promise<NDArray[]>((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new ControlRunError(`the oneDNN-off tfjs-node process exited (${code}) before it answered`));
+      const onExit = (code: number | null) => reject(new ControlRunError(`the oneDNN-off tfjs-node process exited (${code}) before it answered: ${this.stderr.trim().split("\n").slice(-3).join(" | ")}`));
       child.once("exit", onExit);
       child.once("message", (reply: TwinReply) => {
         child.off("exit", onExit);
@@ -53,10 +55,19 @@ export class TfjsOnednnOff implements AsyncDisposable {
   }
 
   private start(): ChildProcess {
-    // The child is this module's sibling, .ts under tsx (execArgv carries the loader) and .js in dist/.
-    const here = fileURLToPath(import.meta.url);
-    const script = fileURLToPath(new URL(`./tfjs-onednn-off-child${extname(here)}`, import.meta.url));
-    const child = fork(script, [], { env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: "0" }, serialization: "advanced", stdio: ["ignore", "ignore", "ignore", "ipc"] });
+    // The child is this module's sibling: .js in dist/, .ts from the sources (run through tsx, which a
+    // test runner's own transform does not hand down to a child).
+    const ext = extname(fileURLToPath(import.meta.url));
+    const script = fileURLToPath(new URL(`./tfjs-onednn-off-child${ext}`, import.meta.url));
+    const loader = ext === ".ts" && !process.execArgv.includes("tsx") ? ["--import", "tsx"] : [];
+    const child = fork(script, [], {
+      env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: "0" },
+      execArgv: [...process.execArgv, ...loader],
+      serialization: "advanced",
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
+    this.stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
     child.on("exit", () => {
       if (this.child === child) this.child = undefined;
     });
