@@ -62,3 +62,12 @@ def wire_name(dtype: np.dtype) -> str:
         if candidate == little:
             return name
     raise KeyError(f"dtype {dtype} is not in the wire dtype table ({', '.join(WIRE_TO_NUMPY)})")
+
+
+def can_feed(dtype: np.dtype, name: str) -> bool:
+    """Whether an array of ``dtype`` feeds a tensor whose dtype Keras or TensorFlow names ``name``.
+
+    Both name text ``string``, which NumPy does not know: any text array (``<U``, ``S``, or the object
+    array of str the wire decodes to) feeds it.
+    """
+    return dtype.kind in "USO" if name == STRING else dtype == np.dtype(name)
