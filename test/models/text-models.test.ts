@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelError, ndarray } from "../../src/index.js";
+import { ModelError, Pool, ndarray } from "../../src/index.js";
 import { sharedBridge } from "../helpers.js";
 
 const bridge = sharedBridge();
@@ -20,6 +20,7 @@ function python(body: string): void {
 const VOCABULARY = ["the", "cat", "sat", "größe", "日本"];
 const SENTENCES = ["The cat sat", "Größe 日本 🙂!", "", "dog"];
 const TOKENS = [2, 3, 4, 0, 5, 6, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0].map(BigInt);
+const metric = (text: string, line: RegExp) => Number(text.split("\n").find((l) => line.test(l))?.split(" ").at(-1) ?? NaN);
 
 describe("a text model fed strings through the real worker", () => {
   // A SavedModel, not a .keras file: protocol/layers.json does not list TextVectorization yet, and a
@@ -37,6 +38,18 @@ keras.Model(t, v).export(${JSON.stringify(saved)}, verbose=False)`);
     expect(tokens!.dtype).toBe("int64");
     expect(tokens!.shape).toEqual([4, 4]);
     expect([...(tokens!.data as BigInt64Array)]).toEqual(TOKENS);
+  });
+
+  it("is served by a pool that merges concurrent string requests into one padded run", async () => {
+    await using pool = await Pool.start({ size: 1 });
+    await pool.loadModel(saved, { name: "vectorizer", batching: { maxBatchSize: 8, maxDelayMicros: 200_000, allowedBatchSizes: [8] } });
+    const replies = await Promise.all(SENTENCES.map((s) => pool.predict("vectorizer", ndarray("string", [1, 1], [s]))));
+    replies.forEach((r, i) => {
+      const [tokens] = Object.values(r.outputs);
+      expect(tokens!.shape).toEqual([1, 4]);
+      expect([...(tokens!.data as BigInt64Array)]).toEqual(TOKENS.slice(4 * i, 4 * i + 4));
+    });
+    expect(metric(await pool.metrics(), /^tfbridge_batch_size_sum\{model="vectorizer",version="1"\}/)).toBe(8); // 4 rows and 4 of padding: one run
   });
 
   it("refuses a number array for the string input in Node, naming the input", async () => {
