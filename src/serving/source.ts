@@ -5,8 +5,8 @@ import { ModelError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
 import { type ModelWeights, weightArrays } from "../models/handle.js";
 import { checkModelConfig } from "../models/schema.js";
-import { type NDArray, frameBytes, ndarray } from "../wire/ndarray.js";
 import { arrayFrame } from "../wire/codec.js";
+import { type NDArray, frameBytes, ndarray } from "../wire/ndarray.js";
 
 /** A model to serve: a file (`.keras`, `.h5`) or SavedModel folder on this machine, or a description. */
 export type ModelSource = string | { config: KerasModelConfig; weights?: ModelWeights; seed?: number };

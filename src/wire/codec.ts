@@ -1,8 +1,8 @@
 import { WireError } from "../errors.js";
 import { type AnyTypedArray, type DType, type NumericDType, type TypedArrayFor, dtypeInfo, isDType } from "./dtypes.js";
 import { type NDArray, type NumericNDArray, checkBoolBytes, elementCount } from "./ndarray.js";
-import { decodeStrings, encodeStrings } from "./strings.js";
 import { type ControlToWorker, WIRE_VERSION } from "./protocol.js";
+import { decodeStrings, encodeStrings } from "./strings.js";
 
 /** How one array frame is described in the header. */
 export interface ArrayDescriptor {

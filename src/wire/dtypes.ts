@@ -87,6 +87,7 @@ export function isDType(name: unknown): name is DType {
   return name === "string" || isNumericDType(name);
 }
 
+/** True for a fixed-size dtype's name: one whose data is a TypedArray. */
 export function isNumericDType(name: unknown): name is NumericDType {
   return typeof name === "string" && DTYPES.has(name as NumericDType);
 }

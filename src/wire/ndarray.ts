@@ -16,6 +16,7 @@ export interface NDArray<D extends DType = DType> {
 /** An array of a fixed-size dtype: its data is a TypedArray. */
 export type NumericNDArray = NDArray<NumericDType>;
 
+/** True for a `string` array, whose data is a `string[]` rather than a TypedArray. */
 export function isStringArray(array: NDArray): array is NDArray<"string"> {
   return array.dtype === "string";
 }

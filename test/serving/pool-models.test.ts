@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import {
   ModelError, ModelNotFoundError, type NDArray, Pool, REFERENCE_MODELS, RequestAbortedError, type ServedPrediction, layers, ndarray, seededModelInputs, sequential,
 } from "../../src/index.js";
-import { bytesOf } from "../helpers.js";
 import { measureBatchExactness, rowOf } from "../../src/serving/exactness.js";
+import { bytesOf } from "../helpers.js";
 
 // One pool of two workers for the whole file: each test loads its own tiny models under its own names.
 let pool: Pool;
