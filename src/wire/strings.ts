@@ -34,16 +34,15 @@ export function stringsFrameBytes(data: readonly string[]): number {
 /** @throws {WireError} for an element that is not a well-formed string, or text past uint32 offsets. */
 export function encodeStrings(data: readonly string[], what: string): Buffer {
   checkStrings(data, what);
-  const encoded = data.map((s) => Buffer.from(s, "utf8"));
   const head = (data.length + 1) * OFFSET_BYTES;
-  const total = encoded.reduce((n, b) => n + b.byteLength, head);
+  const total = stringsFrameBytes(data);
   if (total - head > MAX_OFFSET) throw new WireError(`${what}: ${total - head} bytes of text are past the string layout's uint32 offsets`);
+  // Measured first, then written in place: no Buffer per element.
   const frame = Buffer.allocUnsafe(total);
   let at = head;
   frame.writeUInt32LE(0, 0);
-  encoded.forEach((b, i) => {
-    frame.set(b, at);
-    at += b.byteLength;
+  data.forEach((s, i) => {
+    at += frame.write(s, at, "utf8");
     frame.writeUInt32LE(at - head, (i + 1) * OFFSET_BYTES);
   });
   return frame;
