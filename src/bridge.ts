@@ -10,7 +10,7 @@ import type { SharedArray } from "./link/shared-array.js";
 import { RequestEngine } from "./engine/engine.js";
 import type { Member } from "./engine/members.js";
 import { MAX_MESSAGE_BYTES } from "./wire/protocol.js";
-import type { DType } from "./wire/dtypes.js";
+import type { NumericDType } from "./wire/dtypes.js";
 import { type NDArray, zeros } from "./wire/ndarray.js";
 import type { Reply, RequestOptions } from "./worker/replies.js";
 import type { WorkerInfo } from "./worker/info.js";
@@ -127,7 +127,7 @@ export class Bridge extends TensorflowClient {
    * sending it copies nothing (release it when done: `release()` or `using`). On the ZeroMQ link, or
    * when the region is full, it is an ordinary array.
    */
-  alloc<D extends DType>(dtype: D, shape: readonly number[]): SharedArray<D> | NDArray<D> {
+  alloc<D extends NumericDType>(dtype: D, shape: readonly number[]): SharedArray<D> | NDArray<D> {
     const link = this.worker.link;
     return (link instanceof LocalLink ? link.alloc(dtype, shape) : null) ?? zeros(dtype, shape);
   }

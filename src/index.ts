@@ -40,8 +40,8 @@ export {
   type Activation, type Initializer, type LstmDType, type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec,
   LSTM_FIELDS, LSTM_MODES, checkLstmInput, checkLstmWeights, lstmWeightShapes, resolveLstmSpec,
 } from "./lstm/spec.js";
-export { type DType, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
-export { type NDArray, elementCount, ndarray, zeros } from "./wire/ndarray.js";
+export { type DataFor, type DType, type NumericDType, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
+export { type NDArray, type NumericNDArray, elementCount, isStringArray, ndarray, zeros } from "./wire/ndarray.js";
 export { type ArrayDescriptor, type Header, decodeMessage, encodeMessage } from "./wire/codec.js";
 export { type ControlFromWorker, type ControlToWorker, type ErrorKind, type Op, MAX_MESSAGE_BYTES, WIRE_VERSION } from "./wire/protocol.js";
 export type { ProgressEvent, Reply, RequestOptions } from "./worker/replies.js";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
-import { Bridge, type BridgeOptions } from "../src/index.js";
+import { Bridge, type BridgeOptions, type NDArray } from "../src/index.js";
+import { arrayFrame } from "../src/wire/codec.js";
 
 /** A real worker shared by the tests of one file, closed after them. */
 export function sharedBridge(options: BridgeOptions = {}): () => Bridge {
@@ -13,6 +14,7 @@ export function sharedBridge(options: BridgeOptions = {}): () => Bridge {
   return () => bridge!;
 }
 
-export function bytesOf(a: ArrayBufferView): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+/** An array's data as bytes to compare: a TypedArray's own memory, a string array's wire frame. */
+export function bytesOf(data: NDArray["data"]): Buffer {
+  return Array.isArray(data) ? arrayFrame({ dtype: "string", shape: [data.length], data }, "data") : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

@@ -5,7 +5,7 @@ import pytest
 
 from tfbridge_worker.codec import decode, encode, normalize
 from tfbridge_worker.errors import BadRequest
-from tfbridge_worker.protocol import WIRE_TO_NUMPY
+from tfbridge_worker.protocol import STRING, WIRE_TO_NUMPY
 
 
 def round_trip(arrays):
@@ -13,8 +13,8 @@ def round_trip(arrays):
     return decode([bytes(f) for f in frames])
 
 
-@pytest.mark.parametrize("name", list(WIRE_TO_NUMPY))
-def test_every_dtype_round_trips_byte_exact(name):
+@pytest.mark.parametrize("name", [name for name in WIRE_TO_NUMPY if name != STRING])
+def test_every_fixed_size_dtype_round_trips_byte_exact(name):
     rng = np.random.default_rng(1)
     raw = rng.integers(0, 256, size=5 * 7 * WIRE_TO_NUMPY[name].itemsize, dtype=np.uint8)
     if name == "bool":
@@ -49,6 +49,52 @@ def test_a_dtype_outside_the_table_is_refused_by_name():
         encode({"id": 1}, [np.zeros(2, np.complex64)])
 
 
+TEXT = [["", "ß", "日本"], ["🙂", "plain", "a\u0000b"]]
+
+
+@pytest.mark.parametrize(
+    "array",
+    [np.array(TEXT), np.array(TEXT, dtype=object), np.array([[s.encode() for s in row] for row in TEXT], dtype=object)],
+    ids=["unicode", "object of str", "object of bytes"],
+)
+def test_string_arrays_round_trip_as_object_arrays_of_str(array):
+    header, (back,) = round_trip([array])
+    assert header["arrays"] == [{"dtype": "string", "shape": [2, 3]}]
+    assert back.dtype == object and back.tolist() == TEXT
+    assert all(type(s) is str for s in back.flat)
+
+
+def test_string_frames_are_uint32_offsets_then_utf8():
+    frames = encode({"id": 1}, [np.array(["a", "", "ß"]), np.array([], dtype="<U1"), np.array([[b"xy"]])])
+    assert bytes(frames[1]) == np.array([0, 1, 1, 3], "<u4").tobytes() + "aß".encode()
+    assert bytes(frames[2]) == b"\0\0\0\0"
+    assert bytes(frames[3]) == np.array([0, 2], "<u4").tobytes() + b"xy"
+    _, (_, empty, bytes_2d) = decode(frames)
+    assert empty.shape == (0,) and bytes_2d.shape == (1, 1) and bytes_2d[0, 0] == "xy"
+
+
+def test_a_transposed_string_array_is_sent_in_c_order():
+    _, (back,) = round_trip([np.array([["a", "b"], ["c", "d"]]).T])
+    assert back.tolist() == [["a", "c"], ["b", "d"]]
+
+
+@pytest.mark.parametrize(
+    "array, error, message",
+    [
+        (np.array(["ok", "\ud800"]), ValueError, "index 1 holds a lone surrogate"),
+        (np.array([b"ok", b"\xff"]), ValueError, "bytes at index 1 are not UTF-8"),
+        (np.array(["ok", 3], dtype=object), TypeError, "holds a int at index 1"),
+    ],
+)
+def test_text_utf8_cannot_carry_is_refused_naming_the_element(array, error, message):
+    with pytest.raises(error, match=message):
+        encode({"id": 1}, [np.zeros(1, np.int8), array])
+
+
+def string_frame(offsets, text):
+    return np.array(offsets, "<u4").tobytes() + text
+
+
 def header(**fields):
     return json.dumps({"v": 1, "id": 1, "op": "echo", "args": {}, **fields}).encode()
 
@@ -65,6 +111,12 @@ def header(**fields):
         ([header(arrays=[{"dtype": "float32", "shape": [-1]}]), b""], "non-negative integers"),
         ([header(arrays=[{"dtype": "float32", "shape": [3]}]), b"\0" * 8], "needs 12 bytes but its frame has 8"),
         ([header(arrays=[{"dtype": "bool", "shape": [2]}]), b"\x01\x07"], "other than 0 and 1"),
+        ([header(arrays=[{"dtype": "string", "shape": [2]}]), string_frame([0, 1, 2], b"a\xff")], r"arrays\[0\]: the string at index 1 is not valid UTF-8"),
+        ([header(arrays=[{"dtype": "string", "shape": [2]}]), string_frame([0, 1, 2], "ß".encode())], "the string at index 0 is not valid UTF-8"),
+        ([header(arrays=[{"dtype": "string", "shape": [2]}]), string_frame([0, 1], b"")], "needs 12 bytes of offsets but its frame has 8"),
+        ([header(arrays=[{"dtype": "string", "shape": [1]}]), string_frame([1, 1], b"a")], "must rise from 0"),
+        ([header(arrays=[{"dtype": "string", "shape": [2]}]), string_frame([0, 2, 1], b"ab")], "must rise from 0"),
+        ([header(arrays=[{"dtype": "string", "shape": [1]}]), string_frame([0, 1], b"ab")], "must rise from 0 to the 2 bytes"),
     ],
 )
 def test_malformed_messages_are_refused_with_a_reason(frames, message):

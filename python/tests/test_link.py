@@ -146,3 +146,25 @@ def test_a_cancel_sent_while_a_request_runs_reaches_the_next_one_queued(tmp_path
     assert _reply(ours)[0]["ok"] is True
     ours.close()
     worker.join(timeout=10)
+
+
+def test_string_arrays_come_back_inline_and_bad_utf8_read_from_the_input_region_is_refused(tmp_path):
+    ours, worker = _serve(tmp_path)
+    words = np.array([f"wört {i}" for i in range(2000)])  # a 26 KB frame: over INLINE_MAX, and the output region has room
+    head = encode({"id": 1, "op": "echo", "args": {}}, [words])
+    frame = bytearray(head[1])
+    with open(tmp_path / "inputs", "r+b") as inputs:
+        inputs.write(frame)
+    ours.sendall(_message(head, {1: (0, len(frame))}))
+    header, (back,) = _reply(ours)  # _next asserts that every frame came inline
+    assert header["ok"] and back.tolist() == words.tolist()
+    frame[-1] = 0xFF  # the last element's last byte: "wört 1999" is no longer UTF-8
+    with open(tmp_path / "inputs", "r+b") as inputs:
+        inputs.write(frame)
+    ours.sendall(_message(encode({"id": 2, "op": "echo", "args": {}}, [words]), {1: (0, len(frame))}))
+    header, _ = _reply(ours)
+    assert header["id"] == 2 and header["error"]["kind"] == "bad_request"
+    assert "arrays[0]: the string at index 1999 is not valid UTF-8" in header["error"]["message"]
+    ours.sendall(_message(encode({"id": 3, "op": "echo", "args": {}}, [np.array(["still serving"])])))
+    header, (back,) = _reply(ours)
+    assert header["id"] == 3 and back.tolist() == ["still serving"]

@@ -62,6 +62,18 @@ def test_bad_requests_get_error_replies_and_the_worker_keeps_serving(worker):
     assert header["ok"] and header["id"] == 8
 
 
+def test_strings_round_trip_and_invalid_utf8_is_a_bad_request_naming_the_element(worker):
+    text = np.array([["", "ß", "日本"], ["🙂", "plain", "x" * 5000]])
+    header, (back,) = call(worker, "echo", arrays=[text], request_id=20)
+    assert header["ok"] and back.tolist() == text.tolist()
+    # Raw bytes no encoder here would write: a valid first element, then a lone continuation byte.
+    bad = json.dumps({"v": 1, "id": 21, "op": "echo", "arrays": [{"dtype": "string", "shape": [2]}]}).encode()
+    frame = np.array([0, 2, 3], "<u4").tobytes() + b"ok\x80"
+    expect_error(worker, [bad, frame], "bad_request", "arrays[0]: the string at index 1 is not valid UTF-8", 21)
+    header, (back,) = call(worker, "echo", arrays=[np.array(["still serving"])], request_id=22)
+    assert header["ok"] and back.tolist() == ["still serving"]
+
+
 def test_a_python_exception_carries_type_message_and_traceback(worker):
     error = expect_error(worker, encode({"id": 9, "op": "raise", "args": {"type": "KeyError", "message": "nope"}}), "python", "nope", 9)
     assert error["type"] == "KeyError"

@@ -11,7 +11,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import BadRequest
-from .protocol import CONTROL_TO_WORKER, MAX_ID, VERSION, WIRE_TO_NUMPY, wire_name
+from .protocol import CONTROL_TO_WORKER, MAX_ID, STRING, VERSION, WIRE_TO_NUMPY, wire_name
+from .strings import decode_strings, encode_strings
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
@@ -49,15 +50,23 @@ def _loads(text: str) -> Any:
 def normalize(array: Any) -> np.ndarray:
     """Anything ``np.asarray`` accepts, as the little-endian C-contiguous array the wire carries.
 
-    Copies only when the input is big-endian or not C-contiguous.
+    Copies only when the input is big-endian or not C-contiguous. Text, bytes and object arrays are
+    left as they are: their frame is made element by element (``array_frame``).
     """
     array = np.asarray(array)
     name = wire_name(array.dtype)
+    if name == STRING:
+        return array
     return array.astype(WIRE_TO_NUMPY[name], order="C", copy=False)
 
 
-def array_frame(array: np.ndarray) -> memoryview:
-    """The raw bytes of a normalized array, without a copy."""
+def array_frame(array: np.ndarray, index: int = 0) -> memoryview | bytes:
+    """The raw bytes of a normalized array, without a copy; a string array's frame as new bytes.
+
+    A string frame is ``bytes`` and nothing else is: the local link keeps ``bytes`` frames inline.
+    """
+    if array.dtype.kind in "USO":
+        return encode_strings(array, index)
     return memoryview(array.reshape(-1).view(np.uint8))
 
 
@@ -72,7 +81,7 @@ def encode(header: dict, arrays: Sequence[Any] = (), names: Sequence[str] | None
         if names is not None:
             d["name"] = names[i]
         descriptors.append(d)
-    return [_dumps({"v": VERSION, **header, "arrays": descriptors}), *(array_frame(a) for a in normalized)]
+    return [_dumps({"v": VERSION, **header, "arrays": descriptors}), *(array_frame(a, i) for i, a in enumerate(normalized))]
 
 
 def frame_buffer(frame: Any) -> memoryview:
@@ -142,7 +151,7 @@ def read_request(frame: Any) -> dict:
 
 
 def decode_array(descriptor: Any, frame: Any, index: int) -> np.ndarray:
-    """One array frame as a read-only ndarray over the received bytes (no copy)."""
+    """One array frame as a read-only ndarray over the received bytes (no copy); a string array as an object array of str."""
     if not isinstance(descriptor, dict):
         raise BadRequest(f"arrays[{index}] must be an object with dtype and shape")
     name = descriptor.get("dtype")
@@ -151,8 +160,10 @@ def decode_array(descriptor: Any, frame: Any, index: int) -> np.ndarray:
     shape = descriptor.get("shape")
     if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
         raise BadRequest(f"arrays[{index}].shape must be a list of non-negative integers, got {shape!r}")
-    dtype = WIRE_TO_NUMPY[name]
     buf = frame_buffer(frame)
+    if name == STRING:
+        return decode_strings(buf, shape, index)
+    dtype = WIRE_TO_NUMPY[name]
     expected = math.prod(shape) * dtype.itemsize
     if buf.nbytes != expected:
         raise BadRequest(

@@ -142,7 +142,7 @@ class Link:
         return kind, frames
 
     def send(self, frames: list) -> None:
-        """One message; array frames of INLINE_MAX bytes or more are placed in the output region if it has room."""
+        """One message; array frames of INLINE_MAX bytes or more (but strings) are placed in the output region if it has room."""
         with self.sending:
             self._send(frames)
 
@@ -155,7 +155,10 @@ class Link:
         table, inline = [], []
         for i, frame in enumerate(frames):
             data = frame_buffer(frame).cast("B")
-            offset = self.regions.place(data) if i > 0 and data.nbytes >= INLINE_MAX else None
+            # A string array's frame (codec.array_frame makes it as bytes, and no other) stays inline:
+            # Node decodes it into JS strings at once, so a block would only idle until garbage collection.
+            shareable = i > 0 and data.nbytes >= INLINE_MAX and type(frame) is not bytes
+            offset = self.regions.place(data) if shareable else None
             if offset is None:
                 table.append(_FRAME.pack(INLINE, 0, data.nbytes))
                 inline.append(data)

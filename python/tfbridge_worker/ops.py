@@ -19,7 +19,7 @@ from .models.files import load_model_file
 from .models.handles import ModelHandles
 from .models.model import KerasModel
 from .models.served import ServedModels, check_seed, weights_by_layer
-from .protocol import OPS, VERSION
+from .protocol import OPS, VERSION, wire_name
 from .proxies import ProxyChannel
 from .runtime_info import cpu_info, onednn_info
 from .spec import MODES, resolve
@@ -29,6 +29,17 @@ from .spec import MODES, resolve
 EXPORT_DIR: str | None = None
 
 Reply = tuple[dict, list[np.ndarray], list[str] | None]
+
+
+def _npz_array(path: str, name: str, array: np.ndarray) -> np.ndarray:
+    """One array of a .npz as the wire can carry it (text as ``string``); ModelError names the array that cannot go."""
+    try:
+        wire_name(array.dtype)
+        if array.dtype.kind == "S":  # bytes: sent as text, so they must be UTF-8; said here, with the file's name
+            np.char.decode(array, "utf-8")
+    except (KeyError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: array {name} ({array.dtype}) cannot be sent: {exc}", file=path) from None
+    return array
 
 
 class Ops:
@@ -236,10 +247,10 @@ class Ops:
         except Exception as exc:  # a .npz is a zip of .npy files: anything else fails here
             raise ModelError(f"{path}: not a NumPy .npz/.npy file: {exc}", file=path) from exc
         if isinstance(loaded, np.ndarray):
-            return {}, [loaded], ["arr_0"]
+            return {}, [_npz_array(path, "arr_0", loaded)], ["arr_0"]
         with loaded:
             names = list(loaded.files)
-            return {}, [loaded[n] for n in names], names
+            return {}, [_npz_array(path, n, loaded[n]) for n in names], names
 
     def _proxies(self) -> ProxyChannel:
         if self.proxies is None:

@@ -39,15 +39,36 @@ RUNTIME = _load("runtime.json")
 MAX_MESSAGE_BYTES: int = int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", CONTROL["maxMessageBytes"]))
 
 _DTYPE_ROWS = _load("dtypes.json")["dtypes"]
-#: wire dtype name -> little-endian NumPy dtype
+#: wire dtype name -> little-endian NumPy dtype (string: object, an array of Python str)
 WIRE_TO_NUMPY: dict[str, np.dtype] = {row["name"]: np.dtype(row["numpy"]) for row in _DTYPE_ROWS}
+#: The one wire dtype of variable size, and the frame layout of it that codec.py implements (docs/wire.md#strings).
+STRING = "string"
+STRING_LAYOUT = "uint32-offsets-utf8"
+_layouts = {row["name"]: row["layout"] for row in _DTYPE_ROWS if "layout" in row}
+if _layouts != {STRING: STRING_LAYOUT}:
+    raise RuntimeError(f"protocol/dtypes.json: variable-size dtypes {_layouts}; this worker knows only {STRING} as {STRING_LAYOUT}")
 
 
 @lru_cache(maxsize=None)
 def wire_name(dtype: np.dtype) -> str:
-    """The wire name of a NumPy dtype of either byte order; KeyError if the table lacks it."""
+    """The wire name of a NumPy dtype of either byte order; KeyError if the table lacks it.
+
+    Text (``<U``), bytes (``S``, TensorFlow's own form of tf.string) and object arrays are all
+    ``string``: each element is checked to be str, or bytes holding UTF-8, when it is encoded.
+    """
+    if dtype.kind in "USO":
+        return STRING
     little = dtype.newbyteorder("<") if dtype.byteorder == ">" else dtype
     for name, candidate in WIRE_TO_NUMPY.items():
         if candidate == little:
             return name
     raise KeyError(f"dtype {dtype} is not in the wire dtype table ({', '.join(WIRE_TO_NUMPY)})")
+
+
+def can_feed(dtype: np.dtype, name: str) -> bool:
+    """Whether an array of ``dtype`` feeds a tensor whose dtype Keras or TensorFlow names ``name``.
+
+    Both name text ``string``, which NumPy does not know: any text array (``<U``, ``S``, or the object
+    array of str the wire decodes to) feeds it.
+    """
+    return dtype.kind in "USO" if name == STRING else dtype == np.dtype(name)

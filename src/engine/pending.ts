@@ -1,6 +1,6 @@
 import { MessageTooLargeError, RequestAbortedError, RequestTimeoutError } from "../errors.js";
 import { encodeMessage, messageBytes } from "../wire/codec.js";
-import type { NDArray } from "../wire/ndarray.js";
+import { type NDArray, frameBytes } from "../wire/ndarray.js";
 import type { ProgressEvent, Reply } from "../worker/replies.js";
 import { after, deadlineField } from "./timers.js";
 
@@ -52,7 +52,7 @@ export class PendingRequest {
     if (limits.signal?.aborted) throw new RequestAbortedError(op, limits.signal.reason);
     // Arrays over the cap fail here, at once; the whole message (header and args too) is checked on
     // the one encoding that is sent (encode), rather than encoding every request twice.
-    const arrayBytes = arrays.reduce((n, a) => n + a.data.byteLength, 0);
+    const arrayBytes = arrays.reduce((n, a) => n + frameBytes(a), 0);
     if (arrayBytes > limits.maxMessageBytes) this.tooLarge(arrayBytes);
     this.deadline = Date.now() + limits.timeoutMs;
     this.promise = new Promise<Reply>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { WireError } from "../errors.js";
-import { type DType, type TypedArrayFor, dtypeInfo } from "../wire/dtypes.js";
-import { type NDArray, elementCount } from "../wire/ndarray.js";
+import { type DataFor, type NumericDType, dtypeInfo } from "../wire/dtypes.js";
+import { type NDArray, type NumericNDArray, elementCount, isStringArray } from "../wire/ndarray.js";
 import { type FrameEntry, INLINE, MESSAGE, RELEASE, SHARED, StreamReader, decodeFrames, encodeFrames } from "./framing.js";
 import type { Link } from "./link.js";
 import type { Region } from "./regions.js";
@@ -69,14 +69,14 @@ export class LocalLink implements Link {
    * A zero-filled array in the input region, to fill and send without a copy; null when the region has
    * no room (allocate in ordinary memory then). Release it when done, as any {@link SharedArray}.
    */
-  alloc<D extends DType>(dtype: D, shape: readonly number[]): SharedArray<D> | null {
+  alloc<D extends NumericDType>(dtype: D, shape: readonly number[]): SharedArray<D> | null {
     const { typedArray, itemsize } = dtypeInfo(dtype);
     const count = elementCount(shape);
     const bytes = count * itemsize;
     const offset = this.inputs.allocator.alloc(bytes);
     if (offset === null) return null;
     const buffer = this.inputs.slice(offset, bytes);
-    const data = new typedArray(buffer, 0, count) as TypedArrayFor[D];
+    const data = new typedArray(buffer, 0, count) as DataFor[D];
     data.fill(0 as never);
     const allocation: Allocation = { offset, bytes, users: 0, released: false };
     this.allocations.set(buffer, allocation);
@@ -137,7 +137,9 @@ export class LocalLink implements Link {
   }
 
   adopt(arrays: NDArray[]): NDArray[] {
-    return arrays.map((a) => {
+    return arrays.map((array) => {
+      if (isStringArray(array)) return array; // decoded into JS strings: they never view the region
+      const a = array as NumericNDArray;
       const buffer = a.data.buffer as ArrayBuffer;
       const block = this.outputs.get(buffer);
       if (!block) return a;

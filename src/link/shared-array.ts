@@ -1,5 +1,5 @@
 import { ArrayReleasedError } from "../errors.js";
-import type { DType, TypedArrayFor } from "../wire/dtypes.js";
+import type { DataFor, NumericDType } from "../wire/dtypes.js";
 import type { NDArray } from "../wire/ndarray.js";
 
 /**
@@ -12,16 +12,16 @@ import type { NDArray } from "../wire/ndarray.js";
  * ArrayReleasedError and views taken earlier are emptied (their buffer is detached), so stale reads
  * see nothing rather than a later message's bytes.
  */
-export class SharedArray<D extends DType = DType> implements NDArray<D>, Disposable {
+export class SharedArray<D extends NumericDType = NumericDType> implements NDArray<D>, Disposable {
   readonly dtype: D;
   readonly shape: readonly number[];
   /** @throws {ArrayReleasedError} after {@link release}. */
-  declare readonly data: TypedArrayFor[D];
-  #data: TypedArrayFor[D] | null;
+  declare readonly data: DataFor[D];
+  #data: DataFor[D] | null;
   readonly #onRelease: () => void;
 
   /** @internal made by the local link only */
-  constructor(dtype: D, shape: readonly number[], data: TypedArrayFor[D], onRelease: () => void) {
+  constructor(dtype: D, shape: readonly number[], data: DataFor[D], onRelease: () => void) {
     this.dtype = dtype;
     this.shape = shape;
     this.#data = data;

@@ -1,7 +1,7 @@
 import { ModelError } from "../errors.js";
 import type { ModelMode } from "../models/handle.js";
 import { dtypeInfo } from "../wire/dtypes.js";
-import { type NDArray, elementCount } from "../wire/ndarray.js";
+import { type NDArray, elementCount, frameBytes } from "../wire/ndarray.js";
 import { PendingRequest } from "../engine/pending.js";
 import type { Reply } from "../worker/replies.js";
 
@@ -120,7 +120,7 @@ export class Batcher {
       if (gaveUp) this.leave(entry);
     });
     const group = `${mode}/${outputs}`;
-    const bytes = arrays.reduce((n, a) => n + a.data.byteLength, 0);
+    const bytes = arrays.reduce((n, a) => n + frameBytes(a), 0);
     let batch = this.open.get(group);
     if (batch && (batch.rows + rows > this.options.maxBatchSize || batch.bytes + bytes > this.maxMessageBytes - HEADER_BYTES)) {
       this.seal(batch);
@@ -186,7 +186,7 @@ export class Batcher {
     if (!batch.sent) {
       batch.entries.splice(batch.entries.indexOf(entry), 1);
       batch.rows -= entry.rows;
-      batch.bytes -= entry.request.arrays.reduce((n, a) => n + a.data.byteLength, 0);
+      batch.bytes -= entry.request.arrays.reduce((n, a) => n + frameBytes(a), 0);
       if (batch.entries.length === 0) {
         this.close(batch);
         const i = this.waiting.indexOf(batch);
@@ -240,17 +240,22 @@ function concatRows(parts: readonly NDArray[], rows: number): NDArray {
   const first = parts[0]!;
   if (parts.length === 1 && first.shape[0] === rows) return first;
   const rowSize = elementCount(first.shape.slice(1));
-  const data = new (dtypeInfo(first.dtype).typedArray)(rows * rowSize) as NDArray["data"];
+  const shape = [rows, ...first.shape.slice(1)];
+  if (first.dtype === "string") {
+    const data = parts.flatMap((p) => p.data as string[]);
+    return { dtype: "string", shape, data: data.concat(new Array<string>(rows * rowSize - data.length).fill("")) };
+  }
+  const data = new (dtypeInfo(first.dtype).typedArray)(rows * rowSize);
   let at = 0;
   for (const p of parts) {
     (data as Uint8Array).set(p.data as Uint8Array, at);
     at += p.data.length;
   }
-  return { dtype: first.dtype, shape: [rows, ...first.shape.slice(1)], data };
+  return { dtype: first.dtype, shape, data };
 }
 
 /** Rows [start, start + count) of `a`, as an array of its own. */
 function sliceRows(a: NDArray, start: number, count: number): NDArray {
   const rowSize = elementCount(a.shape.slice(1));
-  return { dtype: a.dtype, shape: [count, ...a.shape.slice(1)], data: a.data.slice(start * rowSize, (start + count) * rowSize) as NDArray["data"] };
+  return { dtype: a.dtype, shape: [count, ...a.shape.slice(1)], data: (a.data as Uint8Array | string[]).slice(start * rowSize, (start + count) * rowSize) as NDArray["data"] };
 }

@@ -5,7 +5,8 @@ import { ModelError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
 import { type ModelWeights, weightArrays } from "../models/handle.js";
 import { refuseCode } from "../models/safety.js";
-import { type NDArray, ndarray } from "../wire/ndarray.js";
+import { arrayFrame } from "../wire/codec.js";
+import { type NDArray, frameBytes, ndarray } from "../wire/ndarray.js";
 
 /** A model to serve: a file (`.keras`, `.h5`) or SavedModel folder on this machine, or a description. */
 export type ModelSource = string | { config: KerasModelConfig; weights?: ModelWeights; seed?: number };
@@ -49,7 +50,7 @@ export async function readModelSource(source: ModelSource): Promise<ModelPayload
   const { names, arrays } = weightArrays(source.weights ?? {});
   const seed = source.weights ? null : (source.seed ?? 0);
   hash.update(JSON.stringify({ config, names, seed }));
-  for (const a of arrays) hash.update(`\0${a.dtype}\0${a.shape.join(",")}\0`).update(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength));
+  for (const a of arrays) hash.update(`\0${a.dtype}\0${a.shape.join(",")}\0`).update(arrayFrame(a, "a weight"));
   return { key: hash.digest("hex"), source: { kind: "config", config, weights: names, seed }, arrays, bytes: byteSum(arrays) };
 }
 
@@ -70,5 +71,5 @@ async function modelFiles(path: string): Promise<string[]> {
 }
 
 function byteSum(arrays: readonly NDArray[]): number {
-  return arrays.reduce((n, a) => n + a.data.byteLength, 0);
+  return arrays.reduce((n, a) => n + frameBytes(a), 0);
 }

@@ -7,6 +7,7 @@ import { TFBRIDGE_MERGE_PREFIX, registerKerasLayers } from "../tfjs-layers/index
 import { MERGE_CLASSES } from "../tfjs-layers/names.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 import { type Tfjs, type TfjsBackend, loadTfjs, withBackend } from "./runtime.js";
+import { feedTensor, tfjsFeeds } from "./inputs.js";
 import { type TfjsTopology, toTfjsTopology } from "./topology.js";
 
 type Tensor = import("@tensorflow/tfjs-node").Tensor;
@@ -32,13 +33,6 @@ export interface TfjsModel {
   /** Per layer, which of its inputs carry a Keras mask (the same for any inputs of these shapes). */
   maskedInputs(inputs: readonly NDArray[]): Promise<Map<string, boolean[]>>;
   dispose(): Promise<void>;
-}
-
-function toTensor(tf: Tfjs, x: NDArray): Tensor {
-  if (x.dtype === "float32") return tf.tensor(x.data as Float32Array, [...x.shape], "float32");
-  if (x.dtype === "int32") return tf.tensor(x.data as Int32Array, [...x.shape], "int32");
-  if (x.dtype === "int64") return tf.tensor(Int32Array.from(x.data as BigInt64Array, Number), [...x.shape], "int32");
-  throw new ModelError(`TF.js twin: inputs must be float32, int32 or int64, got ${x.dtype}`);
 }
 
 /**
@@ -125,6 +119,12 @@ export async function loadTfjsModel(modelJson: string, { backend = "tensorflow" 
 /** A LayersModel whose graph is `topology`, run by {@link runGraph} (or stock predict) on `backend`. */
 function twinOf(tf: Tfjs, model: LayersModel, topology: TfjsTopology, backend: TfjsBackend): TfjsModel {
   const outputNames = topology.config.output_layers.map(([name, , index]) => (index === 0 ? name : `${name}:${index}`));
+  const inputNames = topology.config.input_layers.map(([name]) => name);
+  /** The inputs as tensors; every input is checked (int64 fits int32) before the first tensor is made. */
+  const toTensors = (inputs: readonly NDArray[]) => {
+    const feeds = tfjsFeeds(inputNames, inputs);
+    return feeds.map((feed) => feedTensor(tf, feed));
+  };
   const toArrays = async (outputs: Tensor[]) => {
     const arrays = await Promise.all(outputs.map(async (t) => ndarray("float32", t.shape, (await t.data()) as Float32Array)));
     tf.dispose(outputs);
@@ -136,7 +136,7 @@ function twinOf(tf: Tfjs, model: LayersModel, topology: TfjsTopology, backend: T
       withBackend(tf, backend, async () => {
         const wanted = layers ? layers.map((l) => l.name) : outputNames;
         const outputs = tf.tidy(() => {
-          const { values } = runGraph(model, topology, inputs.map((x) => toTensor(tf, x)));
+          const { values } = runGraph(model, topology, toTensors(inputs));
           return wanted.map((name) => values.get(name)!);
         });
         return toArrays(outputs);
@@ -144,7 +144,7 @@ function twinOf(tf: Tfjs, model: LayersModel, topology: TfjsTopology, backend: T
     predictStock: (inputs) =>
       withBackend(tf, backend, async () => {
         const outputs = tf.tidy(() => {
-          const xs = inputs.map((x) => toTensor(tf, x));
+          const xs = toTensors(inputs);
           const out = model.predict(xs.length === 1 ? xs[0]! : xs);
           return Array.isArray(out) ? out : [out];
         });
@@ -154,7 +154,7 @@ function twinOf(tf: Tfjs, model: LayersModel, topology: TfjsTopology, backend: T
       withBackend(tf, backend, async () => {
         let masked = new Map<string, boolean[]>();
         tf.tidy(() => {
-          masked = runGraph(model, topology, inputs.map((x) => toTensor(tf, x))).masked;
+          masked = runGraph(model, topology, toTensors(inputs)).masked;
         });
         return masked;
       }),

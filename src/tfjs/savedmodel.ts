@@ -1,5 +1,6 @@
 import { TfbridgeError } from "../errors.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
+import { feedTensor, tfjsFeed } from "./inputs.js";
 import { loadTfjs } from "./runtime.js";
 
 /** A SavedModel's signature does not give the outputs asked for. */
@@ -55,7 +56,9 @@ export async function loadTfjsSavedModel(path: string, outputNames: readonly str
     },
     async predict(inputs) {
       type Tensor = import("@tensorflow/tfjs-node").Tensor;
-      const named = Object.fromEntries(Object.entries(inputs).map(([name, x]) => [name, tf.tensor(x.data as Float32Array | Int32Array, [...x.shape], x.dtype === "int32" ? "int32" : "float32")]));
+      // Every input checked first (an int64 one fits int32: tfjs-node has no int64 tensors to feed), then made a tensor.
+      const feeds = Object.entries(inputs).map(([name, x]) => [name, tfjsFeed(name, x)] as const);
+      const named = Object.fromEntries(feeds.map(([name, feed]) => [name, feedTensor(tf, feed)]));
       try {
         const out = model.predict(named) as Tensor | Tensor[] | Record<string, Tensor>;
         const tensors = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.keys(out).sort(bySignatureKey).map((k) => out[k]!);

@@ -67,7 +67,9 @@ function translateLayer(entry: KerasLayerConfig, reasons: { layer: string; reaso
   const config: Record<string, unknown> = { name, trainable: entry.config.trainable ?? true };
   if (cls === "InputLayer") {
     if (entry.config.dtype === "float64") reasons.push({ layer: name, reason: "float64: TF.js layers compute in float32" });
-    return { className: "InputLayer", config: { name, batch_input_shape: entry.config.batch_shape, dtype: entry.config.dtype, sparse: false } };
+    // TF.js has no int64 tensors: its model takes the ids as int32 (the twin checks each fits; see tfjs/inputs.ts).
+    const dtype = entry.config.dtype === "int64" ? "int32" : entry.config.dtype;
+    return { className: "InputLayer", config: { name, batch_input_shape: entry.config.batch_shape, dtype, sparse: false } };
   }
   const policy = entry.config.dtype as { config?: { name?: string } } | string | undefined;
   if ((typeof policy === "object" ? policy?.config?.name : policy) === "float64") reasons.push({ layer: name, reason: "float64: TF.js layers compute in float32" });

@@ -1,7 +1,8 @@
 import { WireError } from "../errors.js";
-import { type AnyTypedArray, type DType, type TypedArrayFor, dtypeInfo, isDType } from "./dtypes.js";
-import { type NDArray, checkBoolBytes, elementCount } from "./ndarray.js";
+import { type AnyTypedArray, type DType, type NumericDType, type TypedArrayFor, dtypeInfo, isDType } from "./dtypes.js";
+import { type NDArray, type NumericNDArray, checkBoolBytes, elementCount } from "./ndarray.js";
 import { type ControlToWorker, WIRE_VERSION } from "./protocol.js";
+import { decodeStrings, encodeStrings } from "./strings.js";
 
 /** How one array frame is described in the header. */
 export interface ArrayDescriptor {
@@ -29,8 +30,10 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 }
 
 /**
- * The frames of one message: the header as JSON, then each array's bytes without a copy.
- * @throws {WireError} for a bool array holding bytes other than 0 and 1 (the worker would refuse it).
+ * The frames of one message: the header as JSON, then each array's bytes without a copy (a string
+ * array's frame is made here: its offsets, then its UTF-8).
+ * @throws {WireError} for a bool array holding bytes other than 0 and 1 (the worker would refuse it),
+ * or a string array holding something other than well-formed strings.
  */
 export function encodeMessage(
   header: Omit<Header, "v" | "arrays">,
@@ -44,7 +47,17 @@ export function encodeMessage(
     return d;
   });
   const head = Buffer.from(JSON.stringify({ v: WIRE_VERSION, ...header, arrays: descriptors }), "utf8");
-  return [head, ...arrays.map((a) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength))];
+  return [head, ...arrays.map((a, i) => arrayFrame(a, `arrays[${i}]`))];
+}
+
+/**
+ * One array's frame: a view over a TypedArray's own memory, or a string array's offsets and UTF-8.
+ * @throws {WireError} for string data that UTF-8 cannot carry, naming it as `what`.
+ */
+export function arrayFrame(a: NDArray, what: string): Buffer {
+  if (a.dtype === "string") return encodeStrings(a.data as string[], what);
+  const { data } = a as NumericNDArray;
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** A control message to a worker (docs/wire.md#control-messages-and-pools): `ctl` is checked against protocol/wire.json's list by its type. */
@@ -61,7 +74,7 @@ export function messageBytes(frames: readonly Uint8Array[]): number {
  * A TypedArray over `bytes`: a view when the offset is aligned for the element size, else (and only
  * then) a copy into fresh memory.
  */
-export function typedArrayOver<D extends DType>(dtype: D, bytes: Uint8Array): TypedArrayFor[D] {
+export function typedArrayOver<D extends NumericDType>(dtype: D, bytes: Uint8Array): TypedArrayFor[D] {
   const { typedArray, itemsize } = dtypeInfo(dtype);
   const length = bytes.byteLength / itemsize;
   if (bytes.byteOffset % itemsize === 0) {
@@ -102,6 +115,7 @@ export function decodeMessage(frames: readonly Uint8Array[]): Message {
   }
   const arrays = descriptors.map((d, i): NDArray => {
     const bytes = frames[i + 1]!;
+    if (d.dtype === "string") return { dtype: d.dtype, shape: d.shape, data: decodeStrings(bytes, elementCount(d.shape), `arrays[${i}]`) };
     const expected = elementCount(d.shape) * dtypeInfo(d.dtype).itemsize;
     if (bytes.byteLength !== expected) {
       throw new WireError(`arrays[${i}]: ${d.dtype}[${d.shape}] needs ${expected} bytes, frame has ${bytes.byteLength}`);

@@ -5,11 +5,12 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArrayReleasedError, Bridge, type NDArray, SharedArray, WorkerDiedError, isSharedArray, ndarray } from "../../src/index.js";
+import { bytesOf } from "../helpers.js";
 
 const MiB = 1024 * 1024;
 const shmLeft = () => readdirSync("/dev/shm").filter((n) => n.startsWith(`tfbridge-shm-${process.pid}-`));
 const floats = (n: number, seed: number) => ndarray("float32", [n], Float32Array.from({ length: n }, (_, i) => i * seed));
-const same = (a: NDArray, b: NDArray) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
+const same = (a: NDArray, b: NDArray) => bytesOf(a.data).equals(bytesOf(b.data));
 
 /** The local link on small (1 MiB) regions, so that filling them takes a few arrays. */
 describe("the local link", () => {

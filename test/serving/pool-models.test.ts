@@ -4,6 +4,7 @@ import {
   ModelError, ModelNotFoundError, type NDArray, Pool, REFERENCE_MODELS, RequestAbortedError, type ServedPrediction, layers, ndarray, seededModelInputs, sequential,
 } from "../../src/index.js";
 import { measureBatchExactness, rowOf } from "../../src/serving/exactness.js";
+import { bytesOf } from "../helpers.js";
 
 // One pool of two workers for the whole file: each test loads its own tiny models under its own names.
 let pool: Pool;
@@ -17,7 +18,7 @@ afterAll(async () => {
 const tiny = (units = 4) => sequential({ name: "tiny", inputShape: [5, 2], layers: [layers.lstm({ units }), layers.dense({ units: 3 })] });
 const x = (rows: number, seed = 1): NDArray<"float32"> =>
   ndarray("float32", [rows, 5, 2], Float32Array.from({ length: rows * 10 }, (_, i) => Math.sin(seed * 1000 + i)));
-const bits = (a: NDArray) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).toString("hex");
+const bits = (a: NDArray) => bytesOf(a.data).toString("hex");
 const metric = (text: string, line: RegExp) => Number(text.split("\n").find((l) => line.test(l))?.split(" ").at(-1) ?? NaN);
 
 describe("models on a pool", () => {

@@ -23,8 +23,10 @@ from tfbridge_worker.protocol import WIRE_TO_NUMPY  # noqa: E402
 
 
 def expected_values(a: np.ndarray) -> list:
-    """Flat C-order values as JSON can hold them exactly: 64-bit integers as strings, float16 as bits."""
+    """Flat C-order values as JSON can hold them exactly: 64-bit integers as strings, float16 as bits, text as text."""
     flat = np.ascontiguousarray(a).reshape(-1)
+    if a.dtype.kind in "USO":
+        return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in flat]
     if a.dtype.kind in "iu" and a.dtype.itemsize == 8:
         return [str(int(v)) for v in flat]
     if a.dtype.kind == "f" and a.dtype.itemsize == 2:
@@ -39,6 +41,8 @@ def all_dtypes() -> list[np.ndarray]:
     for name, dtype in WIRE_TO_NUMPY.items():
         if name == "bool":
             out.append(np.array([[True, False, True], [False, False, True]]))
+        elif name == "string":
+            out.append(np.array([["a", "", "bc"], ["d", "ef", "g"]]))
         elif dtype.kind == "u":
             out.append(np.arange(6, dtype=dtype).reshape(2, 3) * 7)
         else:
@@ -66,9 +70,20 @@ CASES: dict[str, tuple[str, list[np.ndarray], bool]] = {
         [np.arange(6, dtype=">f4").reshape(2, 3) / 4, np.array([-2, 258, 1000], dtype=">i2")],
         False,
     ),
+    "strings": (
+        "string arrays: empty strings, non-ASCII (two- to four-byte UTF-8), a 2-D shape, an empty array, "
+        "and the object and bytes arrays NumPy and TensorFlow hold text in",
+        [
+            np.array([["", "ß", "日本"], ["🙂", "a b", ""]]),
+            np.array([], dtype="<U1"),
+            np.array(["x", "Größe"], dtype=object),
+            np.array([b"tf", b"\xc3\x9f"]),
+        ],
+        False,
+    ),
     "unaligned": (
-        "float64 and int32 frames that the reader places at an odd byte offset: decode must copy, not fail",
-        [np.linspace(-1, 1, 5), np.array([1, -2, 3], np.int32)],
+        "float64, int32 and string frames that the reader places at an odd byte offset: decode must copy, not fail",
+        [np.linspace(-1, 1, 5), np.array([1, -2, 3], np.int32), np.array(["odd", "日本"])],
         True,
     ),
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { DTYPES, type DType, type TypedArrayFor, WireError, decodeMessage, encodeMessage, ndarray, zeros } from "../../src/index.js";
+import { DTYPES, type NumericDType, type TypedArrayFor, WireError, decodeMessage, encodeMessage, ndarray, zeros } from "../../src/index.js";
+import { frameBytes, isNDArray } from "../../src/wire/ndarray.js";
 
 // Compile-time: one entry per TypedArrayFor key; run-time: the same names as protocol/dtypes.json.
-const viewOf: { [D in DType]: new (n: number) => TypedArrayFor[D] } = {
+const viewOf: { [D in NumericDType]: new (n: number) => TypedArrayFor[D] } = {
   float16: Uint16Array, float32: Float32Array, float64: Float64Array, int8: Int8Array, int16: Int16Array,
   int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array,
   uint64: BigUint64Array, bool: Uint8Array,
@@ -28,6 +29,52 @@ describe("encode", () => {
     const a = zeros("float32", [1024]);
     const [, frame] = encodeMessage({ id: 1, op: "echo" }, [a]);
     expect(frame!.buffer).toBe(a.data.buffer);
+  });
+});
+
+describe("string arrays", () => {
+  const text = ["", "ß", "日本", "🙂", "a\u0000b", "plain"];
+  const frameOf = (offsets: number[], bytes: Buffer) => Buffer.concat([Buffer.from(Uint32Array.from(offsets).buffer), bytes]);
+  const header = (shape: number[]) => Buffer.from(JSON.stringify({ v: 1, id: 1, arrays: [{ dtype: "string", shape }] }));
+
+  it("travel as uint32 offsets, then the UTF-8 bytes, and decode to the same strings", () => {
+    const [, frame] = encodeMessage({ id: 1 }, [ndarray("string", [2, 3], text)]);
+    expect(frame).toEqual(frameOf([0, 0, 2, 8, 12, 15, 20], Buffer.from(text.join(""))));
+    const { arrays } = decodeMessage(encodeMessage({ id: 1 }, [ndarray("string", [2, 3], text), zeros("string", [0]), zeros("string", [])]));
+    expect(arrays).toEqual([{ dtype: "string", shape: [2, 3], data: text }, { dtype: "string", shape: [0], data: [] }, { dtype: "string", shape: [], data: [""] }]);
+  });
+
+  it("count their UTF-8 bytes and offsets toward the message cap, not their JS length", () => {
+    const a = ndarray("string", [2], ["日本", "ab"]);
+    expect(frameBytes(a)).toBe(12 + 6 + 2);
+    expect(frameBytes(a)).toBe(encodeMessage({ id: 1 }, [a])[1]!.byteLength);
+  });
+
+  it("refuse what UTF-8 cannot carry, naming the element, before anything is sent", () => {
+    expect(() => ndarray("string", [2], ["ok", "\ud800"])).toThrow(/string at index 1 holds a lone UTF-16 surrogate/);
+    expect(() => ndarray("string", [2], ["ok", 3] as never)).toThrow(/holds a number at index 1/);
+    expect(() => ndarray("string", [2], new Uint8Array(2) as never)).toThrow(/must be an array of strings/);
+    expect(() => ndarray("string", [3], ["a", "b"])).toThrow(/holds 3 elements but data has 2/);
+    expect(() => encodeMessage({ id: 1 }, [zeros("int8", [1]), { dtype: "string", shape: [1], data: ["\udc00"] }])).toThrow(/arrays\[1\]: the string at index 0/);
+  });
+
+  it.each([
+    [[0, 1, 2], Buffer.from([0x61, 0xff]), [2], /arrays\[0\]: the string at index 1 is not valid UTF-8/],
+    [[0, 1, 2], Buffer.from("ß"), [2], /the string at index 0 is not valid UTF-8/], // a character split between two elements
+    [[0, 1], Buffer.alloc(0), [2], /needs 12 bytes of offsets, frame has 8/],
+    [[1, 1], Buffer.from("a"), [1], /first string offset must be 0/],
+    [[0, 2, 1], Buffer.from("ab"), [2], /string offset 2 is 1, outside \[2, 2\]/],
+    [[0, 1], Buffer.from("ab"), [1], /offsets end at 1 but the frame holds 2 bytes/],
+  ])("refuse a malformed frame with a WireError naming the element (%#)", (offsets, bytes, shape, reason) => {
+    const frames = [header(shape), frameOf(offsets, bytes)];
+    expect(() => decodeMessage(frames)).toThrow(WireError);
+    expect(() => decodeMessage(frames)).toThrow(reason);
+  });
+
+  it("are told apart from TypedArray data by isNDArray", () => {
+    expect(isNDArray({ dtype: "string", shape: [1], data: ["a"] })).toBe(true);
+    expect(isNDArray({ dtype: "string", shape: [1], data: new Uint8Array(1) })).toBe(false);
+    expect(isNDArray({ dtype: "uint8", shape: [1], data: ["a"] })).toBe(false);
   });
 });
 

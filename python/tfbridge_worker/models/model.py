@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from ..errors import ModelError
 from ..graph_mode import new_session, session_run
+from ..protocol import can_feed
 from . import walk
 from .safety import refuse_code
 from .schema import tfjs_support, with_modules
@@ -119,7 +120,7 @@ class KerasModel:
             want = spec["shape"]
             if x.ndim != len(want) or any(w is not None and w != d for w, d in zip(want, x.shape)):
                 raise ModelError(f"input {spec['name']} must have shape {want} (None: any), got {list(x.shape)}", input=spec["name"])
-            if x.dtype != np.dtype(spec["dtype"]):
+            if not can_feed(x.dtype, spec["dtype"]):
                 raise ModelError(f"input {spec['name']} must be {spec['dtype']}, got {x.dtype}", input=spec["name"])
         self._check_embedding_ids(arrays)
 
@@ -193,6 +194,8 @@ class KerasModel:
                     holder = tf.compat.v1.placeholder(variable.dtype, value.shape)
                     assigns.append(variable._value.assign(holder))  # the tf.Variable inside Keras's Variable
                     feeds[holder] = value
+            # Lookup layers (StringLookup, TextVectorization) keep their vocabulary in a table, not a weight.
+            assigns.append(tf.compat.v1.tables_initializer())
         session = new_session(graph, optimize)
         session.run(assigns, feeds)
         return session, placeholders, fetches

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from ..errors import ModelError
 from ..graph_mode import session_run
+from ..protocol import can_feed
 
 SIGNATURE = "serving_default"
 #: A graph has no layers to build a TF.js LayersModel from (tfjs-node's loadSavedModel runs it whole).
@@ -58,7 +59,7 @@ class SavedModelGraph:
             want = spec["shape"]
             if want is not None and (x.ndim != len(want) or any(w is not None and w != d for w, d in zip(want, x.shape))):
                 raise ModelError(f"input {spec['name']} must have shape {want} (None: any), got {list(x.shape)}", input=spec["name"])
-            if x.dtype != np.dtype(spec["dtype"]):
+            if not can_feed(x.dtype, spec["dtype"]):
                 raise ModelError(f"input {spec['name']} must be {spec['dtype']}, got {x.dtype}", input=spec["name"])
 
     def predict(self, arrays: list[np.ndarray], mode: str = "session", outputs: str = "model") -> tuple[list[str], list[np.ndarray]]:

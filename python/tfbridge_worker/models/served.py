@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BadRequest, ModelError
+from ..protocol import STRING
 from .files import load_model_file
 from .model import MODES, KerasModel
 from .savedmodel import SavedModelGraph
@@ -65,12 +66,14 @@ def _write_files(folder: str, files: Any, arrays: list[np.ndarray]) -> None:
 
 
 def _signature_inputs(model: KerasModel | SavedModelGraph) -> list[np.ndarray]:
-    """Zeros of each input's shape with batch 1 (and 1 for other free sizes): a warm-up request."""
+    """Zeros (empty strings for text) of each input's shape with batch 1 (and 1 for other free sizes): a warm-up request."""
     out = []
     for spec in model.inputs:
         if spec["shape"] is None:
             raise ModelError(f"input {spec['name']} has no known rank: give the warm-up inputs yourself", input=spec["name"])
-        out.append(np.zeros([1 if d is None else d for d in spec["shape"]], dtype=spec["dtype"]))
+        shape = [1 if d is None else d for d in spec["shape"]]
+        # NumPy has no dtype named "string": text warms up on an object array of str, as the wire delivers it.
+        out.append(np.full(shape, "", dtype=object) if spec["dtype"] == STRING else np.zeros(shape, dtype=spec["dtype"]))
     return out
 
 
