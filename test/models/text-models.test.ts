@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelError, Pool, ndarray } from "../../src/index.js";
+import { ModelError, Pool, compareArrays, ndarray } from "../../src/index.js";
 import { sharedBridge } from "../helpers.js";
 
 const bridge = sharedBridge();
@@ -23,8 +23,7 @@ const TOKENS = [2, 3, 4, 0, 5, 6, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0].map(BigInt);
 const metric = (text: string, line: RegExp) => Number(text.split("\n").find((l) => line.test(l))?.split(" ").at(-1) ?? NaN);
 
 describe("a text model fed strings through the real worker", () => {
-  // A SavedModel, not a .keras file: protocol/layers.json does not list TextVectorization yet, and a
-  // SavedModel runs its serving signature without that gate.
+  // A SavedModel of the layer alone: its serving signature runs whole (the .keras route is below).
   const saved = join(dir, "vectorizer");
   python(`t = keras.Input(shape=(1,), dtype="string", name="text")
 v = L.TextVectorization(vocabulary=${JSON.stringify(VOCABULARY)}, output_mode="int", output_sequence_length=4, name="tokens")(t)
@@ -57,6 +56,35 @@ keras.Model(t, v).export(${JSON.stringify(saved)}, verbose=False)`);
     const error = await handle.predict(ndarray("float32", [1, 1], Float32Array.of(1))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelError);
     expect((error as ModelError).details.input).toBe("text");
+  });
+});
+
+describe("a text classifier saved as a .keras file, loaded with bridge.loadModel and fed JS strings", () => {
+  // keras.io's shape of a text model: TextVectorization inside the model, then Embedding, pooling and a
+  // softmax head. Keras saves it, predicts the sentences itself, and both go to the worker.
+  const file = join(dir, "classifier.keras");
+  python(`t = keras.Input(shape=(1,), dtype="string", name="text")
+x = L.TextVectorization(vocabulary=${JSON.stringify(VOCABULARY)}, output_mode="int", output_sequence_length=4, name="tokens")(t)
+x = L.Embedding(len(${JSON.stringify(VOCABULARY)}) + 2, 8, mask_zero=True, name="embed")(x)
+x = L.GlobalAveragePooling1D(name="pool")(x)
+m = keras.Model(t, L.Dense(3, activation="softmax", name="head")(x))
+m.save(${JSON.stringify(file)})
+import tensorflow as tf
+np.savez(os.path.join(DIR, "classifier.npz"), expected=m.predict(tf.constant(${JSON.stringify(SENTENCES)})[:, None], verbose=0))`);
+
+  it.each(["session", "eager", "function"] as const)("%s mode equals Keras's own predict; the handle says it has no TF.js twin, and why", async (mode) => {
+    await using handle = await bridge().loadModel(file);
+    expect(handle.inputs).toEqual([{ name: "text", shape: [null, 1], dtype: "string" }]);
+    expect(handle.tfjs.supported).toBe(false);
+    expect(handle.tfjs.supported === false && handle.tfjs.problems.map((p) => p.class)).toContain("TextVectorization");
+    const { outputs } = await handle.predict(ndarray("string", [4, 1], SENTENCES), { mode });
+    const expected = (await bridge().loadNpz(join(dir, "classifier.npz"))).expected!;
+    const got = outputs.head!;
+    expect(got.shape).toEqual([4, 3]);
+    // The empty sentence masks every step: Keras's masked average is 0/0, NaN in both runtimes.
+    const comparison = compareArrays(got, expected, { atol: 1e-5, rtol: 0 });
+    expect(comparison.nan).toEqual({ expected: 3, actual: 3, mismatched: 0 });
+    expect(comparison.pass, `max abs ${comparison.maxAbsError}`).toBe(true);
   });
 });
 
