@@ -80,7 +80,7 @@ test-py: setup
 	$(VPY) -m pytest -q python/tests
 
 # Keras Applications (weights=None, small inputs) through bridge.loadModel against Keras's own predict:
-# minutes on 2 cores, so not part of `make test` (test/applications skips itself without the variable).
+# minutes on 2 cores, so not part of `make test` (vitest.config.ts leaves test/applications out).
 test-applications: setup
 	npx vitest run --config vitest.applications.config.ts
 
@@ -88,7 +88,7 @@ test-applications: setup
 bench: setup $(BENCH_STAMP)
 	node --import tsx bench/run.ts $(if $(QUICK),--quick)
 
-# The long runs behind the README's parity claims (about 20 minutes, not part of make test): all 64 LSTM
+# The long runs behind the README's parity claims (not part of make test): all 64 LSTM
 # specs, then the model sweep over 300 random architectures, writing the README's layer table to
 # sweep/layer-table.md and the whole summary to sweep/model-sweep.json.
 sweep: setup

@@ -32,7 +32,8 @@ export { type TfjsModel, type TfjsModelOptions, buildTfjsModel, loadTfjsModel } 
 export { type ConversionResult, type ConvertOptions, LOAD_HINT, convertModel } from "./convert/convert.js";
 export { type ReportEnvironment, parityHtml } from "./parity/html-report.js";
 export { reportEnvironment } from "./parity/environment.js";
-export { type TfjsLayerEntry, type TfjsTopology, TfjsUnsupportedModelError, toTfjsTopology } from "./tfjs/topology.js";
+export { type TfjsLayerEntry, type TfjsTopology, toTfjsTopology } from "./tfjs/topology.js";
+export { TfjsUnsupportedModelError } from "./models/refusal.js";
 export { ACTIVATIONS, type ArgRule, LAYER_RULES, type LayerRule, checkModelConfig } from "./models/schema.js";
 export { PythonProxies, type PyProxy, type PyValue } from "./proxies/proxies.js";
 export * from "./errors.js";

@@ -143,6 +143,8 @@ def test_code_carrying_configs_are_refused_before_keras_reads_them(tmp_path):
         cases = {
             "nested-lambda": lambda c: _inner_layer(c, "Conv1").update(class_name="Lambda"),
             "custom-module": lambda c: _inner_layer(c, "Conv1").update(module="tfbridge_evil", class_name="Evil", registered_name="evil>Evil"),
+            # A data-wrapper name (__x__) from a foreign module: the module is what Keras would import.
+            "dunder-module": lambda c: _inner_layer(c, "Conv1").update(module="tfbridge_evil", class_name="__typespec__"),
             "registered": lambda c: _inner_layer(c, "Conv1").update(registered_name="my_package>Conv2D"),
             "download": lambda c: _inner_layer(c, "Conv1")["config"].update(
                 activation={"module": "keras.utils", "class_name": "function", "config": "get_file", "registered_name": "function"}),

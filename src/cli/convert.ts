@@ -1,7 +1,7 @@
 import { type ConversionResult, LOAD_HINT, convertModel } from "../convert/convert.js";
 import { ConvertError, ModelError } from "../errors.js";
 import { formatModelParityReport } from "../parity/model-report.js";
-import { TfjsUnsupportedModelError } from "../tfjs/topology.js";
+import { TfjsUnsupportedModelError } from "../models/refusal.js";
 import { TOLERANCE_OPTIONS, toleranceUsage, numberFlag, parseCommandLine, toleranceFlags } from "./args.js";
 import type { CommandContext } from "./context.js";
 

@@ -4,7 +4,7 @@ import { runParity } from "../parity/engine.js";
 import { formatParityReport } from "../parity/report.js";
 import { formatSweep, runSweep, sampleCases, sweepCases } from "../parity/sweep.js";
 import { type Activation, type LstmSpec, resolveLstmSpec } from "../lstm/spec.js";
-import { type FlagValues, numberFlag, parseFlags, readJsonFile } from "./args.js";
+import { type FlagValues, TOLERANCE_OPTIONS, numberFlag, parseFlags, readJsonFile } from "./args.js";
 import type { CommandContext } from "./context.js";
 import { MODEL_OPTIONS, MODEL_USAGE, modelParityCommand, modelSweepCommand } from "./model-parity.js";
 import { progressLine } from "./progress.js";
@@ -98,7 +98,7 @@ export async function parityCommand(args: string[], context: CommandContext): Pr
   const modes = (["sweep", "model", "model-sweep"] as const).filter((k) => v[k] !== undefined);
   if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be combined`);
   if (v.model !== undefined || v["model-sweep"]) {
-    const tolerance = ["max-ulp", "atol", "rtol"];
+    const tolerance = Object.keys(TOLERANCE_OPTIONS);
     const allowed = v.model !== undefined ? ["model", "inputs", "batch", "input-seed", "html", "json", ...tolerance] : ["model-sweep", "count", "seed", "markdown", "json", ...tolerance];
     const conflicting = Object.keys(v).filter((k) => !allowed.includes(k));
     if (conflicting.length > 0) throw new UsageError(`--${modes[0]} cannot be combined with ${conflicting.map((k) => `--${k}`).join(", ")}`);

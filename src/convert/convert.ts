@@ -11,7 +11,8 @@ import { KERAS3_HARD_SIGMOID, TFBRIDGE_CLASS_PREFIX } from "../tfjs-layers/index
 import { buildTfjsModel, loadTfjsModel } from "../tfjs/model.js";
 import { loadTfjs } from "../tfjs/runtime.js";
 import { forStockExecutor } from "../tfjs/stock-executor.js";
-import { type TfjsLayerConfig, TfjsUnsupportedModelError, toTfjsTopology, withWrapped } from "../tfjs/topology.js";
+import { TfjsUnsupportedModelError } from "../models/refusal.js";
+import { type TfjsLayerConfig, toTfjsTopology, withWrapped } from "../tfjs/topology.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { writeLayersModel } from "./layers-model-files.js";
 import { type SavedModelProof, proveSavedModel } from "./saved-model.js";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { BridgeClosedError, MessageTooLargeError, WireError, WorkerDiedError, WorkerStartError } from "../errors.js";
 import type { CurveServerKeys } from "../link/curve.js";
 import type { Link } from "../link/link.js";
-import { shmAddon } from "../link/native.js";
+import { shmAddon } from "../native.js";
 import { RouterPeer } from "../link/zeromq-router.js";
 import { type Message, decodeMessage, encodeControl, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";

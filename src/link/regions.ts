@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { LocalLinkUnavailableError } from "../errors.js";
 import { Allocator } from "./allocator.js";
-import { type RegionHandle, type ShmAddon, shmAddon } from "./native.js";
+import { type RegionHandle, type ShmAddon, shmAddon } from "../native.js";
 
 /**
  * One file of shared memory, mapped here and (by path, once) in the worker. The file is made 0600

@@ -1,10 +1,10 @@
 import type { TensorflowClient } from "../client.js";
 import { ModelError, type ModelProblem } from "../errors.js";
-import { TfjsUnsupportedModelError } from "../tfjs/topology.js";
 import type { NDArray } from "../wire/ndarray.js";
 import type { WorkerInfo } from "../worker/info.js";
 import type { RequestOptions } from "../worker/replies.js";
 import type { KerasModelConfig } from "./config.js";
+import { TfjsUnsupportedModelError } from "./refusal.js";
 
 /** A model input or output: its name, shape (null: any size) and dtype. */
 export interface TensorInfo {

@@ -25,10 +25,11 @@ const isKerasModule = (module: string) => module === "keras" || module.startsWit
 function whyUnsafe(node: Record<string, unknown>, cls: string): string | null {
   const { module, registered_name: registered } = node;
   if (cls in CODE_CLASSES) return CODE_CLASSES[cls]!;
-  if (cls.startsWith("__") && cls.endsWith("__")) return null; // Keras's own data wrappers (__keras_tensor__, ...)
+  // The module first: a data-wrapper name does not make a foreign module safe to import.
   if (module !== undefined && module !== null && !(typeof module === "string" && isKerasModule(module))) {
     return `is a class from module ${JSON.stringify(module)}, which Keras would import`;
   }
+  if (cls.startsWith("__") && cls.endsWith("__")) return null; // Keras's own data wrappers (__keras_tensor__, ...)
   if (cls === "function") {
     const known = typeof module === "string" && FUNCTION_MODULES.some((m) => module.startsWith(m));
     return known ? null : `refers to the function ${String(module)}.${String(node.config)}, which Keras would look up and call; only activations are allowed`;

@@ -103,7 +103,7 @@ export interface ModelParityReport {
   /** The tolerance stated for tfjs-node (null: none; every difference had to be explained). */
   tolerance: StatedTolerance | null;
   layers: LayerParity[];
-  /** The first layer whose inputs agree bit for bit on tfjs-node and whose output does not. */
+  /** The first layer whose inputs agree bit for bit on tfjs-node and whose output does not, or that fails. */
   firstDivergentLayer: string | null;
   /**
    * The model's outputs as users run them, from the unmarked graph: marking every layer's output can
@@ -246,13 +246,28 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
     layers.every((info, i) => bitIdentical(node[i]!, session.outputs[info.name]!)) &&
     unmarked.names.every((n) => bitIdentical(node[indexOf.get(n)!]!, unmarked.outputs[n]!));
 
-  // The probes run only when something differs: the same worker's eager and unoptimized runs first, the
-  // oneDNN-off worker (seconds to start) only when those leave a difference unexplained.
+  // The probes run only when something differs, all of them (so a layer's cause never depends on what
+  // else in the model differs): the same worker's eager and unoptimized runs, and the oneDNN-off control
+  // (seconds to start) wherever either runtime runs oneDNN.
   const probes: ProbeRuns = {};
   const asProbe = (p: Prediction) => ({ layers: p.outputs, model: p.outputs });
+  const onednnSomewhere = environment.python.onednn.enabled || environment.tfjsNode.onednn.enabled;
   if (!allExact) {
     probes.eager = asProbe(await handle.predict(inputs, { outputs: "layers", mode: "eager" }));
     probes.unoptimized = asProbe(await handle.predict(inputs, { outputs: "layers", mode: "session-unoptimized" }));
+    if (onednnSomewhere && options.onednnOff !== false) {
+      const control = options.onednnOff ?? new OnednnOffWorker();
+      try {
+        // A twin of the caller's own making can only be rerun from its model.json; without one, tfjs-node's side stands.
+        const rerunTwin = !options.twin || options.twinModelJson !== undefined;
+        const off = await control.run(config, weights, inputs, { layers, modelJson: options.twinModelJson, tfjs: rerunTwin });
+        const tfjs = off.tfjsLayers ? Object.fromEntries(layers.map((l, i) => [l.name, off.tfjsLayers![i]!])) : undefined;
+        probes["onednn-off"] = { layers: off.layers.outputs, model: off.model.outputs, tfjs };
+        probes["onednn-off-unoptimized"] = { layers: off.unoptimized.outputs, model: off.unoptimized.outputs, tfjs };
+      } finally {
+        if (!options.onednnOff) await control.close();
+      }
+    }
   }
   const cpuTolerance = options.cpuTolerance ?? { ...DEFAULT_CPU_TOLERANCE, atol: Math.max(DEFAULT_CPU_TOLERANCE.atol, options.tolerance?.atol ?? 0) };
   const feeds = layerInputs(config);
@@ -289,6 +304,9 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
       });
       if (j.verdict === "exact") exactOutputs.add(info.name);
       const cpuComparison = cpu ? compareArrays(cpu[i]!, expected, cpuTolerance) : null;
+      // The JS CPU backend is held to its tolerance whatever tfjs-node's verdict: past it, the layer fails.
+      const cpuFails = cpuComparison !== null && !cpuComparison.pass;
+      const cpuReason = cpuFails ? `JS CPU backend: max abs ${cpuComparison.maxAbsError.toExponential(2)} beyond ${cpuTolerance.atol} + ${cpuTolerance.rtol}·|expected|` : null;
       return {
         name: info.name,
         layer: info.layer,
@@ -300,11 +318,11 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
         cpuWorstAbsError: cpuComparison?.maxAbsError ?? null,
         exact: j.verdict === "exact",
         inputsExact: inexactInput === undefined,
-        verdict: j.verdict,
-        reason: j.reason,
+        verdict: cpuFails ? "fail" : j.verdict,
+        reason: cpuReason ? [j.reason, cpuReason].filter(Boolean).join("; ") : j.reason,
         cause: j.cause,
         reproducedBy: j.reproducedBy,
-        pass: j.pass && (cpuComparison?.pass ?? true),
+        pass: j.pass && !cpuFails,
       };
     });
     const stockAgainstWalk = (stock: NDArray[] | null | undefined, walked: NDArray[], k: number, i: number) => (stock ? compareArrays(stock[k]!, walked[i]!, EXACT) : undefined);
@@ -329,22 +347,9 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
     return { results, modelOutputs };
   };
 
-  let judged = judgeAll();
-  const unexplained = () => [...judged.results, ...judged.modelOutputs].some((r) => r.verdict === "fail" || r.verdict === "within-tolerance");
-  const onednnSomewhere = environment.python.onednn.enabled || environment.tfjsNode.onednn.enabled;
-  if (unexplained() && onednnSomewhere && options.onednnOff !== false) {
-    const control = options.onednnOff ?? new OnednnOffWorker();
-    try {
-      const off = await control.run(config, weights, inputs, { layers, modelJson: options.twinModelJson });
-      const tfjs = off.tfjsLayers ? Object.fromEntries(layers.map((l, i) => [l.name, off.tfjsLayers![i]!])) : undefined;
-      probes["onednn-off"] = { layers: off.layers.outputs, model: off.model.outputs, tfjs };
-    } finally {
-      if (!options.onednnOff) await control.close();
-    }
-    judged = judgeAll();
-  }
+  const judged = judgeAll();
   const { results, modelOutputs } = judged;
-  const first = results.find((r) => !r.exact && r.inputsExact);
+  const first = results.find((r) => (!r.exact && r.inputsExact) || r.verdict === "fail");
   const cpuErrors = results.map((r) => r.cpuWorstAbsError).filter((e): e is number => e !== null);
   return {
     model: String(config.config.name ?? "model"),

@@ -2,6 +2,7 @@ import { Bridge } from "../bridge.js";
 import type { KerasModelConfig } from "../models/config.js";
 import type { LayerOutputInfo, ModelWeights, Prediction } from "../models/handle.js";
 import type { NDArray } from "../wire/ndarray.js";
+import type { WorkerInfo } from "../worker/info.js";
 import { localOnednn } from "./environment.js";
 import { TfjsOnednnOff } from "./tfjs-onednn-off.js";
 
@@ -13,6 +14,8 @@ import { TfjsOnednnOff } from "./tfjs-onednn-off.js";
 export interface ControlRun {
   layers: Prediction;
   model: Prediction;
+  /** Every layer's output from the Session with graph rewrites off as well. */
+  unoptimized: Prediction;
   tfjsLayers: NDArray[] | null;
 }
 
@@ -20,6 +23,8 @@ export interface ControlRun {
 export interface ControlTwin {
   layers: readonly LayerOutputInfo[];
   modelJson?: string;
+  /** Run the twin again with oneDNN off (default true; false: only Python's side changes). */
+  tfjs?: boolean;
 }
 
 /**
@@ -31,24 +36,37 @@ export interface ControlTwin {
  */
 export class OnednnOffWorker implements AsyncDisposable {
   private bridge: Promise<Bridge> | undefined;
-  private readonly tfjs = new TfjsOnednnOff();
+  private tfjs: TfjsOnednnOff | undefined;
 
+  /** Runs the model (its twin config and weights) on `inputs` with oneDNN off in both runtimes. */
   async run(config: KerasModelConfig, weights: ModelWeights, inputs: readonly NDArray[], twin: ControlTwin): Promise<ControlRun> {
     this.bridge ??= Bridge.start({ env: { TF_ENABLE_ONEDNN_OPTS: "0" } });
     const bridge = await this.bridge;
-    const tfjsLayers = localOnednn().enabled ? this.tfjs.run({ config, weights, inputs, layers: twin.layers, modelJson: twin.modelJson }) : Promise.resolve(null);
+    const tfjsLayers = localOnednn().enabled && twin.tfjs !== false ? (this.tfjs ??= new TfjsOnednnOff()).run({ config, weights, inputs, layers: twin.layers, modelJson: twin.modelJson }) : Promise.resolve(null);
     tfjsLayers.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
     await using handle = await bridge.model(config, { weights });
     const layers = await handle.predict(inputs, { outputs: "layers" });
     const model = await handle.predict(inputs);
-    return { layers, model, tfjsLayers: await tfjsLayers };
+    const unoptimized = await handle.predict(inputs, { outputs: "layers", mode: "session-unoptimized" });
+    return { layers, model, unoptimized, tfjsLayers: await tfjsLayers };
   }
 
+  /** What the control's Python worker says about itself (its `onednn` is off). */
+  async info(): Promise<WorkerInfo> {
+    this.bridge ??= Bridge.start({ env: { TF_ENABLE_ONEDNN_OPTS: "0" } });
+    return (await this.bridge).info;
+  }
+
+  /** Stops both control processes. */
   async close(): Promise<void> {
-    const bridge = this.bridge;
+    const [bridge, tfjs] = [this.bridge, this.tfjs];
     this.bridge = undefined;
-    await this.tfjs.close();
-    if (bridge) await (await bridge.catch(() => null))?.close();
+    this.tfjs = undefined;
+    try {
+      await tfjs?.close();
+    } finally {
+      if (bridge) await (await bridge.catch(() => null))?.close();
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

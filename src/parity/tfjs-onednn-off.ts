@@ -31,9 +31,14 @@ export class ControlRunError extends TfbridgeError {
 export class TfjsOnednnOff implements AsyncDisposable {
   private child: ChildProcess | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
   /** The end of the child's stderr, for the error when it dies. */
   private stderr = "";
 
+  /** @param timeoutMs how long one twin may take before the child is killed (default 10 minutes). */
+  constructor(private readonly timeoutMs = 600_000) {}
+
+  /** Every layer output of `request.layers` from the twin run with oneDNN off; one request at a time. */
   run(request: TwinRequest): Promise<NDArray[]> {
     const next = this.queue.then(() => this.ask(request));
     this.queue = next.catch(() => undefined);
@@ -41,16 +46,26 @@ export class TfjsOnednnOff implements AsyncDisposable {
   }
 
   private ask(request: TwinRequest): Promise<NDArray[]> {
+    if (this.closed) return Promise.reject(new ControlRunError("the oneDNN-off tfjs-node process was closed"));
     const child = (this.child ??= this.start());
     return new Promise<NDArray[]>((resolve, reject) => {
-      const onExit = (code: number | null) => reject(new ControlRunError(`the oneDNN-off tfjs-node process exited (${code}) before it answered: ${this.stderr.trim().split("\n").slice(-3).join(" | ")}`));
-      child.once("exit", onExit);
-      child.once("message", (reply: TwinReply) => {
+      const done = (error: Error | null, outputs?: NDArray[]) => {
+        clearTimeout(timer);
         child.off("exit", onExit);
-        if ("error" in reply) reject(new ControlRunError(`tfjs-node with oneDNN off: ${reply.error}`));
-        else resolve(reply.outputs);
-      });
-      child.send(request);
+        child.off("message", onMessage);
+        if (error) reject(error);
+        else resolve(outputs!);
+      };
+      const onExit = (code: number | null) => done(new ControlRunError(`the oneDNN-off tfjs-node process exited (${code}) before it answered: ${this.stderr.trim().split("\n").slice(-3).join(" | ")}`));
+      const onMessage = (reply: TwinReply) => ("error" in reply ? done(new ControlRunError(`tfjs-node with oneDNN off: ${reply.error}`)) : done(null, reply.outputs));
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        done(new ControlRunError(`the oneDNN-off tfjs-node process gave no answer in ${this.timeoutMs / 1000} s and was killed`));
+      }, this.timeoutMs);
+      child.once("exit", onExit);
+      child.on("message", onMessage);
+      if (!child.connected) return done(new ControlRunError("the oneDNN-off tfjs-node process is not connected"));
+      child.send(request, (error) => error && done(new ControlRunError(`could not send to the oneDNN-off tfjs-node process: ${error.message}`)));
     });
   }
 
@@ -68,19 +83,25 @@ export class TfjsOnednnOff implements AsyncDisposable {
     });
     this.stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
+    // A failed send or disconnect is reported by the request it belongs to; unhandled, it would throw.
+    child.on("error", (error) => (this.stderr += `\n${error.message}`));
     child.on("exit", () => {
       if (this.child === child) this.child = undefined;
     });
     return child;
   }
 
+  /** Stops the child (asked to leave, killed after 5 s); requests still queued then are rejected. */
   async close(): Promise<void> {
+    this.closed = true;
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((done) => child.once("exit", done));
-    child.disconnect();
+    if (child.connected) child.disconnect();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
     await exited;
+    clearTimeout(killer);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

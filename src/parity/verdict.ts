@@ -4,14 +4,18 @@ import { type Comparison, type Tolerance, compareArrays } from "./compare.js";
 import { boundFor } from "./layer-bounds.js";
 
 /**
- * The Python runs that can reproduce tfjs-node where the production Session does not, each changing one
- * thing: `onednn-off` a second worker with `TF_ENABLE_ONEDNN_OPTS=0` (TF's own kernels instead of
- * oneDNN's), `unoptimized` the Session with graph rewrites off, `eager` the layer's own op order.
+ * The runs under which Python and tfjs-node can agree where the production ones do not, each changing
+ * one thing: `onednn-off` oneDNN off in both runtimes (a second worker and a second tfjs-node with
+ * `TF_ENABLE_ONEDNN_OPTS=0`: TF's own kernels), `unoptimized` the Session with graph rewrites off,
+ * `onednn-off-unoptimized` both of those at once, `eager` the layer's own op order in Python.
  */
-export type Probe = "onednn-off" | "unoptimized" | "eager";
+export type Probe = "onednn-off" | "unoptimized" | "onednn-off-unoptimized" | "eager";
 
-/** In the order a cause is named when several probes reproduce tfjs-node: the most specific first. */
-export const PROBES: readonly Probe[] = ["onednn-off", "unoptimized", "eager"];
+/**
+ * The order a cause is named in when several probes agree (every probe runs whenever anything differs,
+ * so a layer's cause never depends on other layers): one change before two, kernels before rewrites.
+ */
+export const PROBES: readonly Probe[] = ["onednn-off", "unoptimized", "onednn-off-unoptimized", "eager"];
 
 /**
  * Why a tfjs-node output is not bit-identical to the Session's: `onednn` (TF's default oneDNN kernels
@@ -60,6 +64,7 @@ export interface LayerEvidence {
   tolerance?: StatedTolerance;
 }
 
+/** The verdict on one layer output, with the evidence it rests on. */
 export interface Judgement {
   verdict: Verdict;
   cause: DivergenceCause;
@@ -72,16 +77,20 @@ export interface Judgement {
   pass: boolean;
 }
 
+/** Bit for bit: no difference allowed. */
 export const EXACT: Tolerance = { atol: 0, rtol: 0 };
 /** How far a difference inherited from an inexact input may grow on tfjs-node before it fails. */
 export const INHERITED_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-5 };
 
+const ONEDNN_OFF = "oneDNN off in both runtimes (TF_ENABLE_ONEDNN_OPTS=0: a second worker, and a second tfjs-node where this one runs oneDNN)";
 const PROBE_TEXT: Record<Probe, string> = {
-  "onednn-off": "the oneDNN-off control (TF_ENABLE_ONEDNN_OPTS=0 in a second worker, and in a second tfjs-node where this one runs oneDNN)",
+  "onednn-off": ONEDNN_OFF,
+  "onednn-off-unoptimized": `${ONEDNN_OFF} and graph rewrites off in the Session`,
   unoptimized: "the Session with graph rewrites off",
   eager: "Python eager",
 };
 
+/** Same shape, dtype and bits in every element (NaN where the other has NaN). */
 export function bitIdentical(a: NDArray, b: NDArray): boolean {
   const c = compareArrays(a, b, EXACT);
   return c.comparable && c.maxUlp === 0 && c.nan.mismatched === 0;
@@ -132,7 +141,7 @@ export function judge(evidence: LayerEvidence): Judgement {
 
   if (inexactInput !== undefined) {
     const inherits = `inherits the difference of its input ${inexactInput} (${measured})`;
-    if (reproducedBy.length) return verdictOf("explained", "inherited", `${inherits}; under ${PROBE_TEXT[reproducedBy[0]!]} both runtimes agree bit for bit${also}`, reproducedBy);
+    if (reproducedBy.length) return verdictOf("explained", "inherited", `${inherits}; with ${PROBE_TEXT[reproducedBy[0]!]} the runtimes agree bit for bit${also}`, reproducedBy);
     if (compareArrays(actual, expected, INHERITED_TOLERANCE).pass) return verdictOf("explained", "inherited", inherits, reproducedBy);
     return orStated("inherited", `${inherits}, beyond ${INHERITED_TOLERANCE.atol} absolute + ${INHERITED_TOLERANCE.rtol} relative`);
   }
@@ -142,7 +151,14 @@ export function judge(evidence: LayerEvidence): Judgement {
       return verdictOf(
         "explained",
         "onednn",
-        `oneDNN: oneDNN's kernels on this CPU move this layer by ${measured}; with oneDNN off in both runtimes (TF_ENABLE_ONEDNN_OPTS=0: a second worker, and a second tfjs-node where this one runs oneDNN) the Session equals tfjs-node bit for bit${also}`,
+        `oneDNN: oneDNN's kernels on this CPU move this layer by ${measured}; with ${ONEDNN_OFF} the Session equals tfjs-node bit for bit${also}`,
+        reproducedBy,
+      );
+    case "onednn-off-unoptimized":
+      return verdictOf(
+        "explained",
+        "onednn",
+        `oneDNN and a graph rewrite: oneDNN's kernels on this CPU and Grappler's rewrite of the Session move this layer by ${measured}; with ${PROBE_TEXT["onednn-off-unoptimized"]} the Session equals tfjs-node bit for bit${also}`,
         reproducedBy,
       );
     case "unoptimized":
@@ -161,5 +177,5 @@ export function judge(evidence: LayerEvidence): Judgement {
     return orStated("bound", `${bound.reason} (${measured}) exceeds its bound ${bound.atol}`);
   }
   const tried = PROBES.filter((p) => probes[p] !== undefined).map((p) => PROBE_TEXT[p]);
-  return orStated("unexplained", `unexplained: ${measured} although every input agrees bit for bit${tried.length ? `; under none of ${tried.join(", ")} do the runtimes agree` : ""}`);
+  return orStated("unexplained", `unexplained: ${measured} although every input agrees bit for bit${tried.length ? `; the runtimes agree under none of: ${tried.join("; ")}` : ""}`);
 }

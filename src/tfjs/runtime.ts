@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { TfbridgeError } from "../errors.js";
-import { shmAddon } from "../link/native.js";
+import { shmAddon } from "../native.js";
 import { SETUP_COMMAND, findPython, tfjsNodeBesidePython } from "../setup/env.js";
 
 /** The `@tensorflow/tfjs-node` module: TF.js with the native TensorFlow backend and the JS CPU one. */
@@ -30,15 +30,23 @@ let loading: Promise<Tfjs> | undefined;
  * Runs `load` with TensorFlow's load-time notices (oneDNN, cpu_feature_guard) kept off stderr when
  * `TF_CPP_MIN_LOG_LEVEL` asks for quiet (≥ 1, as the CLI sets without --verbose): the C library writes
  * them before its logging is set up, ignoring that variable. Nothing else can write during a synchronous
- * `load`. Without the native addon the notices show, as TensorFlow prints them.
+ * `load`; a fatal message TensorFlow prints while loading is lost with them (`--verbose`, i.e.
+ * TF_CPP_MIN_LOG_LEVEL=0, shows it). Without the native addon the notices show, as TensorFlow prints them.
  */
 function withTfLoadNotices<T>(load: () => T): T {
-  const addon = Number(process.env.TF_CPP_MIN_LOG_LEVEL ?? 0) >= 1 ? shmAddon() : null;
-  const saved = addon ? addon.muteStderr() : -1;
+  let addon: ReturnType<typeof shmAddon> = null;
+  let saved = -1;
+  try {
+    addon = Number(process.env.TF_CPP_MIN_LOG_LEVEL ?? 0) >= 1 ? shmAddon() : null;
+    // An addon built before it had the switch loads too: then the notices show, as TensorFlow prints them.
+    if (addon && typeof addon.muteStderr === "function") saved = addon.muteStderr();
+  } catch {
+    addon = null; // an addon that does not load costs the quiet, never tfjs-node
+  }
   try {
     return load();
   } finally {
-    if (addon) addon.restoreStderr(saved);
+    if (addon && saved >= 0) addon.restoreStderr(saved);
   }
 }
 

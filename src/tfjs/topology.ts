@@ -1,26 +1,7 @@
-import { TfbridgeError } from "../errors.js";
-import { PYTHON_STILL_WORKS, capped, classCounts } from "../models/refusal.js";
+import { TfjsUnsupportedModelError } from "../models/refusal.js";
 import { type KerasHistory, type KerasLayerConfig, type KerasModelConfig, historyList, isTensorRef } from "../models/config.js";
 import { ACTIVATIONS, LAYER_RULES, isMaskOp } from "../models/schema.js";
 import { kerasCustomClass } from "../tfjs-layers/index.js";
-
-/**
- * A model (or one of its layers) that TF.js cannot compute as Keras does; `reasons` lists each (with
- * its class where known). The message names each class once with a count, says what still works, and
- * is capped in length.
- */
-export class TfjsUnsupportedModelError extends TfbridgeError {
-  override name = "TfjsUnsupportedModelError";
-  constructor(
-    readonly reasons: { layer: string; reason: string; class?: string }[],
-    /** The model's file or name, when known. */
-    readonly model?: string,
-  ) {
-    const classes = reasons.every((r) => r.class) ? `no TF.js twin for ${classCounts(reasons)}. ` : "";
-    const listed = reasons.map((r) => `${r.layer}: ${r.reason}`).join("; ");
-    super(capped(`${model ? `${model}: ` : ""}TF.js cannot reproduce this model: ${classes}${PYTHON_STILL_WORKS} ${listed}`));
-  }
-}
 
 /** A layer in TF.js's (Keras 2) topology format: inbound nodes as `[[layer, node, tensor, kwargs], …]`. */
 export interface TfjsLayerEntry {

@@ -130,11 +130,16 @@ describe("code in a model is refused before Keras reads it", () => {
 
   it("bridge.model refuses a Lambda or a custom class before sending anything", async () => {
     const config = sequential({ inputShape: [3], layers: [layers.dense({ units: 2 })] });
-    config.config.layers.push({ class_name: "Lambda", config: { name: "code" } }, { class_name: "Mine", module: "my_package.layers", config: { name: "mine" } });
+    config.config.layers.push(
+      { class_name: "Lambda", config: { name: "code" } },
+      { class_name: "Mine", module: "my_package.layers", config: { name: "mine" } },
+      // A data-wrapper name does not make a foreign module safe: the module is what Keras would import.
+      { class_name: "__typespec__", module: "os", config: { name: "wrapper" } },
+    );
     const error = await bridge().model(config).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelError);
     expect((error as ModelError).fromWorker).toBe(false);
-    expect((error as ModelError).details.problems!.map((p) => `${p.layer}:${p.class}`)).toEqual(["code:Lambda", "mine:Mine"]);
+    expect((error as ModelError).details.problems!.map((p) => `${p.layer}:${p.class}`)).toEqual(["code:Lambda", "mine:Mine", "wrapper:__typespec__"]);
     expect((error as ModelError).message).toContain("Lambda ×1, Mine ×1");
   });
 

@@ -46,10 +46,11 @@ def _why_unsafe(node: dict) -> str | None:
     registered = node.get("registered_name")
     if cls in CODE_CLASSES:
         return CODE_CLASSES[cls]
-    if cls.startswith("__") and cls.endswith("__"):
-        return None  # Keras's own data wrappers (__keras_tensor__, __numpy__, __tensor__, ...)
+    # The module first: a data-wrapper name does not make a foreign module safe to import.
     if module is not None and not (isinstance(module, str) and _is_keras_module(module)):
         return f"is a class from module {module!r}, which Keras would import"
+    if cls.startswith("__") and cls.endswith("__"):
+        return None  # Keras's own data wrappers (__keras_tensor__, __numpy__, __tensor__, ...)
     if cls == "function":
         name = node.get("config")
         if not (isinstance(module, str) and module.startswith(FUNCTION_MODULES)):

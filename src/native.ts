@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { packageRoot } from "../paths.js";
+import { packageRoot } from "./paths.js";
 
 /** A mapping made by {@link ShmAddon.map}: opaque, and unmapped once it and every slice are collected. */
 export type RegionHandle = { readonly __region: unique symbol };
