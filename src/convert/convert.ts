@@ -94,6 +94,7 @@ export async function convertModel(input: string, outDir: string, options: Conve
   const staged = new StagedDir(outDir, options.force ?? false, [input, ...(options.inputs ? [options.inputs] : [])]);
   try {
     checkInput(input);
+    if (options.inputs !== undefined && !existsSync(options.inputs)) throw new ConvertError(`--inputs ${options.inputs}: no such file`, { file: options.inputs });
     await using owned = options.bridge ? null : await Bridge.start({ forwardStderr: options.forwardStderr });
     const client = options.bridge ?? owned!;
     await using handle = await client.loadModel(input);

@@ -145,13 +145,15 @@ describe("tfbridge convert (CLI)", () => {
       [[join(dir, "corrupt.keras"), join(dir, "o5")], /^tfbridge convert: ModelError: .*corrupt\.keras.*\n$/],
       [[join(dir, "missing.keras"), join(dir, "o6")], /^tfbridge convert: ConvertError: .*missing\.keras: no such file\n$/],
       [[join(dir, "branches.keras"), join(dir, "a-file", "out")], /^tfbridge convert: ConvertError: cannot write beside .*a-file\/out: ENOTDIR\n$/],
+      // Checked before any worker starts, as parity --model checks its files.
+      [[join(dir, "branches.keras"), join(dir, "o7"), "--inputs", join(dir, "missing.npz")], /^tfbridge convert: ConvertError: --inputs .*missing\.npz: no such file\n$/],
     ];
     for (const [args, message] of cases) {
       const { code, stderr } = await tfbridge("convert", ...args);
       expect(code, stderr).toBe(2);
       expect(stderr).toMatch(message);
     }
-    expect(existsSync(join(dir, "o5")) || existsSync(join(dir, "o6"))).toBe(false);
+    expect(existsSync(join(dir, "o5")) || existsSync(join(dir, "o6")) || existsSync(join(dir, "o7"))).toBe(false);
     expect((await tfbridge("convert", "only-one")).stderr).toMatch(/OUTDIR is required/);
   });
 });
