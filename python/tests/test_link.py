@@ -58,7 +58,7 @@ def _next(sock):
 
 def test_serves_requests_and_stops_at_a_block_outside_the_region(tmp_path):
     ours, theirs = socket.socketpair()
-    worker = threading.Thread(target=serve_link, args=(theirs.fileno(), *_regions(tmp_path)), daemon=True)
+    worker = threading.Thread(target=serve_link, args=(theirs.detach(), *_regions(tmp_path)), daemon=True)
     worker.start()
     header, _ = _reply(ours)
     assert header["ctl"] == "ready" and header["info"]["protocol"] == 1  # first, once the regions are mapped
@@ -94,10 +94,11 @@ def test_heartbeats_while_a_request_runs_and_falls_silent_once_it_is_overdue(tmp
 
 
 def _serve(tmp_path):
+    # The worker's end is handed over (detach): two socket objects owning one descriptor closed it twice,
+    # the second time under a later test that had been given the same number (its sends broke, 1 run in 5).
     ours, theirs = socket.socketpair()
-    worker = threading.Thread(target=serve_link, args=(theirs.fileno(), *_regions(tmp_path)), daemon=True)
+    worker = threading.Thread(target=serve_link, args=(theirs.detach(), *_regions(tmp_path)), daemon=True)
     worker.start()
-    worker.theirs = theirs  # the worker's end stays open while the test runs
     assert _reply(ours)[0]["ctl"] == "ready"
     return ours, worker
 
@@ -168,3 +169,5 @@ def test_string_arrays_come_back_inline_and_bad_utf8_read_from_the_input_region_
     ours.sendall(_message(encode({"id": 3, "op": "echo", "args": {}}, [np.array(["still serving"])])))
     header, (back,) = _reply(ours)
     assert header["id"] == 3 and back.tolist() == ["still serving"]
+    ours.close()
+    worker.join(timeout=10)
