@@ -71,7 +71,7 @@ export function layerTable(summary: ModelSweepSummary): string {
       const own = (c.bound ?? 0) + (c.unexplained ?? 0);
       exact = own === 0 ? "yes" : `within a bound (≤ ${stats.worstUlpOwn} ULP)`;
       const parts = [`${c.exact ?? 0}/${stats.outputs} outputs identical to the Session`];
-      if (c.onednn) parts.push(`${c.onednn} where oneDNN's kernels moved the Session: identical with oneDNN off`);
+      if (c.onednn) parts.push(`${c.onednn} where oneDNN's kernels moved a runtime: identical with oneDNN off in both`);
       if (c.grappler) parts.push(`${c.grappler} where Grappler rewrote the Session: identical with rewrites off`);
       if (c.graph) parts.push(`${c.graph} where the Session's graph differed from eager: identical to Python eager`);
       if (c.inherited) parts.push(`${c.inherited} inherited an input's difference`);
