@@ -79,7 +79,8 @@ test-ts: setup
 test-py: setup
 	$(VPY) -m pytest -q python/tests
 
-# Keras Applications (weights=None, small inputs) through bridge.loadModel against Keras's own predict:
+# Keras Applications (weights=None, small inputs) and the model sweep's models through bridge.loadModel
+# against Keras's own predict:
 # minutes on 2 cores, so not part of `make test` (vitest.config.ts leaves test/applications out).
 test-applications: setup
 	npx vitest run --config vitest.applications.config.ts

@@ -7,10 +7,10 @@ import { type NDArray, REFERENCE_MODELS, compareArrays, ndarray, randomModel, ra
 import type { KerasModelConfig } from "../../src/models/config.js";
 import { sharedBridge } from "../helpers.js";
 
-// Every model of the model sweep (its reference models and 20 random architectures), saved by Keras as
+// Every model of the model sweep (its reference models and its 300 random architectures), saved by Keras as
 // a .keras file: bridge.loadModel + predict against Keras's own load_model + predict on the same inputs.
 // Part of `make test-applications`.
-const RANDOM = 20;
+const RANDOM = 300;
 const MODELS: [string, () => KerasModelConfig][] = [
   ...Object.entries(REFERENCE_MODELS),
   ...Array.from({ length: RANDOM }, (_, i) => [`random-0-${i}`, () => randomModel(0, i)] as [string, () => KerasModelConfig]),

@@ -40,5 +40,13 @@ describe("tfbridge doctor", () => {
     expect(report.tfjs.backend).toBe("tensorflow");
     expect(report.tfjs.tensorflow).toBe(report.worker.tensorflow);
     expect(report.ok).toBe(true);
+    // What decides whether parity verdicts carry over to another machine: each runtime's ISA and oneDNN.
+    for (const side of ["python", "tfjsNode"]) {
+      expect(report.runtimes[side].cpu.isa, side).toEqual(expect.any(Array));
+      expect(typeof report.runtimes[side].onednn.enabled, side).toBe("boolean");
+    }
+    expect(report.runtimes.python.cpu.isa).toEqual(report.runtimes.tfjsNode.cpu.isa); // one machine here
+    const text = await tfbridge("doctor");
+    expect(text.stdout).toMatch(/^runtime: +Python TensorFlow 2\.21\.\d+: oneDNN (on|off) \(TF_ENABLE_ONEDNN_OPTS=[^)]*\) on .*\[/m);
   });
 });
