@@ -84,3 +84,4 @@ def test_a_served_text_savedmodel_warms_up_on_empty_strings_and_runs(tmp_path):
     assert loaded["loaded"] and loaded["inputs"] == [{"name": "text", "shape": [None, 1], "dtype": "string"}]
     _, (out,), _ = ops("serve.predict", {"key": "cd" * 32, "mode": "session"}, [over_the_wire(np.array([["the cat"], ["dog"]]))])
     assert out.tolist() == [[2, 3, 0], [1, 0, 0]]
+    assert ops("serve.unload", {"key": "cd" * 32}, [])[0] == {"unloaded": True}  # and its folder goes with it
