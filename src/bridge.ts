@@ -11,7 +11,7 @@ import { RequestEngine } from "./engine/engine.js";
 import type { Member } from "./engine/members.js";
 import { MAX_MESSAGE_BYTES } from "./wire/protocol.js";
 import type { NumericDType } from "./wire/dtypes.js";
-import { type NDArray, zeros } from "./wire/ndarray.js";
+import { type NDArray, checkShape, zeros } from "./wire/ndarray.js";
 import type { Reply, RequestOptions } from "./worker/replies.js";
 import type { WorkerInfo } from "./worker/info.js";
 
@@ -126,8 +126,10 @@ export class Bridge extends TensorflowClient {
    * A zero-filled array to fill and pass to calls: on the local link it lives in shared memory, so
    * sending it copies nothing (release it when done: `release()` or `using`). On the ZeroMQ link, or
    * when the region is full, it is an ordinary array.
+   * @throws {WireError} for a shape that is not a list of non-negative integers (NaN, undefined, -16).
    */
   alloc<D extends NumericDType>(dtype: D, shape: readonly number[]): SharedArray<D> | NDArray<D> {
+    checkShape(shape); // before the allocator sees a NaN or negative size
     const link = this.worker.link;
     return (link instanceof LocalLink ? link.alloc(dtype, shape) : null) ?? zeros(dtype, shape);
   }

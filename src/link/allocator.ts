@@ -27,6 +27,8 @@ export class Allocator {
 
   /** The offset of a new block of `bytes`, or null when no free block is large enough now. */
   alloc(bytes: number): number | null {
+    // NaN or a negative size would take a block and corrupt the free list for every later request.
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`a block's size must be a non-negative integer, got ${bytes}`);
     const need = Allocator.padded(bytes);
     for (let i = 0; i < this.free.length; i++) {
       const block = this.free[i]!;

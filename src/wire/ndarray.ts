@@ -37,14 +37,19 @@ export function checkBoolBytes(bytes: Uint8Array, what: string): void {
   }
 }
 
+/** @throws {WireError} unless `shape` is a list of non-negative integers. */
+export function checkShape(shape: readonly number[]): void {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new WireError(`shape must hold non-negative integers, got [${Array.isArray(shape) ? shape.join(", ") : String(shape)}]`);
+  }
+}
+
 /**
  * Checks that `data` fits `dtype` and `shape` (bool data: bytes 0 and 1 only; string data: well-formed
  * JS strings only), and returns them as one NDArray.
  */
 export function ndarray<D extends DType>(dtype: D, shape: readonly number[], data: DataFor[D]): NDArray<D> {
-  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new WireError(`shape must hold non-negative integers, got [${shape.join(", ")}]`);
-  }
+  checkShape(shape);
   if (dtype === "string") {
     if (!Array.isArray(data)) throw new WireError(`string data must be an array of strings, got ${(data as object)?.constructor?.name}`);
     checkStrings(data, "ndarray");

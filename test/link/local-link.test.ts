@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ArrayReleasedError, Bridge, type NDArray, SharedArray, WorkerDiedError, isSharedArray, ndarray } from "../../src/index.js";
+import { ArrayReleasedError, Bridge, type NDArray, SharedArray, WireError, WorkerDiedError, isSharedArray, ndarray } from "../../src/index.js";
 import { bytesOf } from "../helpers.js";
 
 const MiB = 1024 * 1024;
@@ -77,6 +77,18 @@ describe("the local link", () => {
       gc();
       await new Promise((r) => setTimeout(r, 50));
     }
+  });
+
+  it("alloc refuses a shape with NaN, undefined or a negative size, and later requests keep their own data", async () => {
+    for (const shape of [[Number.NaN], [undefined as unknown as number], [-16], [2, 1.5]]) {
+      expect(() => bridge.alloc("float32", shape), JSON.stringify(shape)).toThrow(WireError);
+    }
+    const sent = Array.from({ length: 20 }, (_, i) => floats(2_000, i + 1)); // 8 KB each: in shared memory
+    const replies = await Promise.all(sent.map((a) => bridge.echo([a])));
+    replies.forEach(([back], i) => {
+      expect(same(back!, sent[i]!), `echo ${i}`).toBe(true);
+      if (isSharedArray(back!)) back.release();
+    });
   });
 
   it("sends arrays allocated in shared memory, even one shared by requests in flight and released meanwhile", async () => {

@@ -19,6 +19,12 @@ describe("the shared-memory allocator", () => {
     expect(a.alloc(4 * ALIGN)).toBe(0); // merged back into one
   });
 
+  it("refuses a size that is not a non-negative integer, and its free list stays whole", () => {
+    const a = new Allocator(2 * ALIGN);
+    for (const bytes of [Number.NaN, -16, 1.5, Number.POSITIVE_INFINITY]) expect(() => a.alloc(bytes), String(bytes)).toThrow(RangeError);
+    expect([a.alloc(ALIGN), a.alloc(ALIGN)]).toEqual([0, ALIGN]); // nothing was taken by the refusals
+  });
+
   it("refuses a block freed twice", () => {
     const a = new Allocator(2 * ALIGN);
     const x = a.alloc(ALIGN)!;
