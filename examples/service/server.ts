@@ -20,7 +20,8 @@ export interface ServiceOptions {
 
 /** The HTTP status for an error a request ended with, and whether the client may retry later. */
 function statusOf(error: unknown): number {
-  if (error instanceof BadBodyError || error instanceof ModelError || error instanceof SyntaxError) return 400;
+  // URIError: a bad %-escape in a model name.
+  if (error instanceof BadBodyError || error instanceof ModelError || error instanceof SyntaxError || error instanceof URIError) return 400;
   if (error instanceof ModelNotFoundError) return 404;
   if (error instanceof MessageTooLargeError) return 413;
   if (error instanceof OverloadedError) return 429; // the pool's queue is full: back off and retry
@@ -28,6 +29,15 @@ function statusOf(error: unknown): number {
   if (error instanceof RequestTimeoutError) return 504;
   if (error instanceof RequestAbortedError) return 499; // the client went away
   return 500;
+}
+
+/** The request's target as a URL. @throws {BadBodyError} for a target that is not one. */
+function requestUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? "/", "http://service");
+  } catch {
+    throw new BadBodyError(`the request target ${JSON.stringify(target)} is not a URL path`);
+  }
 }
 
 /** `/v1/models/NAME:predict` or `/v1/models/NAME/versions/N:predict`, as TF Serving routes them. */
@@ -85,8 +95,10 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
   };
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://service");
     const route = async () => {
+      // Inside the route: a target URL cannot parse (`GET http://`, `GET //[`) is this request's 400,
+      // not an exception outside every handler that ends the process.
+      const url = requestUrl(req.url);
       const p = PREDICT.exec(url.pathname);
       if (p) {
         if (req.method !== "POST") return send(res, 405, { error: "use POST" }, { allow: "POST" });

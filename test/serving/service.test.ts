@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -82,6 +83,25 @@ describe("the example service", () => {
       expect(r.status).toBe(status);
       expect(((await r.json()) as { error: string }).error).toMatch(message);
     }
+  });
+
+  it("a request target that is not a URL, or a bad %-escape, is a 400 and the service keeps serving", async () => {
+    // fetch normalizes its URL, so these go over a plain socket, as a hostile client sends them.
+    const { port } = new URL(base);
+    for (const target of ["http://", "//["]) {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), "127.0.0.1", () => socket.end(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let text = "";
+        socket.on("data", (chunk) => (text += chunk.toString()));
+        socket.on("end", () => resolve(text));
+        socket.on("error", reject);
+      });
+      expect(reply, target).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    const escape = await fetch(`${base}/v1/models/%E0%A4%A`);
+    expect(escape.status).toBe(400);
+    expect(((await escape.json()) as { error: string }).error).toMatch(/URI malformed/);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
   it("overload: a full queue answers 429 with Retry-After; every request is answered", async () => {
