@@ -61,7 +61,6 @@ export function describeRuntimes(env: ParityEnvironment): string[] {
 
 /** What a parity report was produced with: the Python worker's versions, TF.js's, Node's, the machine. */
 export async function reportEnvironment(worker: WorkerInfo): Promise<ReportEnvironment> {
-  const tfjs = await tfjsInfo();
   const env = await parityEnvironment(worker);
   const [pythonRuntime, tfjsRuntime] = describeRuntimes(env);
   return {
@@ -69,8 +68,8 @@ export async function reportEnvironment(worker: WorkerInfo): Promise<ReportEnvir
     Keras: worker.keras,
     NumPy: worker.numpy,
     Python: worker.python,
-    "TF.js": tfjs.tfjs,
-    "tfjs-node's TensorFlow C library": tfjs.tensorflow,
+    "TF.js": env.tfjsNode.tfjs,
+    "tfjs-node's TensorFlow C library": env.tfjsNode.tensorflow,
     "Python runtime": pythonRuntime!,
     "tfjs-node runtime": tfjsRuntime!,
     Node: process.versions.node,

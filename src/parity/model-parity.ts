@@ -274,81 +274,75 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
   const configs = new Map(config.config.layers.map((l) => [String(l.config.name), l]));
   const inputNames = new Set(handle.inputs.map((i) => i.name));
 
-  const judgeAll = () => {
-    // Where both runtimes agree under each probe: a probe speaks for a layer only if it fed the layer the
-    // same inputs in both.
-    const tfjsUnder = (p: Probe, name: string, i: number) => probes[p]?.tfjs?.[name] ?? node[i]!;
-    const agrees = new Map(PROBES.map((p) => [p, new Set(layers.filter((l, i) => probes[p] && bitIdentical(tfjsUnder(p, l.name, i), probes[p]!.layers[l.name]!)).map((l) => l.name))]));
-    const validProbes = (layer: string, name: string, pick: (p: Probe) => NDArray | undefined) => {
-      const sources = feeds.get(layer) ?? [];
-      const found: Partial<Record<Probe, ProbeOutput>> = {};
-      for (const p of PROBES) {
-        const python = probes[p] && pick(p);
-        if (python && sources.every((f) => inputNames.has(f) || agrees.get(p)!.has(f))) found[p] = { python, tfjs: probes[p]!.tfjs?.[name] };
-      }
-      return found;
-    };
-    const exactOutputs = new Set(inputNames);
-    const inexactInputs = new Map<string, string | undefined>();
-    const results: LayerParity[] = layers.map((info, i) => {
-      const expected = session.outputs[info.name]!;
-      const inexactInput = (feeds.get(info.layer) ?? []).find((name) => !exactOutputs.has(name));
-      inexactInputs.set(info.name, inexactInput);
-      const j = judge({
-        actual: node[i]!,
-        expected,
-        probes: validProbes(info.layer, info.name, (p) => probes[p]!.layers[info.name]),
-        inexactInput,
-        layerConfig: configs.get(info.layer),
-        tolerance: options.tolerance,
-      });
-      if (j.verdict === "exact") exactOutputs.add(info.name);
-      const cpuComparison = cpu ? compareArrays(cpu[i]!, expected, cpuTolerance) : null;
-      // The JS CPU backend is held to its tolerance whatever tfjs-node's verdict: past it, the layer fails.
-      const cpuFails = cpuComparison !== null && !cpuComparison.pass;
-      const cpuReason = cpuFails ? `JS CPU backend: max abs ${cpuComparison.maxAbsError.toExponential(2)} beyond ${cpuTolerance.atol} + ${cpuTolerance.rtol}·|expected|` : null;
-      return {
-        name: info.name,
-        layer: info.layer,
-        class: info.class,
-        tfjsNode: j.comparison,
-        cpu: cpuComparison,
-        sessionVsEager: compareArrays(expected, probes.eager?.layers[info.name] ?? expected, EXACT),
-        worstUlpTfjsNode: j.comparison.maxUlp,
-        cpuWorstAbsError: cpuComparison?.maxAbsError ?? null,
-        exact: j.verdict === "exact",
-        inputsExact: inexactInput === undefined,
-        verdict: cpuFails ? "fail" : j.verdict,
-        reason: cpuReason ? [j.reason, cpuReason].filter(Boolean).join("; ") : j.reason,
-        cause: j.cause,
-        reproducedBy: j.reproducedBy,
-        pass: j.pass && !cpuFails,
-      };
-    });
-    const stockAgainstWalk = (stock: NDArray[] | null | undefined, walked: NDArray[], k: number, i: number) => (stock ? compareArrays(stock[k]!, walked[i]!, EXACT) : undefined);
-    const modelOutputs: ModelOutputParity[] = unmarked.names.map((name, k) => {
-      const i = indexOf.get(name)!;
-      const layer = results[i]!;
-      const j = judge({
-        actual: node[i]!,
-        expected: unmarked.outputs[name]!,
-        probes: validProbes(layer.layer, name, (p) => probes[p]!.model[name]),
-        inexactInput: inexactInputs.get(name),
-        layerConfig: configs.get(layer.layer),
-        tolerance: options.tolerance,
-      });
-      const markingChanged = compareArrays(unmarked.outputs[name]!, session.outputs[name]!, EXACT);
-      const stock = { stockPredict: stockAgainstWalk(nodeRun.stock, node, k, i), stockPredictCpu: cpu ? stockAgainstWalk(cpuRun?.stock, cpu, k, i) : undefined };
-      const parity = { name, markingChanged, tfjsNode: j.comparison, exact: j.verdict === "exact", verdict: j.verdict, cause: j.cause, reason: j.reason, pass: j.pass };
-      if ([stock.stockPredict, stock.stockPredictCpu].every((c) => !c || (c.comparable && c.maxUlp === 0))) return { ...stock, ...parity };
-      const reason = `TF.js's own predict differs from the layer-by-layer walk (tfjs-node ${stock.stockPredict?.maxUlp} ULP, CPU ${stock.stockPredictCpu?.maxUlp ?? "-"} ULP)`;
-      return { ...stock, ...parity, verdict: "fail", reason: parity.reason ? `${parity.reason}; ${reason}` : reason, pass: false };
-    });
-    return { results, modelOutputs };
+  // Where both runtimes agree under each probe: a probe speaks for a layer only if it fed the layer the
+  // same inputs in both.
+  const tfjsUnder = (p: Probe, name: string, i: number) => probes[p]?.tfjs?.[name] ?? node[i]!;
+  const agrees = new Map(PROBES.map((p) => [p, new Set(layers.filter((l, i) => probes[p] && bitIdentical(tfjsUnder(p, l.name, i), probes[p]!.layers[l.name]!)).map((l) => l.name))]));
+  const validProbes = (layer: string, name: string, pick: (p: Probe) => NDArray | undefined) => {
+    const sources = feeds.get(layer) ?? [];
+    const found: Partial<Record<Probe, ProbeOutput>> = {};
+    for (const p of PROBES) {
+      const python = probes[p] && pick(p);
+      if (python && sources.every((f) => inputNames.has(f) || agrees.get(p)!.has(f))) found[p] = { python, tfjs: probes[p]!.tfjs?.[name] };
+    }
+    return found;
   };
-
-  const judged = judgeAll();
-  const { results, modelOutputs } = judged;
+  const exactOutputs = new Set(inputNames);
+  const inexactInputs = new Map<string, string | undefined>();
+  const results: LayerParity[] = layers.map((info, i) => {
+    const expected = session.outputs[info.name]!;
+    const inexactInput = (feeds.get(info.layer) ?? []).find((name) => !exactOutputs.has(name));
+    inexactInputs.set(info.name, inexactInput);
+    const j = judge({
+      actual: node[i]!,
+      expected,
+      probes: validProbes(info.layer, info.name, (p) => probes[p]!.layers[info.name]),
+      inexactInput,
+      layerConfig: configs.get(info.layer),
+      tolerance: options.tolerance,
+    });
+    if (j.verdict === "exact") exactOutputs.add(info.name);
+    const cpuComparison = cpu ? compareArrays(cpu[i]!, expected, cpuTolerance) : null;
+    // The JS CPU backend is held to its tolerance whatever tfjs-node's verdict: past it, the layer fails.
+    const cpuFails = cpuComparison !== null && !cpuComparison.pass;
+    const cpuReason = cpuFails ? `JS CPU backend: max abs ${cpuComparison.maxAbsError.toExponential(2)} beyond ${cpuTolerance.atol} + ${cpuTolerance.rtol}·|expected|` : null;
+    return {
+      name: info.name,
+      layer: info.layer,
+      class: info.class,
+      tfjsNode: j.comparison,
+      cpu: cpuComparison,
+      sessionVsEager: compareArrays(expected, probes.eager?.layers[info.name] ?? expected, EXACT),
+      worstUlpTfjsNode: j.comparison.maxUlp,
+      cpuWorstAbsError: cpuComparison?.maxAbsError ?? null,
+      exact: j.verdict === "exact",
+      inputsExact: inexactInput === undefined,
+      verdict: cpuFails ? "fail" : j.verdict,
+      reason: cpuReason ? [j.reason, cpuReason].filter(Boolean).join("; ") : j.reason,
+      cause: j.cause,
+      reproducedBy: j.reproducedBy,
+      pass: j.pass && !cpuFails,
+    };
+  });
+  const stockAgainstWalk = (stock: NDArray[] | null | undefined, walked: NDArray[], k: number, i: number) => (stock ? compareArrays(stock[k]!, walked[i]!, EXACT) : undefined);
+  const modelOutputs: ModelOutputParity[] = unmarked.names.map((name, k) => {
+    const i = indexOf.get(name)!;
+    const layer = results[i]!;
+    const j = judge({
+      actual: node[i]!,
+      expected: unmarked.outputs[name]!,
+      probes: validProbes(layer.layer, name, (p) => probes[p]!.model[name]),
+      inexactInput: inexactInputs.get(name),
+      layerConfig: configs.get(layer.layer),
+      tolerance: options.tolerance,
+    });
+    const markingChanged = compareArrays(unmarked.outputs[name]!, session.outputs[name]!, EXACT);
+    const stock = { stockPredict: stockAgainstWalk(nodeRun.stock, node, k, i), stockPredictCpu: cpu ? stockAgainstWalk(cpuRun?.stock, cpu, k, i) : undefined };
+    const parity = { name, markingChanged, tfjsNode: j.comparison, exact: j.verdict === "exact", verdict: j.verdict, cause: j.cause, reason: j.reason, pass: j.pass };
+    if ([stock.stockPredict, stock.stockPredictCpu].every((c) => !c || (c.comparable && c.maxUlp === 0))) return { ...stock, ...parity };
+    const reason = `TF.js's own predict differs from the layer-by-layer walk (tfjs-node ${stock.stockPredict?.maxUlp} ULP, CPU ${stock.stockPredictCpu?.maxUlp ?? "-"} ULP)`;
+    return { ...stock, ...parity, verdict: "fail", reason: parity.reason ? `${parity.reason}; ${reason}` : reason, pass: false };
+  });
   const first = results.find((r) => (!r.exact && r.inputsExact) || r.verdict === "fail");
   const cpuErrors = results.map((r) => r.cpuWorstAbsError).filter((e): e is number => e !== null);
   return {

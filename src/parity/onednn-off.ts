@@ -40,8 +40,7 @@ export class OnednnOffWorker implements AsyncDisposable {
 
   /** Runs the model (its twin config and weights) on `inputs` with oneDNN off in both runtimes. */
   async run(config: KerasModelConfig, weights: ModelWeights, inputs: readonly NDArray[], twin: ControlTwin): Promise<ControlRun> {
-    this.bridge ??= Bridge.start({ env: { TF_ENABLE_ONEDNN_OPTS: "0" } });
-    const bridge = await this.bridge;
+    const bridge = await this.python();
     const tfjsLayers = localOnednn().enabled && twin.tfjs !== false ? (this.tfjs ??= new TfjsOnednnOff()).run({ config, weights, inputs, layers: twin.layers, modelJson: twin.modelJson }) : Promise.resolve(null);
     tfjsLayers.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
     await using handle = await bridge.model(config, { weights });
@@ -53,8 +52,12 @@ export class OnednnOffWorker implements AsyncDisposable {
 
   /** What the control's Python worker says about itself (its `onednn` is off). */
   async info(): Promise<WorkerInfo> {
+    return (await this.python()).info;
+  }
+
+  private python(): Promise<Bridge> {
     this.bridge ??= Bridge.start({ env: { TF_ENABLE_ONEDNN_OPTS: "0" } });
-    return (await this.bridge).info;
+    return this.bridge;
   }
 
   /** Stops both control processes. */
