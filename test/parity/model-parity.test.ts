@@ -154,6 +154,28 @@ describe("oneDNN: verdicts that hold on every x86 CPU", () => {
     expect(stated.passed).toBe(true);
     expect((await run({ maxUlp: 0 })).passed).toBe(false);
   });
+
+  it("a JS CPU backend past its tolerance is a fail verdict, whatever tfjs-node's", { timeout: 180_000 }, async () => {
+    // tfjs-node exact (the Session's own outputs), the CPU backend 1e-3 off on the last layer.
+    await using handle = await bridge().model(config(), { seed: 5 });
+    const twin = async (backend: "tensorflow" | "cpu") =>
+      ({
+        predict: async (inputs: NDArray[]) => {
+          const session = await handle.predict(inputs, { outputs: "layers" });
+          const outputs = session.names.map((n) => ndarray("float32", [...session.outputs[n]!.shape], Float32Array.from(session.outputs[n]!.data as Float32Array)));
+          if (backend === "cpu") (outputs.at(-1)!.data as Float32Array)[0]! += 1e-3;
+          return outputs;
+        },
+        dispose: async () => {},
+      }) as unknown as TfjsModel;
+    const report = await runModelParity(handle, { batch: 4, onednnOff: false, twin });
+    const last = report.layers.at(-1)!;
+    expect(last).toMatchObject({ exact: true, verdict: "fail", pass: false });
+    expect(last.reason).toMatch(/^JS CPU backend: max abs 1\.00e-3 beyond 0\.00001/);
+    expect(report.verdicts.fail).toBe(1);
+    expect(report.firstDivergentLayer).toBe(last.layer);
+    expect(report.passed).toBe(false);
+  });
 });
 
 describe("the model sweep", () => {
