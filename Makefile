@@ -93,9 +93,9 @@ bench: setup $(BENCH_STAMP)
 # specs, then the model sweep over 300 random architectures, writing the README's layer table to
 # sweep/layer-table.md and the whole summary to sweep/model-sweep.json.
 sweep: setup
-	node dist/cli/main.js parity --sweep
+	node dist/cli/main.js parity sweep --lstm
 	mkdir -p sweep
-	node dist/cli/main.js parity --model-sweep --count 300 --markdown sweep/layer-table.md --json > sweep/model-sweep.json
+	node dist/cli/main.js parity sweep --count 300 --markdown sweep/layer-table.md --json > sweep/model-sweep.json
 
 clean:
 	rm -rf dist node_modules native/build $(VENV) $(BENCH_VENV)

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { Bridge } from "../src/index.js";
-import { seededInput } from "../src/parity/engine.js";
+import { seededInput } from "../src/random.js";
 import { defaultPython } from "../src/worker/process.js";
 import { BENCH_BATCH, BENCH_SPEC } from "./lstm.js";
 import { type Summary, progress, round, summarize } from "./stats.js";

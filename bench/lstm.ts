@@ -1,7 +1,10 @@
 import { rmSync } from "node:fs";
-import { type Bridge, type LstmSpec, type NDArray, resolveLstmSpec } from "../src/index.js";
-import { seededInput } from "../src/parity/engine.js";
-import { buildTfjsLstm } from "../src/tfjs/lstm.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Bridge, type LstmSpec, type NDArray, lstmModel } from "../src/index.js";
+import { seededInput } from "../src/random.js";
+import { buildTfjsModel } from "../src/tfjs/model.js";
 import { loadTfjsSavedModel } from "../src/tfjs/savedmodel.js";
 import { type Summary, progress, release, round, summarize, timeMs } from "./stats.js";
 
@@ -55,8 +58,7 @@ async function timedRuns(bridge: Bridge, x: NDArray, reps: number): Promise<{ in
 export async function lstm(bridge: Bridge, zeromq: Bridge, quick: boolean): Promise<LstmSection> {
   const reps = quick ? 10 : 50;
   const x = seededInput([BENCH_BATCH, ...BENCH_SPEC.inputShape], 3);
-  const first = await bridge.runLstm(BENCH_SPEC, x, { returnWeights: true }); // builds graph and session
-  const weights = first.weights!;
+  await bridge.runLstm(BENCH_SPEC, x); // builds graph and session
   await zeromq.runLstm(BENCH_SPEC, x);
   const local = await timedRuns(bridge, x, reps);
   const overZeromq = await timedRuns(zeromq, x, reps);
@@ -75,21 +77,24 @@ export async function lstm(bridge: Bridge, zeromq: Bridge, quick: boolean): Prom
   const smallest = scaling[0]!.local;
   const fixedCostMs = round(smallest.total.median - smallest.inWorker.median);
 
-  const resolved = resolveLstmSpec(BENCH_SPEC);
-  const node = await buildTfjsLstm(resolved, weights, { backend: "tensorflow" });
-  const tfjsNodeLayers = await timeMs(() => node.run(x), reps, 2);
+  // The same model opened by handle: its weights for the TF.js twin, and its SavedModel for tfjs-node.
+  const { config, resolved } = lstmModel(BENCH_SPEC);
+  await using handle = await bridge.model(config, { seed: resolved.seed });
+  const weights = await handle.weights();
+  const node = await buildTfjsModel(handle.twinConfig(), weights, { backend: "tensorflow" });
+  const tfjsNodeLayers = await timeMs(() => node.predict([x]), reps, 2);
   await node.dispose();
   progress(`lstm: tfjs-node layers ${round(tfjsNodeLayers.median)} ms`);
-  const cpu = await buildTfjsLstm(resolved, weights, { backend: "cpu" });
-  const tfjsCpuLayers = await timeMs(() => cpu.run(x), quick ? 2 : 5, 1);
+  const cpu = await buildTfjsModel(handle.twinConfig(), weights, { backend: "cpu" });
+  const tfjsCpuLayers = await timeMs(() => cpu.predict([x]), quick ? 2 : 5, 1);
   await cpu.dispose();
   progress(`lstm: tfjs JS CPU layers ${round(tfjsCpuLayers.median)} ms`);
 
-  const path = await bridge.exportLstm({ ...BENCH_SPEC, weights });
-  const saved = await loadTfjsSavedModel(path);
+  const dir = mkdtempSync(join(tmpdir(), "tfbridge-bench-"));
+  const saved = await loadTfjsSavedModel(await handle.exportSavedModel(join(dir, "savedmodel")), ["output_0"]);
   const tfjsNodeSavedModel = await timeMs(() => saved.run(x), reps, 2);
   saved.dispose();
-  rmSync(path, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
   progress(`lstm: tfjs-node SavedModel ${round(tfjsNodeSavedModel.median)} ms`);
 
   const bestTfjs = Math.min(tfjsNodeLayers.median, tfjsCpuLayers.median, tfjsNodeSavedModel.median);

@@ -22,7 +22,7 @@ import type { Socket } from "node:net";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Bridge } from "../src/index.js";
-import { seededInput } from "../src/parity/engine.js";
+import { seededInput } from "../src/random.js";
 import { defaultPython } from "../src/worker/process.js";
 import { startPythonia, startRawPipe } from "./peers.js";
 import { release, round, timeMs } from "./stats.js";

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type KerasModelConfig, type NDArray, Pool, REFERENCE_MODELS, layers, sequential } from "../src/index.js";
-import { seededInput } from "../src/parity/engine.js";
+import { seededInput } from "../src/random.js";
 import { seededModelInputs } from "../src/parity/model-parity.js";
 import { type BatchExactness, measureBatchExactness } from "../src/serving/exactness.js";
 import { loadTfjsSavedModel } from "../src/tfjs/savedmodel.js";

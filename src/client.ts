@@ -1,15 +1,28 @@
 import { SpecError } from "./errors.js";
-import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, LSTM_MODES, checkLstmInput, checkLstmWeights, resolveLstmSpec } from "./lstm/spec.js";
+import type { KerasModelConfig } from "./models/config.js";
+import { MODEL_MODES, type ModelMode, type ModelWeights, type Prediction, asPrediction, weightArrays } from "./models/handle.js";
+import { LSTM_OUTPUTS, type LstmSpec, type ResolvedLstmSpec, checkLstmInput, lstmModel } from "./models/lstm-spec.js";
+import { refuseCode } from "./models/safety.js";
 import type { NDArray } from "./wire/ndarray.js";
 import type { WorkerInfo } from "./worker/info.js";
 import type { Reply, RequestOptions } from "./worker/replies.js";
 
+/** Options of {@link TensorflowClient.runModel}. */
+export interface RunModelOptions extends RequestOptions {
+  /** Explicit weights per layer name, each list in Keras's `layer.weights` order. */
+  weights?: ModelWeights;
+  /** Without weights: Keras's own initializers, seeded from this. Default 0. */
+  seed?: number;
+  /** Default `session`. */
+  mode?: ModelMode;
+  /** `model` (default): the model's outputs; `layers`: every layer's output. */
+  outputs?: "model" | "layers";
+}
+
 /** Options for {@link TensorflowClient.runLstm}. */
 export interface LstmRunOptions extends RequestOptions {
   /** Default `session`: a v1 Session over an explicit tf.Graph, as the seed intended. */
-  mode?: LstmMode;
-  /** Also return the weights the layer ran with (seeded or explicit). */
-  returnWeights?: boolean;
+  mode?: ModelMode;
 }
 
 /** What an LSTM run gives back. */
@@ -19,16 +32,12 @@ export interface LstmResult {
   /** Final hidden and cell states, with returnState. */
   h?: NDArray<"float32" | "float64">;
   c?: NDArray<"float32" | "float64">;
-  /** With returnWeights. */
-  weights?: LstmWeights;
-  /** The spec with every default explicit, as the worker built it. */
+  /** The spec with every default explicit, as the model was built from it. */
   spec: ResolvedLstmSpec;
-  mode: LstmMode;
+  mode: ModelMode;
   /** How long the run itself took inside the worker (no transport, no encoding), in milliseconds. */
   runMs: number;
 }
-
-const WEIGHT_NAMES = ["kernel", "recurrentKernel", "bias"] as const;
 
 /**
  * The typed operations of wire format v1, on top of one `call`: shared by {@link Bridge} (one worker)
@@ -52,41 +61,46 @@ export abstract class TensorflowClient implements AsyncDisposable {
   }
 
   /**
-   * Builds the Keras LSTM that `spec` describes and runs it on `input` ([batch, timesteps, features]).
-   * The spec is checked here before anything is sent; the worker checks it again.
-   * @throws {SpecError} for a bad spec, weights or input; {@link PythonError} for a failure in Python.
+   * Runs a model given by its Keras 3 config and weights (or `seed`) on `inputs` (in the model's input
+   * order), in one request: no
+   * handle to keep, so any worker of a pool can answer it. The worker builds the model on the first
+   * request with that description and keeps it (16 descriptions, least recently used dropped), so
+   * repeats cost only the run. For per-layer work, parity or many runs, open it with `bridge.model`.
+   * @throws {ModelError} for a Lambda or custom class (before anything is sent), a config Keras
+   * refuses, weights of the wrong count or shape, or inputs that do not fit.
    */
-  async runLstm(spec: LstmSpec, input: NDArray, options: LstmRunOptions = {}): Promise<LstmResult> {
-    const mode = options.mode ?? "session";
-    if (!LSTM_MODES.includes(mode)) throw new SpecError("mode", `must be one of ${LSTM_MODES.join(", ")}, got ${JSON.stringify(mode)}`);
-    const { resolved, names, arrays } = this.lstmArguments(spec);
-    checkLstmInput(resolved, input);
-    const reply = await this.call<{ spec: ResolvedLstmSpec; mode: LstmMode; runMs: number }>(
-      "lstm.run",
-      { spec: resolved, mode, weights: names, returnWeights: options.returnWeights ?? false },
-      [input, ...arrays],
+  async runModel(config: KerasModelConfig, inputs: NDArray | readonly NDArray[], { weights, seed, mode = "session", outputs = "model", ...options }: RunModelOptions = {}): Promise<Prediction> {
+    refuseCode(config);
+    const list: readonly NDArray[] = Array.isArray(inputs) ? inputs : [inputs as NDArray];
+    const { names, arrays } = weightArrays(weights ?? {});
+    const reply = await this.call<{ mode: ModelMode; runMs: number }>(
+      "model.run",
+      { config, inputs: list.length, weights: names, seed: weights ? null : (seed ?? 0), mode, outputs },
+      [...list, ...arrays],
       options,
     );
-    const named = new Map(reply.names.map((n, i) => [n, reply.arrays[i] as NDArray<"float32" | "float64">]));
-    const { spec: used, runMs } = reply.result;
-    const result: LstmResult = { output: named.get("output")!, spec: used, mode: reply.result.mode, runMs };
-    if (named.has("h")) result.h = named.get("h")!;
-    if (named.has("c")) result.c = named.get("c")!;
-    if (options.returnWeights) {
-      result.weights = { kernel: named.get("weights.kernel")!, recurrentKernel: named.get("weights.recurrentKernel")! };
-      if (named.has("weights.bias")) result.weights.bias = named.get("weights.bias")!;
-    }
-    return result;
+    return asPrediction(reply);
   }
 
   /**
-   * Writes the layer `spec` describes as a TF2 SavedModel (signature `serving_default`: `input` →
-   * `output`[, `h`, `c`]) into a new private temporary folder on the worker's machine; returns its path.
-   * TF.js loads it with `tf.node.loadSavedModel` and runs it as one graph.
+   * Runs the seed's LSTM that `spec` describes on `input` ([batch, timesteps, features]): the spec
+   * becomes a one-layer model ({@link lstmModel}) run by {@link runModel}. The spec, weights and input
+   * are checked here before anything is sent.
+   * @throws {SpecError} for a bad spec, weights, input or mode; {@link PythonError} for a failure in Python.
    */
-  async exportLstm(spec: LstmSpec, options?: RequestOptions): Promise<string> {
-    const { resolved, names, arrays } = this.lstmArguments(spec);
-    return (await this.call<{ path: string }>("lstm.export", { spec: resolved, weights: names }, arrays, options)).result.path;
+  async runLstm(spec: LstmSpec, input: NDArray, options: LstmRunOptions = {}): Promise<LstmResult> {
+    const { mode = "session", ...request } = options;
+    if (!MODEL_MODES.includes(mode)) throw new SpecError("mode", `must be one of ${MODEL_MODES.join(", ")}, got ${JSON.stringify(mode)}`);
+    const { config, weights, resolved } = lstmModel(spec);
+    checkLstmInput(resolved, input);
+    const run = await this.runModel(config, input, { ...request, weights, seed: resolved.seed, mode });
+    const out = run.outputs as Record<string, NDArray<"float32" | "float64">>;
+    const result: LstmResult = { output: out[LSTM_OUTPUTS.output]!, spec: resolved, mode: run.mode, runMs: run.runMs };
+    if (resolved.returnState) {
+      result.h = out[LSTM_OUTPUTS.h]!;
+      result.c = out[LSTM_OUTPUTS.c]!;
+    }
+    return result;
   }
 
   /**
@@ -97,14 +111,6 @@ export abstract class TensorflowClient implements AsyncDisposable {
   async loadNpz(path: string, options?: RequestOptions): Promise<Record<string, NDArray>> {
     const reply = await this.call("npz.load", { path }, [], options);
     return Object.fromEntries(reply.names.map((n, i) => [n ?? `arr_${i}`, reply.arrays[i]!]));
-  }
-
-  /** The resolved spec and its explicit weights as the wire carries them; throws SpecError first. */
-  private lstmArguments(spec: LstmSpec) {
-    const resolved = resolveLstmSpec(spec);
-    const names = spec.weights ? WEIGHT_NAMES.filter((n) => spec.weights![n] !== undefined) : [];
-    if (spec.weights) checkLstmWeights(resolved, spec.weights);
-    return { resolved, names, arrays: names.map((n) => spec.weights![n]!) };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -6,14 +6,12 @@ export class TfbridgeError extends Error {
   override name = "TfbridgeError";
 }
 
-/** An LSTM spec, its weights or its input is invalid. `field` names the culprit, e.g. `units`. */
+/** An LSTM spec, its weights or its input is invalid (checked before anything is sent). `field` names the culprit, e.g. `units`. */
 export class SpecError extends TfbridgeError {
   override name = "SpecError";
   constructor(
     readonly field: string,
     readonly reason: string,
-    /** True when the worker, not the TypeScript side, rejected it. */
-    readonly fromWorker = false,
   ) {
     super(`${field}: ${reason}`);
   }

@@ -3,7 +3,8 @@
  * @packageDocumentation
  */
 export { Bridge, type BridgeOptions } from "./bridge.js";
-export { TensorflowClient, type LstmResult, type LstmRunOptions } from "./client.js";
+export { TensorflowClient, type LstmResult, type LstmRunOptions, type RunModelOptions } from "./client.js";
+export { seededInput } from "./random.js";
 export { Pool, type PoolOptions, type PoolRequestOptions, type PoolStats, type PoolWorker } from "./pool/pool.js";
 export { type LoadModelOptions, type ServePredictOptions, type ServedPrediction, type ServedVersionInfo } from "./serving/registry.js";
 export { ServedModel } from "./serving/served-model.js";
@@ -39,8 +40,8 @@ export { PythonProxies, type PyProxy, type PyValue } from "./proxies/proxies.js"
 export * from "./errors.js";
 export {
   type Activation, type Initializer, type LstmDType, type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec,
-  LSTM_FIELDS, LSTM_MODES, checkLstmInput, checkLstmWeights, lstmWeightShapes, resolveLstmSpec,
-} from "./lstm/spec.js";
+  LSTM_FIELDS, LSTM_OUTPUTS, checkLstmInput, checkLstmWeights, lstmModel, lstmWeightShapes, resolveLstmSpec,
+} from "./models/lstm-spec.js";
 export { type DataFor, type DType, type NumericDType, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
 export { type NDArray, type NumericNDArray, elementCount, isStringArray, ndarray, zeros } from "./wire/ndarray.js";
 export { type ArrayDescriptor, type Header, decodeMessage, encodeMessage } from "./wire/codec.js";
@@ -52,14 +53,6 @@ export { SharedArray, isSharedArray } from "./link/shared-array.js";
 export {
   type Comparison, type Tolerance, type WorstElement, ULP_BUCKETS, compareArrays, formatComparison,
 } from "./parity/compare.js";
-export {
-  type ParityOptions, type ParityReport, type RuntimeName, type RuntimeParity, type TrapReport,
-  DEFAULT_TOLERANCE, RUNTIMES, runParity, seededInput,
-} from "./parity/engine.js";
-export { formatParityReport } from "./parity/report.js";
-export { type SweepCase, type SweepSummary, formatSweep, runSweep, sweepCases } from "./parity/sweep.js";
-export { type Trap, knownTraps } from "./parity/traps.js";
 export { ulpDistance32, ulpDistance64 } from "./parity/ulp.js";
-export { type TfjsLstm, type TfjsLstmOptions, type TfjsLstmResult, TfjsUnsupportedError, buildTfjsLstm, runTfjsLstm } from "./tfjs/lstm.js";
 export { type Tfjs, type TfjsBackend, type TfjsInfo, TfjsUnavailableError, loadTfjs, tfjsInfo } from "./tfjs/runtime.js";
 export { SavedModelError, type TfjsSavedModel, loadTfjsSavedModel } from "./tfjs/savedmodel.js";

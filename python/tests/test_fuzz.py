@@ -5,12 +5,13 @@ import random
 
 import numpy as np
 
+from test_lstm import lstm_config
 from tfbridge_worker.codec import decode, encode
 
 CORPUS = [
     encode({"id": 1, "op": "echo", "args": {}}, [np.arange(6, dtype=np.float32).reshape(2, 3), np.array([True, False])]),
     encode({"id": 2, "op": "hello", "args": {}}),
-    encode({"id": 3, "op": "lstm.run", "args": {"spec": {"units": 3, "inputShape": [2, 2]}}}, [np.ones((1, 2, 2), np.float32)]),
+    encode({"id": 3, "op": "model.run", "args": {"config": lstm_config(3, [2, 2]), "inputs": 1, "weights": [], "seed": 0}}, [np.ones((1, 2, 2), np.float32)]),
     encode({"id": 4, "op": "echo", "args": {}}, [np.array(7, dtype=np.int64), np.zeros((0, 4), np.float16)]),
 ]
 
@@ -41,7 +42,7 @@ def mutate(rng: random.Random, frames: list[bytes]) -> list[bytes]:
     elif kind == 5:  # wrong types in the header
         header = json.loads(bytes(frames[0]))
         key = rng.choice(["v", "id", "op", "args", "arrays"])
-        header[key] = rng.choice([None, [], {}, "x", -1, 1.5, True, "lstm.run", "__import__"])
+        header[key] = rng.choice([None, [], {}, "x", -1, 1.5, True, "model.run", "__import__"])
         frames[0] = bytearray(json.dumps(header).encode())
     else:  # deep or huge JSON
         frames[0] = bytearray(b"[" * rng.randint(1, 5000) + b"]" * rng.randint(0, 5000))
@@ -59,7 +60,7 @@ def test_every_mutated_message_gets_one_reply_and_the_worker_serves_on(worker):
         assert header["ok"] in (True, False)
         kinds["ok" if header["ok"] else "error"] += 1
         if not header["ok"]:
-            assert header["error"]["kind"] in ("bad_request", "spec", "python") and header["error"]["message"]
+            assert header["error"]["kind"] in ("bad_request", "model", "python") and header["error"]["message"]
     assert kinds["ok"] >= 1000 and kinds["error"] >= 5000
     assert worker.proc.poll() is None
     worker.send(encode({"id": 10_001, "op": "hello", "args": {}}))

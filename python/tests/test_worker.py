@@ -7,6 +7,7 @@ import pytest
 import zmq
 
 from conftest import WorkerProcess
+from test_lstm import lstm_config
 from tfbridge_worker.codec import decode, encode
 from tfbridge_worker.connected import RECONNECT_S
 
@@ -33,14 +34,15 @@ def test_a_64_mib_array_round_trips_byte_exact(worker):
     assert header["ok"] and back.tobytes() == big.tobytes()
 
 
-def test_lstm_run_returns_named_outputs_and_the_resolved_spec(worker):
+def test_model_run_builds_a_described_model_once_and_names_its_outputs(worker):
     x = np.ones((3, 10, 1), np.float32)
-    header, arrays = call(worker, "lstm.run", {"spec": {"units": 64, "inputShape": [10, 1], "returnSequences": True, "returnState": True}, "returnWeights": True}, [x])
+    args = {"config": lstm_config(64, [10, 1], return_sequences=True, return_state=True), "inputs": 1, "weights": [], "seed": 0}
+    header, arrays = call(worker, "model.run", args, [x])
     assert header["ok"], header
-    names = [d["name"] for d in header["arrays"]]
-    assert names == ["output", "h", "c", "weights.kernel", "weights.recurrentKernel", "weights.bias"]
-    assert arrays[0].shape == (3, 10, 64) and arrays[3].shape == (1, 256)
-    assert header["result"]["spec"]["recurrentActivation"] == "sigmoid"
+    assert [d["name"] for d in header["arrays"]] == ["lstm", "lstm:1", "lstm:2"]
+    assert arrays[0].shape == (3, 10, 64) and arrays[1].shape == (3, 64)
+    again, same = call(worker, "model.run", args, [x], request_id=2)
+    assert again["ok"] and all(a.tobytes() == b.tobytes() for a, b in zip(arrays, same))
 
 
 def expect_error(worker, frames, kind, text, request_id=None):
@@ -56,8 +58,7 @@ def test_bad_requests_get_error_replies_and_the_worker_keeps_serving(worker):
     bad_size = json.dumps({"v": 1, "id": 5, "op": "echo", "arrays": [{"dtype": "float32", "shape": [4]}]}).encode()
     expect_error(worker, [bad_size, b"\0" * 3], "bad_request", "needs 16 bytes", 5)  # the id was readable
     expect_error(worker, encode({"id": 6, "op": "format_disk"}), "bad_request", "unknown op 'format_disk'", 6)
-    error = expect_error(worker, encode({"id": 7, "op": "lstm.run", "args": {"spec": {"units": -1, "inputShape": [1, 1]}}}, [np.zeros((1, 1, 1), np.float32)]), "spec", "between 1", 7)
-    assert error["field"] == "units"
+    expect_error(worker, encode({"id": 7, "op": "model.run", "args": {"config": lstm_config(-1, [1, 1]), "inputs": 1}}, [np.zeros((1, 1, 1), np.float32)]), "model", "units", 7)
     header, _ = call(worker, "hello", request_id=8)
     assert header["ok"] and header["id"] == 8
 
@@ -119,8 +120,8 @@ def test_a_reply_over_the_cap_becomes_an_error_reply():
     """A small request whose reply would be over the cap gets a too_large error instead of the reply."""
     w = WorkerProcess({"TFBRIDGE_MAX_MESSAGE_BYTES": "4096"})
     try:
-        spec = {"units": 64, "inputShape": [100, 1], "returnSequences": True}
-        header, arrays = call(w, "lstm.run", {"spec": spec}, [np.zeros((1, 100, 1), np.float32)], request_id=3)
+        args = {"config": lstm_config(64, [100, 1], return_sequences=True), "inputs": 1, "weights": [], "seed": 0}
+        header, arrays = call(w, "model.run", args, [np.zeros((1, 100, 1), np.float32)], request_id=3)
         assert header["id"] == 3 and header["ok"] is False and header["error"]["kind"] == "too_large", header
         assert arrays == []
     finally:

@@ -60,12 +60,8 @@ def main() -> None:
     if opts.temp_dir:
         # autograph writes a module per converted function into tempfile's folder and deletes them only
         # in an atexit hook, which a terminated worker never runs: they go to the caller's folder instead.
-        # SavedModels for the client (ops.lstm_export) still go to the system's folder.
         import tempfile
 
-        from . import ops
-
-        ops.EXPORT_DIR = tempfile.gettempdir()
         # Not makedirs: a caller that already removed the parent (it exited) must not get it back.
         if not os.path.isdir(opts.temp_dir):
             os.mkdir(opts.temp_dir)

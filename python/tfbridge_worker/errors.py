@@ -31,17 +31,6 @@ class MessageTooLarge(ValueError):
     kind = "too_large"
 
 
-class SpecError(ValueError):
-    """An LSTM spec field is missing or invalid; ``field`` names it."""
-
-    kind = "spec"
-
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
 class ModelError(ValueError):
     """A model file, config, weights list or input is unusable; ``details`` says where (file, layer, input...)."""
 

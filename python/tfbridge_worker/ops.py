@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import os
 import platform
-import tempfile
 import time
 from typing import Any, Callable
 
@@ -13,20 +12,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .errors import BadRequest, ModelError, SpecError
-from .lstm import WEIGHT_ORDER, ModelCache, output_names
+from .errors import BadRequest, ModelError
 from .models.files import load_model_file
 from .models.handles import ModelHandles
 from .models.model import KerasModel
+from .models.runs import ModelRuns
 from .models.served import ServedModels, check_seed, weights_by_layer
 from .protocol import OPS, VERSION, wire_name
 from .proxies import ProxyChannel
 from .runtime_info import cpu_info, onednn_info
-from .spec import MODES, resolve
-
-# Where lstm.export writes SavedModels, which belong to the client and outlive the worker; None is
-# tempfile's folder. __main__ sets it when it points tempfile at the worker's private folder.
-EXPORT_DIR: str | None = None
 
 Reply = tuple[dict, list[np.ndarray], list[str] | None]
 
@@ -44,7 +38,7 @@ def _npz_array(path: str, name: str, array: np.ndarray) -> np.ndarray:
 
 class Ops:
     def __init__(self, proxies: ProxyChannel | None = None) -> None:
-        self.models = ModelCache()
+        self.runs = ModelRuns()
         self.handles = ModelHandles()
         self.served = ServedModels()
         self.proxies = proxies
@@ -56,10 +50,9 @@ class Ops:
             "echo": self.echo,
             "sleep": self.sleep,
             "raise": self.raise_,
-            "lstm.run": self.lstm_run,
-            "lstm.export": self.lstm_export,
             "model.load": self.model_load,
             "model.build": self.model_build,
+            "model.run": self.model_run,
             "model.predict": self.model_predict,
             "model.weights": self.model_weights,
             "model.dispose": self.model_dispose,
@@ -116,44 +109,6 @@ class Ops:
             raise BadRequest(f"raise needs the name of a built-in exception, got {name!r}")
         raise cls(str(message))
 
-    def _model(self, args: dict, arrays: list, inputs: int) -> tuple[dict, object]:
-        """The cached model for args.spec and the explicit weights that follow `inputs` leading arrays."""
-        spec = resolve(args.get("spec"))
-        weight_names = args.get("weights", [])
-        if not isinstance(weight_names, list) or len(arrays) != inputs + len(weight_names):
-            raise BadRequest(f"{inputs} leading array(s), then one array per name in args.weights")
-        weights = dict(zip(weight_names, arrays[inputs:]))
-        if len(weights) != len(weight_names):
-            raise SpecError("weights", "names a weight twice")
-        return spec, self.models.get(spec, weights or None)
-
-    def lstm_export(self, args: dict, arrays: list) -> Reply:
-        """Writes the model as a SavedModel into a new private temporary folder and returns its path."""
-        _, model = self._model(args, arrays, inputs=0)
-        directory = tempfile.mkdtemp(prefix="tfbridge-savedmodel-", dir=EXPORT_DIR)
-        model.export_saved_model(directory)
-        return {"path": directory}, [], None
-
-    def lstm_run(self, args: dict, arrays: list) -> Reply:
-        self.report("prepare")  # spec, weights (seeded ones are generated here), model lookup
-        spec, model = self._model(args, arrays, inputs=1)
-        mode = args.get("mode", "session")
-        if mode not in MODES:
-            raise SpecError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
-        started = time.perf_counter()
-        if not model.is_built(mode):
-            self.report("build")  # a graph and session, a layer or a function: seconds for large specs
-            model.build(mode)
-        self.report("run")
-        outputs = model.run(arrays[0], mode)
-        run_ms = (time.perf_counter() - started) * 1000
-        names = output_names(spec)
-        if args.get("returnWeights"):
-            kept = [w for w in WEIGHT_ORDER if w in model.weights]  # no bias without useBias, by construction
-            outputs += [model.weights[w] for w in kept]
-            names += [f"weights.{w}" for w in kept]
-        return {"spec": spec, "mode": mode, "runMs": run_ms}, outputs, names
-
     def _opened(self, model: KerasModel) -> Reply:
         return {"handle": self.handles.add(model), **model.describe()}, [], None
 
@@ -168,6 +123,27 @@ class Ops:
         seed = args.get("seed")
         check_seed(seed)
         return self._opened(KerasModel.from_config(args.get("config"), weights if names else None, seed if not names else None))
+
+    def model_run(self, args: dict, arrays: list) -> Reply:
+        """Runs a model given by description: `inputs` leading arrays, then weights named `layer/index`
+        (or none, and `seed`). Built on the first request with that description, cached after."""
+        self.report("prepare")  # the description's digest, weights, model lookup
+        count = args.get("inputs")
+        if type(count) is not int or not 0 <= count <= len(arrays):
+            raise BadRequest(f"model.run: args.inputs is how many of the {len(arrays)} arrays are inputs, got {count!r}")
+        names = args.get("weights", [])
+        weights = weights_by_layer(names, arrays[count:])
+        seed = args.get("seed")
+        check_seed(seed)
+        model = self.runs.get(args.get("config"), weights if names else None, None if names else seed)
+        mode, outputs = args.get("mode", "session"), args.get("outputs", "model")
+        started = time.perf_counter()
+        if not model.is_built(mode, outputs):
+            self.report("build")  # a graph and session, or a function: seconds for a large model
+            model.build(mode, outputs)
+        self.report("run")
+        names, result = model.predict(arrays[:count], mode, outputs)
+        return {"mode": mode, "runMs": (time.perf_counter() - started) * 1000}, result, names
 
     def model_predict(self, args: dict, arrays: list) -> Reply:
         model = self.handles.get(args.get("handle"))

@@ -32,7 +32,6 @@ CONTROL_TO_WORKER: frozenset[str] = frozenset(CONTROL["poolToWorker"])
 CONTROL_FROM_WORKER: frozenset[str] = frozenset(CONTROL["workerToPool"])
 HEARTBEAT_S: float = CONTROL["heartbeatMs"] / 1000
 LIVENESS: int = CONTROL["liveness"]
-LSTM_SPEC = _load("lstm-spec.json")
 LAYERS = _load("layers.json")
 RUNTIME = _load("runtime.json")
 #: The largest message, all frames counted, a worker takes or sends; a pool may set it lower.

@@ -79,7 +79,7 @@ export function readJsonFile(flag: string, file: string): unknown {
   }
 }
 
-/** The flags that state a tolerance for model parity (`parity --model`, `--model-sweep`, `convert`). */
+/** The flags that state a tolerance for model parity (`parity model`, `parity lstm`, `parity sweep`, `convert`). */
 export const TOLERANCE_OPTIONS = {
   "max-ulp": { type: "string" },
   atol: { type: "string" },

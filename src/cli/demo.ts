@@ -1,9 +1,9 @@
 import { Bridge } from "../bridge.js";
 import { PythonError } from "../errors.js";
 import type { PyProxy } from "../proxies/proxies.js";
-import type { LstmSpec } from "../lstm/spec.js";
+import { LSTM_OUTPUTS, type LstmSpec, lstmModel } from "../models/lstm-spec.js";
 import { uniformFloat32 } from "../random.js";
-import { ndarray } from "../wire/ndarray.js";
+import { type NDArray, ndarray } from "../wire/ndarray.js";
 import { parseFlags } from "./args.js";
 import type { CommandContext } from "./context.js";
 
@@ -74,18 +74,14 @@ async function trySeedAsWritten(bridge: Bridge): Promise<DemoReport["seedAsWritt
 export async function runDemo(bridge: Bridge): Promise<DemoReport> {
   const examples: DemoExample[] = [];
   for (const { name, spec, batch } of SEED_EXAMPLES) {
-    const shape: [number, number, number] = [batch, ...spec.inputShape];
+    const [timesteps, features] = spec.inputShape;
     // Uniform [0, 1), like the seed's np.random.rand, but the same on every run.
-    const input = ndarray("float32", shape, uniformFloat32(shape[0] * shape[1] * shape[2], examples.length + 1));
-    const result = await bridge.runLstm(spec, input, { mode: "session" });
-    examples.push({
-      name,
-      shape: [...result.output.shape],
-      dtype: result.output.dtype,
-      mode: result.mode,
-      spec: result.spec,
-      first: Array.from(result.output.data.subarray(0, 4)),
-    });
+    const input = ndarray("float32", [batch, timesteps, features], uniformFloat32(batch * timesteps * features, examples.length + 1));
+    const { config, resolved } = lstmModel(spec);
+    await using model = await bridge.model(config, { seed: resolved.seed });
+    const result = await model.predict(input, { mode: "session" });
+    const output = result.outputs[LSTM_OUTPUTS.output] as NDArray<"float32">;
+    examples.push({ name, shape: [...output.shape], dtype: output.dtype, mode: result.mode, spec: resolved, first: Array.from(output.data.subarray(0, 4)) });
   }
   const { tensorflow, keras, python, numpy } = bridge.info;
   return { tensorflow, keras, python, numpy, examples, seedAsWritten: await trySeedAsWritten(bridge) };

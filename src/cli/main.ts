@@ -12,7 +12,7 @@ const COMMANDS: Record<string, Command> = {
   setup: { summary: "provision the Python env and build tfjs-node's addon (first thing after npm install)", usage: SETUP_USAGE, run: setupCommand },
   doctor: { summary: "check the Python env, the worker and tfjs-node; say how to fix what is missing", usage: DOCTOR_USAGE, run: doctorCommand },
   demo: { summary: "run the seed's three LSTM examples in a real Python TensorFlow v1 Session", usage: DEMO_USAGE, run: demoCommand },
-  parity: { summary: "run an LSTM spec or a whole model in Python and in TF.js with the same weights and compare", usage: PARITY_USAGE, run: parityCommand },
+  parity: { summary: "run a model (yours, an LSTM spec, or a sweep) in Python and in TF.js with the same weights and compare", usage: PARITY_USAGE, run: parityCommand },
   convert: { summary: "convert a Keras 3 model to a TF.js LayersModel and prove the two agree (parity.html)", usage: CONVERT_USAGE, run: convertCommand },
   worker: { summary: "run a worker on this machine that joins a pool over TCP", usage: WORKER_USAGE, run: workerCommand },
   keys: { summary: "print a new CurveZMQ key pair for pools and remote workers", usage: KEYS_USAGE, run: keysCommand },

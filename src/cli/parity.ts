@@ -1,43 +1,36 @@
 import { Bridge } from "../bridge.js";
 import { SpecError, UsageError } from "../errors.js";
-import { runParity } from "../parity/engine.js";
-import { formatParityReport } from "../parity/report.js";
-import { formatSweep, runSweep, sampleCases, sweepCases } from "../parity/sweep.js";
-import { type Activation, type LstmSpec, resolveLstmSpec } from "../lstm/spec.js";
-import { type FlagValues, TOLERANCE_OPTIONS, numberFlag, parseFlags, readJsonFile } from "./args.js";
+import { type Activation, type LstmSpec, lstmModel, resolveLstmSpec } from "../models/lstm-spec.js";
+import { numberFlag, parseCommandLine, readJsonFile } from "./args.js";
 import type { CommandContext } from "./context.js";
-import { MODEL_OPTIONS, MODEL_USAGE, modelParityCommand, modelSweepCommand } from "./model-parity.js";
-import { progressLine } from "./progress.js";
+import { MODEL_USAGE, PARITY_REPORT_OPTIONS, modelParityCommand, parityOf, sweepCommand } from "./model-parity.js";
 
-export const PARITY_USAGE = `usage: tfbridge parity [--spec FILE.json | spec flags] [--batch N] [--input-seed N] [--atol X] [--rtol X] [--json]
-       tfbridge parity --sweep [--count N] [--json]
+export const PARITY_USAGE = `usage: tfbridge parity model FILE [--inputs FILE.npz] [report options]
+       tfbridge parity lstm [--spec FILE.json | spec flags] [report options]
+       tfbridge parity sweep [--lstm] [--count N] [--seed N] [--markdown FILE] [tolerance] [--json]
+
+Runs a model in the Python worker's v1 Session and, with the same weights, in TF.js (tfjs-node and the
+JS CPU backend), and compares every layer's output; a difference is explained by its cause (oneDNN's
+kernels, Grappler's rewrites, an input's difference, an op's own bound) or fails.
+
+  model FILE              a .keras or Keras .h5 file, or a model config as JSON (model.to_json())
+  lstm                    the seed's LSTM as a one-layer model, from a spec (--spec FILE.json) or flags:
+    --units N --timesteps N --features N --activation A --recurrent-activation A --seed N
+    --return-sequences --return-state --go-backwards --no-bias --no-unit-forget-bias
+  sweep                   the named reference models plus --count random architectures (default 12;
+                          the full run is --count 300); --lstm: the 64 LSTM specs instead (--count N of them)
 ${MODEL_USAGE}
 
-Runs one LSTM spec in the Python worker's v1 Session and, with the same weights, in TF.js (tfjs-node,
-the JS CPU backend, the worker's SavedModel on tfjs-node), and compares every output.
-
-options:
-  --spec FILE.json        the spec as JSON (protocol/lstm-spec.json); spec flags override it
-  --units N --timesteps N --features N --activation A --recurrent-activation A --seed N
-  --return-sequences --return-state --go-backwards --no-bias --no-unit-forget-bias
-  --batch N               input batch size (default 2)
-  --input-seed N          seed of the uniform [0, 1) input
-  --atol X --rtol X       tolerance of tfjs-node, layers and SavedModel (default 0/0: bit-for-bit);
-                          the JS CPU backend keeps 1e-5/0
-  --sweep                 64 specs over units, timesteps, features, batch, flags and activations
-                          (its own specs: no spec flags with it); --count N runs N of them, spread
-                          evenly over the matrix
-  --json                  the report as JSON on stdout
-  --verbose               stacks on errors, TensorFlow's C++ logs and the worker's stderr
-
 examples:
-  tfbridge parity --units 64 --timesteps 100 --features 16 --return-sequences --batch 32
-  tfbridge parity --spec my-spec.json --json
-  tfbridge parity --sweep
+  tfbridge parity model my-model.keras --html parity.html
+  tfbridge parity lstm --units 64 --timesteps 100 --features 16 --return-sequences --batch 32
+  tfbridge parity sweep --count 300 --markdown layer-table.md
 
-Exit status: 0 when every runtime agrees within tolerance, 1 when not, 2 for a bad command line.`;
+The forms before subcommands still work: --model FILE (model), --model-sweep (sweep), --sweep
+(sweep --lstm), spec flags alone (lstm).
+Exit status: 0 when every layer is exact, explained or within tolerance, 1 when not, 2 for a bad command line.`;
 
-const OPTIONS = {
+const LSTM_OPTIONS = {
   spec: { type: "string" },
   units: { type: "string" },
   timesteps: { type: "string" },
@@ -50,23 +43,18 @@ const OPTIONS = {
   "no-bias": { type: "boolean" },
   "no-unit-forget-bias": { type: "boolean" },
   seed: { type: "string" },
-  batch: { type: "string" },
-  "input-seed": { type: "string" },
-  sweep: { type: "boolean" },
-  json: { type: "boolean" },
-  ...MODEL_OPTIONS,
+  ...PARITY_REPORT_OPTIONS,
 } as const;
 
-type Values = FlagValues<typeof OPTIONS>;
-
 /** The spec from --spec FILE, or from the flags (flags override the file). */
-export function specFromFlags(v: Values): LstmSpec {
-  const base = v.spec ? readJsonFile("spec", v.spec) : {};
-  if (base === null || typeof base !== "object" || Array.isArray(base)) throw new UsageError(`--spec ${v.spec} must hold a JSON object`);
+export function specFromFlags(v: Partial<Record<keyof typeof LSTM_OPTIONS, string | boolean>>): LstmSpec {
+  const file = v.spec as string | undefined;
+  const base = file ? readJsonFile("spec", file) : {};
+  if (base === null || typeof base !== "object" || Array.isArray(base)) throw new UsageError(`--spec ${file} must hold a JSON object`);
   const spec: Record<string, unknown> = { ...base };
-  const units = numberFlag("units", v.units);
-  const timesteps = numberFlag("timesteps", v.timesteps);
-  const features = numberFlag("features", v.features);
+  const units = numberFlag("units", v.units as string | undefined);
+  const timesteps = numberFlag("timesteps", v.timesteps as string | undefined);
+  const features = numberFlag("features", v.features as string | undefined);
   if (units !== undefined) spec.units = units;
   if (timesteps !== undefined || features !== undefined || !spec.inputShape) {
     const [t, f] = (spec.inputShape as [number, number] | undefined) ?? [10, 1];
@@ -80,56 +68,55 @@ export function specFromFlags(v: Values): LstmSpec {
   if (v["go-backwards"]) spec.goBackwards = true;
   if (v["no-bias"]) spec.useBias = false;
   if (v["no-unit-forget-bias"]) spec.unitForgetBias = false;
-  const seed = numberFlag("seed", v.seed);
+  const seed = numberFlag("seed", v.seed as string | undefined);
   if (seed !== undefined) spec.seed = seed;
   try {
     resolveLstmSpec(spec); // a bad spec fails here, before a worker is started
   } catch (e) {
-    if (e instanceof SpecError) throw new UsageError(`bad spec${v.spec ? ` (--spec ${v.spec} and flags)` : ""}: ${e.message}`);
+    if (e instanceof SpecError) throw new UsageError(`bad spec${file ? ` (--spec ${file} and flags)` : ""}: ${e.message}`);
     throw e;
   }
   return spec as unknown as LstmSpec;
 }
 
+/** `tfbridge parity lstm`: the spec as a one-layer model through the model parity. */
+async function lstmParityCommand(args: string[], context: CommandContext): Promise<number> {
+  const { values: v } = parseCommandLine(args, LSTM_OPTIONS, []);
+  const spec = specFromFlags(v);
+  const { config, weights, resolved } = lstmModel(spec);
+  const label = `lstm units=${resolved.units} inputShape=[${resolved.inputShape}] activation=${resolved.activation} recurrentActivation=${resolved.recurrentActivation}`;
+  return parityOf(v, context, label, (bridge: Bridge) => bridge.model(config, { weights, seed: resolved.seed }));
+}
+
+const SUBCOMMANDS: Record<string, (args: string[], context: CommandContext) => Promise<number>> = {
+  model: modelParityCommand,
+  lstm: lstmParityCommand,
+  sweep: sweepCommand,
+};
+
+/** The subcommand an older command line (flags only) meant, and its arguments. */
+function olderForm(args: string[]): [string, string[]] {
+  const at = (flag: string) => args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  const model = at("--model");
+  if (model >= 0) {
+    const inline = args[model]!.includes("=");
+    const file = inline ? args[model]!.slice("--model=".length) : args[model + 1];
+    if (file === undefined) throw new UsageError("--model needs a value");
+    return ["model", [file, ...args.filter((_, i) => i !== model && (inline || i !== model + 1))]];
+  }
+  if (at("--model-sweep") >= 0) return ["sweep", args.filter((a) => a !== "--model-sweep")];
+  if (at("--sweep") >= 0) return ["sweep", ["--lstm", ...args.filter((a) => a !== "--sweep")]];
+  return ["lstm", args];
+}
+
 /** `tfbridge parity`: checks the whole command line, then starts a worker; returns the exit status. */
 export async function parityCommand(args: string[], context: CommandContext): Promise<number> {
-  const v = parseFlags(args, OPTIONS);
-  const write = (s: string) => process.stdout.write(`${s}\n`);
-  const modes = (["sweep", "model", "model-sweep"] as const).filter((k) => v[k] !== undefined);
-  if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be combined`);
-  if (v.model !== undefined || v["model-sweep"]) {
-    const tolerance = Object.keys(TOLERANCE_OPTIONS);
-    const allowed = v.model !== undefined ? ["model", "inputs", "batch", "input-seed", "html", "json", ...tolerance] : ["model-sweep", "count", "seed", "markdown", "json", ...tolerance];
-    const conflicting = Object.keys(v).filter((k) => !allowed.includes(k));
-    if (conflicting.length > 0) throw new UsageError(`--${modes[0]} cannot be combined with ${conflicting.map((k) => `--${k}`).join(", ")}`);
-    return v.model !== undefined ? modelParityCommand(v, context) : modelSweepCommand(v, context);
+  const [first, ...rest] = args;
+  if (first !== undefined && !first.startsWith("-")) {
+    const run = SUBCOMMANDS[first];
+    if (!run) throw new UsageError(`unknown subcommand ${JSON.stringify(first)} (model, lstm or sweep)`);
+    return run(rest, context);
   }
-  const stray = (["inputs", "markdown", "html", "max-ulp"] as const).filter((k) => v[k] !== undefined);
-  if (stray.length > 0) throw new UsageError(`--${stray[0]} needs --model${stray[0] === "markdown" ? "-sweep" : stray[0] === "max-ulp" ? " or --model-sweep" : ""}`);
-  if (v.count !== undefined && !v.sweep) throw new UsageError("--count needs --sweep or --model-sweep");
-  if (v.sweep) {
-    const conflicting = Object.keys(v).filter((k) => k !== "sweep" && k !== "json" && k !== "count");
-    if (conflicting.length > 0) throw new UsageError(`--sweep runs its own specs; it cannot be combined with ${conflicting.map((k) => `--${k}`).join(", ")}`);
-    const count = numberFlag("count", v.count, { integer: true, min: 1 });
-    await using bridge = await Bridge.start({ forwardStderr: context.verbose });
-    const progress = progressLine("parity sweep", context);
-    const summary = await runSweep(bridge, sampleCases(sweepCases(), count), (_, i, n) => progress.update(`${i + 1}/${n} specs`));
-    progress.done();
-    write(v.json ? JSON.stringify(summary) : formatSweep(summary));
-    return summary.failed === 0 ? 0 : 1;
-  }
-  const spec = specFromFlags(v);
-  const batch = numberFlag("batch", v.batch, { integer: true, min: 1 });
-  const inputSeed = numberFlag("input-seed", v["input-seed"], { integer: true, min: 0 });
-  const atol = numberFlag("atol", v.atol, { min: 0 });
-  const rtol = numberFlag("rtol", v.rtol, { min: 0 });
-  const tolerance = atol === undefined && rtol === undefined ? undefined : { atol: atol ?? 0, rtol: rtol ?? 0 };
-  await using bridge = await Bridge.start({ forwardStderr: context.verbose });
-  const report = await runParity(bridge, spec, {
-    batch,
-    inputSeed,
-    tolerance: tolerance && { "tfjs-node": tolerance, "tfjs-node-savedmodel": tolerance },
-  });
-  write(v.json ? JSON.stringify(report, null, 2) : formatParityReport(report));
-  return report.pass ? 0 : 1;
+  const [name, meant] = olderForm(args);
+  return SUBCOMMANDS[name]!(meant, context);
 }

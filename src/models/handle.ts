@@ -2,7 +2,7 @@ import type { TensorflowClient } from "../client.js";
 import { ModelError, type ModelProblem } from "../errors.js";
 import type { NDArray } from "../wire/ndarray.js";
 import type { WorkerInfo } from "../worker/info.js";
-import type { RequestOptions } from "../worker/replies.js";
+import type { Reply, RequestOptions } from "../worker/replies.js";
 import type { KerasModelConfig } from "./config.js";
 import { TfjsUnsupportedModelError } from "./refusal.js";
 
@@ -42,7 +42,8 @@ export type ModelInputs = NDArray | readonly NDArray[] | Readonly<Record<string,
  * `session-unoptimized` is the Session with TensorFlow's graph rewrites (Grappler, constant folding) off:
  * parity runs it to tell a rewrite of the graph from a kernel's own arithmetic.
  */
-export type ModelMode = "session" | "session-unoptimized" | "eager" | "function";
+export type ModelMode = (typeof MODEL_MODES)[number];
+export const MODEL_MODES = ["session", "session-unoptimized", "eager", "function"] as const;
 
 /** Options of {@link ModelHandle.predict}. */
 export interface PredictOptions extends RequestOptions {
@@ -138,8 +139,7 @@ export class ModelHandle implements AsyncDisposable {
       this.orderInputs(inputs),
       request,
     );
-    const names = reply.names.map((n) => n ?? "");
-    return { outputs: Object.fromEntries(names.map((n, i) => [n, reply.arrays[i]!])), names, mode: reply.result.mode, runMs: reply.result.runMs };
+    return asPrediction(reply);
   }
 
   /** What the worker holding this model says about itself (versions, CPU, oneDNN state). */
@@ -195,6 +195,12 @@ export class ModelHandle implements AsyncDisposable {
   private checkOpen(): void {
     if (this.disposed) throw new ModelError(`model ${this.info.handle} was disposed`);
   }
+}
+
+/** A predict's reply as its outputs by name. */
+export function asPrediction(reply: Reply<{ mode: ModelMode; runMs: number }>): Prediction {
+  const names = reply.names.map((n) => n ?? "");
+  return { outputs: Object.fromEntries(names.map((n, i) => [n, reply.arrays[i]!])), names, mode: reply.result.mode, runMs: reply.result.runMs };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { KerasLayerConfig } from "../models/config.js";
 /**
  * Where TF.js cannot run the ops Keras 3 runs on the TF backend, so tfjs-node cannot be bit-exact
  * even on identical inputs: the op that differs, and the bound (measured by `tfbridge parity
- * --model-sweep`) that a layer using it is held to. Everything absent here must be bit-exact;
+ * sweep`) that a layer using it is held to. Everything absent here must be bit-exact;
  * the classes TF.js computes in another order are replaced by tfbridge's own (src/tfjs-layers/).
  */
 export interface LayerBound {

@@ -163,7 +163,8 @@ function maskingInputs(config: KerasModelConfig): Map<string, number> {
 }
 
 /**
- * Inputs shaped from the model's signature, the same for the same seed: floats uniform in [-1, 1);
+ * Inputs shaped from the model's signature, the same for the same seed: floats uniform in [-1, 1)
+ * (float64 inputs get the same float32 values);
  * ids in [1, input_dim) for an Embedding; and where a mask can arise (Embedding mask_zero, Masking),
  * each row after the first ends in a run of padded (masked) timesteps, so masks are exercised.
  */
@@ -183,13 +184,14 @@ export function seededModelInputs(config: KerasModelConfig, inputs: TensorInfo[]
       return row > 0 && step >= steps - Math.min(row, Math.floor(steps / 2));
     };
     const embedding = embeddings.get(spec.name);
-    if (embedding || spec.dtype !== "float32") {
+    if (embedding || (spec.dtype !== "float32" && spec.dtype !== "float64")) {
       const dim = embedding?.inputDim ?? 10;
       const ids = Array.from(u, (v, i) => (embedding?.maskZero && padded(i) ? 0 : 1 + Math.floor(v * (dim - 1)) % Math.max(1, dim - 1)));
       return spec.dtype === "int64" ? ndarray("int64", shape, BigInt64Array.from(ids, BigInt)) : ndarray("int32", shape, Int32Array.from(ids));
     }
     const maskValue = maskings.get(spec.name);
-    return ndarray("float32", shape, Float32Array.from(u, (v, i) => (maskValue !== undefined && padded(i) ? maskValue : v * 2 - 1)));
+    const values = Float32Array.from(u, (v, i) => (maskValue !== undefined && padded(i) ? maskValue : v * 2 - 1));
+    return spec.dtype === "float64" ? ndarray("float64", shape, Float64Array.from(values)) : ndarray("float32", shape, values);
   });
 }
 

@@ -12,8 +12,20 @@ import { OnednnOffWorker } from "./onednn-off.js";
 import { REFERENCE_MODELS } from "./reference-models.js";
 import type { StatedTolerance, Verdict } from "./verdict.js";
 
+/** One model of a sweep: its name, its config, and the batch of its seeded inputs. */
+export interface SweepModel {
+  name: string;
+  /** A named reference model (its JS CPU error is reported on its own). */
+  reference: boolean;
+  config: () => KerasModelConfig;
+  /** Default 3. */
+  batch?: number;
+}
+
 /** Options of {@link runModelSweep}. */
 export interface ModelSweepOptions {
+  /** The models to sweep; default: the named reference models, then {@link count} random architectures. */
+  models?: readonly SweepModel[];
   /** How many random models besides the named reference models. Default 12 (a `make test`-sized run). */
   count?: number;
   /** Seed of the random architectures, weights and inputs. Default 0. */
@@ -43,7 +55,7 @@ export interface ClassStats {
   bounds: string[];
 }
 
-/** What `tfbridge parity --model-sweep --json` prints. */
+/** What `tfbridge parity sweep --json` prints. */
 export interface ModelSweepSummary {
   /** The TF.js backend and the TensorFlow C library it runs on. */
   backend: string;
@@ -102,7 +114,7 @@ async function withRandomWeights(bridge: Bridge, config: KerasModelConfig, seed:
 export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions = {}): Promise<ModelSweepSummary> {
   const seed = options.seed ?? 0;
   const count = options.count ?? 12;
-  const cases: { name: string; reference: boolean; config: () => KerasModelConfig }[] = [
+  const cases: readonly SweepModel[] = options.models ?? [
     ...Object.entries(options.references === false ? {} : REFERENCE_MODELS).map(([name, config]) => ({ name, reference: true, config })),
     ...Array.from({ length: count }, (_, i) => ({ name: `random-${seed}-${i}`, reference: false, config: () => randomModel(seed, i) })),
   ];
@@ -137,7 +149,7 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
         if (inner?.class_name) types.add(inner.class_name);
       });
       handle = await withRandomWeights(bridge, config, seed * 1000 + i);
-      const report = await runModelParity(handle, { inputSeed: seed * 1000 + i, batch: 3, tolerance: options.tolerance, onednnOff });
+      const report = await runModelParity(handle, { inputSeed: seed * 1000 + i, batch: item.batch ?? 3, tolerance: options.tolerance, onednnOff });
       report.model = item.name;
       summary.reports.push(report);
       summary.environment ??= report.environment;

@@ -4,7 +4,7 @@ import { layers } from "../models/layers.js";
 
 /**
  * The named reference models of the parity sweep: the shapes real users bring. Each is described
- * with tfbridge's builder, so it runs without a file; `tfbridge parity --model FILE` does the same
+ * with tfbridge's builder, so it runs without a file; `tfbridge parity model FILE` does the same
  * for a saved one.
  */
 export const REFERENCE_MODELS: Readonly<Record<string, () => KerasModelConfig>> = {

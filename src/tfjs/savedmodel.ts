@@ -10,7 +10,7 @@ export class SavedModelError extends TfbridgeError {
 
 /** A SavedModel loaded into tfjs-node: the whole model runs as one TensorFlow graph, not op by op. */
 export interface TfjsSavedModel {
-  /** Runs `serving_default` on `input`; outputs by signature name (`output`, and `h`, `c` with returnState). */
+  /** Runs a one-input `serving_default` on `input`; outputs by the names given to {@link loadTfjsSavedModel}. */
   run(input: NDArray<"float32">): Promise<Record<string, NDArray<"float32">>>;
   /**
    * Runs `serving_default` on inputs keyed by the signature's input names (a Keras export names them
@@ -27,7 +27,7 @@ function bySignatureKey(a: string, b: string): number {
 }
 
 /**
- * Loads a SavedModel written by Python (e.g. `Bridge.exportLstm`) with `tf.node.loadSavedModel`.
+ * Loads a SavedModel written by Python (e.g. `handle.exportSavedModel`) with `tf.node.loadSavedModel`.
  * `outputNames` are the keys of its `serving_default` outputs: tfjs-node returns several outputs as a
  * bare list, in the order TensorFlow flattens a dict, which is sorted by key.
  */

@@ -6,14 +6,14 @@ import { readProtocolFile } from "../paths.js";
  * test/wire/protocol.test.ts checks them against the file.
  */
 export const OPS = [
-  "hello", "echo", "sleep", "raise", "lstm.run", "lstm.export",
-  "model.load", "model.build", "model.predict", "model.weights", "model.dispose", "model.save", "model.export", "npz.load",
+  "hello", "echo", "sleep", "raise",
+  "model.load", "model.build", "model.run", "model.predict", "model.weights", "model.dispose", "model.save", "model.export", "npz.load",
   "serve.load", "serve.predict", "serve.unload", "py.start", "py.put", "py.get",
 ] as const;
 /** An operation of wire format v1 (docs/wire.md#ops). */
 export type Op = (typeof OPS)[number];
 
-export const ERROR_KINDS = ["python", "bad_request", "spec", "model", "cancelled", "too_large"] as const;
+export const ERROR_KINDS = ["python", "bad_request", "model", "cancelled", "too_large"] as const;
 /** `error.kind` of a failed reply. */
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 

@@ -1,4 +1,4 @@
-import { BadRequestError, MessageTooLargeError, ModelError, type ModelErrorDetails, PythonError, type PythonFrame, RequestAbortedError, SpecError, type TfbridgeError, WireError } from "../errors.js";
+import { BadRequestError, MessageTooLargeError, ModelError, type ModelErrorDetails, PythonError, type PythonFrame, RequestAbortedError, type TfbridgeError, WireError } from "../errors.js";
 import type { Message } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { ERROR_KINDS, type ErrorKind } from "../wire/protocol.js";
@@ -7,8 +7,9 @@ import { ERROR_KINDS, type ErrorKind } from "../wire/protocol.js";
 export interface ProgressEvent {
   op: string;
   /**
-   * `lstm.run`: `prepare` (spec, weights, model lookup), `build` (only on a spec's first run in a mode:
-   * its graph and session, layer or function — seconds for large specs), then `run`.
+   * `model.run`: `prepare` (the description's digest, weights, model lookup), `build` (only on a
+   * description's first run in a mode: its graph and session, or function — seconds for a large
+   * model), then `run`.
    */
   phase: string;
   /** Milliseconds since the request was sent. */
@@ -42,14 +43,11 @@ export interface WorkerErrorBody {
   type: string;
   message: string;
   traceback: PythonFrame[];
-  field?: string;
-  reason?: string;
   details?: ModelErrorDetails;
 }
 
 /** The typed error for a worker's error reply. */
 export function replyError(e: WorkerErrorBody): TfbridgeError {
-  if (e.kind === "spec") return new SpecError(e.field ?? "spec", e.reason ?? e.message, true);
   if (e.kind === "model") return new ModelError(e.message, e.details ?? {}, true, Array.isArray(e.traceback) ? e.traceback : []);
   if (e.kind === "bad_request") return new BadRequestError(e.message);
   if (e.kind === "cancelled") return new RequestAbortedError("request", new Error(e.message));

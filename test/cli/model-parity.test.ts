@@ -28,10 +28,10 @@ np.savez(${JSON.stringify(inputs)}, ids=np.array([[3, 4, 5, 0, 0, 0], [1, 2, 3, 
   return { model, inputs };
 }
 
-describe("tfbridge parity --model", () => {
+describe("tfbridge parity model FILE", () => {
   it("compares every layer of a .keras file on the given inputs; --json has the documented fields; --html writes the page", { timeout: 180_000 }, async () => {
     const { model, inputs } = kerasFileWithInputs();
-    const { stdout, code } = await tfbridge("parity", "--model", model, "--inputs", inputs, "--json");
+    const { stdout, code } = await tfbridge("parity", "model", model, "--inputs", inputs, "--json");
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
     expect(report).toMatchObject({ model, passed: true, inputShapes: [[2, 6]] });
@@ -40,7 +40,7 @@ describe("tfbridge parity --model", () => {
     expect(report.layers.map((l: { class: string }) => l.class)).toEqual(["Embedding", "Bidirectional", "TimeDistributed"]);
     for (const layer of report.layers) expect(Object.keys(layer)).toEqual(expect.arrayContaining(["name", "class", "worstUlpTfjsNode", "cpuWorstAbsError", "exact", "verdict", "cause", "reason"]));
     const html = join(dir, "report.html");
-    const text = await tfbridge("parity", "--model", model, "--html", html);
+    const text = await tfbridge("parity", "model", model, "--html", html);
     expect(text.stdout).toMatch(/^PASS: model /);
     const page = readFileSync(html, "utf8");
     expect(page).toMatch(/id="verdict">PASS/);
@@ -51,7 +51,7 @@ describe("tfbridge parity --model", () => {
 
   it("--max-ulp N --json states a tolerance: reported, and every layer exact, explained or within it", { timeout: 180_000 }, async () => {
     const { model } = kerasFileWithInputs();
-    const { stdout, code } = await tfbridge("parity", "--model", model, "--max-ulp", "4", "--json");
+    const { stdout, code } = await tfbridge("parity", "model", model, "--max-ulp", "4", "--json");
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
     expect(report.tolerance).toEqual({ maxUlp: 4 });
@@ -60,7 +60,7 @@ describe("tfbridge parity --model", () => {
     expect(report.environment.tfjsNode.cpu).toHaveProperty("isa");
   });
 
-  it("a model config as JSON works too", async () => {
+  it("a model config as JSON works too, in the form before subcommands (--model FILE) as well", async () => {
     const file = join(dir, "model.json");
     writeFileSync(file, JSON.stringify(REFERENCE_MODELS["conv-lstm"]!()));
     const { stdout, code } = await tfbridge("parity", "--model", file, "--json");
@@ -69,31 +69,32 @@ describe("tfbridge parity --model", () => {
   });
 
   it("bad command lines and bad files are one line each", async () => {
-    const combined = await tfbridge("parity", "--model", "x.keras", "--units", "3");
+    const combined = await tfbridge("parity", "model", "x.keras", "--units", "3");
     expect(combined.code).toBe(2);
-    expect(combined.stderr).toMatch(/--model cannot be combined with --units/);
-    expect((await tfbridge("parity", "--inputs", "x.npz")).stderr).toMatch(/--inputs needs --model/);
+    expect(combined.stderr).toMatch(/^tfbridge parity: unknown option --units/);
+    expect((await tfbridge("parity", "model")).stderr).toMatch(/^tfbridge parity: FILE is required/);
     // A missing file is a bad command line (exit 2, as in convert), found before any worker starts.
-    const missing = await tfbridge("parity", "--model", join(dir, "missing.keras"));
-    expect(missing.code).toBe(2);
-    expect(missing.stderr.split("\n")[0]).toMatch(/^tfbridge parity: --model .*missing\.keras: no such file$/);
-    expect(missing.stderr).not.toMatch(/\n\s+at /);
-    expect((await tfbridge("parity", "--model", join(dir, "missing.keras"), "--max-ulp", "1.5")).stderr).toMatch(/--max-ulp must be an integer ≥ 0/);
-    expect((await tfbridge("parity", "--units", "3", "--max-ulp", "2")).stderr).toMatch(/--max-ulp needs --model or --model-sweep/);
+    for (const args of [["model", join(dir, "missing.keras")], ["--model", join(dir, "missing.keras")]]) {
+      const missing = await tfbridge("parity", ...args);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr.split("\n")[0]).toMatch(/^tfbridge parity: model .*missing\.keras: no such file$/);
+      expect(missing.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect((await tfbridge("parity", "model", join(dir, "missing.keras"), "--max-ulp", "1.5")).stderr).toMatch(/--max-ulp must be an integer ≥ 0/);
     // An inputs file that does not fit the model is a bad command line, as in tfbridge convert.
     const { model } = kerasFileWithInputs();
     const wrong = join(dir, "wrong.npz");
     execFileSync(".venv/bin/python", ["-c", `import numpy as np; np.savez(${JSON.stringify(wrong)}, tokens=np.zeros((2, 6), dtype="int32"))`]);
-    const mismatch = await tfbridge("parity", "--model", model, "--inputs", wrong);
+    const mismatch = await tfbridge("parity", "model", model, "--inputs", wrong);
     expect(mismatch.code).toBe(2);
     expect(mismatch.stderr).toMatch(/^tfbridge parity: --inputs .*wrong\.npz holds tokens; the model's inputs are ids/);
   }, 120_000);
 });
 
-describe("tfbridge parity --model-sweep", () => {
+describe("tfbridge parity sweep", () => {
   it("runs reference and random models and writes the layer table", async () => {
     const table = join(dir, "layers.md");
-    const { stdout, code } = await tfbridge("parity", "--model-sweep", "--count", "2", "--seed", "5", "--markdown", table, "--json");
+    const { stdout, code } = await tfbridge("parity", "sweep", "--count", "2", "--seed", "5", "--markdown", table, "--json");
     expect(code).toBe(0);
     const summary = JSON.parse(stdout);
     expect(summary).toMatchObject({ models: 2 + Object.keys(REFERENCE_MODELS).length, failed: 0 });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readModelSource } from "../../src/serving/source.js";
-import { MessageTooLargeError, ModelError, ModelLoadError, ModelNotFoundError, Pool, PythonError, layers, ndarray, sequential } from "../../src/index.js";
+import { Bridge, MessageTooLargeError, ModelError, ModelLoadError, ModelNotFoundError, Pool, PythonError, layers, lstmModel, ndarray, sequential } from "../../src/index.js";
 
 const root = new URL("../..", import.meta.url).pathname;
 const CAP = 2 * 1024 * 1024;
@@ -30,7 +30,10 @@ beforeAll(async () => {
   const endpoint = `tcp://127.0.0.1:${await freePort()}`;
   pool = await Pool.start({ size: 1, listen: [endpoint], maxMessageBytes: CAP });
   // Exported before the limited worker joins: its variables are about 270 KB.
-  folder = await pool.exportLstm({ units: 128, inputShape: [5, 2], seed: 3 });
+  const { config, resolved } = lstmModel({ units: 128, inputShape: [5, 2], seed: 3 });
+  await using bridge = await Bridge.start();
+  await using exported = await bridge.model(config, { seed: resolved.seed });
+  folder = await exported.exportSavedModel(join(scratch, "lstm"));
   remote = spawn("bash", ["-c", 'ulimit -f 64 && exec "$@"', "bash", join(root, ".venv/bin/python"), "-m", "tfbridge_worker", "--connect", endpoint, "--exit-with-stdin", "--temp-dir", join(scratch, "tmp")], {
     env: { ...process.env, PYTHONPATH: join(root, "python"), TFBRIDGE_MAX_MESSAGE_BYTES: String(CAP) },
     stdio: ["pipe", "ignore", "ignore"],

@@ -1,10 +1,15 @@
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
-  ModelError, ModelNotFoundError, type NDArray, Pool, REFERENCE_MODELS, RequestAbortedError, type ServedPrediction, layers, ndarray, seededModelInputs, sequential,
+  ModelError, ModelNotFoundError, type NDArray, Pool, REFERENCE_MODELS, RequestAbortedError, type ServedPrediction, layers, lstmModel, ndarray, seededModelInputs, sequential,
 } from "../../src/index.js";
 import { measureBatchExactness, rowOf } from "../../src/serving/exactness.js";
-import { bytesOf } from "../helpers.js";
+import { bytesOf, sharedBridge } from "../helpers.js";
+
+// Pools serve models; a SavedModel to serve is written by a Bridge's model handle.
+const bridge = sharedBridge();
 
 // One pool of two workers for the whole file: each test loads its own tiny models under its own names.
 let pool: Pool;
@@ -36,8 +41,11 @@ describe("models on a pool", () => {
 
   it("a SavedModel folder travels as bytes and computes what the LSTM it was exported from computes", async () => {
     const spec = { units: 6, inputShape: [5, 2] as [number, number], seed: 11 };
-    const folder = await pool.exportLstm(spec);
-    onTestFinished(() => rmSync(folder, { recursive: true, force: true })); // the worker's export belongs to us
+    const { config, resolved } = lstmModel(spec);
+    const scratch = mkdtempSync(join(tmpdir(), "tfbridge-exported-"));
+    onTestFinished(() => rmSync(scratch, { recursive: true, force: true }));
+    await using exported = await bridge().model(config, { seed: resolved.seed });
+    const folder = await exported.exportSavedModel(join(scratch, "lstm"));
     await pool.loadModel(folder, { name: "exported" });
     const direct = await pool.runLstm(spec, x(4));
     const served = await pool.predict("exported", { input: x(4) });

@@ -1,46 +1,43 @@
-import { rmSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import type { LstmSpec } from "../../src/index.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type LstmSpec, lstmModel, seededInput } from "../../src/index.js";
 import { compareArrays } from "../../src/parity/compare.js";
-import { seededInput } from "../../src/parity/engine.js";
 import { SavedModelError, loadTfjsSavedModel } from "../../src/tfjs/savedmodel.js";
 import { sharedBridge } from "../helpers.js";
 
 const bridge = sharedBridge();
+const scratch = mkdtempSync(join(tmpdir(), "tfbridge-savedmodel-test-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-describe("a SavedModel written by the worker, run by tfjs-node as one graph", () => {
+describe("a SavedModel written by the worker (Keras's model.export), run by tfjs-node as one graph", () => {
   it.each<LstmSpec>([
     { units: 16, inputShape: [20, 4], returnSequences: true },
-    // A hoisted-sigmoid trap spec: the graph gets the same Grappler rewrite as the Session.
+    // Sigmoid in both slots: the exported graph gets the same Grappler rewrite as the Session.
     { units: 5, inputShape: [8, 3], activation: "sigmoid", returnState: true, goBackwards: true },
   ])("matches the Python Session bit for bit: %o", async (spec) => {
+    const { config, resolved } = lstmModel(spec);
+    await using handle = await bridge().model(config, { seed: resolved.seed });
     const x = seededInput([3, ...spec.inputShape], 7);
-    const session = await bridge().runLstm(spec, x, { returnWeights: true });
-    const path = await bridge().exportLstm({ ...spec, weights: session.weights });
-    try {
-      const names = spec.returnState ? ["output", "h", "c"] : ["output"];
-      const model = await loadTfjsSavedModel(path, names);
-      const out = await model.run(x);
-      model.dispose();
-      expect(Object.keys(out).sort()).toEqual([...names].sort());
-      for (const name of names) {
-        const c = compareArrays(out[name]!, session[name as "output" | "h" | "c"]!, { atol: 0, rtol: 0 });
-        expect(c.comparable).toBe(true);
-        expect(c.maxUlp, name).toBe(0);
-      }
-    } finally {
-      rmSync(path, { recursive: true, force: true });
-    }
+    const session = await handle.predict(x);
+    const path = await handle.exportSavedModel(join(scratch, `lstm-${spec.units}`));
+    const model = await loadTfjsSavedModel(path);
+    const outputs = await model.predict({ input: x });
+    model.dispose();
+    expect(outputs).toHaveLength(session.names.length);
+    session.names.forEach((name, i) => {
+      const c = compareArrays(outputs[i]!, session.outputs[name]!, { atol: 0, rtol: 0 });
+      expect(c.comparable).toBe(true);
+      expect(c.maxUlp, name).toBe(0);
+    });
   });
 
-  it("asked for outputs its signature does not give, it throws SavedModelError", async () => {
-    const path = await bridge().exportLstm({ units: 2, inputShape: [3, 1] });
-    try {
-      const model = await loadTfjsSavedModel(path, ["output", "h", "c"]);
-      await expect(model.run(seededInput([1, 3, 1], 1))).rejects.toThrow(SavedModelError);
-      model.dispose();
-    } finally {
-      rmSync(path, { recursive: true, force: true });
-    }
+  it("asked for outputs its signature does not give, run throws SavedModelError", async () => {
+    const { config, resolved } = lstmModel({ units: 2, inputShape: [3, 1] });
+    await using handle = await bridge().model(config, { seed: resolved.seed });
+    const model = await loadTfjsSavedModel(await handle.exportSavedModel(join(scratch, "one-output")), ["output", "h", "c"]);
+    await expect(model.run(seededInput([1, 3, 1], 1))).rejects.toThrow(SavedModelError);
+    model.dispose();
   });
 });

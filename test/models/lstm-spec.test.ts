@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { LSTM_FIELDS, SpecError, checkLstmInput, checkLstmWeights, lstmWeightShapes, resolveLstmSpec, zeros } from "../../src/index.js";
+import { LSTM_FIELDS, SpecError, checkLstmInput, checkLstmWeights, lstmModel, lstmWeightShapes, resolveLstmSpec, zeros } from "../../src/index.js";
+import { checkModelConfig } from "../../src/models/schema.js";
 
 const minimal = { units: 4, inputShape: [10, 3] as [number, number] };
 
@@ -36,7 +37,6 @@ describe("resolveLstmSpec", () => {
     const e = specError(() => resolveLstmSpec(spec));
     expect(e.field).toBe(field);
     expect(e.reason).toMatch(reason);
-    expect(e.fromWorker).toBe(false);
   });
 
   it("refuses what is not an object", () => {
@@ -64,5 +64,27 @@ describe("weights and input", () => {
   it("checks the input's shape and dtype", () => {
     expect(specError(() => checkLstmInput(spec, zeros("float32", [2, 10, 4]))).reason).toMatch(/\[batch, 10, 3\]/);
     expect(specError(() => checkLstmInput(spec, zeros("int32", [2, 10, 3]))).reason).toMatch(/must be float32/);
+  });
+});
+
+describe("lstmModel: the spec as a one-layer Keras model", () => {
+  it("is a Functional config the twin schema accepts, its LSTM carrying every resolved field", () => {
+    const { config, weights, resolved } = lstmModel({ ...minimal, returnState: true, goBackwards: true, activation: "relu", seed: 7 });
+    expect(weights).toBeUndefined();
+    expect(() => checkModelConfig(config)).not.toThrow();
+    const lstm = config.config.layers[1]!;
+    expect(lstm.config).toMatchObject({ units: 4, activation: "relu", recurrent_activation: "sigmoid", return_state: true, go_backwards: true, unit_forget_bias: true });
+    // Seeded as documented: kernel seed, recurrent seed+1, bias (zeros) nothing to seed.
+    expect(lstm.config.kernel_initializer).toMatchObject({ class_name: "GlorotUniform", config: { seed: 7 } });
+    expect(lstm.config.recurrent_initializer).toMatchObject({ class_name: "Orthogonal", config: { seed: 8 } });
+    expect(lstm.config.bias_initializer).toMatchObject({ class_name: "Zeros", config: {} });
+    expect(config.config.output_layers).toEqual([["lstm", 0, 0], ["lstm", 0, 1], ["lstm", 0, 2]]);
+    expect(resolved.recurrentActivation).toBe("sigmoid");
+  });
+
+  it("carries explicit weights as the layer's list in Keras's order, and checks them first", () => {
+    const kernel = zeros("float32", [3, 16]), recurrentKernel = zeros("float32", [4, 16]), bias = zeros("float32", [16]);
+    expect(lstmModel({ ...minimal, weights: { kernel, recurrentKernel, bias } }).weights).toEqual({ lstm: [kernel, recurrentKernel, bias] });
+    expect(specError(() => lstmModel({ ...minimal, weights: { kernel, recurrentKernel } })).field).toBe("weights.bias");
   });
 });

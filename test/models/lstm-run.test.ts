@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type LstmSpec, ndarray } from "../../src/index.js";
+import { type LstmSpec, lstmModel, ndarray } from "../../src/index.js";
 import { uniformFloat32 } from "../../src/random.js";
 import { bytesOf, sharedBridge } from "../helpers.js";
 
@@ -42,19 +42,22 @@ describe("modes", () => {
   });
 
   it("an unknown mode is a SpecError naming mode", async () => {
-    await expect(bridge().runLstm(spec, input(1, spec), { mode: "graph" as never })).rejects.toThrow(/mode: must be one of session, eager, function/);
+    await expect(bridge().runLstm(spec, input(1, spec), { mode: "graph" as never })).rejects.toThrow(/mode: must be one of session, session-unoptimized, eager, function/);
   });
 });
 
 describe("weights", () => {
-  it("returned weights, sent back as explicit weights, reproduce the output exactly", async () => {
+  it("the seeded model's weights, sent back as explicit weights, reproduce the output exactly", async () => {
     const spec: LstmSpec = { units: 5, inputShape: [4, 2], seed: 3 };
     const x = input(2, spec);
-    const seeded = await bridge().runLstm(spec, x, { returnWeights: true });
-    expect(seeded.weights!.kernel.shape).toEqual([2, 20]);
-    expect(seeded.weights!.recurrentKernel.shape).toEqual([5, 20]);
-    expect(Array.from(seeded.weights!.bias!.data.subarray(5, 10))).toEqual([1, 1, 1, 1, 1]); // unitForgetBias
-    const explicit = await bridge().runLstm({ ...spec, seed: 99, weights: seeded.weights }, x);
+    const seeded = await bridge().runLstm(spec, x);
+    const { config, resolved } = lstmModel(spec);
+    await using model = await bridge().model(config, { seed: resolved.seed });
+    const [kernel, recurrentKernel, bias] = (await model.weights()).lstm!;
+    expect(kernel!.shape).toEqual([2, 20]);
+    expect(recurrentKernel!.shape).toEqual([5, 20]);
+    expect(Array.from(bias!.data.subarray(5, 10))).toEqual([1, 1, 1, 1, 1]); // unitForgetBias
+    const explicit = await bridge().runLstm({ ...spec, seed: 99, weights: { kernel: kernel!, recurrentKernel: recurrentKernel!, bias } }, x);
     expect(bytesOf(explicit.output.data).equals(bytesOf(seeded.output.data))).toBe(true);
   });
 
@@ -82,7 +85,7 @@ describe("progress", () => {
       const events: { op: string; phase: string; elapsedMs: number }[] = [];
       const result = await bridge().runLstm(spec, input(2, spec), { mode, onProgress: (e) => events.push(e) });
       expect(result.output.shape).toEqual([2, 48]);
-      expect(events.every((e) => e.op === "lstm.run" && e.elapsedMs >= 0)).toBe(true);
+      expect(events.every((e) => e.op === "model.run" && e.elapsedMs >= 0)).toBe(true);
       expect(events.map((e) => e.elapsedMs)).toEqual([...events.map((e) => e.elapsedMs)].sort((a, b) => a - b));
       return events.map((e) => e.phase);
     };
@@ -97,7 +100,8 @@ describe("progress", () => {
     const events: string[] = [];
     const bad = ndarray("float32", [1, 3, 2], new Float32Array(6));
     // Sent through call(), past runLstm's own input check: the worker's check fails it while running.
-    await expect(bridge().call("lstm.run", { spec: { units: 4, inputShape: [3, 1] } }, [bad], { onProgress: (e) => events.push(e.phase) })).rejects.toThrow(/input/);
+    const { config } = lstmModel(spec);
+    await expect(bridge().call("model.run", { config, inputs: 1, weights: [], seed: 0 }, [bad], { onProgress: (e) => events.push(e.phase) })).rejects.toThrow(/input/);
     expect(events).toEqual(["prepare", "run"]);
   });
 });

@@ -1,14 +1,20 @@
 import { SpecError } from "../errors.js";
-import { readProtocolFile } from "../paths.js";
 import type { NDArray } from "../wire/ndarray.js";
+import type { KerasLayerConfig, KerasModelConfig } from "./config.js";
+import type { ModelMode, ModelWeights } from "./handle.js";
+
+/**
+ * The seed's LSTM, declaratively: a spec with Keras 3's defaults made explicit, which becomes a
+ * one-layer Keras model ({@link lstmModel}) and runs on the one model path like any other model.
+ */
 
 export type Activation = "tanh" | "relu" | "sigmoid" | "linear" | "hard_sigmoid";
 export type Initializer =
   | "glorot_uniform" | "glorot_normal" | "he_uniform" | "he_normal" | "lecun_uniform" | "lecun_normal"
   | "orthogonal" | "random_uniform" | "random_normal" | "zeros" | "ones";
 export type LstmDType = "float32" | "float64";
-/** How the worker runs the layer: a v1 Session over an explicit tf.Graph, eagerly, or as a tf.function. */
-export type LstmMode = "session" | "eager" | "function";
+/** How the worker runs the layer: see {@link ModelMode}. */
+export type LstmMode = ModelMode;
 
 /** Explicit LSTM weights; gate order i, f, c, o along the last axis (Keras and TF.js agree on it). */
 export interface LstmWeights {
@@ -20,10 +26,7 @@ export interface LstmWeights {
   bias?: NDArray<LstmDType>;
 }
 
-/**
- * A Keras LSTM layer, declaratively. Field names, allowed values and defaults live in
- * protocol/lstm-spec.json, which the Python worker reads too.
- */
+/** A Keras LSTM layer, declaratively; {@link LSTM_FIELDS} holds each field's rule and default. */
 export interface LstmSpec {
   units: number;
   /** [timesteps, features] */
@@ -54,17 +57,32 @@ type Rule =
   | { type: "enum"; values: string[]; default: string }
   | { type: "dims"; length: number; min: number; max: number; required: true; doc: string };
 
-interface SchemaFile {
-  fields: Record<string, Rule>;
-  weights: Record<string, string[] | string>;
-  modes: LstmMode[];
-}
+const INITIALIZERS = ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "orthogonal", "random_uniform", "random_normal", "zeros", "ones"];
+const ACTIVATIONS = ["tanh", "relu", "sigmoid", "linear", "hard_sigmoid"];
 
-const schema = readProtocolFile<SchemaFile>("lstm-spec.json");
-/** The spec's fields and their rules, from protocol/lstm-spec.json. */
-export const LSTM_FIELDS: Readonly<Record<string, Rule>> = schema.fields;
-export const LSTM_MODES: readonly LstmMode[] = schema.modes;
-const WEIGHT_SHAPES = Object.entries(schema.weights).filter(([k]) => !k.startsWith("$")) as [keyof LstmWeights, string[]][];
+/** The spec's fields: each one's rule and, unless required, its default (Keras 3's). */
+export const LSTM_FIELDS: Readonly<Record<string, Rule>> = {
+  units: { type: "int", min: 1, max: 4096, required: true },
+  inputShape: { type: "dims", length: 2, min: 1, max: 100000, required: true, doc: "[timesteps, features]" },
+  returnSequences: { type: "bool", default: false },
+  returnState: { type: "bool", default: false },
+  goBackwards: { type: "bool", default: false },
+  activation: { type: "enum", values: ACTIVATIONS, default: "tanh" },
+  recurrentActivation: { type: "enum", values: ACTIVATIONS, default: "sigmoid" },
+  useBias: { type: "bool", default: true },
+  unitForgetBias: { type: "bool", default: true },
+  kernelInitializer: { type: "enum", values: INITIALIZERS, default: "glorot_uniform" },
+  recurrentInitializer: { type: "enum", values: INITIALIZERS, default: "orthogonal" },
+  biasInitializer: { type: "enum", values: ["zeros", "ones", "random_uniform", "random_normal"], default: "zeros" },
+  seed: { type: "int", min: 0, max: 2147483647, default: 0 },
+  dtype: { type: "enum", values: ["float32", "float64"], default: "float32" },
+};
+/** Explicit weights' shapes, in the spec's own sizes; Keras's `layer.weights` order. */
+const WEIGHT_SHAPES: readonly [keyof LstmWeights, string[]][] = [
+  ["kernel", ["features", "4*units"]],
+  ["recurrentKernel", ["units", "4*units"]],
+  ["bias", ["4*units"]],
+];
 
 /** A value as the user wrote it: JSON, but for the numbers JSON cannot spell (NaN would read "null"). */
 function shown(value: unknown): string {
@@ -167,4 +185,72 @@ export function checkLstmInput(spec: ResolvedLstmSpec, input: NDArray): void {
     throw new SpecError("input", `must have shape [batch, ${timesteps}, ${features}], got [${s}]`);
   }
   if (input.dtype !== spec.dtype) throw new SpecError("input", `must be ${spec.dtype} like the spec, got ${input.dtype}`);
+}
+
+/** The model's outputs as the LSTM names them: `output`, and with returnState `h`, `c` (the layer's outputs 1 and 2). */
+export const LSTM_OUTPUTS = { output: "lstm", h: "lstm:1", c: "lstm:2" } as const;
+
+const pascal = (snake: string) => snake.replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+
+/** An initializer as Keras 3 serializes it; seeded unless it has nothing random to seed. */
+function initializer(name: string, seed: number) {
+  const seeded = name !== "zeros" && name !== "ones";
+  return { module: "keras.initializers", class_name: pascal(name), config: seeded ? { seed } : {}, registered_name: null };
+}
+
+/**
+ * The spec as a one-layer Keras 3 model (an input, then the LSTM named `lstm`, its outputs the
+ * model's), for `bridge.model` / `runModel` / `runModelParity`. Without explicit weights the
+ * initializers are seeded from `seed` (kernel seed, recurrent seed+1, bias seed+2), so Keras itself
+ * initializes the same weights on every worker.
+ * @throws {SpecError} for a bad spec or weights.
+ */
+export function lstmModel(spec: LstmSpec): { config: KerasModelConfig; weights?: ModelWeights; resolved: ResolvedLstmSpec } {
+  const s = resolveLstmSpec(spec);
+  if (spec.weights) checkLstmWeights(s, spec.weights);
+  const lstm: KerasLayerConfig = {
+    module: "keras.layers",
+    class_name: "LSTM",
+    registered_name: null,
+    name: "lstm",
+    config: {
+      name: "lstm",
+      dtype: s.dtype,
+      units: s.units,
+      activation: s.activation,
+      recurrent_activation: s.recurrentActivation,
+      use_bias: s.useBias,
+      unit_forget_bias: s.unitForgetBias,
+      kernel_initializer: initializer(s.kernelInitializer, s.seed),
+      recurrent_initializer: initializer(s.recurrentInitializer, s.seed + 1),
+      bias_initializer: initializer(s.biasInitializer, s.seed + 2),
+      return_sequences: s.returnSequences,
+      return_state: s.returnState,
+      go_backwards: s.goBackwards,
+    },
+    inbound_nodes: [{ args: [{ class_name: "__keras_tensor__", config: { shape: [], dtype: s.dtype, keras_history: ["input", 0, 0] } }], kwargs: {} }],
+  };
+  const input: KerasLayerConfig = {
+    module: "keras.layers",
+    class_name: "InputLayer",
+    registered_name: null,
+    name: "input",
+    config: { name: "input", batch_shape: [null, ...s.inputShape], dtype: s.dtype },
+    inbound_nodes: [],
+  };
+  const config: KerasModelConfig = {
+    module: "keras.src.models.functional",
+    class_name: "Functional",
+    registered_name: "Functional",
+    config: {
+      name: "lstm_spec",
+      trainable: true,
+      layers: [input, lstm],
+      input_layers: [["input", 0, 0]],
+      output_layers: s.returnState ? [0, 1, 2].map((i): [string, number, number] => ["lstm", 0, i]) : [["lstm", 0, 0]],
+    },
+  };
+  if (!spec.weights) return { config, resolved: s };
+  const w = spec.weights;
+  return { config, weights: { lstm: [w.kernel, w.recurrentKernel, ...(w.bias ? [w.bias] : [])] as NDArray<"float32">[] }, resolved: s };
 }
