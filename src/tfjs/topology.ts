@@ -33,6 +33,7 @@ export interface TfjsTopology {
 }
 
 const ACTIVATION_KEYS = ["activation", "recurrent_activation"];
+const ZEROS = { class_name: "Zeros", config: {} };
 /** Arguments TF.js has no use for, or spells differently: dropped once the schema has checked them. */
 const DROPPED = new Set(["dtype", "quantization_config", "groups", "synchronized", "renorm", "rms_scaling", "keepdims", "backward_layer", "optional", "ragged"]);
 
@@ -61,6 +62,9 @@ function translateLayer(entry: KerasLayerConfig, reasons: { layer: string; reaso
     else config[key] = value;
   }
   config.dtype = "float32";
+  // The Python model's weights replace whatever TF.js initializes, so it initializes zeros: its
+  // Orthogonal (an LSTM's recurrent kernel) factors a matrix per layer, seconds for a large one.
+  for (const key of Object.keys(entry.config)) if (key.endsWith("_initializer")) config[key] = ZEROS;
   if (cls === "Bidirectional") {
     // Keras 3 forces zero_output_for_mask = return_sequences on both directions (bidirectional.py).
     const inner = (config.layer as { config: Record<string, unknown> }).config;

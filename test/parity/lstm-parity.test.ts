@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type LstmSpec, TfjsUnsupportedModelError, lstmModel, runModelParity } from "../../src/index.js";
 import { seededModelInputs } from "../../src/parity/model-parity.js";
 import { buildTfjsModel } from "../../src/tfjs/model.js";
@@ -68,5 +68,20 @@ describe("an LSTM spec is a one-layer model on the model parity", () => {
     await twin.predict(x, handle.layers);
     expect(tf.memory().numTensors).toBe(before);
     await twin.dispose();
+  });
+});
+
+describe("the twin initializes nothing it will overwrite", () => {
+  it("a large LSTM's twin is built without TF.js's Orthogonal initializer (and its slowness warning)", async () => {
+    const { config, resolved } = lstmModel({ units: 64, inputShape: [5, 2] });
+    await using handle = await bridge().model(config, { seed: resolved.seed });
+    const warnings: unknown[] = [];
+    const spy = vi.spyOn(console, "warn").mockImplementation((...args) => void warnings.push(args));
+    try {
+      await (await buildTfjsModel(handle.twinConfig(), await handle.weights())).dispose();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(warnings.map(String).filter((w) => /Orthogonal/.test(w))).toEqual([]);
   });
 });
