@@ -28,7 +28,10 @@ export interface PoolOptions {
   link?: LinkKind;
   /** The local link's region size for each direction and worker (default 256 MiB, sparse). */
   linkRegionBytes?: number;
-  /** Requests waiting for a free worker before the pool pushes back. Default 1024. */
+  /**
+   * Requests waiting for a free worker before the pool pushes back. Default 1024. A batching model's
+   * callers waiting in its batches are bounded by the same number, per version.
+   */
   maxQueue?: number;
   /** When the queue is full: `wait` for room (default) or `reject` with OverloadedError. */
   whenFull?: "wait" | "reject";
@@ -84,6 +87,7 @@ export class Pool extends TensorflowClient {
     private readonly perWorkerInFlight: number,
     maxMessageBytes: number,
     metrics: MetricsOptions | undefined,
+    limits: { defaultTimeoutMs: number; maxQueue: number; whenFull: "wait" | "reject" },
   ) {
     super();
     this.servingMetrics = new ServingMetrics(
@@ -96,22 +100,21 @@ export class Pool extends TensorflowClient {
       },
       metrics,
     );
-    this.serving = new ModelRegistry(this, maxMessageBytes, this.servingMetrics);
+    this.serving = new ModelRegistry(this, maxMessageBytes, this.servingMetrics, { defaultTimeoutMs: limits.defaultTimeoutMs, maxQueued: limits.maxQueue, whenFull: limits.whenFull });
   }
 
   /** Binds the pool's endpoints, starts `size` local workers and waits for their handshakes. */
   static async start(options: PoolOptions = {}): Promise<Pool> {
     const perWorkerInFlight = options.perWorkerInFlight ?? 2;
     const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
-    const pool = new Pool(perWorkerInFlight, maxMessageBytes, options.metrics);
+    const limits = { maxQueue: options.maxQueue ?? 1024, whenFull: options.whenFull ?? "wait", defaultTimeoutMs: options.defaultTimeoutMs ?? 300_000 } as const;
+    const pool = new Pool(perWorkerInFlight, maxMessageBytes, options.metrics, limits);
     await RequestEngine.start(
       {
         size: options.size ?? availableParallelism(),
         startTimeoutMs: options.startTimeoutMs ?? 120_000,
         perWorkerInFlight,
-        maxQueue: options.maxQueue ?? 1024,
-        whenFull: options.whenFull ?? "wait",
-        defaultTimeoutMs: options.defaultTimeoutMs ?? 300_000,
+        ...limits,
         maxMessageBytes,
         whenLost: "replace",
         listen: options.listen,

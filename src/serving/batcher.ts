@@ -1,4 +1,4 @@
-import { ModelError } from "../errors.js";
+import { ModelError, OverloadedError, TfbridgeError, WireError } from "../errors.js";
 import type { ModelMode } from "../models/handle.js";
 import { dtypeInfo } from "../wire/dtypes.js";
 import { type NDArray, elementCount, frameBytes } from "../wire/ndarray.js";
@@ -59,6 +59,13 @@ interface Batch {
   controller: AbortController;
 }
 
+/** How many callers may wait in a version's batches (not yet sent), and what happens to one more. */
+export interface BatchQueueLimits {
+  maxQueued: number;
+  /** `reject`: OverloadedError at once (HTTP 429); `wait`: it joins anyway, bounded by its deadline. */
+  whenFull: "wait" | "reject";
+}
+
 /** Headroom under the message cap for a merged request's header. */
 const HEADER_BYTES = 64 * 1024;
 
@@ -98,6 +105,8 @@ export class Batcher {
   private readonly waiting: Batch[] = [];
   private inFlight = 0;
   private nextId = 1;
+  /** Callers in batches not yet sent. */
+  private queued = 0;
 
   constructor(
     private readonly options: BatchingOptions,
@@ -107,19 +116,25 @@ export class Batcher {
     private readonly send: SendBatch,
     /** Told each merged run's rows as sent (padding included). */
     private readonly observe: (rows: number) => void,
+    private readonly limits: BatchQueueLimits = { maxQueued: Infinity, whenFull: "wait" },
   ) {}
 
   /**
    * Queues `arrays` (already checked against the signature) for the next merged run of `mode`/`outputs`.
+   * Only requests whose inputs agree in dtype and every non-batch dimension merge: a model with a free
+   * axis (an LSTM over any number of timesteps) gets one batch per shape.
    * @throws {MessageTooLargeError} for a request that alone is over the message cap.
+   * @throws {OverloadedError} when `maxQueued` callers already wait and the limits say reject.
    */
   submit(arrays: NDArray[], mode: ModelMode, outputs: string, limits: { timeoutMs: number; signal?: AbortSignal }): Promise<Reply<{ mode: ModelMode; runMs: number }>> {
     const rows = batchRows(arrays);
+    if (this.queued >= this.limits.maxQueued && this.limits.whenFull === "reject") throw new OverloadedError(this.queued);
     const entry: Entry = { request: null!, rows, batch: null };
     entry.request = new PendingRequest(this.nextId++, "serve.predict", {}, arrays, { ...limits, maxMessageBytes: this.maxMessageBytes }, (_, gaveUp) => {
       if (gaveUp) this.leave(entry);
     });
-    const group = `${mode}/${outputs}`;
+    this.queued++;
+    const group = `${mode}/${outputs}/${arrays.map((a) => `${a.dtype}[${a.shape.slice(1).join(",")}]`).join(";")}`;
     const bytes = arrays.reduce((n, a) => n + frameBytes(a), 0);
     let batch = this.open.get(group);
     if (batch && (batch.rows + rows > this.options.maxBatchSize || batch.bytes + bytes > this.maxMessageBytes - HEADER_BYTES)) {
@@ -184,6 +199,7 @@ export class Batcher {
     const batch = entry.batch;
     if (!batch) return;
     if (!batch.sent) {
+      this.queued--;
       batch.entries.splice(batch.entries.indexOf(entry), 1);
       batch.rows -= entry.rows;
       batch.bytes -= entry.request.arrays.reduce((n, a) => n + frameBytes(a), 0);
@@ -206,16 +222,19 @@ export class Batcher {
     if (i >= 0) this.waiting.splice(i, 1);
     batch.sent = true;
     const entries = batch.entries;
+    this.queued -= entries.length;
     if (entries.length === 0) return;
-    this.inFlight++;
     const exact = this.options.exact ?? false;
     const target = exact ? batch.rows : (this.options.allowedBatchSizes?.find((n) => n >= batch.rows) ?? batch.rows);
-    const inputs = entries[0]!.request.arrays.map((_, i) => concatRows(entries.map((e) => e.request.arrays[i]!), target));
-    const now = Date.now();
-    const timeoutMs = Math.max(...entries.map((e) => e.request.deadline - now));
-    this.observe(target);
     const args = { mode: batch.mode, outputs: batch.outputs, ...(exact ? { split: entries.map((e) => e.rows) } : {}) };
-    const settled = this.send(inputs, args, { timeoutMs: Math.max(0, timeoutMs), signal: batch.controller.signal }).finally(() => {
+    const timeoutMs = Math.max(0, ...entries.map((e) => e.request.deadline - Date.now()));
+    this.inFlight++;
+    // Runs from a timer: whatever throws in here (merging, sending) must reach the callers, not the process.
+    const settled = (async () => {
+      const inputs = entries[0]!.request.arrays.map((_, i) => concatRows(entries.map((e) => e.request.arrays[i]!), target));
+      this.observe(target);
+      return this.send(inputs, args, { timeoutMs, signal: batch.controller.signal });
+    })().finally(() => {
       this.inFlight--;
       this.pump();
     });
@@ -228,7 +247,8 @@ export class Batcher {
           e.request.settle({ reply: { result: reply.result, arrays, names: reply.names } });
         }
       },
-      (error: Error) => {
+      (cause: Error) => {
+        const error = cause instanceof TfbridgeError ? cause : new WireError(`a merged batch of ${entries.length} requests failed before it was sent: ${cause.message}`);
         for (const e of entries) e.request.settle({ error });
       },
     );

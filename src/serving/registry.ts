@@ -3,7 +3,7 @@ import { type ModelInfo, type ModelInputs, type ModelMode, type Prediction, type
 import type { NDArray } from "../wire/ndarray.js";
 import type { PendingRequest } from "../engine/pending.js";
 import type { RequestOptions } from "../worker/replies.js";
-import { Batcher, type BatchingOptions, checkBatching } from "./batcher.js";
+import { type BatchQueueLimits, Batcher, type BatchingOptions, checkBatching } from "./batcher.js";
 import type { ServingHost } from "./host.js";
 import type { ServingMetrics } from "./metrics.js";
 import { type ModelPayload, type ModelSource, readModelSource } from "./source.js";
@@ -91,6 +91,8 @@ export class ModelRegistry {
     private readonly host: ServingHost,
     private readonly maxMessageBytes: number,
     private readonly metrics: ServingMetrics,
+    /** The pool's own: its default deadline, and its queue's bound for the callers batches hold. */
+    private readonly limits: { defaultTimeoutMs: number } & BatchQueueLimits = { defaultTimeoutMs: Infinity, maxQueued: Infinity, whenFull: "wait" },
   ) {}
 
   /**
@@ -129,7 +131,7 @@ export class ModelRegistry {
       }
       const entry: Version = { name, version, payload, load, info, batching: batching ?? null, batcher: null, outstanding: 0, drained: [] };
       if (batching) {
-        entry.batcher = new Batcher(batching, this.maxMessageBytes, () => this.host.capacity, (arrays, args, limits) => this.send(entry, arrays, args, limits), (rows) => this.metrics.batch(name, version, rows));
+        entry.batcher = new Batcher(batching, this.maxMessageBytes, () => this.host.capacity, (arrays, args, limits) => this.send(entry, arrays, args, limits), (rows) => this.metrics.batch(name, version, rows), this.limits);
       }
       named.versions.set(version, entry);
       if (makeDefault || named.defaultVersion === null) named.defaultVersion = version;
@@ -194,7 +196,7 @@ export class ModelRegistry {
     entry.outstanding++;
     try {
       const reply = entry.batcher
-        ? await entry.batcher.submit(arrays, mode, outputs, { timeoutMs: limits.timeoutMs ?? Infinity, signal: limits.signal })
+        ? await entry.batcher.submit(arrays, mode, outputs, { timeoutMs: limits.timeoutMs ?? this.limits.defaultTimeoutMs, signal: limits.signal })
         : await this.send(entry, arrays, { mode, outputs }, limits);
       this.metrics.request(entry.name, entry.version, "predict", null, (performance.now() - started) / 1000, reply.result.runMs / 1000);
       const names = reply.names.map((n) => n ?? "");
