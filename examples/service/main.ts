@@ -3,12 +3,12 @@
  * over a tfbridge Pool. Config (see config.json): `port` (0: any free port), `pool` (PoolOptions), and
  * `models`, each `name` plus one of `path` (a .keras/.h5 file or SavedModel folder), `config` (a Keras
  * model description, with `seed`) or `lstm` (`{ units, inputShape }`: a one-layer LSTM model), and optionally
- * `version` and `batching`. Prints `listening on http://127.0.0.1:PORT` when ready; SIGTERM drains.
+ * `version` and `batching`; `service` (ServiceOptions: body size, deadlines, drain timeout). Prints `listening on http://127.0.0.1:PORT` when ready; SIGTERM drains.
  */
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { type BatchingOptions, type KerasModelConfig, Pool, type PoolOptions, layers, sequential } from "../../src/index.js";
-import { createService } from "./server.js";
+import { type ServiceOptions, createService } from "./server.js";
 
 interface ModelEntry {
   name: string;
@@ -23,6 +23,7 @@ interface Config {
   port?: number;
   host?: string;
   pool?: PoolOptions;
+  service?: Omit<ServiceOptions, "models">;
   models: ModelEntry[];
 }
 
@@ -35,7 +36,7 @@ function lstmModel({ units, inputShape }: { units: number; inputShape: [number, 
 }
 
 const pool = await Pool.start(config.pool ?? {});
-const { server, drain } = createService(pool, { models: config.models.map((m) => m.name) });
+const { server, drain } = createService(pool, { ...config.service, models: config.models.map((m) => m.name) });
 let stopping = false;
 process.on("SIGTERM", () => {
   if (stopping) return;

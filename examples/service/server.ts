@@ -16,6 +16,13 @@ export interface ServiceOptions {
   maxBodyBytes?: number;
   /** Per-request deadline. Default 30 s. */
   timeoutMs?: number;
+  /**
+   * How long a drain waits for connections to finish before closing them (a client that sends its
+   * headers or body slowly would hold the process forever). Default 30 s.
+   */
+  drainTimeoutMs?: number;
+  /** How long a client may take to send a whole request (headers and body). Default 60 s. */
+  requestTimeoutMs?: number;
 }
 
 /** The HTTP status for an error a request ended with, and whether the client may retry later. */
@@ -60,14 +67,15 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
     new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      // Over the limit, the rest is read and dropped, and the 413 goes once the client has sent it
+      // all: a socket closed under a client still sending reaches it as a reset, not as the answer.
       req.on("data", (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxBodyBytes) {
-          reject(new MessageTooLargeError(`the request body is over ${maxBodyBytes} bytes`));
-          req.destroy();
-        } else chunks.push(chunk);
+        if (size <= maxBodyBytes) chunks.push(chunk);
+        else chunks.length = 0;
       });
       req.on("end", () => {
+        if (size > maxBodyBytes) return reject(new MessageTooLargeError(`the request body is ${size} bytes, over the limit of ${maxBodyBytes}`));
         try {
           resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
         } catch (e) {
@@ -127,12 +135,19 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
     });
   });
 
-  /** Stops taking work (readiness turns 503, new connections are refused), answers what is in flight, then closes the pool. */
+  server.requestTimeout = options.requestTimeoutMs ?? 60_000;
+
+  /**
+   * Stops taking work (readiness turns 503, new connections are refused), answers what is in flight,
+   * then closes the pool. Connections still open after `drainTimeoutMs` (a client sending slowly) are closed.
+   */
   const drain = async () => {
     draining = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    const deadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 30_000);
     await closed;
+    clearTimeout(deadline);
     await pool.close();
   };
   return { server, drain };

@@ -13,10 +13,17 @@ export class BadBodyError extends Error {
 
 type Json = number | boolean | Json[] | { [k: string]: Json };
 
-/** The shape of a nested JSON array (every level must be rectangular) and its leaves in C order. */
-function flatten(value: unknown, what: string): { shape: number[]; leaves: unknown[] } {
+/**
+ * The shape of a nested JSON array (every level must be rectangular) and its leaves in C order.
+ * @throws {BadBodyError} for nesting deeper than `rank` (checked before walking it: JSON nested a
+ * hundred thousand deep would otherwise overflow the stack).
+ */
+function flatten(value: unknown, what: string, rank: number): { shape: number[]; leaves: unknown[] } {
   const shape: number[] = [];
-  for (let v = value; Array.isArray(v); v = v[0]) shape.push(v.length);
+  for (let v = value; Array.isArray(v); v = v[0]) {
+    if (shape.length === rank) throw new BadBodyError(`${what}: nested deeper than the input's ${rank} dimensions (batch included)`);
+    shape.push(v.length);
+  }
   const leaves: unknown[] = [];
   const walk = (v: unknown, depth: number) => {
     if (depth === shape.length) {
@@ -34,7 +41,8 @@ function flatten(value: unknown, what: string): { shape: number[]; leaves: unkno
 /** A JSON value (with its batch dimension) as an array of the input's dtype. */
 function toArray(value: unknown, spec: TensorInfo): NDArray {
   const what = `input ${spec.name}`;
-  const { shape, leaves } = flatten(value, what);
+  // A SavedModel input of unknown rank has no shape: JSON gets a generous rank bound instead.
+  const { shape, leaves } = flatten(value, what, spec.shape?.length ?? 32);
   const number = (x: unknown) => {
     if (typeof x !== "number") throw new BadBodyError(`${what}: ${JSON.stringify(x)} is not a number`);
     return x;
@@ -84,7 +92,9 @@ export function readPredictBody(body: unknown, specs: readonly TensorInfo[]): { 
   }
   if (single && !isObject(inputs)) return { inputs: { [specs[0]!.name]: toArray(inputs, specs[0]!) }, rows: false };
   if (!isObject(inputs)) throw new BadBodyError(`\`inputs\` must be an object by input name (${specs.map((s) => s.name).join(", ")})`);
-  return { inputs: Object.fromEntries(Object.entries(inputs).map(([name, v]) => [name, toArray(v, specs.find((s) => s.name === name) ?? { name, shape: [], dtype: "float32" })])), rows: false };
+  const unknown = Object.keys(inputs).find((name) => !specs.some((s) => s.name === name));
+  if (unknown !== undefined) throw new BadBodyError(`no model input named ${unknown} (inputs: ${specs.map((s) => s.name).join(", ")})`);
+  return { inputs: Object.fromEntries(Object.entries(inputs).map(([name, v]) => [name, toArray(v, specs.find((s) => s.name === name)!)])), rows: false };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -23,6 +23,8 @@ beforeAll(async () => {
     port: 0,
     // A short queue that refuses when full, so overload shows as 429.
     pool: { size: 2, maxQueue: 4, whenFull: "reject" },
+    // Short, so the SIGTERM test's slow client is cut off soon.
+    service: { drainTimeoutMs: 2_000 },
     models: [
       { name: "lstm", lstm: { units: 64, inputShape: [10, 1] }, seed: 0 },
       { name: "lstm-batched", lstm: { units: 64, inputShape: [10, 1] }, seed: 0, batching: { maxBatchSize: 32, maxDelayMicros: 2000 } },
@@ -104,6 +106,16 @@ describe("the example service", () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
+  it("a 100 MB body is a 413 (read to its end first, so the client gets it, not a reset); JSON nested 1e5 deep is a 400", async () => {
+    const big = await post("/v1/models/lstm:predict", `{"instances": [${"0,".repeat(50_000_000)}0]}`);
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: string }).error).toMatch(/over the limit of 16777216/);
+    const deep = await post("/v1/models/lstm:predict", `{"instances": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`);
+    expect(deep.status).toBe(400);
+    expect(((await deep.json()) as { error: string }).error).toMatch(/nested deeper than the input's 3 dimensions/);
+    expect((await post("/v1/models/lstm:predict", { instances: [instance(0)] })).status).toBe(200);
+  }, 60_000);
+
   it("overload: a full queue answers 429 with Retry-After; every request is answered", async () => {
     // Both workers paused (SIGSTOP, resumed well within the heartbeat liveness): 2 workers × 2 sent
     // ahead + a queue of 4 take 8 requests; the other 12 are refused at once.
@@ -153,14 +165,21 @@ describe("the example service", () => {
     expect((await post("/v1/models/lstm:predict", { instances: [instance(0)] })).status).toBe(200);
   }, 180_000);
 
-  it("SIGTERM: requests in flight are answered, readiness goes, the process exits 0", async () => {
+  it("SIGTERM: requests in flight are answered, readiness goes, a slow client is cut off, the process exits 0", async () => {
+    // A client that sends half its headers and then nothing: the drain must not wait for it forever.
+    const { port } = new URL(base);
+    const slow = connect(Number(port), "127.0.0.1", () => slow.write("POST /v1/models/lstm:predict HTTP/1.1\r\nHost: x\r\n"));
+    const slowClosed = new Promise<void>((resolve) => slow.on("close", () => resolve()));
+    slow.on("error", () => {});
     const inFlight = Array.from({ length: 12 }, (_, k) => post("/v1/models/lstm-batched:predict", { instances: [instance(k)] }).then((r) => r.status, () => "refused"));
     await new Promise((r) => setTimeout(r, 20));
     service.kill("SIGTERM");
     const outcomes = await Promise.all(inFlight);
-    expect(outcomes.every((s) => s === 200 || s === 503 || s === "refused")).toBe(true);
+    // 429: the batched model's callers count against the pool's queue of 4 too.
+    expect(outcomes.every((s) => s === 200 || s === 429 || s === 503 || s === "refused"), JSON.stringify(outcomes)).toBe(true);
     expect(outcomes.filter((s) => s === 200).length).toBeGreaterThan(0);
     expect(await exited).toBe(0);
+    await slowClosed;
     await expect(fetch(`${base}/readyz`)).rejects.toThrow(); // nobody listens any more
   });
 });
