@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
 import type { StatedTolerance } from "../parity/verdict.js";
+import { didYouMean } from "./suggest.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -34,7 +35,7 @@ export function parseCommandLine<const T extends Options, const N extends string
     const option = optionIn(message);
     switch (code) {
       case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-        throw new UsageError(`unknown option ${option}`);
+        throw new UsageError(`unknown option ${option}${didYouMean(option.replace(/^-+/, ""), Object.keys(options), (o) => `--${o}`)}`);
       case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
         throw new UsageError(`unexpected argument ${JSON.stringify(/'([^']*)'/.exec(message)?.[1] ?? "")}`);
       case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { TfbridgeError, UsageError } from "../errors.js";
+import { packageRoot } from "../paths.js";
 import type { Command, CommandContext } from "./context.js";
 import { CONVERT_USAGE, convertCommand } from "./convert.js";
 import { DEMO_USAGE, demoCommand } from "./demo.js";
 import { DOCTOR_USAGE, doctorCommand } from "./doctor.js";
 import { PARITY_USAGE, parityCommand } from "./parity.js";
 import { SETUP_USAGE, setupCommand } from "./setup.js";
+import { didYouMean } from "./suggest.js";
 import { KEYS_USAGE, WORKER_USAGE, keysCommand, workerCommand } from "./worker.js";
 
 const COMMANDS: Record<string, Command> = {
@@ -45,8 +49,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (name === "--version" || name === "-V" || name === "version") {
+    process.stdout.write(`tfbridge ${packageVersion()}\n`);
+    return 0;
+  }
   const command = COMMANDS[name];
-  if (!command) return usageError(`unknown command ${JSON.stringify(name)}`, USAGE, "tfbridge");
+  if (!command) return usageError(`unknown command ${JSON.stringify(name)}${didYouMean(name, [...Object.keys(COMMANDS), "help"])}`, USAGE, "tfbridge");
   if (args.includes("--help") || args.includes("-h")) {
     process.stdout.write(`${command.usage}\n`);
     return 0;
@@ -59,9 +67,19 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A bad command line: the problem, the usage lines only (its synopsis, up to the first blank line) and
+ * where the rest is; exit status 2.
+ */
 function usageError(problem: string, usage: string, who: string): number {
-  process.stderr.write(`${who}: ${problem}\n\n${usage}\n`);
+  const synopsis = usage.split("\n\n")[0];
+  const more = who === "tfbridge" ? "`tfbridge help` lists the commands" : `\`${who} --help\` shows its options and examples`;
+  process.stderr.write(`${who}: ${problem}\n\n${synopsis}\n(${more})\n`);
   return 2;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version;
 }
 
 function report(error: unknown, verbose: boolean): void {

@@ -34,16 +34,15 @@ const SWEEP_OPTIONS = {
   ...TOLERANCE_OPTIONS,
 } as const;
 
-export const MODEL_USAGE = `report options (model, lstm):
-  --inputs FILE.npz       (model) the inputs, by input name (or in input order); default: seeded from its inputs
-  --batch N               batch size of seeded inputs (default 2)
-  --input-seed N          seed of the seeded inputs (default 0)
-  --html FILE             also write the report as one self-contained HTML page (charts, no network)
+export const MODEL_USAGE = `  --inputs FILE.npz       (model) the inputs, by input name (or in input order); default: seeded from its inputs
+  --batch N               (model, lstm) batch size of seeded inputs (default 2)
+  --input-seed N          (model, lstm) seed of the seeded inputs (default 0)
+  --html FILE             (model, lstm) also write the report as one self-contained HTML page (no network)
+  --lstm                  (sweep) the 64 LSTM specs instead of the reference and random models
+  --count N               (sweep) random models (default 12), or with --lstm that many of the 64 specs
+  --seed N                (sweep) seed of the sweep's architectures, weights and inputs (default 0)
+  --markdown FILE         (sweep) also write the README's layer table, generated from the sweep, to FILE
   --json                  the report as JSON on stdout
-sweep options:
-  --seed N                seed of the sweep's architectures, weights and inputs (default 0)
-  --markdown FILE         also write the README's layer table, generated from the sweep, to FILE
-tolerance (any subcommand):
 ${toleranceUsage(26)}
   --verbose               stacks on errors, TensorFlow's C++ logs and the worker's stderr`;
 

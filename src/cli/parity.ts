@@ -3,6 +3,7 @@ import { SpecError, UsageError } from "../errors.js";
 import { type Activation, type LstmSpec, lstmModel, resolveLstmSpec } from "../models/lstm-spec.js";
 import { numberFlag, parseCommandLine, readJsonFile } from "./args.js";
 import type { CommandContext } from "./context.js";
+import { didYouMean } from "./suggest.js";
 import { MODEL_USAGE, PARITY_REPORT_OPTIONS, modelParityCommand, parityOf, sweepCommand } from "./model-parity.js";
 
 export const PARITY_USAGE = `usage: tfbridge parity model FILE [--inputs FILE.npz] [report options]
@@ -13,12 +14,15 @@ Runs a model in the Python worker's v1 Session and, with the same weights, in TF
 JS CPU backend), and compares every layer's output; a difference is explained by its cause (oneDNN's
 kernels, Grappler's rewrites, an input's difference, an op's own bound) or fails.
 
+subcommands:
   model FILE              a .keras or Keras .h5 file, or a model config as JSON (model.to_json())
   lstm                    the seed's LSTM as a one-layer model, from a spec (--spec FILE.json) or flags:
     --units N --timesteps N --features N --activation A --recurrent-activation A --seed N
     --return-sequences --return-state --go-backwards --no-bias --no-unit-forget-bias
   sweep                   the named reference models plus --count random architectures (default 12;
                           the full run is --count 300); --lstm: the 64 LSTM specs instead (--count N of them)
+
+options:
 ${MODEL_USAGE}
 
 examples:
@@ -114,7 +118,7 @@ export async function parityCommand(args: string[], context: CommandContext): Pr
   const [first, ...rest] = args;
   if (first !== undefined && !first.startsWith("-")) {
     const run = SUBCOMMANDS[first];
-    if (!run) throw new UsageError(`unknown subcommand ${JSON.stringify(first)} (model, lstm or sweep)`);
+    if (!run) throw new UsageError(`unknown subcommand ${JSON.stringify(first)}${didYouMean(first, Object.keys(SUBCOMMANDS)) || " (model, lstm or sweep)"}`);
     return run(rest, context);
   }
   const [name, meant] = olderForm(args);

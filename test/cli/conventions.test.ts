@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,6 +17,9 @@ function expectUsageError(result: { stdout: string; stderr: string; code: number
   expect(blank).toBe("");
   expect(usage).toMatch(/^usage: tfbridge/);
   expect(result.stderr).not.toMatch(/\n\s+at /);
+  // The usage lines only, and where the rest is: not the whole help.
+  expect(result.stderr).not.toMatch(/\noptions:\n|\nexamples:\n/);
+  expect(result.stderr).toMatch(/\n\(`tfbridge( [a-z]+ --help` shows its options and examples| help` lists the commands)\)\n$/);
 }
 
 describe("tfbridge command-line conventions", () => {
@@ -36,6 +39,13 @@ describe("tfbridge command-line conventions", () => {
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toMatch(/^usage: tfbridge <command>/);
+  });
+
+  it.each([["--version"], ["-V"], ["version"]])("tfbridge %s prints the package's version, exit 0", async (flag) => {
+    const { stdout, stderr, code } = await tfbridge(flag);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    expect(stdout).toBe(`tfbridge ${JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version}\n`);
   });
 
   it("tfbridge help lists every command", async () => {
@@ -59,7 +69,11 @@ describe("tfbridge command-line conventions", () => {
     [["parity", "--atol", "x"], /^tfbridge parity: --atol must be a number ≥ 0, got "x"$/],
     [["parity", "--activation", "gelu"], /^tfbridge parity: bad spec: activation: must be one of tanh, /],
     [["parity", "--json=yes"], /^tfbridge parity: --json takes no value$/],
-    [["parity", "--sweep", "--units", "3"], /^tfbridge parity: --sweep runs its own specs; it cannot be combined with --units$/],
+    [["parity", "--sweep", "--units", "3"], /^tfbridge parity: unknown option --units$/],
+    [["parity", "--unit", "3"], /^tfbridge parity: unknown option --unit \(did you mean --units\?\)$/],
+    [["parity", "modle", "x.keras"], /^tfbridge parity: unknown subcommand "modle" \(did you mean model\?\)$/],
+    [["convert", "--force", "--jsno"], /^tfbridge convert: unknown option --jsno \(did you mean --json\?\)$/],
+    [["pairty"], /^tfbridge: unknown command "pairty" \(did you mean parity\?\)$/],
     [["parity", "--spec", "/nonexistent/spec.json"], /^tfbridge parity: --spec \/nonexistent\/spec.json: no such file$/],
     [["worker"], /^tfbridge worker: --connect tcp:\/\/HOST:PORT is required$/],
     [["worker", "--connect", "nonsense"], /^tfbridge worker: --connect must be tcp:\/\/HOST:PORT \(or ipc:\/\/PATH\), got "nonsense"$/],
