@@ -15,12 +15,20 @@ class CurveKeys:
     server: bytes
 
 
+def check_private(path: str) -> None:
+    """A file holding a secret key must be its owner's alone (as ssh insists for its keys)."""
+    mode = os.stat(path).st_mode & 0o777
+    if mode & 0o077:
+        raise ValueError(f"{path} holds a secret key but other users may read it (mode {mode:04o}): chmod 600 {path}")
+
+
 def read_curve_keys(keys_file: str | None, server_file: str | None) -> CurveKeys | None:
     """From files (keys: public then secret, whitespace-separated), else from TFBRIDGE_CURVE_{PUBLIC,SECRET,SERVER}_KEY;
     None when neither is given."""
     if keys_file or server_file:
         if not (keys_file and server_file):
             raise ValueError("--curve-keys and --curve-server-key go together")
+        check_private(keys_file)
         with open(keys_file, encoding="ascii") as f:
             words = f.read().split()
         if len(words) != 2:

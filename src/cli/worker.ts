@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { curveKeyPair } from "zeromq";
-import { UsageError, WorkerStartError } from "../errors.js";
+import { InsecureConfigError, UsageError, WorkerStartError } from "../errors.js";
+import { checkPrivate } from "../link/curve.js";
 import { packageRoot } from "../paths.js";
 import { SETUP_COMMAND } from "../setup/env.js";
 import { privateDir, removePrivateDir } from "../worker/private-dir.js";
@@ -25,14 +26,18 @@ examples:
   tfbridge worker --connect tcp://127.0.0.1:5555
   tfbridge worker --connect tcp://pool.example:5555 --curve-keys worker.keys --curve-server-key pool.pub`;
 
-export const KEYS_USAGE = `usage: tfbridge keys
+export const KEYS_USAGE = `usage: tfbridge keys [--out FILE]
 
-Prints a new CurveZMQ key pair (Z85): the public key, then the secret key, one per line. Keep the
-secret key readable by its owner only.
+A new CurveZMQ key pair (Z85): the public key, then the secret key, one per line. With --out, both go
+into FILE, created readable by its owner only (it must not exist), and the public key is printed;
+without it, both are printed. A pool or worker refuses a key file that other users may read.
+
+options:
+  --out FILE              write the pair to FILE (mode 600) and print the public key
 
 examples:
-  tfbridge keys > pool.keys && chmod 600 pool.keys
-  head -1 pool.keys > pool.pub`;
+  tfbridge keys --out pool.keys > pool.pub
+  tfbridge keys > pool.keys && chmod 600 pool.keys`;
 
 /** A ZeroMQ endpoint the worker can connect to: tcp://HOST:PORT, or ipc://PATH on this machine. */
 const ENDPOINT = /^(tcp:\/\/[^\s:/]+(:\d{1,5})$|tcp:\/\/\[[0-9a-fA-F:.]+\]:\d{1,5}$|ipc:\/\/.+)/;
@@ -45,6 +50,13 @@ export function workerCommand(args: string[]): Promise<number> {
   for (const flag of ["curve-keys", "curve-server-key"] as const) {
     const file = v[flag];
     if (file !== undefined && !existsSync(file)) throw new UsageError(`--${flag} ${file}: no such file`);
+  }
+  if (v["curve-keys"]) {
+    try {
+      checkPrivate(v["curve-keys"]);
+    } catch (e) {
+      throw e instanceof InsecureConfigError ? new UsageError(`--curve-keys ${e.message}`) : e;
+    }
   }
   const python = defaultPython();
   if (!existsSync(python)) throw new WorkerStartError(`no Python interpreter at ${python}: run \`${SETUP_COMMAND}\` (\`make setup\` in a clone), or set TFBRIDGE_PYTHON`);
@@ -70,8 +82,19 @@ export function workerCommand(args: string[]): Promise<number> {
 
 /** `tfbridge keys`. */
 export async function keysCommand(args: string[]): Promise<number> {
-  parseFlags(args, {});
+  const v = parseFlags(args, { out: { type: "string" } });
   const { publicKey, secretKey } = curveKeyPair();
-  process.stdout.write(`${publicKey}\n${secretKey}\n`);
+  if (v.out === undefined) {
+    process.stdout.write(`${publicKey}\n${secretKey}\n`);
+    return 0;
+  }
+  try {
+    // "wx": never over an existing file (its mode, or a link's target, is not ours to trust).
+    writeFileSync(v.out, `${publicKey}\n${secretKey}\n`, { mode: 0o600, flag: "wx" });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new UsageError(`--out ${v.out} exists; tfbridge keys does not overwrite a key file`);
+    throw e;
+  }
+  process.stdout.write(`${publicKey}\n`);
   return 0;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { Router, curveKeyPair } from "zeromq";
 import { InsecureConfigError } from "../errors.js";
 
@@ -92,10 +92,20 @@ export function curveServer(router: Router, curve: CurveServerKeys): { localKeys
 }
 
 /**
+ * A file holding a secret key must be its owner's alone, as ssh insists for its keys.
+ * @throws {InsecureConfigError} naming the file, its mode and the fix.
+ */
+export function checkPrivate(file: string): void {
+  const mode = statSync(file).mode & 0o777;
+  if (mode & 0o077) throw new InsecureConfigError(`${file} holds a secret key but other users may read it (mode ${mode.toString(8).padStart(4, "0")}): chmod 600 ${file}`);
+}
+
+/**
  * A pool's CurveZMQ keys from files: `keysFile` holds its public and secret key (Z85, whitespace
  * separated, as `tfbridge keys` prints them), `allowedFile` one allowed worker public key per line.
  */
 export function curveKeysFromFiles(keysFile: string, allowedFile: string): CurveServerKeys {
+  checkPrivate(keysFile);
   const [publicKey, secretKey, ...rest] = readFileSync(keysFile, "ascii").split(/\s+/).filter(Boolean);
   if (!publicKey || !secretKey || rest.length > 0) throw new InsecureConfigError(`${keysFile} must hold a public and a secret key`);
   const allowedClients = readFileSync(allowedFile, "ascii").split(/\s+/).filter(Boolean);
