@@ -2,7 +2,8 @@
 
 A SavedModel holds a graph, not Keras layers, so it has no config, no per-layer outputs and no TF.js
 twin here; its inputs and outputs are the ``serving_default`` signature's, ordered by name. Loading
-one runs no Python code from it: the graph is data.
+one runs no Python code from it, but its graph is a TensorFlow program: graph_ops.py refuses one that
+reaches files before TensorFlow reads it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import tensorflow as tf
 from ..errors import ModelError
 from ..graph_mode import session_run
 from ..protocol import can_feed
+from .graph_ops import check_graph_ops
 
 SIGNATURE = "serving_default"
 #: A graph has no layers to build a TF.js LayersModel from (tfjs-node's loadSavedModel runs it whole).
@@ -35,6 +37,7 @@ class SavedModelGraph:
         self.source = shown
         self.config = None
         self.weights: dict = {}
+        check_graph_ops(os.path.join(path, "saved_model.pb"), shown)
         try:
             self._loaded = tf.saved_model.load(path)
             self._signature = self._loaded.signatures[SIGNATURE]
