@@ -8,6 +8,7 @@ import { CONVERT_USAGE, convertCommand } from "./convert.js";
 import { DEMO_USAGE, demoCommand } from "./demo.js";
 import { DOCTOR_USAGE, doctorCommand } from "./doctor.js";
 import { PARITY_USAGE, parityCommand } from "./parity.js";
+import { SERVE_USAGE, serveCommand } from "./serve.js";
 import { SETUP_USAGE, setupCommand } from "./setup.js";
 import { didYouMean } from "./suggest.js";
 import { KEYS_USAGE, WORKER_USAGE, keysCommand, workerCommand } from "./worker.js";
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   demo: { summary: "run the seed's three LSTM examples in a real Python TensorFlow v1 Session", usage: DEMO_USAGE, run: demoCommand },
   parity: { summary: "run a model (yours, an LSTM spec, or a sweep) in Python and in TF.js with the same weights and compare", usage: PARITY_USAGE, run: parityCommand },
   convert: { summary: "convert a Keras 3 model to a TF.js LayersModel and prove the two agree (parity.html)", usage: CONVERT_USAGE, run: convertCommand },
+  serve: { summary: "serve your models over TensorFlow Serving's REST API (predict, status, metadata, metrics)", usage: SERVE_USAGE, run: serveCommand },
   worker: { summary: "run a worker on this machine that joins a pool over TCP", usage: WORKER_USAGE, run: workerCommand },
   keys: { summary: "print a new CurveZMQ key pair for pools and remote workers", usage: KEYS_USAGE, run: keysCommand },
 };

@@ -53,19 +53,20 @@ describe("parity.html in Chromium", () => {
     const page = await browser.newPage();
     await page.setViewport({ width: 1200, height: 900 });
     await page.goto(`file://${file}`);
-    const seen = await page.evaluate(() => {
-      const chart = document.querySelector('svg[data-chart="max ULP against the Python Session"]')!;
-      const bar = (runtime: string) => (chart.querySelector(`rect.bar[data-runtime="${runtime}"]`) as SVGGraphicsElement).getBBox().width;
+    // A string, so this file needs no DOM types: it runs in the page.
+    const seen = (await page.evaluate(`(() => {
+      const chart = document.querySelector('svg[data-chart="max ULP against the Python Session"]');
+      const bar = (runtime) => chart.querySelector('rect.bar[data-runtime="' + runtime + '"]').getBBox().width;
       return {
         node: bar("tfjs-node"),
         cpu: bar("JS CPU"),
         marked: chart.querySelectorAll("rect.bar.marked").length,
         label: chart.querySelector("text.label.marked")?.textContent ?? "",
-        labelPx: parseFloat(getComputedStyle(chart.querySelector("text.label")!).fontSize),
+        labelPx: parseFloat(getComputedStyle(chart.querySelector("text.label")).fontSize),
         next: document.querySelector("#next")?.textContent ?? "",
         page: { width: document.body.scrollWidth, height: document.body.scrollHeight },
       };
-    });
+    })()`)) as { node: number; cpu: number; marked: number; label: string; labelPx: number; next: string; page: { width: number; height: number } };
     const screenshot = await page.screenshot({ fullPage: true });
     await page.close();
     expect(seen.node).toBeGreaterThan(20); // on the old axis (starting at 1) it was the 2 px stub

@@ -1,11 +1,15 @@
 /**
- * The example service's HTTP side, on Node's own `http`: TensorFlow Serving's predict API over a
- * tfbridge Pool, Prometheus metrics, health and readiness, and a drain for graceful shutdown.
+ * `tfbridge serve`'s HTTP side, on Node's own `http`: TensorFlow Serving's REST API (predict, model
+ * status, metadata) over a tfbridge Pool, Prometheus metrics, health and readiness, and a drain for
+ * graceful shutdown.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import {
-  BridgeClosedError, ModelError, ModelNotFoundError, OverloadedError, type Pool, RequestAbortedError, RequestTimeoutError, WorkerDiedError, MessageTooLargeError,
-} from "../../src/index.js";
+  BridgeClosedError, MessageTooLargeError, ModelError, ModelNotFoundError, OverloadedError, RequestAbortedError, RequestTimeoutError, WorkerDiedError,
+} from "../errors.js";
+import type { Pool } from "../pool/pool.js";
+import { Counter } from "prom-client";
+import { modelMetadata } from "./metadata.js";
 import { BadBodyError, predictResponse, readPredictBody } from "./tensors.js";
 
 /** Options of {@link createService}. */
@@ -49,13 +53,21 @@ function requestUrl(target: string | undefined): URL {
 
 /** `/v1/models/NAME:predict` or `/v1/models/NAME/versions/N:predict`, as TF Serving routes them. */
 const PREDICT = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?:predict$/;
-const STATUS = /^\/v1\/models\/([^/:]+)$/;
+const STATUS = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?$/;
+const METADATA = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?\/metadata$/;
 
 /** The service: an `http.Server` (not yet listening) and `drain()` for shutdown. */
 export function createService(pool: Pool, options: ServiceOptions): { server: Server; drain: () => Promise<void> } {
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
   let draining = false;
 
+  // Every HTTP request, by route and status, those refused before the pool (bad JSON, 404, 413) included.
+  const requests = new Counter({
+    name: "tfbridge_http_requests_total",
+    help: "HTTP requests answered, by route and status code (requests refused before the pool included)",
+    labelNames: ["route", "code"],
+    registers: [pool.metricsRegistry],
+  });
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = typeof body === "string" ? body : JSON.stringify(body);
     // While draining, keep-alive connections are closed after their answer.
@@ -103,17 +115,29 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
   };
 
   const server = createServer((req, res) => {
+    let routeName = "other";
+    res.on("finish", () => requests.inc({ route: routeName, code: String(res.statusCode) }));
     const route = async () => {
       // Inside the route: a target URL cannot parse (`GET http://`, `GET //[`) is this request's 400,
       // not an exception outside every handler that ends the process.
       const url = requestUrl(req.url);
       const p = PREDICT.exec(url.pathname);
       if (p) {
+        routeName = "predict";
         if (req.method !== "POST") return send(res, 405, { error: "use POST" }, { allow: "POST" });
         if (draining) return send(res, 503, { error: "the service is shutting down" });
         return predict(req, res, decodeURIComponent(p[1]!), p[2] === undefined ? undefined : Number(p[2]));
       }
       if (req.method !== "GET") return send(res, 405, { error: "use GET" }, { allow: "GET" });
+      const m = METADATA.exec(url.pathname);
+      if (m) {
+        routeName = "metadata";
+        const [name, version] = [decodeURIComponent(m[1]!), m[2] === undefined ? undefined : Number(m[2])];
+        const served = pool.models().find((v) => v.name === name && (version === undefined ? v.isDefault : v.version === version));
+        if (!served) throw new ModelNotFoundError(name, version ?? null, "not served here");
+        return send(res, 200, modelMetadata(served));
+      }
+      if (["/metrics", "/healthz", "/readyz"].includes(url.pathname)) routeName = url.pathname.slice(1);
       if (url.pathname === "/metrics") return send(res, 200, await pool.metrics(), { "content-type": pool.metricsRegistry.contentType });
       if (url.pathname === "/healthz") {
         return send(res, 200, { status: "alive", workers: pool.workers.map((w) => ({ pid: w.info.pid, remote: w.remote, inFlight: w.inFlight })), queued: pool.queued });
@@ -121,9 +145,11 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
       if (url.pathname === "/readyz") return send(res, ready() ? 200 : 503, { ready: ready(), draining });
       const s = STATUS.exec(url.pathname);
       if (s) {
+        routeName = "status";
         // TF Serving's model status shape.
-        const versions = pool.models().filter((m) => m.name === decodeURIComponent(s[1]!));
-        if (versions.length === 0) return send(res, 404, { error: `model ${s[1]} is not served here` });
+        const name = decodeURIComponent(s[1]!);
+        const versions = pool.models().filter((v) => v.name === name && (s[2] === undefined || v.version === Number(s[2])));
+        if (versions.length === 0) throw new ModelNotFoundError(name, s[2] === undefined ? null : Number(s[2]), "not served here");
         return send(res, 200, { model_version_status: versions.map((m) => ({ version: String(m.version), state: m.workers > 0 ? "AVAILABLE" : "LOADING", status: { error_code: "OK", error_message: "" } })) });
       }
       return send(res, 404, { error: `no route ${req.method} ${url.pathname}` });

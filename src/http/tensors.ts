@@ -4,7 +4,8 @@
  * `predictions`; the columnar format sends `inputs` (the whole batch; an object by input name for
  * several inputs) and gets `outputs`. https://www.tensorflow.org/tfx/serving/api_rest#predict_api
  */
-import { type NDArray, type TensorInfo, ndarray } from "../../src/index.js";
+import type { TensorInfo } from "../models/handle.js";
+import { type NDArray, ndarray } from "../wire/ndarray.js";
 
 /** A request body that cannot be read: the message names what is wrong; the service answers 400. */
 export class BadBodyError extends Error {

@@ -1,0 +1,79 @@
+import { existsSync } from "node:fs";
+import { ModelError, UsageError } from "../errors.js";
+import { type ServeConfig, checkServeConfig, readServeConfig } from "../http/config.js";
+import { startServing } from "../http/serve.js";
+import { numberFlag, parseCommandLine } from "./args.js";
+import type { CommandContext } from "./context.js";
+
+export const SERVE_USAGE = `usage: tfbridge serve --model NAME=PATH [--model NAME=PATH ...] [--port N] [--host H] [--workers N]
+       tfbridge serve --config FILE.json
+
+TensorFlow Serving's REST API over a pool of Python workers: POST /v1/models/NAME[/versions/N]:predict
+(row format "instances" or columnar "inputs"), GET /v1/models/NAME[/versions/N] (status) and
+.../metadata (signature), /metrics (Prometheus), /healthz, /readyz. SIGTERM drains: requests in flight
+are answered, then it exits. A .keras/.h5 file runs no code from the file; a SavedModel is a
+TensorFlow graph, refused when it reaches files (ReadFile, WriteFile, ...).
+
+options:
+  --model NAME=PATH       serve a .keras or .h5 file or a SavedModel folder as NAME (repeatable)
+  --port N                default 8501; 0 for any free port
+  --host H                default 127.0.0.1 (loopback)
+  --workers N             Python workers (default: one per CPU)
+  --config FILE.json      everything above and more: {"port", "host", "pool": PoolOptions,
+                          "service": {"maxBodyBytes", "timeoutMs", "drainTimeoutMs", "requestTimeoutMs"},
+                          "models": [{"name", "path" | "config" + "seed", "version", "batching"}]}
+  --verbose               TensorFlow's C++ logs and the workers' stderr
+
+examples:
+  tfbridge serve --model classifier=model.keras
+  curl -s localhost:8501/v1/models/classifier:predict -d '{"instances": [[0.1, 0.2, 0.3]]}'
+  tfbridge serve --config serve.json`;
+
+const OPTIONS = {
+  model: { type: "string", multiple: true },
+  port: { type: "string" },
+  host: { type: "string" },
+  workers: { type: "string" },
+  config: { type: "string" },
+} as const;
+
+/** The config the command line describes; checked (files included) before anything starts. */
+export function serveConfigFromFlags(args: string[]): ServeConfig {
+  const { values } = parseCommandLine(args, OPTIONS, []);
+  const v = values as { model?: string[]; port?: string; host?: string; workers?: string; config?: string };
+  try {
+    if (v.config !== undefined) {
+      const others = (["model", "port", "host", "workers"] as const).filter((k) => v[k] !== undefined);
+      if (others.length) throw new UsageError(`--config holds the whole setup; it cannot be combined with --${others[0]}`);
+      if (!existsSync(v.config)) throw new UsageError(`--config ${v.config}: no such file`);
+      return readServeConfig(v.config);
+    }
+    if (!v.model?.length) throw new UsageError("--model NAME=PATH (or --config FILE) is required");
+    const models = v.model.map((m) => {
+      const at = m.indexOf("=");
+      if (at < 1) throw new UsageError(`--model must be NAME=PATH, got ${JSON.stringify(m)}`);
+      return { name: m.slice(0, at), path: m.slice(at + 1) };
+    });
+    const workers = numberFlag("workers", v.workers, { integer: true, min: 1 });
+    return checkServeConfig(
+      { port: numberFlag("port", v.port, { integer: true, min: 0 }) ?? 8501, host: v.host, pool: workers === undefined ? {} : { size: workers }, models },
+      process.cwd(),
+      "--model",
+    );
+  } catch (e) {
+    throw e instanceof ModelError ? new UsageError(e.message) : e;
+  }
+}
+
+/** `tfbridge serve`: runs until SIGTERM or SIGINT, then drains; the exit status. */
+export async function serveCommand(args: string[], context: CommandContext): Promise<number> {
+  const config = serveConfigFromFlags(args);
+  if (context.verbose) config.pool = { ...config.pool, forwardStderr: true };
+  const serving = await startServing(config, (line) => process.stdout.write(`${line}\n`));
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  await serving.drain();
+  return 0;
+}

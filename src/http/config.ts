@@ -1,0 +1,69 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { ModelError } from "../errors.js";
+import type { KerasModelConfig } from "../models/config.js";
+import type { PoolOptions } from "../pool/pool.js";
+import type { BatchingOptions } from "../serving/batcher.js";
+import type { ServiceOptions } from "./service.js";
+
+/** One served model: a file on this machine (`path`) or a description (`config` with `seed`). */
+export interface ServedModelEntry {
+  name: string;
+  version?: number;
+  path?: string;
+  config?: KerasModelConfig;
+  seed?: number;
+  batching?: BatchingOptions;
+}
+
+/** What `tfbridge serve --config FILE` reads (JSON). */
+export interface ServeConfig {
+  /** Default 8501 (TF Serving's REST port); 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1: loopback unless you say otherwise. */
+  host?: string;
+  pool?: PoolOptions;
+  service?: Omit<ServiceOptions, "models">;
+  models: ServedModelEntry[];
+}
+
+/**
+ * Checks a serve config and makes its model paths absolute (relative ones are relative to `base`,
+ * the config file's folder). @throws {ModelError} naming the field that is wrong.
+ */
+export function checkServeConfig(value: unknown, base: string, source = "config"): ServeConfig {
+  const fail = (field: string, reason: string): never => {
+    throw new ModelError(`${source}: ${field} ${reason}`, { file: source });
+  };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) fail("(top level)", "must be a JSON object");
+  const config = value as ServeConfig;
+  if (config.port !== undefined && (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535)) fail("port", `must be an integer in 0…65535, got ${JSON.stringify(config.port)}`);
+  if (config.host !== undefined && typeof config.host !== "string") fail("host", "must be a string");
+  if (!Array.isArray(config.models) || config.models.length === 0) fail("models", "must be a non-empty list");
+  const names = new Set<string>();
+  const models = config.models.map((m, i) => {
+    const at = `models[${i}]`;
+    if (typeof m !== "object" || m === null) fail(at, "must be an object");
+    if (typeof m.name !== "string" || !/^[\w.-]+$/.test(m.name)) fail(`${at}.name`, `must be a name of letters, digits, '_', '.' or '-', got ${JSON.stringify(m.name)}`);
+    if (names.has(`${m.name}@${m.version ?? ""}`)) fail(`${at}.name`, `${m.name} is listed twice`);
+    names.add(`${m.name}@${m.version ?? ""}`);
+    if ((m.path === undefined) === (m.config === undefined)) fail(at, "needs exactly one of path (a .keras/.h5 file or SavedModel folder) or config (a Keras model description)");
+    if (m.path === undefined) return m;
+    if (typeof m.path !== "string") fail(`${at}.path`, "must be a string");
+    const path = isAbsolute(m.path) ? m.path : resolve(base, m.path);
+    if (!existsSync(path)) fail(`${at}.path`, `${path}: no such file or folder`);
+    return { ...m, path };
+  });
+  return { ...config, models };
+}
+
+/** A serve config file, read and checked. @throws {ModelError} naming the file and what is wrong. */
+export function readServeConfig(file: string): ServeConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new ModelError(`${file}: ${(e as Error).message}`, { file });
+  }
+  return checkServeConfig(value, dirname(resolve(file)), file);
+}

@@ -1,0 +1,102 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tfbridge } from "./run.js";
+
+const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "tfbridge-serve-"));
+const model = join(dir, "classifier.keras");
+let server: ChildProcess;
+let base: string;
+let exited: Promise<number | null>;
+/** Keras's own predict of the same file on the same rows: what the service must answer. */
+let expected: number[][];
+const rows = [[0.1, -0.2, 0.3], [1, 2, 3]];
+
+beforeAll(async () => {
+  const script = `import os, json
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import keras, numpy as np
+keras.utils.set_random_seed(1)
+m = keras.Sequential([keras.Input((3,), name="features"), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2, activation="softmax")])
+m.save(${JSON.stringify(model)})
+print(json.dumps(m.predict(np.array(${JSON.stringify(rows)}, np.float32), verbose=0).tolist()))`;
+  expected = JSON.parse(execFileSync(".venv/bin/python", ["-c", script], { encoding: "utf8" })) as number[][];
+  server = spawn(process.execPath, ["--import", "tsx", main, "serve", "--model", `classifier=${model}`, "--port", "0", "--workers", "1"], { stdio: ["ignore", "pipe", "inherit"] });
+  exited = new Promise((resolve) => server.on("exit", (code) => resolve(code)));
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    server.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      base ??= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
+      if (out.includes("model classifier ready")) resolve();
+    });
+    server.on("exit", (code) => reject(new Error(`tfbridge serve exited with ${code}:\n${out}`)));
+  });
+}, 180_000);
+afterAll(() => {
+  if (server.exitCode === null) server.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("tfbridge serve --model NAME=PATH", () => {
+  it("answers a TF Serving predict with Keras's numbers, in both formats", async () => {
+    const post = async (body: unknown) => (await fetch(`${base}/v1/models/classifier:predict`, { method: "POST", body: JSON.stringify(body) })).json();
+    const { predictions } = (await post({ instances: rows })) as { predictions: number[][] };
+    const { outputs } = (await post({ inputs: { features: rows } })) as { outputs: number[][] };
+    expect(outputs).toEqual(predictions);
+    predictions.forEach((row, i) => row.forEach((v, k) => expect(Math.abs(v - expected[i]![k]!)).toBeLessThan(1e-6)));
+  });
+
+  it("/metadata gives the serving signature as TF Serving does; status by version", async () => {
+    const meta = (await (await fetch(`${base}/v1/models/classifier/metadata`)).json()) as Record<string, any>;
+    expect(meta.model_spec).toEqual({ name: "classifier", signature_name: "", version: "1" });
+    const signature = meta.metadata.signature_def.signature_def.serving_default;
+    expect(signature.method_name).toBe("tensorflow/serving/predict");
+    expect(signature.inputs.features).toMatchObject({ dtype: "DT_FLOAT", tensor_shape: { dim: [{ size: "-1" }, { size: "3" }], unknown_rank: false } });
+    expect(Object.values(signature.outputs)).toEqual([expect.objectContaining({ dtype: "DT_FLOAT", tensor_shape: expect.objectContaining({ dim: [{ size: "-1", name: "" }, { size: "2", name: "" }] }) })]);
+    expect((await fetch(`${base}/v1/models/classifier/versions/1`)).status).toBe(200);
+    expect((await fetch(`${base}/v1/models/classifier/versions/2/metadata`)).status).toBe(404);
+  });
+
+  it("/metrics counts every HTTP request by route and status, those refused before the pool too", async () => {
+    const bad = await fetch(`${base}/v1/models/classifier:predict`, { method: "POST", body: "{not json" });
+    expect(bad.status).toBe(400);
+    await bad.body?.cancel();
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^tfbridge_http_requests_total\{route="predict",code="200"\} 2$/m);
+    expect(metrics).toMatch(/^tfbridge_http_requests_total\{route="predict",code="400"\} 1$/m);
+    expect(metrics).toMatch(/^tfbridge_http_requests_total\{route="metadata",code="404"\} 1$/m);
+  });
+
+  it("SIGTERM drains and exits 0", async () => {
+    server.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+});
+
+describe("tfbridge serve: a bad command line is found before anything starts", () => {
+  it.each([
+    [[], /^tfbridge serve: --model NAME=PATH \(or --config FILE\) is required$/],
+    [["--model", "nonsense"], /^tfbridge serve: --model must be NAME=PATH, got "nonsense"$/],
+    [["--model", "m=/nonexistent/m.keras"], /^tfbridge serve: --model: models\[0\]\.path \/nonexistent\/m\.keras: no such file or folder$/],
+    [["--config", "/nonexistent.json"], /^tfbridge serve: --config \/nonexistent\.json: no such file$/],
+    [["--model", "m=x", "--config", "c.json"], /^tfbridge serve: --config holds the whole setup; it cannot be combined with --model$/],
+  ])("%j", async (args, problem) => {
+    const { code, stderr } = await tfbridge("serve", ...args);
+    expect(code).toBe(2);
+    expect(stderr.split("\n")[0]).toMatch(problem);
+  });
+
+  it("a config file that is not right names its field", async () => {
+    const file = join(dir, "serve.json");
+    const write = (value: unknown) => execFileSync("bash", ["-c", `cat > ${file}`], { input: JSON.stringify(value) });
+    write({ models: [{ name: "a", path: "classifier.keras", config: {} }] });
+    expect((await tfbridge("serve", "--config", file)).stderr).toMatch(/serve\.json: models\[0\] needs exactly one of path .* or config/);
+    write({ port: 70000, models: [{ name: "a", path: "classifier.keras" }] });
+    expect((await tfbridge("serve", "--config", file)).stderr).toMatch(/serve\.json: port must be an integer in 0…65535, got 70000/);
+    expect(readFileSync(file, "utf8")).toMatch(/classifier\.keras/);
+  });
+});
