@@ -34,6 +34,7 @@ HEARTBEAT_S: float = CONTROL["heartbeatMs"] / 1000
 LIVENESS: int = CONTROL["liveness"]
 LSTM_SPEC = _load("lstm-spec.json")
 LAYERS = _load("layers.json")
+MODELS = _load("models.json")
 RUNTIME = _load("runtime.json")
 #: The largest message, all frames counted, a worker takes or sends; a pool may set it lower.
 MAX_MESSAGE_BYTES: int = int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", CONTROL["maxMessageBytes"]))
