@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from .codec import decode_arrays, encode, message_bytes
-from .errors import MessageTooLarge, ModelError, SpecError, traceback_frames
+from .errors import BadRequest, MessageTooLarge, ModelError, SpecError, traceback_frames
 from .ops import Ops
 from .protocol import MAX_MESSAGE_BYTES
 
@@ -21,6 +21,8 @@ def error_reply(request_id: Any, exc: BaseException) -> list:
     }
     if isinstance(exc, SpecError):
         error["field"], error["reason"] = exc.field, exc.reason
+    if isinstance(exc, BadRequest) and exc.field is not None:
+        error["field"] = exc.field
     if isinstance(exc, ModelError):
         error["details"] = exc.details
     return encode({"id": request_id, "ok": False, "error": error})
