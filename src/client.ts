@@ -1,6 +1,7 @@
 import { SpecError } from "./errors.js";
 import { type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec, LSTM_MODES, checkLstmInput, checkLstmWeights, resolveLstmSpec } from "./lstm/spec.js";
 import type { NDArray } from "./wire/ndarray.js";
+import type { OpCall, OpName, OpResult } from "./wire/ops.js";
 import type { WorkerInfo } from "./worker/info.js";
 import type { Reply, RequestOptions } from "./worker/replies.js";
 
@@ -35,15 +36,18 @@ const WEIGHT_NAMES = ["kernel", "recurrentKernel", "bias"] as const;
  * and {@link Pool} (many), so code written against one runs against the other.
  */
 export abstract class TensorflowClient implements AsyncDisposable {
-  /** Sends one operation of wire format v1 (docs/wire.md) and resolves with its reply. */
-  abstract call<R = Record<string, unknown>>(op: string, args?: Record<string, unknown>, arrays?: readonly NDArray[], options?: RequestOptions): Promise<Reply<R>>;
+  /**
+   * Sends one operation of wire format v1 (docs/wire.md; its arguments and result: src/wire/ops.ts)
+   * and resolves with its reply.
+   */
+  abstract call<K extends OpName>(op: K, ...request: OpCall<K, RequestOptions>): Promise<Reply<OpResult<K>>>;
 
   /** Stops the worker(s); calls still in flight reject. Safe to call twice. */
   abstract close(): Promise<void>;
 
   /** What a worker says about itself: versions, its CPU's ISA extensions and oneDNN state (the `hello` op). */
   async workerInfo(options?: RequestOptions): Promise<WorkerInfo> {
-    return (await this.call<WorkerInfo>("hello", {}, [], options)).result;
+    return (await this.call("hello", {}, [], options)).result;
   }
 
   /** Sends arrays to Python and back unchanged: the binary path's round trip. */
@@ -61,7 +65,7 @@ export abstract class TensorflowClient implements AsyncDisposable {
     if (!LSTM_MODES.includes(mode)) throw new SpecError("mode", `must be one of ${LSTM_MODES.join(", ")}, got ${JSON.stringify(mode)}`);
     const { resolved, names, arrays } = this.lstmArguments(spec);
     checkLstmInput(resolved, input);
-    const reply = await this.call<{ spec: ResolvedLstmSpec; mode: LstmMode; runMs: number }>(
+    const reply = await this.call(
       "lstm.run",
       { spec: resolved, mode, weights: names, returnWeights: options.returnWeights ?? false },
       [input, ...arrays],
@@ -86,7 +90,7 @@ export abstract class TensorflowClient implements AsyncDisposable {
    */
   async exportLstm(spec: LstmSpec, options?: RequestOptions): Promise<string> {
     const { resolved, names, arrays } = this.lstmArguments(spec);
-    return (await this.call<{ path: string }>("lstm.export", { spec: resolved, weights: names }, arrays, options)).result.path;
+    return (await this.call("lstm.export", { spec: resolved, weights: names }, arrays, options)).result.path;
   }
 
   /**

@@ -51,7 +51,7 @@ export interface WorkerErrorBody {
 export function replyError(e: WorkerErrorBody): TfbridgeError {
   if (e.kind === "spec") return new SpecError(e.field ?? "spec", e.reason ?? e.message, true);
   if (e.kind === "model") return new ModelError(e.message, e.details ?? {}, true, Array.isArray(e.traceback) ? e.traceback : []);
-  if (e.kind === "bad_request") return new BadRequestError(e.message);
+  if (e.kind === "bad_request") return new BadRequestError(e.message, e.field);
   if (e.kind === "cancelled") return new RequestAbortedError("request", new Error(e.message));
   if (e.kind === "too_large") return new MessageTooLargeError(e.message);
   return new PythonError(e.type, e.message, Array.isArray(e.traceback) ? e.traceback : []);

@@ -19,7 +19,9 @@ describe.each(frontEnds())("%s", (_, start) => {
     });
 
     it("a request the worker cannot parse is a BadRequestError, and the worker serves on", async () => {
+      // @ts-expect-error: an op no worker knows, sent on purpose
       await expect(client().call("no.such.op")).rejects.toThrow(BadRequestError);
+      // @ts-expect-error: the same
       await expect(client().call("no.such.op")).rejects.toThrow(/unknown op 'no.such.op'/);
       expect((await client().echo([zeros("int8", [1])])).length).toBe(1);
     });
@@ -34,6 +36,7 @@ describe.each(frontEnds())("%s", (_, start) => {
 
     it("are refused again by the worker, which never trusts the wire", async () => {
       const error = await client()
+        // @ts-expect-error: an activation the spec does not allow, sent on purpose
         .call("lstm.run", { spec: { units: 4, inputShape: [10, 1], activation: "swish" } }, [zeros("float32", [1, 10, 1])])
         .catch((e) => e);
       expect(error).toBeInstanceOf(SpecError);
