@@ -11,8 +11,9 @@ import type { NDArray } from "./ndarray.js";
  * test/wire/ops.test.ts ties the two (and wire.json's op list) together. Arrays are not typed: their
  * count and order depend on the model (protocol/ops.json says what each op takes and gives).
  *
- * The result types come from modules that hold types only (models/config, models/info, worker/info,
- * lstm/spec): those are the wire's own shapes, and naming them costs no run-time import.
+ * The result types come from modules that hold types only (models/config, models/info, worker/info):
+ * those are the wire's own shapes, and naming them costs no run-time import. (lstm/spec's go with
+ * the LSTM-only ops.)
  */
 export interface OpMap {
   hello: { args: Record<string, never>; result: WorkerInfo };
