@@ -1,7 +1,7 @@
 import { TensorflowClient } from "./client.js";
 import { BridgeClosedError } from "./errors.js";
 import type { KerasModelConfig } from "./models/config.js";
-import { type BuildOptions, ModelHandle, type ModelInfo, weightArrays } from "./models/handle.js";
+import { type BuildOptions, ModelHandle, weightArrays } from "./models/handle.js";
 import { refuseCode } from "./models/safety.js";
 import { PythonProxies } from "./proxies/proxies.js";
 import type { LinkKind } from "./link/link.js";
@@ -12,6 +12,7 @@ import type { Member } from "./engine/members.js";
 import { MAX_MESSAGE_BYTES } from "./wire/protocol.js";
 import type { NumericDType } from "./wire/dtypes.js";
 import { type NDArray, checkShape, zeros } from "./wire/ndarray.js";
+import type { OpCall, OpName, OpResult } from "./wire/ops.js";
 import type { Reply, RequestOptions } from "./worker/replies.js";
 import type { WorkerInfo } from "./worker/info.js";
 
@@ -72,7 +73,7 @@ export class Bridge extends TensorflowClient {
     super();
     const process = worker.process!;
     this.proxies = new PythonProxies({
-      request: (op, args, arrays) => this.call(op, args, arrays),
+      request: (op, ...request) => this.call(op, ...request),
       proxyEndpoint: process.proxyEndpoint,
       died: engine.failed,
     });
@@ -139,9 +140,9 @@ export class Bridge extends TensorflowClient {
     return this.worker.process!.pid;
   }
 
-  override call<R = Record<string, unknown>>(op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: RequestOptions = {}): Promise<Reply<R>> {
+  override call<K extends OpName>(op: K, ...[args = {}, arrays = [], options = {}]: OpCall<K, RequestOptions>): Promise<Reply<OpResult<K>>> {
     if (this.closing) return Promise.reject(new BridgeClosedError());
-    return this.engine.call<R>(op, args, arrays, options);
+    return this.engine.call<OpResult<K>>(op, args, arrays, options);
   }
 
   /**
@@ -154,7 +155,7 @@ export class Bridge extends TensorflowClient {
    * @throws {ModelError} naming the file and the offending layers, or what Keras found wrong with the file.
    */
   async loadModel(path: string, options?: RequestOptions): Promise<ModelHandle> {
-    const reply = await this.call<ModelInfo>("model.load", { path }, [], options);
+    const reply = await this.call("model.load", { path }, [], options);
     return new ModelHandle(this, reply.result);
   }
 
@@ -168,7 +169,7 @@ export class Bridge extends TensorflowClient {
   async model(config: KerasModelConfig, { weights, seed, ...options }: BuildOptions = {}): Promise<ModelHandle> {
     refuseCode(config);
     const { names, arrays } = weightArrays(weights ?? {});
-    const reply = await this.call<ModelInfo>("model.build", { config, weights: names, seed: weights ? null : (seed ?? 0) }, arrays, options);
+    const reply = await this.call("model.build", { config, weights: names, seed: weights ? null : (seed ?? 0) }, arrays, options);
     return new ModelHandle(this, reply.result);
   }
 

@@ -4,6 +4,7 @@ import { MODEL_MODES, type ModelMode, type ModelWeights, type Prediction, asPred
 import { LSTM_OUTPUTS, type LstmSpec, type ResolvedLstmSpec, checkLstmInput, lstmModel } from "./models/lstm-spec.js";
 import { refuseCode } from "./models/safety.js";
 import type { NDArray } from "./wire/ndarray.js";
+import type { OpCall, OpName, OpResult } from "./wire/ops.js";
 import type { WorkerInfo } from "./worker/info.js";
 import type { Reply, RequestOptions } from "./worker/replies.js";
 
@@ -44,15 +45,18 @@ export interface LstmResult {
  * and {@link Pool} (many), so code written against one runs against the other.
  */
 export abstract class TensorflowClient implements AsyncDisposable {
-  /** Sends one operation of wire format v1 (docs/wire.md) and resolves with its reply. */
-  abstract call<R = Record<string, unknown>>(op: string, args?: Record<string, unknown>, arrays?: readonly NDArray[], options?: RequestOptions): Promise<Reply<R>>;
+  /**
+   * Sends one operation of wire format v1 (docs/wire.md; its arguments and result: src/wire/ops.ts)
+   * and resolves with its reply.
+   */
+  abstract call<K extends OpName>(op: K, ...request: OpCall<K, RequestOptions>): Promise<Reply<OpResult<K>>>;
 
   /** Stops the worker(s); calls still in flight reject. Safe to call twice. */
   abstract close(): Promise<void>;
 
   /** What a worker says about itself: versions, its CPU's ISA extensions and oneDNN state (the `hello` op). */
   async workerInfo(options?: RequestOptions): Promise<WorkerInfo> {
-    return (await this.call<WorkerInfo>("hello", {}, [], options)).result;
+    return (await this.call("hello", {}, [], options)).result;
   }
 
   /** Sends arrays to Python and back unchanged: the binary path's round trip. */
@@ -73,7 +77,7 @@ export abstract class TensorflowClient implements AsyncDisposable {
     refuseCode(config);
     const list: readonly NDArray[] = Array.isArray(inputs) ? inputs : [inputs as NDArray];
     const { names, arrays } = weightArrays(weights ?? {});
-    const reply = await this.call<{ mode: ModelMode; runMs: number }>(
+    const reply = await this.call(
       "model.run",
       { config, inputs: list.length, weights: names, seed: weights ? null : (seed ?? 0), mode, outputs },
       [...list, ...arrays],

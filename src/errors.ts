@@ -111,6 +111,13 @@ export class SetupError extends TfbridgeError {
 /** The worker rejected a request as malformed (wire format, unknown op, bad arguments). */
 export class BadRequestError extends TfbridgeError {
   override name = "BadRequestError";
+  constructor(
+    message: string,
+    /** The argument at fault as `op.argument` (e.g. `model.load.path`), when the worker named one. */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import numpy as np
 from tfbridge_worker.codec import decode, encode
 from tfbridge_worker.executor import GRACE_S
 from tfbridge_worker.link import serve_link
+from tfbridge_worker.ops import Ops
 from tfbridge_worker.protocol import HEARTBEAT_S
 
 
@@ -135,11 +136,22 @@ def test_reads_messages_split_anywhere_joined_in_one_send_or_longer_than_its_buf
     assert not worker.is_alive()
 
 
-def test_a_cancel_sent_while_a_request_runs_reaches_the_next_one_queued(tmp_path):
+def test_a_cancel_sent_while_a_request_runs_reaches_the_next_one_queued(tmp_path, monkeypatch):
+    # Request 1 holds the worker until the cancel is on the socket: the order of events is set by the
+    # test, not by how long a sleep lasts on a loaded machine.
+    running, cancel_sent = threading.Event(), threading.Event()
+
+    def held(self, args, arrays):
+        running.set()
+        assert cancel_sent.wait(timeout=30)
+        return {}, [], None
+
+    monkeypatch.setattr(Ops, "sleep", held)
     ours, worker = _serve(tmp_path)
-    ours.sendall(_message(encode({"id": 1, "op": "sleep", "args": {"seconds": 0.3}})) + _message(encode({"id": 2, "op": "echo", "args": {}})))
-    time.sleep(0.1)  # request 1 runs, request 2 waits, read already
+    ours.sendall(_message(encode({"id": 1, "op": "sleep", "args": {"seconds": 0}})) + _message(encode({"id": 2, "op": "echo", "args": {}})))
+    assert running.wait(timeout=30)  # request 1 runs; request 2 waits (read already, or read with the cancel)
     ours.sendall(_message(encode({"id": 2, "ctl": "cancel"})))
+    cancel_sent.set()
     first, second = _reply(ours)[0], _reply(ours)[0]
     assert (first["id"], first["ok"]) == (1, True)
     assert second["id"] == 2 and second["error"]["kind"] == "cancelled"

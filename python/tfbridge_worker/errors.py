@@ -20,9 +20,11 @@ class BadRequest(ValueError):
 
     kind = "bad_request"
 
-    def __init__(self, message: str, request_id: int | None = None):
+    def __init__(self, message: str, request_id: int | None = None, field: str | None = None):
         super().__init__(message)
         self.request_id = request_id
+        #: The argument at fault (`op.field`, e.g. ``model.load.path``), when one is.
+        self.field = field
 
 
 class MessageTooLarge(ValueError):

@@ -18,7 +18,8 @@ from .models.handles import ModelHandles
 from .models.model import KerasModel
 from .models.runs import ModelRuns
 from .models.served import ServedModels, check_seed, weights_by_layer
-from .protocol import OPS, VERSION, wire_name
+from .op_args import check_args
+from .protocol import OP_SPECS, OPS, VERSION, wire_name
 from .proxies import ProxyChannel
 from .runtime_info import cpu_info, onednn_info
 
@@ -45,6 +46,7 @@ class Ops:
         #: Tells the client which phase the running request is in (the executor sets it per request,
         #: when the client asked for progress); phases: "prepare", "build", "run".
         self.report: Callable[[str], None] = lambda phase: None
+        # The op map: each op's handler. Its arguments are in protocol/ops.json, checked before it runs.
         self._table: dict[str, Callable[[dict, list[np.ndarray]], Reply]] = {
             "hello": self.hello,
             "echo": self.echo,
@@ -66,7 +68,7 @@ class Ops:
             "py.put": self.py_put,
             "py.get": self.py_get,
         }
-        assert set(self._table) == OPS, "protocol/wire.json and Ops disagree"
+        assert set(self._table) == OPS == set(OP_SPECS), "protocol/wire.json, protocol/ops.json and Ops disagree"
 
     def __call__(self, op: Any, args: Any, arrays: list[np.ndarray]) -> Reply:
         handler = self._table.get(op) if isinstance(op, str) else None
@@ -74,6 +76,7 @@ class Ops:
             raise BadRequest(f"unknown op {op!r}; this worker knows {', '.join(sorted(self._table))}")
         if not isinstance(args, dict):
             raise BadRequest(f"args must be an object, got {type(args).__name__}")
+        check_args(op, args)
         return handler(args, arrays)
 
     def hello(self, args: dict, arrays: list) -> Reply:

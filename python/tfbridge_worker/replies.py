@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from .codec import decode_arrays, encode, message_bytes
-from .errors import MessageTooLarge, ModelError, traceback_frames
+from .errors import BadRequest, MessageTooLarge, ModelError, traceback_frames
 from .ops import Ops
 from .protocol import MAX_MESSAGE_BYTES
 
@@ -19,6 +19,8 @@ def error_reply(request_id: Any, exc: BaseException) -> list:
         "message": str(exc),
         "traceback": traceback_frames(exc),
     }
+    if isinstance(exc, BadRequest) and exc.field is not None:
+        error["field"] = exc.field
     if isinstance(exc, ModelError):
         error["details"] = exc.details
     return encode({"id": request_id, "ok": False, "error": error})

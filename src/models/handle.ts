@@ -1,35 +1,13 @@
 import type { TensorflowClient } from "../client.js";
-import { ModelError, type ModelProblem } from "../errors.js";
+import { ModelError } from "../errors.js";
 import type { NDArray } from "../wire/ndarray.js";
 import type { WorkerInfo } from "../worker/info.js";
 import type { Reply, RequestOptions } from "../worker/replies.js";
 import type { KerasModelConfig } from "./config.js";
+import type { LayerOutputInfo, ModelInfo, ModelMode, ModelOutputs, TensorInfo, TfjsSupport } from "./info.js";
 import { TfjsUnsupportedModelError } from "./refusal.js";
 
-/** A model input or output: its name, shape (null: any size) and dtype. */
-export interface TensorInfo {
-  name: string;
-  shape: (number | null)[];
-  dtype: string;
-}
-
-/**
- * One output of one layer (or operation node, e.g. `x + y`), in the order the graph computes them.
- * `name` is the layer's path: `layer` for its first output, `layer:i` for its i-th; `layer@k` for the
- * k-th call (k ≥ 1) of a layer called more than once (`dense`, `dense@1`); `model/layer` for a layer
- * inside a nested model (`mobilenetv2_1.00_64/Conv1`), whose own output follows its layers'.
- */
-export interface LayerOutputInfo extends TensorInfo {
-  /** The call that made it: `name` without `:i`. */
-  layer: string;
-  class: string;
-}
-
-/**
- * Whether the model has a TF.js twin (its layers are ones tfbridge translates, with arguments TF.js
- * computes as Keras does); if not, every layer without one. Python-side predict never needs it.
- */
-export type TfjsSupport = { supported: true } | { supported: false; problems: ModelProblem[] };
+export type { LayerOutputInfo, ModelInfo, ModelMode, ModelOutputs, TensorInfo, TfjsSupport };
 
 /** A model's weights: per layer name, its arrays in Keras's own `layer.weights` order. */
 export type ModelWeights = Record<string, NDArray<"float32">[]>;
@@ -37,20 +15,15 @@ export type ModelWeights = Record<string, NDArray<"float32">[]>;
 /** Inputs in the model's input order, or by input name; one array for a one-input model. */
 export type ModelInputs = NDArray | readonly NDArray[] | Readonly<Record<string, NDArray>>;
 
-/**
- * How the worker runs the model: a v1 Session over an explicit tf.Graph, eagerly, or as a tf.function.
- * `session-unoptimized` is the Session with TensorFlow's graph rewrites (Grappler, constant folding) off:
- * parity runs it to tell a rewrite of the graph from a kernel's own arithmetic.
- */
-export type ModelMode = (typeof MODEL_MODES)[number];
-export const MODEL_MODES = ["session", "session-unoptimized", "eager", "function"] as const;
+/** Every {@link ModelMode}, for checking a mode before it is sent. */
+export const MODEL_MODES: readonly ModelMode[] = ["session", "session-unoptimized", "eager", "function"];
 
 /** Options of {@link ModelHandle.predict}. */
 export interface PredictOptions extends RequestOptions {
   /** Default `session`. */
   mode?: ModelMode;
   /** `model` (default): the model's outputs; `layers`: every layer's output, named by its path (see {@link LayerOutputInfo}). */
-  outputs?: "model" | "layers";
+  outputs?: ModelOutputs;
 }
 
 /** What {@link ModelHandle.predict} gives back. */
@@ -61,23 +34,6 @@ export interface Prediction {
   mode: ModelMode;
   /** The run itself inside the worker, in milliseconds. */
   runMs: number;
-}
-
-/** What the worker reports about a model it opened. */
-export interface ModelInfo {
-  handle: string;
-  /**
-   * With a TF.js twin, the Keras 3 config with every default explicit (what the twin is built from);
-   * otherwise Keras's own config; null for a SavedModel directory (one opaque graph).
-   */
-  config: KerasModelConfig | null;
-  inputs: TensorInfo[];
-  outputs: TensorInfo[];
-  layers: LayerOutputInfo[];
-  weights: { layer: string; shapes: number[][] }[];
-  /** The file it was loaded from, or null for a model built from a description. */
-  source: string | null;
-  tfjs: TfjsSupport;
 }
 
 /**
@@ -133,7 +89,7 @@ export class ModelHandle implements AsyncDisposable {
   async predict(inputs: ModelInputs, options: PredictOptions = {}): Promise<Prediction> {
     this.checkOpen();
     const { mode = "session", outputs = "model", ...request } = options;
-    const reply = await this.client.call<{ mode: ModelMode; runMs: number }>(
+    const reply = await this.client.call(
       "model.predict",
       { handle: this.info.handle, mode, outputs },
       this.orderInputs(inputs),
@@ -166,7 +122,7 @@ export class ModelHandle implements AsyncDisposable {
    */
   async save(path: string, options?: RequestOptions): Promise<string> {
     this.checkOpen();
-    const reply = await this.client.call<{ path: string }>("model.save", { handle: this.info.handle, path }, [], options);
+    const reply = await this.client.call("model.save", { handle: this.info.handle, path }, [], options);
     return reply.result.path;
   }
 
@@ -177,7 +133,7 @@ export class ModelHandle implements AsyncDisposable {
    */
   async exportSavedModel(path: string, options?: RequestOptions): Promise<string> {
     this.checkOpen();
-    const reply = await this.client.call<{ path: string }>("model.export", { handle: this.info.handle, path }, [], options);
+    const reply = await this.client.call("model.export", { handle: this.info.handle, path }, [], options);
     return reply.result.path;
   }
 

@@ -48,10 +48,13 @@ export function isMaskOp(entry: KerasLayerConfig | null | undefined): boolean {
 const INERT = new Set(file.inert);
 /** Layer dtype policies accepted; float64 runs in Python only (the TF.js twin refuses it). */
 export const DTYPE_POLICIES: readonly string[] = file.dtypePolicies.values;
-const MODEL_CLASSES = ["Sequential", "Functional", "Model"];
+const models = readProtocolFile<{ modelClasses: string[]; modelModules: Record<string, string>; codeLayers: Record<string, string> }>("models.json");
+/** The model classes of Keras 3 configs, from protocol/models.json (the Python worker reads the same file). */
+export const MODEL_CLASSES: readonly string[] = models.modelClasses;
 /** Where Keras 3 finds each class when a hand-written config leaves `module` out. */
-const MODEL_MODULES: Record<string, string> = { Sequential: "keras", Functional: "keras.src.models.functional", Model: "keras.src.models.functional" };
-const CODE_LAYERS: Record<string, string> = { Lambda: "runs Python code stored in the model; tfbridge never deserializes it (Keras safe_mode)" };
+export const MODEL_MODULES: Readonly<Record<string, string>> = models.modelModules;
+/** Layers refused because they run code stored in the model, with the reason given. */
+export const CODE_LAYERS: Readonly<Record<string, string>> = models.codeLayers;
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
 const show = (v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v));

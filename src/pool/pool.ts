@@ -10,7 +10,7 @@ import { type MetricsOptions, ServingMetrics } from "../serving/metrics.js";
 import { type LoadModelOptions, ModelRegistry, type ServePredictOptions, type ServedPrediction, type ServedVersionInfo } from "../serving/registry.js";
 import { ServedModel } from "../serving/served-model.js";
 import type { ModelSource } from "../serving/source.js";
-import type { NDArray } from "../wire/ndarray.js";
+import type { OpCall, OpName, OpResult } from "../wire/ops.js";
 import { MAX_MESSAGE_BYTES } from "../wire/protocol.js";
 import type { WorkerInfo } from "../worker/info.js";
 import type { Reply, RequestOptions } from "../worker/replies.js";
@@ -165,9 +165,9 @@ export class Pool extends TensorflowClient {
     return this.engine.waitForWorkers(count, timeoutMs);
   }
 
-  override call<R = Record<string, unknown>>(op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: PoolRequestOptions = {}): Promise<Reply<R>> {
+  override call<K extends OpName>(op: K, ...[args = {}, arrays = [], options = {}]: OpCall<K, PoolRequestOptions>): Promise<Reply<OpResult<K>>> {
     if (this.closing) return Promise.reject(new BridgeClosedError());
-    return this.engine.call<R>(op, args, arrays, options);
+    return this.engine.call<OpResult<K>>(op, args, arrays, options);
   }
 
   /**
@@ -175,9 +175,9 @@ export class Pool extends TensorflowClient {
    * each worker must do itself, such as loading a served model. Never retried elsewhere.
    * @throws {WorkerDiedError} when that worker is not (or no longer) live.
    */
-  callOn<R = Record<string, unknown>>(workerId: string, op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: RequestOptions = {}): Promise<Reply<R>> {
+  callOn<K extends OpName>(workerId: string, op: K, ...[args = {}, arrays = [], options = {}]: OpCall<K, RequestOptions>): Promise<Reply<OpResult<K>>> {
     if (this.closing) return Promise.reject(new BridgeClosedError());
-    return this.engine.callOn<R>(workerId, op, args, arrays, options);
+    return this.engine.callOn<OpResult<K>>(workerId, op, args, arrays, options);
   }
   /**
    * Serves a model under `name`: a `.keras`/`.h5` file or SavedModel folder on this machine (its bytes

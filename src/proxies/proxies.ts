@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { ProxyUsageError } from "../errors.js";
 import { type NDArray, isNDArray } from "../wire/ndarray.js";
+import type { OpCall, OpResult } from "../wire/ops.js";
 import type { Reply } from "../worker/replies.js";
 import { PythoniaChannel } from "./channel.js";
 
@@ -113,7 +114,7 @@ interface Connected {
 
 /** What the proxies need of the worker that serves them. */
 export interface ProxyWorker {
-  request<R = Record<string, unknown>>(op: string, args?: Record<string, unknown>, arrays?: readonly NDArray[]): Promise<Reply<R>>;
+  request<K extends "py.start" | "py.put" | "py.get">(op: K, ...request: OpCall<K, never>): Promise<Reply<OpResult<K>>>;
   /** Where the worker binds pythonia's channel once asked to (op py.start). */
   readonly proxyEndpoint: string;
   /** Resolves with why, once the worker is gone. */
@@ -138,7 +139,7 @@ export class PythonProxies {
       const channel = new PythoniaChannel(this.worker.proxyEndpoint);
       void this.worker.died.then((error) => channel.fail(error));
       if (this.closedWith) channel.close(this.closedWith);
-      const upload: Uploader = async (arrays) => (await this.worker.request<{ ffids: number[] }>("py.put", {}, arrays)).result.ffids;
+      const upload: Uploader = async (arrays) => (await this.worker.request("py.put", {}, arrays)).result.ffids;
       const bridge = new ArrayAwareBridge(channel, upload);
       return { channel, bridge, root: bridge.makePyObject(0) };
     })();

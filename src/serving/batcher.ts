@@ -1,8 +1,9 @@
 import { ModelError, OverloadedError, TfbridgeError, WireError } from "../errors.js";
-import type { ModelMode } from "../models/handle.js";
+import type { ModelMode, ModelOutputs } from "../models/handle.js";
 import { dtypeInfo } from "../wire/dtypes.js";
 import { type NDArray, elementCount, frameBytes } from "../wire/ndarray.js";
 import { PendingRequest } from "../engine/pending.js";
+import type { OpArgs, OpResult } from "../wire/ops.js";
 import type { Reply } from "../worker/replies.js";
 
 /**
@@ -34,9 +35,9 @@ export interface BatchingOptions {
 /** What a merged run sends: the inputs, and the worker arguments besides the model's key. */
 export type SendBatch = (
   arrays: NDArray[],
-  args: { mode: ModelMode; outputs: string; split?: number[] },
+  args: Omit<OpArgs<"serve.predict">, "key">,
   options: { timeoutMs: number; signal: AbortSignal },
-) => Promise<Reply<{ mode: ModelMode; runMs: number }>>;
+) => Promise<Reply<OpResult<"serve.predict">>>;
 
 /** One caller inside a batch: its own deadline, cancellation and settling come from its PendingRequest. */
 interface Entry {
@@ -50,7 +51,7 @@ interface Batch {
   /** Its delay passed (or it is full): it goes as soon as the limit of merged runs in flight allows. */
   due: boolean;
   mode: ModelMode;
-  outputs: string;
+  outputs: ModelOutputs;
   entries: Entry[];
   rows: number;
   bytes: number;
@@ -126,7 +127,7 @@ export class Batcher {
    * @throws {MessageTooLargeError} for a request that alone is over the message cap.
    * @throws {OverloadedError} when `maxQueued` callers already wait and the limits say reject.
    */
-  submit(arrays: NDArray[], mode: ModelMode, outputs: string, limits: { timeoutMs: number; signal?: AbortSignal }): Promise<Reply<{ mode: ModelMode; runMs: number }>> {
+  submit(arrays: NDArray[], mode: ModelMode, outputs: ModelOutputs, limits: { timeoutMs: number; signal?: AbortSignal }): Promise<Reply<OpResult<"serve.predict">>> {
     const rows = batchRows(arrays);
     if (this.queued >= this.limits.maxQueued && this.limits.whenFull === "reject") throw new OverloadedError(this.queued);
     const entry: Entry = { request: null!, rows, batch: null };
@@ -148,7 +149,7 @@ export class Batcher {
     batch.bytes += bytes;
     if (batch.rows >= this.options.maxBatchSize) this.seal(batch);
     this.pump();
-    return entry.request.promise as Promise<Reply<{ mode: ModelMode; runMs: number }>>;
+    return entry.request.promise as Promise<Reply<OpResult<"serve.predict">>>;
   }
 
   /** Sends every batch now, whatever is in flight (unload drains through this). */
@@ -156,7 +157,7 @@ export class Batcher {
     for (const batch of [...this.waiting, ...this.open.values()]) this.flush(batch);
   }
 
-  private start(group: string, mode: ModelMode, outputs: string): Batch {
+  private start(group: string, mode: ModelMode, outputs: ModelOutputs): Batch {
     const batch: Batch = { group, due: false, mode, outputs, entries: [], rows: 0, bytes: 0, sent: false, cancelTimer: () => {}, controller: new AbortController() };
     const due = () => {
       batch.due = true;

@@ -1,4 +1,5 @@
 import type { NDArray } from "../wire/ndarray.js";
+import type { OpArgs, OpName, OpResult } from "../wire/ops.js";
 import type { Reply, RequestOptions } from "../worker/replies.js";
 import type { WorkerInfo } from "../worker/info.js";
 
@@ -13,9 +14,9 @@ export interface HostRequestOptions extends RequestOptions {
  */
 export interface ServingHost {
   /** One request, to whichever worker the pool's dispatch picks. */
-  call<R = Record<string, unknown>>(op: string, args: Record<string, unknown>, arrays: readonly NDArray[], options: HostRequestOptions): Promise<Reply<R>>;
+  call<K extends OpName>(op: K, args: OpArgs<K>, arrays: readonly NDArray[], options: HostRequestOptions): Promise<Reply<OpResult<K>>>;
   /** One request to the worker `workerId`, past the queue; it fails with WorkerDiedError if that worker goes. */
-  callOn<R = Record<string, unknown>>(workerId: string, op: string, args: Record<string, unknown>, arrays: readonly NDArray[], options?: RequestOptions): Promise<Reply<R>>;
+  callOn<K extends OpName>(workerId: string, op: K, args: OpArgs<K>, arrays: readonly NDArray[], options?: RequestOptions): Promise<Reply<OpResult<K>>>;
   /** Requests the live workers take at once (each runs one, with more sent ahead). */
   readonly capacity: number;
   /** The live workers. */

@@ -1,6 +1,7 @@
 import { MessageTooLargeError, ModelError, ModelLoadError, ModelNotFoundError, type TfbridgeError, WorkerDiedError } from "../errors.js";
-import { type ModelInfo, type ModelInputs, type ModelMode, type Prediction, type TensorInfo, orderInputs } from "../models/handle.js";
+import { type ModelInputs, type ModelMode, type Prediction, type TensorInfo, orderInputs } from "../models/handle.js";
 import type { NDArray } from "../wire/ndarray.js";
+import type { OpArgs, OpResult } from "../wire/ops.js";
 import type { PendingRequest } from "../engine/pending.js";
 import type { RequestOptions } from "../worker/replies.js";
 import { type BatchQueueLimits, Batcher, type BatchingOptions, checkBatching } from "./batcher.js";
@@ -62,8 +63,8 @@ interface Version {
   name: string;
   version: number;
   payload: ModelPayload;
-  load: { args: Record<string, unknown>; arrays: NDArray[] };
-  info: ModelInfo;
+  load: { args: OpArgs<"serve.load">; arrays: NDArray[] };
+  info: OpResult<"serve.load">;
   batcher: Batcher | null;
   batching: BatchingOptions | null;
   /** Requests accepted and not yet settled: unload waits for them. */
@@ -146,14 +147,14 @@ export class ModelRegistry {
    * `serve.load` on every worker, in parallel. A worker that dies meanwhile does not fail the load (its
    * replacement loads lazily); one that refuses it does, after the others drop it again.
    */
-  private async loadEverywhere(name: string, version: number, key: string, load: Version["load"], options: RequestOptions): Promise<ModelInfo> {
-    let info: ModelInfo | null = null;
+  private async loadEverywhere(name: string, version: number, key: string, load: Version["load"], options: RequestOptions): Promise<OpResult<"serve.load">> {
+    let info: OpResult<"serve.load"> | null = null;
     const done = new Set<string>();
     for (let round = 0; info === null; round++) {
       if (round === 3) throw new ModelError(`model ${JSON.stringify(name)} version ${version}: every worker died while loading it, three times`);
       await this.host.waitForWorkers(1, options.timeoutMs);
       const targets = this.host.workers.filter((w) => !done.has(w.id));
-      const results = await Promise.allSettled(targets.map((w) => this.host.callOn<ModelInfo>(w.id, "serve.load", load.args, load.arrays, options)));
+      const results = await Promise.allSettled(targets.map((w) => this.host.callOn(w.id, "serve.load", load.args, load.arrays, options)));
       let failure: { worker: (typeof targets)[number]; error: TfbridgeError } | null = null;
       results.forEach((r, i) => {
         const worker = targets[i]!;
@@ -210,8 +211,8 @@ export class ModelRegistry {
   }
 
   /** One `serve.predict` through the pool's dispatch; idempotent, so retried once if its worker dies. */
-  private send(entry: Version, arrays: NDArray[], args: { mode: ModelMode; outputs: string; split?: number[] }, limits: RequestOptions) {
-    return this.host.call<{ mode: ModelMode; runMs: number }>("serve.predict", { key: entry.payload.key, ...args }, arrays, { ...limits, idempotent: true });
+  private send(entry: Version, arrays: NDArray[], args: Omit<OpArgs<"serve.predict">, "key">, limits: RequestOptions) {
+    return this.host.call("serve.predict", { key: entry.payload.key, ...args }, arrays, { ...limits, idempotent: true });
   }
 
   /**

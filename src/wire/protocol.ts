@@ -19,7 +19,7 @@ export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export const CONTROL_TO_WORKER = ["heartbeat", "cancel", "disconnect", "rejoin"] as const;
 export type ControlToWorker = (typeof CONTROL_TO_WORKER)[number];
-export const CONTROL_FROM_WORKER = ["ready", "heartbeat"] as const;
+export const CONTROL_FROM_WORKER = ["ready", "heartbeat", "progress"] as const;
 export type ControlFromWorker = (typeof CONTROL_FROM_WORKER)[number];
 
 interface WireFile {

@@ -43,13 +43,15 @@ export interface WorkerErrorBody {
   type: string;
   message: string;
   traceback: PythonFrame[];
+  /** With `bad_request`: the argument at fault, `op.argument`. */
+  field?: string;
   details?: ModelErrorDetails;
 }
 
 /** The typed error for a worker's error reply. */
 export function replyError(e: WorkerErrorBody): TfbridgeError {
   if (e.kind === "model") return new ModelError(e.message, e.details ?? {}, true, Array.isArray(e.traceback) ? e.traceback : []);
-  if (e.kind === "bad_request") return new BadRequestError(e.message);
+  if (e.kind === "bad_request") return new BadRequestError(e.message, e.field);
   if (e.kind === "cancelled") return new RequestAbortedError("request", new Error(e.message));
   if (e.kind === "too_large") return new MessageTooLargeError(e.message);
   return new PythonError(e.type, e.message, Array.isArray(e.traceback) ? e.traceback : []);

@@ -11,7 +11,7 @@ describe.each(frontEnds())("%s", (name, start) => {
   it("a worker that stops answering is found by its silence, and its request fails typed", async () => {
     const client = await start();
     try {
-      const { pid } = (await client.call<{ pid: number }>("hello")).result;
+      const { pid } = (await client.call("hello")).result;
       const held = client.call("sleep", { seconds: 30 }, [], { timeoutMs: 60_000 });
       await new Promise((r) => setTimeout(r, 200)); // let it reach Python
       const stoppedAt = Date.now();

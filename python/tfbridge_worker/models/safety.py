@@ -16,6 +16,7 @@ import keras
 
 from ..errors import ModelError
 from .refusal import capped, class_counts
+from .schema import MODEL_CLASSES
 
 CODE_CLASSES = {
     "Lambda": "runs Python code stored in the model",
@@ -29,8 +30,6 @@ _NAMESPACES = (
     keras.layers, keras.models, keras.initializers, keras.regularizers, keras.constraints,
     keras.activations, keras.dtype_policies, keras.mixed_precision,
 )
-# Model classes Keras 2 configs name; Functional is in no public namespace.
-_MODEL_CLASSES = frozenset({"Functional", "Model", "Sequential"})
 # Keys Keras does not deserialize when loading with compile=False, as tfbridge does.
 _UNREAD_KEYS = frozenset({"compile_config"})
 
@@ -58,7 +57,8 @@ def _why_unsafe(node: dict) -> str | None:
         return None
     if registered is not None and registered != cls:
         return f"is a custom or registered class ({registered!r}), whose code Keras would need"
-    if module is None and cls not in _MODEL_CLASSES and not any(hasattr(ns, cls) for ns in _NAMESPACES):
+    # Model classes first: Functional is in no public namespace.
+    if module is None and cls not in MODEL_CLASSES and not any(hasattr(ns, cls) for ns in _NAMESPACES):
         return "is not a built-in Keras class (a custom class, whose code Keras would need)"
     return None
 

@@ -13,7 +13,7 @@ import copy
 from typing import Any
 
 from ..errors import ModelError
-from ..protocol import LAYERS
+from ..protocol import LAYERS, MODELS
 from .refusal import capped, class_counts
 
 LAYER_SCHEMA: dict[str, dict] = LAYERS["layers"]
@@ -22,10 +22,10 @@ INERT: frozenset[str] = frozenset(LAYERS["inert"])
 DTYPE_POLICIES: tuple[str, ...] = tuple(LAYERS["dtypePolicies"]["values"])
 MASK_OP_MODULE: str = LAYERS["maskOps"]["module"]
 MASK_OPS: frozenset[str] = frozenset(LAYERS["maskOps"]["classes"])
-MODEL_CLASSES = ("Sequential", "Functional", "Model")
+MODEL_CLASSES: tuple[str, ...] = tuple(MODELS["modelClasses"])
 # Where Keras 3 finds each class when a hand-written config leaves "module" out.
-MODEL_MODULES = {"Sequential": "keras", "Functional": "keras.src.models.functional", "Model": "keras.src.models.functional"}
-CODE_LAYERS = {"Lambda": "runs Python code stored in the model; tfbridge never deserializes it (Keras safe_mode)"}
+MODEL_MODULES: dict[str, str] = MODELS["modelModules"]
+CODE_LAYERS: dict[str, str] = MODELS["codeLayers"]
 
 
 def _problem(problems: list, layer: str, cls: str, reason: str, field: str | None = None) -> None:
