@@ -33,6 +33,8 @@ CONTROL_FROM_WORKER: frozenset[str] = frozenset(CONTROL["workerToPool"])
 HEARTBEAT_S: float = CONTROL["heartbeatMs"] / 1000
 LIVENESS: int = CONTROL["liveness"]
 LAYERS = _load("layers.json")
+#: Bounds on model configs and archives (models/bounds.py, models/archives.py; docs/security.md).
+BOUNDS = _load("bounds.json")
 RUNTIME = _load("runtime.json")
 #: The largest message, all frames counted, a worker takes or sends; a pool may set it lower.
 MAX_MESSAGE_BYTES: int = int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", CONTROL["maxMessageBytes"]))
