@@ -247,7 +247,11 @@ _LAMBDA = {"class_name": "__lambda__", "config": {"value": ["4wEAAAAAAAAA", None
 
 
 @pytest.mark.parametrize("field", ["kernel_initializer", "kernel_regularizer", "kernel_constraint", "activation"])
-@pytest.mark.parametrize("code", [_LAMBDA, {"class_name": "Lambda", "config": {}}, {"module": "evil", "class_name": "Thing", "config": {}}])
+@pytest.mark.parametrize("code", [
+    _LAMBDA, {"class_name": "Lambda", "config": {}}, {"module": "evil", "class_name": "Thing", "config": {}},
+    # A Keras class whose from_config would torch.load (unpickle) what its config holds; only safe_mode stopped it.
+    {"module": "keras.layers", "class_name": "TorchModuleWrapper", "config": {"module": "gASV"}},
+])
 def test_code_in_any_field_is_refused_naming_the_layer_and_the_field(field, code):
     i = keras.Input((3,), name="x")
     config = json.loads(keras.Model(i, L.Dense(2, name="head")(i)).to_json())

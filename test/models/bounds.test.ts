@@ -122,6 +122,12 @@ describe("code in a field of a layer", () => {
     });
   }
 
+  it("a Keras class that would unpickle what its config holds (TorchModuleWrapper) is refused wherever it sits", () => {
+    const config = chain(1) as unknown as { config: { layers: { config: Record<string, unknown> }[] } };
+    config.config.layers[1]!.config.kernel_constraint = { module: "keras.layers", class_name: "TorchModuleWrapper", config: { module: "gASV" } };
+    expect(() => refuseCode(config)).toThrow(/d0 kernel_constraint \(TorchModuleWrapper\) unpickles a PyTorch module stored in the model/);
+  });
+
   it("a class named like an Object property is judged as any other class, not looked up on the prototype", () => {
     const config = chain(1) as unknown as { config: { layers: { class_name: string; module?: string }[] } };
     Object.assign(config.config.layers[1]!, { class_name: "constructor", module: "my.module" });

@@ -23,7 +23,7 @@ MAX_DEPTH: int = CONFIG_BOUNDS["maxDepth"]
 MAX_CONFIG_BYTES: int = CONFIG_BOUNDS["maxBytes"]
 
 
-def over(source: str | None, what: str, found: int, shown: str, bound: str, limit: int) -> ModelError:
+def _over(source: str | None, what: str, found: int, shown: str, bound: str, limit: int) -> ModelError:
     """The refusal for a bound: names the file (when known), what was counted, and the bound."""
     return ModelError(
         f"{source or 'config'}: {what} is {shown}, over the bound of {limit:,} ({bound}; docs/security.md); "
@@ -66,7 +66,7 @@ def check_config_bounds(config: Any, source: str | None = None) -> None:
     """
     depth = nesting_depth(config, MAX_DEPTH)
     if depth > MAX_DEPTH:
-        raise over(source, "the config's nesting depth", depth, f"more than {MAX_DEPTH}", "maxDepth", MAX_DEPTH)
+        raise _over(source, "the config's nesting depth", depth, f"more than {MAX_DEPTH}", "maxDepth", MAX_DEPTH)
     models = []
     for node in _objects(config):
         inner = node.get("config")
@@ -75,8 +75,8 @@ def check_config_bounds(config: Any, source: str | None = None) -> None:
             models.append((str(inner.get("name", "?")), node.get("class_name") == "Sequential", layers))
     total = sum(len(layers) for _, _, layers in models)
     if total > MAX_LAYERS:
-        raise over(source, "the number of layers (nested models' layers included)", total, str(total), "maxLayers", MAX_LAYERS)
+        raise _over(source, "the number of layers (nested models' layers included)", total, str(total), "maxLayers", MAX_LAYERS)
     for name, sequential, layers in models:
         if sequential and len(layers) > MAX_SEQUENTIAL_LAYERS:
-            raise over(source, f"the number of layers of Sequential {name}", len(layers), str(len(layers)),
+            raise _over(source, f"the number of layers of Sequential {name}", len(layers), str(len(layers)),
                        "maxSequentialLayers", MAX_SEQUENTIAL_LAYERS)

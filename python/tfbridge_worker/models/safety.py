@@ -22,6 +22,7 @@ CODE_CLASSES = {
     "Lambda": "runs Python code stored in the model",
     "__lambda__": "is Python bytecode stored in the model",
     "TFSMLayer": "loads another model from a path its config names",
+    "TorchModuleWrapper": "unpickles a PyTorch module stored in the model",
 }
 # The only modules a serialized function may come from: activations compute, they do not act.
 FUNCTION_MODULES = ("keras.activations", "keras.src.activations")
