@@ -22,9 +22,9 @@ def _kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def _refuse(shown: str, what: str, entry: str | None = None) -> ModelError:
+def _refuse(shown: str, what: str, wanted: str, entry: str | None = None) -> ModelError:
     where = f"{shown}: {entry}" if entry else shown
-    return ModelError(f"{where} is {what}, not a regular file{'' if entry else ' or a folder'}: refused before opening it", file=shown)
+    return ModelError(f"{where} is {what}, not {wanted}: refused before opening it", file=shown)
 
 
 def path_kind(path: str, shown: str, folders: bool = True) -> str:
@@ -42,7 +42,7 @@ def path_kind(path: str, shown: str, folders: bool = True) -> str:
         return "file"
     if stat.S_ISDIR(mode) and folders:
         return "folder"
-    raise _refuse(shown, "a folder" if stat.S_ISDIR(mode) else _kind(mode))
+    raise _refuse(shown, "a folder" if stat.S_ISDIR(mode) else _kind(mode), "a regular file or a folder" if folders else "a regular file")
 
 
 def check_folder_entries(path: str, shown: str) -> None:
@@ -55,4 +55,4 @@ def check_folder_entries(path: str, shown: str) -> None:
             except OSError as exc:
                 raise ModelError(f"{shown}: {os.path.relpath(full, path)} cannot be read: {exc.strerror}", file=shown) from None
             if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                raise _refuse(shown, _kind(mode), os.path.relpath(full, path))
+                raise _refuse(shown, _kind(mode), "a regular file or a folder", os.path.relpath(full, path))
