@@ -31,6 +31,12 @@ export interface ModelErrorDetails {
   layer?: string;
   input?: string;
   problems?: ModelProblem[];
+  /** The archive member at fault (`config.json` in a .keras file, an array in a .npz). */
+  member?: string;
+  /** The bound a refused file or config is over (protocol/bounds.json; docs/security.md), its value, and what was found. */
+  bound?: string;
+  limit?: number;
+  found?: number;
 }
 
 /**

@@ -18,23 +18,13 @@ from .models.handles import ModelHandles
 from .models.model import KerasModel
 from .models.runs import ModelRuns
 from .models.served import ServedModels, check_seed, weights_by_layer
+from .npz import read_npz
 from .op_args import check_args
-from .protocol import OP_SPECS, OPS, VERSION, wire_name
+from .protocol import OP_SPECS, OPS, VERSION
 from .proxies import ProxyChannel
 from .runtime_info import cpu_info, onednn_info
 
 Reply = tuple[dict, list[np.ndarray], list[str] | None]
-
-
-def _npz_array(path: str, name: str, array: np.ndarray) -> np.ndarray:
-    """One array of a .npz as the wire can carry it (text as ``string``); ModelError names the array that cannot go."""
-    try:
-        wire_name(array.dtype)
-        if array.dtype.kind == "S":  # bytes: sent as text, so they must be UTF-8; said here, with the file's name
-            np.char.decode(array, "utf-8")
-    except (KeyError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path}: array {name} ({array.dtype}) cannot be sent: {exc}", file=path) from None
-    return array
 
 
 class Ops:
@@ -217,19 +207,9 @@ class Ops:
         return {"unloaded": self.served.unload(args.get("key"))}, [], None
 
     def npz_load(self, args: dict, arrays: list) -> Reply:
-        """The arrays of a .npz (or .npy) file on the worker's machine, by name; never unpickles."""
-        path = args.get("path")
-        if not isinstance(path, str) or not os.path.isfile(path):
-            raise ModelError(f"{path}: no such file", file=path if isinstance(path, str) else None)
-        try:
-            loaded = np.load(path, allow_pickle=False)
-        except Exception as exc:  # a .npz is a zip of .npy files: anything else fails here
-            raise ModelError(f"{path}: not a NumPy .npz/.npy file: {exc}", file=path) from exc
-        if isinstance(loaded, np.ndarray):
-            return {}, [_npz_array(path, "arr_0", loaded)], ["arr_0"]
-        with loaded:
-            names = list(loaded.files)
-            return {}, [_npz_array(path, n, loaded[n]) for n in names], names
+        """The arrays of a .npz (or .npy) file on the worker's machine, by name; never unpickles (npz.py)."""
+        loaded, names = read_npz(args.get("path"))
+        return {}, loaded, names
 
     def _proxies(self) -> ProxyChannel:
         if self.proxies is None:

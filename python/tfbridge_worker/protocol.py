@@ -36,6 +36,8 @@ LAYERS = _load("layers.json")
 MODELS = _load("models.json")
 #: Each op's arguments (JSON types, required or not), arrays and result fields: op_args.py checks requests against it.
 OP_SPECS: dict[str, dict] = _load("ops.json")["ops"]
+#: Bounds on model configs and archives (models/bounds.py, models/archives.py; docs/security.md).
+BOUNDS = _load("bounds.json")
 RUNTIME = _load("runtime.json")
 #: The largest message, all frames counted, a worker takes or sends; a pool may set it lower.
 MAX_MESSAGE_BYTES: int = int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", CONTROL["maxMessageBytes"]))

@@ -15,6 +15,7 @@ from typing import Any
 import keras
 
 from ..errors import ModelError
+from .bounds import check_config_bounds
 from .refusal import capped, class_counts
 from .schema import MODEL_CLASSES
 
@@ -22,6 +23,7 @@ CODE_CLASSES = {
     "Lambda": "runs Python code stored in the model",
     "__lambda__": "is Python bytecode stored in the model",
     "TFSMLayer": "loads another model from a path its config names",
+    "TorchModuleWrapper": "unpickles a PyTorch module stored in the model",
 }
 # The only modules a serialized function may come from: activations compute, they do not act.
 FUNCTION_MODULES = ("keras.activations", "keras.src.activations")
@@ -63,10 +65,12 @@ def _why_unsafe(node: dict) -> str | None:
     return None
 
 
-def _scan(node: Any, layer: str, problems: list[dict]) -> None:
+def _scan(node: Any, layer: str, field: tuple[str, ...], problems: list[dict]) -> None:
+    """Every unsafe object under `node`, with its layer and the field it sits in under that layer
+    (``kernel_initializer``, ``recurrent_constraint``, ``activation``: code hides there as well as in layers)."""
     if isinstance(node, list):
         for value in node:
-            _scan(value, layer, problems)
+            _scan(value, layer, field, problems)
         return
     if not isinstance(node, dict):
         return
@@ -74,27 +78,33 @@ def _scan(node: Any, layer: str, problems: list[dict]) -> None:
     if isinstance(cls, str):
         config = node.get("config")
         if isinstance(config, dict) and isinstance(config.get("name"), str):
-            layer = config["name"]
+            layer, field = config["name"], ()
         reason = _why_unsafe(node)
         if reason is not None:
-            problems.append({"layer": layer, "class": cls, "reason": reason})
+            problem = {"layer": layer, "class": cls, "reason": reason}
+            if field:
+                problem["field"] = ".".join(field)
+            problems.append(problem)
             return  # its inside is never deserialized
     for key, value in node.items():
         if key not in _UNREAD_KEYS:
-            _scan(value, layer, problems)
+            _scan(value, layer, field if key == "config" else (*field, key), problems)
 
 
 def refuse_code(config: Any, source: str | None = None) -> None:
-    """Raises if `config` names anything Keras would import or run code for.
+    """Raises if `config` names anything Keras would import or run code for, or is over a bound of bounds.py
+    (checked first: the scan below recurses, and a config within the bounds is shallow).
 
-    :raises ModelError: naming the file, the first offending layer, and every problem (``details.problems``).
+    :raises ModelError: naming the bound, or the file, the first offending layer, and every problem (``details.problems``:
+        layer, class, reason, and the field under that layer where the object is not the layer itself).
     """
+    check_config_bounds(config, source)
     problems: list[dict] = []
-    _scan(config, "?", problems)
+    _scan(config, "?", (), problems)
     if not problems:
         return
     where = source or "config"
-    listed = "; ".join(f"{p['layer']} ({p['class']}) {p['reason']}" for p in problems)
+    listed = "; ".join(f"{p['layer']}{' ' + p['field'] if 'field' in p else ''} ({p['class']}) {p['reason']}" for p in problems)
     message = (
         f"{where}: refused before Keras read it, so nothing in it ran: {class_counts(problems)}. "
         f"tfbridge loads only built-in Keras classes (no Lambda, no custom code): {listed}"
