@@ -7,7 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { type BatchingOptions, type KerasModelConfig, Pool, type PoolOptions, layers, sequential } from "../../src/index.js";
+import { type KerasModelConfig, Pool, type PoolOptions, layers, sequential } from "../../src/index.js";
+import { type BatchingOptions } from "../../src/entry/serving.js";
 import { createService } from "./server.js";
 
 interface ModelEntry {

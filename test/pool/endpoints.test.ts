@@ -1,6 +1,7 @@
 import { networkInterfaces } from "node:os";
 import { describe, expect, it } from "vitest";
-import { InsecureConfigError, Pool, isLoopback } from "../../src/index.js";
+import { InsecureConfigError, Pool } from "../../src/index.js";
+import { isLoopback } from "../../src/link/endpoints.js";
 
 // Judged without sending anything: names and addresses are only resolved, never connected to.
 const routable = Object.entries(networkInterfaces()).find(([, addresses]) => addresses?.some((a) => !a.internal))?.[0];

@@ -1,8 +1,8 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import {
-  ModelError, ModelNotFoundError, type NDArray, Pool, REFERENCE_MODELS, RequestAbortedError, type ServedPrediction, layers, ndarray, seededModelInputs, sequential,
-} from "../../src/index.js";
+import { ModelError, ModelNotFoundError, type NDArray, Pool, RequestAbortedError, layers, ndarray, sequential } from "../../src/index.js";
+import { REFERENCE_MODELS, seededModelInputs } from "../../src/entry/parity.js";
+import { type ServedPrediction } from "../../src/entry/serving.js";
 import { measureBatchExactness, rowOf } from "../../src/serving/exactness.js";
 import { bytesOf } from "../helpers.js";
 
