@@ -14,7 +14,7 @@ BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.tfbridge-installed
 TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
 
-.PHONY: setup demo test test-ts test-py test-applications bench sweep build clean chromium
+.PHONY: setup demo test test-ts test-py test-applications bench sweep build docs clean chromium
 
 setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(SHM_ADDON) $(BUILD_STAMP) chromium
 
@@ -84,6 +84,11 @@ test-py: setup
 # minutes on 2 cores, so not part of `make test` (vitest.config.ts leaves test/applications out).
 test-applications: setup
 	npx vitest run --config vitest.applications.config.ts
+
+# The API reference of the five entry points (typedoc.json) in docs/api/, which git ignores. Any warning
+# is an error; test/docs/typedoc.test.ts builds it the same way, so make test checks it.
+docs: $(NODE_STAMP)
+	npx typedoc
 
 # QUICK=1: fewer sizes and repetitions (about a minute).
 bench: setup $(BENCH_STAMP)

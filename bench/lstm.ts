@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
-import { type Bridge, type LstmSpec, type NDArray, resolveLstmSpec } from "../src/index.js";
+import { type Bridge, type LstmSpec, type NDArray } from "../src/index.js";
+import { resolveLstmSpec } from "../src/lstm/spec.js";
 import { seededInput } from "../src/parity/engine.js";
 import { buildTfjsLstm } from "../src/tfjs/lstm.js";
 import { loadTfjsSavedModel } from "../src/tfjs/savedmodel.js";

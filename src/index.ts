@@ -6,28 +6,27 @@
  * TypeScript), arrays, errors and `tfbridge convert`. Parity checks are in `tfbridge/parity`, serving
  * types in `tfbridge/serving`, TF.js classes for Keras 3 in `tfbridge/tfjs-layers`, the tensor
  * matchers in `tfbridge/vitest`.
- * @packageDocumentation
+ * @module tfbridge
  */
 export { Bridge, type BridgeOptions } from "./bridge.js";
+export type { EngineRequestOptions, EngineStats } from "./engine/engine.js";
 export { TensorflowClient, type LstmResult, type LstmRunOptions } from "./client.js";
 export { Pool, type PoolOptions, type PoolRequestOptions, type PoolStats, type PoolWorker } from "./pool/pool.js";
 export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles } from "./link/curve.js";
 export { type KerasHistory, type KerasInboundNode, type KerasLayerConfig, type KerasModelConfig, type KerasTensorRef, tensorName } from "./models/config.js";
 export { type ApplyOptions, type InputOptions, Layer, type ModelOptions, type SequentialOptions, SymbolicTensor, input, model, sequential } from "./models/builder.js";
-export { type KerasActivation, layers } from "./models/layers.js";
+export { type KerasActivation, type NormalizationArgs, type Named, type Pooling1DArgs, type RecurrentArgs, layers } from "./models/layers.js";
 export {
-  type BuildOptions, type LayerOutputInfo, type ModelInfo, type ModelInputs, type ModelMode, type ModelWeights, type PredictOptions, type Prediction, type TensorInfo, ModelHandle,
+  type BuildOptions, type LayerOutputInfo, type ModelInfo, type ModelInputs, type ModelMode, type ModelWeights, type PredictOptions, type Prediction, type TensorInfo, type TfjsSupport, ModelHandle,
 } from "./models/handle.js";
 export { TfjsUnsupportedModelError } from "./models/refusal.js";
 export { type ConversionResult, type ConvertOptions, LOAD_HINT, convertModel } from "./convert/convert.js";
-export { type PyProxy, type PyValue, PythonProxies } from "./proxies/proxies.js";
+export type { SavedModelProof } from "./convert/saved-model.js";
+export { type ProxyWorker, type PyProxy, type PyValue, PythonProxies } from "./proxies/proxies.js";
 export * from "./errors.js";
-// The LSTM spec goes with the LSTM-only path (issue 19, item 1); kept while Bridge.runLstm exists.
-export {
-  type Activation, type Initializer, type LstmDType, type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec,
-  LSTM_FIELDS, LSTM_MODES, checkLstmInput, checkLstmWeights, lstmWeightShapes, resolveLstmSpec,
-} from "./lstm/spec.js";
-export { type DataFor, type DType, type NumericDType, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
+// The LSTM spec's types go with the LSTM-only path (issue 19, item 1): Bridge.runLstm names them.
+export type { Activation, Initializer, LstmDType, LstmMode, LstmSpec, LstmWeights, ResolvedLstmSpec } from "./lstm/spec.js";
+export { type AnyTypedArray, type DataFor, type DType, type DTypeInfo, type NumericDType, type TypedArrayConstructor, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
 export { type NDArray, type NumericNDArray, elementCount, isStringArray, ndarray, zeros } from "./wire/ndarray.js";
 export { MAX_MESSAGE_BYTES, WIRE_VERSION } from "./wire/protocol.js";
 export type { ProgressEvent, Reply, RequestOptions } from "./worker/replies.js";

@@ -2,14 +2,14 @@
  * `tfbridge/parity`: proof that a model's TF.js twin computes what Python's TensorFlow does, layer by
  * layer, with every difference explained by experiment or failed; the model sweep behind the
  * layer table; array comparison (ULP, allclose); the TF.js twin itself.
- * @packageDocumentation
+ * @module tfbridge/parity
  */
 export {
   type DivergenceCause, type LayerParity, type ModelOutputParity, type ModelParityOptions, type ModelParityReport, type Probe, type StatedTolerance, type Verdict,
   DEFAULT_CPU_TOLERANCE, runModelParity, seededModelInputs,
 } from "../parity/model-parity.js";
 export { type ParityEnvironment, reportEnvironment } from "../parity/environment.js";
-export { OnednnOffWorker } from "../parity/onednn-off.js";
+export { type ControlRun, type ControlTwin, OnednnOffWorker } from "../parity/onednn-off.js";
 export { type ClassStats, type ModelSweepOptions, type ModelSweepSummary, type SweepFailure, randomWeights, runModelSweep } from "../parity/model-sweep.js";
 export { formatModelParityReport, formatModelSweep, layerTable } from "../parity/model-report.js";
 export { type ReportEnvironment, parityHtml } from "../parity/html-report.js";

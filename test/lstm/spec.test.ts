@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { LSTM_FIELDS, SpecError, checkLstmInput, checkLstmWeights, lstmWeightShapes, resolveLstmSpec, zeros } from "../../src/index.js";
+import { SpecError, zeros } from "../../src/index.js";
+import { LSTM_FIELDS, checkLstmInput, checkLstmWeights, lstmWeightShapes, resolveLstmSpec } from "../../src/lstm/spec.js";
 
 const minimal = { units: 4, inputShape: [10, 3] as [number, number] };
 

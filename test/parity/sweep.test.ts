@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveLstmSpec } from "../../src/index.js";
+import { resolveLstmSpec } from "../../src/lstm/spec.js";
 import { sweepCases } from "../../src/parity/sweep.js";
 
 describe("the sweep's matrix", () => {

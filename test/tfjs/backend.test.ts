@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { loadTfjs, tfjsInfo, withBackend } from "../../src/tfjs/runtime.js";
 import { TfjsUnsupportedError, runTfjsLstm } from "../../src/tfjs/lstm.js";
-import { resolveLstmSpec, zeros } from "../../src/index.js";
+import { zeros } from "../../src/index.js";
+import { resolveLstmSpec } from "../../src/lstm/spec.js";
 import { sharedBridge } from "../helpers.js";
 
 const bridge = sharedBridge();
