@@ -94,9 +94,9 @@ docs: $(NODE_STAMP)
 bench: setup $(BENCH_STAMP)
 	node --import tsx bench/run.ts $(if $(QUICK),--quick)
 
-# The long runs behind the README's parity claims (not part of make test): all 64 LSTM
-# specs, then the model sweep over 300 random architectures, writing the README's layer table to
-# sweep/layer-table.md and the whole summary to sweep/model-sweep.json.
+# The long runs behind docs/parity.md's claims (not part of make test): all 64 LSTM
+# specs, then the model sweep over 300 random architectures, writing the layer table to
+# sweep/layer-table.md (docs/parity.md's table) and the whole summary to sweep/model-sweep.json.
 sweep: setup
 	node dist/cli/main.js parity --sweep
 	mkdir -p sweep
