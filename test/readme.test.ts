@@ -1,37 +1,14 @@
 import { execFile } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DOC_PAGES, isNorun, pageBlocks } from "./docs/code-blocks.js";
 
 const exec = promisify(execFile);
 const root = new URL("..", import.meta.url).pathname;
 const tsxLoader = new URL("../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
-
-/** A fenced code block of a page: its info string's language, whether it runs, and its text. */
-interface Block {
-  line: number;
-  lang: string;
-  info: string;
-  code: string;
-}
-
-/** Every top-level ``` block, in order (the convention CONTRIBUTING.md's "The docs are tested" states). */
-function codeBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  const lines = markdown.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(.*)$/.exec(lines[i]!);
-    if (!open) continue;
-    const start = i;
-    const body: string[] = [];
-    while (++i < lines.length && lines[i] !== "```") body.push(lines[i]!);
-    const info = open[1]!.trim();
-    blocks.push({ line: start + 1, lang: info.split(/\s+/)[0] ?? "", info, code: `${body.join("\n")}\n` });
-  }
-  return blocks;
-}
 
 const RUNNERS: Record<string, { file: string; command: (file: string) => [string, string[]] }> = {
   ts: { file: "mts", command: (f) => [process.execPath, ["--import", tsxLoader, f]] },
@@ -65,8 +42,6 @@ function unkept(promised: string[], stdout: string): string[] {
   return missing;
 }
 
-/** README.md and every page of docs/: each runs in a folder of its own, its blocks in order. */
-const pages = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
 const work = mkdtempSync(join(tmpdir(), "tfbridge-readme-"));
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
 
@@ -102,16 +77,16 @@ describe("the docs' code blocks", () => {
   });
 
   it("has runnable blocks of each kind, and every not-run block says why", () => {
-    const blocks = pages.flatMap((page) => codeBlocks(readFileSync(join(root, page), "utf8")).map((b) => ({ ...b, page })));
+    const blocks = DOC_PAGES.flatMap((page) => pageBlocks(page).map((b) => ({ ...b, page })));
     const langs = new Set(blocks.map((b) => ALIASES[b.lang] ?? b.lang));
     for (const lang of ["ts", "js", "sh"]) expect(langs).toContain(lang);
-    for (const b of blocks.filter((b) => /\bnorun\b/.test(b.info))) expect(b.info, `${b.page}:${b.line}`).toMatch(/\bnorun: \S.{5,}/);
+    for (const b of blocks.filter(isNorun)) expect(b.info, `${b.page}:${b.line}`).toMatch(/\bnorun: \S.{5,}/);
   });
 });
 
-for (const page of pages) {
-  const blocks = codeBlocks(readFileSync(join(root, page), "utf8"));
-  const runnable = blocks.filter((b) => RUNNERS[ALIASES[b.lang] ?? b.lang] && !/\bnorun\b/.test(b.info));
+// README.md and every page of docs/: each runs in a folder of its own, its blocks in order.
+for (const page of DOC_PAGES) {
+  const runnable = pageBlocks(page).filter((b) => RUNNERS[ALIASES[b.lang] ?? b.lang] && !isNorun(b));
   if (runnable.length === 0) continue;
   describe(`${page}'s code blocks`, () => {
     let project: { dir: string; env: NodeJS.ProcessEnv };

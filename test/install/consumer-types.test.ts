@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DOC_PAGES, isNorun, pageBlocks } from "../docs/code-blocks.js";
 
 // The published .d.ts files once named @tensorflow/tfjs-node's types, which a user's project does not
 // have (tfjs-node lives in the env `tfbridge setup` makes): tsc failed with TS2307 unless skipLibCheck.
@@ -113,11 +114,26 @@ beforeAll(async () => {
   writeFileSync(join(project, "layers.ts"), LAYERS);
   writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: COMPILER_OPTIONS, files: ["service.ts"] }));
   writeFileSync(join(project, "tsconfig.layers.json"), JSON.stringify({ compilerOptions: COMPILER_OPTIONS, files: ["layers.ts"] }));
+  // The docs' TypeScript blocks that run (test/readme.test.ts runs them), each a file of its own.
+  mkdirSync(join(project, "docs"));
+  const blocks = DOC_PAGES.flatMap((page) => pageBlocks(page).filter((b) => b.lang === "ts" && !isNorun(b)).map((b) => ({ page, ...b })));
+  const files = blocks.map(({ page, line, code }) => {
+    const file = `docs/${page.replace(/\W+/g, "-")}-${line}.ts`;
+    writeFileSync(join(project, file), code);
+    return file;
+  });
+  writeFileSync(join(project, "tsconfig.docs.json"), JSON.stringify({ compilerOptions: COMPILER_OPTIONS, files }));
 }, 120_000);
 
 describe("the published types in a fresh project (skipLibCheck: false)", () => {
   it("tfbridge, tfbridge/parity, tfbridge/serving and tfbridge/vitest compile without TF.js installed", { timeout: 60_000 }, async () => {
     const { code, out } = await typecheck("tsconfig.json");
+    expect(out).toBe("");
+    expect(code).toBe(0);
+  });
+
+  it("every TypeScript block of README.md and docs/*.md type-checks as a user's file", { timeout: 60_000 }, async () => {
+    const { code, out } = await typecheck("tsconfig.docs.json");
     expect(out).toBe("");
     expect(code).toBe(0);
   });
