@@ -34,7 +34,7 @@ model options:
   --model-sweep           the named reference models plus --count random architectures over the layer set
   --count N               random models in the sweep (default 12; the full run is --count 300)
   --seed N                seed of the sweep's architectures, weights and inputs (default 0)
-  --markdown FILE         also write the README's layer table, generated from the sweep, to FILE
+  --markdown FILE         also write docs/parity.md's layer table, generated from the sweep, to FILE
   with --model or --model-sweep:
 ${toleranceUsage(26)}
   A layer that is not bit-identical is explained by experiment where it can be (oneDNN's kernels,
