@@ -14,7 +14,7 @@ BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.tfbridge-installed
 TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
 
-.PHONY: setup demo test test-ts test-py test-applications bench sweep build clean chromium
+.PHONY: setup demo test test-ts test-py test-applications bench sweep build docs clean chromium
 
 setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(SHM_ADDON) $(BUILD_STAMP) chromium
 
@@ -85,13 +85,18 @@ test-py: setup
 test-applications: setup
 	npx vitest run --config vitest.applications.config.ts
 
+# The API reference of the five entry points (typedoc.json) in docs/api/, which git ignores. Any warning
+# is an error; test/docs/typedoc.test.ts builds it the same way, so make test checks it.
+docs: $(NODE_STAMP)
+	npx typedoc
+
 # QUICK=1: fewer sizes and repetitions (about a minute).
 bench: setup $(BENCH_STAMP)
 	node --import tsx bench/run.ts $(if $(QUICK),--quick)
 
-# The long runs behind the README's parity claims (not part of make test): all 64 LSTM
-# specs, then the model sweep over 300 random architectures, writing the README's layer table to
-# sweep/layer-table.md and the whole summary to sweep/model-sweep.json.
+# The long runs behind docs/parity.md's claims (not part of make test): all 64 LSTM
+# specs, then the model sweep over 300 random architectures, writing the layer table to
+# sweep/layer-table.md (docs/parity.md's table) and the whole summary to sweep/model-sweep.json.
 sweep: setup
 	node dist/cli/main.js parity sweep --lstm
 	mkdir -p sweep

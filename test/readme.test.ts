@@ -4,34 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DOC_PAGES, isNorun, pageBlocks } from "./docs/code-blocks.js";
 
 const exec = promisify(execFile);
 const root = new URL("..", import.meta.url).pathname;
 const tsxLoader = new URL("../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
-
-/** A fenced code block of README.md: its info string's language, whether it runs, and its text. */
-interface Block {
-  line: number;
-  lang: string;
-  info: string;
-  code: string;
-}
-
-/** Every top-level ``` block, in order (README's convention: its section "The README is tested"). */
-function codeBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  const lines = markdown.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(.*)$/.exec(lines[i]!);
-    if (!open) continue;
-    const start = i;
-    const body: string[] = [];
-    while (++i < lines.length && lines[i] !== "```") body.push(lines[i]!);
-    const info = open[1]!.trim();
-    blocks.push({ line: start + 1, lang: info.split(/\s+/)[0] ?? "", info, code: `${body.join("\n")}\n` });
-  }
-  return blocks;
-}
 
 const RUNNERS: Record<string, { file: string; command: (file: string) => [string, string[]] }> = {
   ts: { file: "mts", command: (f) => [process.execPath, ["--import", tsxLoader, f]] },
@@ -65,30 +42,32 @@ function unkept(promised: string[], stdout: string): string[] {
   return missing;
 }
 
-const blocks = codeBlocks(readFileSync(join(root, "README.md"), "utf8"));
-const dir = mkdtempSync(join(tmpdir(), "tfbridge-readme-"));
-const bin = join(dir, "node_modules", ".bin");
-const env = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_"))),
-  PATH: `${bin}:${process.env.PATH}`,
-};
+const work = mkdtempSync(join(tmpdir(), "tfbridge-readme-"));
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+
+/** A project folder where `tfbridge` is this package, as npm would install it, and `npx tfbridge` its CLI. */
+function projectFolder(name: string): { dir: string; env: NodeJS.ProcessEnv } {
+  const dir = join(work, name);
+  const bin = join(dir, "node_modules", ".bin");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "readme-blocks", private: true, type: "module" }));
+  symlinkSync(root, join(dir, "node_modules", "tfbridge"));
+  // npm installs a package's dependencies beside it, where a block's own imports (prom-client) find them.
+  const { dependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  for (const dep of Object.keys(dependencies)) symlinkSync(join(root, "node_modules", dep), join(dir, "node_modules", dep));
+  // What npm install makes of package.json's "bin", so that `npx tfbridge` runs this package's CLI.
+  writeFileSync(join(bin, "tfbridge"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(root, "dist", "cli", "main.js"))} "$@"\n`);
+  chmodSync(join(bin, "tfbridge"), 0o755);
+  return { dir, env: { ...env, PATH: `${bin}:${process.env.PATH}` } };
+}
 
 beforeAll(async () => {
   // Blocks import "tfbridge", i.e. dist/: compiled from the sources as they are now.
   await exec("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "readme-blocks", private: true, type: "module" }));
-  mkdirSync(bin, { recursive: true });
-  symlinkSync(root, join(dir, "node_modules", "tfbridge"));
-  // npm installs a package's dependencies beside it, where a block's own imports (prom-client) find them.
-  const { dependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
-  for (const name of Object.keys(dependencies)) symlinkSync(join(root, "node_modules", name), join(dir, "node_modules", name));
-  // What npm install makes of package.json's "bin", so that `npx tfbridge` runs this package's CLI.
-  writeFileSync(join(bin, "tfbridge"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(root, "dist", "cli", "main.js"))} "$@"\n`);
-  chmodSync(join(bin, "tfbridge"), 0o755);
 }, 180_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe("README.md's code blocks", () => {
+describe("the docs' code blocks", () => {
   it("a block's promised output is checked: a comment that stdout does not print is found", () => {
     const block = 'console.log(shape); // [4, 2]\nconsole.log(x);\nconsole.log(names); // ["a", "b"]\n';
     expect(promisedOutput(block)).toEqual(["[4, 2]", '["a", "b"]']);
@@ -98,25 +77,36 @@ describe("README.md's code blocks", () => {
   });
 
   it("has runnable blocks of each kind, and every not-run block says why", () => {
+    const blocks = DOC_PAGES.flatMap((page) => pageBlocks(page).map((b) => ({ ...b, page })));
     const langs = new Set(blocks.map((b) => ALIASES[b.lang] ?? b.lang));
     for (const lang of ["ts", "js", "sh"]) expect(langs).toContain(lang);
-    for (const b of blocks.filter((b) => /\bnorun\b/.test(b.info))) expect(b.info, `line ${b.line}`).toMatch(/\bnorun: \S.{5,}/);
+    for (const b of blocks.filter(isNorun)) expect(b.info, `${b.page}:${b.line}`).toMatch(/\bnorun: \S.{5,}/);
   });
-
-  for (const [index, block] of blocks.entries()) {
-    const runner = RUNNERS[ALIASES[block.lang] ?? block.lang];
-    if (!runner || /\bnorun\b/.test(block.info)) continue;
-    const title = `line ${block.line} (${block.lang}): ${block.code.split("\n").find((l) => l.trim() && !l.startsWith("import"))?.trim().slice(0, 60)}`;
-    it(title, { timeout: 300_000 }, async () => {
-      const file = join(dir, `block-${index}.${runner.file}`);
-      writeFileSync(file, block.code);
-      const [command, args] = runner.command(file);
-      const result = await exec(command, args, { cwd: dir, env, maxBuffer: 64 * 1024 * 1024 }).then(
-        ({ stdout }) => ({ failure: null, stdout }),
-        (e: { code: number; stderr: string }) => ({ failure: `exit ${e.code}: ${e.stderr}`, stdout: "" }),
-      );
-      expect(result.failure).toBeNull();
-      expect(unkept(promisedOutput(block.code), result.stdout), `stdout:\n${result.stdout}`).toEqual([]);
-    });
-  }
 });
+
+// README.md and every page of docs/: each runs in a folder of its own, its blocks in order.
+for (const page of DOC_PAGES) {
+  const runnable = pageBlocks(page).filter((b) => RUNNERS[ALIASES[b.lang] ?? b.lang] && !isNorun(b));
+  if (runnable.length === 0) continue;
+  describe(`${page}'s code blocks`, () => {
+    let project: { dir: string; env: NodeJS.ProcessEnv };
+    beforeAll(() => {
+      project = projectFolder(page.replace(/\W+/g, "-"));
+    });
+    for (const [index, block] of runnable.entries()) {
+      const runner = RUNNERS[ALIASES[block.lang] ?? block.lang]!;
+      const title = `line ${block.line} (${block.lang}): ${block.code.split("\n").find((l) => l.trim() && !l.startsWith("import"))?.trim().slice(0, 60)}`;
+      it(title, { timeout: 300_000 }, async () => {
+        const file = join(project.dir, `block-${index}.${runner.file}`);
+        writeFileSync(file, block.code);
+        const [command, args] = runner.command(file);
+        const result = await exec(command, args, { cwd: project.dir, env: project.env, maxBuffer: 64 * 1024 * 1024 }).then(
+          ({ stdout }) => ({ failure: null, stdout }),
+          (e: { code: number; stderr: string }) => ({ failure: `exit ${e.code}: ${e.stderr}`, stdout: "" }),
+        );
+        expect(result.failure).toBeNull();
+        expect(unkept(promisedOutput(block.code), result.stdout), `stdout:\n${result.stdout}`).toEqual([]);
+      });
+    }
+  });
+}

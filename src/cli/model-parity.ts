@@ -41,7 +41,7 @@ export const MODEL_USAGE = `  --inputs FILE.npz       (model) the inputs, by inp
   --lstm                  (sweep) the 64 LSTM specs instead of the reference and random models
   --count N               (sweep) random models (default 12), or with --lstm that many of the 64 specs
   --seed N                (sweep) seed of the sweep's architectures, weights and inputs (default 0)
-  --markdown FILE         (sweep) also write the README's layer table, generated from the sweep, to FILE
+  --markdown FILE         (sweep) also write docs/parity.md's layer table, generated from the sweep, to FILE
   --json                  the report as JSON on stdout
 ${toleranceUsage(26)}
   --verbose               stacks on errors, TensorFlow's C++ logs and the worker's stderr`;

@@ -11,10 +11,10 @@ import { Layer } from "./builder.js";
 export type KerasActivation =
   | "linear" | "relu" | "relu6" | "tanh" | "sigmoid" | "hard_sigmoid" | "softmax" | "elu" | "selu" | "softplus" | "softsign" | "silu" | "swish" | "gelu";
 
-interface Named {
+export interface Named {
   name?: string;
 }
-interface RecurrentArgs extends Named {
+export interface RecurrentArgs extends Named {
   units: number;
   activation?: KerasActivation;
   useBias?: boolean;
@@ -24,12 +24,12 @@ interface RecurrentArgs extends Named {
   unroll?: boolean;
   zeroOutputForMask?: boolean;
 }
-interface Pooling1DArgs extends Named {
+export interface Pooling1DArgs extends Named {
   poolSize: number;
   strides?: number | null;
   padding?: "valid" | "same";
 }
-interface NormalizationArgs extends Named {
+export interface NormalizationArgs extends Named {
   epsilon?: number;
   center?: boolean;
   scale?: boolean;

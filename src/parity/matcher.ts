@@ -7,7 +7,7 @@
  * expect.extend(tensorMatchers);
  * expect(actual).toMatchTensor(expected, { atol: 1e-6 });
  * ```
- * @packageDocumentation
+ * @module tfbridge/vitest
  */
 import type {} from "vitest"; // the module augmented below
 import type { NDArray } from "../wire/ndarray.js";

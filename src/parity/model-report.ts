@@ -54,7 +54,7 @@ export function formatModelSweep(summary: ModelSweepSummary): string {
 }
 
 /**
- * The README's layer table, from a sweep: per supported layer, whether Python builds it, the TF.js
+ * docs/parity.md's layer table, from a sweep: per supported layer, whether Python builds it, the TF.js
  * class that builds its twin, and how the twin compared on tfjs-node with its inputs equal.
  */
 export function layerTable(summary: ModelSweepSummary): string {

@@ -27,7 +27,7 @@ export interface BatchingOptions {
   /**
    * Run each merged request on its own inside the worker: one message and one dispatch for many
    * requests, with every result bit-identical to an unbatched request's (merged rows can differ in
-   * the last bits, see README "Serving"). No padding then.
+   * the last bits, see docs/serving.md, "Exactness"). No padding then.
    */
   exact?: boolean;
 }

@@ -3,6 +3,7 @@ import type { ModelRegistry, ServePredictOptions, ServedPrediction, ServedVersio
 
 /** One version a pool serves, as `pool.loadModel` returns it: its own `predict` and `unload`. */
 export class ServedModel {
+  /** @internal made by the pool's registry (`pool.loadModel`), not by users */
   constructor(
     private readonly registry: ModelRegistry,
     /** Its name, version, content key and batching, as loaded. */

@@ -2,7 +2,8 @@ import { TFBRIDGE_CONV1D } from "./names.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
 type Conv1D = ReturnType<TfModule["layers"]["conv1d"]>;
-type ConvLayerArgs = Parameters<TfModule["layers"]["conv1d"]>[0];
+/** TF.js's own Conv1D arguments, which TfbridgeConv1D extends. */
+export type ConvLayerArgs = Parameters<TfModule["layers"]["conv1d"]>[0];
 type Shape = (number | null)[];
 
 /** TF.js's Conv1D arguments, with `padding` also `"causal"`. */

@@ -1,7 +1,7 @@
 import { KERAS3_HARD_SIGMOID } from "./names.js";
 import type { Tensor, TfModule } from "./tfjs-types.js";
 
-/** What {@link defineKeras3HardSigmoid} returns: a TF.js activation class. */
+/** What `registerKerasLayers` registers as `Keras3HardSigmoid`: a TF.js activation class. */
 export interface ActivationClass {
   new (): { apply(x: Tensor): Tensor; getConfig(): Record<string, never> };
   readonly className: string;

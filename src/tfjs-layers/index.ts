@@ -2,6 +2,7 @@
  * TF.js classes for Keras 3 features TF.js lacks or computes differently, registered for
  * `tf.serialization` so `tf.models.modelFromJSON` / `tf.loadLayersModel` find them by class name.
  * Browser-safe: nothing here imports TF.js (or Node) at run time; the caller passes its `tf`.
+ * @module tfbridge/tfjs-layers
  */
 import { type TfbridgeConv1DClass, defineConv1D } from "./conv1d.js";
 import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./gru.js";
@@ -29,7 +30,7 @@ export {
   kerasCustomActivation,
   kerasCustomClass,
 } from "./names.js";
-export type { TfbridgeConv1DArgs, TfbridgeConv1DClass } from "./conv1d.js";
+export type { ConvLayerArgs, TfbridgeConv1DArgs, TfbridgeConv1DClass } from "./conv1d.js";
 export type { TfbridgeGRUArgs, TfbridgeGRUCellArgs, TfbridgeGRUCellClass, TfbridgeGRUClass } from "./gru.js";
 export type { ActivationClass } from "./hard-sigmoid.js";
 export type { KerasLoop } from "./keras-rnn.js";
@@ -38,7 +39,7 @@ export type { TfbridgeBatchNormalizationClass, TfbridgeLayerNormalizationClass }
 export type { TfbridgeGlobalAveragePooling1DClass } from "./pooling.js";
 export type { TfbridgeMergeClass } from "./merge.js";
 export type { TfbridgeSimpleRNNArgs, TfbridgeSimpleRNNClass } from "./simple-rnn.js";
-export type { TfModule } from "./tfjs-types.js";
+export type { Tensor, TfModule } from "./tfjs-types.js";
 export { IGNORE_MASK, IGNORE_MASK_KEY } from "./stock-mask.js";
 
 /** The registered classes, for building layers directly (`new TfbridgeGRU({...})`). */

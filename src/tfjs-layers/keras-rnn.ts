@@ -7,7 +7,7 @@ type RNN = InstanceType<TfModule["layers"]["RNN"]>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type RNNConstructor = new (...args: any[]) => RNN;
 
-/** What {@link withKerasLoop} adds to a TF.js RNN class. */
+/** What Keras's time loop (`withKerasLoop`) adds to a TF.js RNN class. */
 export interface KerasLoop {
   /** Keras's `zero_output_for_mask`: masked steps output zeros. Keras's Bidirectional sets it to `return_sequences`. */
   readonly zeroOutputForMask: boolean;

@@ -17,8 +17,8 @@ export interface TfbridgeLSTMClass {
 }
 
 /**
- * Keras 3's LSTM: TF.js's own LSTM and LSTMCell (the same ops as Keras, bit for bit: see the
- * README's parity section) in Keras's time loop, for Keras's masking rules (see withKerasLoop).
+ * Keras 3's LSTM: TF.js's own LSTM and LSTMCell (the same ops as Keras, bit for bit: see
+ * docs/parity.md) in Keras's time loop, for Keras's masking rules (see withKerasLoop).
  * Defaults are Keras 3's: recurrentActivation sigmoid, kernelInitializer glorotUniform,
  * unitForgetBias true. Weights: kernel `[in, 4u]`, recurrent_kernel `[u, 4u]`, bias `[4u]`; gates i, f, c, o.
  */

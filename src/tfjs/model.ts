@@ -21,7 +21,10 @@ export interface TfjsModelOptions {
 
 /** A model's TF.js twin with the Python model's weights, ready to run on its backend. */
 export interface TfjsModel {
-  /** The TF.js LayersModel itself. */
+  /**
+   * The TF.js LayersModel itself.
+   * @internal tfjs-node's types are not the package's to publish (see `Tfjs`).
+   */
   readonly model: LayersModel;
   /**
    * Runs the twin on `inputs` (in the model's input order). With `layers`, returns the outputs named

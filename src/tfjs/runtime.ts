@@ -3,8 +3,23 @@ import { TfbridgeError } from "../errors.js";
 import { shmAddon } from "../native.js";
 import { SETUP_COMMAND, findPython, tfjsNodeBesidePython } from "../setup/env.js";
 
-/** The `@tensorflow/tfjs-node` module: TF.js with the native TensorFlow backend and the JS CPU one. */
+/**
+ * The `@tensorflow/tfjs-node` module: TF.js with the native TensorFlow backend and the JS CPU one.
+ * Internal (stripped from the published types): tfjs-node is not a dependency of the package, so a
+ * published `.d.ts` that named its types would not compile in a user's project (TS2307).
+ * @internal
+ */
 export type Tfjs = typeof import("@tensorflow/tfjs-node");
+
+/**
+ * tfjs-node's module as the published types name it: opaque, because `@tensorflow/tfjs-node` lives in
+ * the env `tfbridge setup` makes, not in your node_modules. Where you have TF.js's types, cast it:
+ * `(await loadTfjs()) as unknown as typeof import("@tensorflow/tfjs")`.
+ */
+export interface TfjsModule {
+  /** The versions of TF.js's packages, by package name (`tfjs-core`, `tfjs-node`, …). */
+  readonly version: { readonly [pkg: string]: string };
+}
 
 /** The two JS runtimes parity compares against Python: native TensorFlow C library, or pure JS. */
 export type TfjsBackend = "tensorflow" | "cpu";
@@ -53,6 +68,7 @@ function withTfLoadNotices<T>(load: () => T): T {
 /**
  * Loads tfjs-node once (lazily: the Python bridge alone never pays for it) and checks that its native
  * `tensorflow` backend is the one in use, not a silent fallback.
+ * @internal the published name is `loadTfjs` of the package's entry, typed {@link TfjsModule}.
  */
 export function loadTfjs(): Promise<Tfjs> {
   loading ??= (async () => {
@@ -80,6 +96,13 @@ export function loadTfjs(): Promise<Tfjs> {
   return loading;
 }
 
+/**
+ * {@link loadTfjs} as the package publishes it (`loadTfjs` of `tfbridge`): the same module, typed
+ * {@link TfjsModule} so that the published types do not name tfjs-node's.
+ */
+export const loadTfjsModule: () => Promise<TfjsModule> = loadTfjs;
+
+/** Loads tfjs-node (see {@link loadTfjs}) and says which TensorFlow and TF.js it runs. */
 export async function tfjsInfo(): Promise<TfjsInfo> {
   const tf = await loadTfjs();
   const backend = tf.findBackend("tensorflow") as unknown as { binding: { TF_Version: string } };
@@ -91,7 +114,10 @@ export async function tfjsInfo(): Promise<TfjsInfo> {
   };
 }
 
-/** Runs `fn` with `backend` active and restores the previous one; runs must not overlap. */
+/**
+ * Runs `fn` with `backend` active and restores the previous one; runs must not overlap.
+ * @internal
+ */
 export async function withBackend<T>(tf: Tfjs, backend: TfjsBackend, fn: () => Promise<T>): Promise<T> {
   const previous = tf.getBackend();
   if (!(await tf.setBackend(backend))) throw new TfjsUnavailableError(`TF.js backend ${backend} could not be initialized`);

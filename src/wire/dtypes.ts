@@ -31,7 +31,8 @@ export type AnyTypedArray = TypedArrayFor[NumericDType];
 /** The one variable-size layout this runtime implements (docs/wire.md#strings): uint32 offsets, then UTF-8. */
 const STRING_LAYOUT = "uint32-offsets-utf8";
 
-interface TypedArrayConstructor {
+/** The constructor of a dtype's typed array (`Float32Array`, …). */
+export interface TypedArrayConstructor {
   readonly BYTES_PER_ELEMENT: number;
   readonly name: string;
   new (length: number): AnyTypedArray;

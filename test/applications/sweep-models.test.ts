@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NDArray, REFERENCE_MODELS, compareArrays, ndarray, randomModel, randomWeights, seededModelInputs } from "../../src/index.js";
+import { type NDArray, ndarray } from "../../src/index.js";
+import { REFERENCE_MODELS, compareArrays, randomModel, randomWeights, seededModelInputs } from "../../src/entry/parity.js";
 import type { KerasModelConfig } from "../../src/models/config.js";
 import { sharedBridge } from "../helpers.js";
 

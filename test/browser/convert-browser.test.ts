@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_CPU_TOLERANCE, type NDArray, compareArrays, convertModel, ndarray } from "../../src/index.js";
+import { type NDArray, convertModel, ndarray } from "../../src/index.js";
+import { DEFAULT_CPU_TOLERANCE, compareArrays } from "../../src/entry/parity.js";
 import { sharedBridge } from "../helpers.js";
 import { serveStatic } from "./static-server.js";
 

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ModelParityReport, compareArrays, lstmModel, ndarray, runModelParity } from "../../src/index.js";
+import { lstmModel, ndarray } from "../../src/index.js";
+import { type ModelParityReport, compareArrays, runModelParity } from "../../src/entry/parity.js";
 import { parityHtml } from "../../src/parity/html-report.js";
 import { sharedBridge } from "../helpers.js";
 

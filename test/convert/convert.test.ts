@@ -3,7 +3,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConvertError, ModelError, TfjsUnsupportedModelError, compareArrays, convertModel, loadTfjsModel } from "../../src/index.js";
+import { ConvertError, ModelError, TfjsUnsupportedModelError, convertModel } from "../../src/index.js";
+import { compareArrays, loadTfjsModel } from "../../src/entry/parity.js";
 import { tfbridge } from "../cli/run.js";
 import { sharedBridge } from "../helpers.js";
 

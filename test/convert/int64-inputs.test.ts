@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelError, buildTfjsModel, convertModel, loadTfjsModel, ndarray } from "../../src/index.js";
+import { ModelError, convertModel, ndarray } from "../../src/index.js";
+import { buildTfjsModel, loadTfjsModel } from "../../src/entry/parity.js";
 import { tfjsFeed } from "../../src/tfjs/inputs.js";
 import { sharedBridge } from "../helpers.js";
 

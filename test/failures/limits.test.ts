@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MessageTooLargeError, Pool, WireError, encodeMessage, ndarray, zeros } from "../../src/index.js";
+import { MessageTooLargeError, Pool, WireError, ndarray, zeros } from "../../src/index.js";
+import { encodeMessage } from "../../src/wire/codec.js";
 import { frontEnds, sharedClient } from "./front-ends.js";
 
 /** Both front ends, under one small message cap, so the two cannot drift apart (issue 10). */

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Dealer } from "zeromq";
-import { Bridge, Pool, WireError, decodeMessage, encodeMessage } from "../../src/index.js";
+import { Bridge, Pool, WireError } from "../../src/index.js";
+import { decodeMessage, encodeMessage } from "../../src/wire/codec.js";
 
 /**
  * A peer that answers `ok: false` with no `error` (issue 10, break 2): that request fails with a

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelError, type ModelHandle, input, layers, model, ndarray, runModelParity, sequential } from "../../src/index.js";
+import { ModelError, type ModelHandle, input, layers, model, ndarray, sequential } from "../../src/index.js";
+import { runModelParity } from "../../src/entry/parity.js";
 import { uniformFloat32 } from "../../src/random.js";
 import { bytesOf, sharedBridge } from "../helpers.js";
 

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ModelError, Pool, compareArrays, ndarray } from "../../src/index.js";
+import { ModelError, Pool, ndarray } from "../../src/index.js";
+import { compareArrays } from "../../src/entry/parity.js";
 import { sharedBridge } from "../helpers.js";
 
 const bridge = sharedBridge();

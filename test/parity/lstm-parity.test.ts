@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { type LstmSpec, TfjsUnsupportedModelError, lstmModel, runModelParity } from "../../src/index.js";
+import { type LstmSpec, TfjsUnsupportedModelError, lstmModel } from "../../src/index.js";
+import { runModelParity } from "../../src/entry/parity.js";
 import { seededModelInputs } from "../../src/parity/model-parity.js";
 import { buildTfjsModel } from "../../src/tfjs/model.js";
 import { loadTfjs } from "../../src/tfjs/runtime.js";

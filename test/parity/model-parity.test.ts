@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Bridge, type NDArray, OnednnOffWorker, type TfjsModel, buildTfjsModel, compareArrays, input, layers, model, ndarray, seededModelInputs, sequential } from "../../src/index.js";
+import { Bridge, type NDArray, input, layers, model, ndarray, sequential } from "../../src/index.js";
+import { OnednnOffWorker, type TfjsModel, buildTfjsModel, compareArrays, seededModelInputs } from "../../src/entry/parity.js";
 import { localOnednn } from "../../src/parity/environment.js";
 import { runModelParity } from "../../src/parity/model-parity.js";
 import { randomWeights, runModelSweep } from "../../src/parity/model-sweep.js";

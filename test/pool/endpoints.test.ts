@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { InsecureConfigError, Pool, isLoopback } from "../../src/index.js";
+import { InsecureConfigError, Pool } from "../../src/index.js";
+import { isLoopback } from "../../src/link/endpoints.js";
 
 // Judged without sending anything: names and addresses are only resolved, never connected to.
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NDArray, OverloadedError, Pool, RequestTimeoutError, WireError, layers, seededInput, sequential } from "../../src/index.js";
+import { type NDArray, OverloadedError, Pool, RequestTimeoutError, WireError, layers, sequential } from "../../src/index.js";
+import { seededInput } from "../../src/random.js";
 import { Batcher } from "../../src/serving/batcher.js";
 import { bytesOf } from "../helpers.js";
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import {
-  ModelError, ModelNotFoundError, type NDArray, Pool, REFERENCE_MODELS, RequestAbortedError, type ServedPrediction, layers, lstmModel, ndarray, seededModelInputs, sequential,
-} from "../../src/index.js";
+import { ModelError, ModelNotFoundError, type NDArray, Pool, RequestAbortedError, layers, lstmModel, ndarray, sequential } from "../../src/index.js";
+import { REFERENCE_MODELS, seededModelInputs } from "../../src/entry/parity.js";
+import { type ServedPrediction } from "../../src/entry/serving.js";
 import { measureBatchExactness, rowOf } from "../../src/serving/exactness.js";
 import { bytesOf, sharedBridge } from "../helpers.js";
 

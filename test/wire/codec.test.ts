@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DTYPES, type NumericDType, type TypedArrayFor, WireError, decodeMessage, encodeMessage, ndarray, zeros } from "../../src/index.js";
+import { DTYPES, type NumericDType, type TypedArrayFor, WireError, ndarray, zeros } from "../../src/index.js";
+import { decodeMessage, encodeMessage } from "../../src/wire/codec.js";
 import { frameBytes, isNDArray } from "../../src/wire/ndarray.js";
 
 // Compile-time: one entry per TypedArrayFor key; run-time: the same names as protocol/dtypes.json.

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type DType, type NDArray, type NumericNDArray, decodeMessage, encodeMessage, isStringArray } from "../../src/index.js";
+import { type DType, type NDArray, type NumericNDArray, isStringArray } from "../../src/index.js";
+import { decodeMessage, encodeMessage } from "../../src/wire/codec.js";
 
 const dir = new URL("../vectors/", import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, dir));
