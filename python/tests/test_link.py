@@ -61,7 +61,7 @@ def test_serves_requests_and_stops_at_a_block_outside_the_region(tmp_path):
     worker = threading.Thread(target=serve_link, args=(theirs.detach(), *_regions(tmp_path)), daemon=True)
     worker.start()
     header, _ = _reply(ours)
-    assert header["ctl"] == "ready" and header["info"]["protocol"] == 1  # first, once the regions are mapped
+    assert header["ctl"] == "ready" and header["info"]["protocol"] == 2  # first, once the regions are mapped
     ours.sendall(_message(encode({"id": 1, "op": "echo", "args": {}})))
     header, _ = _reply(ours)
     assert header["id"] == 1 and header["ok"] is True

@@ -1,8 +1,8 @@
 """The local link: one client's worker on the same machine, over a socket pair and shared memory.
 
 Node starts the worker with one end of a Unix socket pair as a file descriptor; nothing listens
-anywhere, so no other process can connect. Messages are wire format v1 (the same header and array
-frames as over ZeroMQ); on the socket each is framed as
+anywhere, so no other process can connect. Messages are wire format v2 (the same header and array
+frames as over ZeroMQ); on the socket each is framed as protocol/local-link.json lays out:
 
     u32 body length | u8 kind | u32 frame count | count × (u8 where, u64 offset, u64 length) | inline bytes
 
@@ -22,21 +22,21 @@ import threading
 from .codec import frame_buffer
 from .executor import GRACE_S, Disconnect, Executor, Rejoin
 from .ops import Ops
-from .protocol import HEARTBEAT_S
+from .protocol import HEARTBEAT_S, LOCAL_LINK, struct_format
 from .regions import Regions
 from .replies import heartbeat_message, ready_message
 
-MESSAGE, RELEASE = 0, 1
-INLINE, SHARED = 0, 1
-_PREFIX = struct.Struct("<IBI")  # body length, kind, frame count
-_FRAME = struct.Struct("<BQQ")  # where, offset, length
+MESSAGE, RELEASE = LOCAL_LINK["kinds"]["message"], LOCAL_LINK["kinds"]["release"]
+INLINE, SHARED = LOCAL_LINK["where"]["inline"], LOCAL_LINK["where"]["shared"]
+_PREFIX = struct.Struct(struct_format(LOCAL_LINK["prefix"]))  # body length, kind, frame count
+_FRAME = struct.Struct(struct_format(LOCAL_LINK["entry"]))  # where, offset, length
 _LENGTH = struct.Struct("<I")
 _COUNT = struct.Struct("<I")
-_ONE_INLINE = struct.Struct("<IBIBQQ")  # prefix and table of a message of one inline frame
+_ONE_INLINE = struct.Struct(_PREFIX.format + _FRAME.format[1:])  # prefix and table of a message of one inline frame
 #: The reused receive buffer's size; a longer message is received into a buffer of its own.
 RECEIVE_BYTES = 1 << 16
 #: Frames smaller than this go inline: a block's bookkeeping (and its release) costs more than the copy.
-INLINE_MAX = 4096
+INLINE_MAX: int = LOCAL_LINK["inlineMax"]
 
 
 class LinkError(Exception):

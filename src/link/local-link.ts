@@ -2,13 +2,11 @@ import type { Socket } from "node:net";
 import { WireError } from "../errors.js";
 import { type DataFor, type NumericDType, dtypeInfo } from "../wire/dtypes.js";
 import { type NDArray, type NumericNDArray, elementCount, isStringArray } from "../wire/ndarray.js";
-import { type FrameEntry, INLINE, MESSAGE, RELEASE, SHARED, StreamReader, decodeFrames, encodeFrames } from "./framing.js";
+import { type FrameEntry, INLINE, INLINE_MAX, MESSAGE, RELEASE, SHARED, StreamReader, decodeFrames, encodeFrames } from "./framing.js";
 import type { Link } from "./link.js";
 import type { Region } from "./regions.js";
 import { SharedArray } from "./shared-array.js";
 
-/** Frames smaller than this go inline (as python/tfbridge_worker/link.py's INLINE_MAX): a block costs more than the copy. */
-const INLINE_MAX = 4096;
 /** A tick's writes up to this many bytes are copied into one buffer; beyond, they go as a writev without a copy. */
 const COALESCE_MAX = 64 * 1024;
 /** How long a closed socket waits for the process's exit to name the cause, before failing requests itself. */
