@@ -2,6 +2,7 @@ import { ModelError } from "../errors.js";
 import type { ModelMode } from "../models/handle.js";
 import { dtypeInfo } from "../wire/dtypes.js";
 import { type NDArray, elementCount, frameBytes } from "../wire/ndarray.js";
+import { Deadlines } from "../engine/deadlines.js";
 import { PendingRequest } from "../engine/pending.js";
 import type { Reply } from "../worker/replies.js";
 
@@ -98,6 +99,8 @@ export class Batcher {
   private readonly waiting: Batch[] = [];
   private inFlight = 0;
   private nextId = 1;
+  /** The callers' deadlines, on one timer. */
+  private readonly deadlines = new Deadlines();
 
   constructor(
     private readonly options: BatchingOptions,
@@ -116,7 +119,7 @@ export class Batcher {
   submit(arrays: NDArray[], mode: ModelMode, outputs: string, limits: { timeoutMs: number; signal?: AbortSignal }): Promise<Reply<{ mode: ModelMode; runMs: number }>> {
     const rows = batchRows(arrays);
     const entry: Entry = { request: null!, rows, batch: null };
-    entry.request = new PendingRequest(this.nextId++, "serve.predict", {}, arrays, { ...limits, maxMessageBytes: this.maxMessageBytes }, (_, gaveUp) => {
+    entry.request = new PendingRequest(this.nextId++, "serve.predict", {}, arrays, { ...limits, maxMessageBytes: this.maxMessageBytes }, this.deadlines, (_, gaveUp) => {
       if (gaveUp) this.leave(entry);
     });
     const group = `${mode}/${outputs}`;
