@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tfbridge_worker.codec import decode, decode_header, encode, normalize, read_request
+from tfbridge_worker.codec import decode, decode_header, encode, encode_reply, normalize, read_request
 from tfbridge_worker.errors import BadRequest
 from raw_headers import raw_header as header
 from tfbridge_worker.protocol import STRING, VERSION, WIRE_TO_NUMPY
@@ -150,3 +150,9 @@ def test_every_kind_of_header_round_trips_with_its_fields():
         {"id": None, "ctl": "heartbeat", "busy": 2},
     ]:
         assert decode_header(encode(fields)[0]) == {"v": VERSION, **fields, "arrays": []}
+
+
+def test_encode_reply_writes_what_encode_writes_for_the_same_reply():
+    for request_id, result, arrays, names in [(7, {}, [], None), (None, {}, [], None), (8, {"runMs": 1.5}, [], None), (9, {}, [np.zeros(2, np.int8)], ["out"])]:
+        expected = encode({"id": request_id, "ok": True, "result": result}, arrays, names)
+        assert [bytes(f) for f in encode_reply(request_id, result, arrays, names)] == [bytes(f) for f in expected]

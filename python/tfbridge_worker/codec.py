@@ -134,6 +134,14 @@ def encode_header(header: dict, descriptors: Sequence[tuple[str, tuple, str | No
     return b"".join(parts)
 
 
+def encode_reply(request_id: int | None, result: dict, arrays: Sequence[Any] = (), names: Sequence[str] | None = None) -> list:
+    """A successful reply's frames, as encode() writes them; a reply with no result and no arrays (the
+    commonest message of a pipelined burst) is its fixed fields alone, packed without a header dict."""
+    if not result and type(arrays) in (list, tuple) and not arrays:
+        return [_FIXED.pack(VERSION, _REPLY, 0, 0 if request_id is None else _HAS_ID, 0, request_id or 0, 0, 0)]
+    return encode({"id": request_id, "ok": True, "result": result}, arrays, names)
+
+
 def encode(header: dict, arrays: Sequence[Any] = (), names: Sequence[str] | None = None) -> list:
     """Header and arrays as the frames of one message (docs/wire.md#header)."""
     if type(arrays) in (list, tuple) and not arrays:
@@ -181,23 +189,19 @@ def decode_header(frame: Any) -> dict:
     if buf.nbytes < _FIXED.size:
         raise BadRequest(f"a header of {buf.nbytes} bytes is shorter than its {_FIXED.size} fixed bytes")
     _, kind, code, flags, count, raw_id, deadline, json_bytes = _FIXED.unpack_from(buf)
-    request_id = raw_id if flags & _HAS_ID and raw_id <= MAX_ID else None
-
-    def refuse(message: str) -> BadRequest:
-        return BadRequest(message, request_id)
-
     if flags & _HAS_ID and raw_id > MAX_ID:
         raise BadRequest(f"id must be an integer from 0 to {MAX_ID}")
+    request_id = raw_id if flags & _HAS_ID else None
     descriptors, at = [], _FIXED.size
     for i in range(count):
         if at + _DESCRIPTOR.size > buf.nbytes:
-            raise refuse(f"arrays[{i}]: the header ends inside its descriptor")
+            raise BadRequest(f"arrays[{i}]: the header ends inside its descriptor", request_id)
         dtype_code, rank, name_bytes = _DESCRIPTOR.unpack_from(buf, at)
         at += _DESCRIPTOR.size
         if dtype_code >= len(DTYPE_CODES):
-            raise refuse(f"arrays[{i}].dtype code {dtype_code} is not in protocol/dtypes.json")
+            raise BadRequest(f"arrays[{i}].dtype code {dtype_code} is not in protocol/dtypes.json", request_id)
         if at + 8 * rank + name_bytes > buf.nbytes:
-            raise refuse(f"arrays[{i}]: the header ends inside its shape or name")
+            raise BadRequest(f"arrays[{i}]: the header ends inside its shape or name", request_id)
         shape = list(struct.unpack_from(_DIM.format(rank), buf, at))
         at += 8 * rank
         descriptor = {"dtype": DTYPE_CODES[dtype_code], "shape": shape}
@@ -205,22 +209,22 @@ def decode_header(frame: Any) -> dict:
             try:
                 descriptor["name"] = str(buf[at : at + name_bytes], "utf-8")
             except UnicodeDecodeError:
-                raise refuse(f"arrays[{i}].name is not UTF-8") from None
+                raise BadRequest(f"arrays[{i}].name is not UTF-8", request_id) from None
             at += name_bytes
         descriptors.append(descriptor)
     if at + json_bytes != buf.nbytes:
-        raise refuse(f"a header of {buf.nbytes} bytes: its fields and {json_bytes} bytes of JSON take {at + json_bytes}")
+        raise BadRequest(f"a header of {buf.nbytes} bytes: its fields and {json_bytes} bytes of JSON take {at + json_bytes}", request_id)
     json_part = None
     if json_bytes:
         try:
             json_part = _loads(str(buf[at:], "utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as e:
             # ValueError covers malformed JSON and integers past Python's digit limit (e.g. a 5,000-digit number).
-            raise refuse(f"header JSON is not UTF-8 JSON (or nests too deep, or holds a huge number): {e}") from None
+            raise BadRequest(f"header JSON is not UTF-8 JSON (or nests too deep, or holds a huge number): {e}", request_id) from None
     header: dict = {"v": VERSION, "id": request_id, "arrays": descriptors}
     if kind == _REQUEST:
         if code >= len(OP_LIST):
-            raise refuse(f"op code {code} is not one of protocol/wire.json's {len(OP_LIST)} ops")
+            raise BadRequest(f"op code {code} is not one of protocol/wire.json's {len(OP_LIST)} ops", request_id)
         header["op"] = OP_LIST[code]
         header["args"] = {} if json_part is None else json_part
         if flags & _HAS_DEADLINE:
@@ -229,7 +233,7 @@ def decode_header(frame: Any) -> dict:
             header["progress"] = True
     elif kind == _CONTROL:
         if code >= len(CONTROLS):
-            raise refuse(f"ctl code {code} is not one of protocol/wire.json's {len(CONTROLS)} control messages")
+            raise BadRequest(f"ctl code {code} is not one of protocol/wire.json's {len(CONTROLS)} control messages", request_id)
         if isinstance(json_part, dict):
             header.update((k, v) for k, v in json_part.items() if k not in _FIXED_KEYS)
         header["ctl"] = CONTROLS[code]
@@ -238,7 +242,7 @@ def decode_header(frame: Any) -> dict:
     elif kind == _ERROR:
         header["ok"], header["error"] = False, json_part
     else:
-        raise refuse(f"message kind {kind} is not one of {', '.join(KINDS)}")
+        raise BadRequest(f"message kind {kind} is not one of {', '.join(KINDS)}", request_id)
     return header
 
 
@@ -248,22 +252,18 @@ def read_request(frame: Any) -> dict:
     Raises BadRequest naming the field; it carries the request id whenever the id itself is valid.
     """
     header = decode_header(frame)
-
-    def refuse(message: str) -> BadRequest:
-        return BadRequest(message, header["id"])
-
     ctl = header.get("ctl")
     if ctl is not None:
         if ctl not in CONTROL_TO_WORKER:
-            raise refuse(f"ctl {ctl!r} is not one of {', '.join(sorted(CONTROL_TO_WORKER))}")
+            raise BadRequest(f"ctl {ctl!r} is not one of {', '.join(sorted(CONTROL_TO_WORKER))}", header["id"])
         return header
     if "op" not in header:
-        raise refuse("a worker takes requests and control messages only, not replies")
-    if not isinstance(header["args"], dict):
-        raise refuse("args must be a JSON object")
+        raise BadRequest("a worker takes requests and control messages only, not replies", header["id"])
+    if type(header["args"]) is not dict:
+        raise BadRequest("args must be a JSON object", header["id"])
     deadline = header.get("deadlineMs")
     if deadline is not None and deadline > MAX_ID:
-        raise refuse(f"deadlineMs must be a number of milliseconds from 0 to {MAX_ID}")
+        raise BadRequest(f"deadlineMs must be a number of milliseconds from 0 to {MAX_ID}", header["id"])
     return header
 
 

@@ -67,10 +67,11 @@ class Link:
         """While on, small messages (a header alone: most replies) wait to leave together, in one
         system call: a pipelined burst of quick requests then costs one send, and one wake-up of
         Node, instead of one each. Turning it off sends what waits."""
+        if on and self._held is not None:
+            return  # holding already (only this thread turns it on or off)
         with self.sending:
             if on:
-                if self._held is None:
-                    self._held = []
+                self._held = []
             else:
                 self._flush()
                 self._held = None

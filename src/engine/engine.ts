@@ -292,7 +292,7 @@ export class RequestEngine {
   }
 
   private isIdle(): boolean {
-    return this.queue.length === 0 && this.members.all().every((m) => m.inFlight.size === 0);
+    return this.queue.length === 0 && this.members.idle;
   }
 
   /** Takes a settled job off the queue or its worker; `cancelOnWorker` tells the worker to drop it (we gave up on it). */

@@ -47,6 +47,12 @@ export class Members {
     return [...this.byId.values()];
   }
 
+  /** True when no member has a request in flight (checked on every settle: no array is made). */
+  get idle(): boolean {
+    for (const m of this.byId.values()) if (m.inFlight.size > 0) return false;
+    return true;
+  }
+
   /** The member running `proc`, if its worker joined. */
   running(proc: WorkerHandle): Member | undefined {
     return this.all().find((m) => m.process === proc);

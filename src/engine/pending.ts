@@ -3,7 +3,7 @@ import { encodeMessage, messageBytes } from "../wire/codec.js";
 import { type NDArray, frameBytes } from "../wire/ndarray.js";
 import type { ProgressEvent, Reply } from "../worker/replies.js";
 import type { Deadlines, Expiring } from "./deadlines.js";
-import { deadlineField } from "./timers.js";
+import { deadlineMsLeft } from "./timers.js";
 
 /** How a request ends: with its reply, or with the typed error it rejects with. */
 export type Outcome = { reply: Reply } | { error: Error };
@@ -76,8 +76,7 @@ export class PendingRequest implements Expiring {
    * @throws {MessageTooLargeError} when the message is over the cap; {@link WireError} for bad bool data.
    */
   encode(): { frames: Buffer[]; bytes: number } {
-    const progress = this.limits.onProgress ? { progress: true } : {};
-    const frames = encodeMessage({ id: this.id, op: this.op, args: this.args, ...deadlineField(this.deadline - Date.now()), ...progress }, this.arrays);
+    const frames = encodeMessage({ id: this.id, op: this.op, args: this.args, deadlineMs: deadlineMsLeft(this.deadline - Date.now()), progress: this.limits.onProgress !== undefined }, this.arrays);
     const bytes = messageBytes(frames);
     if (bytes > this.limits.maxMessageBytes) this.tooLarge(bytes);
     return { frames, bytes };
