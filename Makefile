@@ -85,9 +85,11 @@ test-py: setup
 test-applications: setup
 	npx vitest run --config vitest.applications.config.ts
 
-# QUICK=1: fewer sizes and repetitions (about a minute).
+# QUICK=1: fewer sizes and repetitions (about a minute). BASE: the commit whose engine runs the
+# pipelined case beside this one in the same run (bench/base.ts); 9be9835 is the engine before issue 19.
+BASE ?= 9be9835
 bench: setup $(BENCH_STAMP)
-	node --import tsx bench/run.ts $(if $(QUICK),--quick)
+	node --import tsx bench/run.ts $(if $(QUICK),--quick) $(if $(BASE),--base $(BASE))
 
 # The long runs behind the README's parity claims (not part of make test): all 64 LSTM
 # specs, then the model sweep over 300 random architectures, writing the README's layer table to
