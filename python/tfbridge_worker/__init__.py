@@ -1,1 +1,1 @@
-"""The Python half of tfbridge: a worker that serves TensorFlow over ZeroMQ with wire format v1."""
+"""The Python half of tfbridge: a worker that serves TensorFlow over its links (ZeroMQ, or the local link) with wire format v2."""
