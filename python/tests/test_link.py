@@ -178,9 +178,11 @@ def test_replies_of_quick_requests_leave_together_but_never_wait_behind_a_slow_o
     ours.sendall(_message(encode({"id": 1, "op": "echo", "args": {}})))
     assert _reply(ours)[0]["id"] == 1  # echo has run once, quickly: from now on its replies may be held
     burst = [encode({"id": i, "op": "echo", "args": {}}) for i in range(2, 100)]
-    ours.sendall(b"".join(_message(f) for f in burst) + _message(encode({"id": 100, "op": "sleep", "args": {"seconds": 20}})))
+    ours.sendall(b"".join(_message(f) for f in burst) + _message(encode({"id": 100, "op": "sleep", "args": {"seconds": 6}})))
     # Held or not, the 98 echo replies go before the sleep starts: a receive that waited for the sleep
-    # would time out here (15 s) long before its 20 s are up.
-    ours.settimeout(15)
+    # would time out here (5 s) before its 6 s are up.
+    ours.settimeout(5)
     assert [_reply(ours)[0]["id"] for _ in burst] == list(range(2, 100))
-    ours.close()  # the worker's thread ends once its sleep does
+    ours.settimeout(None)
+    assert _reply(ours)[0]["id"] == 100
+    ours.close()
