@@ -149,9 +149,13 @@ export class LocalLink implements Link {
       if (!block) return a;
       return new SharedArray(a.dtype, a.shape, a.data, () => this.releaseBuffer(buffer));
     });
-    // A frame no array views (a misaligned one decoded into a copy) has no holder: give it back now.
-    const held = new Set(arrays.map((a) => (isStringArray(a) ? null : (a as NumericNDArray).data.buffer)));
-    this.release(frames.filter((f) => !held.has(f.buffer)));
+    // A frame its array does not view (strings, or a misaligned frame decoded into a copy) has no
+    // holder: give it back now. Frame 0 is the header, always inline.
+    for (let i = 0; i < arrays.length; i++) {
+      const frame = frames[i + 1];
+      const array = arrays[i]!;
+      if (frame && (isStringArray(array) || (array as NumericNDArray).data.buffer !== frame.buffer)) this.release([frame]);
+    }
     return adopted;
   }
 
