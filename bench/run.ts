@@ -4,6 +4,7 @@
  * (schema: docs/bench.md).
  */
 import { writeFileSync } from "node:fs";
+import { type BaseEngine, startBase } from "./base.js";
 import { cpus } from "node:os";
 import { Bridge } from "../src/index.js";
 import { tfjsInfo } from "../src/tfjs/runtime.js";
@@ -17,6 +18,10 @@ import { round } from "./stats.js";
 import { transfer } from "./transfer.js";
 
 const quick = process.argv.includes("--quick");
+/** `--base REV`: the engine of REV runs the pipelined case in this same run (bench/base.ts). */
+const baseAt = process.argv.indexOf("--base");
+const baseRev = baseAt >= 0 ? process.argv[baseAt + 1] : undefined;
+if (baseAt >= 0 && !baseRev) throw new Error("--base needs a git revision, e.g. --base main");
 const started = performance.now();
 process.stderr.write(`tfbridge bench${quick ? " (quick)" : ""}\n`);
 
@@ -25,7 +30,8 @@ const zeromq = await Bridge.start({ link: "zeromq" });
 process.stderr.write(`  default link: ${bridge.link}\n`);
 const pythonia = await startPythonia();
 const transferSection = await transfer(bridge, zeromq, pythonia, quick);
-const latencySection = await latency(bridge, zeromq, pythonia, quick);
+const base: BaseEngine | null = baseRev ? await startBase(baseRev) : null;
+const latencySection = await latency(bridge, zeromq, pythonia, quick, base).finally(() => base?.dispose());
 const servingSection = await serving(pythonia, quick);
 pythonia.exit();
 const lstmSection = await lstm(bridge, zeromq, quick);
@@ -56,6 +62,9 @@ const goals = [
   goal("LSTM fixed per-call cost ÷ tiny echo p50", round(lstmSection.fixedCostMs / latencySection.bridge.median), 2, true),
   goal("pipelined requests/s, one Bridge ÷ 25.4k", round(latencySection.pipelinedPerSecond / PIPELINED_BASELINE), 4, false),
   goal("pipelined requests/s, Pool of 2 ÷ 25.4k", round(latencySection.pipelinedPerSecondPool2 / PIPELINED_BASELINE), 4, false),
+  // Issue 19: the binary header (wire format v2), one deadline timer, less per-request work in Node.
+  goal("issue 19: tiny round trip p50 ÷ raw pipe p50", latencySection.bridgeVsRawPipe, 2, true),
+  goal("issue 19: pipelined requests/s, one Bridge ÷ the --base engine, same run", latencySection.pipelinedVsBase, 2, false),
   goal("fastest TF.js path ÷ Python Session", lstmSection.bestTfjsVsSession, 1.5, true),
   ...servingGoals(),
 ];
@@ -119,7 +128,7 @@ const out = [
       ["pythonia call", ms(latencySection.pythonia.median), ms(latencySection.pythonia.p99)],
     ],
   ),
-  `pipelined: ${latencySection.pipelinedPerSecond} requests/s (ZeroMQ link ${latencySection.pipelinedPerSecondZeromq}/s; pool of 2 ${latencySection.pipelinedPerSecondPool2}/s, on ZeroMQ ${latencySection.pipelinedPerSecondPool2Zeromq}/s)`,
+  `pipelined: ${latencySection.pipelinedPerSecond} requests/s, CPU per request: Node ${latencySection.pipelinedCpuMicros.node} µs, worker ${latencySection.pipelinedCpuMicros.worker} µs${base && latencySection.pipelinedCpuMicrosBase ? ` (--base ${base.rev.slice(0, 12)}: ${latencySection.pipelinedPerSecondBase}/s, ×${latencySection.pipelinedVsBase}; Node ${latencySection.pipelinedCpuMicrosBase.node} µs, worker ${latencySection.pipelinedCpuMicrosBase.worker} µs)` : " (no --base: nothing to compare with)"} (ZeroMQ link ${latencySection.pipelinedPerSecondZeromq}/s; pool of 2 ${latencySection.pipelinedPerSecondPool2}/s, on ZeroMQ ${latencySection.pipelinedPerSecondPool2Zeromq}/s)`,
   "",
   textTable(
     [`LSTM units 64, input [${lstmSection.batch}, 100, 16], sequences`, "median", "min"],

@@ -5,7 +5,6 @@ import { type BuildOptions, ModelHandle, weightArrays } from "./models/handle.js
 import { refuseCode } from "./models/safety.js";
 import { PythonProxies } from "./proxies/proxies.js";
 import type { LinkKind } from "./link/link.js";
-import { LocalLink } from "./link/local-link.js";
 import type { SharedArray } from "./link/shared-array.js";
 import { RequestEngine } from "./engine/engine.js";
 import type { Member } from "./engine/members.js";
@@ -131,8 +130,7 @@ export class Bridge extends TensorflowClient {
    */
   alloc<D extends NumericDType>(dtype: D, shape: readonly number[]): SharedArray<D> | NDArray<D> {
     checkShape(shape); // before the allocator sees a NaN or negative size
-    const link = this.worker.link;
-    return (link instanceof LocalLink ? link.alloc(dtype, shape) : null) ?? zeros(dtype, shape);
+    return this.worker.link.alloc?.(dtype, shape) ?? zeros(dtype, shape);
   }
 
   /** The worker process's pid. */

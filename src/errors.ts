@@ -59,9 +59,24 @@ export class ModelError extends TfbridgeError {
   }
 }
 
-/** An array's dtype, shape or data do not agree with each other, or a message broke wire format v1. */
+/** An array's dtype, shape or data do not agree with each other, or a message broke the wire format. */
 export class WireError extends TfbridgeError {
   override name = "WireError";
+}
+
+/**
+ * A message of another wire format version arrived (a v1 JSON header at this v2 half, say): the peer
+ * is a tfbridge of another release. `version` is what it speaks, `expected` what this side does.
+ */
+export class WireVersionError extends WireError {
+  override name = "WireVersionError";
+  constructor(
+    readonly version: number,
+    readonly expected: number,
+    detail: string,
+  ) {
+    super(`wire format v${version} ${detail}; this side speaks v${expected}`);
+  }
 }
 
 /** One frame of a Python traceback. */

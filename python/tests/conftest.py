@@ -1,4 +1,3 @@
-import json
 import os
 import subprocess
 import sys
@@ -14,7 +13,7 @@ PYTHON_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PYTHON_DIR))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tfbridge_worker.codec import encode  # noqa: E402 (needs the path above)
+from tfbridge_worker.codec import decode_header, encode  # noqa: E402 (needs the path above)
 from tfbridge_worker.protocol import HEARTBEAT_S  # noqa: E402
 
 _pumps = 0
@@ -49,7 +48,7 @@ class WorkerProcess:
         )
         try:
             self.identity, head, *_ = self.router.recv_multipart()
-            self.ready = json.loads(head)
+            self.ready = decode_header(head)
             assert self.ready.get("ctl") == "ready", self.ready
         except BaseException:
             self.proc.kill()
@@ -89,7 +88,7 @@ class WorkerProcess:
                 events = dict(poller.poll(max(1, int((next_beat - now) * 1000))))
                 if events.get(self.router):
                     identity, *frames = self.router.recv_multipart(copy=False)
-                    ctl = json.loads(frames[0].bytes).get("ctl")
+                    ctl = decode_header(frames[0].bytes).get("ctl")
                     if ctl == "heartbeat":
                         continue
                     if ctl == "ready":  # a worker that announces itself again (told to rejoin)

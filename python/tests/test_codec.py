@@ -1,11 +1,10 @@
-import json
-
 import numpy as np
 import pytest
 
-from tfbridge_worker.codec import decode, encode, normalize
+from tfbridge_worker.codec import decode, decode_header, encode, encode_reply, normalize, read_request
 from tfbridge_worker.errors import BadRequest
-from tfbridge_worker.protocol import STRING, WIRE_TO_NUMPY
+from raw_headers import raw_header as header
+from tfbridge_worker.protocol import STRING, VERSION, WIRE_TO_NUMPY
 
 
 def round_trip(arrays):
@@ -95,30 +94,65 @@ def string_frame(offsets, text):
     return np.array(offsets, "<u4").tobytes() + text
 
 
-def header(**fields):
-    return json.dumps({"v": 1, "id": 1, "op": "echo", "args": {}, **fields}).encode()
-
-
 @pytest.mark.parametrize(
     "frames, message",
     [
         ([], "empty message"),
-        ([b"\xff\xfe"], "not UTF-8 JSON"),
-        ([b"[1, 2]"], "JSON object"),
-        ([json.dumps({"v": 2}).encode()], "unsupported wire version 2"),
-        ([header(arrays=[{"dtype": "float32", "shape": [2]}])], "describes 1 arrays but 0 frames"),
-        ([header(arrays=[{"dtype": "complex64", "shape": [1]}]), b"12345678"], "complex64"),
-        ([header(arrays=[{"dtype": "float32", "shape": [-1]}]), b""], "non-negative integers"),
-        ([header(arrays=[{"dtype": "float32", "shape": [3]}]), b"\0" * 8], "needs 12 bytes but its frame has 8"),
-        ([header(arrays=[{"dtype": "bool", "shape": [2]}]), b"\x01\x07"], "other than 0 and 1"),
-        ([header(arrays=[{"dtype": "string", "shape": [2]}]), string_frame([0, 1, 2], b"a\xff")], r"arrays\[0\]: the string at index 1 is not valid UTF-8"),
-        ([header(arrays=[{"dtype": "string", "shape": [2]}]), string_frame([0, 1, 2], "ß".encode())], "the string at index 0 is not valid UTF-8"),
-        ([header(arrays=[{"dtype": "string", "shape": [2]}]), string_frame([0, 1], b"")], "needs 12 bytes of offsets but its frame has 8"),
-        ([header(arrays=[{"dtype": "string", "shape": [1]}]), string_frame([1, 1], b"a")], "must rise from 0"),
-        ([header(arrays=[{"dtype": "string", "shape": [2]}]), string_frame([0, 2, 1], b"ab")], "must rise from 0"),
-        ([header(arrays=[{"dtype": "string", "shape": [1]}]), string_frame([0, 1], b"ab")], "must rise from 0 to the 2 bytes"),
+        ([b""], "empty header frame"),
+        ([b'{"v":1,"id":1,"op":"echo","args":{},"arrays":[]}'], r"wire format v1 \(a JSON header\) arrived.*this worker speaks v2"),
+        ([header(version=9)], "wire format v9 arrived; this worker speaks v2"),
+        ([header()[:20]], "shorter than its 28 fixed bytes"),
+        ([header(count=1)], "ends inside its descriptor"),
+        ([header(json_part=b"{}", json_bytes=5)], "its fields and 5 bytes of JSON take"),
+        ([header(json_part=b"\xff\xfe")], "not UTF-8 JSON"),
+        ([header(kind=9)], "message kind 9"),
+        ([header(code=999)], "op code 999"),
+        ([header(kind=3, code=99)], "ctl code 99"),
+        ([header([("float32", [2])])], "describes 1 arrays but 0 frames"),
+        ([header([(200, [1])]), b"12345678"], "dtype code 200"),
+        ([header([("float32", [3])]), b"\0" * 8], "needs 12 bytes but its frame has 8"),
+        ([header([("bool", [2])]), b"\x01\x07"], "other than 0 and 1"),
+        ([header([("string", [2])]), string_frame([0, 1, 2], b"a\xff")], r"arrays\[0\]: the string at index 1 is not valid UTF-8"),
+        ([header([("string", [2])]), string_frame([0, 1, 2], "ß".encode())], "the string at index 0 is not valid UTF-8"),
+        ([header([("string", [2])]), string_frame([0, 1], b"")], "needs 12 bytes of offsets but its frame has 8"),
+        ([header([("string", [1])]), string_frame([1, 1], b"a")], "must rise from 0"),
+        ([header([("string", [2])]), string_frame([0, 2, 1], b"ab")], "must rise from 0"),
+        ([header([("string", [1])]), string_frame([0, 1], b"ab")], "must rise from 0 to the 2 bytes"),
     ],
 )
 def test_malformed_messages_are_refused_with_a_reason(frames, message):
     with pytest.raises(BadRequest, match=message):
         decode(frames)
+
+
+@pytest.mark.parametrize(
+    "frame, message, request_id",
+    [
+        (header(request_id=2**53), "id must be an integer", None),
+        (header(flags=3, deadline=2**53), "deadlineMs", 1),
+        (header(json_part=b"[1]"), "args must be a JSON object", 1),
+        (header(kind=1, code=0), "requests and control messages only", 1),
+        (header(kind=3, code=5), "ctl 'progress' is not one of", 1),
+    ],
+)
+def test_a_request_is_refused_naming_the_field_with_its_id_when_readable(frame, message, request_id):
+    with pytest.raises(BadRequest, match=message) as refused:
+        read_request(frame)
+    assert refused.value.request_id == request_id
+
+
+def test_every_kind_of_header_round_trips_with_its_fields():
+    for fields in [
+        {"id": 3, "op": "echo", "args": {"a": [1]}, "deadlineMs": 0, "progress": True},
+        {"id": None, "op": "hello", "args": {}},
+        {"id": 0, "ok": False, "error": {"kind": "python"}},
+        {"id": 5, "ok": True, "result": {"x": "é"}},
+        {"id": None, "ctl": "heartbeat", "busy": 2},
+    ]:
+        assert decode_header(encode(fields)[0]) == {"v": VERSION, **fields, "arrays": []}
+
+
+def test_encode_reply_writes_what_encode_writes_for_the_same_reply():
+    for request_id, result, arrays, names in [(7, {}, [], None), (None, {}, [], None), (8, {"runMs": 1.5}, [], None), (9, {}, [np.zeros(2, np.int8)], ["out"])]:
+        expected = encode({"id": request_id, "ok": True, "result": result}, arrays, names)
+        assert [bytes(f) for f in encode_reply(request_id, result, arrays, names)] == [bytes(f) for f in expected]

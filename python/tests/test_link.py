@@ -62,7 +62,7 @@ def test_serves_requests_and_stops_at_a_block_outside_the_region(tmp_path):
     worker = threading.Thread(target=serve_link, args=(theirs.detach(), *_regions(tmp_path)), daemon=True)
     worker.start()
     header, _ = _reply(ours)
-    assert header["ctl"] == "ready" and header["info"]["protocol"] == 1  # first, once the regions are mapped
+    assert header["ctl"] == "ready" and header["info"]["protocol"] == 2  # first, once the regions are mapped
     ours.sendall(_message(encode({"id": 1, "op": "echo", "args": {}})))
     header, _ = _reply(ours)
     assert header["id"] == 1 and header["ok"] is True
@@ -183,3 +183,18 @@ def test_string_arrays_come_back_inline_and_bad_utf8_read_from_the_input_region_
     assert header["id"] == 3 and back.tolist() == ["still serving"]
     ours.close()
     worker.join(timeout=10)
+
+
+def test_replies_of_quick_requests_leave_together_but_never_wait_behind_a_slow_one(tmp_path):
+    ours, _ = _serve(tmp_path)
+    ours.sendall(_message(encode({"id": 1, "op": "echo", "args": {}})))
+    assert _reply(ours)[0]["id"] == 1  # echo has run once, quickly: from now on its replies may be held
+    burst = [encode({"id": i, "op": "echo", "args": {}}) for i in range(2, 100)]
+    ours.sendall(b"".join(_message(f) for f in burst) + _message(encode({"id": 100, "op": "sleep", "args": {"seconds": 6}})))
+    # Held or not, the 98 echo replies go before the sleep starts: a receive that waited for the sleep
+    # would time out here (5 s) before its 6 s are up.
+    ours.settimeout(5)
+    assert [_reply(ours)[0]["id"] for _ in burst] == list(range(2, 100))
+    ours.settimeout(None)
+    assert _reply(ours)[0]["id"] == 100
+    ours.close()

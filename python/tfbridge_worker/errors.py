@@ -12,7 +12,7 @@ def traceback_frames(exc: BaseException) -> list[dict]:
 
 
 class BadRequest(ValueError):
-    """The message broke wire format v1: malformed header, unknown op, frame size that disagrees, ...
+    """The message broke the wire format (v2): malformed header, unknown op, frame size that disagrees, ...
 
     ``request_id`` is the request's id when the header was readable enough to have a valid one, so the
     reply reaches the request it is about.

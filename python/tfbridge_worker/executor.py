@@ -30,6 +30,8 @@ from .replies import error_reply, handle
 #: How long past its deadline a request may run before the worker stops vouching for itself: it then
 #: falls silent, and the pool (or Bridge) that counts on its heartbeats gives up on it.
 GRACE_S = 2 * HEARTBEAT_S
+#: A request whose op last ran in less than this is quick: its reply may wait for the next ones' (link.py).
+QUICK_S = 200e-6
 
 
 @dataclass
@@ -100,6 +102,8 @@ class Executor:
         self.running: Job | None = None
         #: Called on the executor thread with the frames of each reply and progress report.
         self.deliver = deliver
+        #: How long each op's last run took, in seconds (what `quick` judges by).
+        self.last_run_s: dict[str, float] = {}
         if threaded:
             threading.Thread(target=self._run, name="executor", daemon=True).start()
 
@@ -145,13 +149,20 @@ class Executor:
         while True:
             self._execute(self.jobs.get())
 
-    def run_queued(self, take_arrivals: Callable[[], None]) -> None:
+    def quick(self, job: Job) -> bool:
+        """True when `job`'s op last ran in under QUICK_S and it asked for no progress reports."""
+        return not job.progress and self.last_run_s.get(job.header.get("op"), QUICK_S) < QUICK_S
+
+    def run_queued(self, take_arrivals: Callable[[], None], starting: Callable[[Job], None] = lambda job: None) -> None:
         """Inline mode (no thread of its own): runs the queued requests on the calling thread, one by
-        one, calling `take_arrivals` before each so that cancels already received still apply.
-        Returns once none is queued: what arrives after that, the caller's next read takes."""
+        one, calling `take_arrivals` before each so that cancels already received still apply, and
+        `starting` with the job about to run. Returns once none is queued: what arrives after that,
+        the caller's next read takes."""
         while self.jobs.qsize():
             take_arrivals()
-            self._execute(self.jobs.get_nowait())
+            job = self.jobs.get_nowait()
+            starting(job)
+            self._execute(job)
 
     def _execute(self, job: Job) -> None:
         if self.queued.get(job.request_id) is job:
@@ -163,7 +174,9 @@ class Executor:
                 self.running = job
                 if job.progress:
                     self.ops.report = lambda phase: self.deliver(encode({"id": job.request_id, "ctl": "progress", "phase": phase}))
+                started = time.perf_counter()
                 reply = handle(self.ops, job.header, job.frames)  # failures become error replies
+                self.last_run_s[job.header["op"]] = time.perf_counter() - started
         except Exception as exc:  # noqa: BLE001 - the loop must outlive any request: one reply each
             reply = error_reply(job.request_id, exc)
         finally:

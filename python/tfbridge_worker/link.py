@@ -1,8 +1,8 @@
 """The local link: one client's worker on the same machine, over a socket pair and shared memory.
 
 Node starts the worker with one end of a Unix socket pair as a file descriptor; nothing listens
-anywhere, so no other process can connect. Messages are wire format v1 (the same header and array
-frames as over ZeroMQ); on the socket each is framed as
+anywhere, so no other process can connect. Messages are wire format v2 (the same header and array
+frames as over ZeroMQ); on the socket each is framed as protocol/local-link.json lays out:
 
     u32 body length | u8 kind | u32 frame count | count × (u8 where, u64 offset, u64 length) | inline bytes
 
@@ -22,21 +22,23 @@ import threading
 from .codec import frame_buffer
 from .executor import GRACE_S, Disconnect, Executor, Rejoin
 from .ops import Ops
-from .protocol import HEARTBEAT_S
+from .protocol import HEARTBEAT_S, LOCAL_LINK, struct_format
 from .regions import Regions
 from .replies import heartbeat_message, ready_message
 
-MESSAGE, RELEASE = 0, 1
-INLINE, SHARED = 0, 1
-_PREFIX = struct.Struct("<IBI")  # body length, kind, frame count
-_FRAME = struct.Struct("<BQQ")  # where, offset, length
+MESSAGE, RELEASE = LOCAL_LINK["kinds"]["message"], LOCAL_LINK["kinds"]["release"]
+INLINE, SHARED = LOCAL_LINK["where"]["inline"], LOCAL_LINK["where"]["shared"]
+_PREFIX = struct.Struct(struct_format(LOCAL_LINK["prefix"]))  # body length, kind, frame count
+_FRAME = struct.Struct(struct_format(LOCAL_LINK["entry"]))  # where, offset, length
 _LENGTH = struct.Struct("<I")
 _COUNT = struct.Struct("<I")
-_ONE_INLINE = struct.Struct("<IBIBQQ")  # prefix and table of a message of one inline frame
+_ONE_INLINE = struct.Struct(_PREFIX.format + _FRAME.format[1:])  # prefix and table of a message of one inline frame
 #: The reused receive buffer's size; a longer message is received into a buffer of its own.
 RECEIVE_BYTES = 1 << 16
 #: Frames smaller than this go inline: a block's bookkeeping (and its release) costs more than the copy.
-INLINE_MAX = 4096
+INLINE_MAX: int = LOCAL_LINK["inlineMax"]
+#: Small messages held back at most, before they go in one send (see Link.hold).
+HOLD_MAX = 64
 
 
 class LinkError(Exception):
@@ -58,6 +60,26 @@ class Link:
         #: no time has passed running a request): a non-blocking read would find nothing new, and skips
         #: its system call. Every request ends in a send, so the read before the next one does look.
         self.drained = False
+        #: Small messages held back to leave in one send (see hold); None while sending each at once.
+        self._held: list[bytes] | None = None
+
+    def hold(self, on: bool) -> None:
+        """While on, small messages (a header alone: most replies) wait to leave together, in one
+        system call: a pipelined burst of quick requests then costs one send, and one wake-up of
+        Node, instead of one each. Turning it off sends what waits."""
+        if on and self._held is not None:
+            return  # holding already (only this thread turns it on or off)
+        with self.sending:
+            if on:
+                self._held = []
+            else:
+                self._flush()
+                self._held = None
+
+    def _flush(self) -> None:
+        if self._held:
+            self.sock.sendall(b"".join(self._held))
+            self._held.clear()
 
     def read(self, block: bool = True) -> tuple[int, list] | None:
         """(kind, frames) of the next message; None when none is complete and `block` is false.
@@ -150,8 +172,15 @@ class Link:
         self.drained = False  # a request ran (or was refused): what arrived meanwhile is still to be read
         if len(frames) == 1 and type(frames[0]) is bytes:  # a header alone: most replies
             head = frames[0]
-            self.sock.sendall(_ONE_INLINE.pack(5 + _FRAME.size + len(head), MESSAGE, 1, INLINE, 0, len(head)) + head)
+            data = _ONE_INLINE.pack(5 + _FRAME.size + len(head), MESSAGE, 1, INLINE, 0, len(head)) + head
+            if self._held is None:
+                self.sock.sendall(data)
+            else:
+                self._held.append(data)
+                if len(self._held) >= HOLD_MAX:
+                    self._flush()
             return
+        self._flush()  # what waits goes first: messages leave in order
         table, inline = [], []
         for i, frame in enumerate(frames):
             data = frame_buffer(frame).cast("B")
@@ -180,6 +209,10 @@ def serve_link(fd: int, inputs_path: str, outputs_path: str, proxies=None) -> No
     One thread reads and runs requests (the executor inline): a request costs no hand-off between
     threads. While one runs, later messages wait in the socket; all that arrived are read before the
     next starts, so a cancel reaches the request it names if that has not started yet.
+
+    The replies of a burst of quick requests (ones whose op last ran in under QUICK_S, and that asked
+    for no progress) leave together once the burst ends, or before a request that is not quick starts,
+    or every HOLD_MAX: no reply waits behind a slow request, nor more than HOLD_MAX quick ones.
     """
     link = Link(socket.socket(fileno=fd), Regions(inputs_path, outputs_path))
     executor = Executor(Ops(proxies), link.send, threaded=False)
@@ -208,7 +241,10 @@ def serve_link(fd: int, inputs_path: str, outputs_path: str, proxies=None) -> No
     try:
         while True:
             take(link.read())
-            executor.run_queued(take_arrivals)
+            try:
+                executor.run_queued(take_arrivals, lambda job: link.hold(executor.quick(job)))
+            finally:
+                link.hold(False)
     except (EOFError, Disconnect):
         return
     except LinkError as exc:

@@ -32,6 +32,25 @@ CONTROL_TO_WORKER: frozenset[str] = frozenset(CONTROL["poolToWorker"])
 CONTROL_FROM_WORKER: frozenset[str] = frozenset(CONTROL["workerToPool"])
 HEARTBEAT_S: float = CONTROL["heartbeatMs"] / 1000
 LIVENESS: int = CONTROL["liveness"]
+_STRUCT_CODES = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q"}
+
+
+def struct_format(fields: list) -> str:
+    """A little-endian struct format from protocol/'s [name, "u8" | "u16" | "u32" | "u64"] field lists."""
+    return "<" + "".join(_STRUCT_CODES[code] for _, code in fields)
+
+
+HEADER = WIRE["header"]
+#: The header's fixed fields as one struct format (docs/wire.md#header), and a descriptor's.
+HEADER_FORMAT: str = struct_format(HEADER["fixed"])
+DESCRIPTOR_FORMAT: str = struct_format(HEADER["descriptor"])
+#: Op and control codes: an op's index in `ops`, a control message's in `header.controls`.
+OP_LIST: tuple[str, ...] = tuple(WIRE["ops"])
+CONTROLS: tuple[str, ...] = tuple(HEADER["controls"])
+KINDS: tuple[str, ...] = tuple(HEADER["kinds"])
+FLAGS: dict[str, int] = HEADER["flags"]
+#: The local link's framing and the constants both halves share (docs/wire.md#the-local-link).
+LOCAL_LINK = _load("local-link.json")
 LAYERS = _load("layers.json")
 MODELS = _load("models.json")
 #: Each op's arguments (JSON types, required or not), arrays and result fields: op_args.py checks requests against it.
@@ -43,6 +62,8 @@ RUNTIME = _load("runtime.json")
 MAX_MESSAGE_BYTES: int = int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", CONTROL["maxMessageBytes"]))
 
 _DTYPE_ROWS = _load("dtypes.json")["dtypes"]
+#: Every wire dtype name in the table's order: a dtype's index is its code in a header.
+DTYPE_CODES: tuple[str, ...] = tuple(row["name"] for row in _DTYPE_ROWS)
 #: wire dtype name -> little-endian NumPy dtype (string: object, an array of Python str)
 WIRE_TO_NUMPY: dict[str, np.dtype] = {row["name"]: np.dtype(row["numpy"]) for row in _DTYPE_ROWS}
 #: The one wire dtype of variable size, and the frame layout of it that codec.py implements (docs/wire.md#strings).

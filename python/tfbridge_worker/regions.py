@@ -12,8 +12,10 @@ import mmap
 import os
 import threading
 
+from .protocol import LOCAL_LINK
+
 #: Every block starts on this many bytes, so any dtype's TypedArray can view it in place (as in src/link/allocator.ts).
-ALIGN = 64
+ALIGN: int = LOCAL_LINK["align"]
 
 
 def padded(nbytes: int) -> int:

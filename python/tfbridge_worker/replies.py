@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .codec import decode_arrays, encode, message_bytes
+from .codec import decode_arrays, encode, encode_reply, message_bytes
 from .errors import BadRequest, MessageTooLarge, ModelError, traceback_frames
 from .ops import Ops
 from .protocol import MAX_MESSAGE_BYTES
@@ -36,7 +36,7 @@ def handle(ops: Ops, header: dict, frames: list) -> list:
     try:
         arrays = decode_arrays(header["arrays"], frames[1:]) if header["arrays"] or len(frames) > 1 else []
         result, out, names = ops(header["op"], header["args"], arrays)
-        reply = encode({"id": request_id, "ok": True, "result": result}, out, names)
+        reply = encode_reply(request_id, result, out, names)
         size = message_bytes(reply)
         if size > MAX_MESSAGE_BYTES:
             raise MessageTooLarge(f"the reply to {header['op']} would be {size} bytes, over the {MAX_MESSAGE_BYTES}-byte message cap")

@@ -1,20 +1,21 @@
 import { randomBytes } from "node:crypto";
-import { BridgeClosedError, MessageTooLargeError, WireError, WorkerDiedError, WorkerStartError } from "../errors.js";
+import { BridgeClosedError, MessageTooLargeError, WireError, WireVersionError, WorkerDiedError, WorkerStartError } from "../errors.js";
 import type { CurveServerKeys } from "../link/curve.js";
-import type { Link } from "../link/link.js";
+import type { IncomingMessage, Link } from "../link/link.js";
 import { shmAddon } from "../native.js";
-import { RouterPeer } from "../link/zeromq-router.js";
 import { type Message, decodeMessage, encodeControl, messageBytes } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, WIRE_VERSION } from "../wire/protocol.js";
 import type { WorkerInfo } from "../worker/info.js";
 import { sweepOnce } from "../worker/private-dir.js";
-import type { ExitInfo, WorkerProcess } from "../worker/process.js";
+import type { ExitInfo } from "../worker/process.js";
 import { type Reply, type RequestOptions, replyOutcome } from "../worker/replies.js";
-import { LocalWorkers, type LocalWorkerOptions } from "./local-workers.js";
+import { Deadlines } from "./deadlines.js";
+import { type LocalWorkerOptions, localWorkers } from "./local-workers.js";
 import { type Job, type Member, Members } from "./members.js";
 import { PendingRequest } from "./pending.js";
 import { WaitQueue } from "./queue.js";
+import type { WorkerFactory, WorkerHandle, Workers } from "./workers.js";
 import { ZeroMqEndpoints } from "./zeromq-endpoints.js";
 
 /** How an engine schedules and supervises. */
@@ -41,6 +42,8 @@ export interface EngineOptions {
   /** Endpoints remote workers connect to (ZeroMQ). Non-loopback TCP needs `curve`. */
   listen?: readonly string[];
   curve?: CurveServerKeys;
+  /** Where the engine's own workers come from; default: processes on this machine, as `workers` says. */
+  workerFactory?: WorkerFactory;
 }
 
 /** Options of one request. */
@@ -69,7 +72,7 @@ export interface EngineObserver {
 /** A worker the engine talks to, from its first message: a member once it said `ready`. */
 interface Peer {
   link: Link;
-  process: WorkerProcess | null;
+  process: WorkerHandle | null;
   member: Member | null;
 }
 
@@ -82,8 +85,10 @@ interface Peer {
 export class RequestEngine {
   private readonly members = new Members();
   private readonly queue: WaitQueue<Job>;
-  private readonly local: LocalWorkers;
-  private readonly peers = new Map<WorkerProcess, Peer>();
+  private readonly local: Workers;
+  private readonly peers = new Map<WorkerHandle, Peer>();
+  /** Every request's deadline, on one timer. */
+  private readonly deadlines = new Deadlines();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly heartbeat: NodeJS.Timeout;
   private nextId = 1;
@@ -101,10 +106,8 @@ export class RequestEngine {
     private readonly zeromq: ZeroMqEndpoints | null,
   ) {
     this.queue = new WaitQueue(options.maxQueue, options.whenFull);
-    this.local = new LocalWorkers(
-      { ...options.workers, endpoint: zeromq?.localEndpoint ?? undefined, curve: zeromq?.localCurveKeys ?? null },
-      (proc, exit) => this.localExited(proc, exit),
-    );
+    const factory = options.workerFactory ?? localWorkers(options.workers);
+    this.local = factory({ endpoint: zeromq?.localEndpoint ?? undefined, curve: zeromq?.localCurveKeys ?? null }, (proc, exit) => this.localExited(proc, exit));
     // The interval and the misses allowed are protocol constants: workers heartbeat on the same clock.
     this.heartbeat = setInterval(() => this.tick(), HEARTBEAT_MS);
   }
@@ -127,7 +130,7 @@ export class RequestEngine {
     beforeWorkers?.(engine);
     try {
       await zeromq?.open(
-        (peer, frames) => engine.receive({ link: peer, process: null, member: null }, frames),
+        (peer, message) => engine.receive({ link: peer, process: null, member: null }, message),
         (error) => engine.fail(error), // no worker can reach it any more: refuse what comes
       );
       for (let i = 0; i < options.size; i++) engine.spawn();
@@ -146,7 +149,7 @@ export class RequestEngine {
     const peer: Peer = { link, process, member: null };
     this.peers.set(process, peer);
     link.start(
-      (frames) => this.receive(peer, frames),
+      (message) => this.receive(peer, message),
       (error) => this.lose(peer, new WorkerDiedError(null, null, process.stderrTail(), `became unreachable: ${error.message}`)),
       // Part of a long message counts as a sign of life: its heartbeats wait behind it on the socket.
       () => {
@@ -244,6 +247,7 @@ export class RequestEngine {
     this.forceClose(new BridgeClosedError());
     afterDrain?.();
     clearInterval(this.heartbeat);
+    this.deadlines.clear();
     for (const m of this.members.all()) await this.send(m.link, encodeControl("disconnect")).catch(() => {});
     await Promise.all(this.members.all().map((m) => m.process?.stop()));
     await Promise.all([...this.peers.keys()].map((p) => p.stop()));
@@ -271,7 +275,7 @@ export class RequestEngine {
   private job(op: string, args: Record<string, unknown>, arrays: readonly NDArray[], options: RequestOptions, idempotent: boolean): Job {
     const limits = { timeoutMs: options.timeoutMs ?? this.options.defaultTimeoutMs, signal: options.signal, maxMessageBytes: this.options.maxMessageBytes, onProgress: options.onProgress };
     // The callback runs only once the request settles, after `job` below exists.
-    const request = new PendingRequest(this.nextId++, op, args, arrays, limits, (_, gaveUp) => {
+    const request = new PendingRequest(this.nextId++, op, args, arrays, limits, this.deadlines, (_, gaveUp) => {
       this.detach(job, gaveUp);
       this.pump();
     });
@@ -288,7 +292,7 @@ export class RequestEngine {
   }
 
   private isIdle(): boolean {
-    return this.queue.length === 0 && this.members.all().every((m) => m.inFlight.size === 0);
+    return this.queue.length === 0 && this.members.idle;
   }
 
   /** Takes a settled job off the queue or its worker; `cancelOnWorker` tells the worker to drop it (we gave up on it). */
@@ -338,17 +342,18 @@ export class RequestEngine {
     return link.send(frames, requestId);
   }
 
-  /** One message from a peer: a join, a heartbeat, a progress report or a reply. */
-  private receive(peer: Peer, frames: Uint8Array[]): void {
-    const size = messageBytes(frames);
+  /** One message from a peer: a join, a heartbeat, a progress report or a reply. It adopts or releases `incoming`. */
+  private receive(peer: Peer, incoming: IncomingMessage): void {
+    const size = messageBytes(incoming.frames);
     this.stats.bytesReceived += size;
     let message: Message;
     try {
-      message = decodeMessage(frames);
+      message = decodeMessage(incoming.frames);
     } catch (e) {
+      incoming.release();
+      if (e instanceof WireVersionError && !peer.member) return this.refuse(peer, `a worker that speaks ${e.message}`);
       // A reply we cannot read cannot be matched to its request either; the request's timeout stays in force.
       process.emitWarning(`tfbridge: dropped an unreadable message: ${(e as Error).message}`);
-      peer.link.discard(frames);
       return;
     }
     const { header } = message;
@@ -361,52 +366,52 @@ export class RequestEngine {
       if (!member) void this.send(peer.link, encodeControl(this.closing ? "disconnect" : "rejoin")).catch(() => {});
       return;
     }
-    if (typeof header.id !== "number" || !member) return peer.link.discard(frames);
-    const job = member.inFlight.get(header.id);
+    const job = typeof header.id === "number" && member ? member.inFlight.get(header.id) : undefined;
     if (header.ctl === "progress") {
       job?.request.progress(String(header.phase));
       return;
     }
-    peer.link.replied(header.id); // the worker is done with its inputs
-    if (!job) return peer.link.discard(frames); // timed out or cancelled meanwhile
+    if (!job) return incoming.release(); // not ours, or timed out or cancelled meanwhile
     if (size > this.options.maxMessageBytes) {
-      peer.link.discard(frames);
+      incoming.release();
       job.request.settle({ error: new MessageTooLargeError(`${job.request.op}: a reply of ${size} bytes is over the ${this.options.maxMessageBytes}-byte message cap`) });
       return;
     }
     const outcome = replyOutcome(message);
-    if ("reply" in outcome) outcome.reply.arrays = peer.link.adopt(outcome.reply.arrays);
-    else peer.link.discard(frames);
+    if ("reply" in outcome) outcome.reply.arrays = incoming.adopt(outcome.reply.arrays);
+    else incoming.release();
     job.request.settle(outcome);
+  }
+
+  /** A worker of another wire version would misread requests: it does not join, and is told to go. */
+  private refuse(peer: Peer, why: string): void {
+    process.emitWarning(`tfbridge: refused ${why}`);
+    if (peer.process && this.options.whenLost === "fail") this.fail(new WorkerStartError(`refused ${why}`));
+    void this.send(peer.link, encodeControl("disconnect")).catch(() => {});
   }
 
   private join(peer: Peer, header: Record<string, unknown>): void {
     if (this.closing) return;
     const info = header.info as Partial<WorkerInfo> | null;
     if (typeof info !== "object" || info === null || info.protocol !== WIRE_VERSION) {
-      // A worker of another wire version would misread requests: it does not join, and is told to go.
-      const why = `a worker that speaks wire version ${JSON.stringify(info?.protocol)}, not ${WIRE_VERSION}`;
-      process.emitWarning(`tfbridge: refused ${why}`);
-      if (peer.process && this.options.whenLost === "fail") this.fail(new WorkerStartError(`refused ${why}`));
-      void this.send(peer.link, encodeControl("disconnect")).catch(() => {});
-      return;
+      return this.refuse(peer, `a worker that speaks wire version ${JSON.stringify(info?.protocol)}, not ${WIRE_VERSION}`);
     }
     if (peer.member) return; // said twice
     const token = typeof header.token === "string" ? header.token : null;
     let proc = peer.process;
     if (!proc && token) proc = this.local.claim(token) ?? null;
     if (proc) this.local.joined(proc);
-    const id = peer.link instanceof RouterPeer ? peer.link.id : `local-${info.pid}-${randomBytes(4).toString("hex")}`;
+    const id = peer.link.memberId ?? `local-${info.pid}-${randomBytes(4).toString("hex")}`;
     peer.member = this.members.join(id, peer.link, info as WorkerInfo, token, proc ?? undefined);
     if (!peer.process) {
       peer.process = peer.member.process;
-      peer.link.start((frames) => this.receive(peer, frames), () => {});
+      peer.link.start((message) => this.receive(peer, message), () => {});
     }
     this.pump();
   }
 
   /** A local worker process ended: bury its member, or, if it never joined, start another or fail. */
-  private localExited(proc: WorkerProcess, { code, signal }: ExitInfo): void {
+  private localExited(proc: WorkerHandle, { code, signal }: ExitInfo): void {
     const peer = this.peers.get(proc);
     this.peers.delete(proc);
     const member = peer?.member ?? this.members.running(proc);

@@ -4,6 +4,7 @@ import type { LinkKind } from "../link/link.js";
 import { Region } from "../link/regions.js";
 import { privateDir, removePrivateDir } from "../worker/private-dir.js";
 import { type ExitInfo, WorkerProcess } from "../worker/process.js";
+import type { RouterAddress, Spawned, WorkerFactory, Workers } from "./workers.js";
 
 /** The size of each of the local link's two shared-memory regions unless set: sparse, backed only as used. */
 export const DEFAULT_REGION_BYTES = 256 * 1024 * 1024;
@@ -27,9 +28,8 @@ export interface LocalWorkerOptions {
 }
 
 /** A worker process just started. On the local link its link exists already; on ZeroMQ it joins by token. */
-export interface Spawned {
+interface Started extends Spawned {
   process: WorkerProcess;
-  link: LocalLink | null;
 }
 
 /**
@@ -38,8 +38,8 @@ export interface Spawned {
  * own workers from remote ones. A local-link worker's shared-memory files are unlinked once it has
  * mapped them (it joined) or it is gone.
  */
-export class LocalWorkers {
-  private readonly starting = new Map<string, Spawned>(); // by token, until their worker is ready
+export class LocalWorkers implements Workers {
+  private readonly starting = new Map<string, Started>(); // by token, until their worker is ready
   private readonly unlinkShm = new Map<WorkerProcess, () => void>();
   private readonly retired = new WeakSet<WorkerProcess>();
 
@@ -49,7 +49,7 @@ export class LocalWorkers {
     private readonly onExit: (proc: WorkerProcess, exit: ExitInfo) => void,
   ) {}
 
-  spawn(): Spawned {
+  spawn(): Started {
     const token = randomUUID();
     const { curve, link } = this.options;
     const env: Record<string, string> = { ...this.options.env };
@@ -70,7 +70,7 @@ export class LocalWorkers {
       shm?.unlink();
       throw e;
     }
-    const spawned: Spawned = { process: proc, link: shm ? new LocalLink(proc.linkSocket!, ...shm.regions) : null };
+    const spawned: Started = { process: proc, link: shm ? new LocalLink(proc.linkSocket!, ...shm.regions) : null };
     this.starting.set(token, spawned);
     if (shm) this.unlinkShm.set(proc, shm.unlink);
     void proc.exited.then((exit) => {
@@ -110,6 +110,11 @@ export class LocalWorkers {
     this.unlinkShm.get(proc)?.();
     this.unlinkShm.delete(proc);
   }
+}
+
+/** The real {@link WorkerFactory}: worker processes on this machine, on the local link or the engine's router. */
+export function localWorkers(options: Omit<LocalWorkerOptions, "endpoint" | "curve">): WorkerFactory {
+  return (router: RouterAddress, onExit) => new LocalWorkers({ ...options, endpoint: router.endpoint, curve: router.curve }, onExit);
 }
 
 /** The local link's two regions (inputs, outputs) in a private folder, and how to remove their names. */

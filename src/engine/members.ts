@@ -2,7 +2,7 @@ import { WorkerStartError } from "../errors.js";
 import type { Link } from "../link/link.js";
 import { LIVENESS } from "../wire/protocol.js";
 import type { WorkerInfo } from "../worker/info.js";
-import type { WorkerProcess } from "../worker/process.js";
+import type { WorkerHandle } from "./workers.js";
 import type { PendingRequest } from "./pending.js";
 
 /** A request as the engine schedules it: its lifetime plus where it runs. */
@@ -27,7 +27,7 @@ export interface Member {
   /** Ticks in a row without a word from it: ticks, not wall time, so our own stalls do not count. */
   missed: number;
   lastUsed: number;
-  process: WorkerProcess | null;
+  process: WorkerHandle | null;
 }
 
 /** The live workers: who joined, who is silent, and who has room for the next request. */
@@ -47,8 +47,14 @@ export class Members {
     return [...this.byId.values()];
   }
 
+  /** True when no member has a request in flight (checked on every settle: no array is made). */
+  get idle(): boolean {
+    for (const m of this.byId.values()) if (m.inFlight.size > 0) return false;
+    return true;
+  }
+
   /** The member running `proc`, if its worker joined. */
-  running(proc: WorkerProcess): Member | undefined {
+  running(proc: WorkerHandle): Member | undefined {
     return this.all().find((m) => m.process === proc);
   }
 
@@ -56,7 +62,7 @@ export class Members {
    * Adds a worker that said `ready`. A local worker that made a new socket (after a long silence)
    * comes back under a new routing id: the same process, and the requests it holds go on under the new id.
    */
-  join(id: string, link: Link, info: WorkerInfo, token: string | null, spawned: WorkerProcess | undefined): Member {
+  join(id: string, link: Link, info: WorkerInfo, token: string | null, spawned: WorkerHandle | undefined): Member {
     const earlier = token ? this.all().find((m) => m.token === token) : undefined;
     if (earlier) {
       this.byId.delete(earlier.id);

@@ -2,7 +2,8 @@ import { MessageTooLargeError, RequestAbortedError, RequestTimeoutError } from "
 import { encodeMessage, messageBytes } from "../wire/codec.js";
 import { type NDArray, frameBytes } from "../wire/ndarray.js";
 import type { ProgressEvent, Reply } from "../worker/replies.js";
-import { after, deadlineField } from "./timers.js";
+import type { Deadlines, Expiring } from "./deadlines.js";
+import { deadlineMsLeft } from "./timers.js";
 
 /** How a request ends: with its reply, or with the typed error it rejects with. */
 export type Outcome = { reply: Reply } | { error: Error };
@@ -20,11 +21,11 @@ export interface PendingLimits {
 
 /**
  * One request's lifetime, the same for a Bridge's connection and a Pool: the message cap checked
- * before anything is sent, a deadline (`Infinity` and delays past 2^31 ms included), an AbortSignal,
- * and a settle that happens exactly once. `onSettled` tells the owner, with `gaveUp` true when this
+ * before anything is sent, a deadline (`Infinity` and delays past 2^31 ms included) kept by the
+ * engine's one {@link Deadlines} timer, an AbortSignal, and a settle that happens exactly once. `onSettled` tells the owner, with `gaveUp` true when this
  * side gave up (timeout, abort), so the owner can tell the worker to drop it.
  */
-export class PendingRequest {
+export class PendingRequest implements Expiring {
   /** `Date.now()` time it gives up at (Infinity for never). */
   readonly deadline: number;
   /** Resolves with the reply, rejects with the typed error; settled once. */
@@ -32,7 +33,8 @@ export class PendingRequest {
   private settled = false;
   private resolve!: (reply: Reply) => void;
   private reject!: (error: Error) => void;
-  private readonly cancelTimer: () => void;
+  /** True while the engine's deadline timer watches it. */
+  private readonly watched: boolean;
   /** `performance.now()` when it was made: its queue wait and latency start here. */
   readonly sentAt = performance.now();
   private readonly onAbort: () => void;
@@ -47,6 +49,7 @@ export class PendingRequest {
     readonly args: Record<string, unknown>,
     readonly arrays: readonly NDArray[],
     private readonly limits: PendingLimits,
+    private readonly deadlines: Deadlines,
     private readonly onSettled: (request: PendingRequest, gaveUp: boolean) => void,
   ) {
     if (limits.signal?.aborted) throw new RequestAbortedError(op, limits.signal.reason);
@@ -59,7 +62,7 @@ export class PendingRequest {
       this.resolve = resolve;
       this.reject = reject;
     });
-    this.cancelTimer = after(limits.timeoutMs, () => this.finish({ error: new RequestTimeoutError(op, limits.timeoutMs) }, true));
+    this.watched = deadlines.add(this);
     this.onAbort = () => this.finish({ error: new RequestAbortedError(op, limits.signal!.reason) }, true);
     limits.signal?.addEventListener("abort", this.onAbort, { once: true });
   }
@@ -73,8 +76,7 @@ export class PendingRequest {
    * @throws {MessageTooLargeError} when the message is over the cap; {@link WireError} for bad bool data.
    */
   encode(): { frames: Buffer[]; bytes: number } {
-    const progress = this.limits.onProgress ? { progress: true } : {};
-    const frames = encodeMessage({ id: this.id, op: this.op, args: this.args, ...deadlineField(this.deadline - Date.now()), ...progress }, this.arrays);
+    const frames = encodeMessage({ id: this.id, op: this.op, args: this.args, deadlineMs: deadlineMsLeft(this.deadline - Date.now()), progress: this.limits.onProgress !== undefined }, this.arrays);
     const bytes = messageBytes(frames);
     if (bytes > this.limits.maxMessageBytes) this.tooLarge(bytes);
     return { frames, bytes };
@@ -100,10 +102,15 @@ export class PendingRequest {
     this.finish(outcome, false);
   }
 
-  private finish(outcome: Outcome, gaveUp: boolean): void {
+  /** Its deadline passed (the engine's timer calls this). */
+  expire(): void {
+    this.finish({ error: new RequestTimeoutError(this.op, this.limits.timeoutMs) }, true, true);
+  }
+
+  private finish(outcome: Outcome, gaveUp: boolean, expired = false): void {
     if (this.settled) return;
     this.settled = true;
-    this.cancelTimer();
+    if (this.watched && !expired) this.deadlines.settled();
     this.limits.signal?.removeEventListener("abort", this.onAbort);
     this.onSettled(this, gaveUp);
     if ("reply" in outcome) this.resolve(outcome.reply);

@@ -1,5 +1,4 @@
-/** Every block starts on this many bytes, so any dtype's TypedArray can view it in place. */
-export const ALIGN = 64;
+import { ALIGN } from "./framing.js";
 
 /**
  * First-fit allocation of byte ranges in a fixed-size region, with neighbours merged on free.

@@ -1,15 +1,36 @@
+import { readProtocolFile } from "../paths.js";
+
+type Field = [name: string, code: "u8" | "u32" | "u64"];
+
+/** protocol/local-link.json, which python/tfbridge_worker/link.py reads too; this is the one module that reads it. */
+const LOCAL_LINK = readProtocolFile<{
+  prefix: Field[];
+  entry: Field[];
+  kinds: { message: number; release: number };
+  where: { inline: number; shared: number };
+  inlineMax: number;
+  align: number;
+}>("local-link.json");
+
 /**
- * The local link's framing on its socket (python/tfbridge_worker/link.py reads and writes the same):
+ * The local link's framing on its socket, as protocol/local-link.json lays it out:
  *
  *     u32 body length | u8 kind | u32 frame count | count × (u8 where, u64 offset, u64 length) | inline bytes
  *
  * kind 0 is a wire message, kind 1 (to the worker only) releases output blocks by offset and length.
  * `where` 0: the frame's bytes follow inline, in order; 1: they are in shared memory at `offset`.
+ * The reads and writes below are written out for speed; test/link/framing.test.ts ties them to the file.
  */
-export const MESSAGE = 0;
-export const RELEASE = 1;
-export const INLINE = 0;
-export const SHARED = 1;
+export const MESSAGE = LOCAL_LINK.kinds.message;
+export const RELEASE = LOCAL_LINK.kinds.release;
+export const INLINE: 0 = LOCAL_LINK.where.inline as 0;
+export const SHARED: 1 = LOCAL_LINK.where.shared as 1;
+/** Frames smaller than this go inline, both ways: a block costs more than the copy. */
+export const INLINE_MAX = LOCAL_LINK.inlineMax;
+/** Every shared-memory block starts on this many bytes, so any dtype's TypedArray can view it in place. */
+export const ALIGN = LOCAL_LINK.align;
+/** The layout as protocol/local-link.json states it, for the test that ties it to the code below. */
+export const LAYOUT = { prefix: LOCAL_LINK.prefix, entry: LOCAL_LINK.entry } as const;
 const PREFIX_BYTES = 9;
 const ENTRY_BYTES = 17;
 /** The longest body a u32 length holds. */

@@ -2,13 +2,12 @@ import type { Socket } from "node:net";
 import { WireError } from "../errors.js";
 import { type DataFor, type NumericDType, dtypeInfo } from "../wire/dtypes.js";
 import { type NDArray, type NumericNDArray, elementCount, isStringArray } from "../wire/ndarray.js";
-import { type FrameEntry, INLINE, MESSAGE, RELEASE, SHARED, StreamReader, decodeFrames, encodeFrames } from "./framing.js";
-import type { Link } from "./link.js";
+import { type FrameEntry, INLINE, INLINE_MAX, MESSAGE, RELEASE, SHARED, StreamReader, decodeFrames, encodeFrames } from "./framing.js";
+import { replyIdOf } from "../wire/codec.js";
+import type { IncomingMessage, Link } from "./link.js";
 import type { Region } from "./regions.js";
 import { SharedArray } from "./shared-array.js";
 
-/** Frames smaller than this go inline (as python/tfbridge_worker/link.py's INLINE_MAX): a block costs more than the copy. */
-const INLINE_MAX = 4096;
 /** A tick's writes up to this many bytes are copied into one buffer; beyond, they go as a writev without a copy. */
 const COALESCE_MAX = 64 * 1024;
 /** How long a closed socket waits for the process's exit to name the cause, before failing requests itself. */
@@ -57,6 +56,7 @@ export class LocalLink implements Link {
   private outgoing: Uint8Array[] = [];
   private outgoingBytes = 0;
   readonly kind = "local";
+  readonly memberId = null;
   closed = false;
 
   constructor(
@@ -100,7 +100,7 @@ export class LocalLink implements Link {
     }
   }
 
-  start(receive: (frames: Uint8Array[]) => void, ended: (error: Error) => void, activity?: () => void): void {
+  start(receive: (message: IncomingMessage) => void, ended: (error: Error) => void, activity?: () => void): void {
     this.socket.on("data", (chunk: Buffer) => {
       activity?.();
       for (const body of this.reader.push(chunk)) {
@@ -113,7 +113,10 @@ export class LocalLink implements Link {
           ended(new WireError(`the worker broke the local link's framing: ${(e as Error).message}`));
           return;
         }
-        receive(frames);
+        // A reply means the worker is done with its request's inputs: their blocks are free again.
+        const repliedTo = frames.length > 0 ? replyIdOf(frames[0]!) : null;
+        if (repliedTo !== null) this.replied(repliedTo);
+        receive(new LocalMessage(this, frames));
       }
     });
     this.socket.on("close", () => {
@@ -124,7 +127,7 @@ export class LocalLink implements Link {
     this.socket.on("error", () => {}); // "close" follows
   }
 
-  replied(requestId: number): void {
+  private replied(requestId: number): void {
     const held = this.held.get(requestId);
     if (!held) return;
     this.held.delete(requestId);
@@ -136,8 +139,9 @@ export class LocalLink implements Link {
     this.flushWaiting();
   }
 
-  adopt(arrays: NDArray[]): NDArray[] {
-    return arrays.map((array) => {
+  /** @internal {@link LocalMessage.adopt}: output arrays become SharedArrays; the message's other blocks go back. */
+  adopt(frames: readonly Uint8Array[], arrays: NDArray[]): NDArray[] {
+    const adopted = arrays.map((array) => {
       if (isStringArray(array)) return array; // decoded into JS strings: they never view the region
       const a = array as NumericNDArray;
       const buffer = a.data.buffer as ArrayBuffer;
@@ -145,9 +149,18 @@ export class LocalLink implements Link {
       if (!block) return a;
       return new SharedArray(a.dtype, a.shape, a.data, () => this.releaseBuffer(buffer));
     });
+    // A frame its array does not view (strings, or a misaligned frame decoded into a copy) has no
+    // holder: give it back now. Frame 0 is the header, always inline.
+    for (let i = 0; i < arrays.length; i++) {
+      const frame = frames[i + 1];
+      const array = arrays[i]!;
+      if (frame && (isStringArray(array) || (array as NumericNDArray).data.buffer !== frame.buffer)) this.release([frame]);
+    }
+    return adopted;
   }
 
-  discard(frames: Uint8Array[]): void {
+  /** @internal {@link LocalMessage.release}: every block the frames view goes back to the worker. */
+  release(frames: readonly Uint8Array[]): void {
     for (const f of frames) if (this.outputs.has(f.buffer as ArrayBuffer)) this.releaseBuffer(f.buffer as ArrayBuffer);
   }
 
@@ -291,5 +304,21 @@ export class LocalLink implements Link {
     this.inputs.allocator.release(a.offset, a.bytes);
     a.offset = -1; // freed once
     this.flushWaiting();
+  }
+}
+
+/** A message the local link delivered, owning the output blocks its frames view until adopted or released. */
+class LocalMessage implements IncomingMessage {
+  constructor(
+    private readonly link: LocalLink,
+    readonly frames: Uint8Array[],
+  ) {}
+
+  adopt(arrays: NDArray[]): NDArray[] {
+    return this.link.adopt(this.frames, arrays);
+  }
+
+  release(): void {
+    this.link.release(this.frames);
   }
 }

@@ -1,11 +1,11 @@
 import { Router } from "zeromq";
 import { WireError } from "../errors.js";
 import type { NDArray } from "../wire/ndarray.js";
-import type { Link } from "./link.js";
+import type { IncomingMessage, Link } from "./link.js";
 import { serialSends } from "./send-queue.js";
 
 /** What a router does with a message from a peer that has not started (not a member yet). */
-export type StrangerHandler = (peer: RouterPeer, frames: Buffer[]) => void;
+export type StrangerHandler = (peer: RouterPeer, message: IncomingMessage) => void;
 
 /**
  * A ZeroMQ ROUTER that workers connect to (the Paranoid Pirate pattern): local ones over IPC in a
@@ -35,7 +35,7 @@ export class ZeroMqRouter {
           try {
             const peer = this.peers.get(id);
             if (peer) peer.deliver(frames);
-            else stranger(new RouterPeer(this, identity!, id), frames);
+            else stranger(new RouterPeer(this, identity!, id), new ZeroMqMessage(frames));
           } catch (e) {
             // Whatever one peer sent, the router serves on: it must never die of a message.
             process.emitWarning(`tfbridge: dropped a message it could not handle: ${(e as Error).message}`);
@@ -54,12 +54,12 @@ export class ZeroMqRouter {
 
   /** @internal */
   register(peer: RouterPeer): void {
-    this.peers.set(peer.id, peer);
+    this.peers.set(peer.memberId, peer);
   }
 
   /** @internal */
   unregister(peer: RouterPeer): void {
-    if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
+    if (this.peers.get(peer.memberId) === peer) this.peers.delete(peer.memberId);
   }
 
   close(): void {
@@ -75,13 +75,13 @@ export class ZeroMqRouter {
 export class RouterPeer implements Link {
   readonly kind = "zeromq";
   closed = false;
-  private receive: ((frames: Uint8Array[]) => void) | null = null;
+  private receive: ((message: IncomingMessage) => void) | null = null;
 
   constructor(
     private readonly router: ZeroMqRouter,
     readonly identity: Buffer,
-    /** The routing id in hex. */
-    readonly id: string,
+    /** The routing id in hex: its member's id. */
+    readonly memberId: string,
   ) {}
 
   send(frames: Buffer[]): Promise<void> {
@@ -93,26 +93,29 @@ export class RouterPeer implements Link {
   }
 
   /** Its messages come here from now on. The router ends with the pool, so `ended` is not needed. */
-  start(receive: (frames: Uint8Array[]) => void): void {
+  start(receive: (message: IncomingMessage) => void): void {
     this.receive = receive;
     this.router.register(this);
   }
 
   /** @internal A message from it. */
   deliver(frames: Buffer[]): void {
-    this.receive?.(frames);
+    this.receive?.(new ZeroMqMessage(frames));
   }
-
-  replied(): void {}
-
-  adopt(arrays: NDArray[]): NDArray[] {
-    return arrays;
-  }
-
-  discard(): void {}
 
   close(): void {
     this.closed = true;
     this.router.unregister(this);
   }
+}
+
+/** A message over ZeroMQ: its frames are libzmq's buffers, freed by the garbage collector, so nothing to give back. */
+class ZeroMqMessage implements IncomingMessage {
+  constructor(readonly frames: Buffer[]) {}
+
+  adopt(arrays: NDArray[]): NDArray[] {
+    return arrays;
+  }
+
+  release(): void {}
 }

@@ -2,6 +2,7 @@ import { ModelError, OverloadedError, TfbridgeError, WireError } from "../errors
 import type { ModelMode, ModelOutputs } from "../models/handle.js";
 import { dtypeInfo } from "../wire/dtypes.js";
 import { type NDArray, elementCount, frameBytes } from "../wire/ndarray.js";
+import { Deadlines } from "../engine/deadlines.js";
 import { PendingRequest } from "../engine/pending.js";
 import type { OpArgs, OpResult } from "../wire/ops.js";
 import type { Reply } from "../worker/replies.js";
@@ -108,6 +109,8 @@ export class Batcher {
   private nextId = 1;
   /** Callers in batches not yet sent. */
   private queued = 0;
+  /** The callers' deadlines, on one timer. */
+  private readonly deadlines = new Deadlines();
 
   constructor(
     private readonly options: BatchingOptions,
@@ -131,7 +134,7 @@ export class Batcher {
     const rows = batchRows(arrays);
     if (this.queued >= this.limits.maxQueued && this.limits.whenFull === "reject") throw new OverloadedError(this.queued);
     const entry: Entry = { request: null!, rows, batch: null };
-    entry.request = new PendingRequest(this.nextId++, "serve.predict", {}, arrays, { ...limits, maxMessageBytes: this.maxMessageBytes }, (_, gaveUp) => {
+    entry.request = new PendingRequest(this.nextId++, "serve.predict", {}, arrays, { ...limits, maxMessageBytes: this.maxMessageBytes }, this.deadlines, (_, gaveUp) => {
       if (gaveUp) this.leave(entry);
     });
     this.queued++;

@@ -24,7 +24,7 @@ export interface DataFor extends TypedArrayFor {
 
 /** A wire dtype whose elements have a fixed size, viewed as a TypedArray. */
 export type NumericDType = keyof TypedArrayFor;
-/** A dtype of wire format v1 (protocol/dtypes.json). */
+/** A dtype of the wire format (protocol/dtypes.json). */
 export type DType = keyof DataFor;
 export type AnyTypedArray = TypedArrayFor[NumericDType];
 
@@ -59,10 +59,15 @@ export interface DTypeInfo {
   readonly typedArray: TypedArrayConstructor;
 }
 
+const ROWS = readProtocolFile<{ dtypes: DTypeRow[] }>("dtypes.json").dtypes;
+
+/** Every dtype in protocol/dtypes.json's order: a dtype's index here is its code in a v2 header. */
+export const DTYPE_CODES: readonly DType[] = ROWS.map((row) => row.name);
+
 function loadTable(): ReadonlyMap<NumericDType, DTypeInfo> {
   const table = new Map<NumericDType, DTypeInfo>();
   let sawString = false;
-  for (const row of readProtocolFile<{ dtypes: DTypeRow[] }>("dtypes.json").dtypes) {
+  for (const row of ROWS) {
     if (row.layout !== undefined) {
       // A variable-size dtype: only the one layout the codec implements is accepted, under its one name.
       if (row.name !== "string" || row.layout !== STRING_LAYOUT) {

@@ -30,7 +30,7 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
 }
 
-/** @throws {WireError} unless every byte is 0 or 1, the only bool bytes wire format v1 allows. */
+/** @throws {WireError} unless every byte is 0 or 1, the only bool bytes the wire format allows. */
 export function checkBoolBytes(bytes: Uint8Array, what: string): void {
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i]! > 1) throw new WireError(`${what}: bool data holds ${bytes[i]} at index ${i}; only 0 and 1 are allowed`);

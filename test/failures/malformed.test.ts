@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Dealer } from "zeromq";
-import { Bridge, Pool, WireError } from "../../src/index.js";
+import { Bridge, Pool, WireError, WorkerStartError } from "../../src/index.js";
 import { decodeMessage, encodeMessage } from "../../src/wire/codec.js";
+import { HEADER, WIRE_VERSION } from "../../src/wire/protocol.js";
 
 /**
  * A peer that answers `ok: false` with no `error` (issue 10, break 2): that request fails with a
@@ -13,15 +14,20 @@ import { decodeMessage, encodeMessage } from "../../src/wire/codec.js";
 const dir = mkdtempSync(join(tmpdir(), "tfbridge-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const HELLO = { protocol: 1, pid: 0, python: "", numpy: "", tensorflow: "", keras: "", ops: [] };
+const HELLO = { protocol: WIRE_VERSION, pid: 0, python: "", numpy: "", tensorflow: "", keras: "", ops: [] };
 
-/** Stands in for the worker (it ignores the arguments it is started with); frames as src/link/framing.ts. */
+/**
+ * Stands in for the worker (it ignores the arguments it is started with); frames as src/link/framing.ts,
+ * headers as wire format v2 lays them out (docs/wire.md#header), written by hand.
+ */
 const FAKE_LOCAL_WORKER = `#!/usr/bin/env python3
 import json, os, socket, struct, sys
 link = socket.socket(fileno=3)
-def send(header):
-    body = json.dumps(dict(v=1, arrays=[], **header)).encode()
-    link.sendall(struct.pack("<IBI", 5 + 17 + len(body), 0, 1) + struct.pack("<BQQ", 0, 0, len(body)) + body)
+FIXED = struct.Struct("<BBHHHQQI")
+def send(kind, code, request_id, fields):
+    body = json.dumps(fields).encode() if fields else b""
+    head = FIXED.pack(${WIRE_VERSION}, kind, code, 0 if request_id is None else ${HEADER.flags.id}, 0, request_id or 0, 0, len(body)) + body
+    link.sendall(struct.pack("<IBI", 5 + 17 + len(head), 0, 1) + struct.pack("<BQQ", 0, 0, len(head)) + head)
 def read(n):
     data = b""
     while len(data) < n:
@@ -30,7 +36,7 @@ def read(n):
             sys.exit(0)
         data += chunk
     return data
-send({"id": None, "ctl": "ready", "info": ${JSON.stringify(HELLO)}, "token": os.environ.get("TFBRIDGE_WORKER_TOKEN")})
+send(3, ${HEADER.controls.indexOf("ready")}, None, {"info": ${JSON.stringify(HELLO)}, "token": os.environ.get("TFBRIDGE_WORKER_TOKEN")})
 n = 0
 while True:
     (length,) = struct.unpack("<I", read(4))
@@ -38,11 +44,24 @@ while True:
     kind, count = body[0], struct.unpack_from("<I", body, 1)[0]
     if kind != 0:
         continue
-    header = json.loads(body[5 + 17 * count:5 + 17 * count + struct.unpack_from("<Q", body, 5 + 9)[0]])
-    if header.get("ctl"):
+    head = body[5 + 17 * count:]
+    if head[1] == 3:  # a control message
         continue
+    request_id = FIXED.unpack_from(head)[5]
     n += 1
-    send({"id": header["id"], "ok": False} if n == 1 else {"id": header["id"], "ok": True, "result": {"n": n}})
+    if n == 1:
+        send(2, 0, request_id, None)  # ok: false with no error object
+    else:
+        send(1, 0, request_id, {"n": n})
+`;
+
+/** A worker of the release before wire format v2: its \`ready\` is a JSON header, as v1's were. */
+const V1_LOCAL_WORKER = `#!/usr/bin/env python3
+import json, os, socket, struct, time
+link = socket.socket(fileno=3)
+body = json.dumps({"v": 1, "id": None, "ctl": "ready", "info": ${JSON.stringify({ ...HELLO, protocol: 1 })}, "token": os.environ.get("TFBRIDGE_WORKER_TOKEN"), "arrays": []}).encode()
+link.sendall(struct.pack("<IBI", 5 + 17 + len(body), 0, 1) + struct.pack("<BQQ", 0, 0, len(body)) + body)
+time.sleep(60)
 `;
 
 describe("a malformed reply", () => {
@@ -57,6 +76,15 @@ describe("a malformed reply", () => {
     } finally {
       await bridge.close();
     }
+  });
+
+  it("a v1 worker (a JSON header) fails a Bridge's start at once with an error naming the version, not a timeout", async () => {
+    const fake = join(dir, "v1-worker.py");
+    writeFileSync(fake, V1_LOCAL_WORKER, { mode: 0o700 });
+    // A start timeout far past the test's own: the refusal must come from the ready message, not the clock.
+    const error = await Bridge.start({ python: fake, link: "local", startTimeoutMs: 600_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerStartError);
+    expect((error as Error).message).toMatch(/wire format v1 \(a JSON header\) arrived.*this side speaks v2/);
   });
 
   it("to a Pool fails that request only: the pool and its worker stay", async () => {
@@ -89,14 +117,14 @@ describe("a malformed reply", () => {
   });
 
   it("a worker of another wire version does not join a Pool, and is told to go", async () => {
-    const endpoint = `ipc://${join(dir, "pool-v2.sock")}`;
+    const endpoint = `ipc://${join(dir, "pool-v3.sock")}`;
     const pool = await Pool.start({ size: 0, listen: [endpoint] });
     const stranger = new Dealer({ linger: 0, receiveTimeout: 10_000 });
     try {
       stranger.connect(endpoint);
-      await stranger.send(encodeMessage({ id: null, ctl: "ready", info: { ...HELLO, protocol: 2 }, token: null }));
+      await stranger.send(encodeMessage({ id: null, ctl: "ready", info: { ...HELLO, protocol: 3 }, token: null }));
       const [head] = await stranger.receive();
-      expect(JSON.parse(head!.toString())).toMatchObject({ ctl: "disconnect" });
+      expect(decodeMessage([head!]).header).toMatchObject({ ctl: "disconnect" });
       expect(pool.workers).toHaveLength(0);
     } finally {
       stranger.close();

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { INLINE, MESSAGE, StreamReader, encodeFrames } from "../../src/link/framing.js";
+import { INLINE, LAYOUT, MESSAGE, SHARED, StreamReader, decodeFrames, encodeFrames } from "../../src/link/framing.js";
+import { encodeMessage } from "../../src/wire/codec.js";
 
-const header = Buffer.from('{"v":1,"id":7,"ok":true,"result":{},"arrays":[]}');
+const [header] = encodeMessage({ id: 7, ok: true, result: {} });
 
 describe("the local link's framing", () => {
   it("cuts a stream into the same bodies whether messages arrive whole, split or several to a chunk", () => {
-    const messages = [header, Buffer.from("x"), Buffer.alloc(70_000, 1)].map((bytes) => Buffer.concat(encodeFrames(MESSAGE, [{ where: INLINE, bytes }])));
+    const messages = [header!, Buffer.from("x"), Buffer.alloc(70_000, 1)].map((bytes) => Buffer.concat(encodeFrames(MESSAGE, [{ where: INLINE, bytes }])));
     const stream = Buffer.concat(messages);
     const expected = messages.map((m) => m.subarray(4));
     const read = (chunks: Buffer[]) => {
@@ -16,5 +17,17 @@ describe("the local link's framing", () => {
     expect(read([stream])).toEqual(expected);
     expect(read(Array.from({ length: Math.ceil(stream.length / 7) }, (_, i) => stream.subarray(i * 7, i * 7 + 7)))).toEqual(expected);
     expect(read([stream.subarray(0, 2), stream.subarray(2, messages[0]!.length), ...messages.slice(1)])).toEqual(expected);
+  });
+});
+
+describe("the framing's layout", () => {
+  it("is protocol/local-link.json's, which the worker reads too: a 9-byte prefix, then 17-byte entries", () => {
+    expect(LAYOUT).toEqual({
+      prefix: [["bodyBytes", "u32"], ["kind", "u8"], ["frameCount", "u32"]],
+      entry: [["where", "u8"], ["offset", "u64"], ["length", "u64"]],
+    });
+    const [head] = encodeFrames(MESSAGE, [{ where: SHARED, offset: 2 ** 40 + 3, length: 5 }]);
+    expect(Buffer.from(head!).toString("hex")).toBe("16000000" + "00" + "01000000" + "01" + "0300000000010000" + "0500000000000000");
+    expect(decodeFrames(Buffer.from(head!).subarray(4)).entries).toEqual([{ where: SHARED, offset: 2 ** 40 + 3, length: 5 }]);
   });
 });

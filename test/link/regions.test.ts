@@ -1,7 +1,8 @@
 import { readdirSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ALIGN, Allocator } from "../../src/link/allocator.js";
+import { Allocator } from "../../src/link/allocator.js";
+import { ALIGN } from "../../src/link/framing.js";
 import { Region } from "../../src/link/regions.js";
 import { privateDir, removePrivateDir } from "../../src/worker/private-dir.js";
 

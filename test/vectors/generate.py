@@ -1,4 +1,4 @@
-"""Writes the shared wire test vectors: each case's header and frames as files, and manifest.json.
+"""Writes the shared wire test vectors: each case's header and frames as files, header-only cases, and manifest.json.
 
 Both test suites read them: pytest (python/tests/test_vectors.py) checks that this script reproduces
 the committed files byte for byte and that the Python codec decodes them; vitest (test/wire/vectors.test.ts)
@@ -18,7 +18,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "python"))
 
-from tfbridge_worker.codec import encode  # noqa: E402
+from tfbridge_worker.codec import decode_header, encode  # noqa: E402
 from tfbridge_worker.protocol import WIRE_TO_NUMPY  # noqa: E402
 
 
@@ -34,6 +34,13 @@ def expected_values(a: np.ndarray) -> list:
     if a.dtype.kind == "b":
         return [int(v) for v in flat]
     return [v.item() for v in flat]
+
+
+def array_of(expected: dict) -> np.ndarray:
+    """An array from a manifest entry of a fixed-size dtype, as expected_values wrote its values."""
+    dtype = WIRE_TO_NUMPY[expected["dtype"]]
+    values = [int(v) for v in expected["values"]] if dtype.kind in "iub" else expected["values"]
+    return np.array(values, dtype=dtype).reshape(expected["shape"])
 
 
 def all_dtypes() -> list[np.ndarray]:
@@ -89,13 +96,39 @@ CASES: dict[str, tuple[str, list[np.ndarray], bool]] = {
 }
 
 
+# name -> (what it covers, the header as both codecs take it, the arrays, their names): header frames
+# whose every byte both codecs must write alike from the same fields.
+HEADERS: dict[str, tuple[str, dict, list[np.ndarray], list[str] | None]] = {
+    "request": (
+        "a request with args (JSON), a deadline, progress asked for, and an int8 [2, 1] array",
+        {"id": 2**53 - 1, "op": "model.predict", "args": {"handle": "m1", "mode": "session", "outputs": "model"}, "deadlineMs": 30000, "progress": True},
+        [np.array([[1], [-1]], np.int8)],
+        None,
+    ),
+    "reply": (
+        "a reply with a result and two named arrays, one 0-d",
+        {"id": 7, "ok": True, "result": {"mode": "eager", "runMs": 1.5}},
+        [np.array([1.0, 2.0], np.float32), np.array(True)],
+        ["dense/0", "out"],
+    ),
+    "error": (
+        "an error reply: its error object as JSON, no arrays",
+        {"id": 9, "ok": False, "error": {"kind": "bad_request", "type": "BadRequest", "message": "no", "traceback": []}},
+        [],
+        None,
+    ),
+    "control": ("a cancel: the control code and the id, no JSON", {"id": 12, "ctl": "cancel"}, [], None),
+    "ready": ("a ready control message with its fields as JSON and no id", {"id": None, "ctl": "ready", "info": {"protocol": 2}, "token": "t"}, [], None),
+}
+
+
 def build() -> dict[str, bytes]:
     """Every file of the vector set, by name."""
     files: dict[str, bytes] = {}
     manifest = []
     for name, (doc, arrays, misalign) in CASES.items():
         frames = encode({"id": 1, "op": "echo", "args": {}}, arrays)
-        files[f"{name}.header.json"] = bytes(frames[0])
+        files[f"{name}.header.bin"] = bytes(frames[0])
         frame_files = []
         for i, frame in enumerate(frames[1:]):
             files[f"{name}.{i}.bin"] = bytes(frame)
@@ -103,15 +136,28 @@ def build() -> dict[str, bytes]:
         manifest.append({
             "name": name,
             "doc": doc,
-            "header": f"{name}.header.json",
+            "header": f"{name}.header.bin",
             "frames": frame_files,
             "misalign": misalign,
             "expected": [
-                {"dtype": json.loads(frames[0])["arrays"][i]["dtype"], "shape": list(a.shape), "values": expected_values(a)}
+                {"dtype": decode_header(frames[0])["arrays"][i]["dtype"], "shape": list(a.shape), "values": expected_values(a)}
                 for i, a in enumerate(arrays)
             ],
         })
-    files["manifest.json"] = (json.dumps({"cases": manifest}, indent=1) + "\n").encode()
+    headers = []
+    for name, (doc, fields, arrays, names) in HEADERS.items():
+        frames = encode(fields, arrays, names)
+        files[f"header_{name}.bin"] = bytes(frames[0])
+        headers.append({
+            "name": name,
+            "doc": doc,
+            "file": f"header_{name}.bin",
+            "fields": fields,
+            "arrays": [{"dtype": d["dtype"], "shape": d["shape"], "values": expected_values(a)} for d, a in zip(decode_header(frames[0])["arrays"], arrays)],
+            "names": names,
+            "decoded": {k: v for k, v in decode_header(frames[0]).items() if k != "arrays"},
+        })
+    files["manifest.json"] = (json.dumps({"cases": manifest, "headers": headers}, indent=1) + "\n").encode()
     return files
 
 

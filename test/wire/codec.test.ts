@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { DTYPES, type NumericDType, type TypedArrayFor, WireError, ndarray, zeros } from "../../src/index.js";
 import { decodeMessage, encodeMessage } from "../../src/wire/codec.js";
+import { WireVersionError } from "../../src/errors.js";
 import { frameBytes, isNDArray } from "../../src/wire/ndarray.js";
+import { rawHeader } from "./raw-header.js";
 
 // Compile-time: one entry per TypedArrayFor key; run-time: the same names as protocol/dtypes.json.
 const viewOf: { [D in NumericDType]: new (n: number) => TypedArrayFor[D] } = {
@@ -36,7 +38,7 @@ describe("encode", () => {
 describe("string arrays", () => {
   const text = ["", "ß", "日本", "🙂", "a\u0000b", "plain"];
   const frameOf = (offsets: number[], bytes: Buffer) => Buffer.concat([Buffer.from(Uint32Array.from(offsets).buffer), bytes]);
-  const header = (shape: number[]) => Buffer.from(JSON.stringify({ v: 1, id: 1, arrays: [{ dtype: "string", shape }] }));
+  const header = (shape: number[]) => rawHeader({ kind: 1, code: 0, arrays: [{ dtype: "string", shape }] });
 
   it("travel as uint32 offsets, then the UTF-8 bytes, and decode to the same strings", () => {
     const [, frame] = encodeMessage({ id: 1 }, [ndarray("string", [2, 3], text)]);
@@ -80,25 +82,56 @@ describe("string arrays", () => {
 });
 
 describe("decode", () => {
-  const header = (o: object) => Buffer.from(JSON.stringify({ v: 1, id: 1, ...o }));
   it.each([
-    [[Buffer.from("{oops")], /not JSON/],
-    [[header({ v: 9 })], /wire version 9/],
-    [[header({ arrays: [{ dtype: "float32", shape: [2] }] })], /describes 1 arrays but 0 frames/],
-    [[header({ arrays: [{ dtype: "complex64", shape: [1] }] }), Buffer.alloc(8)], /not a wire dtype/],
-    [[header({ arrays: [{ dtype: "int16", shape: [3] }] }), Buffer.alloc(4)], /needs 6 bytes, frame has 4/],
-    [[header({ arrays: { dtype: "int16", shape: [3] } })], /arrays must be a list/], // was a TypeError from .map
-    [[header({ arrays: "float32" })], /arrays must be a list/],
+    [[rawHeader({ arrays: [{ dtype: "float32", shape: [2] }] })], /describes 1 arrays but 0 frames/],
+    [[rawHeader({ arrays: [{ dtype: 200, shape: [1] }] }), Buffer.alloc(8)], /dtype code 200 is not in protocol\/dtypes.json/],
+    [[rawHeader({ arrays: [{ dtype: "int16", shape: [3] }] }), Buffer.alloc(4)], /needs 6 bytes, frame has 4/],
+    [[rawHeader({ arrays: [{ dtype: "int16", shape: [2 ** 53] }] }), Buffer.alloc(4)], /shape\[0\] is past/],
+    [[rawHeader({ arrayCount: 1 }), Buffer.alloc(1)], /ends inside its descriptor/],
+    [[rawHeader().subarray(0, 20)], /shorter than its 28 fixed bytes/],
+    [[rawHeader({ json: "{}", jsonBytes: 5 })], /its fields and 5 bytes of JSON take/],
+    [[rawHeader({ json: "{oops" })], /header JSON is not JSON/],
+    [[rawHeader({ kind: 9 })], /message kind 9/],
+    [[rawHeader({ code: 999 })], /op code 999/],
+    [[rawHeader({ kind: 3, code: 99 })], /control code 99/],
+    [[Buffer.alloc(0)], /empty header frame/],
   ])("refuses a malformed message with a reason (%#)", (frames, reason) => {
     expect(() => decodeMessage(frames)).toThrow(WireError);
     expect(() => decodeMessage(frames)).toThrow(reason);
   });
 
-  it("reads a header frame however it is carried: a Buffer, a view into a larger one, a plain Uint8Array", () => {
-    const text = JSON.stringify({ v: 1, id: 7, ok: true, result: { x: "é" }, arrays: [] });
-    const inside = Buffer.from(`xx${text}yy`);
-    for (const frame of [Buffer.from(text), inside.subarray(2, 2 + Buffer.byteLength(text)), new Uint8Array(Buffer.from(text))]) {
-      expect(decodeMessage([frame]).header).toEqual({ v: 1, id: 7, ok: true, result: { x: "é" }, arrays: [] });
+  it("refuses a v1 (JSON) header with a WireVersionError naming both versions, however it is carried", () => {
+    const v1 = Buffer.from(JSON.stringify({ v: 1, id: 7, ok: true, result: {}, arrays: [] }));
+    for (const frame of [v1, new Uint8Array(v1)]) {
+      expect(() => decodeMessage([frame])).toThrow(WireVersionError);
+      expect(() => decodeMessage([frame])).toThrow(/^wire format v1 \(a JSON header\) arrived.*this side speaks v2$/);
     }
+    expect(() => decodeMessage([rawHeader({ version: 3 })])).toThrow(/wire format v3 arrived; this side speaks v2/);
+  });
+
+  it("reads a header frame however it is carried: a Buffer, a view into a larger one, a plain Uint8Array", () => {
+    const [head] = encodeMessage({ id: 7, ok: true, result: { x: "é" } });
+    const inside = Buffer.concat([Buffer.from("xx"), head!, Buffer.from("yy")]);
+    for (const frame of [head!, inside.subarray(2, 2 + head!.length), new Uint8Array(head!)]) {
+      expect(decodeMessage([frame]).header).toEqual({ v: 2, id: 7, ok: true, result: { x: "é" }, arrays: [] });
+    }
+  });
+
+  it("round-trips every kind of header with its fields", () => {
+    const cases = [
+      [{ id: 3, op: "echo", args: { a: [1] }, deadlineMs: 0, progress: true }, { v: 2, id: 3, op: "echo", args: { a: [1] }, deadlineMs: 0, progress: true, arrays: [] }],
+      [{ id: null, op: "hello", args: {} }, { v: 2, id: null, op: "hello", args: {}, arrays: [] }],
+      [{ id: 0, ok: false, error: { kind: "python" } }, { v: 2, id: 0, ok: false, error: { kind: "python" }, arrays: [] }],
+      [{ id: null, ctl: "heartbeat", busy: 2 }, { v: 2, id: null, ctl: "heartbeat", busy: 2, arrays: [] }],
+      [{ id: 4, ctl: "progress", phase: "run" }, { v: 2, id: 4, ctl: "progress", phase: "run", arrays: [] }],
+    ] as const;
+    for (const [fields, header] of cases) expect(decodeMessage(encodeMessage(fields)).header).toEqual(header);
+  });
+
+  it("refuses to encode what no header field can carry", () => {
+    expect(() => encodeMessage({ id: 1, op: "no.such.op" })).toThrow(/unknown op 'no.such.op'/);
+    expect(() => encodeMessage({ id: 1, ctl: "reboot" })).toThrow(/control message "reboot"/);
+    expect(() => encodeMessage({ id: -1, op: "echo" })).toThrow(/id must be an integer/);
+    expect(() => encodeMessage({ id: 2 ** 53, op: "echo" })).toThrow(/id must be an integer/);
   });
 });

@@ -1,20 +1,35 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type DType, type NDArray, type NumericNDArray, isStringArray } from "../../src/index.js";
+import { type DType, type NDArray, type NumericDType, type NumericNDArray, isStringArray } from "../../src/index.js";
 import { decodeMessage, encodeMessage } from "../../src/wire/codec.js";
+import { dtypeInfo } from "../../src/wire/dtypes.js";
 
 const dir = new URL("../vectors/", import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, dir));
 
+interface Expected {
+  dtype: DType;
+  shape: number[];
+  values: (number | string)[];
+}
 interface Case {
   name: string;
   doc: string;
   header: string;
   frames: string[];
   misalign: boolean;
-  expected: { dtype: DType; shape: number[]; values: (number | string)[] }[];
+  expected: Expected[];
 }
-const { cases } = JSON.parse(read("manifest.json").toString()) as { cases: Case[] };
+interface HeaderCase {
+  name: string;
+  doc: string;
+  file: string;
+  fields: Record<string, unknown> & { id: number | null };
+  arrays: Expected[];
+  names: string[] | null;
+  decoded: Record<string, unknown>;
+}
+const { cases, headers } = JSON.parse(read("manifest.json").toString()) as { cases: Case[]; headers: HeaderCase[] };
 
 /** The bytes at an odd offset inside a bigger buffer, as a receive buffer may hand them over. */
 function misaligned(bytes: Buffer): Uint8Array {
@@ -26,6 +41,14 @@ function misaligned(bytes: Buffer): Uint8Array {
 function values(a: NDArray): (number | string)[] {
   if (isStringArray(a)) return a.data;
   return Array.from(a.data as ArrayLike<number | bigint>, (v) => (typeof v === "bigint" ? v.toString() : v));
+}
+
+/** A fixed-size array from its manifest entry (64-bit integers are written as strings there). */
+function arrayOf(e: Expected): NDArray {
+  const { typedArray } = dtypeInfo(e.dtype as NumericDType);
+  const data = new typedArray(e.values.length);
+  e.values.forEach((v, i) => (data[i] = (data instanceof BigInt64Array || data instanceof BigUint64Array ? BigInt(v) : Number(v)) as never));
+  return { dtype: e.dtype as NumericDType, shape: e.shape, data } as NDArray;
 }
 
 describe.each(cases)("vector $name ($doc)", (c) => {
@@ -49,5 +72,23 @@ describe.each(cases)("vector $name ($doc)", (c) => {
     const { arrays } = decodeMessage([header, ...frames]);
     const encoded = encodeMessage({ id: 1, op: "echo", args: {} }, arrays);
     expect(encoded.map((b) => b.toString("hex"))).toEqual([header, ...frames].map((b) => b.toString("hex")));
+  });
+});
+
+describe.each(headers)("v2 header vector $name ($doc)", (c) => {
+  const bytes = read(c.file);
+  const arrays = c.arrays.map(arrayOf);
+
+  it("is what the TypeScript codec writes from the same fields, byte for byte", () => {
+    expect(encodeMessage(c.fields, arrays, c.names ?? undefined)[0]!.toString("hex")).toBe(bytes.toString("hex"));
+  });
+
+  it("reads back as its fields and array descriptors", () => {
+    const frames = encodeMessage(c.fields, arrays, c.names ?? undefined).slice(1);
+    const { header, arrays: decoded } = decodeMessage([bytes, ...frames]);
+    const { arrays: descriptors, ...rest } = header;
+    expect(rest).toEqual(c.decoded);
+    expect(descriptors).toEqual(c.arrays.map((a, i) => ({ dtype: a.dtype, shape: a.shape, ...(c.names ? { name: c.names[i] } : {}) })));
+    expect(decoded.map(values)).toEqual(c.arrays.map((a) => a.values));
   });
 });
