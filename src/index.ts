@@ -17,7 +17,7 @@ export { type KerasHistory, type KerasInboundNode, type KerasLayerConfig, type K
 export { type ApplyOptions, type InputOptions, Layer, type ModelOptions, type SequentialOptions, SymbolicTensor, input, model, sequential } from "./models/builder.js";
 export { type KerasActivation, type NormalizationArgs, type Named, type Pooling1DArgs, type RecurrentArgs, layers } from "./models/layers.js";
 export {
-  type BuildOptions, type LayerOutputInfo, type ModelInfo, type ModelInputs, type ModelMode, type ModelWeights, type PredictOptions, type Prediction, type TensorInfo, type TfjsSupport, ModelHandle,
+  type BuildOptions, type LayerOutputInfo, type ModelInfo, type ModelInputs, type ModelMode, type ModelOutputs, type ModelWeights, type PredictOptions, type Prediction, type TensorInfo, type TfjsSupport, ModelHandle,
 } from "./models/handle.js";
 export { TfjsUnsupportedModelError } from "./models/refusal.js";
 export { type ConversionResult, type ConvertOptions, LOAD_HINT, convertModel } from "./convert/convert.js";
@@ -26,11 +26,12 @@ export { type ProxyWorker, type PyProxy, type PyValue, PythonProxies } from "./p
 export * from "./errors.js";
 export {
   type Activation, type Initializer, type LstmDType, type LstmMode, type LstmSpec, type LstmWeights, type ResolvedLstmSpec,
-  LSTM_FIELDS, LSTM_OUTPUTS, checkLstmInput, checkLstmWeights, lstmModel, lstmWeightShapes, resolveLstmSpec,
+  type LstmFieldRule, LSTM_FIELDS, LSTM_OUTPUTS, checkLstmInput, checkLstmWeights, lstmModel, lstmWeightShapes, resolveLstmSpec,
 } from "./models/lstm-spec.js";
 export { type AnyTypedArray, type DataFor, type DType, type DTypeInfo, type NumericDType, type TypedArrayConstructor, type TypedArrayFor, DTYPES } from "./wire/dtypes.js";
 export { type NDArray, type NumericNDArray, elementCount, isStringArray, ndarray, zeros } from "./wire/ndarray.js";
 export { MAX_MESSAGE_BYTES, WIRE_VERSION } from "./wire/protocol.js";
+export type { OpArgs, OpCall, OpMap, OpName, OpResult, ServeLoadArgs } from "./wire/ops.js";
 export type { ProgressEvent, Reply, RequestOptions } from "./worker/replies.js";
 export type { LinkKind } from "./link/link.js";
 export type { CpuInfo, OnednnInfo, WorkerInfo } from "./worker/info.js";

@@ -51,7 +51,8 @@ export interface LstmSpec {
 /** A spec with every default made explicit: enough for another runtime to build the identical layer. */
 export type ResolvedLstmSpec = Required<Omit<LstmSpec, "weights" | "inputShape">> & { inputShape: [number, number] };
 
-type Rule =
+/** One spec field's rule: its type, bounds or values, and its default. */
+export type LstmFieldRule =
   | { type: "int"; min: number; max: number; required?: boolean; default?: number }
   | { type: "bool"; default: boolean }
   | { type: "enum"; values: string[]; default: string }
@@ -61,7 +62,7 @@ const INITIALIZERS = ["glorot_uniform", "glorot_normal", "he_uniform", "he_norma
 const ACTIVATIONS = ["tanh", "relu", "sigmoid", "linear", "hard_sigmoid"];
 
 /** The spec's fields: each one's rule and, unless required, its default (Keras 3's). */
-export const LSTM_FIELDS: Readonly<Record<string, Rule>> = {
+export const LSTM_FIELDS: Readonly<Record<string, LstmFieldRule>> = {
   units: { type: "int", min: 1, max: 4096, required: true },
   inputShape: { type: "dims", length: 2, min: 1, max: 100000, required: true, doc: "[timesteps, features]" },
   returnSequences: { type: "bool", default: false },
@@ -99,7 +100,7 @@ function checkInt(field: string, rule: { min: number; max: number }, value: unkn
   return value;
 }
 
-function check(field: string, rule: Rule, value: unknown): unknown {
+function check(field: string, rule: LstmFieldRule, value: unknown): unknown {
   switch (rule.type) {
     case "int":
       return checkInt(field, rule, value);
