@@ -1,7 +1,8 @@
 /**
- * What `require("tfbridge")` finds: tfbridge is an ES module (its API awaits worker start-up at the top
- * level of user code, and its dependencies are ES modules), so CommonJS gets this one clear error
- * instead of Node's ERR_REQUIRE_ESM, with the two ways that work.
+ * What `require("tfbridge")` (and `tfbridge/parity`, `tfbridge/serving`) finds: tfbridge is an ES
+ * module (its dependencies are ES modules, and its examples await at the top level), so CommonJS gets
+ * this one clear error instead of Node's ERR_REQUIRE_ESM, with the two ways that work.
+ * `tfbridge/tfjs-layers` and `tfbridge/vitest` keep no require condition: bundlers and vitest load them.
  */
 const error = new Error(
   'tfbridge is an ES module and cannot be loaded with require(). Either make your code an ES module ' +
