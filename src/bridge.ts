@@ -1,8 +1,7 @@
 import { TensorflowClient } from "./client.js";
 import { BridgeClosedError } from "./errors.js";
 import type { KerasModelConfig } from "./models/config.js";
-import { type BuildOptions, ModelHandle, weightArrays } from "./models/handle.js";
-import { refuseCode } from "./models/safety.js";
+import { type BuildOptions, ModelHandle, describedModel } from "./models/handle.js";
 import { PythonProxies } from "./proxies/proxies.js";
 import type { LinkKind } from "./link/link.js";
 import type { SharedArray } from "./link/shared-array.js";
@@ -165,9 +164,8 @@ export class Bridge extends TensorflowClient {
    * refuses, or weights of the wrong count or shape.
    */
   async model(config: KerasModelConfig, { weights, seed, ...options }: BuildOptions = {}): Promise<ModelHandle> {
-    refuseCode(config);
-    const { names, arrays } = weightArrays(weights ?? {});
-    const reply = await this.call("model.build", { config, weights: names, seed: weights ? null : (seed ?? 0) }, arrays, options);
+    const { arrays, ...described } = describedModel(config, weights, seed);
+    const reply = await this.call("model.build", described, arrays, options);
     return new ModelHandle(this, reply.result);
   }
 

@@ -1,8 +1,7 @@
 import { SpecError } from "./errors.js";
 import type { KerasModelConfig } from "./models/config.js";
-import { MODEL_MODES, type ModelMode, type ModelWeights, type Prediction, asPrediction, weightArrays } from "./models/handle.js";
+import { MODEL_MODES, type ModelMode, type ModelWeights, type Prediction, asPrediction, describedModel } from "./models/handle.js";
 import { LSTM_OUTPUTS, type LstmSpec, type ResolvedLstmSpec, checkLstmInput, lstmModel } from "./models/lstm-spec.js";
-import { refuseCode } from "./models/safety.js";
 import type { NDArray } from "./wire/ndarray.js";
 import type { OpCall, OpName, OpResult } from "./wire/ops.js";
 import type { WorkerInfo } from "./worker/info.js";
@@ -74,15 +73,9 @@ export abstract class TensorflowClient implements AsyncDisposable {
    * refuses, weights of the wrong count or shape, or inputs that do not fit.
    */
   async runModel(config: KerasModelConfig, inputs: NDArray | readonly NDArray[], { weights, seed, mode = "session", outputs = "model", ...options }: RunModelOptions = {}): Promise<Prediction> {
-    refuseCode(config);
     const list: readonly NDArray[] = Array.isArray(inputs) ? inputs : [inputs as NDArray];
-    const { names, arrays } = weightArrays(weights ?? {});
-    const reply = await this.call(
-      "model.run",
-      { config, inputs: list.length, weights: names, seed: weights ? null : (seed ?? 0), mode, outputs },
-      [...list, ...arrays],
-      options,
-    );
+    const { arrays, ...described } = describedModel(config, weights, seed);
+    const reply = await this.call("model.run", { ...described, inputs: list.length, mode, outputs }, [...list, ...arrays], options);
     return asPrediction(reply);
   }
 

@@ -6,6 +6,7 @@ import type { Reply, RequestOptions } from "../worker/replies.js";
 import type { KerasModelConfig } from "./config.js";
 import type { LayerOutputInfo, ModelInfo, ModelMode, ModelOutputs, TensorInfo, TfjsSupport } from "./info.js";
 import { TfjsUnsupportedModelError } from "./refusal.js";
+import { refuseCode } from "./safety.js";
 
 export type { LayerOutputInfo, ModelInfo, ModelMode, ModelOutputs, TensorInfo, TfjsSupport };
 
@@ -203,15 +204,21 @@ export interface BuildOptions extends RequestOptions {
   seed?: number;
 }
 
-/** `weights` flattened for the wire: arrays named `layer/index`. */
-export function weightArrays(weights: ModelWeights): { names: string[]; arrays: NDArray[] } {
+/**
+ * A model by description as the wire carries it (`model.build`, `model.run`, a served `{ config }`):
+ * the config, checked for code before anything is sent; the weights flattened to arrays named
+ * `layer/index`; and the seed, which only applies without weights.
+ * @throws {ModelError} for a Lambda or custom class, or a config over the bounds.
+ */
+export function describedModel(config: KerasModelConfig, weights?: ModelWeights, seed?: number): { config: KerasModelConfig; weights: string[]; seed: number | null; arrays: NDArray[] } {
+  refuseCode(config);
   const names: string[] = [];
   const arrays: NDArray[] = [];
-  for (const [layer, list] of Object.entries(weights)) {
+  for (const [layer, list] of Object.entries(weights ?? {})) {
     list.forEach((a, i) => {
       names.push(`${layer}/${i}`);
       arrays.push(a);
     });
   }
-  return { names, arrays };
+  return { config, weights: names, seed: weights ? null : (seed ?? 0), arrays };
 }

@@ -3,8 +3,7 @@ import { readFile, readdir, stat } from "node:fs/promises";
 import { basename, join, relative, sep } from "node:path";
 import { ModelError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
-import { type ModelWeights, weightArrays } from "../models/handle.js";
-import { refuseCode } from "../models/safety.js";
+import { type ModelWeights, describedModel } from "../models/handle.js";
 import { arrayFrame } from "../wire/codec.js";
 import { type NDArray, frameBytes, ndarray } from "../wire/ndarray.js";
 
@@ -46,9 +45,7 @@ export async function readModelSource(source: ModelSource): Promise<ModelPayload
     throw new ModelError(`a model source is a path or { config, weights | seed }, got ${typeof source}`);
   }
   const config = source.config;
-  refuseCode(config);
-  const { names, arrays } = weightArrays(source.weights ?? {});
-  const seed = source.weights ? null : (source.seed ?? 0);
+  const { weights: names, seed, arrays } = describedModel(config, source.weights, source.seed);
   hash.update(JSON.stringify({ config, names, seed }));
   for (const a of arrays) hash.update(`\0${a.dtype}\0${a.shape.join(",")}\0`).update(arrayFrame(a, "a weight"));
   return { key: hash.digest("hex"), source: { kind: "config", config, weights: names, seed }, arrays, bytes: byteSum(arrays) };
