@@ -1,7 +1,7 @@
 import { Bridge } from "../bridge.js";
 import { SpecError, UsageError } from "../errors.js";
 import { type Activation, type LstmSpec, lstmModel, resolveLstmSpec } from "../models/lstm-spec.js";
-import { numberFlag, parseCommandLine, readJsonFile } from "./args.js";
+import { type FlagValues, numberFlag, parseCommandLine, readJsonFile } from "./args.js";
 import type { CommandContext } from "./context.js";
 import { didYouMean } from "./suggest.js";
 import { MODEL_USAGE, PARITY_REPORT_OPTIONS, modelParityCommand, parityOf, sweepCommand } from "./model-parity.js";
@@ -51,14 +51,14 @@ const LSTM_OPTIONS = {
 } as const;
 
 /** The spec from --spec FILE, or from the flags (flags override the file). */
-export function specFromFlags(v: Partial<Record<keyof typeof LSTM_OPTIONS, string | boolean>>): LstmSpec {
-  const file = v.spec as string | undefined;
+export function specFromFlags(v: FlagValues<typeof LSTM_OPTIONS>): LstmSpec {
+  const file = v.spec;
   const base = file ? readJsonFile("spec", file) : {};
   if (base === null || typeof base !== "object" || Array.isArray(base)) throw new UsageError(`--spec ${file} must hold a JSON object`);
   const spec: Record<string, unknown> = { ...base };
-  const units = numberFlag("units", v.units as string | undefined);
-  const timesteps = numberFlag("timesteps", v.timesteps as string | undefined);
-  const features = numberFlag("features", v.features as string | undefined);
+  const units = numberFlag("units", v.units);
+  const timesteps = numberFlag("timesteps", v.timesteps);
+  const features = numberFlag("features", v.features);
   if (units !== undefined) spec.units = units;
   if (timesteps !== undefined || features !== undefined || !spec.inputShape) {
     const [t, f] = (spec.inputShape as [number, number] | undefined) ?? [10, 1];
@@ -72,7 +72,7 @@ export function specFromFlags(v: Partial<Record<keyof typeof LSTM_OPTIONS, strin
   if (v["go-backwards"]) spec.goBackwards = true;
   if (v["no-bias"]) spec.useBias = false;
   if (v["no-unit-forget-bias"]) spec.unitForgetBias = false;
-  const seed = numberFlag("seed", v.seed as string | undefined);
+  const seed = numberFlag("seed", v.seed);
   if (seed !== undefined) spec.seed = seed;
   try {
     resolveLstmSpec(spec); // a bad spec fails here, before a worker is started

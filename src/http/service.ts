@@ -103,13 +103,18 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
     return !draining && options.models.every((name) => served.some((m) => m.name === name && m.isDefault && m.workers > 0));
   };
 
+  /** The version a route names (its default without one). @throws {ModelNotFoundError} when not served. */
+  const servedVersion = (name: string, version: number | undefined) => {
+    const served = pool.models().find((v) => v.name === name && (version === undefined ? v.isDefault : v.version === version));
+    if (!served) throw new ModelNotFoundError(name, version ?? null, "not served here");
+    return served;
+  };
+
   const predict = async (req: IncomingMessage, res: ServerResponse, name: string, version: number | undefined) => {
     const controller = new AbortController();
     res.on("close", () => !res.writableFinished && controller.abort(new Error("the client closed the connection")));
     const body = await readBody(req);
-    const model = pool.models().find((m) => m.name === name && (version === undefined ? m.isDefault : m.version === version));
-    if (!model) throw new ModelNotFoundError(name, version ?? null, "not served here");
-    const { inputs, rows } = readPredictBody(body, model.inputs);
+    const { inputs, rows } = readPredictBody(body, servedVersion(name, version).inputs);
     const result = await pool.predict(name, inputs, { version, timeoutMs: options.timeoutMs ?? 30_000, signal: controller.signal });
     send(res, 200, predictResponse(result.outputs, result.names, rows));
   };
@@ -132,10 +137,7 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
       const m = METADATA.exec(url.pathname);
       if (m) {
         routeName = "metadata";
-        const [name, version] = [decodeURIComponent(m[1]!), m[2] === undefined ? undefined : Number(m[2])];
-        const served = pool.models().find((v) => v.name === name && (version === undefined ? v.isDefault : v.version === version));
-        if (!served) throw new ModelNotFoundError(name, version ?? null, "not served here");
-        return send(res, 200, modelMetadata(served));
+        return send(res, 200, modelMetadata(servedVersion(decodeURIComponent(m[1]!), m[2] === undefined ? undefined : Number(m[2]))));
       }
       if (["/metrics", "/healthz", "/readyz"].includes(url.pathname)) routeName = url.pathname.slice(1);
       if (url.pathname === "/metrics") return send(res, 200, await pool.metrics(), { "content-type": pool.metricsRegistry.contentType });
