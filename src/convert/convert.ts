@@ -12,7 +12,7 @@ import { buildTfjsModel, loadTfjsModel } from "../tfjs/model.js";
 import { loadTfjs } from "../tfjs/runtime.js";
 import { forStockExecutor } from "../tfjs/stock-executor.js";
 import { TfjsUnsupportedModelError } from "../models/refusal.js";
-import { type TfjsLayerConfig, toTfjsTopology, withWrapped } from "../tfjs/topology.js";
+import { type TfjsLayerConfig, toTfjsGraph, withWrapped } from "../tfjs/topology.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { writeLayersModel } from "./layers-model-files.js";
 import { type SavedModelProof, proveSavedModel } from "./saved-model.js";
@@ -99,7 +99,7 @@ export async function convertModel(input: string, outDir: string, options: Conve
     const client = options.bridge ?? owned!;
     await using handle = await client.loadModel(input);
     const config = handle.twinConfig();
-    const topology = toTfjsTopology(config);
+    const { topology, aliases } = toTfjsGraph(config);
     const inputs: NDArray[] = options.inputs ? await npzModelInputs(client, handle, options.inputs) : seededModelInputs(config, handle.inputs, options.batch ?? 2, 0);
     const weights = await handle.weights();
 
@@ -113,7 +113,7 @@ export async function convertModel(input: string, outDir: string, options: Conve
       files = await writeLayersModel(tf, twin.model, stock.topology, staged.path, {
         generatedBy: `keras v${client.info.keras}`,
         convertedBy: "tfbridge convert",
-        metadata: { tfbridge: { customLayers, load: LOAD_HINT } },
+        metadata: { tfbridge: { customLayers, load: LOAD_HINT, ...(Object.keys(aliases).length ? { aliases } : {}) } },
       });
     } finally {
       await twin.dispose();

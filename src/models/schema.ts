@@ -146,10 +146,7 @@ function checkLayer(entry: unknown, problems: ModelProblem[], allowed?: string[]
     problems.push({ layer: name, class: cls, reason: `operation ${cls} (${layer.module}): the TF.js twin computes operation nodes only as Keras's mask bookkeeping` });
     return null;
   }
-  if (MODEL_CLASSES.includes(cls)) {
-    problems.push({ layer: name, class: cls, reason: "a nested model: the TF.js twin takes one flat graph of layers" });
-    return null;
-  }
+  if (MODEL_CLASSES.includes(cls) && !allowed) return checkNestedModel(layer, name, problems);
   const rule = LAYER_RULES[cls];
   const registered = layer.registered_name;
   const custom = registered !== undefined && registered !== null && registered !== cls;
@@ -195,6 +192,29 @@ function checkMaskOps(model: KerasModelConfig, layers: (KerasLayerConfig | null)
   }
 }
 
+/** Every layer of a model (or nested model) checked, its mask operations too; problems appended. */
+function checkLayers(model: KerasModelConfig, problems: ModelProblem[]): (KerasLayerConfig | null)[] {
+  const resolved = model.config.layers.map((entry) => checkLayer(entry, problems));
+  checkMaskOps(model, resolved, problems);
+  return resolved;
+}
+
+/**
+ * A model used as a layer (a transfer-learning base): its layers checked as a model's, problems
+ * named by path (`base/conv`). The TF.js twin expands it into its layers (tfjs/flatten.ts).
+ */
+function checkNestedModel(entry: KerasLayerConfig, name: string, problems: ModelProblem[]): KerasLayerConfig | null {
+  const layers = entry.config.layers;
+  if (!Array.isArray(layers) || layers.length === 0) {
+    problems.push({ layer: name, class: entry.class_name, reason: "a nested model without layers" });
+    return null;
+  }
+  const inner: ModelProblem[] = [];
+  const resolved = checkLayers(entry as unknown as KerasModelConfig, inner);
+  problems.push(...inner.map((p) => ({ ...p, layer: `${name}/${p.layer}` })));
+  return { ...structuredClone(entry), config: { ...structuredClone(entry.config), layers: resolved } };
+}
+
 /**
  * The model config with every layer checked against the TF.js twin's layer schema
  * (protocol/layers.json) and every default made explicit: what the twin is built from (the worker
@@ -211,13 +231,7 @@ export function checkModelConfig(model: unknown, source?: string): KerasModelCon
   const layers = m.config.layers;
   if (!Array.isArray(layers) || layers.length === 0) throw new ModelError(`${where}: the model has no layers`, { file: source });
   const problems: ModelProblem[] = [];
-  const resolved = layers.map((entry) => {
-    const out = checkLayer(entry, problems);
-    const calls = Array.isArray(entry?.inbound_nodes) ? entry.inbound_nodes.length : 0;
-    if (out && calls > 1) problems.push({ layer: String(out.config.name), class: out.class_name, reason: `is called ${calls} times: the TF.js twin does not share layers yet` });
-    return out;
-  });
-  checkMaskOps(m, resolved, problems);
+  const resolved = checkLayers(m, problems);
   if (m.class_name === "Sequential" && !resolved.some((e) => e?.class_name === "InputLayer")) {
     problems.push({ layer: "?", class: "Sequential", reason: "the Sequential model has no InputLayer, so its input shape is unknown" });
   }

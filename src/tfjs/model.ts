@@ -8,7 +8,7 @@ import { MERGE_CLASSES } from "../tfjs-layers/names.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 import { type Tfjs, type TfjsBackend, loadTfjs, withBackend } from "./runtime.js";
 import { feedTensor, tfjsFeeds } from "./inputs.js";
-import { type TfjsTopology, toTfjsTopology } from "./topology.js";
+import { type TfjsTopology, tfjsTensorKey, toTfjsGraph } from "./topology.js";
 
 type Tensor = import("@tensorflow/tfjs-node").Tensor;
 type LayersModel = import("@tensorflow/tfjs-node").LayersModel;
@@ -86,25 +86,42 @@ function runGraph(model: LayersModel, topology: TfjsTopology, inputs: Tensor[]):
  * @throws {ModelError} when the weights do not fit the TF.js layers.
  */
 export async function buildTfjsModel(config: KerasModelConfig, weights: ModelWeights, { backend = "tensorflow" }: TfjsModelOptions = {}): Promise<TfjsModel> {
-  const topology = toTfjsTopology(config);
+  const { topology, aliases, weightLayers } = toTfjsGraph(config);
   const tf = await loadTfjs();
   registerKerasLayers(tf);
   const model = await withBackend(tf, backend, async () => {
     const built = await tf.models.modelFromJSON({ modelTopology: topology as never });
-    for (const [name, arrays] of Object.entries(weights)) {
-      const layer = built.getLayer(name);
+    for (const [name, arrays] of Object.entries(weights)) setLayerWeights(tf, built, name, weightLayers[name] ?? [[name]], arrays);
+    return built;
+  });
+  return twinOf(tf, model, topology, aliases, backend);
+}
+
+/**
+ * Sets one Keras layer's weights (a nested model's: all its layers', in order) on the TF.js layers
+ * that hold them, each copy of a shared layer alike.
+ * @throws {ModelError} when the weights do not fit the TF.js layers.
+ */
+function setLayerWeights(tf: Tfjs, built: LayersModel, name: string, holders: string[][], arrays: ModelWeights[string]): void {
+  let next = 0;
+  for (const copies of holders) {
+    if (copies.length === 0) continue;
+    const count = built.getLayer(copies[0]!).weights.length;
+    const slice = arrays.slice(next, next + count);
+    next += count;
+    for (const copy of copies) {
+      const layer = built.getLayer(copy);
       const expected = layer.weights.map((w) => w.shape);
-      const got = arrays.map((a) => [...a.shape]);
+      const got = slice.map((a) => [...a.shape]);
       if (JSON.stringify(expected) !== JSON.stringify(got)) {
-        throw new ModelError(`TF.js layer ${name} expects weights ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`, { layer: name });
+        throw new ModelError(`TF.js layer ${copy} expects weights ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`, { layer: name });
       }
-      const tensors = arrays.map((a) => tf.tensor(a.data as Float32Array, [...a.shape], "float32"));
+      const tensors = slice.map((a) => tf.tensor(a.data as Float32Array, [...a.shape], "float32"));
       layer.setWeights(tensors);
       tf.dispose(tensors);
     }
-    return built;
-  });
-  return twinOf(tf, model, topology, backend);
+  }
+  if (next !== arrays.length) throw new ModelError(`layer ${name} has ${arrays.length} weights, its TF.js layers take ${next}`, { layer: name });
 }
 
 /**
@@ -114,13 +131,13 @@ export async function buildTfjsModel(config: KerasModelConfig, weights: ModelWei
 export async function loadTfjsModel(modelJson: string, { backend = "tensorflow" }: TfjsModelOptions = {}): Promise<TfjsModel> {
   const tf = await loadTfjs();
   registerKerasLayers(tf);
-  const topology = (JSON.parse(readFileSync(modelJson, "utf8")) as { modelTopology: TfjsTopology }).modelTopology;
+  const file = JSON.parse(readFileSync(modelJson, "utf8")) as { modelTopology: TfjsTopology; userDefinedMetadata?: { tfbridge?: { aliases?: Record<string, string> } } };
   const model = await withBackend(tf, backend, () => tf.loadLayersModel(`file://${resolve(modelJson)}`));
-  return twinOf(tf, model, topology, backend);
+  return twinOf(tf, model, file.modelTopology, file.userDefinedMetadata?.tfbridge?.aliases ?? {}, backend);
 }
 
 /** A LayersModel whose graph is `topology`, run by {@link runGraph} (or stock predict) on `backend`. */
-function twinOf(tf: Tfjs, model: LayersModel, topology: TfjsTopology, backend: TfjsBackend): TfjsModel {
+function twinOf(tf: Tfjs, model: LayersModel, topology: TfjsTopology, aliases: Readonly<Record<string, string>>, backend: TfjsBackend): TfjsModel {
   const outputNames = topology.config.output_layers.map(([name, , index]) => (index === 0 ? name : `${name}:${index}`));
   const inputNames = topology.config.input_layers.map(([name]) => name);
   /** The inputs as tensors; every input is checked (int64 fits int32) before the first tensor is made. */
@@ -137,7 +154,7 @@ function twinOf(tf: Tfjs, model: LayersModel, topology: TfjsTopology, backend: T
     model,
     predict: (inputs, layers) =>
       withBackend(tf, backend, async () => {
-        const wanted = layers ? layers.map((l) => l.name) : outputNames;
+        const wanted = layers ? layers.map((l) => tfjsTensorKey(l.name, aliases)) : outputNames;
         const outputs = tf.tidy(() => {
           const { values } = runGraph(model, topology, toTensors(inputs));
           return wanted.map((name) => values.get(name)!);

@@ -1,6 +1,7 @@
 import { TfjsUnsupportedModelError } from "../models/refusal.js";
-import { type KerasHistory, type KerasLayerConfig, type KerasModelConfig, historyList, isTensorRef } from "../models/config.js";
-import { ACTIVATIONS, LAYER_RULES, isMaskOp } from "../models/schema.js";
+import type { KerasHistory, KerasLayerConfig, KerasModelConfig } from "../models/config.js";
+import { ACTIVATIONS, LAYER_RULES } from "../models/schema.js";
+import { type CallTensor, callTensorName, flattenModel } from "./flatten.js";
 import { kerasCustomClass } from "../tfjs-layers/index.js";
 
 /** A layer in TF.js's (Keras 2) topology format: inbound nodes as `[[layer, node, tensor, kwargs], …]`. */
@@ -78,59 +79,76 @@ function wrapped(inner: KerasLayerConfig, reasons: { layer: string; reason: stri
   return { class_name: className, config };
 }
 
+/** A call's TF.js layer name: `@` (the worker's mark of a shared layer's k-th call) is not a character TF.js allows in names. */
+export const tfjsLayerName = (call: string): string => call.replace(/@(\d+)/g, "-$1");
+
+/** A model's TF.js topology and what ties it to the worker's names and weights. */
+export interface TfjsGraph {
+  topology: TfjsTopology;
+  /** The worker's name of a nested model's output (`base`, `base@1:1`) → the TF.js tensor (`base/dense`) that is it. */
+  aliases: Record<string, string>;
+  /** Per top-level Keras layer with weights, in its weight order: the TF.js layers that take them (a shared layer's copies together). */
+  weightLayers: Record<string, string[][]>;
+}
+
+/** The TF.js tensor key (`layer` or `layer:i`, what the twin keys outputs by) of a worker's tensor name. */
+export function tfjsTensorKey(name: string, aliases: Readonly<Record<string, string>>): string {
+  return aliases[name] ?? tfjsLayerName(name);
+}
+
 /**
  * Translates a checked Keras 3 model config (see checkModelConfig) into the topology TF.js 4.22 reads:
  * `batch_shape` → `batch_input_shape`, DTypePolicy objects → "float32", inbound nodes from Keras 3's
  * `__keras_tensor__`/`keras_history` form to `[[layer, node, tensor, kwargs]]`, a Sequential model as
- * the equivalent functional graph, and Keras 3's mask operation nodes dropped (TF.js derives the
- * same masks from Embedding(mask_zero) and Masking by itself).
+ * the equivalent functional graph, Keras 3's mask operation nodes dropped (TF.js derives the same
+ * masks from Embedding(mask_zero) and Masking by itself), nested models expanded into their layers
+ * (`base/conv`), and each call of a shared layer a layer of its own with the same weights (`dense-1`):
+ * TF.js's loader numbers a shared layer's calls in the order it manages to run them, not as the file
+ * lists them, so one layer per call is the form every loader reads the same way.
  * @throws {TfjsUnsupportedModelError} listing every layer TF.js cannot compute as Keras does.
  */
-export function toTfjsTopology(model: KerasModelConfig): TfjsTopology {
+export function toTfjsGraph(model: KerasModelConfig): TfjsGraph {
   const reasons: { layer: string; reason: string }[] = [];
-  const entries = model.config.layers;
-  const layers: TfjsLayerEntry[] = [];
-  let inputLayers: KerasHistory[];
-  let outputLayers: KerasHistory[];
-  if (model.class_name === "Sequential") {
-    let previous: string | null = null;
-    for (const entry of entries) {
-      const { className, config } = translateLayer(entry, reasons);
-      layers.push({ class_name: className, config, name: String(entry.config.name), inbound_nodes: previous ? [[[previous, 0, 0, {}]]] : [] });
-      previous = String(entry.config.name);
+  const flat = flattenModel(model);
+  const ref = (t: CallTensor): [string, number, number, Record<string, unknown>] => [tfjsLayerName(t.call), 0, t.index, {}];
+  const layers: TfjsLayerEntry[] = flat.inputs.map((entry) => {
+    const { className, config } = translateLayer(entry, reasons);
+    return { class_name: className, config, name: String(entry.config.name), inbound_nodes: [] };
+  });
+  const named = new Map<string, string>();
+  for (const call of flat.calls) {
+    const name = tfjsLayerName(call.call);
+    const other = named.get(name);
+    if (other !== undefined) reasons.push({ layer: call.call, reason: `its TF.js name ${name} is also the TF.js name of ${other}; rename one of the layers` });
+    named.set(name, call.call);
+    for (const [key, value] of Object.entries(call.kwargs)) {
+      if (key !== "mask" && key !== "training" && key !== "initial_state" && value !== null && value !== undefined) {
+        reasons.push({ layer: call.call, reason: `call argument ${key} has no TF.js counterpart` });
+      }
     }
-    inputLayers = [[String(entries[0]!.config.name), 0, 0]];
-    outputLayers = [[previous!, 0, 0]];
-  } else {
-    for (const entry of entries) {
-      if (isMaskOp(entry)) continue;
-      const { className, config } = translateLayer(entry, reasons);
-      const name = String(entry.config.name);
-      const inbound = (entry.inbound_nodes ?? []).map((node) => {
-        const refs: [string, number, number, Record<string, unknown>][] = [];
-        const take = (v: unknown): void => {
-          if (isTensorRef(v)) refs.push([...v.config.keras_history, {}]);
-          else if (Array.isArray(v)) v.forEach(take);
-        };
-        node.args.forEach(take);
-        for (const [key, value] of Object.entries(node.kwargs ?? {})) {
-          if (key === "initial_state") take(value); // Keras 2 / TF.js: states follow the input in one list
-          else if (key !== "mask" && key !== "training" && value !== null && value !== undefined) {
-            reasons.push({ layer: name, reason: `call argument ${key} has no TF.js counterpart` });
-          }
-        }
-        return refs;
-      });
-      layers.push({ class_name: className, config, name, inbound_nodes: inbound });
-    }
-    inputLayers = historyList(model.config.input_layers);
-    outputLayers = historyList(model.config.output_layers);
+    const { className, config } = translateLayer({ ...call.entry, config: { ...call.entry.config, name } }, reasons);
+    layers.push({ class_name: className, config, name, inbound_nodes: [call.inputs.map(ref)] });
   }
   if (reasons.length) throw new TfjsUnsupportedModelError(reasons);
-  return {
+  const aliases = Object.fromEntries(Object.entries(flat.aliases).map(([name, t]) => [name, callTensorName({ call: tfjsLayerName(t.call), index: t.index })]));
+  const weightLayers = Object.fromEntries(
+    Object.entries(flat.weightPaths).map(([layer, paths]) => [layer, paths.map((path) => flat.calls.filter((c) => c.path === path).map((c) => tfjsLayerName(c.call)))]),
+  );
+  const topology: TfjsTopology = {
     class_name: "Model",
-    config: { name: String(model.config.name ?? "model"), layers, input_layers: inputLayers, output_layers: outputLayers },
+    config: {
+      name: String(model.config.name ?? "model"),
+      layers,
+      input_layers: flat.inputs.map((e) => [String(e.config.name), 0, 0]),
+      output_layers: flat.outputs.map((t) => [tfjsLayerName(t.call), 0, t.index]),
+    },
     keras_version: "tfbridge",
     backend: "tensorflow",
   };
+  return { topology, aliases, weightLayers };
+}
+
+/** The topology of {@link toTfjsGraph}: what a converted model.json carries. */
+export function toTfjsTopology(model: KerasModelConfig): TfjsTopology {
+  return toTfjsGraph(model).topology;
 }

@@ -105,9 +105,8 @@ def check_layer(entry: Any, problems: list, allowed: tuple[str, ...] | None = No
     if isinstance(entry.get("module"), str) and entry["module"].startswith("keras.src.ops."):
         _problem(problems, name, str(cls), f"operation {cls} ({entry['module']}): the TF.js twin computes operation nodes only as Keras's mask bookkeeping")
         return None
-    if cls in MODEL_CLASSES:
-        _problem(problems, name, cls, "a nested model: the TF.js twin takes one flat graph of layers")
-        return None
+    if cls in MODEL_CLASSES and allowed is None:
+        return _check_nested_model(entry, name, problems)
     schema = LAYER_SCHEMA.get(cls) if isinstance(cls, str) else None
     registered = entry.get("registered_name")
     if schema is None or (registered not in (None, cls)) or (allowed is not None and cls not in allowed):
@@ -202,9 +201,26 @@ def _check_mask_ops(model: dict, layers: list, problems: list) -> None:
             _problem(problems, ref[0], "operation", "a model output cannot be a mask computation")
 
 
-def _inbound_count(entry: dict) -> int:
-    nodes = entry.get("inbound_nodes") or []
-    return len(nodes) if isinstance(nodes, list) else 0
+def _check_layers(model: dict, problems: list) -> list:
+    """Every layer of a model (or nested model) checked, its mask operations too; problems appended."""
+    resolved = [check_layer(entry, problems) for entry in model["config"]["layers"]]
+    _check_mask_ops(model, resolved, problems)
+    return resolved
+
+
+def _check_nested_model(entry: dict, name: str, problems: list) -> dict | None:
+    """A model used as a layer (a transfer-learning base): its layers checked as a model's, problems
+    named by path (``base/conv``). The TF.js twin expands it into its layers (src/tfjs/flatten.ts)."""
+    layers = entry["config"].get("layers")
+    if not isinstance(layers, list) or not layers:
+        _problem(problems, name, entry["class_name"], "a nested model without layers")
+        return None
+    inner: list = []
+    resolved = _check_layers(entry, inner)
+    problems.extend({**p, "layer": f"{name}/{p['layer']}"} for p in inner)
+    out = copy.deepcopy(entry)
+    out["config"]["layers"] = resolved
+    return out
 
 
 def check_model_config(model: Any, source: str | None = None) -> dict:
@@ -223,14 +239,7 @@ def check_model_config(model: Any, source: str | None = None) -> dict:
     if not isinstance(layers, list) or not layers:
         raise ModelError(f"{source or 'config'}: the model has no layers", file=source)
     problems: list = []
-    resolved_layers = []
-    for entry in layers:
-        resolved = check_layer(entry, problems)
-        if resolved is not None and _inbound_count(entry) > 1:
-            _problem(problems, resolved["config"].get("name", "?"), entry["class_name"],
-                     f"is called {_inbound_count(entry)} times: the TF.js twin does not share layers yet")
-        resolved_layers.append(resolved)
-    _check_mask_ops(model, resolved_layers, problems)
+    resolved_layers = _check_layers(model, problems)
     if model["class_name"] == "Sequential" and not any(e and e["class_name"] == "InputLayer" for e in resolved_layers):
         problems.append({"layer": "?", "class": "Sequential", "reason": "the Sequential model has no InputLayer, so its input shape is unknown"})
     if problems:
