@@ -1,7 +1,7 @@
 import { ModelError, type ModelProblem } from "../errors.js";
 import { readProtocolFile } from "../paths.js";
 import { capped, classCounts } from "./refusal.js";
-import { type KerasLayerConfig, type KerasModelConfig, historyList } from "./config.js";
+import { type KerasLayerConfig, type KerasModelConfig, historyList, isTensorRef } from "./config.js";
 
 /** One argument's rule in protocol/layers.json. */
 export type ArgRule = { required?: boolean; default?: unknown; nullable?: boolean } & (
@@ -29,7 +29,15 @@ interface LayersFile {
   dtypePolicies: { values: string[] };
   inert: string[];
   maskOps: { module: string; classes: string[] };
+  operations: Record<string, Record<string, OperationRule>>;
   layers: Record<string, LayerRule>;
+}
+
+/** One operation node class the TF.js twin computes (layers.json `operations`). */
+export interface OperationRule {
+  /** The computation tfbridge's TfbridgeOperation runs for it (tfjs-layers/operation.ts). */
+  compute: string;
+  args: Record<string, ArgRule>;
 }
 
 const file = readProtocolFile<LayersFile>("layers.json");
@@ -41,9 +49,39 @@ export const LAYER_RULES: Readonly<Record<string, LayerRule>> = file.layers;
 export const ACTIVATIONS: Readonly<Record<string, string>> = withoutComments(file.activations);
 const MASK_OPS = new Set(file.maskOps.classes);
 
-/** An operation node Keras 3 wrote for a mask computation (layers.json maskOps); TF.js computes masks implicitly. */
-export function isMaskOp(entry: KerasLayerConfig | null | undefined): boolean {
+/** Is `entry` of a class Keras 3 writes for its mask computations (layers.json maskOps)? */
+function isMaskOpClass(entry: KerasLayerConfig | null | undefined): boolean {
   return !!entry && entry.module === file.maskOps.module && MASK_OPS.has(entry.class_name);
+}
+
+/** The operation node's rule (layers.json `operations`), or undefined when the twin has none. */
+export function operationRule(entry: KerasLayerConfig): OperationRule | undefined {
+  return typeof entry.module === "string" ? file.operations[entry.module]?.[entry.class_name] : undefined;
+}
+
+/** Is `entry` an operation node (`x + y`, `keras.ops.*`) rather than a layer? */
+export const isOperation = (entry: KerasLayerConfig): boolean => typeof entry.module === "string" && entry.module.startsWith("keras.src.ops.");
+
+/**
+ * The operation nodes of a model's graph that only compute masks: of a maskOps class, and whose
+ * outputs reach nothing but `mask` arguments and other such nodes. TF.js derives the same masks by
+ * itself, so the twin drops them; one whose output is a value (a user's `ops.concatenate`) is not.
+ */
+export function maskOnlyOperations(model: KerasModelConfig): Set<string> {
+  const layers = model.config.layers;
+  const only = new Set(layers.filter(isMaskOpClass).map((e) => String(e.config.name)));
+  for (const ref of historyList(model.config.output_layers)) only.delete(ref[0]);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const entry of layers) {
+      if (!entry || only.has(String(entry.config.name))) continue;
+      for (const node of entry.inbound_nodes ?? []) {
+        const values = [node.args, ...Object.entries(node.kwargs ?? {}).filter(([k]) => k !== "mask").map(([, v]) => v)];
+        for (const name of refs(values)) changed = only.delete(name) || changed;
+      }
+    }
+  }
+  return only;
 }
 const INERT = new Set(file.inert);
 /** Layer dtype policies accepted; float64 runs in Python only (the TF.js twin refuses it). */
@@ -141,11 +179,7 @@ function checkLayer(entry: unknown, problems: ModelProblem[], allowed?: string[]
     problems.push({ layer: name, class: cls, reason: CODE_LAYERS[cls]! });
     return null;
   }
-  if (!allowed && isMaskOp(layer)) return structuredClone(layer); // checked by checkMaskOps: it may only compute masks
-  if (typeof layer.module === "string" && layer.module.startsWith("keras.src.ops.")) {
-    problems.push({ layer: name, class: cls, reason: `operation ${cls} (${layer.module}): the TF.js twin computes operation nodes only as Keras's mask bookkeeping` });
-    return null;
-  }
+  if (isOperation(layer) && !allowed) return checkOperation(layer, name, problems);
   if (MODEL_CLASSES.includes(cls) && !allowed) return checkNestedModel(layer, name, problems);
   const rule = LAYER_RULES[cls];
   const registered = layer.registered_name;
@@ -174,29 +208,44 @@ function refs(value: unknown): string[] {
   return Object.values(value).flatMap(refs);
 }
 
-/** Mask operation nodes may feed other mask operations and `mask` arguments, never a value. */
-function checkMaskOps(model: KerasModelConfig, layers: (KerasLayerConfig | null)[], problems: ModelProblem[]): void {
-  const ops = new Set(layers.filter(isMaskOp).map((e) => String(e!.config.name)));
-  if (ops.size === 0) return;
-  for (const entry of layers) {
-    if (!entry || isMaskOp(entry)) continue;
-    for (const node of entry.inbound_nodes ?? []) {
-      const values = [node.args, ...Object.entries(node.kwargs ?? {}).filter(([k]) => k !== "mask").map(([, v]) => v)];
-      for (const name of refs(values)) {
-        if (ops.has(name)) problems.push({ layer: String(entry.config.name), class: entry.class_name, reason: `computes with the output of operation ${name}: the TF.js twin computes operation nodes only as mask computations` });
-      }
-    }
-  }
-  for (const ref of historyList(model.config.output_layers)) {
-    if (ops.has(ref[0])) problems.push({ layer: ref[0], class: "operation", reason: "a model output cannot be a mask computation" });
-  }
+const isNumber = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+const isSlice = (v: unknown) =>
+  typeof v === "object" && v !== null && (v as { class_name?: unknown }).class_name === "__slice__" &&
+  Object.values((v as { config?: object }).config ?? {}).every((x) => x === null || Number.isInteger(x));
+
+/** Why one positional argument of an operation node is not one the twin computes with, or null. */
+function operationArgProblem(cls: string, value: unknown): string | null {
+  if (Array.isArray(value)) return cls === "GetItem" ? (value.every((v) => Number.isInteger(v) || isSlice(v)) ? null : "an index other than integers and slices") : value.map((v) => operationArgProblem(cls, v)).find((p) => p) ?? null;
+  if (isTensorRef(value)) return value.config.dtype === undefined || value.config.dtype === "float32" ? null : `a ${value.config.dtype} tensor (the twin computes operations in float32)`;
+  if (cls === "GetItem" && (Number.isInteger(value) || isSlice(value))) return null;
+  return isNumber(value) ? null : `the argument ${show(value)?.slice(0, 60)}`;
 }
 
-/** Every layer of a model (or nested model) checked, its mask operations too; problems appended. */
-function checkLayers(model: KerasModelConfig, problems: ModelProblem[]): (KerasLayerConfig | null)[] {
-  const resolved = model.config.layers.map((entry) => checkLayer(entry, problems));
-  checkMaskOps(model, resolved, problems);
+/** An operation node (`x + y`, `keras.ops.*`) checked against layers.json `operations`; `mask`-only ones are dropped before. */
+function checkOperation(entry: KerasLayerConfig, name: string, problems: ModelProblem[]): KerasLayerConfig | null {
+  const cls = entry.class_name;
+  const rule = operationRule(entry);
+  if (!rule) {
+    problems.push({ layer: name, class: cls, reason: `operation ${cls} (${entry.module}): the TF.js twin has no counterpart for it` });
+    return null;
+  }
+  const resolved = checkArgs(entry, name, cls, rule.args, problems);
+  for (const node of entry.inbound_nodes ?? []) {
+    for (const value of node.args) {
+      const problem = operationArgProblem(cls, value);
+      if (problem) problems.push({ layer: name, class: cls, reason: `operation ${cls} with ${problem}: the TF.js twin computes it with float32 tensors and numbers only` });
+    }
+    for (const [key, value] of Object.entries(node.kwargs ?? {})) {
+      if (value !== null && value !== undefined) problems.push({ layer: name, class: cls, field: key, reason: `operation ${cls} called with ${key}: not supported by the TF.js twin` });
+    }
+  }
   return resolved;
+}
+
+/** Every layer and operation of a model (or nested model) checked, mask-only operations passed through; problems appended. */
+function checkLayers(model: KerasModelConfig, problems: ModelProblem[]): (KerasLayerConfig | null)[] {
+  const maskOnly = maskOnlyOperations(model);
+  return model.config.layers.map((entry) => (entry && maskOnly.has(String(entry.config?.name)) ? structuredClone(entry) : checkLayer(entry, problems)));
 }
 
 /**

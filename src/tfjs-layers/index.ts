@@ -10,6 +10,7 @@ import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js
 import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
 import { type TfbridgeBatchNormalizationClass, type TfbridgeLayerNormalizationClass, defineBatchNormalization, defineLayerNormalization } from "./normalization.js";
 import { type TfbridgeMergeClass, defineMerges } from "./merge.js";
+import { type TfbridgeOperationClass, defineOperation } from "./operation.js";
 import { type TfbridgeGlobalAveragePooling1DClass, defineGlobalAveragePooling1D } from "./pooling.js";
 import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
 import type { TfModule } from "./tfjs-types.js";
@@ -25,6 +26,7 @@ export {
   TFBRIDGE_LAYER_NORMALIZATION,
   TFBRIDGE_LSTM,
   TFBRIDGE_MERGE_PREFIX,
+  TFBRIDGE_OPERATION,
   TFBRIDGE_SIMPLE_RNN,
   type KerasLayerConfig,
   kerasCustomActivation,
@@ -38,6 +40,7 @@ export type { TfbridgeLSTMArgs, TfbridgeLSTMClass } from "./lstm.js";
 export type { TfbridgeBatchNormalizationClass, TfbridgeLayerNormalizationClass } from "./normalization.js";
 export type { TfbridgeGlobalAveragePooling1DClass } from "./pooling.js";
 export type { TfbridgeMergeClass } from "./merge.js";
+export type { IndexSlice, TfbridgeOperationArgs, TfbridgeOperationClass } from "./operation.js";
 export type { TfbridgeSimpleRNNArgs, TfbridgeSimpleRNNClass } from "./simple-rnn.js";
 export type { Tensor, TfModule } from "./tfjs-types.js";
 export { IGNORE_MASK, IGNORE_MASK_KEY } from "./stock-mask.js";
@@ -53,6 +56,8 @@ export interface KerasLayerClasses {
   TfbridgeLayerNormalization: TfbridgeLayerNormalizationClass;
   TfbridgeBatchNormalization: TfbridgeBatchNormalizationClass;
   TfbridgeGlobalAveragePooling1D: TfbridgeGlobalAveragePooling1DClass;
+  /** Keras 3's operation nodes (`x + y`, `keras.ops.*`). */
+  TfbridgeOperation: TfbridgeOperationClass;
   /** Keras 3's merge layers by Keras class name (Add, Subtract, Multiply, Average, Maximum, Concatenate). */
   merges: Record<string, TfbridgeMergeClass>;
 }
@@ -75,6 +80,7 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeLayerNormalization: defineLayerNormalization(tf),
     TfbridgeBatchNormalization: defineBatchNormalization(tf),
     TfbridgeGlobalAveragePooling1D: defineGlobalAveragePooling1D(tf),
+    TfbridgeOperation: defineOperation(tf),
     merges: defineMerges(tf),
   };
   const { merges, ...others } = classes;

@@ -1,5 +1,5 @@
 import { type KerasHistory, type KerasLayerConfig, type KerasModelConfig, historyList, isTensorRef } from "../models/config.js";
-import { MODEL_CLASSES, isMaskOp } from "../models/schema.js";
+import { MODEL_CLASSES, maskOnlyOperations } from "../models/schema.js";
 
 /** A tensor of the flattened graph: the output `index` of call `call` (an input layer's is its name, index 0). */
 export interface CallTensor {
@@ -20,7 +20,8 @@ export interface LeafCall {
   path: string;
   /** Positional inputs, then `initial_state` (Keras 2 / TF.js take the states after the input). */
   inputs: CallTensor[];
-  /** The call's keyword arguments as Keras wrote them. */
+  /** The call's positional and keyword arguments as Keras wrote them. */
+  args: unknown[];
   kwargs: Record<string, unknown>;
 }
 
@@ -41,12 +42,14 @@ export const callTensorName = ({ call, index }: CallTensor): string => (index ==
 
 interface Node {
   refs: KerasHistory[];
+  args: unknown[];
   kwargs: Record<string, unknown>;
 }
 
 /** The layers and the calls of each, Sequential written as the chain it is. */
 function graphOf(model: KerasModelConfig): { layers: KerasLayerConfig[]; nodes: Map<string, Node[]>; inputs: string[]; outputs: KerasHistory[] } {
-  const layers = model.config.layers.filter((e) => !isMaskOp(e));
+  const maskOnly = maskOnlyOperations(model);
+  const layers = model.config.layers.filter((e) => !maskOnly.has(String(e.config.name)));
   const nodes = new Map<string, Node[]>();
   if (model.class_name === "Sequential") {
     const inputLayer = layers.find((e) => e.class_name === "InputLayer");
@@ -54,7 +57,7 @@ function graphOf(model: KerasModelConfig): { layers: KerasLayerConfig[]; nodes: 
     let previous: KerasHistory = [input, 0, 0];
     for (const entry of layers) {
       if (entry.class_name === "InputLayer") continue;
-      nodes.set(String(entry.config.name), [{ refs: [previous], kwargs: {} }]);
+      nodes.set(String(entry.config.name), [{ refs: [previous], args: [], kwargs: {} }]);
       previous = [String(entry.config.name), 0, 0];
     }
     return { layers, nodes, inputs: [input], outputs: [previous] };
@@ -70,7 +73,7 @@ function graphOf(model: KerasModelConfig): { layers: KerasLayerConfig[]; nodes: 
         };
         node.args.forEach(take);
         take(node.kwargs?.initial_state);
-        return { refs, kwargs: node.kwargs ?? {} };
+        return { refs, args: node.args, kwargs: node.kwargs ?? {} };
       }),
     );
   }
@@ -120,7 +123,7 @@ export function flattenModel(model: KerasModelConfig): FlatGraph {
         inner.forEach((t, i) => (aliases[callTensorName({ call: name, index: i })] = t));
         out = (index) => inner[index]!;
       } else {
-        calls.push({ entry, call: name, path: `${prefix.replace(/@\d+\//g, "/")}${layer}`, inputs: args, kwargs: call.kwargs });
+        calls.push({ entry, call: name, path: `${prefix.replace(/@\d+\//g, "/")}${layer}`, inputs: args, args: call.args, kwargs: call.kwargs });
         out = (index) => ({ call: name, index });
       }
       done.set(key, out);

@@ -1,8 +1,8 @@
 import { TfjsUnsupportedModelError } from "../models/refusal.js";
-import type { KerasHistory, KerasLayerConfig, KerasModelConfig } from "../models/config.js";
-import { ACTIVATIONS, LAYER_RULES } from "../models/schema.js";
-import { type CallTensor, callTensorName, flattenModel } from "./flatten.js";
-import { kerasCustomClass } from "../tfjs-layers/index.js";
+import { type KerasHistory, type KerasLayerConfig, type KerasModelConfig, isTensorRef } from "../models/config.js";
+import { ACTIVATIONS, LAYER_RULES, isOperation, operationRule } from "../models/schema.js";
+import { type CallTensor, type LeafCall, callTensorName, flattenModel } from "./flatten.js";
+import { TFBRIDGE_OPERATION, kerasCustomClass } from "../tfjs-layers/index.js";
 
 /** A layer in TF.js's (Keras 2) topology format: inbound nodes as `[[layer, node, tensor, kwargs], …]`. */
 export interface TfjsLayerEntry {
@@ -74,6 +74,33 @@ function translateLayer(entry: KerasLayerConfig, reasons: { layer: string; reaso
   return { className: (kerasCustomClass(cls, entry.config) ?? rule.tfjs)!, config };
 }
 
+/**
+ * An operation node as a TfbridgeOperation layer: what to compute, the call's arguments with
+ * `{input: i}` where its i-th distinct input tensor goes, and the operation's config. Each tensor is
+ * an input once: TF.js's executor disposes a tensor listed twice in one call too early. Written
+ * without snake_case keys, which TF.js's loader would camel-case (a GetItem slice is `{start, stop, step}`).
+ */
+function translateOperation(call: LeafCall, name: string): { className: string; config: Record<string, unknown>; inputs: CallTensor[] } {
+  const inputs: CallTensor[] = [];
+  let next = 0;
+  const template = (v: unknown): unknown => {
+    if (isTensorRef(v)) {
+      const t = call.inputs[next++]!;
+      const known = inputs.findIndex((u) => u.call === t.call && u.index === t.index);
+      return { input: known >= 0 ? known : inputs.push(t) - 1 };
+    }
+    if (Array.isArray(v)) return v.map(template);
+    if (typeof v === "object" && v !== null && (v as { class_name?: unknown }).class_name === "__slice__") {
+      const { start = null, stop = null, step = null } = (v as { config: Record<string, number | null> }).config;
+      return { start, stop, step };
+    }
+    return v;
+  };
+  const args = call.args.map(template);
+  const { name: _, ...options } = call.entry.config;
+  return { className: TFBRIDGE_OPERATION, config: { name, compute: operationRule(call.entry)!.compute, template: args, options }, inputs };
+}
+
 function wrapped(inner: KerasLayerConfig, reasons: { layer: string; reason: string }[]) {
   const { className, config } = translateLayer(inner, reasons);
   return { class_name: className, config };
@@ -126,8 +153,10 @@ export function toTfjsGraph(model: KerasModelConfig): TfjsGraph {
         reasons.push({ layer: call.call, reason: `call argument ${key} has no TF.js counterpart` });
       }
     }
-    const { className, config } = translateLayer({ ...call.entry, config: { ...call.entry.config, name } }, reasons);
-    layers.push({ class_name: className, config, name, inbound_nodes: [call.inputs.map(ref)] });
+    const { className, config, inputs } = isOperation(call.entry)
+      ? translateOperation(call, name)
+      : { ...translateLayer({ ...call.entry, config: { ...call.entry.config, name } }, reasons), inputs: call.inputs };
+    layers.push({ class_name: className, config, name, inbound_nodes: [inputs.map(ref)] });
   }
   if (reasons.length) throw new TfjsUnsupportedModelError(reasons);
   const aliases = Object.fromEntries(Object.entries(flat.aliases).map(([name, t]) => [name, callTensorName({ call: tfjsLayerName(t.call), index: t.index })]));
@@ -148,7 +177,12 @@ export function toTfjsGraph(model: KerasModelConfig): TfjsGraph {
   return { topology, aliases, weightLayers };
 }
 
-/** The topology of {@link toTfjsGraph}: what a converted model.json carries. */
+/**
+ * The topology TF.js 4.22 reads for a checked Keras 3 model config: what a converted model.json
+ * carries. Nested models are expanded into their layers (`base/conv`) and each call of a shared layer
+ * is a layer of its own (`dense-1`).
+ * @throws {TfjsUnsupportedModelError} listing every layer TF.js cannot compute as Keras does.
+ */
 export function toTfjsTopology(model: KerasModelConfig): TfjsTopology {
   return toTfjsGraph(model).topology;
 }

@@ -22,6 +22,7 @@ INERT: frozenset[str] = frozenset(LAYERS["inert"])
 DTYPE_POLICIES: tuple[str, ...] = tuple(LAYERS["dtypePolicies"]["values"])
 MASK_OP_MODULE: str = LAYERS["maskOps"]["module"]
 MASK_OPS: frozenset[str] = frozenset(LAYERS["maskOps"]["classes"])
+OPERATIONS: dict[str, dict[str, dict]] = {k: v for k, v in LAYERS["operations"].items() if not k.startswith("$")}
 MODEL_CLASSES: tuple[str, ...] = tuple(MODELS["modelClasses"])
 # Where Keras 3 finds each class when a hand-written config leaves "module" out.
 MODEL_MODULES: dict[str, str] = MODELS["modelModules"]
@@ -100,11 +101,8 @@ def check_layer(entry: Any, problems: list, allowed: tuple[str, ...] | None = No
     if cls in CODE_LAYERS:
         _problem(problems, name, cls, CODE_LAYERS[cls])
         return None
-    if allowed is None and is_mask_op(entry):
-        return copy.deepcopy(entry)  # checked by _check_mask_ops: it may only compute masks
-    if isinstance(entry.get("module"), str) and entry["module"].startswith("keras.src.ops."):
-        _problem(problems, name, str(cls), f"operation {cls} ({entry['module']}): the TF.js twin computes operation nodes only as Keras's mask bookkeeping")
-        return None
+    if allowed is None and is_operation(entry):
+        return _check_operation(entry, name, str(cls), problems)
     if cls in MODEL_CLASSES and allowed is None:
         return _check_nested_model(entry, name, problems)
     schema = LAYER_SCHEMA.get(cls) if isinstance(cls, str) else None
@@ -164,9 +162,14 @@ def _check_mirror(name: str, forward: dict, backward: dict, problems: list) -> N
         _problem(problems, name, "Bidirectional", "a backward_layer that is not the forward layer run backwards is not supported", "backward_layer")
 
 
-def is_mask_op(entry: Any) -> bool:
-    """An operation node Keras 3 wrote for a mask computation (see layers.json maskOps)."""
+def _is_mask_op_class(entry: Any) -> bool:
+    """Of a class Keras 3 writes for its mask computations (see layers.json maskOps)?"""
     return isinstance(entry, dict) and entry.get("module") == MASK_OP_MODULE and entry.get("class_name") in MASK_OPS
+
+
+def is_operation(entry: Any) -> bool:
+    """An operation node (``x + y``, ``keras.ops.*``) rather than a layer?"""
+    return isinstance(entry, dict) and isinstance(entry.get("module"), str) and entry["module"].startswith("keras.src.ops.")
 
 
 def _refs(value: Any) -> list[str]:
@@ -180,32 +183,77 @@ def _refs(value: Any) -> list[str]:
     return []
 
 
-def _check_mask_ops(model: dict, layers: list, problems: list) -> None:
-    """Mask operation nodes may feed other mask operations and `mask` arguments, never a value."""
-    ops = {e["config"].get("name") for e in layers if is_mask_op(e)}
-    if not ops:
-        return
-    for entry in layers:
-        if entry is None or is_mask_op(entry):
-            continue
-        for node in entry.get("inbound_nodes") or []:
-            if not isinstance(node, dict):
-                continue
-            values = [node.get("args")] + [v for k, v in (node.get("kwargs") or {}).items() if k != "mask"]
-            for name in _refs(values):
-                if name in ops:
-                    _problem(problems, entry["config"].get("name", "?"), entry["class_name"], f"computes with the output of operation {name}: the TF.js twin computes operation nodes only as mask computations")
+def mask_only_operations(model: dict) -> set[str]:
+    """The operation nodes that only compute masks: of a maskOps class, and whose outputs reach nothing but
+    ``mask`` arguments and other such nodes. The TF.js twin drops them (TF.js derives the same masks);
+    one whose output is a value (a user's ``ops.concatenate``) is not."""
+    layers = [e for e in model["config"].get("layers") or [] if isinstance(e, dict)]
+    only = {e["config"].get("name") for e in layers if _is_mask_op_class(e) and isinstance(e.get("config"), dict)}
     outputs = model["config"].get("output_layers") or []
     for ref in outputs if outputs and isinstance(outputs[0], list) else [outputs]:
-        if ref and ref[0] in ops:
-            _problem(problems, ref[0], "operation", "a model output cannot be a mask computation")
+        if ref:
+            only.discard(ref[0])
+    changed = True
+    while changed:
+        changed = False
+        for entry in layers:
+            if not isinstance(entry.get("config"), dict) or entry["config"].get("name") in only:
+                continue
+            for node in entry.get("inbound_nodes") or []:
+                if not isinstance(node, dict):
+                    continue
+                values = [node.get("args")] + [v for k, v in (node.get("kwargs") or {}).items() if k != "mask"]
+                for name in _refs(values):
+                    if name in only:
+                        only.discard(name)
+                        changed = True
+    return only
+
+
+def _is_slice(v: Any) -> bool:
+    return isinstance(v, dict) and v.get("class_name") == "__slice__" and all(x is None or _is_int(x) for x in (v.get("config") or {}).values())
+
+
+def _operation_arg_problem(cls: str, value: Any) -> str | None:
+    """Why one positional argument of an operation node is not one the twin computes with, or None."""
+    if isinstance(value, list):
+        if cls == "GetItem":
+            return None if all(_is_int(v) or _is_slice(v) for v in value) else "an index other than integers and slices"
+        return next((p for p in (_operation_arg_problem(cls, v) for v in value) if p), None)
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        dtype = (value.get("config") or {}).get("dtype")
+        return None if dtype in (None, "float32") else f"a {dtype} tensor (the twin computes operations in float32)"
+    if cls == "GetItem" and (_is_int(value) or _is_slice(value)):
+        return None
+    ok = type(value) in (int, float) and value == value and value not in (float("inf"), float("-inf"))
+    return None if ok else f"the argument {value!r:.60}"
+
+
+def _check_operation(entry: dict, name: str, cls: str, problems: list) -> dict | None:
+    """An operation node checked against layers.json ``operations``; mask-only ones are passed over before."""
+    rule = OPERATIONS.get(entry.get("module"), {}).get(cls)
+    if rule is None:
+        _problem(problems, name, cls, f"operation {cls} ({entry['module']}): the TF.js twin has no counterpart for it")
+        return None
+    resolved = _check_args(entry, name, cls, rule["args"], problems)
+    for node in entry.get("inbound_nodes") or []:
+        if not isinstance(node, dict):
+            continue
+        for value in node.get("args") or []:
+            problem = _operation_arg_problem(cls, value)
+            if problem:
+                _problem(problems, name, cls, f"operation {cls} with {problem}: the TF.js twin computes it with float32 tensors and numbers only")
+        for key, value in (node.get("kwargs") or {}).items():
+            if value is not None:
+                _problem(problems, name, cls, f"operation {cls} called with {key}: not supported by the TF.js twin", key)
+    return resolved
 
 
 def _check_layers(model: dict, problems: list) -> list:
-    """Every layer of a model (or nested model) checked, its mask operations too; problems appended."""
-    resolved = [check_layer(entry, problems) for entry in model["config"]["layers"]]
-    _check_mask_ops(model, resolved, problems)
-    return resolved
+    """Every layer and operation of a model (or nested model) checked, mask-only operations passed over; problems appended."""
+    mask_only = mask_only_operations(model)
+    return [copy.deepcopy(e) if isinstance(e, dict) and isinstance(e.get("config"), dict) and e["config"].get("name") in mask_only
+            else check_layer(e, problems) for e in model["config"]["layers"]]
 
 
 def _check_nested_model(entry: dict, name: str, problems: list) -> dict | None:

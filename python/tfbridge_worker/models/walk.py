@@ -15,8 +15,8 @@ Names, one per output tensor:
 - ``model/layer`` for a layer inside a nested model, after that model's call name:
   ``mobilenetv2_1.00_64/Conv1``, ``base@1/dense``; the nested model's own outputs follow its layers'.
 
-Keras's own mask bookkeeping (operation nodes that only compute masks, layers.json ``maskOps``) is
-not listed. :func:`describe` reads the names from the symbolic graph without running anything;
+Keras's own mask bookkeeping (operation nodes of the layers.json ``maskOps`` classes whose outputs only
+reach ``mask`` arguments) is not listed; a user's ``ops.concatenate`` of values is. :func:`describe` reads the names from the symbolic graph without running anything;
 :func:`run` computes the same list in the same order.
 """
 
@@ -38,9 +38,29 @@ def _graph(op: Any) -> Functional | None:
     return op if isinstance(op, Functional) else None
 
 
-def _listed(op: Any) -> bool:
-    cls = type(op)
-    return not (cls.__module__ == MASK_OP_MODULE and cls.__name__ in MASK_OPS)
+def _mask_only(graph: Functional) -> set[int]:
+    """The operations of `graph` that only compute masks (as schema.mask_only_operations decides from a
+    config): of a maskOps class, their outputs reaching only ``mask`` arguments and other such operations."""
+    cached = getattr(graph, "_tfbridge_mask_only", None)
+    if cached is not None:
+        return cached
+    nodes = _nodes(graph)
+    only = {id(n.operation) for n in nodes if type(n.operation).__module__ == MASK_OP_MODULE and type(n.operation).__name__ in MASK_OPS}
+    producer = lambda t: id(t._keras_history.operation) if hasattr(t, "_keras_history") else None  # noqa: E731
+    only -= {producer(t) for t in tree.flatten(graph.outputs)}
+    changed = True
+    while changed:
+        changed = False
+        for node in nodes:
+            if id(node.operation) in only:
+                continue
+            values = [node.arguments.args] + [v for k, v in node.arguments.kwargs.items() if k != "mask"]
+            for t in tree.flatten(values):
+                if producer(t) in only:
+                    only.discard(producer(t))
+                    changed = True
+    graph._tfbridge_mask_only = only
+    return only
 
 
 def _call_name(prefix: str, op: Any, calls: dict[int, int]) -> str:
@@ -76,7 +96,7 @@ def describe(model: keras.Model) -> list[dict]:
             inner = _graph(op)
             if inner is not None:
                 visit(inner, call + "/")
-            if _listed(op):
+            if id(op) not in _mask_only(graph):
                 found.extend({"name": output_name(call, i), "layer": call, "class": type(op).__name__, "tensor": t}
                              for i, t in enumerate(node.outputs))
 
@@ -105,13 +125,14 @@ def run(model: keras.Model, inputs: list) -> list:
                 if mask is not None:
                     backend.set_keras_mask(x, mask)
         calls: dict[int, int] = {}
+        mask_only = _mask_only(graph)
 
         def recording(op: Any) -> Callable:
             def call(*a: Any, **kw: Any) -> Any:
                 name = _call_name(prefix, op, calls)
                 inner = _graph(op)
                 result = walk(inner, a, kw, name + "/") if inner is not None else operation_fn(op, training=False)(*a, **kw)
-                if _listed(op):
+                if id(op) not in mask_only:
                     recorded.extend(tree.flatten(result))
                 return result
 
