@@ -80,7 +80,8 @@ export class Layer {
 
   /** The layer's entry in a Keras 3 config. @internal */
   toEntry(name: string, refs?: (t: SymbolicTensor) => KerasTensorRef): KerasLayerConfig {
-    const entry: KerasLayerConfig = { module: "keras.layers", class_name: this.className, config: { name, ...this.config }, registered_name: null };
+    const module = LAYER_RULES[this.className]!.module;
+    const entry: KerasLayerConfig = { module: module ?? "keras.layers", class_name: this.className, config: { name, ...this.config }, registered_name: module ? this.className : null };
     if (refs && this.inbound) {
       const serialize = (v: unknown): unknown => (v instanceof SymbolicTensor ? refs(v) : Array.isArray(v) ? v.map(serialize) : v);
       entry.name = name;

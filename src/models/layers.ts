@@ -66,6 +66,8 @@ export const layers = {
   globalMaxPooling1d: none("GlobalMaxPooling1D"),
   batchNormalization: (args: NormalizationArgs & { axis?: number } = {}) => new Layer("BatchNormalization", args as Record<string, unknown>),
   layerNormalization: (args: NormalizationArgs & { axis?: number | number[] } = {}) => new Layer("LayerNormalization", args as Record<string, unknown>),
+  /** ConvNeXt's LayerScale: `x * gamma` over the last axis, `projectionDim` its size. */
+  layerScale: make<Named & { projectionDim: number; initValues?: number }>("LayerScale"),
   lstm: make<RecurrentArgs & { recurrentActivation?: KerasActivation }>("LSTM"),
   gru: make<RecurrentArgs & { recurrentActivation?: KerasActivation; resetAfter?: boolean }>("GRU"),
   simpleRnn: make<RecurrentArgs>("SimpleRNN"),

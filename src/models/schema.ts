@@ -20,6 +20,8 @@ export interface LayerRule {
   tfjs: string | null;
   args: Record<string, ArgRule>;
   weights?: string[];
+  /** Where Keras 3 finds a class that is not in `keras.layers` (ConvNeXt's LayerScale). */
+  module?: string;
   /** `identity` for layers that do nothing at inference (dropout, noise). */
   inference?: "identity";
 }

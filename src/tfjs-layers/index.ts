@@ -10,6 +10,7 @@ import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js
 import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
 import { type TfbridgeBatchNormalizationClass, type TfbridgeLayerNormalizationClass, defineBatchNormalization, defineLayerNormalization } from "./normalization.js";
 import { type TfbridgeMergeClass, defineMerges } from "./merge.js";
+import { type TfbridgeLayerScaleClass, defineLayerScale } from "./layer-scale.js";
 import { type TfbridgeOperationClass, defineOperation } from "./operation.js";
 import { type TfbridgeGlobalAveragePooling1DClass, defineGlobalAveragePooling1D } from "./pooling.js";
 import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
@@ -24,6 +25,7 @@ export {
   TFBRIDGE_GRU,
   TFBRIDGE_GRU_CELL,
   TFBRIDGE_LAYER_NORMALIZATION,
+  TFBRIDGE_LAYER_SCALE,
   TFBRIDGE_LSTM,
   TFBRIDGE_MERGE_PREFIX,
   TFBRIDGE_OPERATION,
@@ -40,6 +42,7 @@ export type { TfbridgeLSTMArgs, TfbridgeLSTMClass } from "./lstm.js";
 export type { TfbridgeBatchNormalizationClass, TfbridgeLayerNormalizationClass } from "./normalization.js";
 export type { TfbridgeGlobalAveragePooling1DClass } from "./pooling.js";
 export type { TfbridgeMergeClass } from "./merge.js";
+export type { TfbridgeLayerScaleArgs, TfbridgeLayerScaleClass } from "./layer-scale.js";
 export type { IndexSlice, TfbridgeOperationArgs, TfbridgeOperationClass } from "./operation.js";
 export type { TfbridgeSimpleRNNArgs, TfbridgeSimpleRNNClass } from "./simple-rnn.js";
 export type { Tensor, TfModule } from "./tfjs-types.js";
@@ -58,6 +61,8 @@ export interface KerasLayerClasses {
   TfbridgeGlobalAveragePooling1D: TfbridgeGlobalAveragePooling1DClass;
   /** Keras 3's operation nodes (`x + y`, `keras.ops.*`). */
   TfbridgeOperation: TfbridgeOperationClass;
+  /** ConvNeXt's LayerScale. */
+  TfbridgeLayerScale: TfbridgeLayerScaleClass;
   /** Keras 3's merge layers by Keras class name (Add, Subtract, Multiply, Average, Maximum, Concatenate). */
   merges: Record<string, TfbridgeMergeClass>;
 }
@@ -81,6 +86,7 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeBatchNormalization: defineBatchNormalization(tf),
     TfbridgeGlobalAveragePooling1D: defineGlobalAveragePooling1D(tf),
     TfbridgeOperation: defineOperation(tf),
+    TfbridgeLayerScale: defineLayerScale(tf),
     merges: defineMerges(tf),
   };
   const { merges, ...others } = classes;

@@ -28,6 +28,9 @@ export const TFBRIDGE_BATCH_NORMALIZATION = "TfbridgeBatchNormalization";
 /** Keras 3's GlobalAveragePooling1D: averages only unmasked steps under a mask. */
 export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D = "TfbridgeGlobalAveragePooling1D";
 
+/** ConvNeXt's LayerScale (keras.applications.convnext): `x * gamma`. */
+export const TFBRIDGE_LAYER_SCALE = "TfbridgeLayerScale";
+
 /** Keras 3's operation nodes (`x + y`, `keras.ops.*`): one class, its `compute` names the op (protocol/layers.json `operations`). */
 export const TFBRIDGE_OPERATION = "TfbridgeOperation";
 
@@ -56,6 +59,7 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  * - `LayerNormalization`, `BatchNormalization` → {@link TFBRIDGE_LAYER_NORMALIZATION},
  *   {@link TFBRIDGE_BATCH_NORMALIZATION}: TF.js orders the same arithmetic differently (up to 64 ULP).
  * - `GlobalAveragePooling1D` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D}: TF.js's ignores the mask.
+ * - ConvNeXt's `LayerScale` → {@link TFBRIDGE_LAYER_SCALE}: TF.js has none.
  * - the merge layers → `Tfbridge<Class>` ({@link TFBRIDGE_MERGE_PREFIX}): TF.js's mask rules are not Keras 3's.
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {
@@ -66,6 +70,7 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "LayerNormalization") return TFBRIDGE_LAYER_NORMALIZATION;
   if (className === "BatchNormalization") return TFBRIDGE_BATCH_NORMALIZATION;
   if (className === "GlobalAveragePooling1D") return TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D;
+  if (className === "LayerScale") return TFBRIDGE_LAYER_SCALE;
   if ((MERGE_CLASSES as readonly string[]).includes(className)) return `${TFBRIDGE_MERGE_PREFIX}${className}`;
   return null;
 }
