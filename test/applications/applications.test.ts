@@ -1,52 +1,26 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TfjsUnsupportedModelError } from "../../src/index.js";
-import { runModelParity } from "../../src/entry/parity.js";
-import { MAX_MESSAGE_CHARS } from "../../src/models/refusal.js";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { sharedBridge } from "../helpers.js";
-import { type KerasReference, kerasReferences, maxAbsDiff } from "../models/keras-reference.js";
+import { type KerasReference, kerasReferences } from "../models/keras-reference.js";
+import { APPLICATIONS } from "./applications.js";
+import { expectEndToEnd } from "./end-to-end.js";
 
-// Keras Applications (weights=None, small inputs) loaded with bridge.loadModel: the worker's predict
-// against Keras's own. Minutes, not seconds: `make test-applications` runs it (its own vitest config);
-// make test's config leaves this folder out.
-const APPLICATIONS: Record<string, string> = {
-  MobileNetV2: "keras.applications.MobileNetV2(input_shape=(64, 64, 3), alpha=0.35, weights=None)",
-  ResNet50: "keras.applications.ResNet50(input_shape=(32, 32, 3), weights=None)",
-  EfficientNetB0: "keras.applications.EfficientNetB0(input_shape=(32, 32, 3), weights=None)",
-  DenseNet121: "keras.applications.DenseNet121(input_shape=(32, 32, 3), weights=None)",
-  VGG16: "keras.applications.VGG16(input_shape=(32, 32, 3), weights=None)",
-  MobileNetV3Small: "keras.applications.MobileNetV3Small(input_shape=(32, 32, 3), weights=None)",
-  ConvNeXtTiny: "keras.applications.ConvNeXtTiny(input_shape=(32, 32, 3), weights=None)",
-  NASNetMobile: "keras.applications.NASNetMobile(input_shape=(32, 32, 3), weights=None)",
-};
-const ATOL = 1e-5;
+// Every Keras Application of issue 20, the transfer-learning model and the Transformer, end to end.
+// Minutes, not seconds: `make test-applications` runs it (its own vitest config); make test runs the
+// small ones (test/models/small-applications.test.ts).
+const bridge = sharedBridge();
+const dir = mkdtempSync(join(tmpdir(), "tfbridge-applications-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe("Keras Applications run in the worker as Keras runs them", () => {
-  const bridge = sharedBridge();
-  let dir = "";
-  afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
-  let refs: Record<string, KerasReference>;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "tfbridge-applications-"));
-    refs = await kerasReferences(bridge(), dir, Object.fromEntries(Object.entries(APPLICATIONS).map(([name, call]) => [name, `m = ${call}`])));
-  }, 900_000);
+let refs: Record<string, KerasReference>;
+beforeAll(async () => {
+  refs = await kerasReferences(bridge(), dir, APPLICATIONS);
+}, 1_800_000);
 
+describe("the Keras Applications in the worker, the TF.js twin and converted files", () => {
   for (const name of Object.keys(APPLICATIONS)) {
-    it(`${name}: loadModel + predict equals Keras's predict; no TF.js twin, said briefly`, { timeout: 600_000 }, async () => {
-      const ref = refs[name]!;
-      const started = performance.now();
-      await using handle = await bridge().loadModel(ref.path);
-      const { outputs, names } = await handle.predict(ref.inputs);
-      const worst = maxAbsDiff(outputs[names[0]!]!, ref.expected);
-      console.log(`${name}: max |worker Session - Keras predict| ${worst.toExponential(2)}; Keras build + save + predict ${ref.kerasSeconds.toFixed(1)} s, worker load + Session predict ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      expect(worst).toBeLessThanOrEqual(ATOL);
-      expect(handle.tfjs.supported).toBe(false);
-      const refusal = await runModelParity(handle).catch((e: unknown) => e);
-      expect(refusal).toBeInstanceOf(TfjsUnsupportedModelError);
-      expect((refusal as Error).message.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
-      expect((refusal as Error).message).toMatch(/Conv2D ×\d+/);
-    });
+    it(`${name}: worker = Keras; parity and convert pass; stock TF.js agrees on tfjs-node and the JS CPU backend`, { timeout: 1_800_000 }, () => expectEndToEnd(bridge(), name, refs[name]!, dir));
   }
 });
