@@ -90,11 +90,12 @@ test-applications: setup
 docs: $(NODE_STAMP)
 	npx typedoc
 
-# QUICK=1: fewer sizes and repetitions (about a minute). BASE: the commit whose engine runs the
+# QUICK=1: fewer sizes and repetitions (about a minute). APPLICATIONS=1: also the Keras Applications in
+# the Session and as converted files on tfjs-node, the JS CPU backend and WASM (bench/applications.ts). BASE: the commit whose engine runs the
 # pipelined case beside this one in the same run (bench/base.ts); 9be9835 is the engine before issue 19.
 BASE ?= 9be9835
 bench: setup $(BENCH_STAMP)
-	node --import tsx bench/run.ts $(if $(QUICK),--quick) $(if $(BASE),--base $(BASE))
+	node --import tsx bench/run.ts $(if $(QUICK),--quick) $(if $(BASE),--base $(BASE)) $(if $(APPLICATIONS),--applications)
 
 # The long runs behind docs/parity.md's claims (not part of make test): all 64 LSTM
 # specs, then the model sweep over 300 random architectures, writing the layer table to

@@ -4,6 +4,7 @@
  * (schema: docs/bench.md).
  */
 import { writeFileSync } from "node:fs";
+import { type ApplicationRow, applications } from "./applications.js";
 import { type BaseEngine, startBase } from "./base.js";
 import { cpus } from "node:os";
 import { Bridge } from "../src/index.js";
@@ -35,6 +36,8 @@ const latencySection = await latency(bridge, zeromq, pythonia, quick, base).fina
 const servingSection = await serving(pythonia, quick);
 pythonia.exit();
 const lstmSection = await lstm(bridge, zeromq, quick);
+/** `--applications` (make bench APPLICATIONS=1): the Keras Applications in the Session and as converted files. */
+const applicationsSection: ApplicationRow[] | null = process.argv.includes("--applications") ? await applications(bridge, quick) : null;
 const info = { worker: bridge.info, tfjs: await tfjsInfo(), link: bridge.link };
 await bridge.close();
 await zeromq.close();
@@ -95,6 +98,7 @@ const results = {
   lstm: lstmSection,
   coldStart: coldStartSection,
   serving: servingSection,
+  applications: applicationsSection,
   goals,
 };
 writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
@@ -163,6 +167,15 @@ const out = [
     .map(([name, e]) => `${name} ${e.rowsDiffering}/${e.rows} rows differ, max |Δ| ${e.maxAbsError.toExponential(1)}`)
     .join("; ")}`,
   "",
+  ...(applicationsSection
+    ? [
+        textTable(
+          ["Keras Application, batch 1, 96×96×3", "Session in worker", "through the bridge", "converted: tfjs-node", "JS CPU", "WASM", "tfjs-node ÷ Session"],
+          applicationsSection.map((r) => [r.model, ms(r.sessionInWorker), ms(r.bridge), ms(r.tfjsNode), ms(r.jsCpu), r.wasm === null ? "-" : ms(r.wasm), String(r.tfjsNodeVsSession)]),
+        ),
+        "",
+      ]
+    : []),
   `cold start: bridge to first LSTM ${ms(coldStartSection.bridgeToFirstLstm.median)}, bare import tensorflow ${ms(coldStartSection.pythonImportTensorflow.median)}`,
   "",
   textTable(
