@@ -299,7 +299,8 @@ export class RequestEngine {
   private detach(job: Job, cancelOnWorker: boolean): void {
     this.queue.remove(job);
     const member = job.member;
-    if (member?.inFlight.delete(job.request.id) && cancelOnWorker) {
+    // A request still waiting on its link is taken back; one that left is cancelled on the worker.
+    if (member?.inFlight.delete(job.request.id) && cancelOnWorker && !member.link.withdraw?.(job.request.id)) {
       void this.send(member.link, encodeControl("cancel", job.request.id)).catch(() => {});
     }
     job.member = null;

@@ -41,6 +41,12 @@ export interface Link {
    * (where the link can tell) hears of bytes arriving before a message is whole.
    */
   start(receive: (message: IncomingMessage) => void, ended: (error: Error) => void, activity?: () => void): void;
+  /**
+   * Drops request `requestId` if it has not left yet (the local link holds a request while its input
+   * region has no room); true if it was still here, so the worker never sees it. Links that hand every
+   * message on at once leave this out.
+   */
+  withdraw?(requestId: number): boolean;
   /** True once nothing can be sent any more: a failed send then means the worker is out of reach. */
   readonly closed: boolean;
   /**

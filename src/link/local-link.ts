@@ -3,7 +3,7 @@ import { WireError } from "../errors.js";
 import { type DataFor, type NumericDType, dtypeInfo } from "../wire/dtypes.js";
 import { type NDArray, type NumericNDArray, elementCount, isStringArray } from "../wire/ndarray.js";
 import { type FrameEntry, INLINE, INLINE_MAX, MESSAGE, RELEASE, SHARED, StreamReader, decodeFrames, encodeFrames } from "./framing.js";
-import { replyIdOf } from "../wire/codec.js";
+import { replyIdOf, withDeadlineSpent } from "../wire/codec.js";
 import type { IncomingMessage, Link } from "./link.js";
 import type { Region } from "./regions.js";
 import { SharedArray } from "./shared-array.js";
@@ -50,7 +50,7 @@ export class LocalLink implements Link {
     a.released = true;
     this.freeAllocation(a);
   });
-  private readonly waiting: { frames: Buffer[]; requestId: number | null; sent: () => void }[] = [];
+  private readonly waiting: { frames: Buffer[]; requestId: number | null; since: number; sent: () => void }[] = [];
   private releases: number[] = [];
   /** Bytes written in this tick, sent together on the next (see {@link write}). */
   private outgoing: Uint8Array[] = [];
@@ -215,14 +215,24 @@ export class LocalLink implements Link {
 
   private wait(frames: Buffer[], requestId: number | null): Promise<void> {
     return new Promise((sent, failed) => {
-      this.waiting.push({ frames, requestId, sent: () => (this.closed ? failed(new WireError("the local link is closed")) : sent()) });
+      this.waiting.push({ frames, requestId, since: Date.now(), sent: () => (this.closed ? failed(new WireError("the local link is closed")) : sent()) });
     });
+  }
+
+  withdraw(requestId: number): boolean {
+    const at = this.waiting.findIndex((w) => w.requestId === requestId);
+    if (at < 0) return false;
+    this.waiting.splice(at, 1)[0]!.sent();
+    this.flushWaiting(); // the requests behind it may fit
+    return true;
   }
 
   private flushWaiting(): void {
     while (this.waiting.length > 0 && !this.closed) {
       const next = this.waiting[0]!;
-      if (!this.trySend(next.frames, next.requestId)) return;
+      // The worker counts its deadline from arrival: the time spent waiting here is gone already.
+      const frames = [withDeadlineSpent(next.frames[0]!, Date.now() - next.since), ...next.frames.slice(1)];
+      if (!this.trySend(frames, next.requestId)) return;
       this.waiting.shift();
       next.sent();
     }

@@ -141,6 +141,18 @@ function checkedCount(n: number, what: string): number {
   return n;
 }
 
+/**
+ * A request header whose deadline is `elapsedMs` nearer than when it was encoded (at least 1 ms left:
+ * 0 would mean none), for a request that waited on its way out; other headers are returned as they are.
+ */
+export function withDeadlineSpent(head: Buffer, elapsedMs: number): Buffer {
+  if (head[O.kind] !== REQUEST || !(head.readUInt16LE(O.flags) & HAS_DEADLINE) || elapsedMs <= 0) return head;
+  const left = readU64(new DataView(head.buffer, head.byteOffset, head.byteLength), O.deadlineMs);
+  const spent = Buffer.from(head);
+  writeU64(spent, Math.max(1, left - Math.ceil(elapsedMs)), O.deadlineMs);
+  return spent;
+}
+
 function writeU64(buffer: Buffer, value: number, at: number): void {
   buffer.writeUInt32LE(value % 0x1_0000_0000, at);
   buffer.writeUInt32LE(Math.floor(value / 0x1_0000_0000), at + 4);

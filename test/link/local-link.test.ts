@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ArrayReleasedError, Bridge, type NDArray, SharedArray, WireError, WorkerDiedError, isSharedArray, ndarray } from "../../src/index.js";
+import { ArrayReleasedError, Bridge, type NDArray, Pool, RequestTimeoutError, SharedArray, WireError, WorkerDiedError, isSharedArray, ndarray } from "../../src/index.js";
 import { bytesOf } from "../helpers.js";
 
 const MiB = 1024 * 1024;
@@ -130,5 +130,24 @@ describe("the local link", () => {
     await doomed.close();
     expect(shmLeft()).toEqual([]);
     expect(existsSync("/dev/shm")).toBe(true);
+  });
+});
+
+describe("a request that gives up while it waits for room in the input region", () => {
+  it("is never sent: the worker does not run it once room comes (issue 23 #5)", async () => {
+    await using pool = await Pool.start({ size: 1, link: "local", linkRegionBytes: MiB, perWorkerInFlight: 3 });
+    const busy = pool.call("sleep", { seconds: 1.5 }); // holds the worker, so the echo below holds its block
+    const holding = pool.call("echo", {}, [floats(180_000, 1)]); // 720 KB of the 1 MiB region until its reply
+    const before = pool.stats.bytesReceived;
+    // No room until `holding` is answered: this one waits on the link, and gives up there.
+    const abandoned = pool.call("echo", {}, [floats(180_000, 2)], { timeoutMs: 300 });
+    await expect(abandoned).rejects.toThrow(RequestTimeoutError);
+    await busy;
+    const [back] = (await holding).arrays;
+    expect(same(back!, floats(180_000, 1))).toBe(true);
+    await pool.call("echo", {}, [floats(4, 3)]); // the worker has answered everything sent before this
+    // Only `holding`'s 720 KB came back; the abandoned echo would bring 720 KB more.
+    expect(pool.stats.bytesReceived - before).toBeLessThan(1.5 * 720_000);
+    expect(pool.stats.bytesReceived - before).toBeGreaterThan(720_000);
   });
 });

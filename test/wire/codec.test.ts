@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DTYPES, type NumericDType, type TypedArrayFor, WireError, ndarray, zeros } from "../../src/index.js";
-import { decodeMessage, encodeMessage } from "../../src/wire/codec.js";
+import { decodeMessage, encodeMessage, withDeadlineSpent } from "../../src/wire/codec.js";
 import { WireVersionError } from "../../src/errors.js";
 import { frameBytes, isNDArray } from "../../src/wire/ndarray.js";
 import { rawHeader } from "./raw-header.js";
@@ -133,5 +133,17 @@ describe("decode", () => {
     expect(() => encodeMessage({ id: 1, ctl: "reboot" })).toThrow(/control message "reboot"/);
     expect(() => encodeMessage({ id: -1, op: "echo" })).toThrow(/id must be an integer/);
     expect(() => encodeMessage({ id: 2 ** 53, op: "echo" })).toThrow(/id must be an integer/);
+  });
+});
+
+describe("a request that waited on its way out", () => {
+  const decoded = (frames: Buffer[]) => decodeMessage(frames.map((f) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength))).header;
+  it("carries the deadline left after the wait, never 0 (which would mean none), and other headers unchanged", () => {
+    const [head, ...rest] = encodeMessage({ id: 7, op: "echo", args: {}, deadlineMs: 1000 }, [ndarray("float32", [2], Float32Array.of(1, 2))]);
+    expect(decoded([withDeadlineSpent(head!, 250.2), ...rest])).toMatchObject({ id: 7, op: "echo", deadlineMs: 749 });
+    expect(decoded([withDeadlineSpent(head!, 5000), ...rest]).deadlineMs).toBe(1);
+    expect(decoded([head!, ...rest]).deadlineMs).toBe(1000); // the original is left as it was
+    const [none] = encodeMessage({ id: 8, op: "echo", args: {} });
+    expect(withDeadlineSpent(none!, 100)).toBe(none);
   });
 });
