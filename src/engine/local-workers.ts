@@ -70,7 +70,7 @@ export class LocalWorkers implements Workers {
       shm?.unlink();
       throw e;
     }
-    const spawned: Started = { process: proc, link: shm ? new LocalLink(proc.linkSocket!, ...shm.regions) : null };
+    const spawned: Started = { process: proc, link: shm ? new LocalLink(proc.linkSocket!, ...shm.regions, this.options.maxMessageBytes) : null };
     this.starting.set(token, spawned);
     if (shm) this.unlinkShm.set(proc, shm.unlink);
     void proc.exited.then((exit) => {

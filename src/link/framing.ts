@@ -101,7 +101,13 @@ export class StreamReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
-  /** Adds a chunk; returns the bodies it completed. */
+  /** @param maxBody the longest body the peer may send; a longer length prefix is refused before any of it is kept. */
+  constructor(private readonly maxBody = Number.MAX_SAFE_INTEGER) {}
+
+  /**
+   * Adds a chunk; returns the bodies it completed.
+   * @throws {RangeError} a length prefix over `maxBody` (the stream is unusable after it).
+   */
   push(chunk: Buffer): Buffer[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
@@ -109,6 +115,7 @@ export class StreamReader {
     for (;;) {
       if (this.buffered < 4) break;
       const length = this.peekLength();
+      if (length > this.maxBody) throw new RangeError(`a message of ${length} bytes announced, over the ${this.maxBody} this link takes`);
       if (this.buffered < 4 + length) break;
       this.take(4);
       bodies.push(this.take(length));

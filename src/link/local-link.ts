@@ -39,8 +39,11 @@ interface Held {
  * that could never fit, or one that finds the region held only by the caller's own allocations,
  * goes inline on the socket instead.
  */
+/** Room for a message's framing beyond its arrays and header: the frame table, 17 bytes per frame of up to 65,536. */
+const FRAMING_SLACK = 2 * 1024 * 1024;
+
 export class LocalLink implements Link {
-  private readonly reader = new StreamReader();
+  private readonly reader: StreamReader;
   private readonly held = new Map<number, Held>();
   private readonly allocations = new WeakMap<ArrayBuffer, Allocation>();
   /** Output blocks by the ArrayBuffer over them, until released. */
@@ -59,11 +62,18 @@ export class LocalLink implements Link {
   readonly memberId = null;
   closed = false;
 
+  /**
+   * @param maxMessageBytes the largest message the worker may send (its arrays travel inline when they
+   * do not fit the output region); a longer one breaks the link at its length prefix, before it is buffered.
+   */
   constructor(
     private readonly socket: Socket,
     private readonly inputs: Region,
     private readonly outputRegion: Region,
-  ) {}
+    maxMessageBytes: number,
+  ) {
+    this.reader = new StreamReader(maxMessageBytes + FRAMING_SLACK);
+  }
 
   /**
    * A zero-filled array in the input region, to fill and send without a copy; null when the region has
@@ -101,16 +111,27 @@ export class LocalLink implements Link {
   }
 
   start(receive: (message: IncomingMessage) => void, ended: (error: Error) => void, activity?: () => void): void {
+    const broken = (e: unknown) => {
+      this.closed = true;
+      this.socket.destroy();
+      ended(new WireError(`the worker broke the local link's framing: ${(e as Error).message}`));
+    };
     this.socket.on("data", (chunk: Buffer) => {
+      if (this.closed) return;
+      let bodies: Buffer[];
+      try {
+        bodies = this.reader.push(chunk);
+      } catch (e) {
+        broken(e);
+        return;
+      }
       activity?.();
-      for (const body of this.reader.push(chunk)) {
+      for (const body of bodies) {
         let frames: Uint8Array[];
         try {
           frames = this.framesOf(body);
         } catch (e) {
-          this.closed = true;
-          this.socket.destroy();
-          ended(new WireError(`the worker broke the local link's framing: ${(e as Error).message}`));
+          broken(e);
           return;
         }
         // A reply means the worker is done with its request's inputs: their blocks are free again.

@@ -20,6 +20,17 @@ describe("the local link's framing", () => {
   });
 });
 
+describe("a length prefix over what the peer may send (issue 23 #4)", () => {
+  it("is refused at the prefix, before any of the body is kept", () => {
+    const reader = new StreamReader(1024);
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32LE(0xffff_ffff, 0); // 4 GiB announced
+    expect(() => reader.push(Buffer.concat([prefix, Buffer.alloc(100)]))).toThrow(/4294967295 bytes announced, over the 1024/);
+    const fits = Buffer.concat(encodeFrames(MESSAGE, [{ where: INLINE, bytes: Buffer.alloc(1000, 2) }]));
+    expect(new StreamReader(1024).push(fits)).toHaveLength(1);
+  });
+});
+
 describe("the framing's layout", () => {
   it("is protocol/local-link.json's, which the worker reads too: a 9-byte prefix, then 17-byte entries", () => {
     expect(LAYOUT).toEqual({

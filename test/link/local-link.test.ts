@@ -1,10 +1,13 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { type Socket, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArrayReleasedError, Bridge, type NDArray, Pool, RequestTimeoutError, SharedArray, WireError, WorkerDiedError, isSharedArray, ndarray } from "../../src/index.js";
+import { LocalLink } from "../../src/link/local-link.js";
+import { Region } from "../../src/link/regions.js";
 import { bytesOf } from "../helpers.js";
 
 const MiB = 1024 * 1024;
@@ -149,5 +152,33 @@ describe("a request that gives up while it waits for room in the input region", 
     // Only `holding`'s 720 KB came back; the abandoned echo would bring 720 KB more.
     expect(pool.stats.bytesReceived - before).toBeLessThan(1.5 * 720_000);
     expect(pool.stats.bytesReceived - before).toBeGreaterThan(720_000);
+  });
+});
+
+describe("a worker that announces a 4 GiB message on the local link (issue 23 #4)", () => {
+  it("breaks the link at once with a WireError instead of buffering it while every chunk counts as life", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tfbridge-prefix-"));
+    const server = createServer();
+    await new Promise<void>((listening) => server.listen(join(dir, "s"), listening));
+    const accepted = new Promise<Socket>((resolve) => server.once("connection", resolve));
+    const ours = connect(join(dir, "s"));
+    const worker = await accepted;
+    const link = new LocalLink(ours, Region.create(dir, MiB), Region.create(dir, MiB), MiB);
+    try {
+      let chunks = 0;
+      const ended = new Promise<Error>((resolve) => link.start(() => {}, resolve, () => chunks++));
+      const prefix = Buffer.alloc(4);
+      prefix.writeUInt32LE(0xffff_ffff, 0);
+      worker.write(Buffer.concat([prefix, Buffer.alloc(64 * 1024)]));
+      const error = await ended;
+      expect(error).toBeInstanceOf(WireError);
+      expect(error.message).toMatch(/4294967295 bytes announced/);
+      expect(chunks).toBe(0); // none of it counted as the worker being alive
+      expect(link.closed).toBe(true);
+    } finally {
+      worker.destroy();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
