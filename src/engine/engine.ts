@@ -3,7 +3,7 @@ import { BridgeClosedError, MessageTooLargeError, WireError, WireVersionError, W
 import type { CurveServerKeys } from "../link/curve.js";
 import type { IncomingMessage, Link } from "../link/link.js";
 import { shmAddon } from "../native.js";
-import { type Message, decodeMessage, encodeControl, messageBytes } from "../wire/codec.js";
+import { type Message, decodeMessage, encodeControl, messageBytes, replyIdOf } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { HEARTBEAT_MS, IDEMPOTENT_OPS, LIVENESS, WIRE_VERSION } from "../wire/protocol.js";
 import type { WorkerInfo } from "../worker/info.js";
@@ -353,7 +353,10 @@ export class RequestEngine {
     } catch (e) {
       incoming.release();
       if (e instanceof WireVersionError && !peer.member) return this.refuse(peer, `a worker that speaks ${e.message}`);
-      // A reply we cannot read cannot be matched to its request either; the request's timeout stays in force.
+      // The header's fixed fields may still say which request it answers: that request fails now, not at its timeout.
+      const id = incoming.frames[0] ? replyIdOf(incoming.frames[0]) : null;
+      const job = id !== null ? peer.member?.inFlight.get(id) : undefined;
+      if (job) return job.request.settle({ error: new WireError(`${job.request.op}: the worker's reply could not be read: ${(e as Error).message}`) });
       process.emitWarning(`tfbridge: dropped an unreadable message: ${(e as Error).message}`);
       return;
     }

@@ -116,6 +116,37 @@ describe("a malformed reply", () => {
     }
   });
 
+  it("whose id is readable but whose JSON is not fails that request at once, not at its timeout (issue 23)", async () => {
+    const endpoint = `ipc://${join(dir, "pool-garbled.sock")}`;
+    const pool = await Pool.start({ size: 0, listen: [endpoint] });
+    const rogue = new Dealer({ linger: 0 });
+    try {
+      rogue.connect(endpoint);
+      await rogue.send(encodeMessage({ id: null, ctl: "ready", info: HELLO, token: null }));
+      await pool.waitForWorkers(1, 10_000);
+      const serve = (async () => {
+        for await (const frames of rogue) {
+          const { header } = decodeMessage(frames);
+          if (header.ctl === "heartbeat") await rogue.send(encodeMessage({ id: null, ctl: "heartbeat" }));
+          if (header.ctl) continue;
+          const [head] = encodeMessage({ id: header.id, ok: true, result: { n: 1 } });
+          head![HEADER.fixedBytes] = 0xff; // the JSON's first byte: no longer JSON
+          await rogue.send([head!]);
+        }
+      })().catch(() => {});
+      // A timeout far past the test's own: the failure must come from the reply, not the clock.
+      const error = await pool.call("hello", {}, [], { timeoutMs: 600_000, idempotent: false }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WireError);
+      expect((error as Error).message).toMatch(/hello: the worker's reply could not be read/);
+      expect(pool.workers).toHaveLength(1);
+      rogue.close();
+      await serve;
+    } finally {
+      rogue.close();
+      await pool.close(true);
+    }
+  });
+
   it("a worker of another wire version does not join a Pool, and is told to go", async () => {
     const endpoint = `ipc://${join(dir, "pool-v3.sock")}`;
     const pool = await Pool.start({ size: 0, listen: [endpoint] });
