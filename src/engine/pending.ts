@@ -97,9 +97,14 @@ export class PendingRequest implements Expiring {
     }
   }
 
-  /** Ends it with `outcome`, unless it has ended already. */
+  /**
+   * Ends it with `outcome`, unless it has ended already. The worker's `cancelled` reply to a request
+   * this side has not given up on means its deadline passed before it ran: a timeout, as this side's
+   * own timer would have said a moment later.
+   */
   settle(outcome: Outcome): void {
-    this.finish(outcome, false);
+    if ("error" in outcome && outcome.error instanceof RequestAbortedError) this.finish({ error: new RequestTimeoutError(this.op, this.limits.timeoutMs) }, false);
+    else this.finish(outcome, false);
   }
 
   /** Its deadline passed (the engine's timer calls this). */

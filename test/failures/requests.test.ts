@@ -51,6 +51,15 @@ describe.each(frontEnds())("%s", (_, start) => {
   });
 
   describe("timeouts and aborts", () => {
+    it("a deadline of 0 or less is always a RequestTimeoutError, whichever side notices first (issue 23)", async () => {
+      // The worker's `cancelled` (past its deadline before it ran) raced this side's timer: 100 of 120 were RequestAbortedError.
+      for (let i = 0; i < 30; i++) {
+        for (const timeoutMs of [0, -1]) {
+          await expect(client().echo([zeros("float32", [2])], { timeoutMs })).rejects.toThrow(RequestTimeoutError);
+        }
+      }
+    });
+
     it("a timeout rejects the request and the worker stays usable", async () => {
       // Order, not elapsed time: the timeout settles before an echo queued behind the sleep (one worker).
       const events: string[] = [];
