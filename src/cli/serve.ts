@@ -10,8 +10,9 @@ export const SERVE_USAGE = `usage: tfbridge serve --model NAME=PATH [--model NAM
 
 TensorFlow Serving's REST API over a pool of Python workers: POST /v1/models/NAME[/versions/N]:predict
 (row format "instances" or columnar "inputs"), GET /v1/models/NAME[/versions/N] (status) and
-.../metadata (signature), /metrics (Prometheus), /healthz, /readyz. SIGTERM drains: requests in flight
-are answered, then it exits. A .keras/.h5 file runs no code from the file; a SavedModel is a
+.../metadata (signature), /labels/LABEL in place of /versions/N, /metrics (Prometheus), /healthz,
+/readyz. SIGTERM drains: requests in flight are answered, then it exits. SIGHUP rereads --config:
+new versions load, then labels and defaults switch, then removed versions unload; no request is dropped. A .keras/.h5 file runs no code from the file; a SavedModel is a
 TensorFlow graph, refused when it reaches files (ReadFile, WriteFile, ...).
 
 options:
@@ -21,7 +22,7 @@ options:
   --workers N             Python workers (default: one per CPU)
   --config FILE.json      everything above and more: {"port", "host", "pool": PoolOptions,
                           "service": {"maxBodyBytes", "timeoutMs", "drainTimeoutMs", "requestTimeoutMs"},
-                          "models": [{"name", "path" | "config" + "seed", "version", "batching"}]}
+                          "models": [{"name", "path" | "config" + "seed", "version", "labels", "batching"}]}
   --verbose               TensorFlow's C++ logs and the workers' stderr
 
 examples:
@@ -65,15 +66,31 @@ export function serveConfigFromFlags(args: string[]): ServeConfig {
   }
 }
 
-/** `tfbridge serve`: runs until SIGTERM or SIGINT, then drains; the exit status. */
+/** `tfbridge serve`: runs until SIGTERM or SIGINT, then drains; SIGHUP rereads `--config`. The exit status. */
 export async function serveCommand(args: string[], context: CommandContext): Promise<number> {
   const config = serveConfigFromFlags(args);
   if (context.verbose) config.pool = { ...config.pool, forwardStderr: true };
-  const serving = await startServing(config, (line) => process.stdout.write(`${line}\n`));
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const serving = await startServing(config, log);
+  const file = configFileOf(args);
+  const reload = () => {
+    if (file === undefined) return log("SIGHUP: nothing to reload without --config");
+    log(`SIGHUP: reloading ${file}`);
+    (async () => serving.reload(readServeConfig(file)))().then(
+      () => log("reloaded"),
+      (e: Error) => log(`reload failed, still serving what was served: ${e.message}`),
+    );
+  };
+  process.on("SIGHUP", reload);
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
   });
+  process.off("SIGHUP", reload);
   await serving.drain();
   return 0;
+}
+
+function configFileOf(args: string[]): string | undefined {
+  return (parseCommandLine(args, OPTIONS, []).values as { config?: string }).config;
 }

@@ -9,7 +9,10 @@ import type { ServiceOptions } from "./service.js";
 /** One served model: a file on this machine (`path`) or a description (`config` with `seed`). */
 export interface ServedModelEntry {
   name: string;
+  /** Default 1. A reload keeps a version whose source is the same, and refuses a new source under an old number. */
   version?: number;
+  /** TF Serving's version labels for this version (`["stable"]`): `/v1/models/NAME/labels/stable` routes here. */
+  labels?: string[];
   path?: string;
   config?: KerasModelConfig;
   seed?: number;
@@ -41,12 +44,21 @@ export function checkServeConfig(value: unknown, base: string, source = "config"
   if (config.host !== undefined && typeof config.host !== "string") fail("host", "must be a string");
   if (!Array.isArray(config.models) || config.models.length === 0) fail("models", "must be a non-empty list");
   const names = new Set<string>();
+  const labels = new Set<string>();
   const models = config.models.map((m, i) => {
     const at = `models[${i}]`;
     if (typeof m !== "object" || m === null) fail(at, "must be an object");
     if (typeof m.name !== "string" || !/^[\w.-]+$/.test(m.name)) fail(`${at}.name`, `must be a name of letters, digits, '_', '.' or '-', got ${JSON.stringify(m.name)}`);
-    if (names.has(`${m.name}@${m.version ?? ""}`)) fail(`${at}.name`, `${m.name} is listed twice`);
-    names.add(`${m.name}@${m.version ?? ""}`);
+    if (m.version !== undefined && (!Number.isSafeInteger(m.version) || m.version < 1)) fail(`${at}.version`, `must be an integer ≥ 1, got ${JSON.stringify(m.version)}`);
+    if (names.has(`${m.name}@${m.version ?? 1}`)) fail(`${at}.name`, `${m.name} version ${m.version ?? 1} is listed twice`);
+    names.add(`${m.name}@${m.version ?? 1}`);
+    if (m.labels !== undefined && (!Array.isArray(m.labels) || !m.labels.every((l) => typeof l === "string" && /^[\w.-]+$/.test(l)))) {
+      fail(`${at}.labels`, `must be a list of labels of letters, digits, '_', '.' or '-', got ${JSON.stringify(m.labels)}`);
+    }
+    for (const label of m.labels ?? []) {
+      if (labels.has(`${m.name}/${label}`)) fail(`${at}.labels`, `${m.name}'s label ${JSON.stringify(label)} names two versions`);
+      labels.add(`${m.name}/${label}`);
+    }
     if ((m.path === undefined) === (m.config === undefined)) fail(at, "needs exactly one of path (a .keras/.h5 file or SavedModel folder) or config (a Keras model description)");
     if (m.path === undefined) return m;
     if (typeof m.path !== "string") fail(`${at}.path`, "must be a string");

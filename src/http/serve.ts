@@ -1,14 +1,26 @@
 import type { AddressInfo } from "node:net";
+import { ModelError } from "../errors.js";
 import { Pool } from "../pool/pool.js";
-import type { ServeConfig } from "./config.js";
+import type { ServeConfig, ServedModelEntry } from "./config.js";
+import { VersionLabels } from "./labels.js";
 import { createService } from "./service.js";
 
-/** A running `tfbridge serve`: where it listens, and its drain. */
+/** A running `tfbridge serve`: where it listens, its reload and its drain. */
 export interface Serving {
   url: string;
+  /**
+   * Serves `config`'s models instead (its port, host and pool settings are not reread): loads and warms
+   * the new versions, then switches labels and default versions at once, then unloads the versions it
+   * no longer lists once their accepted requests are answered. No request is dropped. A failed reload
+   * changes nothing that was served. @throws {ModelError} a version whose source changed; a load's error.
+   */
+  reload(config: ServeConfig): Promise<void>;
   /** Stops taking work, answers what is in flight, closes the pool. */
   drain(): Promise<void>;
 }
+
+const key = (m: ServedModelEntry) => `${m.name}@${m.version ?? 1}`;
+const sourceOf = (m: ServedModelEntry) => m.path ?? JSON.stringify({ config: m.config, seed: m.seed ?? 0 });
 
 /**
  * Starts the pool and the HTTP service of `config`: it listens first (liveness answers while models
@@ -17,21 +29,59 @@ export interface Serving {
  */
 export async function startServing(config: ServeConfig, log: (line: string) => void = () => {}): Promise<Serving> {
   const pool = await Pool.start(config.pool ?? {});
-  const { server, drain } = createService(pool, { ...config.service, models: config.models.map((m) => m.name) });
+  const labels = new VersionLabels();
+  let current: ServedModelEntry[] = [];
+  const { server, drain } = createService(pool, { ...config.service, models: () => [...new Set(current.map((m) => m.name))], labels });
   const host = config.host ?? "127.0.0.1";
   await new Promise<void>((resolve) => server.listen(config.port ?? 8501, host, resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   log(`listening on ${url}`);
-  try {
-    for (const m of config.models) {
-      const source = m.path ?? { config: m.config!, seed: m.seed ?? 0 };
-      await pool.loadModel(source, { name: m.name, version: m.version, batching: m.batching });
-      log(`model ${m.name} ready`);
+
+  let reloading: Promise<void> = Promise.resolve();
+  const apply = async (next: ServeConfig) => {
+    const served = new Map(current.map((m) => [key(m), m]));
+    for (const m of next.models) {
+      const before = served.get(key(m));
+      if (before && sourceOf(before) !== sourceOf(m)) throw new ModelError(`model ${m.name} version ${m.version ?? 1} is served from another source already; give the new one a new version number`);
     }
+    const added: ServedModelEntry[] = [];
+    try {
+      for (const m of next.models.filter((m) => !served.has(key(m)))) {
+        await pool.loadModel(m.path ?? { config: m.config!, seed: m.seed ?? 0 }, { name: m.name, version: m.version ?? 1, batching: m.batching });
+        added.push(m);
+        log(`model ${m.name} ready (version ${m.version ?? 1})`);
+      }
+    } catch (error) {
+      await Promise.all(added.map((m) => pool.unloadModel(m.name, m.version ?? 1)));
+      throw error;
+    }
+    // The switch: labels and default versions (the highest listed, as TF Serving's latest policy) together.
+    const table = new Map<string, Map<string, number>>();
+    for (const m of next.models) for (const label of m.labels ?? []) table.set(m.name, (table.get(m.name) ?? new Map()).set(label, m.version ?? 1));
+    for (const name of new Set(next.models.map((m) => m.name))) pool.setDefaultVersion(name, Math.max(...next.models.filter((m) => m.name === name).map((m) => m.version ?? 1)));
+    labels.replace(table);
+    const gone = current.filter((m) => !next.models.some((n) => key(n) === key(m)));
+    current = next.models;
+    await Promise.all(gone.map(async (m) => {
+      await pool.unloadModel(m.name, m.version ?? 1);
+      log(`model ${m.name} version ${m.version ?? 1} unloaded`);
+    }));
+  };
+
+  try {
+    await apply(config);
   } catch (error) {
     await drain();
     throw error;
   }
-  return { url, drain };
+  return {
+    url,
+    reload: (next) => {
+      // One reload at a time, in the order asked.
+      reloading = reloading.catch(() => {}).then(() => apply(next));
+      return reloading;
+    },
+    drain,
+  };
 }

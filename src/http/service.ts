@@ -9,13 +9,16 @@ import {
 } from "../errors.js";
 import type { Pool } from "../pool/pool.js";
 import { Counter } from "prom-client";
+import type { VersionLabels } from "./labels.js";
 import { modelMetadata } from "./metadata.js";
 import { BadBodyError, predictResponse, readPredictBody } from "./tensors.js";
 
 /** Options of {@link createService}. */
 export interface ServiceOptions {
-  /** The models that must be served (their default version warmed on a worker) before the service is ready. */
-  models: readonly string[];
+  /** The models that must be served (their default version warmed on a worker) before the service is ready; asked at each check. */
+  models: () => readonly string[];
+  /** Version labels (`/v1/models/NAME/labels/LABEL`); none without. */
+  labels?: VersionLabels;
   /** Largest request body accepted, in bytes. Default 16 MiB. */
   maxBodyBytes?: number;
   /** Per-request deadline. Default 30 s. */
@@ -51,10 +54,11 @@ function requestUrl(target: string | undefined): URL {
   }
 }
 
-/** `/v1/models/NAME:predict` or `/v1/models/NAME/versions/N:predict`, as TF Serving routes them. */
-const PREDICT = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?:predict$/;
-const STATUS = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?$/;
-const METADATA = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?\/metadata$/;
+/** `/v1/models/NAME[/versions/N | /labels/LABEL]` then `:predict`, nothing, or `/metadata`, as TF Serving routes them. */
+const MODEL = "^\\/v1\\/models\\/([^/:]+)(?:\\/versions\\/(\\d+)|\\/labels\\/([^/:]+))?";
+const PREDICT = new RegExp(`${MODEL}:predict$`);
+const STATUS = new RegExp(`${MODEL}$`);
+const METADATA = new RegExp(`${MODEL}\\/metadata$`);
 
 /** The service: an `http.Server` (not yet listening) and `drain()` for shutdown. */
 export function createService(pool: Pool, options: ServiceOptions): { server: Server; drain: () => Promise<void> } {
@@ -100,7 +104,18 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
   /** Ready: not draining, and every model's default version is warmed on at least one worker. */
   const ready = () => {
     const served = pool.models();
-    return !draining && options.models.every((name) => served.some((m) => m.name === name && m.isDefault && m.workers > 0));
+    return !draining && options.models().every((name) => served.some((m) => m.name === name && m.isDefault && m.workers > 0));
+  };
+
+  /** A route's model and version: its `/versions/N`, or the version its `/labels/LABEL` names, or none (the default). */
+  const target = (match: RegExpExecArray) => {
+    const name = decodeURIComponent(match[1]!);
+    if (match[3] !== undefined) {
+      const label = decodeURIComponent(match[3]);
+      if (!options.labels) throw new ModelNotFoundError(name, null, `no version is labelled ${JSON.stringify(label)}`);
+      return { name, version: options.labels.version(name, label) };
+    }
+    return { name, version: match[2] === undefined ? undefined : Number(match[2]) };
   };
 
   /** The version a route names (its default without one). @throws {ModelNotFoundError} when not served. */
@@ -131,13 +146,15 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
         routeName = "predict";
         if (req.method !== "POST") return send(res, 405, { error: "use POST" }, { allow: "POST" });
         if (draining) return send(res, 503, { error: "the service is shutting down" });
-        return predict(req, res, decodeURIComponent(p[1]!), p[2] === undefined ? undefined : Number(p[2]));
+        const { name, version } = target(p);
+        return predict(req, res, name, version);
       }
       if (req.method !== "GET") return send(res, 405, { error: "use GET" }, { allow: "GET" });
       const m = METADATA.exec(url.pathname);
       if (m) {
         routeName = "metadata";
-        return send(res, 200, modelMetadata(servedVersion(decodeURIComponent(m[1]!), m[2] === undefined ? undefined : Number(m[2]))));
+        const { name, version } = target(m);
+        return send(res, 200, modelMetadata(servedVersion(name, version)));
       }
       if (["/metrics", "/healthz", "/readyz"].includes(url.pathname)) routeName = url.pathname.slice(1);
       if (url.pathname === "/metrics") return send(res, 200, await pool.metrics(), { "content-type": pool.metricsRegistry.contentType });
@@ -149,9 +166,9 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
       if (s) {
         routeName = "status";
         // TF Serving's model status shape.
-        const name = decodeURIComponent(s[1]!);
-        const versions = pool.models().filter((v) => v.name === name && (s[2] === undefined || v.version === Number(s[2])));
-        if (versions.length === 0) throw new ModelNotFoundError(name, s[2] === undefined ? null : Number(s[2]), "not served here");
+        const { name, version } = target(s);
+        const versions = pool.models().filter((v) => v.name === name && (version === undefined || v.version === version));
+        if (versions.length === 0) throw new ModelNotFoundError(name, version ?? null, "not served here");
         return send(res, 200, { model_version_status: versions.map((m) => ({ version: String(m.version), state: m.workers > 0 ? "AVAILABLE" : "LOADING", status: { error_code: "OK", error_message: "" } })) });
       }
       return send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
