@@ -21,7 +21,8 @@ options:
   --host H                default 127.0.0.1 (loopback)
   --workers N             Python workers (default: one per CPU)
   --config FILE.json      everything above and more: {"port", "host", "pool": PoolOptions,
-                          "service": {"maxBodyBytes", "timeoutMs", "drainTimeoutMs", "requestTimeoutMs"},
+                          "service": {"maxBodyBytes", "timeoutMs", "drainTimeoutMs", "requestTimeoutMs",
+                          "logRequests"}, (one JSON line per request on stdout)
                           "models": [{"name", "path" | "config" + "seed", "version", "labels", "batching"}]}
   --verbose               TensorFlow's C++ logs and the workers' stderr
 

@@ -26,7 +26,8 @@ export interface ServeConfig {
   /** Default 127.0.0.1: loopback unless you say otherwise. */
   host?: string;
   pool?: PoolOptions;
-  service?: Omit<ServiceOptions, "models">;
+  /** The service's options; `logRequests: true` prints one JSON line per answered request on stdout. */
+  service?: Omit<ServiceOptions, "models" | "labels" | "requestLog"> & { logRequests?: boolean };
   models: ServedModelEntry[];
 }
 

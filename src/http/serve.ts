@@ -3,7 +3,7 @@ import { ModelError } from "../errors.js";
 import { Pool } from "../pool/pool.js";
 import type { ServeConfig, ServedModelEntry } from "./config.js";
 import { VersionLabels } from "./labels.js";
-import { createService } from "./service.js";
+import { type RequestLogLine, createService } from "./service.js";
 
 /** A running `tfbridge serve`: where it listens, its reload and its drain. */
 export interface Serving {
@@ -31,7 +31,9 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
   const pool = await Pool.start(config.pool ?? {});
   const labels = new VersionLabels();
   let current: ServedModelEntry[] = [];
-  const { server, drain } = createService(pool, { ...config.service, models: () => [...new Set(current.map((m) => m.name))], labels });
+  const { logRequests, ...service } = config.service ?? {};
+  const requestLog = logRequests ? (line: RequestLogLine) => log(JSON.stringify(line)) : undefined;
+  const { server, drain } = createService(pool, { ...service, models: () => [...new Set(current.map((m) => m.name))], labels, requestLog });
   const host = config.host ?? "127.0.0.1";
   await new Promise<void>((resolve) => server.listen(config.port ?? 8501, host, resolve));
   const { port } = server.address() as AddressInfo;

@@ -30,6 +30,26 @@ export interface ServiceOptions {
   drainTimeoutMs?: number;
   /** How long a client may take to send a whole request (headers and body). Default 60 s. */
   requestTimeoutMs?: number;
+  /** Hears one {@link RequestLogLine} per answered request (`tfbridge serve` prints them as JSON lines with `"logRequests": true`). */
+  requestLog?: (line: RequestLogLine) => void;
+}
+
+/** One answered HTTP request, as the request log has it. */
+export interface RequestLogLine {
+  /** ISO 8601, when the answer finished. */
+  time: string;
+  method: string;
+  path: string;
+  /** predict, status, metadata, metrics, healthz, readyz or other. */
+  route: string;
+  /** The model and version a model route resolved to (a label's version included), when it got that far. */
+  model?: string;
+  version?: number;
+  status: number;
+  /** From the request's arrival to the end of the answer. */
+  ms: number;
+  /** The client's address. */
+  remote: string;
 }
 
 /** The HTTP status for an error a request ended with, and whether the client may retry later. */
@@ -136,7 +156,21 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
 
   const server = createServer((req, res) => {
     let routeName = "other";
-    res.on("finish", () => requests.inc({ route: routeName, code: String(res.statusCode) }));
+    const started = performance.now();
+    const resolved: { model?: string; version?: number } = {};
+    res.on("finish", () => {
+      requests.inc({ route: routeName, code: String(res.statusCode) });
+      options.requestLog?.({
+        time: new Date().toISOString(),
+        method: req.method ?? "",
+        path: (req.url ?? "").slice(0, 512),
+        route: routeName,
+        ...resolved,
+        status: res.statusCode,
+        ms: Math.round((performance.now() - started) * 1000) / 1000,
+        remote: req.socket.remoteAddress ?? "",
+      });
+    });
     const route = async () => {
       // Inside the route: a target URL cannot parse (`GET http://`, `GET //[`) is this request's 400,
       // not an exception outside every handler that ends the process.
@@ -147,6 +181,7 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
         if (req.method !== "POST") return send(res, 405, { error: "use POST" }, { allow: "POST" });
         if (draining) return send(res, 503, { error: "the service is shutting down" });
         const { name, version } = target(p);
+        Object.assign(resolved, { model: name, version: servedVersion(name, version).version });
         return predict(req, res, name, version);
       }
       if (req.method !== "GET") return send(res, 405, { error: "use GET" }, { allow: "GET" });
@@ -154,7 +189,9 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
       if (m) {
         routeName = "metadata";
         const { name, version } = target(m);
-        return send(res, 200, modelMetadata(servedVersion(name, version)));
+        const served = servedVersion(name, version);
+        Object.assign(resolved, { model: name, version: served.version });
+        return send(res, 200, modelMetadata(served));
       }
       if (["/metrics", "/healthz", "/readyz"].includes(url.pathname)) routeName = url.pathname.slice(1);
       if (url.pathname === "/metrics") return send(res, 200, await pool.metrics(), { "content-type": pool.metricsRegistry.contentType });

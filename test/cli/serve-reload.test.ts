@@ -16,7 +16,7 @@ let server: ChildProcess;
 let base = "";
 let out = "";
 
-const config = (models: object[]) => writeFileSync(configFile, JSON.stringify({ port: 0, pool: { size: 1 }, models }));
+const config = (models: object[]) => writeFileSync(configFile, JSON.stringify({ port: 0, pool: { size: 1 }, service: { logRequests: true }, models }));
 const model = (file: string, version: number, labels: string[] = []) => ({ name: "classifier", path: join(dir, file), version, labels });
 const until = (text: string, from: number) =>
   new Promise<void>((resolve, reject) => {
@@ -65,6 +65,11 @@ describe("tfbridge serve: version labels and reload", () => {
     const unknown = await predict("/labels/canary");
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toMatch(/labelled "canary"/);
+    // The request log: one JSON line per answer, the label resolved to its version.
+    await until('"status":404', 0);
+    const logged = out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toContainEqual(expect.objectContaining({ method: "POST", path: "/v1/models/classifier/labels/stable:predict", route: "predict", model: "classifier", version: 1, status: 200 }));
+    expect(logged).toContainEqual(expect.objectContaining({ path: "/v1/models/classifier/labels/canary:predict", status: 404, remote: "127.0.0.1" }));
   });
 
   it("SIGHUP loads a canary, then moves stable to it and unloads the old version, under traffic, with no request dropped", async () => {
