@@ -62,6 +62,10 @@ describe("npm pack → npm install into a fresh project → npx tfbridge setup �
     const packed = await sh(root, "npm", ["pack", "--pack-destination", work, "--silent"]);
     expect(packed.code, packed.stderr).toBe(0);
     const tarball = join(work, packed.stdout.trim().split("\n").pop()!);
+    const listed = (await sh(work, "tar", ["-tzf", tarball])).stdout.split("\n");
+    expect(listed).toContain("package/scripts/build-tfjs-node.sh");
+    expect(listed).toContain("package/scripts/tfjs-node-env/package.json");
+    expect(listed.filter((f) => f.startsWith("package/scripts/converter-comparison/"))).toEqual([]); // the maintainers' comparison, not the package's
 
     mkdirSync(project);
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "service", private: true, type: "module" }));
