@@ -5,6 +5,9 @@
  * @module tfbridge/tfjs-layers
  */
 import { type TfbridgeConv1DClass, defineConv1D } from "./conv1d.js";
+import { type TfbridgeDepthwiseConv2DClass, defineDepthwiseConv2D } from "./depthwise-conv2d.js";
+import { type TfbridgeGlobalPooling2DClass, defineGlobalPooling2D } from "./global-pooling2d.js";
+import { type TfbridgeUpSampling2DClass, defineUpSampling2D } from "./up-sampling2d.js";
 import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./gru.js";
 import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js";
 import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
@@ -19,6 +22,10 @@ export {
   TFBRIDGE_BATCH_NORMALIZATION,
   TFBRIDGE_CLASS_PREFIX,
   TFBRIDGE_CONV1D,
+  TFBRIDGE_DEPTHWISE_CONV2D,
+  TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D,
+  TFBRIDGE_GLOBAL_MAX_POOLING_2D,
+  TFBRIDGE_UP_SAMPLING_2D,
   TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D,
   TFBRIDGE_GRU,
   TFBRIDGE_GRU_CELL,
@@ -31,6 +38,9 @@ export {
   kerasCustomClass,
 } from "./names.js";
 export type { ConvLayerArgs, TfbridgeConv1DArgs, TfbridgeConv1DClass } from "./conv1d.js";
+export type { TfbridgeDepthwiseConv2DClass } from "./depthwise-conv2d.js";
+export type { TfbridgeGlobalPooling2DArgs, TfbridgeGlobalPooling2DClass } from "./global-pooling2d.js";
+export type { TfbridgeUpSampling2DClass } from "./up-sampling2d.js";
 export type { TfbridgeGRUArgs, TfbridgeGRUCellArgs, TfbridgeGRUCellClass, TfbridgeGRUClass } from "./gru.js";
 export type { ActivationClass } from "./hard-sigmoid.js";
 export type { KerasLoop } from "./keras-rnn.js";
@@ -53,6 +63,10 @@ export interface KerasLayerClasses {
   TfbridgeLayerNormalization: TfbridgeLayerNormalizationClass;
   TfbridgeBatchNormalization: TfbridgeBatchNormalizationClass;
   TfbridgeGlobalAveragePooling1D: TfbridgeGlobalAveragePooling1DClass;
+  TfbridgeDepthwiseConv2D: TfbridgeDepthwiseConv2DClass;
+  TfbridgeGlobalAveragePooling2D: TfbridgeGlobalPooling2DClass;
+  TfbridgeGlobalMaxPooling2D: TfbridgeGlobalPooling2DClass;
+  TfbridgeUpSampling2D: TfbridgeUpSampling2DClass;
   /** Keras 3's merge layers by Keras class name (Add, Subtract, Multiply, Average, Maximum, Concatenate). */
   merges: Record<string, TfbridgeMergeClass>;
 }
@@ -75,6 +89,9 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeLayerNormalization: defineLayerNormalization(tf),
     TfbridgeBatchNormalization: defineBatchNormalization(tf),
     TfbridgeGlobalAveragePooling1D: defineGlobalAveragePooling1D(tf),
+    TfbridgeDepthwiseConv2D: defineDepthwiseConv2D(tf),
+    ...defineGlobalPooling2D(tf),
+    TfbridgeUpSampling2D: defineUpSampling2D(tf),
     merges: defineMerges(tf),
   };
   const { merges, ...others } = classes;

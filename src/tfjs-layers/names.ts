@@ -28,6 +28,15 @@ export const TFBRIDGE_BATCH_NORMALIZATION = "TfbridgeBatchNormalization";
 /** Keras 3's GlobalAveragePooling1D: averages only unmasked steps under a mask. */
 export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D = "TfbridgeGlobalAveragePooling1D";
 
+/** Keras 3's DepthwiseConv2D with `dilation_rate` (TF.js's own ignores it). */
+export const TFBRIDGE_DEPTHWISE_CONV2D = "TfbridgeDepthwiseConv2D";
+/** Keras 3's GlobalAveragePooling2D with `keepdims`. */
+export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D = "TfbridgeGlobalAveragePooling2D";
+/** Keras 3's GlobalMaxPooling2D with `keepdims`. */
+export const TFBRIDGE_GLOBAL_MAX_POOLING_2D = "TfbridgeGlobalMaxPooling2D";
+/** Keras 3's UpSampling2D with bilinear interpolation at half-pixel centres. */
+export const TFBRIDGE_UP_SAMPLING_2D = "TfbridgeUpSampling2D";
+
 /** The start of every class name tfbridge registers (the hard_sigmoid activation aside). */
 export const TFBRIDGE_CLASS_PREFIX = "Tfbridge";
 /** Keras 3's merge layers (Add, Subtract, Multiply, Average, Maximum, Concatenate) with Keras's mask rules: `TfbridgeAdd`, … */
@@ -53,6 +62,11 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  * - `LayerNormalization`, `BatchNormalization` → {@link TFBRIDGE_LAYER_NORMALIZATION},
  *   {@link TFBRIDGE_BATCH_NORMALIZATION}: TF.js orders the same arithmetic differently (up to 64 ULP).
  * - `GlobalAveragePooling1D` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D}: TF.js's ignores the mask.
+ * - `DepthwiseConv2D` with a `dilation_rate` other than 1 → {@link TFBRIDGE_DEPTHWISE_CONV2D}: TF.js's ignores it.
+ * - `GlobalAveragePooling2D`, `GlobalMaxPooling2D` with `keepdims: true` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D},
+ *   {@link TFBRIDGE_GLOBAL_MAX_POOLING_2D}: TF.js's have no `keepdims`.
+ * - `UpSampling2D` with `interpolation: "bilinear"` → {@link TFBRIDGE_UP_SAMPLING_2D}: TF.js's samples
+ *   without Keras 3's half-pixel centres.
  * - the merge layers → `Tfbridge<Class>` ({@link TFBRIDGE_MERGE_PREFIX}): TF.js's mask rules are not Keras 3's.
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {
@@ -63,6 +77,10 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "LayerNormalization") return TFBRIDGE_LAYER_NORMALIZATION;
   if (className === "BatchNormalization") return TFBRIDGE_BATCH_NORMALIZATION;
   if (className === "GlobalAveragePooling1D") return TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D;
+  if (className === "DepthwiseConv2D" && Array.isArray(config["dilation_rate"]) && config["dilation_rate"].some((d) => d !== 1)) return TFBRIDGE_DEPTHWISE_CONV2D;
+  if (className === "GlobalAveragePooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D;
+  if (className === "GlobalMaxPooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_MAX_POOLING_2D;
+  if (className === "UpSampling2D" && config["interpolation"] === "bilinear") return TFBRIDGE_UP_SAMPLING_2D;
   if ((MERGE_CLASSES as readonly string[]).includes(className)) return `${TFBRIDGE_MERGE_PREFIX}${className}`;
   return null;
 }
