@@ -1,4 +1,5 @@
 import { TFBRIDGE_DEPTHWISE_CONV2D } from "./names.js";
+import { withSpaceToBatch } from "./space-to-batch.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
 type DepthwiseConv2D = ReturnType<TfModule["layers"]["depthwiseConv2d"]>;
@@ -23,8 +24,9 @@ function outputLength(size: number | null, kernel: number, padding: string, stri
  * `[kh, kw, in, depth_multiplier]`, bias `[in · depth_multiplier]`; same config) that honours
  * `dilation_rate`. TF.js's class stores the dilation and then calls the op with none ("TODO: Add
  * support for dilation" in its source), so a dilated model would come out with another shape and other
- * numbers. This one runs the same ops (depthwise convolution, bias add, activation) with the dilation
- * passed on, as keras/src/backend/tensorflow/nn.py `depthwise_conv` does (tf.nn.depthwise_conv2d).
+ * numbers. This one runs what keras/src/backend/tensorflow/nn.py `depthwise_conv` runs
+ * (tf.nn.depthwise_conv2d): the undilated depthwise convolution inside {@link withSpaceToBatch}, then
+ * the bias add and the activation.
  */
 export function defineDepthwiseConv2D(tf: TfModule): TfbridgeDepthwiseConv2DClass {
   const Base = tf.serialization.SerializationMap.getMap().classNameMap["DepthwiseConv2D"]![0] as unknown as new (args: object) => DepthwiseConv2D;
@@ -38,7 +40,9 @@ export function defineDepthwiseConv2D(tf: TfModule): TfbridgeDepthwiseConv2DClas
       };
       return tf.tidy(() => {
         const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-        let y = tf.depthwiseConv2d(x as never, self.depthwiseKernel.read() as never, self.strides, self.padding, "NHWC", self.dilationRate) as Tensor;
+        const kernel = self.depthwiseKernel.read();
+        const convolve = (input: Tensor) => tf.depthwiseConv2d(input as never, kernel as never, 1, "valid") as Tensor;
+        let y = withSpaceToBatch(tf, x, kernel.shape, self.dilationRate, self.padding, convolve);
         if (self.useBias && self.bias) y = tf.add(y, self.bias.read());
         return self.activation ? self.activation.apply(y) : y;
       });

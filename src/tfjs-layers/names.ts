@@ -28,7 +28,11 @@ export const TFBRIDGE_BATCH_NORMALIZATION = "TfbridgeBatchNormalization";
 /** Keras 3's GlobalAveragePooling1D: averages only unmasked steps under a mask. */
 export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D = "TfbridgeGlobalAveragePooling1D";
 
-/** Keras 3's DepthwiseConv2D with `dilation_rate` (TF.js's own ignores it). */
+/** Keras 3's Conv2D with a dilation rate above 1, computed through space-to-batch as TensorFlow does. */
+export const TFBRIDGE_CONV2D = "TfbridgeConv2D";
+/** Keras 3's SeparableConv2D with a dilation rate above 1, computed through space-to-batch as TensorFlow does. */
+export const TFBRIDGE_SEPARABLE_CONV2D = "TfbridgeSeparableConv2D";
+/** Keras 3's DepthwiseConv2D with `dilation_rate` (TF.js's own ignores it), computed through space-to-batch. */
 export const TFBRIDGE_DEPTHWISE_CONV2D = "TfbridgeDepthwiseConv2D";
 /** Keras 3's GlobalAveragePooling2D with `keepdims`. */
 export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D = "TfbridgeGlobalAveragePooling2D";
@@ -62,7 +66,9 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  * - `LayerNormalization`, `BatchNormalization` → {@link TFBRIDGE_LAYER_NORMALIZATION},
  *   {@link TFBRIDGE_BATCH_NORMALIZATION}: TF.js orders the same arithmetic differently (up to 64 ULP).
  * - `GlobalAveragePooling1D` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D}: TF.js's ignores the mask.
- * - `DepthwiseConv2D` with a `dilation_rate` other than 1 → {@link TFBRIDGE_DEPTHWISE_CONV2D}: TF.js's ignores it.
+ * - `DepthwiseConv2D` with a `dilation_rate` other than 1 → {@link TFBRIDGE_DEPTHWISE_CONV2D}: TF.js's ignores it;
+ *   dilated `Conv2D`, `SeparableConv2D` → {@link TFBRIDGE_CONV2D}, {@link TFBRIDGE_SEPARABLE_CONV2D}: TensorFlow
+ *   dilates through space-to-batch, TF.js hands the dilation to ops TF's CPU kernels (without oneDNN) refuse.
  * - `GlobalAveragePooling2D`, `GlobalMaxPooling2D` with `keepdims: true` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D},
  *   {@link TFBRIDGE_GLOBAL_MAX_POOLING_2D}: TF.js's have no `keepdims`.
  * - `UpSampling2D` with `interpolation: "bilinear"` → {@link TFBRIDGE_UP_SAMPLING_2D}: TF.js's samples
@@ -77,7 +83,10 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "LayerNormalization") return TFBRIDGE_LAYER_NORMALIZATION;
   if (className === "BatchNormalization") return TFBRIDGE_BATCH_NORMALIZATION;
   if (className === "GlobalAveragePooling1D") return TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D;
-  if (className === "DepthwiseConv2D" && Array.isArray(config["dilation_rate"]) && config["dilation_rate"].some((d) => d !== 1)) return TFBRIDGE_DEPTHWISE_CONV2D;
+  const dilated = Array.isArray(config["dilation_rate"]) && config["dilation_rate"].some((d) => d !== 1);
+  if (className === "DepthwiseConv2D" && dilated) return TFBRIDGE_DEPTHWISE_CONV2D;
+  if (className === "Conv2D" && dilated) return TFBRIDGE_CONV2D;
+  if (className === "SeparableConv2D" && dilated) return TFBRIDGE_SEPARABLE_CONV2D;
   if (className === "GlobalAveragePooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D;
   if (className === "GlobalMaxPooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_MAX_POOLING_2D;
   if (className === "UpSampling2D" && config["interpolation"] === "bilinear") return TFBRIDGE_UP_SAMPLING_2D;

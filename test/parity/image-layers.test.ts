@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { input, layers, model, ndarray, sequential } from "../../src/index.js";
 import type { KerasModelConfig } from "../../src/models/config.js";
+import { OnednnOffWorker, buildTfjsModel, compareArrays, seededModelInputs } from "../../src/entry/parity.js";
+import { localOnednn } from "../../src/parity/environment.js";
 import { runModelParity } from "../../src/parity/model-parity.js";
 import { randomWeights } from "../../src/parity/model-sweep.js";
 import { kerasCustomClass } from "../../src/tfjs-layers/index.js";
@@ -97,9 +99,35 @@ describe("the 2-D conv and pooling family against Keras 3, layer by layer", () =
     expect(report.passed).toBe(true);
   });
 
+  it("dilated Conv2D, DepthwiseConv2D, SeparableConv2D run with oneDNN off in both runtimes and agree bit for bit (space-to-batch, as TF does)", { timeout: 180_000 }, async () => {
+    // TF's own CPU DepthwiseConv2dNative refuses dilations; only oneDNN's accepts them. TF.js handed the
+    // dilation to the op, so tfjs-node without oneDNN (off x86, or TF_ENABLE_ONEDNN_OPTS=0) failed.
+    const config = sequential({
+      inputShape: [9, 10, 3],
+      layers: [
+        layers.depthwiseConv2d({ kernelSize: 3, dilationRate: 2, padding: "same", depthMultiplier: 2 }),
+        layers.separableConv2d({ filters: 4, kernelSize: [2, 3], dilationRate: [2, 1], activation: "relu" }),
+        layers.conv2d({ filters: 3, kernelSize: 2, dilationRate: 3, padding: "same" }),
+        layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: [1, 2] }),
+      ],
+    });
+    await using control = new OnednnOffWorker();
+    await using probe = await bridge().model(config, { seed: 3 });
+    const weights = await probe.weights();
+    const inputs = seededModelInputs(probe.config, probe.inputs, 2, 0);
+    const run = await control.run(probe.config, weights, inputs, { layers: probe.layers });
+    // Where this tfjs-node runs oneDNN, the control ran a tfjs-node of its own with it off.
+    if (localOnednn().enabled) expect(run.tfjsLayers).toHaveLength(probe.layers.length);
+    const tfjs = run.tfjsLayers ?? (await (await buildTfjsModel(probe.config, weights)).predict(inputs, probe.layers));
+    probe.layers.forEach((l, i) => expect(compareArrays(tfjs[i]!, run.layers.outputs[l.name]!, { atol: 0, rtol: 0 }).maxUlp, l.name).toBe(0));
+  });
+
   it("the twin uses tfbridge's class exactly where TF.js's would compute another model", () => {
     expect(kerasCustomClass("DepthwiseConv2D", { dilation_rate: [1, 2] })).toBe("TfbridgeDepthwiseConv2D");
     expect(kerasCustomClass("DepthwiseConv2D", { dilation_rate: [1, 1] })).toBeNull();
+    expect(kerasCustomClass("Conv2D", { dilation_rate: [2, 1] })).toBe("TfbridgeConv2D");
+    expect(kerasCustomClass("Conv2D", { dilation_rate: [1, 1] })).toBeNull();
+    expect(kerasCustomClass("SeparableConv2D", { dilation_rate: [1, 3] })).toBe("TfbridgeSeparableConv2D");
     expect(kerasCustomClass("GlobalAveragePooling2D", { keepdims: true })).toBe("TfbridgeGlobalAveragePooling2D");
     expect(kerasCustomClass("GlobalMaxPooling2D", { keepdims: true })).toBe("TfbridgeGlobalMaxPooling2D");
     expect(kerasCustomClass("GlobalMaxPooling2D", { keepdims: false })).toBeNull();
