@@ -89,7 +89,8 @@ function argProblem(rule: ArgRule, value: unknown): string | null {
     case "axis":
       return isInt(value) || (Array.isArray(value) && value.length > 0 && value.every(isInt)) ? null : `must be an integer or a list of integers, got ${show(value)}`;
     case "const":
-      return value === rule.value ? null : `only ${show(rule.value)} is supported, got ${show(value)}`;
+      // A list constant (a Conv2DTranspose's dilation_rate [1, 1]) is compared by value.
+      return value === rule.value || (Array.isArray(rule.value) && JSON.stringify(value) === JSON.stringify(rule.value)) ? null : `only ${show(rule.value)} is supported, got ${show(value)}`;
     case "layer":
       return null;
   }
