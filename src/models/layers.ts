@@ -90,7 +90,7 @@ export const layers = {
   conv2dTranspose: make<Omit<Conv2DArgs, "dilationRate"> & { filters: number }>("Conv2DTranspose"),
   conv3d: make<Named & {
     filters: number; kernelSize: number | [number, number, number]; strides?: number | [number, number, number]; padding?: "valid" | "same";
-    activation?: KerasActivation; useBias?: boolean;
+    dilationRate?: number | [number, number, number]; activation?: KerasActivation; useBias?: boolean;
   }>("Conv3D"),
   maxPooling2d: (args: Pooling2DArgs = {}) => new Layer("MaxPooling2D", args as Record<string, unknown>),
   averagePooling2d: make<Pooling2DArgs & { poolSize: Ints2 }>("AveragePooling2D"),

@@ -30,6 +30,8 @@ export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D = "TfbridgeGlobalAveragePooling1
 
 /** Keras 3's Conv2D with a dilation rate above 1, computed through space-to-batch as TensorFlow does. */
 export const TFBRIDGE_CONV2D = "TfbridgeConv2D";
+/** Keras 3's Conv3D with a dilation rate above 1, computed through space-to-batch as TensorFlow does. */
+export const TFBRIDGE_CONV3D = "TfbridgeConv3D";
 /** Keras 3's SeparableConv2D with a dilation rate above 1, computed through space-to-batch as TensorFlow does. */
 export const TFBRIDGE_SEPARABLE_CONV2D = "TfbridgeSeparableConv2D";
 /** Keras 3's DepthwiseConv2D with `dilation_rate` (TF.js's own ignores it), computed through space-to-batch. */
@@ -67,8 +69,9 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  *   {@link TFBRIDGE_BATCH_NORMALIZATION}: TF.js orders the same arithmetic differently (up to 64 ULP).
  * - `GlobalAveragePooling1D` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D}: TF.js's ignores the mask.
  * - `DepthwiseConv2D` with a `dilation_rate` other than 1 → {@link TFBRIDGE_DEPTHWISE_CONV2D}: TF.js's ignores it;
- *   dilated `Conv2D`, `SeparableConv2D` → {@link TFBRIDGE_CONV2D}, {@link TFBRIDGE_SEPARABLE_CONV2D}: TensorFlow
- *   dilates through space-to-batch, TF.js hands the dilation to ops TF's CPU kernels (without oneDNN) refuse.
+ *   dilated `Conv2D`, `SeparableConv2D`, `Conv3D` → {@link TFBRIDGE_CONV2D}, {@link TFBRIDGE_SEPARABLE_CONV2D},
+ *   {@link TFBRIDGE_CONV3D}: TensorFlow dilates through space-to-batch, TF.js hands the dilation to ops
+ *   TF's CPU kernels refuse (DepthwiseConv2dNative without oneDNN, Conv3D always).
  * - `GlobalAveragePooling2D`, `GlobalMaxPooling2D` with `keepdims: true` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D},
  *   {@link TFBRIDGE_GLOBAL_MAX_POOLING_2D}: TF.js's have no `keepdims`.
  * - `UpSampling2D` with `interpolation: "bilinear"` → {@link TFBRIDGE_UP_SAMPLING_2D}: TF.js's samples
@@ -87,6 +90,7 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "DepthwiseConv2D" && dilated) return TFBRIDGE_DEPTHWISE_CONV2D;
   if (className === "Conv2D" && dilated) return TFBRIDGE_CONV2D;
   if (className === "SeparableConv2D" && dilated) return TFBRIDGE_SEPARABLE_CONV2D;
+  if (className === "Conv3D" && dilated) return TFBRIDGE_CONV3D;
   if (className === "GlobalAveragePooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D;
   if (className === "GlobalMaxPooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_MAX_POOLING_2D;
   if (className === "UpSampling2D" && config["interpolation"] === "bilinear") return TFBRIDGE_UP_SAMPLING_2D;

@@ -53,8 +53,16 @@ const MODELS: Record<string, () => KerasModelConfig> = {
         layers.conv2dTranspose({ filters: 2, kernelSize: [2, 1], useBias: false }),
       ],
     }),
-  "Conv3D: same, strides 2 over a [2, 1, 2] kernel": () =>
-    sequential({ inputShape: [5, 6, 4, 2], layers: [layers.conv3d({ filters: 3, kernelSize: 2, padding: "same", activation: "elu" }), layers.conv3d({ filters: 2, kernelSize: [2, 1, 2], strides: 2 })] }),
+  "Conv3D: same, strides 2 over a [2, 1, 2] kernel, dilation [1, 2, 2] same and 2 valid (ours: space-to-batch)": () =>
+    sequential({
+      inputShape: [5, 6, 5, 2],
+      layers: [
+        layers.conv3d({ filters: 3, kernelSize: 2, padding: "same", activation: "elu" }),
+        layers.conv3d({ filters: 2, kernelSize: [2, 1, 2], strides: 2 }),
+        layers.conv3d({ filters: 2, kernelSize: 2, dilationRate: [1, 2, 2], padding: "same" }),
+      ],
+    }),
+  "Conv3D dilated 2 valid": () => sequential({ inputShape: [5, 6, 5, 2], layers: [layers.conv3d({ filters: 3, kernelSize: 2, dilationRate: 2, useBias: false })] }),
   "pooling, padding and cropping: default and odd pools, same and valid, asymmetric pads and crops": () =>
     sequential({
       inputShape: [9, 7, 3],
@@ -99,9 +107,10 @@ describe("the 2-D conv and pooling family against Keras 3, layer by layer", () =
     expect(report.passed).toBe(true);
   });
 
-  it("dilated Conv2D, DepthwiseConv2D, SeparableConv2D run with oneDNN off in both runtimes and agree bit for bit (space-to-batch, as TF does)", { timeout: 180_000 }, async () => {
-    // TF's own CPU DepthwiseConv2dNative refuses dilations; only oneDNN's accepts them. TF.js handed the
-    // dilation to the op, so tfjs-node without oneDNN (off x86, or TF_ENABLE_ONEDNN_OPTS=0) failed.
+  it("dilated Conv2D, DepthwiseConv2D, SeparableConv2D, Conv3D run with oneDNN off in both runtimes and agree bit for bit (space-to-batch, as TF does)", { timeout: 180_000 }, async () => {
+    // TF's own CPU DepthwiseConv2dNative refuses dilations (only oneDNN's accepts them), its Conv3D always
+    // does. TF.js handed the dilation to the op, so tfjs-node without oneDNN (off x86, or
+    // TF_ENABLE_ONEDNN_OPTS=0) failed on the first and every tfjs-node on the second.
     const config = sequential({
       inputShape: [9, 10, 3],
       layers: [
@@ -109,6 +118,8 @@ describe("the 2-D conv and pooling family against Keras 3, layer by layer", () =
         layers.separableConv2d({ filters: 4, kernelSize: [2, 3], dilationRate: [2, 1], activation: "relu" }),
         layers.conv2d({ filters: 3, kernelSize: 2, dilationRate: 3, padding: "same" }),
         layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: [1, 2] }),
+        layers.reshape({ targetShape: [5, 4, 2, 1] }),
+        layers.conv3d({ filters: 2, kernelSize: 2, dilationRate: [2, 1, 1], padding: "same" }),
       ],
     });
     await using control = new OnednnOffWorker();
@@ -128,6 +139,7 @@ describe("the 2-D conv and pooling family against Keras 3, layer by layer", () =
     expect(kerasCustomClass("Conv2D", { dilation_rate: [2, 1] })).toBe("TfbridgeConv2D");
     expect(kerasCustomClass("Conv2D", { dilation_rate: [1, 1] })).toBeNull();
     expect(kerasCustomClass("SeparableConv2D", { dilation_rate: [1, 3] })).toBe("TfbridgeSeparableConv2D");
+    expect(kerasCustomClass("Conv3D", { dilation_rate: [1, 1, 2] })).toBe("TfbridgeConv3D");
     expect(kerasCustomClass("GlobalAveragePooling2D", { keepdims: true })).toBe("TfbridgeGlobalAveragePooling2D");
     expect(kerasCustomClass("GlobalMaxPooling2D", { keepdims: true })).toBe("TfbridgeGlobalMaxPooling2D");
     expect(kerasCustomClass("GlobalMaxPooling2D", { keepdims: false })).toBeNull();
@@ -136,18 +148,16 @@ describe("the 2-D conv and pooling family against Keras 3, layer by layer", () =
   });
 
   it("what the twin cannot compute is refused by layer and argument, and Python still runs the model", async () => {
-    const x = input({ shape: [6, 6, 2] });
-    const y = layers.conv3d({ filters: 1, kernelSize: 1 }).apply(layers.reshape({ targetShape: [6, 6, 2, 1] }).apply(x));
-    const config = model({ inputs: x, outputs: y });
-    const conv = config.config.layers.find((l) => l.class_name === "Conv3D")!;
-    (conv.config as Record<string, unknown>).dilation_rate = [2, 1, 1];
-    (conv.config as Record<string, unknown>).padding = "same";
+    const x = input({ shape: [3, 4, 2] });
+    const config = model({ inputs: x, outputs: layers.upSampling2d({ name: "up" }).apply(x) });
+    // Keras's bicubic resize has no TF.js counterpart.
+    (config.config.layers.find((l) => l.class_name === "UpSampling2D")!.config as Record<string, unknown>).interpolation = "bicubic";
     await using handle = await bridge().model(config, { seed: 1 });
     const support = handle.tfjs;
-    if (support.supported) throw new Error("the twin should refuse a dilated Conv3D");
-    expect(support.problems).toEqual([expect.objectContaining({ layer: conv.config.name, class: "Conv3D", field: "dilation_rate" })]);
-    const { outputs, names } = await handle.predict([ndarray("float32", [1, 6, 6, 2], new Float32Array(72).fill(1))]);
-    expect(outputs[names[0]!]!.shape).toEqual([1, 6, 6, 2, 1]);
+    if (support.supported) throw new Error("the twin should refuse a bicubic UpSampling2D");
+    expect(support.problems).toEqual([expect.objectContaining({ layer: "up", class: "UpSampling2D", field: "interpolation" })]);
+    const { outputs, names } = await handle.predict([ndarray("float32", [1, 3, 4, 2], new Float32Array(24).fill(1))]);
+    expect(outputs[names[0]!]!.shape).toEqual([1, 6, 8, 2]);
   });
 });
 
