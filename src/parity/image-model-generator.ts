@@ -31,7 +31,7 @@ function convolution(c: Draws, x: Image): Image {
   const kind = c.pick(["conv", "conv", "depthwise", "separable"] as const);
   const kernelSize = c.int(1, 3);
   const strides = c.chance(0.3) ? 2 : 1;
-  const dilationRate = strides === 1 && kernelSize > 1 && c.chance(0.25) ? 2 : 1;
+  const dilationRate = strides === 1 && kernelSize > 1 && c.chance(0.4) ? 2 : 1;
   const padding = c.pick(["valid", "same"] as const);
   const span = (kernelSize - 1) * dilationRate + 1;
   if (padding === "valid" && (span > x.h || span > x.w)) return x;
@@ -56,8 +56,21 @@ function convBlock(c: Draws, x: Image): Image {
 
 /** One block on an image; keeps it an image of at least 1×1. */
 function imageBlock(c: Draws, x: Image): Image {
-  const what = c.pick(["conv", "conv", "conv", "pool", "pad", "crop", "upsample", "transpose", "residual", "residual"]);
+  const what = c.pick(["conv", "conv", "conv", "pool", "pad", "crop", "upsample", "transpose", "residual", "residual", "volume"]);
   switch (what) {
+    case "volume": {
+      // The channels as a third spatial axis: Reshape to [h, w, c, 1], a Conv3D, Reshape back to an image.
+      const [kernelSize, padding] = [[c.int(1, 2), c.int(1, 2), c.int(1, 2)] as [number, number, number], c.pick(["valid", "same"] as const)];
+      const strides = c.chance(0.3) ? 2 : 1;
+      const dilationRate = strides === 1 && c.chance(0.3) ? 2 : 1;
+      const dims = [x.h, x.w, x.channels].map((n, i) => outLength(n, (kernelSize[i]! - 1) * dilationRate + 1, strides, padding));
+      if (dims.some((n) => n < 1)) return x;
+      const filters = c.int(1, 3);
+      const volume = layers.reshape({ targetShape: [x.h, x.w, x.channels, 1] }).apply(x.t);
+      const convolved = layers.conv3d({ filters, kernelSize, strides, padding, dilationRate, activation: c.pick(ACTIVATIONS) }).apply(volume);
+      const [h, w, depth] = dims as [number, number, number];
+      return { t: layers.reshape({ targetShape: [h, w, depth * filters] }).apply(convolved), h, w, channels: depth * filters };
+    }
     case "pool": {
       const poolSize = c.int(2, 3);
       const padding = c.pick(["valid", "same"] as const);
@@ -113,7 +126,8 @@ function imageHead(c: Draws, x: Image): SymbolicTensor {
  * A random but valid image model: an [h, w, c] float input (5–12 pixels a side, 1–4 channels), 1–4
  * 2-D blocks (Conv2D / DepthwiseConv2D / SeparableConv2D with BatchNormalization and ReLU-ish
  * activations, pooling, zero padding, cropping, upsampling, transposed convolution, residual Add of
- * two same-shape branches), a 2-D head (global pooling or Flatten) and a Dense output.
+ * two same-shape branches, a Conv3D over the channels as a third axis), a 2-D head (global pooling or
+ * Flatten) and a Dense output.
  */
 export function randomImageModel(c: Draws, name: string): KerasModelConfig {
   const [h, w, channels] = [c.int(5, 12), c.int(5, 12), c.int(1, 4)];

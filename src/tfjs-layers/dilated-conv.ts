@@ -1,12 +1,12 @@
-import { TFBRIDGE_CONV2D, TFBRIDGE_CONV3D, TFBRIDGE_SEPARABLE_CONV2D } from "./names.js";
+import { TFBRIDGE_CONV2D, TFBRIDGE_SEPARABLE_CONV2D } from "./names.js";
 import { withSpaceToBatch } from "./space-to-batch.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
 type Conv2D = ReturnType<TfModule["layers"]["conv2d"]>;
 type SeparableConv2D = ReturnType<TfModule["layers"]["separableConv2d"]>;
-type Conv3D = ReturnType<TfModule["layers"]["conv3d"]>;
 type Variable = { read(): Tensor };
-interface ConvFields {
+/** What our convolution classes read of TF.js's: the fields its Conv classes keep. */
+export interface ConvFields {
   bias: Variable | null;
   useBias: boolean;
   padding: string;
@@ -19,23 +19,18 @@ export interface TfbridgeConv2DClass {
   new (args: Parameters<TfModule["layers"]["conv2d"]>[0]): Conv2D;
   readonly className: string;
 }
-/** The registered {@link TFBRIDGE_CONV3D} class. */
-export interface TfbridgeConv3DClass {
-  new (args: Parameters<TfModule["layers"]["conv3d"]>[0]): Conv3D;
-  readonly className: string;
-}
 /** The registered {@link TFBRIDGE_SEPARABLE_CONV2D} class. */
 export interface TfbridgeSeparableConv2DClass {
   new (args: Parameters<TfModule["layers"]["separableConv2d"]>[0]): SeparableConv2D;
   readonly className: string;
 }
 
-function registered<T>(tf: TfModule, name: string): T {
+export function registered<T>(tf: TfModule, name: string): T {
   return tf.serialization.SerializationMap.getMap().classNameMap[name]![0] as unknown as T;
 }
 
 /** Bias add and activation after the convolution, as Keras's BaseConv.call. */
-function finish(self: ConvFields, y: Tensor, tf: TfModule): Tensor {
+export function finish(self: ConvFields, y: Tensor, tf: TfModule): Tensor {
   const biased = self.useBias && self.bias ? tf.add(y, self.bias.read()) : y;
   return self.activation ? self.activation.apply(biased) : biased;
 }
@@ -88,25 +83,3 @@ export function defineDilatedSeparableConv2D(tf: TfModule): TfbridgeSeparableCon
   };
 }
 
-/**
- * Keras 3's Conv3D with a dilation rate above 1 as a TF.js class: TF.js's own (same weights and
- * config) computing what Keras's `tf.nn.convolution` builds — SpaceToBatchND over the three spatial
- * axes, the undilated Conv3D, BatchToSpaceND — then bias add and activation. TF.js's class hands the
- * dilation to the Conv3D op, which TF's CPU kernel refuses ("CPU Dilation depth must be 1").
- */
-export function defineDilatedConv3D(tf: TfModule): TfbridgeConv3DClass {
-  const Base = registered<new (args: object) => Conv3D>(tf, "Conv3D");
-  return class TfbridgeConv3D extends Base {
-    static readonly className = TFBRIDGE_CONV3D;
-
-    override call(inputs: Tensor | Tensor[], _kwargs: Kwargs): Tensor {
-      const self = this as unknown as ConvFields & { kernel: Variable };
-      return tf.tidy(() => {
-        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-        const kernel = self.kernel.read();
-        const y = withSpaceToBatch(tf, x, kernel.shape, self.dilationRate, self.padding, (input) => tf.conv3d(input as never, kernel as never, 1, "valid") as Tensor);
-        return finish(self, y, tf);
-      });
-    }
-  };
-}

@@ -6,7 +6,8 @@
  */
 import { type TfbridgeConv1DClass, defineConv1D } from "./conv1d.js";
 import { type TfbridgeDepthwiseConv2DClass, defineDepthwiseConv2D } from "./depthwise-conv2d.js";
-import { type TfbridgeConv2DClass, type TfbridgeConv3DClass, type TfbridgeSeparableConv2DClass, defineDilatedConv2D, defineDilatedConv3D, defineDilatedSeparableConv2D } from "./dilated-conv.js";
+import { type TfbridgeConv3DClass, defineConv3D } from "./conv3d.js";
+import { type TfbridgeConv2DClass, type TfbridgeSeparableConv2DClass, defineDilatedConv2D, defineDilatedSeparableConv2D } from "./dilated-conv.js";
 import { type TfbridgeGlobalPooling2DClass, defineGlobalPooling2D } from "./global-pooling2d.js";
 import { type TfbridgeUpSampling2DClass, defineUpSampling2D } from "./up-sampling2d.js";
 import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./gru.js";
@@ -43,7 +44,8 @@ export {
 } from "./names.js";
 export type { ConvLayerArgs, TfbridgeConv1DArgs, TfbridgeConv1DClass } from "./conv1d.js";
 export type { TfbridgeDepthwiseConv2DClass } from "./depthwise-conv2d.js";
-export type { TfbridgeConv2DClass, TfbridgeConv3DClass, TfbridgeSeparableConv2DClass } from "./dilated-conv.js";
+export type { TfbridgeConv3DClass } from "./conv3d.js";
+export type { TfbridgeConv2DClass, TfbridgeSeparableConv2DClass } from "./dilated-conv.js";
 export type { TfbridgeGlobalPooling2DArgs, TfbridgeGlobalPooling2DClass } from "./global-pooling2d.js";
 export type { TfbridgeUpSampling2DClass } from "./up-sampling2d.js";
 export type { TfbridgeGRUArgs, TfbridgeGRUCellArgs, TfbridgeGRUCellClass, TfbridgeGRUClass } from "./gru.js";
@@ -98,7 +100,7 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeBatchNormalization: defineBatchNormalization(tf),
     TfbridgeGlobalAveragePooling1D: defineGlobalAveragePooling1D(tf),
     TfbridgeConv2D: defineDilatedConv2D(tf),
-    TfbridgeConv3D: defineDilatedConv3D(tf),
+    TfbridgeConv3D: defineConv3D(tf),
     TfbridgeDepthwiseConv2D: defineDepthwiseConv2D(tf),
     TfbridgeSeparableConv2D: defineDilatedSeparableConv2D(tf),
     ...defineGlobalPooling2D(tf),

@@ -30,7 +30,7 @@ export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D = "TfbridgeGlobalAveragePooling1
 
 /** Keras 3's Conv2D with a dilation rate above 1, computed through space-to-batch as TensorFlow does. */
 export const TFBRIDGE_CONV2D = "TfbridgeConv2D";
-/** Keras 3's Conv3D with a dilation rate above 1, computed through space-to-batch as TensorFlow does. */
+/** Keras 3's Conv3D dilated (through space-to-batch, as TensorFlow does) or `same`-padded with a kernel shorter than its stride. */
 export const TFBRIDGE_CONV3D = "TfbridgeConv3D";
 /** Keras 3's SeparableConv2D with a dilation rate above 1, computed through space-to-batch as TensorFlow does. */
 export const TFBRIDGE_SEPARABLE_CONV2D = "TfbridgeSeparableConv2D";
@@ -55,6 +55,12 @@ export const MASKED_VALUE_MERGES: readonly (typeof MERGE_CLASSES)[number][] = ["
 /** A Keras 3 layer config as `model.to_json()` writes it: snake_case keys. */
 export type KerasLayerConfig = Readonly<Record<string, unknown>>;
 
+/** Whether `same` padding has a kernel shorter than its stride, where TF.js's JS kernels pad a 3-D window wrongly. */
+function shortKernelSame(config: KerasLayerConfig): boolean {
+  const [kernel, strides] = [config["kernel_size"], config["strides"]];
+  return config["padding"] === "same" && Array.isArray(kernel) && Array.isArray(strides) && kernel.some((k, i) => k < strides[i]);
+}
+
 /**
  * The TF.js class name to build a Keras 3 layer with, when TF.js's own class of that name would
  * compute something else or refuse the config; `null` when TF.js's own class is right.
@@ -71,7 +77,8 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  * - `DepthwiseConv2D` with a `dilation_rate` other than 1 → {@link TFBRIDGE_DEPTHWISE_CONV2D}: TF.js's ignores it;
  *   dilated `Conv2D`, `SeparableConv2D`, `Conv3D` → {@link TFBRIDGE_CONV2D}, {@link TFBRIDGE_SEPARABLE_CONV2D},
  *   {@link TFBRIDGE_CONV3D}: TensorFlow dilates through space-to-batch, TF.js hands the dilation to ops
- *   TF's CPU kernels refuse (DepthwiseConv2dNative without oneDNN, Conv3D always).
+ *   TF's CPU kernels refuse (DepthwiseConv2dNative without oneDNN, Conv3D always); `Conv3D` also where
+ *   `same` padding has a kernel shorter than its stride (TF.js's JS backends pad such a 3-D window by −1).
  * - `GlobalAveragePooling2D`, `GlobalMaxPooling2D` with `keepdims: true` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D},
  *   {@link TFBRIDGE_GLOBAL_MAX_POOLING_2D}: TF.js's have no `keepdims`.
  * - `UpSampling2D` with `interpolation: "bilinear"` → {@link TFBRIDGE_UP_SAMPLING_2D}: TF.js's samples
@@ -90,7 +97,7 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "DepthwiseConv2D" && dilated) return TFBRIDGE_DEPTHWISE_CONV2D;
   if (className === "Conv2D" && dilated) return TFBRIDGE_CONV2D;
   if (className === "SeparableConv2D" && dilated) return TFBRIDGE_SEPARABLE_CONV2D;
-  if (className === "Conv3D" && dilated) return TFBRIDGE_CONV3D;
+  if (className === "Conv3D" && (dilated || shortKernelSame(config))) return TFBRIDGE_CONV3D;
   if (className === "GlobalAveragePooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D;
   if (className === "GlobalMaxPooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_MAX_POOLING_2D;
   if (className === "UpSampling2D" && config["interpolation"] === "bilinear") return TFBRIDGE_UP_SAMPLING_2D;

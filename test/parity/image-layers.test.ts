@@ -62,6 +62,11 @@ const MODELS: Record<string, () => KerasModelConfig> = {
         layers.conv3d({ filters: 2, kernelSize: 2, dilationRate: [1, 2, 2], padding: "same" }),
       ],
     }),
+  "Conv3D same with kernels shorter than strides (ours: TF.js's JS backends pad such windows by −1)": () =>
+    sequential({
+      inputShape: [6, 7, 2, 2],
+      layers: [layers.conv3d({ filters: 3, kernelSize: [1, 2, 1], strides: 2, padding: "same", activation: "relu6" }), layers.conv3d({ filters: 2, kernelSize: [2, 1, 1], strides: [1, 3, 1], padding: "same" })],
+    }),
   "Conv3D dilated 2 valid": () => sequential({ inputShape: [5, 6, 5, 2], layers: [layers.conv3d({ filters: 3, kernelSize: 2, dilationRate: 2, useBias: false })] }),
   "pooling, padding and cropping: default and odd pools, same and valid, asymmetric pads and crops": () =>
     sequential({
@@ -140,6 +145,8 @@ describe("the 2-D conv and pooling family against Keras 3, layer by layer", () =
     expect(kerasCustomClass("Conv2D", { dilation_rate: [1, 1] })).toBeNull();
     expect(kerasCustomClass("SeparableConv2D", { dilation_rate: [1, 3] })).toBe("TfbridgeSeparableConv2D");
     expect(kerasCustomClass("Conv3D", { dilation_rate: [1, 1, 2] })).toBe("TfbridgeConv3D");
+    expect(kerasCustomClass("Conv3D", { dilation_rate: [1, 1, 1], padding: "same", kernel_size: [1, 2, 2], strides: [2, 2, 2] })).toBe("TfbridgeConv3D");
+    expect(kerasCustomClass("Conv3D", { dilation_rate: [1, 1, 1], padding: "same", kernel_size: [2, 2, 2], strides: [2, 2, 2] })).toBeNull();
     expect(kerasCustomClass("GlobalAveragePooling2D", { keepdims: true })).toBe("TfbridgeGlobalAveragePooling2D");
     expect(kerasCustomClass("GlobalMaxPooling2D", { keepdims: true })).toBe("TfbridgeGlobalMaxPooling2D");
     expect(kerasCustomClass("GlobalMaxPooling2D", { keepdims: false })).toBeNull();
