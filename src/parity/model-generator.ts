@@ -139,8 +139,8 @@ function source(c: Choices, name: string): { input: SymbolicTensor; flow: Flow }
 const IMAGE_MODELS = 0.3;
 
 /**
- * Random but valid model `index` of a sweep seeded by `seed`: about {@link IMAGE_MODELS} of them an
- * image model ({@link randomImageModel}), the others one or two inputs (float sequences,
+ * Random but valid model `index` of a sweep seeded by `seed`: about 3 in 10 of them an image model
+ * (image-model-generator.ts), the others one or two inputs (float sequences,
  * Embedding ids with or without mask_zero, Masking), 1–3 sequence blocks (recurrent, bidirectional,
  * Conv1D, pooling, normalization, merges of parallel branches), a reduction, optionally an
  * encoder–decoder with initial_state and RepeatVector, and one or two outputs.
