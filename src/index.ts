@@ -15,7 +15,19 @@ export { Pool, type PoolOptions, type PoolRequestOptions, type PoolStats, type P
 export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles } from "./link/curve.js";
 export { type KerasHistory, type KerasInboundNode, type KerasLayerConfig, type KerasModelConfig, type KerasTensorRef, tensorName } from "./models/config.js";
 export { type ApplyOptions, type InputOptions, Layer, type ModelOptions, type SequentialOptions, SymbolicTensor, input, model, sequential } from "./models/builder.js";
-export { type KerasActivation, type NormalizationArgs, type Named, type Pooling1DArgs, type RecurrentArgs, layers } from "./models/layers.js";
+export {
+  type Conv2DArgs,
+  type GlobalPooling2DArgs,
+  type Ints2,
+  type KerasActivation,
+  type NormalizationArgs,
+  type Named,
+  type Pairs2,
+  type Pooling1DArgs,
+  type Pooling2DArgs,
+  type RecurrentArgs,
+  layers,
+} from "./models/layers.js";
 export {
   type BuildOptions, type LayerOutputInfo, type ModelInfo, type ModelInputs, type ModelMode, type ModelOutputs, type ModelWeights, type PredictOptions, type Prediction, type TensorInfo, type TfjsSupport, ModelHandle,
 } from "./models/handle.js";

@@ -20,6 +20,16 @@ const camelToSnake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLower
 /** Keras's own default layer names (keras/src/utils/naming.py to_snake_case): GlobalAveragePooling1D → global_average_pooling1d. */
 const classToSnake = (cls: string) => cls.replace(/(.)([A-Z][a-z0-9]+)/g, "$1_$2").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 
+/**
+ * Keras's shorthands for a padding or cropping of `length` axes: `n` (n before and after every axis)
+ * or `[a, b, …]` (a before and after the first axis, …); a list of pairs is taken as written.
+ */
+function pairs(value: unknown, length: number): unknown {
+  if (typeof value === "number") return Array.from({ length }, () => [value, value]);
+  if (Array.isArray(value) && value.every((v) => typeof v === "number")) return value.map((v) => [v, v]);
+  return value;
+}
+
 /** How many tensors a layer call returns: recurrent states and Bidirectional's merge_mode null add some. */
 function outputCount(cls: string, config: Record<string, unknown>): number {
   const states: Record<string, number> = { LSTM: 2, GRU: 1, SimpleRNN: 1 };
@@ -55,7 +65,8 @@ export class Layer {
       const snake = camelToSnake(key);
       const argRule = rule.args[snake];
       if (value instanceof Layer) this.config[snake] = value.toEntry(value.name ?? `${snake}_${classToSnake(value.className)}`);
-      else if (argRule?.type === "ints" && typeof value === "number") this.config[snake] = [value];
+      else if (argRule?.type === "ints" && typeof value === "number") this.config[snake] = Array(argRule.length).fill(value);
+      else if (argRule?.type === "pairs") this.config[snake] = pairs(value, argRule.length);
       else this.config[snake] = value;
     }
   }

@@ -29,6 +29,26 @@ export interface Pooling1DArgs extends Named {
   strides?: number | null;
   padding?: "valid" | "same";
 }
+/** Keras's 2-D `kernel_size`, `strides`, … : one number for every axis, or one per axis. */
+export type Ints2 = number | [number, number];
+/** A padding or cropping of height and width: `n`, `[height, width]`, or `[[top, bottom], [left, right]]`. */
+export type Pairs2 = number | [number, number] | [[number, number], [number, number]];
+export interface Conv2DArgs extends Named {
+  kernelSize: Ints2;
+  strides?: Ints2;
+  padding?: "valid" | "same";
+  dilationRate?: Ints2;
+  activation?: KerasActivation;
+  useBias?: boolean;
+}
+export interface Pooling2DArgs extends Named {
+  poolSize?: Ints2;
+  strides?: Ints2 | null;
+  padding?: "valid" | "same";
+}
+export interface GlobalPooling2DArgs extends Named {
+  keepdims?: boolean;
+}
 export interface NormalizationArgs extends Named {
   epsilon?: number;
   center?: boolean;
@@ -64,6 +84,21 @@ export const layers = {
   averagePooling1d: make<Pooling1DArgs>("AveragePooling1D"),
   globalAveragePooling1d: none("GlobalAveragePooling1D"),
   globalMaxPooling1d: none("GlobalMaxPooling1D"),
+  conv2d: make<Conv2DArgs & { filters: number }>("Conv2D"),
+  depthwiseConv2d: make<Conv2DArgs & { depthMultiplier?: number }>("DepthwiseConv2D"),
+  separableConv2d: make<Conv2DArgs & { filters: number; depthMultiplier?: number }>("SeparableConv2D"),
+  conv2dTranspose: make<Omit<Conv2DArgs, "dilationRate"> & { filters: number }>("Conv2DTranspose"),
+  conv3d: make<Named & {
+    filters: number; kernelSize: number | [number, number, number]; strides?: number | [number, number, number]; padding?: "valid" | "same";
+    dilationRate?: number | [number, number, number]; activation?: KerasActivation; useBias?: boolean;
+  }>("Conv3D"),
+  maxPooling2d: (args: Pooling2DArgs = {}) => new Layer("MaxPooling2D", args as Record<string, unknown>),
+  averagePooling2d: make<Pooling2DArgs & { poolSize: Ints2 }>("AveragePooling2D"),
+  globalAveragePooling2d: (args: GlobalPooling2DArgs = {}) => new Layer("GlobalAveragePooling2D", args as Record<string, unknown>),
+  globalMaxPooling2d: (args: GlobalPooling2DArgs = {}) => new Layer("GlobalMaxPooling2D", args as Record<string, unknown>),
+  zeroPadding2d: (args: Named & { padding?: Pairs2 } = {}) => new Layer("ZeroPadding2D", args as Record<string, unknown>),
+  cropping2d: (args: Named & { cropping?: Pairs2 } = {}) => new Layer("Cropping2D", args as Record<string, unknown>),
+  upSampling2d: (args: Named & { size?: Ints2; interpolation?: "nearest" | "bilinear" } = {}) => new Layer("UpSampling2D", args as Record<string, unknown>),
   batchNormalization: (args: NormalizationArgs & { axis?: number } = {}) => new Layer("BatchNormalization", args as Record<string, unknown>),
   layerNormalization: (args: NormalizationArgs & { axis?: number | number[] } = {}) => new Layer("LayerNormalization", args as Record<string, unknown>),
   /** ConvNeXt's LayerScale: `x * gamma` over the last axis, `projectionDim` its size. */

@@ -9,6 +9,7 @@ export type ArgRule = { required?: boolean; default?: unknown; nullable?: boolea
   | { type: "bool" | "activation" | "shape" | "axis" }
   | { type: "enum"; values: unknown[] }
   | { type: "ints"; length: number; min: number; max: number }
+  | { type: "pairs"; length: number; min: number; max: number }
   | { type: "layer"; classes: string[] }
   | { type: "const"; value: unknown }
 );
@@ -118,12 +119,18 @@ function argProblem(rule: ArgRule, value: unknown): string | null {
     case "ints":
       if (!Array.isArray(value) || value.length !== rule.length || !value.every(isInt)) return `must be a list of ${rule.length} integer(s), got ${show(value)}`;
       return value.every((v) => v >= rule.min && v <= rule.max) ? null : `values must be between ${rule.min} and ${rule.max}, got ${show(value)}`;
+    case "pairs": {
+      const pair = (v: unknown) => Array.isArray(v) && v.length === 2 && v.every(isInt);
+      if (!Array.isArray(value) || value.length !== rule.length || !value.every(pair)) return `must be a list of ${rule.length} [before, after] integer pair(s), got ${show(value)}`;
+      return (value as number[][]).flat().every((v) => v >= rule.min && v <= rule.max) ? null : `values must be between ${rule.min} and ${rule.max}, got ${show(value)}`;
+    }
     case "shape":
       return Array.isArray(value) && value.every((v) => v === null || isInt(v)) ? null : `must be a list of integers (null for a free dimension), got ${show(value)}`;
     case "axis":
       return isInt(value) || (Array.isArray(value) && value.length > 0 && value.every(isInt)) ? null : `must be an integer or a list of integers, got ${show(value)}`;
     case "const":
-      return value === rule.value ? null : `only ${show(rule.value)} is supported, got ${show(value)}`;
+      // A list constant (a Conv2DTranspose's dilation_rate [1, 1]) is compared by value.
+      return value === rule.value || (Array.isArray(rule.value) && JSON.stringify(value) === JSON.stringify(rule.value)) ? null : `only ${show(rule.value)} is supported, got ${show(value)}`;
     case "layer":
       return null;
   }

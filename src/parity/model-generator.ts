@@ -1,6 +1,7 @@
 import type { KerasModelConfig } from "../models/config.js";
 import { type KerasActivation, layers } from "../models/layers.js";
 import { type Layer, type SymbolicTensor, input, model } from "../models/builder.js";
+import { randomImageModel } from "./image-model-generator.js";
 
 /** A seeded source of choices (mulberry32), so model N of a sweep is the same model on every run. */
 class Choices {
@@ -134,14 +135,23 @@ function source(c: Choices, name: string): { input: SymbolicTensor; flow: Flow }
   return { input: x, flow: { t: x, steps, channels: features } };
 }
 
+/** The share of a sweep's random models that are image models (see image-model-generator.ts). */
+const IMAGE_MODELS = 0.3;
+
 /**
- * Random but valid model `index` of a sweep seeded by `seed`: one or two inputs (float sequences,
+ * Random but valid model `index` of a sweep seeded by `seed`: about 3 in 10 of them an image model
+ * (image-model-generator.ts), the others one or two inputs (float sequences,
  * Embedding ids with or without mask_zero, Masking), 1–3 sequence blocks (recurrent, bidirectional,
  * Conv1D, pooling, normalization, merges of parallel branches), a reduction, optionally an
  * encoder–decoder with initial_state and RepeatVector, and one or two outputs.
  */
 export function randomModel(seed: number, index: number): KerasModelConfig {
-  const c = new Choices(seed * 1_000_003 + index * 7919 + 1);
+  const stream = seed * 1_000_003 + index * 7919;
+  // Image or sequence is drawn from a stream of its own (stream + 2), so every index that stays a
+  // sequence model draws from stream + 1 exactly as before image models existed: the same model.
+  const image = new Choices(stream + 2);
+  if (image.chance(IMAGE_MODELS)) return randomImageModel(image, `random_${seed}_${index}`);
+  const c = new Choices(stream + 1);
   const inputs: SymbolicTensor[] = [];
   const heads: Flow[] = [];
   const branches = c.chance(0.25) ? 2 : 1;

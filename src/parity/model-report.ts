@@ -53,6 +53,18 @@ export function formatModelSweep(summary: ModelSweepSummary): string {
   ].join("\n");
 }
 
+/** The configs of a class that TF.js's own class builds wrongly, so tfbridge's builds them (see kerasCustomClass). */
+const VARIANTS: Record<string, [Record<string, unknown>, string]> = {
+  Conv1D: [{ padding: "causal" }, "causal"],
+  Conv2D: [{ dilation_rate: [2, 2] }, "dilated"],
+  DepthwiseConv2D: [{ dilation_rate: [2, 2] }, "dilated"],
+  SeparableConv2D: [{ dilation_rate: [2, 2] }, "dilated"],
+  Conv3D: [{ dilation_rate: [2, 2, 2] }, "dilated, or same with a kernel shorter than its stride"],
+  GlobalAveragePooling2D: [{ keepdims: true }, "keepdims"],
+  GlobalMaxPooling2D: [{ keepdims: true }, "keepdims"],
+  UpSampling2D: [{ interpolation: "bilinear" }, "bilinear"],
+};
+
 /**
  * docs/parity.md's layer table, from a sweep: per supported layer, whether Python builds it, the TF.js
  * class that builds its twin, and how the twin compared on tfjs-node with its inputs equal.
@@ -60,8 +72,10 @@ export function formatModelSweep(summary: ModelSweepSummary): string {
 export function layerTable(summary: ModelSweepSummary): string {
   const lines = ["| layer | family | Python (Keras 3) | TF.js | tfjs-node exact? | why not |", "|---|---|---|---|---|---|"];
   for (const [cls, rule] of Object.entries(LAYER_RULES)) {
-    const custom = [kerasCustomClass(cls, {}), cls === "Conv1D" ? `${kerasCustomClass(cls, { padding: "causal" })} (causal)` : null].filter(Boolean);
-    const tfjs = custom.length ? `${cls === "Conv1D" ? `${rule.tfjs}, ` : ""}${custom.join(", ")} (tfbridge)` : String(rule.tfjs);
+    const own = kerasCustomClass(cls, {});
+    const variant = VARIANTS[cls];
+    const custom = [own, variant ? `${kerasCustomClass(cls, variant[0])} (${variant[1]})` : null].filter(Boolean);
+    const tfjs = custom.length ? `${variant && !own ? `${rule.tfjs}, ` : ""}${custom.join(", ")} (tfbridge)` : String(rule.tfjs);
     const stats = summary.classes[cls];
     let exact = "not covered by this sweep";
     let why = "";

@@ -5,6 +5,11 @@
  * @module tfbridge/tfjs-layers
  */
 import { type TfbridgeConv1DClass, defineConv1D } from "./conv1d.js";
+import { type TfbridgeDepthwiseConv2DClass, defineDepthwiseConv2D } from "./depthwise-conv2d.js";
+import { type TfbridgeConv3DClass, defineConv3D } from "./conv3d.js";
+import { type TfbridgeConv2DClass, type TfbridgeSeparableConv2DClass, defineDilatedConv2D, defineDilatedSeparableConv2D } from "./dilated-conv.js";
+import { type TfbridgeGlobalPooling2DClass, defineGlobalPooling2D } from "./global-pooling2d.js";
+import { type TfbridgeUpSampling2DClass, defineUpSampling2D } from "./up-sampling2d.js";
 import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./gru.js";
 import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js";
 import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
@@ -21,6 +26,13 @@ export {
   TFBRIDGE_BATCH_NORMALIZATION,
   TFBRIDGE_CLASS_PREFIX,
   TFBRIDGE_CONV1D,
+  TFBRIDGE_CONV2D,
+  TFBRIDGE_CONV3D,
+  TFBRIDGE_DEPTHWISE_CONV2D,
+  TFBRIDGE_SEPARABLE_CONV2D,
+  TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D,
+  TFBRIDGE_GLOBAL_MAX_POOLING_2D,
+  TFBRIDGE_UP_SAMPLING_2D,
   TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D,
   TFBRIDGE_GRU,
   TFBRIDGE_GRU_CELL,
@@ -35,6 +47,11 @@ export {
   kerasCustomClass,
 } from "./names.js";
 export type { ConvLayerArgs, TfbridgeConv1DArgs, TfbridgeConv1DClass } from "./conv1d.js";
+export type { TfbridgeDepthwiseConv2DClass } from "./depthwise-conv2d.js";
+export type { TfbridgeConv3DClass } from "./conv3d.js";
+export type { TfbridgeConv2DClass, TfbridgeSeparableConv2DClass } from "./dilated-conv.js";
+export type { TfbridgeGlobalPooling2DArgs, TfbridgeGlobalPooling2DClass } from "./global-pooling2d.js";
+export type { TfbridgeUpSampling2DClass } from "./up-sampling2d.js";
 export type { TfbridgeGRUArgs, TfbridgeGRUCellArgs, TfbridgeGRUCellClass, TfbridgeGRUClass } from "./gru.js";
 export type { ActivationClass } from "./hard-sigmoid.js";
 export type { KerasLoop } from "./keras-rnn.js";
@@ -63,6 +80,13 @@ export interface KerasLayerClasses {
   TfbridgeOperation: TfbridgeOperationClass;
   /** ConvNeXt's LayerScale. */
   TfbridgeLayerScale: TfbridgeLayerScaleClass;
+  TfbridgeConv2D: TfbridgeConv2DClass;
+  TfbridgeConv3D: TfbridgeConv3DClass;
+  TfbridgeDepthwiseConv2D: TfbridgeDepthwiseConv2DClass;
+  TfbridgeSeparableConv2D: TfbridgeSeparableConv2DClass;
+  TfbridgeGlobalAveragePooling2D: TfbridgeGlobalPooling2DClass;
+  TfbridgeGlobalMaxPooling2D: TfbridgeGlobalPooling2DClass;
+  TfbridgeUpSampling2D: TfbridgeUpSampling2DClass;
   /** Keras 3's merge layers by Keras class name (Add, Subtract, Multiply, Average, Maximum, Concatenate). */
   merges: Record<string, TfbridgeMergeClass>;
 }
@@ -87,6 +111,12 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeGlobalAveragePooling1D: defineGlobalAveragePooling1D(tf),
     TfbridgeOperation: defineOperation(tf),
     TfbridgeLayerScale: defineLayerScale(tf),
+    TfbridgeConv2D: defineDilatedConv2D(tf),
+    TfbridgeConv3D: defineConv3D(tf),
+    TfbridgeDepthwiseConv2D: defineDepthwiseConv2D(tf),
+    TfbridgeSeparableConv2D: defineDilatedSeparableConv2D(tf),
+    ...defineGlobalPooling2D(tf),
+    TfbridgeUpSampling2D: defineUpSampling2D(tf),
     merges: defineMerges(tf),
   };
   const { merges, ...others } = classes;

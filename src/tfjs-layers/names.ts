@@ -33,6 +33,20 @@ export const TFBRIDGE_LAYER_SCALE = "TfbridgeLayerScale";
 
 /** Keras 3's operation nodes (`x + y`, `keras.ops.*`): one class, its `compute` names the op (protocol/layers.json `operations`). */
 export const TFBRIDGE_OPERATION = "TfbridgeOperation";
+/** Keras 3's Conv2D with a dilation rate above 1, computed through space-to-batch as TensorFlow does. */
+export const TFBRIDGE_CONV2D = "TfbridgeConv2D";
+/** Keras 3's Conv3D dilated (through space-to-batch, as TensorFlow does) or `same`-padded with a kernel shorter than its stride. */
+export const TFBRIDGE_CONV3D = "TfbridgeConv3D";
+/** Keras 3's SeparableConv2D with a dilation rate above 1, computed through space-to-batch as TensorFlow does. */
+export const TFBRIDGE_SEPARABLE_CONV2D = "TfbridgeSeparableConv2D";
+/** Keras 3's DepthwiseConv2D with `dilation_rate` (TF.js's own ignores it), computed through space-to-batch. */
+export const TFBRIDGE_DEPTHWISE_CONV2D = "TfbridgeDepthwiseConv2D";
+/** Keras 3's GlobalAveragePooling2D with `keepdims`. */
+export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D = "TfbridgeGlobalAveragePooling2D";
+/** Keras 3's GlobalMaxPooling2D with `keepdims`. */
+export const TFBRIDGE_GLOBAL_MAX_POOLING_2D = "TfbridgeGlobalMaxPooling2D";
+/** Keras 3's UpSampling2D with bilinear interpolation at half-pixel centres. */
+export const TFBRIDGE_UP_SAMPLING_2D = "TfbridgeUpSampling2D";
 
 /** The start of every class name tfbridge registers (the hard_sigmoid activation aside). */
 export const TFBRIDGE_CLASS_PREFIX = "Tfbridge";
@@ -45,6 +59,12 @@ export const MASKED_VALUE_MERGES: readonly (typeof MERGE_CLASSES)[number][] = ["
 
 /** A Keras 3 layer config as `model.to_json()` writes it: snake_case keys. */
 export type KerasLayerConfig = Readonly<Record<string, unknown>>;
+
+/** Whether `same` padding has a kernel shorter than its stride, where TF.js's JS kernels pad a 3-D window wrongly. */
+function shortKernelSame(config: KerasLayerConfig): boolean {
+  const [kernel, strides] = [config["kernel_size"], config["strides"]];
+  return config["padding"] === "same" && Array.isArray(kernel) && Array.isArray(strides) && kernel.some((k, i) => k < strides[i]);
+}
 
 /**
  * The TF.js class name to build a Keras 3 layer with, when TF.js's own class of that name would
@@ -60,6 +80,15 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  *   {@link TFBRIDGE_BATCH_NORMALIZATION}: TF.js orders the same arithmetic differently (up to 64 ULP).
  * - `GlobalAveragePooling1D` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D}: TF.js's ignores the mask.
  * - ConvNeXt's `LayerScale` → {@link TFBRIDGE_LAYER_SCALE}: TF.js has none.
+ * - `DepthwiseConv2D` with a `dilation_rate` other than 1 → {@link TFBRIDGE_DEPTHWISE_CONV2D}: TF.js's ignores it;
+ *   dilated `Conv2D`, `SeparableConv2D`, `Conv3D` → {@link TFBRIDGE_CONV2D}, {@link TFBRIDGE_SEPARABLE_CONV2D},
+ *   {@link TFBRIDGE_CONV3D}: TensorFlow dilates through space-to-batch, TF.js hands the dilation to ops
+ *   TF's CPU kernels refuse (DepthwiseConv2dNative without oneDNN, Conv3D always); `Conv3D` also where
+ *   `same` padding has a kernel shorter than its stride (TF.js's JS backends pad such a 3-D window by −1).
+ * - `GlobalAveragePooling2D`, `GlobalMaxPooling2D` with `keepdims: true` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D},
+ *   {@link TFBRIDGE_GLOBAL_MAX_POOLING_2D}: TF.js's have no `keepdims`.
+ * - `UpSampling2D` with `interpolation: "bilinear"` → {@link TFBRIDGE_UP_SAMPLING_2D}: TF.js's samples
+ *   without Keras 3's half-pixel centres.
  * - the merge layers → `Tfbridge<Class>` ({@link TFBRIDGE_MERGE_PREFIX}): TF.js's mask rules are not Keras 3's.
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {
@@ -71,6 +100,14 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "BatchNormalization") return TFBRIDGE_BATCH_NORMALIZATION;
   if (className === "GlobalAveragePooling1D") return TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D;
   if (className === "LayerScale") return TFBRIDGE_LAYER_SCALE;
+  const dilated = Array.isArray(config["dilation_rate"]) && config["dilation_rate"].some((d) => d !== 1);
+  if (className === "DepthwiseConv2D" && dilated) return TFBRIDGE_DEPTHWISE_CONV2D;
+  if (className === "Conv2D" && dilated) return TFBRIDGE_CONV2D;
+  if (className === "SeparableConv2D" && dilated) return TFBRIDGE_SEPARABLE_CONV2D;
+  if (className === "Conv3D" && (dilated || shortKernelSame(config))) return TFBRIDGE_CONV3D;
+  if (className === "GlobalAveragePooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D;
+  if (className === "GlobalMaxPooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_MAX_POOLING_2D;
+  if (className === "UpSampling2D" && config["interpolation"] === "bilinear") return TFBRIDGE_UP_SAMPLING_2D;
   if ((MERGE_CLASSES as readonly string[]).includes(className)) return `${TFBRIDGE_MERGE_PREFIX}${className}`;
   return null;
 }

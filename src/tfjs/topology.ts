@@ -36,7 +36,7 @@ export interface TfjsTopology {
 const ACTIVATION_KEYS = ["activation", "recurrent_activation"];
 const ZEROS = { class_name: "Zeros", config: {} };
 /** Arguments TF.js has no use for, or spells differently: dropped once the schema has checked them. */
-const DROPPED = new Set(["dtype", "quantization_config", "groups", "synchronized", "renorm", "rms_scaling", "keepdims", "backward_layer", "optional", "ragged"]);
+const DROPPED = new Set(["dtype", "quantization_config", "groups", "synchronized", "renorm", "rms_scaling", "backward_layer", "optional", "ragged"]);
 
 /**
  * One layer's config in TF.js's dialect: Keras 3 activation names mapped to the TF.js activation

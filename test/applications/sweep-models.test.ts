@@ -10,8 +10,8 @@ import { sharedBridge } from "../helpers.js";
 
 // Every model of the model sweep (its reference models and its 300 random architectures), saved by Keras as
 // a .keras file: bridge.loadModel + predict against Keras's own load_model + predict on the same inputs.
-// Part of `make test-applications`.
-const RANDOM = 300;
+// Part of `make test-applications`; TFBRIDGE_SWEEP_MODELS=N runs the first N random architectures only.
+const RANDOM = Number(process.env["TFBRIDGE_SWEEP_MODELS"] ?? 300);
 const MODELS: [string, () => KerasModelConfig][] = [
   ...Object.entries(REFERENCE_MODELS),
   ...Array.from({ length: RANDOM }, (_, i) => [`random-0-${i}`, () => randomModel(0, i)] as [string, () => KerasModelConfig]),

@@ -31,4 +31,37 @@ describe("tfjs-layers on the WASM backend", () => {
     expect(c.pass, `max abs ${c.maxAbsError}`).toBe(true);
     expect(cpu.shape).toEqual([3, 6, 8]);
   });
+
+  it("the 2-D classes (dilated convolutions through space-to-batch, bilinear upsampling, keepdims pooling) compute what the CPU backend does", async () => {
+    const tf = await loadTfjs();
+    await import("@tensorflow/tfjs-backend-wasm");
+    const c = registerKerasLayers(tf);
+    const run = (backend: "cpu" | "wasm") =>
+      withBackend(tf as never, backend as never, async () => {
+        const stack = [
+          new c.TfbridgeDepthwiseConv2D({ kernelSize: 3, dilationRate: 2, padding: "same", depthMultiplier: 2 }),
+          new c.TfbridgeSeparableConv2D({ filters: 3, kernelSize: 2, dilationRate: [2, 1], activation: "relu" }),
+          new c.TfbridgeConv2D({ filters: 2, kernelSize: 2, dilationRate: 2, padding: "same" }),
+          new c.TfbridgeUpSampling2D({ size: [2, 3], interpolation: "bilinear" }),
+          new c.TfbridgeGlobalAveragePooling2D({ keepdims: true }),
+        ];
+        let y = tf.linspace(-1, 1, 2 * 9 * 8 * 3).reshape([2, 9, 8, 3]) as never as import("@tensorflow/tfjs-node").Tensor;
+        for (const layer of stack) {
+          // The same weights on both backends: built, then set from a fixed pattern.
+          layer.build(y.shape);
+          layer.setWeights(layer.getWeights().map((w) => tf.sin(tf.linspace(1, 7, w.size)).reshape(w.shape)));
+          y = layer.apply(y) as never;
+        }
+        const out = ndarray("float32", y.shape, (await y.data()) as Float32Array);
+        tf.dispose(y);
+        return out;
+      });
+    const cpu = await run("cpu");
+    const wasm = await run("wasm");
+    expect(cpu.shape).toEqual([2, 1, 1, 2]);
+    // Outputs above 1 in magnitude after three convolutions, which the two backends sum in other orders.
+    const d = compareArrays(wasm, cpu, { atol: 1e-6, rtol: 1e-6 });
+    expect(d.pass, `max abs ${d.maxAbsError}`).toBe(true);
+    expect(Math.max(...Array.from(cpu.data as Float32Array, Math.abs))).toBeGreaterThan(1);
+  });
 });

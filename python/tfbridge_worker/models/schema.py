@@ -69,6 +69,12 @@ def _check_arg(rule: dict, value: Any) -> str | None:
             return f"must be a list of {rule['length']} integer(s), got {value!r}"
         if not all(rule["min"] <= v <= rule["max"] for v in value):
             return f"values must be between {rule['min']} and {rule['max']}, got {value}"
+    elif kind == "pairs":
+        pair = lambda v: isinstance(v, list) and len(v) == 2 and all(_is_int(x) for x in v)  # noqa: E731
+        if not isinstance(value, list) or len(value) != rule["length"] or not all(pair(v) for v in value):
+            return f"must be a list of {rule['length']} [before, after] integer pair(s), got {value!r}"
+        if not all(rule["min"] <= x <= rule["max"] for v in value for x in v):
+            return f"values must be between {rule['min']} and {rule['max']}, got {value}"
     elif kind == "shape":
         if not isinstance(value, list) or not all(v is None or _is_int(v) for v in value):
             return f"must be a list of integers (null for a free dimension), got {value!r}"
