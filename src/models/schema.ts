@@ -6,7 +6,7 @@ import { type KerasLayerConfig, type KerasModelConfig, historyList } from "./con
 /** One argument's rule in protocol/layers.json. */
 export type ArgRule = { required?: boolean; default?: unknown; nullable?: boolean } & (
   | { type: "int" | "float"; min: number; max: number }
-  | { type: "bool" | "activation" | "shape" | "axis" }
+  | { type: "bool" | "activation" | "shape" | "axis" | "numbers" | "inert" }
   | { type: "enum"; values: unknown[] }
   | { type: "ints"; length: number; min: number; max: number }
   | { type: "layer"; classes: string[] }
@@ -59,6 +59,9 @@ export const CODE_LAYERS: Readonly<Record<string, string>> = models.codeLayers;
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
 const show = (v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
 
+/** A finite number, or a non-empty list (nested to any depth) of them: Normalization's mean and variance. */
+const isNumbers = (v: unknown): boolean => (typeof v === "number" && Number.isFinite(v)) || (Array.isArray(v) && v.length > 0 && v.every(isNumbers));
+
 /** Why `value` breaks `rule`, or null. */
 function argProblem(rule: ArgRule, value: unknown): string | null {
   if (value === null && rule.nullable) return null;
@@ -84,7 +87,10 @@ function argProblem(rule: ArgRule, value: unknown): string | null {
       return isInt(value) || (Array.isArray(value) && value.length > 0 && value.every(isInt)) ? null : `must be an integer or a list of integers, got ${show(value)}`;
     case "const":
       return value === rule.value ? null : `only ${show(rule.value)} is supported, got ${show(value)}`;
+    case "numbers":
+      return isNumbers(value) ? null : `must be a number or a (nested) list of numbers, got ${show(value)}`;
     case "layer":
+    case "inert":
       return null;
   }
 }

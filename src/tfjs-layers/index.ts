@@ -4,13 +4,18 @@
  * Browser-safe: nothing here imports TF.js (or Node) at run time; the caller passes its `tf`.
  * @module tfbridge/tfjs-layers
  */
+import { type TfbridgeActivationLayerClass, defineActivationLayers } from "./activation-layers.js";
+import { defineKeras3Activations } from "./activations.js";
 import { type TfbridgeConv1DClass, defineConv1D } from "./conv1d.js";
+import { type TfbridgeDotClass, defineDot } from "./dot.js";
 import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./gru.js";
 import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js";
 import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
 import { type TfbridgeBatchNormalizationClass, type TfbridgeLayerNormalizationClass, defineBatchNormalization, defineLayerNormalization } from "./normalization.js";
 import { type TfbridgeMergeClass, defineMerges } from "./merge.js";
 import { type TfbridgeGlobalAveragePooling1DClass, defineGlobalAveragePooling1D } from "./pooling.js";
+import { type TfbridgeCategoryEncodingClass, type TfbridgePreprocessingClass, defineCategoryEncoding, defineIdentity, defineNormalization } from "./preprocessing.js";
+import { type TfbridgeImageLayerClass, defineResizing } from "./resizing.js";
 import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
 import type { TfModule } from "./tfjs-types.js";
 
@@ -26,6 +31,17 @@ export {
   TFBRIDGE_LSTM,
   TFBRIDGE_MERGE_PREFIX,
   TFBRIDGE_SIMPLE_RNN,
+  TFBRIDGE_CATEGORY_ENCODING,
+  TFBRIDGE_CENTER_CROP,
+  TFBRIDGE_DOT,
+  TFBRIDGE_ELU,
+  TFBRIDGE_IDENTITY,
+  TFBRIDGE_LEAKY_RELU,
+  TFBRIDGE_NORMALIZATION,
+  TFBRIDGE_PRELU,
+  TFBRIDGE_RELU,
+  TFBRIDGE_RESIZING,
+  TFBRIDGE_SOFTMAX,
   type KerasLayerConfig,
   kerasCustomActivation,
   kerasCustomClass,
@@ -38,6 +54,10 @@ export type { TfbridgeLSTMArgs, TfbridgeLSTMClass } from "./lstm.js";
 export type { TfbridgeBatchNormalizationClass, TfbridgeLayerNormalizationClass } from "./normalization.js";
 export type { TfbridgeGlobalAveragePooling1DClass } from "./pooling.js";
 export type { TfbridgeMergeClass } from "./merge.js";
+export type { TfbridgeActivationLayerClass } from "./activation-layers.js";
+export type { TfbridgeDotClass } from "./dot.js";
+export type { CategoryEncodingArgs, TfbridgeCategoryEncodingClass, TfbridgePreprocessingClass } from "./preprocessing.js";
+export type { TfbridgeImageLayerClass } from "./resizing.js";
 export type { TfbridgeSimpleRNNArgs, TfbridgeSimpleRNNClass } from "./simple-rnn.js";
 export type { Tensor, TfModule } from "./tfjs-types.js";
 export { IGNORE_MASK, IGNORE_MASK_KEY } from "./stock-mask.js";
@@ -53,8 +73,18 @@ export interface KerasLayerClasses {
   TfbridgeLayerNormalization: TfbridgeLayerNormalizationClass;
   TfbridgeBatchNormalization: TfbridgeBatchNormalizationClass;
   TfbridgeGlobalAveragePooling1D: TfbridgeGlobalAveragePooling1DClass;
-  /** Keras 3's merge layers by Keras class name (Add, Subtract, Multiply, Average, Maximum, Concatenate). */
+  /** Keras 3's merge layers by Keras class name (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate). */
   merges: Record<string, TfbridgeMergeClass>;
+  /** Keras 3's activations TF.js lacks (hard_silu, leaky_relu, …), by registered name (`keras3HardSilu`, …). */
+  activations: Record<string, ActivationClass>;
+  /** Keras 3's ReLU, LeakyReLU, PReLU, ELU and Softmax layers, by registered name (`TfbridgeReLU`, …). */
+  activationLayers: Record<string, TfbridgeActivationLayerClass>;
+  TfbridgeIdentity: TfbridgePreprocessingClass;
+  TfbridgeNormalization: TfbridgePreprocessingClass;
+  TfbridgeCategoryEncoding: TfbridgeCategoryEncodingClass;
+  TfbridgeResizing: TfbridgeImageLayerClass;
+  TfbridgeCenterCrop: TfbridgeImageLayerClass;
+  TfbridgeDot: TfbridgeDotClass;
 }
 
 const registered = new WeakMap<TfModule, KerasLayerClasses>();
@@ -76,9 +106,16 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeBatchNormalization: defineBatchNormalization(tf),
     TfbridgeGlobalAveragePooling1D: defineGlobalAveragePooling1D(tf),
     merges: defineMerges(tf),
+    activations: defineKeras3Activations(tf),
+    activationLayers: defineActivationLayers(tf),
+    TfbridgeIdentity: defineIdentity(tf),
+    TfbridgeNormalization: defineNormalization(tf),
+    TfbridgeCategoryEncoding: defineCategoryEncoding(tf),
+    ...defineResizing(tf),
+    TfbridgeDot: defineDot(tf),
   };
-  const { merges, ...others } = classes;
-  for (const cls of [...Object.values(others), ...Object.values(merges)]) tf.serialization.registerClass(cls as never);
+  const { merges, activations, activationLayers, ...others } = classes;
+  for (const cls of [...Object.values(others), ...Object.values(merges), ...Object.values(activations), ...Object.values(activationLayers)]) tf.serialization.registerClass(cls as never);
   registered.set(tf, classes);
   return classes;
 }

@@ -10,6 +10,7 @@ same rules. Every problem in a config is collected, so one answer names every la
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from ..errors import ModelError
@@ -37,6 +38,13 @@ def _problem(problems: list, layer: str, cls: str, reason: str, field: str | Non
 
 def _is_int(v: Any) -> bool:
     return type(v) is int
+
+
+def _is_numbers(v: Any) -> bool:
+    """A finite number, or a non-empty list (nested to any depth) of them: Normalization's mean and variance."""
+    if type(v) in (int, float):
+        return math.isfinite(v)
+    return isinstance(v, list) and len(v) > 0 and all(_is_numbers(x) for x in v)
 
 
 def _check_arg(rule: dict, value: Any) -> str | None:
@@ -77,7 +85,10 @@ def _check_arg(rule: dict, value: Any) -> str | None:
     elif kind == "const":
         if value != rule["value"] or type(value) is not type(rule["value"]):
             return f"only {rule['value']!r} is supported, got {value!r}"
-    elif kind != "layer":
+    elif kind == "numbers":
+        if not _is_numbers(value):
+            return f"must be a number or a (nested) list of numbers, got {value!r}"
+    elif kind not in ("layer", "inert"):
         raise AssertionError(f"layers.json has an unknown argument type {kind!r}")
     return None
 
