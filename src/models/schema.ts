@@ -183,9 +183,21 @@ function refs(value: unknown): string[] {
   return Object.values(value).flatMap(refs);
 }
 
-/** Mask operation nodes may feed other mask operations and `mask` arguments, never a value. */
+/**
+ * Mask operation nodes may feed other mask operations and `mask` arguments, never a value; and a
+ * `mask` argument must be such a node's output (the masks Keras derives from Embedding, Masking and
+ * merges), as TF.js computes exactly those itself: a mask the model passes from elsewhere would be dropped.
+ */
 function checkMaskOps(model: KerasModelConfig, layers: (KerasLayerConfig | null)[], problems: ModelProblem[]): void {
   const ops = new Set(layers.filter(isMaskOp).map((e) => String(e!.config.name)));
+  for (const entry of layers) {
+    if (!entry || isMaskOp(entry)) continue;
+    for (const node of entry.inbound_nodes ?? []) {
+      for (const name of refs(node.kwargs?.["mask"] ?? null)) {
+        if (!ops.has(name)) problems.push({ layer: String(entry.config.name), class: entry.class_name, field: "mask", reason: `takes the output of ${name} as its mask: the TF.js twin derives masks only as Keras does from Embedding(mask_zero), Masking and merges` });
+      }
+    }
+  }
   if (ops.size === 0) return;
   for (const entry of layers) {
     if (!entry || isMaskOp(entry)) continue;

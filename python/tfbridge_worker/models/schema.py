@@ -193,8 +193,20 @@ def _refs(value: Any) -> list[str]:
 
 
 def _check_mask_ops(model: dict, layers: list, problems: list) -> None:
-    """Mask operation nodes may feed other mask operations and `mask` arguments, never a value."""
+    """Mask operation nodes may feed other mask operations and `mask` arguments, never a value; and a
+    `mask` argument must be such a node's output (the masks Keras derives from Embedding, Masking and
+    merges), as TF.js computes exactly those itself: a mask the model passes from elsewhere would be dropped."""
     ops = {e["config"].get("name") for e in layers if is_mask_op(e)}
+    for entry in layers:
+        if entry is None or is_mask_op(entry):
+            continue
+        for node in entry.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            for name in _refs((node.get("kwargs") or {}).get("mask")):
+                if name not in ops:
+                    _problem(problems, entry["config"].get("name", "?"), entry["class_name"],
+                             f"takes the output of {name} as its mask: the TF.js twin derives masks only as Keras does from Embedding(mask_zero), Masking and merges", "mask")
     if not ops:
         return
     for entry in layers:
