@@ -12,6 +12,8 @@ export interface ModelCase {
   /** Each input's shape (batch included), dtype (float32 default) and value range [low, high). */
   inputs: { shape: number[]; dtype?: "float32" | "int32"; range?: [number, number] }[];
   seed: number;
+  /** A layer the inputs go through first (an Embedding with mask_zero hands the layer a mask). */
+  before?: { class_name: string; config: Record<string, unknown> };
 }
 
 /** What Keras computed, and what the twin is built from. */
