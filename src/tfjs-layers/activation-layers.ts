@@ -4,7 +4,7 @@ import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
 type Layer = InstanceType<TfModule["layers"]["Layer"]>;
 
-/** One of the activation layer classes registered by {@link defineActivationLayers}. */
+/** One of the activation layer classes `registerKerasLayers` registers (TfbridgeReLU, TfbridgeLeakyReLU, TfbridgePReLU, TfbridgeELU, TfbridgeSoftmax). */
 export interface TfbridgeActivationLayerClass {
   new (args?: object): Layer;
   readonly className: string;

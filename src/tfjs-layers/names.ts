@@ -101,7 +101,7 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  *   {@link TFBRIDGE_BATCH_NORMALIZATION}: TF.js orders the same arithmetic differently (up to 64 ULP).
  * - `GlobalAveragePooling1D` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D}: TF.js's ignores the mask.
  * - the merge layers → `Tfbridge<Class>` ({@link TFBRIDGE_MERGE_PREFIX}): TF.js's mask rules are not Keras 3's.
- * - the activation and preprocessing layers of {@link KERAS3_OWN_CLASSES}, and every layer that is
+ * - the activation and preprocessing layers of `KERAS3_OWN_CLASSES`, and every layer that is
  *   the identity at inference without a TF.js class (`inferenceIdentity`: Identity, RandomFlip, …).
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {

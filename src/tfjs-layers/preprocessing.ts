@@ -5,7 +5,7 @@ type Layer = InstanceType<TfModule["layers"]["Layer"]>;
 type Variable = { read(): Tensor };
 type Shape = (number | null)[];
 
-/** A layer class registered by {@link defineIdentity} or {@link defineNormalization}. */
+/** What `registerKerasLayers` registers as `TfbridgeIdentity` and `TfbridgeNormalization`. */
 export interface TfbridgePreprocessingClass {
   new (args?: object): Layer;
   readonly className: string;

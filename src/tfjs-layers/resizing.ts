@@ -5,7 +5,7 @@ type Layer = InstanceType<TfModule["layers"]["Layer"]>;
 type Shape = (number | null)[];
 type Tensor4D = Parameters<TfModule["image"]["resizeBilinear"]>[0];
 
-/** A layer class registered by {@link defineResizing}. */
+/** What `registerKerasLayers` registers as `TfbridgeResizing` and `TfbridgeCenterCrop`. */
 export interface TfbridgeImageLayerClass {
   new (args: { height: number; width: number; [key: string]: unknown }): Layer;
   readonly className: string;
