@@ -29,6 +29,13 @@ export function defineDot(tf: TfModule): TfbridgeDotClass {
       super(args as never);
       this.axes = args.axes;
       this.normalize = args.normalize ?? false;
+      // Keras's Dot takes masked inputs and gives no mask (dot.py compute_mask); TF.js's base class
+      // would throw on a mask instead.
+      this.supportsMasking = true;
+    }
+
+    override computeMask(): Tensor {
+      return null as unknown as Tensor; // TF.js's signature has no null, but its engine treats null as "no mask"
     }
 
     /** dot.py `_merge_function`: negative axes taken modulo each input's rank. */
