@@ -9,7 +9,8 @@ import { Layer } from "./builder.js";
 
 /** Keras 3 activation names supported on both sides (protocol/layers.json `activations`). */
 export type KerasActivation =
-  | "linear" | "relu" | "relu6" | "tanh" | "sigmoid" | "hard_sigmoid" | "softmax" | "elu" | "selu" | "softplus" | "softsign" | "silu" | "swish" | "gelu";
+  | "linear" | "relu" | "relu6" | "tanh" | "sigmoid" | "hard_sigmoid" | "softmax" | "elu" | "selu" | "softplus" | "softsign" | "silu" | "swish" | "gelu"
+  | "leaky_relu" | "hard_silu" | "hard_swish" | "mish" | "log_softmax" | "exponential" | "hard_tanh" | "log_sigmoid" | "tanh_shrink";
 
 export interface Named {
   name?: string;
@@ -74,6 +75,29 @@ export const layers = {
   multiply: none("Multiply"),
   average: none("Average"),
   maximum: none("Maximum"),
+  minimum: none("Minimum"),
+  dot: make<Named & { axes: number | [number, number]; normalize?: boolean }>("Dot"),
+  reLU: (args: Named & { maxValue?: number | null; negativeSlope?: number; threshold?: number } = {}) => new Layer("ReLU", args as Record<string, unknown>),
+  leakyReLU: (args: Named & { negativeSlope?: number } = {}) => new Layer("LeakyReLU", args as Record<string, unknown>),
+  prelu: (args: Named & { sharedAxes?: number | number[] | null } = {}) => new Layer("PReLU", args as Record<string, unknown>),
+  elu: (args: Named & { alpha?: number } = {}) => new Layer("ELU", args as Record<string, unknown>),
+  softmax: (args: Named & { axis?: number | number[] } = {}) => new Layer("Softmax", args as Record<string, unknown>),
+  identity: none("Identity"),
+  rescaling: make<Named & { scale: number; offset?: number }>("Rescaling"),
+  /** Keras 3's Normalization: `mean` and `variance` given, or left out for adapted ones (weights `mean`, `variance`, `count`). */
+  normalization: (args: Named & { axis?: number | number[]; mean?: number | number[] | null; variance?: number | number[] | null; invert?: boolean } = {}) =>
+    new Layer("Normalization", args as Record<string, unknown>),
+  resizing: make<Named & {
+    height: number; width: number; interpolation?: "bilinear" | "nearest"; cropToAspectRatio?: boolean; padToAspectRatio?: boolean; fillValue?: number;
+  }>("Resizing"),
+  centerCrop: make<Named & { height: number; width: number }>("CenterCrop"),
+  categoryEncoding: make<Named & { numTokens: number; outputMode?: "one_hot" | "multi_hot" | "count" }>("CategoryEncoding"),
+  randomFlip: (args: Named & { mode?: "horizontal" | "vertical" | "horizontal_and_vertical" } = {}) => new Layer("RandomFlip", args as Record<string, unknown>),
+  randomRotation: make<Named & { factor: number | [number, number] }>("RandomRotation"),
+  randomZoom: make<Named & { heightFactor: number | [number, number]; widthFactor?: number | [number, number] | null }>("RandomZoom"),
+  randomTranslation: make<Named & { heightFactor: number | [number, number]; widthFactor: number | [number, number] }>("RandomTranslation"),
+  randomContrast: make<Named & { factor: number | [number, number] }>("RandomContrast"),
+  randomBrightness: make<Named & { factor: number | [number, number] }>("RandomBrightness"),
   embedding: make<Named & { inputDim: number; outputDim: number; maskZero?: boolean }>("Embedding"),
   masking: (args: Named & { maskValue?: number } = {}) => new Layer("Masking", args as Record<string, unknown>),
   conv1d: make<Named & {

@@ -6,7 +6,7 @@ import { type KerasLayerConfig, type KerasModelConfig, historyList, isTensorRef 
 /** One argument's rule in protocol/layers.json. */
 export type ArgRule = { required?: boolean; default?: unknown; nullable?: boolean } & (
   | { type: "int" | "float"; min: number; max: number }
-  | { type: "bool" | "activation" | "shape" | "axis" }
+  | { type: "bool" | "activation" | "shape" | "axis" | "numbers" | "inert" }
   | { type: "enum"; values: unknown[] }
   | { type: "ints"; length: number; min: number; max: number }
   | { type: "pairs"; length: number; min: number; max: number }
@@ -100,6 +100,9 @@ export const CODE_LAYERS: Readonly<Record<string, string>> = models.codeLayers;
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
 const show = (v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
 
+/** A finite number, or a non-empty list (nested to any depth) of them: Normalization's mean and variance. */
+const isNumbers = (v: unknown): boolean => (typeof v === "number" && Number.isFinite(v)) || (Array.isArray(v) && v.length > 0 && v.every(isNumbers));
+
 /** Why `value` breaks `rule`, or null. */
 function argProblem(rule: ArgRule, value: unknown): string | null {
   if (value === null && rule.nullable) return null;
@@ -131,7 +134,10 @@ function argProblem(rule: ArgRule, value: unknown): string | null {
     case "const":
       // A list constant (a Conv2DTranspose's dilation_rate [1, 1]) is compared by value.
       return value === rule.value || (Array.isArray(rule.value) && JSON.stringify(value) === JSON.stringify(rule.value)) ? null : `only ${show(rule.value)} is supported, got ${show(value)}`;
+    case "numbers":
+      return isNumbers(value) ? null : `must be a number or a (nested) list of numbers, got ${show(value)}`;
     case "layer":
+    case "inert":
       return null;
   }
 }
@@ -254,7 +260,24 @@ function checkOperation(entry: KerasLayerConfig, name: string, problems: ModelPr
 /** Every layer and operation of a model (or nested model) checked, mask-only operations passed through; problems appended. */
 function checkLayers(model: KerasModelConfig, problems: ModelProblem[]): (KerasLayerConfig | null)[] {
   const maskOnly = maskOnlyOperations(model);
+  checkMaskSources(model, maskOnly, problems);
   return model.config.layers.map((entry) => (entry && maskOnly.has(String(entry.config?.name)) ? structuredClone(entry) : checkLayer(entry, problems)));
+}
+
+/**
+ * A `mask` argument must be the output of Keras's own mask bookkeeping (the masks it derives from
+ * Embedding, Masking and merges), as TF.js derives exactly those itself: a mask the model passes from
+ * elsewhere (`Softmax(x, mask=some_input)`) would be dropped, a silently different model.
+ */
+function checkMaskSources(model: KerasModelConfig, maskOnly: ReadonlySet<string>, problems: ModelProblem[]): void {
+  for (const entry of model.config.layers) {
+    if (!entry || maskOnly.has(String(entry.config?.name))) continue;
+    for (const node of entry.inbound_nodes ?? []) {
+      for (const name of refs(node.kwargs?.["mask"] ?? null)) {
+        if (!maskOnly.has(name)) problems.push({ layer: String(entry.config.name), class: entry.class_name, field: "mask", reason: `takes the output of ${name} as its mask: the TF.js twin derives masks only as Keras does from Embedding(mask_zero), Masking and merges` });
+      }
+    }
+  }
 }
 
 /**

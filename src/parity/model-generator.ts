@@ -2,6 +2,7 @@ import type { KerasModelConfig } from "../models/config.js";
 import { type KerasActivation, layers } from "../models/layers.js";
 import { type Layer, type SymbolicTensor, input, model } from "../models/builder.js";
 import { randomImageModel } from "./image-model-generator.js";
+import { preprocessingBlock } from "./activation-blocks.js";
 
 /** A seeded source of choices (mulberry32), so model N of a sweep is the same model on every run. */
 class Choices {
@@ -57,7 +58,7 @@ function rnn(c: Choices, units: number, returnSequences: boolean, wrapped = fals
 
 /** One block on a sequence; keeps it a sequence. */
 function sequenceBlock(c: Choices, f: Flow): Flow {
-  const what = c.pick(["rnn", "bidirectional", "dense", "timeDistributed", "layerNorm", "batchNorm", "activation", "identity", "conv", "conv", "pool", "branches"]);
+  const what = c.pick(["rnn", "bidirectional", "dense", "timeDistributed", "layerNorm", "batchNorm", "activation", "preprocessing", "identity", "conv", "conv", "pool", "branches"]);
   const units = c.int(1, 6);
   switch (what) {
     case "rnn":
@@ -76,6 +77,8 @@ function sequenceBlock(c: Choices, f: Flow): Flow {
       return { ...f, t: apply(layers.batchNormalization({ epsilon: c.pick([1e-3, 1e-5]), center: c.chance(0.8), scale: c.chance(0.8) }), f.t) };
     case "activation":
       return { ...f, t: apply(layers.activation({ activation: c.pick(ACTIVATIONS) }), f.t) };
+    case "preprocessing":
+      return preprocessingBlock(c, f);
     case "identity":
       return { ...f, t: apply(c.pick([layers.dropout({ rate: 0.3 }), layers.spatialDropout1d({ rate: 0.3 }), layers.gaussianNoise({ stddev: 0.5 })]), f.t) };
     case "conv": {
@@ -100,7 +103,7 @@ function sequenceBlock(c: Choices, f: Flow): Flow {
     default: {
       const a = apply(layers.dense({ units, activation: c.pick(ACTIVATIONS) }), f.t);
       const b = apply(rnn(c, units, true), f.t);
-      const merge = c.pick(["add", "subtract", "multiply", "average", "maximum", "concatenate"] as const);
+      const merge = c.pick(["add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"] as const);
       return { ...f, t: apply(layers[merge](), [a, b]), channels: merge === "concatenate" ? 2 * units : units };
     }
   }

@@ -4,12 +4,15 @@
  * Browser-safe: nothing here imports TF.js (or Node) at run time; the caller passes its `tf`.
  * @module tfbridge/tfjs-layers
  */
+import { type TfbridgeActivationLayerClass, defineActivationLayers } from "./activation-layers.js";
+import { defineKeras3Activations } from "./activations.js";
 import { type TfbridgeConv1DClass, defineConv1D } from "./conv1d.js";
 import { type TfbridgeDepthwiseConv2DClass, defineDepthwiseConv2D } from "./depthwise-conv2d.js";
 import { type TfbridgeConv3DClass, defineConv3D } from "./conv3d.js";
 import { type TfbridgeConv2DClass, type TfbridgeSeparableConv2DClass, defineDilatedConv2D, defineDilatedSeparableConv2D } from "./dilated-conv.js";
 import { type TfbridgeGlobalPooling2DClass, defineGlobalPooling2D } from "./global-pooling2d.js";
 import { type TfbridgeUpSampling2DClass, defineUpSampling2D } from "./up-sampling2d.js";
+import { type TfbridgeDotClass, defineDot } from "./dot.js";
 import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./gru.js";
 import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js";
 import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
@@ -18,6 +21,8 @@ import { type TfbridgeMergeClass, defineMerges } from "./merge.js";
 import { type TfbridgeLayerScaleClass, defineLayerScale } from "./layer-scale.js";
 import { type TfbridgeOperationClass, defineOperation } from "./operation.js";
 import { type TfbridgeGlobalAveragePooling1DClass, defineGlobalAveragePooling1D } from "./pooling.js";
+import { type TfbridgeCategoryEncodingClass, type TfbridgePreprocessingClass, defineCategoryEncoding, defineIdentity, defineNormalization } from "./preprocessing.js";
+import { type TfbridgeImageLayerClass, defineResizing } from "./resizing.js";
 import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
 import type { TfModule } from "./tfjs-types.js";
 
@@ -42,6 +47,17 @@ export {
   TFBRIDGE_MERGE_PREFIX,
   TFBRIDGE_OPERATION,
   TFBRIDGE_SIMPLE_RNN,
+  TFBRIDGE_CATEGORY_ENCODING,
+  TFBRIDGE_CENTER_CROP,
+  TFBRIDGE_DOT,
+  TFBRIDGE_ELU,
+  TFBRIDGE_IDENTITY,
+  TFBRIDGE_LEAKY_RELU,
+  TFBRIDGE_NORMALIZATION,
+  TFBRIDGE_PRELU,
+  TFBRIDGE_RELU,
+  TFBRIDGE_RESIZING,
+  TFBRIDGE_SOFTMAX,
   type KerasLayerConfig,
   kerasCustomActivation,
   kerasCustomClass,
@@ -61,6 +77,10 @@ export type { TfbridgeGlobalAveragePooling1DClass } from "./pooling.js";
 export type { TfbridgeMergeClass } from "./merge.js";
 export type { TfbridgeLayerScaleArgs, TfbridgeLayerScaleClass } from "./layer-scale.js";
 export type { IndexSlice, TfbridgeOperationArgs, TfbridgeOperationClass } from "./operation.js";
+export type { TfbridgeActivationLayerClass } from "./activation-layers.js";
+export type { TfbridgeDotClass } from "./dot.js";
+export type { CategoryEncodingArgs, TfbridgeCategoryEncodingClass, TfbridgePreprocessingClass } from "./preprocessing.js";
+export type { TfbridgeImageLayerClass } from "./resizing.js";
 export type { TfbridgeSimpleRNNArgs, TfbridgeSimpleRNNClass } from "./simple-rnn.js";
 export type { Tensor, TfModule } from "./tfjs-types.js";
 export { IGNORE_MASK, IGNORE_MASK_KEY } from "./stock-mask.js";
@@ -87,8 +107,18 @@ export interface KerasLayerClasses {
   TfbridgeGlobalAveragePooling2D: TfbridgeGlobalPooling2DClass;
   TfbridgeGlobalMaxPooling2D: TfbridgeGlobalPooling2DClass;
   TfbridgeUpSampling2D: TfbridgeUpSampling2DClass;
-  /** Keras 3's merge layers by Keras class name (Add, Subtract, Multiply, Average, Maximum, Concatenate). */
+  /** Keras 3's merge layers by Keras class name (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate). */
   merges: Record<string, TfbridgeMergeClass>;
+  /** Keras 3's activations TF.js lacks (hard_silu, leaky_relu, …), by registered name (`keras3HardSilu`, …). */
+  activations: Record<string, ActivationClass>;
+  /** Keras 3's ReLU, LeakyReLU, PReLU, ELU and Softmax layers, by registered name (`TfbridgeReLU`, …). */
+  activationLayers: Record<string, TfbridgeActivationLayerClass>;
+  TfbridgeIdentity: TfbridgePreprocessingClass;
+  TfbridgeNormalization: TfbridgePreprocessingClass;
+  TfbridgeCategoryEncoding: TfbridgeCategoryEncodingClass;
+  TfbridgeResizing: TfbridgeImageLayerClass;
+  TfbridgeCenterCrop: TfbridgeImageLayerClass;
+  TfbridgeDot: TfbridgeDotClass;
 }
 
 const registered = new WeakMap<TfModule, KerasLayerClasses>();
@@ -118,9 +148,16 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     ...defineGlobalPooling2D(tf),
     TfbridgeUpSampling2D: defineUpSampling2D(tf),
     merges: defineMerges(tf),
+    activations: defineKeras3Activations(tf),
+    activationLayers: defineActivationLayers(tf),
+    TfbridgeIdentity: defineIdentity(tf),
+    TfbridgeNormalization: defineNormalization(tf),
+    TfbridgeCategoryEncoding: defineCategoryEncoding(tf),
+    ...defineResizing(tf),
+    TfbridgeDot: defineDot(tf),
   };
-  const { merges, ...others } = classes;
-  for (const cls of [...Object.values(others), ...Object.values(merges)]) tf.serialization.registerClass(cls as never);
+  const { merges, activations, activationLayers, ...others } = classes;
+  for (const cls of [...Object.values(others), ...Object.values(merges), ...Object.values(activations), ...Object.values(activationLayers)]) tf.serialization.registerClass(cls as never);
   registered.set(tf, classes);
   return classes;
 }

@@ -15,7 +15,7 @@ export interface TfbridgeMergeClass {
  * Keras 3's merge layers as TF.js classes: TF.js's own (same config, no weights) with Keras 3's
  * mask rules (keras/src/layers/merging). TF.js 4.22's Merge.computeMask returns a mask with an extra
  * leading axis and ignores the last input's mask; Keras ORs the inputs' masks (none if any input
- * has none; Concatenate counts an unmasked input as all true). Under masks Keras's Maximum also
+ * has none; Concatenate counts an unmasked input as all true). Under masks Keras's Maximum (and Minimum) also
  * replaces masked elements by the other input's before comparing, and Multiply multiplies masked
  * elements as 1 and zeroes what every input masks; TF.js ignores the masks. TF.js has no Subtract.
  */
@@ -43,7 +43,7 @@ export function defineMerges(tf: TfModule): Record<(typeof MERGE_CLASSES)[number
           return tf.sub(xs[0]!, xs[1]!);
         }
         if (!masks || masks.every((m) => !m) || !MASKED_VALUE_MERGES.includes(cls)) return super.call(inputs, kwargs);
-        return tf.tidy(() => (cls === "Maximum" ? maximum(xs, masks) : multiply(xs, masks)));
+        return tf.tidy(() => (cls === "Multiply" ? multiply(xs, masks) : extremum(cls === "Maximum" ? tf.maximum : tf.minimum, xs, masks)));
       }
 
       override getConfig() {
@@ -71,8 +71,8 @@ export function defineMerges(tf: TfModule): Record<(typeof MERGE_CLASSES)[number
     };
   };
 
-  /** keras/src/layers/merging/base_merge.py `_apply_merge_op_and_or_mask` with maximum, step by step. */
-  function maximum(xs: Tensor[], masks: (Tensor | null | undefined)[]): Tensor {
+  /** keras/src/layers/merging/base_merge.py `_apply_merge_op_and_or_mask` with maximum or minimum, step by step. */
+  function extremum(op: (a: Tensor, b: Tensor) => Tensor, xs: Tensor[], masks: (Tensor | null | undefined)[]): Tensor {
     let output = xs[0]!;
     let outputMask: Tensor | null = masks[0] ? expand(masks[0], output) : null;
     for (let i = 1; i < xs.length; i++) {
@@ -81,7 +81,7 @@ export function defineMerges(tf: TfModule): Record<(typeof MERGE_CLASSES)[number
       if (mask) x = tf.where(mask, x, output);
       if (outputMask) output = tf.where(outputMask, output, x);
       outputMask = mask && outputMask ? tf.logicalOr(outputMask, mask) : null;
-      output = tf.maximum(output, x);
+      output = op(output, x);
     }
     return output;
   }

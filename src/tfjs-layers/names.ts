@@ -47,15 +47,61 @@ export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D = "TfbridgeGlobalAveragePooling2
 export const TFBRIDGE_GLOBAL_MAX_POOLING_2D = "TfbridgeGlobalMaxPooling2D";
 /** Keras 3's UpSampling2D with bilinear interpolation at half-pixel centres. */
 export const TFBRIDGE_UP_SAMPLING_2D = "TfbridgeUpSampling2D";
+/** Keras 3's ReLU layer: `max_value`, `negative_slope` and `threshold` (TF.js's has only maxValue). */
+export const TFBRIDGE_RELU = "TfbridgeReLU";
+/** Keras 3's LeakyReLU layer: `negative_slope` (TF.js calls it alpha). */
+export const TFBRIDGE_LEAKY_RELU = "TfbridgeLeakyReLU";
+/** Keras 3's PReLU layer: TF.js's weights, Keras's ops in Keras's order. */
+export const TFBRIDGE_PRELU = "TfbridgePReLU";
+/** Keras 3's ELU layer: any `alpha` (TF.js's refuses alpha ≠ 1). */
+export const TFBRIDGE_ELU = "TfbridgeELU";
+/** Keras 3's Softmax layer: an axis list and Keras's mask rule. */
+export const TFBRIDGE_SOFTMAX = "TfbridgeSoftmax";
+/** Keras 3's Identity, and the random augmentation layers, which are the identity at inference. */
+export const TFBRIDGE_IDENTITY = "TfbridgeIdentity";
+/** Keras 3's Normalization: mean and variance from the config or adapted (weights), and `invert`. */
+export const TFBRIDGE_NORMALIZATION = "TfbridgeNormalization";
+/** Keras 3's Resizing: TF's half-pixel centres (TF.js's uses align_corners), crop or pad to the aspect ratio. */
+export const TFBRIDGE_RESIZING = "TfbridgeResizing";
+/** Keras 3's CenterCrop: crops, or resizes as Keras does when the image is smaller than the crop. */
+export const TFBRIDGE_CENTER_CROP = "TfbridgeCenterCrop";
+/** Keras 3's CategoryEncoding: one_hot, multi_hot and count from TF's OneHot (TF.js's needs DenseBincount, which tfjs-node lacks). */
+export const TFBRIDGE_CATEGORY_ENCODING = "TfbridgeCategoryEncoding";
+/** Keras 3's Dot: Keras's batch_dot (one matmul) and l2 normalization. */
+export const TFBRIDGE_DOT = "TfbridgeDot";
 
 /** The start of every class name tfbridge registers (the hard_sigmoid activation aside). */
 export const TFBRIDGE_CLASS_PREFIX = "Tfbridge";
 /** Keras 3's merge layers (Add, Subtract, Multiply, Average, Maximum, Concatenate) with Keras's mask rules: `TfbridgeAdd`, … */
 export const TFBRIDGE_MERGE_PREFIX = TFBRIDGE_CLASS_PREFIX;
 /** The Keras 3 merge layers tfbridge defines (with Keras 3's mask rules). */
-export const MERGE_CLASSES = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate"] as const;
+export const MERGE_CLASSES = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"] as const;
 /** The merges whose values, not only their output mask, depend on every input's mask. */
-export const MASKED_VALUE_MERGES: readonly (typeof MERGE_CLASSES)[number][] = ["Maximum", "Multiply"];
+export const MASKED_VALUE_MERGES: readonly (typeof MERGE_CLASSES)[number][] = ["Maximum", "Minimum", "Multiply"];
+
+/**
+ * Keras 3 classes whose TF.js namesake takes other arguments or computes in another order, by our
+ * class's name. (Rescaling: TF.js's own computes what Keras's does.)
+ */
+export const KERAS3_OWN_CLASSES: Readonly<Record<string, string>> = {
+  ReLU: TFBRIDGE_RELU,
+  LeakyReLU: TFBRIDGE_LEAKY_RELU,
+  PReLU: TFBRIDGE_PRELU,
+  ELU: TFBRIDGE_ELU,
+  Softmax: TFBRIDGE_SOFTMAX,
+  Normalization: TFBRIDGE_NORMALIZATION,
+  Resizing: TFBRIDGE_RESIZING,
+  CenterCrop: TFBRIDGE_CENTER_CROP,
+  Dot: TFBRIDGE_DOT,
+  CategoryEncoding: TFBRIDGE_CATEGORY_ENCODING,
+  Identity: TFBRIDGE_IDENTITY,
+  RandomFlip: TFBRIDGE_IDENTITY,
+  RandomRotation: TFBRIDGE_IDENTITY,
+  RandomZoom: TFBRIDGE_IDENTITY,
+  RandomTranslation: TFBRIDGE_IDENTITY,
+  RandomContrast: TFBRIDGE_IDENTITY,
+  RandomBrightness: TFBRIDGE_IDENTITY,
+};
 
 /** A Keras 3 layer config as `model.to_json()` writes it: snake_case keys. */
 export type KerasLayerConfig = Readonly<Record<string, unknown>>;
@@ -90,6 +136,8 @@ function shortKernelSame(config: KerasLayerConfig): boolean {
  * - `UpSampling2D` with `interpolation: "bilinear"` → {@link TFBRIDGE_UP_SAMPLING_2D}: TF.js's samples
  *   without Keras 3's half-pixel centres.
  * - the merge layers → `Tfbridge<Class>` ({@link TFBRIDGE_MERGE_PREFIX}): TF.js's mask rules are not Keras 3's.
+ * - the activation and preprocessing layers of `KERAS3_OWN_CLASSES`, and every layer that is
+ *   the identity at inference without a TF.js class (`inferenceIdentity`: Identity, RandomFlip, …).
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {
   if (className === "GRU") return TFBRIDGE_GRU;
@@ -109,14 +157,40 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "GlobalMaxPooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_MAX_POOLING_2D;
   if (className === "UpSampling2D" && config["interpolation"] === "bilinear") return TFBRIDGE_UP_SAMPLING_2D;
   if ((MERGE_CLASSES as readonly string[]).includes(className)) return `${TFBRIDGE_MERGE_PREFIX}${className}`;
+  if (className in KERAS3_OWN_CLASSES) return KERAS3_OWN_CLASSES[className]!;
   return null;
 }
 
+/** Keras 3's hard_silu (= hard_swish), x · hard_sigmoid(x). */
+export const KERAS3_HARD_SILU = "keras3HardSilu";
+/** Keras 3's leaky_relu activation (negative slope 0.2; TF.js has no such activation). */
+export const KERAS3_LEAKY_RELU = "keras3LeakyRelu";
+/** Keras 3's exponential activation, exp(x). */
+export const KERAS3_EXPONENTIAL = "keras3Exponential";
+/** Keras 3's hard_tanh, clip(x, -1, 1). */
+export const KERAS3_HARD_TANH = "keras3HardTanh";
+/** Keras 3's log_sigmoid, -softplus(-x). */
+export const KERAS3_LOG_SIGMOID = "keras3LogSigmoid";
+/** Keras 3's tanh_shrink, x - tanh(x). */
+export const KERAS3_TANH_SHRINK = "keras3TanhShrink";
+
+/** Keras 3 activation names TF.js has no activation for (or one that computes otherwise), by ours. */
+const KERAS3_ACTIVATIONS: Readonly<Record<string, string>> = {
+  hard_sigmoid: KERAS3_HARD_SIGMOID,
+  hard_silu: KERAS3_HARD_SILU,
+  hard_swish: KERAS3_HARD_SILU,
+  leaky_relu: KERAS3_LEAKY_RELU,
+  exponential: KERAS3_EXPONENTIAL,
+  hard_tanh: KERAS3_HARD_TANH,
+  log_sigmoid: KERAS3_LOG_SIGMOID,
+  tanh_shrink: KERAS3_TANH_SHRINK,
+};
+
 /**
  * The TF.js activation name for a Keras 3 activation name whose TF.js namesake computes something
- * else, or `null` when the names agree. Only `hard_sigmoid` differs among the activations Keras's
- * recurrent and core layers use here; note that TF.js would camel-case it to its own `hardSigmoid`.
+ * else or does not exist, or `null` when TF.js's own agrees. Note that TF.js would camel-case
+ * `hard_sigmoid` to its own (Keras 2) `hardSigmoid`.
  */
 export function kerasCustomActivation(name: string): string | null {
-  return name === "hard_sigmoid" ? KERAS3_HARD_SIGMOID : null;
+  return KERAS3_ACTIVATIONS[name] ?? null;
 }

@@ -116,12 +116,21 @@ function setLayerWeights(tf: Tfjs, built: LayersModel, name: string, holders: st
       if (JSON.stringify(expected) !== JSON.stringify(got)) {
         throw new ModelError(`TF.js layer ${copy} expects weights ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`, { layer: name });
       }
-      const tensors = slice.map((a) => tf.tensor(a.data as Float32Array, [...a.shape], "float32"));
+      const tensors = slice.map((a) => weightTensor(tf, a));
       layer.setWeights(tensors);
       tf.dispose(tensors);
     }
   }
   if (next !== arrays.length) throw new ModelError(`layer ${name} has ${arrays.length} weights, its TF.js layers take ${next}`, { layer: name });
+}
+
+/**
+ * A weight as TF.js holds it: float32, or int32 for an integer weight (Normalization's `count` is
+ * int64 in Keras; TF.js has no int64, and the count is never computed with at inference).
+ */
+function weightTensor(tf: Tfjs, a: NDArray): Tensor {
+  if (a.dtype === "float32") return tf.tensor(a.data as Float32Array, [...a.shape], "float32");
+  return tf.tensor(Int32Array.from(a.data as ArrayLike<number | bigint>, Number), [...a.shape], "int32");
 }
 
 /**
@@ -146,7 +155,9 @@ function twinOf(tf: Tfjs, model: LayersModel, topology: TfjsTopology, aliases: R
     return feeds.map((feed) => feedTensor(tf, feed));
   };
   const toArrays = async (outputs: Tensor[]) => {
-    const arrays = await Promise.all(outputs.map(async (t) => ndarray("float32", t.shape, (await t.data()) as Float32Array)));
+    // An int output (Resizing of an int image) is compared as float32, as every output is.
+    const asFloat = (data: Awaited<ReturnType<Tensor["data"]>>) => (data instanceof Float32Array ? data : Float32Array.from(data as Int32Array));
+    const arrays = await Promise.all(outputs.map(async (t) => ndarray("float32", t.shape, asFloat(await t.data()))));
     tf.dispose(outputs);
     return arrays;
   };

@@ -57,7 +57,8 @@ function translateLayer(entry: KerasLayerConfig, reasons: { layer: string; reaso
   const policy = entry.config.dtype as { config?: { name?: string } } | string | undefined;
   if ((typeof policy === "object" ? policy?.config?.name : policy) === "float64") reasons.push({ layer: name, reason: "float64: TF.js layers compute in float32" });
   for (const [key, value] of Object.entries(entry.config)) {
-    if (!(key in rule.args) || DROPPED.has(key)) continue;
+    // An inert argument (of a layer that is the identity at inference) changes nothing TF.js computes.
+    if (!(key in rule.args) || DROPPED.has(key) || rule.args[key]!.type === "inert") continue;
     if (ACTIVATION_KEYS.includes(key)) config[key] = ACTIVATIONS[value as string];
     else if (rule.args[key]!.type === "layer") config[key] = wrapped(value as KerasLayerConfig, reasons);
     else config[key] = value;

@@ -229,6 +229,10 @@ def _set_weights(model: keras.Model, weights: dict[str, list[np.ndarray]]) -> No
             if w.dtype != want:
                 raise ModelError(f"layer {name} weight {i} must be {want}, got {w.dtype}", layer=name)
         layer.set_weights(given)
+        # Layers that copy weights into tensors when built (Normalization's adapted mean and
+        # variance) refresh those copies here, as Keras does after loading a file.
+        if hasattr(layer, "finalize_state"):
+            layer.finalize_state()
 
 
 def config_json(model: keras.Model) -> dict:

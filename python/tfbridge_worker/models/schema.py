@@ -10,6 +10,7 @@ same rules. Every problem in a config is collected, so one answer names every la
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from ..errors import ModelError
@@ -38,6 +39,13 @@ def _problem(problems: list, layer: str, cls: str, reason: str, field: str | Non
 
 def _is_int(v: Any) -> bool:
     return type(v) is int
+
+
+def _is_numbers(v: Any) -> bool:
+    """A finite number, or a non-empty list (nested to any depth) of them: Normalization's mean and variance."""
+    if type(v) in (int, float):
+        return math.isfinite(v)
+    return isinstance(v, list) and len(v) > 0 and all(_is_numbers(x) for x in v)
 
 
 def _check_arg(rule: dict, value: Any) -> str | None:
@@ -84,7 +92,10 @@ def _check_arg(rule: dict, value: Any) -> str | None:
     elif kind == "const":
         if value != rule["value"] or type(value) is not type(rule["value"]):
             return f"only {rule['value']!r} is supported, got {value!r}"
-    elif kind != "layer":
+    elif kind == "numbers":
+        if not _is_numbers(value):
+            return f"must be a number or a (nested) list of numbers, got {value!r}"
+    elif kind not in ("layer", "inert"):
         raise AssertionError(f"layers.json has an unknown argument type {kind!r}")
     return None
 
@@ -258,8 +269,25 @@ def _check_operation(entry: dict, name: str, cls: str, problems: list) -> dict |
 def _check_layers(model: dict, problems: list) -> list:
     """Every layer and operation of a model (or nested model) checked, mask-only operations passed over; problems appended."""
     mask_only = mask_only_operations(model)
+    _check_mask_sources(model, mask_only, problems)
     return [copy.deepcopy(e) if isinstance(e, dict) and isinstance(e.get("config"), dict) and e["config"].get("name") in mask_only
             else check_layer(e, problems) for e in model["config"]["layers"]]
+
+
+def _check_mask_sources(model: dict, mask_only: set, problems: list) -> None:
+    """A ``mask`` argument must be the output of Keras's own mask bookkeeping (the masks it derives from
+    Embedding, Masking and merges), as TF.js derives exactly those itself: a mask the model passes from
+    elsewhere (``Softmax(x, mask=some_input)``) would be dropped, a silently different model."""
+    for entry in model["config"]["layers"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict) or entry["config"].get("name") in mask_only:
+            continue
+        for node in entry.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            for name in _refs((node.get("kwargs") or {}).get("mask")):
+                if name not in mask_only:
+                    _problem(problems, entry["config"].get("name", "?"), entry["class_name"],
+                             f"takes the output of {name} as its mask: the TF.js twin derives masks only as Keras does from Embedding(mask_zero), Masking and merges", "mask")
 
 
 def _check_nested_model(entry: dict, name: str, problems: list) -> dict | None:
