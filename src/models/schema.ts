@@ -1,7 +1,8 @@
 import { ModelError, type ModelProblem } from "../errors.js";
 import { readProtocolFile } from "../paths.js";
 import { capped, classCounts } from "./refusal.js";
-import { type KerasLayerConfig, type KerasModelConfig, historyList } from "./config.js";
+import { bindCall } from "./call-binding.js";
+import { type KerasInboundNode, type KerasLayerConfig, type KerasModelConfig, historyList, isTensorRef } from "./config.js";
 
 /** One argument's rule in protocol/layers.json. */
 export type ArgRule = { required?: boolean; default?: unknown; nullable?: boolean } & (
@@ -11,6 +12,8 @@ export type ArgRule = { required?: boolean; default?: unknown; nullable?: boolea
   | { type: "ints"; length: number; min: number; max: number }
   | { type: "layer"; classes: string[] }
   | { type: "const"; value: unknown }
+  | { type: "tensor" | "mask" }
+  | { type: "tensors"; min: number; max: number }
 );
 
 /** One supported layer class: its family, the TF.js class that builds it, its arguments. */
@@ -22,6 +25,11 @@ export interface LayerRule {
   weights?: string[];
   /** `identity` for layers that do nothing at inference (dropout, noise). */
   inference?: "identity";
+  /**
+   * The layer's call arguments in its `call` signature's order, for layers whose calls take more
+   * than tensors and a mask (attention: key, attention_mask, use_causal_mask…); checked per call.
+   */
+  call?: Record<string, ArgRule>;
 }
 
 interface LayersFile {
@@ -86,6 +94,35 @@ function argProblem(rule: ArgRule, value: unknown): string | null {
       return value === rule.value ? null : `only ${show(rule.value)} is supported, got ${show(value)}`;
     case "layer":
       return null;
+    case "tensor":
+      return isTensorRef(value) ? null : `must be a Keras tensor, got ${show(value)?.slice(0, 80)}`;
+    case "tensors":
+      if (!Array.isArray(value) || !value.every(isTensorRef)) return `must be a list of Keras tensors, got ${show(value)?.slice(0, 80)}`;
+      return value.length < rule.min || value.length > rule.max ? `must be a list of ${rule.min} to ${rule.max} tensors, got ${value.length}` : null;
+    case "mask":
+      return value === null || isTensorRef(value) || (Array.isArray(value) && value.every((v) => v === null || isTensorRef(v))) ? null : `must be a Keras mask tensor (or a list of them), got ${show(value)?.slice(0, 80)}`;
+  }
+}
+
+/**
+ * Each call of a layer with `call` rules (layers.json): every argument known, of its type, given
+ * once; the required ones present. Flags that differ between calls are the twin's to refuse (see
+ * tfjs/call-arguments.ts): they become the TF.js layer's config.
+ */
+function checkCalls(entry: KerasLayerConfig, name: string, call: Record<string, ArgRule>, problems: ModelProblem[]): void {
+  const cls = entry.class_name;
+  for (const node of entry.inbound_nodes ?? []) {
+    const { given, unknown, twice } = bindCall(node, Object.keys(call));
+    for (const key of unknown) problems.push({ layer: name, class: cls, field: key, reason: `call argument ${key} is not supported for ${cls}` });
+    for (const key of twice) problems.push({ layer: name, class: cls, field: key, reason: `call argument ${key} is given twice (by position and by name)` });
+    for (const [key, rule] of Object.entries(call)) {
+      if (!(key in given)) {
+        if (rule.required) problems.push({ layer: name, class: cls, field: key, reason: `call argument ${key} is required` });
+        continue;
+      }
+      const reason = argProblem(rule, given[key]);
+      if (reason) problems.push({ layer: name, class: cls, field: key, reason: `call argument ${key} ${reason}` });
+    }
   }
 }
 
@@ -163,6 +200,7 @@ function checkLayer(entry: unknown, problems: ModelProblem[], allowed?: string[]
     problems.push({ layer: name, class: cls, field: "dtype", reason: `dtype policy ${show(dtype)} is not supported; only ${DTYPE_POLICIES.join(", ")}` });
   }
   const resolved = checkArgs(layer, name, cls, rule.args, problems);
+  if (rule.call && !allowed) checkCalls(layer, name, rule.call, problems);
   const { layer: forward, backward_layer: backward } = resolved.config as { layer?: KerasLayerConfig; backward_layer?: KerasLayerConfig };
   if (cls === "Bidirectional" && forward && backward) checkMirror(name, forward, backward, problems);
   return resolved;
@@ -177,13 +215,34 @@ function refs(value: unknown): string[] {
   return Object.values(value).flatMap(refs);
 }
 
+/**
+ * A layer with `call` rules takes masks only as Keras derives them (its mask operations, which the
+ * twin derives the same way): a mask argument computed by anything else would be dropped by the
+ * twin, so it is refused; and a value argument may not be a mask operation's output.
+ */
+function checkCallMasks(entry: KerasLayerConfig, node: KerasInboundNode, call: Record<string, ArgRule>, ops: Set<string>, problems: ModelProblem[]): void {
+  const layer = String(entry.config.name);
+  const { given } = bindCall(node, Object.keys(call));
+  for (const [key, value] of Object.entries(given)) {
+    const isMask = call[key]?.type === "mask";
+    for (const name of refs(value)) {
+      if (isMask && !ops.has(name)) problems.push({ layer, class: entry.class_name, field: key, reason: `call argument ${key} is a mask computed by ${name}: the TF.js twin takes only the masks Keras derives (Embedding mask_zero, Masking)` });
+      if (!isMask && ops.has(name)) problems.push({ layer, class: entry.class_name, field: key, reason: `computes with the output of operation ${name}: the TF.js twin computes operation nodes only as mask computations` });
+    }
+  }
+}
+
 /** Mask operation nodes may feed other mask operations and `mask` arguments, never a value. */
 function checkMaskOps(model: KerasModelConfig, layers: (KerasLayerConfig | null)[], problems: ModelProblem[]): void {
   const ops = new Set(layers.filter(isMaskOp).map((e) => String(e!.config.name)));
-  if (ops.size === 0) return;
   for (const entry of layers) {
     if (!entry || isMaskOp(entry)) continue;
+    const call = LAYER_RULES[entry.class_name]?.call;
     for (const node of entry.inbound_nodes ?? []) {
+      if (call) {
+        checkCallMasks(entry, node, call, ops, problems);
+        continue;
+      }
       const values = [node.args, ...Object.entries(node.kwargs ?? {}).filter(([k]) => k !== "mask").map(([, v]) => v)];
       for (const name of refs(values)) {
         if (ops.has(name)) problems.push({ layer: String(entry.config.name), class: entry.class_name, reason: `computes with the output of operation ${name}: the TF.js twin computes operation nodes only as mask computations` });

@@ -4,7 +4,9 @@
  * Browser-safe: nothing here imports TF.js (or Node) at run time; the caller passes its `tf`.
  * @module tfbridge/tfjs-layers
  */
+import { type TfbridgeAttentionClass, defineAdditiveAttention, defineAttention } from "./attention.js";
 import { type TfbridgeConv1DClass, defineConv1D } from "./conv1d.js";
+import { type TfbridgeMultiHeadAttentionClass, defineMultiHeadAttention } from "./multi-head-attention.js";
 import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./gru.js";
 import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js";
 import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
@@ -15,7 +17,11 @@ import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
 import type { TfModule } from "./tfjs-types.js";
 
 export {
+  ATTENTION_CLASSES,
   KERAS3_HARD_SIGMOID,
+  TFBRIDGE_ADDITIVE_ATTENTION,
+  TFBRIDGE_ATTENTION,
+  TFBRIDGE_MULTI_HEAD_ATTENTION,
   TFBRIDGE_BATCH_NORMALIZATION,
   TFBRIDGE_CLASS_PREFIX,
   TFBRIDGE_CONV1D,
@@ -30,6 +36,8 @@ export {
   kerasCustomActivation,
   kerasCustomClass,
 } from "./names.js";
+export type { TfbridgeAttentionArgs, TfbridgeAttentionClass } from "./attention.js";
+export type { TfbridgeMultiHeadAttentionArgs, TfbridgeMultiHeadAttentionClass } from "./multi-head-attention.js";
 export type { ConvLayerArgs, TfbridgeConv1DArgs, TfbridgeConv1DClass } from "./conv1d.js";
 export type { TfbridgeGRUArgs, TfbridgeGRUCellArgs, TfbridgeGRUCellClass, TfbridgeGRUClass } from "./gru.js";
 export type { ActivationClass } from "./hard-sigmoid.js";
@@ -53,6 +61,9 @@ export interface KerasLayerClasses {
   TfbridgeLayerNormalization: TfbridgeLayerNormalizationClass;
   TfbridgeBatchNormalization: TfbridgeBatchNormalizationClass;
   TfbridgeGlobalAveragePooling1D: TfbridgeGlobalAveragePooling1DClass;
+  TfbridgeMultiHeadAttention: TfbridgeMultiHeadAttentionClass;
+  TfbridgeAttention: TfbridgeAttentionClass;
+  TfbridgeAdditiveAttention: TfbridgeAttentionClass;
   /** Keras 3's merge layers by Keras class name (Add, Subtract, Multiply, Average, Maximum, Concatenate). */
   merges: Record<string, TfbridgeMergeClass>;
 }
@@ -75,6 +86,9 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeLayerNormalization: defineLayerNormalization(tf),
     TfbridgeBatchNormalization: defineBatchNormalization(tf),
     TfbridgeGlobalAveragePooling1D: defineGlobalAveragePooling1D(tf),
+    TfbridgeMultiHeadAttention: defineMultiHeadAttention(tf),
+    TfbridgeAttention: defineAttention(tf),
+    TfbridgeAdditiveAttention: defineAdditiveAttention(tf),
     merges: defineMerges(tf),
   };
   const { merges, ...others } = classes;

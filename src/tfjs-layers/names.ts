@@ -28,6 +28,19 @@ export const TFBRIDGE_BATCH_NORMALIZATION = "TfbridgeBatchNormalization";
 /** Keras 3's GlobalAveragePooling1D: averages only unmasked steps under a mask. */
 export const TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D = "TfbridgeGlobalAveragePooling1D";
 
+/** Keras 3's MultiHeadAttention (TF.js has none). */
+export const TFBRIDGE_MULTI_HEAD_ATTENTION = "TfbridgeMultiHeadAttention";
+/** Keras 3's Attention (TF.js has none). */
+export const TFBRIDGE_ATTENTION = "TfbridgeAttention";
+/** Keras 3's AdditiveAttention (TF.js has none). */
+export const TFBRIDGE_ADDITIVE_ATTENTION = "TfbridgeAdditiveAttention";
+/** Keras classes built by tfbridge's attention classes, which take every input's mask. */
+export const ATTENTION_CLASSES: Readonly<Record<string, string>> = {
+  MultiHeadAttention: TFBRIDGE_MULTI_HEAD_ATTENTION,
+  Attention: TFBRIDGE_ATTENTION,
+  AdditiveAttention: TFBRIDGE_ADDITIVE_ATTENTION,
+};
+
 /** The start of every class name tfbridge registers (the hard_sigmoid activation aside). */
 export const TFBRIDGE_CLASS_PREFIX = "Tfbridge";
 /** Keras 3's merge layers (Add, Subtract, Multiply, Average, Maximum, Concatenate) with Keras's mask rules: `TfbridgeAdd`, … */
@@ -54,6 +67,7 @@ export type KerasLayerConfig = Readonly<Record<string, unknown>>;
  *   {@link TFBRIDGE_BATCH_NORMALIZATION}: TF.js orders the same arithmetic differently (up to 64 ULP).
  * - `GlobalAveragePooling1D` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D}: TF.js's ignores the mask.
  * - the merge layers → `Tfbridge<Class>` ({@link TFBRIDGE_MERGE_PREFIX}): TF.js's mask rules are not Keras 3's.
+ * - `MultiHeadAttention`, `Attention`, `AdditiveAttention` → {@link ATTENTION_CLASSES}: TF.js has none.
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {
   if (className === "GRU") return TFBRIDGE_GRU;
@@ -64,7 +78,7 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "BatchNormalization") return TFBRIDGE_BATCH_NORMALIZATION;
   if (className === "GlobalAveragePooling1D") return TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D;
   if ((MERGE_CLASSES as readonly string[]).includes(className)) return `${TFBRIDGE_MERGE_PREFIX}${className}`;
-  return null;
+  return ATTENTION_CLASSES[className] ?? null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { TfjsUnsupportedModelError } from "../models/refusal.js";
 import { type KerasHistory, type KerasLayerConfig, type KerasModelConfig, historyList, isTensorRef } from "../models/config.js";
 import { ACTIVATIONS, LAYER_RULES, isMaskOp } from "../models/schema.js";
 import { kerasCustomClass } from "../tfjs-layers/index.js";
+import { translateCalls } from "./call-arguments.js";
 
 /** A layer in TF.js's (Keras 2) topology format: inbound nodes as `[[layer, node, tensor, kwargs], …]`. */
 export interface TfjsLayerEntry {
@@ -106,6 +107,11 @@ export function toTfjsTopology(model: KerasModelConfig): TfjsTopology {
       if (isMaskOp(entry)) continue;
       const { className, config } = translateLayer(entry, reasons);
       const name = String(entry.config.name);
+      const calls = translateCalls(entry, reasons);
+      if (calls) {
+        layers.push({ class_name: className, config: { ...config, ...calls.config }, name, inbound_nodes: calls.inbound });
+        continue;
+      }
       const inbound = (entry.inbound_nodes ?? []).map((node) => {
         const refs: [string, number, number, Record<string, unknown>][] = [];
         const take = (v: unknown): void => {

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import ModelError
 from ..protocol import LAYERS, MODELS
+from .call_binding import bind_call
 from .refusal import capped, class_counts
 
 LAYER_SCHEMA: dict[str, dict] = LAYERS["layers"]
@@ -77,9 +78,46 @@ def _check_arg(rule: dict, value: Any) -> str | None:
     elif kind == "const":
         if value != rule["value"] or type(value) is not type(rule["value"]):
             return f"only {rule['value']!r} is supported, got {value!r}"
+    elif kind == "tensor":
+        if not _is_tensor(value):
+            return f"must be a Keras tensor, got {value!r:.80}"
+    elif kind == "tensors":
+        if not isinstance(value, list) or not all(_is_tensor(v) for v in value):
+            return f"must be a list of Keras tensors, got {value!r:.80}"
+        if not rule["min"] <= len(value) <= rule["max"]:
+            return f"must be a list of {rule['min']} to {rule['max']} tensors, got {len(value)}"
+    elif kind == "mask":
+        if not (value is None or _is_tensor(value) or (isinstance(value, list) and all(v is None or _is_tensor(v) for v in value))):
+            return f"must be a Keras mask tensor (or a list of them), got {value!r:.80}"
     elif kind != "layer":
         raise AssertionError(f"layers.json has an unknown argument type {kind!r}")
     return None
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
+def _check_calls(entry: dict, name: str, call: dict, problems: list) -> None:
+    """Each call of a layer with ``call`` rules (layers.json): every argument known, of its type, given
+    once; the required ones present. Flags that differ between calls are the twin's to refuse."""
+    cls = entry["class_name"]
+    for node in entry.get("inbound_nodes") or []:
+        if not isinstance(node, dict):
+            continue
+        given, unknown, twice = bind_call(node, list(call))
+        for key in unknown:
+            _problem(problems, name, cls, f"call argument {key} is not supported for {cls}", key)
+        for key in twice:
+            _problem(problems, name, cls, f"call argument {key} is given twice (by position and by name)", key)
+        for key, rule in call.items():
+            if key not in given:
+                if rule.get("required"):
+                    _problem(problems, name, cls, f"call argument {key} is required", key)
+                continue
+            reason = _check_arg(rule, given[key])
+            if reason:
+                _problem(problems, name, cls, f"call argument {key} {reason}", key)
 
 
 def _dtype_name(dtype: Any) -> Any:
@@ -118,6 +156,8 @@ def check_layer(entry: Any, problems: list, allowed: tuple[str, ...] | None = No
     if cls != "InputLayer" and "dtype" in config and _dtype_name(config["dtype"]) not in (None, *DTYPE_POLICIES):
         _problem(problems, name, cls, f"dtype policy {_dtype_name(config['dtype'])!r} is not supported; only {', '.join(DTYPE_POLICIES)}", "dtype")
     resolved = _check_args(entry, name, cls, schema["args"], problems)
+    if "call" in schema and allowed is None:
+        _check_calls(entry, name, schema["call"], problems)
     out = resolved["config"]
     if cls == "Bidirectional" and out.get("backward_layer") and out.get("layer"):
         _check_mirror(name, out["layer"], out["backward_layer"], problems)
@@ -181,16 +221,33 @@ def _refs(value: Any) -> list[str]:
     return []
 
 
+def _check_call_masks(entry: dict, node: dict, call: dict, ops: set, problems: list) -> None:
+    """A layer with ``call`` rules takes masks only as Keras derives them (its mask operations, which
+    the twin derives the same way): a mask argument computed by anything else would be dropped by the
+    twin, so it is refused; and a value argument may not be a mask operation's output."""
+    layer = entry["config"].get("name", "?")
+    given, _, _ = bind_call(node, list(call))
+    for key, value in given.items():
+        is_mask = call.get(key, {}).get("type") == "mask"
+        for name in _refs(value):
+            if is_mask and name not in ops:
+                _problem(problems, layer, entry["class_name"], f"call argument {key} is a mask computed by {name}: the TF.js twin takes only the masks Keras derives (Embedding mask_zero, Masking)", key)
+            if not is_mask and name in ops:
+                _problem(problems, layer, entry["class_name"], f"computes with the output of operation {name}: the TF.js twin computes operation nodes only as mask computations", key)
+
+
 def _check_mask_ops(model: dict, layers: list, problems: list) -> None:
     """Mask operation nodes may feed other mask operations and `mask` arguments, never a value."""
     ops = {e["config"].get("name") for e in layers if is_mask_op(e)}
-    if not ops:
-        return
     for entry in layers:
         if entry is None or is_mask_op(entry):
             continue
+        call = LAYER_SCHEMA.get(entry["class_name"], {}).get("call")
         for node in entry.get("inbound_nodes") or []:
             if not isinstance(node, dict):
+                continue
+            if call:
+                _check_call_masks(entry, node, call, ops, problems)
                 continue
             values = [node.get("args")] + [v for k, v in (node.get("kwargs") or {}).items() if k != "mask"]
             for name in _refs(values):
