@@ -22,3 +22,17 @@ export function causalMask(tf: TfModule, t: number, s: number): Tensor {
   const cols = tf.reshape(tf.range(0, s, 1, "int32"), [1, 1, s]);
   return tf.greaterEqual(rows, cols);
 }
+
+/**
+ * An attention layer's inputs by role (query, value, key, attention_mask) from its distinct inputs:
+ * `callInputs[r]` is role r's input (tfbridge's topology gives a layer each tensor once, see
+ * tfjs/call-arguments.ts); without it the inputs are the roles. A lone input or shape is a list of one.
+ */
+export function byRole<T>(items: readonly T[], callInputs: readonly number[] | null): T[] {
+  return callInputs ? callInputs.map((i) => items[i]!) : [...items];
+}
+
+/** A layer's input shape(s) as a list: TF.js hands a one-input layer its shape bare. */
+export function shapeList<S extends readonly (number | null)[]>(inputShape: S | S[]): S[] {
+  return Array.isArray(inputShape[0]) || inputShape.length === 0 ? (inputShape as S[]) : [inputShape as S];
+}

@@ -1,5 +1,5 @@
 import { TFBRIDGE_ADDITIVE_ATTENTION, TFBRIDGE_ATTENTION } from "./names.js";
-import { attentionMasks, causalMask } from "./attention-masks.js";
+import { attentionMasks, byRole, causalMask, shapeList } from "./attention-masks.js";
 import { ignoresMask } from "./stock-mask.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
@@ -17,6 +17,8 @@ export interface TfbridgeAttentionArgs {
   useCausalMask?: boolean;
   /** The call's `return_attention_scores`: the layer then has two outputs, as in Keras. */
   returnAttentionScores?: boolean;
+  /** Per role (query, value, key), which of the layer's inputs it is; default: the inputs in that order. */
+  callInputs?: number[] | null;
 }
 
 export interface TfbridgeAttentionClass {
@@ -37,8 +39,9 @@ const MASKED_BY = 1e9;
  * - the value's mask (and the causal mask) as `where(not mask, scores - 1e9, scores)`, softmax over
  *   the value steps, `matmul(weights, value)`, zero where the query is masked.
  *
- * Inputs `[query, value, key?]` (the key defaults to the value); the masks come as `kwargs.mask`, one
- * per input; the output carries the query's mask. Weights in Keras's order: Attention `scale` [] (if
+ * Inputs `[query, value, key?]` (the key defaults to the value), or the distinct tensors among them
+ * with `callInputs` saying which is which; the masks come as `kwargs.mask`, one per input; the
+ * output carries the query's mask. Weights in Keras's order: Attention `scale` [] (if
  * `use_scale`), `concat_score_weight` [] (if `concat`); AdditiveAttention `scale` [dim] (if `use_scale`).
  */
 function define(tf: TfModule, className: string, additive: boolean): TfbridgeAttentionClass {
@@ -50,6 +53,7 @@ function define(tf: TfModule, className: string, additive: boolean): TfbridgeAtt
     readonly useCausalMask: boolean;
     readonly returnAttentionScores: boolean;
     readonly ignoreMask: boolean;
+    readonly callInputs: number[] | null;
     private scale: Variable | null = null;
     private concatScoreWeight: Variable | null = null;
 
@@ -60,11 +64,12 @@ function define(tf: TfModule, className: string, additive: boolean): TfbridgeAtt
       this.useCausalMask = args.useCausalMask ?? false;
       this.returnAttentionScores = args.returnAttentionScores ?? false;
       this.ignoreMask = ignoresMask(args);
+      this.callInputs = args.callInputs ?? null;
       this.supportsMasking = true;
     }
 
     override build(inputShape: Shape | Shape[]): void {
-      const dim = (inputShape as Shape[])[0]!.at(-1)!;
+      const dim = byRole(shapeList(inputShape), this.callInputs)[0]!.at(-1)!;
       const zeros = tf.initializers.zeros();
       if (this.useScale) this.scale = this.addWeight("scale", additive ? [dim] : [], "float32", zeros) as unknown as Variable;
       if (!additive && this.scoreMode === "concat") this.concatScoreWeight = this.addWeight("concat_score_weight", [], "float32", zeros) as unknown as Variable;
@@ -72,7 +77,7 @@ function define(tf: TfModule, className: string, additive: boolean): TfbridgeAtt
     }
 
     override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-      const [query, value, key = value] = inputShape as Shape[];
+      const [query, value, key = value] = byRole(shapeList(inputShape), this.callInputs);
       const output = [...query!.slice(0, -1), value!.at(-1)!];
       return this.returnAttentionScores ? [output, [...query!.slice(0, -1), key!.at(-2)!]] : output;
     }
@@ -84,8 +89,9 @@ function define(tf: TfModule, className: string, additive: boolean): TfbridgeAtt
 
     override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
       return tf.tidy(() => {
-        const [query, value, key = value] = inputs as Tensor[];
-        const [queryMask, valueMask] = this.ignoreMask ? [null, null] : attentionMasks(kwargs, 2);
+        const xs = Array.isArray(inputs) ? inputs : [inputs];
+        const [query, value, key = value] = byRole(xs, this.callInputs);
+        const [queryMask, valueMask] = this.ignoreMask ? [null, null] : byRole(attentionMasks(kwargs, xs.length), this.callInputs);
         let scores = this.scores(query!, key!);
         let scoresMask: Tensor | null = valueMask ? tf.cast(valueMask, "bool") : null;
         if (this.useCausalMask) {
@@ -124,6 +130,7 @@ function define(tf: TfModule, className: string, additive: boolean): TfbridgeAtt
         useCausalMask: this.useCausalMask,
         returnAttentionScores: this.returnAttentionScores,
         ignoreMask: this.ignoreMask,
+        callInputs: this.callInputs,
       };
     }
   };

@@ -1,6 +1,6 @@
 import { type StaticShape, kerasEinsum } from "./keras-einsum.js";
 import { TFBRIDGE_MULTI_HEAD_ATTENTION } from "./names.js";
-import { attentionMasks, causalMask } from "./attention-masks.js";
+import { attentionMasks, byRole, causalMask, shapeList } from "./attention-masks.js";
 import { ignoresMask } from "./stock-mask.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
@@ -26,6 +26,8 @@ export interface TfbridgeMultiHeadAttentionArgs {
   useCausalMask?: boolean;
   /** The call's `return_attention_scores`: the layer then has two outputs, as in Keras. */
   returnAttentionScores?: boolean;
+  /** Per role (query, value, key, attention_mask), which of the layer's inputs it is; default: the inputs in that order. */
+  callInputs?: number[] | null;
 }
 
 export interface TfbridgeMultiHeadAttentionClass {
@@ -97,10 +99,10 @@ const SOFTMAX_MASKED = -1e9;
  *   path: the query times 1/√key_dim first, Keras's einsum equations for the scores, the Softmax
  *   layer's masking (-1e9 in, 0 out; exp(x - logsumexp) over several axes), the combine einsum.
  *
- * Inputs: `[query, value, key, attention_mask?]` (tfbridge's topology passes the value again when the
- * call had no key: Keras then projects the value as the key, and the masks agree). The Keras masks
- * of query, value and key arrive as `kwargs.mask` (a list, one per input); the output carries the
- * query's mask. `useCausalMask` and `returnAttentionScores` are the call's flags.
+ * Inputs by role: `[query, value, key, attention_mask?]`, or the distinct tensors among them with
+ * `callInputs` saying which is which (tfbridge's topology gives each tensor once, and the value as
+ * the key when the call had none: Keras then projects the value as the key, and the masks agree).
+ * The Keras masks arrive as `kwargs.mask` (a list, one per input); the output carries the query's. `useCausalMask` and `returnAttentionScores` are the call's flags.
  */
 export function defineMultiHeadAttention(tf: TfModule): TfbridgeMultiHeadAttentionClass {
   const Base = tf.layers.Layer as unknown as new (args?: object) => Layer;
@@ -119,6 +121,7 @@ export function defineMultiHeadAttention(tf: TfModule): TfbridgeMultiHeadAttenti
     readonly useCausalMask: boolean;
     readonly returnAttentionScores: boolean;
     readonly ignoreMask: boolean;
+    readonly callInputs: number[] | null;
     private projections: Record<"query" | "key" | "value" | "gate" | "output", Projection | null> = { query: null, key: null, value: null, gate: null, output: null };
     private dotEquation = "";
     private combineEquation = "";
@@ -137,11 +140,12 @@ export function defineMultiHeadAttention(tf: TfModule): TfbridgeMultiHeadAttenti
       this.useCausalMask = args.useCausalMask ?? false;
       this.returnAttentionScores = args.returnAttentionScores ?? false;
       this.ignoreMask = ignoresMask(args);
+      this.callInputs = args.callInputs ?? null;
       this.supportsMasking = true;
     }
 
     override build(inputShape: Shape | Shape[]): void {
-      const [query, value, key = value] = inputShape as Shape[];
+      const [query, value, key = value] = byRole(shapeList(inputShape), this.callInputs);
       const zeros = tf.initializers.zeros();
       const project = (name: string, input: StaticShape, bound: number, dims: number[]): Projection => {
         const [equation, biasAxes, outputRank] = projEquation(input.length - bound, bound, dims.length);
@@ -164,7 +168,7 @@ export function defineMultiHeadAttention(tf: TfModule): TfbridgeMultiHeadAttenti
     }
 
     override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-      const [query, value] = inputShape as Shape[];
+      const [query, value] = byRole(shapeList(inputShape), this.callInputs);
       const output = this.projectedShape ? [...query!.slice(0, -1), ...this.projectedShape] : [...query!];
       if (!this.returnAttentionScores) return output;
       // The scores' shape: the einsum's product notation over [batch…, query axes, heads] and the value's attention axes.
@@ -180,8 +184,9 @@ export function defineMultiHeadAttention(tf: TfModule): TfbridgeMultiHeadAttenti
 
     override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
       return tf.tidy(() => {
-        const [query, value, key = value, given = null] = inputs as Tensor[];
-        const [queryMask, valueMask, keyMask] = this.ignoreMask ? [null, null, null] : attentionMasks(kwargs, 3);
+        const xs = Array.isArray(inputs) ? inputs : [inputs];
+        const [query, value, key = value, given = null] = byRole(xs, this.callInputs);
+        const [queryMask, valueMask, keyMask] = this.ignoreMask ? [null, null, null] : byRole(attentionMasks(kwargs, xs.length), this.callInputs);
         const causalOnly = this.useCausalMask && !queryMask && !valueMask && !keyMask && !given && this.slidingWindow === null;
         const attentionMask = causalOnly ? null : this.attentionMask(query!, value!, queryMask, valueMask, keyMask, given);
         const p = this.projections;
@@ -280,6 +285,7 @@ export function defineMultiHeadAttention(tf: TfModule): TfbridgeMultiHeadAttenti
         useCausalMask: this.useCausalMask,
         returnAttentionScores: this.returnAttentionScores,
         ignoreMask: this.ignoreMask,
+        callInputs: this.callInputs,
       };
     }
   };
