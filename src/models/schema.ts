@@ -247,6 +247,11 @@ function checkMaskOps(model: KerasModelConfig, layers: (KerasLayerConfig | null)
       for (const name of refs(values)) {
         if (ops.has(name)) problems.push({ layer: String(entry.config.name), class: entry.class_name, reason: `computes with the output of operation ${name}: the TF.js twin computes operation nodes only as mask computations` });
       }
+      // The twin derives masks itself and drops `mask` arguments: one Keras's masking did not compute
+      // would silently be left out.
+      for (const name of refs(node.kwargs?.["mask"])) {
+        if (!ops.has(name)) problems.push({ layer: String(entry.config.name), class: entry.class_name, field: "mask", reason: `call argument mask is a mask computed by ${name}: the TF.js twin takes only the masks Keras derives (Embedding mask_zero, Masking)` });
+      }
     }
   }
   for (const ref of historyList(model.config.output_layers)) {

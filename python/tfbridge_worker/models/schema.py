@@ -253,6 +253,11 @@ def _check_mask_ops(model: dict, layers: list, problems: list) -> None:
             for name in _refs(values):
                 if name in ops:
                     _problem(problems, entry["config"].get("name", "?"), entry["class_name"], f"computes with the output of operation {name}: the TF.js twin computes operation nodes only as mask computations")
+            # The twin derives masks itself and drops `mask` arguments: one Keras's masking did not
+            # compute would silently be left out.
+            for name in _refs((node.get("kwargs") or {}).get("mask")):
+                if name not in ops:
+                    _problem(problems, entry["config"].get("name", "?"), entry["class_name"], f"call argument mask is a mask computed by {name}: the TF.js twin takes only the masks Keras derives (Embedding mask_zero, Masking)", "mask")
     outputs = model["config"].get("output_layers") or []
     for ref in outputs if outputs and isinstance(outputs[0], list) else [outputs]:
         if ref and ref[0] in ops:
