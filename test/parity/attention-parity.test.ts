@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { TfjsUnsupportedModelError, convertModel, ndarray } from "../../src/index.js";
+import { TfjsUnsupportedModelError, convertModel, input, layers, model, ndarray } from "../../src/index.js";
 import type { KerasModelConfig } from "../../src/models/config.js";
 import { runModelParity } from "../../src/parity/model-parity.js";
 import { randomWeights } from "../../src/parity/model-sweep.js";
@@ -73,5 +73,21 @@ describe("attention models through whole-model parity (Session vs tfjs-node vs J
     const report = await runModelParity(handle, { batch: 3 });
     expect(report.layers.map((l) => l.name)).toContain("cross_attention:1");
     expectParity(report);
+  });
+
+  it("attention described in TypeScript with the builder: Keras builds the same calls, and the twin agrees", { timeout: 300_000 }, async () => {
+    const target = input({ shape: [5, 6], name: "target" });
+    const source = input({ shape: [7, 4], name: "source" });
+    const allowed = input({ shape: [5, 7], dtype: "int32", name: "allowed" });
+    const self = layers.multiHeadAttention({ numHeads: 2, keyDim: 3, name: "self_attention" }).apply(target, { value: target, useCausalMask: true });
+    const [cross, scores] = layers.multiHeadAttention({ numHeads: 2, keyDim: 3, outputShape: [6], name: "cross" }).applyAll(self, { value: source, key: source, attentionMask: allowed, returnAttentionScores: true });
+    const luong = layers.attention({ scoreMode: "concat", useScale: true }).apply([cross!, self], { useCausalMask: true });
+    const config = model({ inputs: [target, source, allowed], outputs: [layers.additiveAttention().apply([luong, cross!]), scores!] });
+    await using handle = await bridge().model(config, { seed: 6 });
+    expect(handle.tfjs).toEqual({ supported: true });
+    expect(handle.layers.map((l) => l.name)).toContain("cross:1");
+    const mask = ndarray("int32", [2, 5, 7], Int32Array.from({ length: 70 }, (_, i) => (i % 3 === 0 ? 0 : 1)));
+    const floats = (shape: number[]) => ndarray("float32", shape, Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.7)));
+    expectParity(await runModelParity(handle, { inputs: [floats([2, 5, 6]), floats([2, 7, 4]), mask] }));
   });
 });
