@@ -36,7 +36,7 @@ interface LayersFile {
   activations: Record<string, string>;
   dtypePolicies: { values: string[] };
   inert: string[];
-  maskOps: { module: string; classes: string[] };
+  maskOps: { module: string; classes: string[]; otherModules?: Record<string, string[]> };
   layers: Record<string, LayerRule>;
 }
 
@@ -47,11 +47,14 @@ const withoutComments = <T>(o: Record<string, T>) => Object.fromEntries(Object.e
 export const LAYER_RULES: Readonly<Record<string, LayerRule>> = file.layers;
 /** Keras 3 activation name → the TF.js activation that computes the same function. */
 export const ACTIVATIONS: Readonly<Record<string, string>> = withoutComments(file.activations);
-const MASK_OPS = new Set(file.maskOps.classes);
+/** Per module, the classes of layers.json maskOps. */
+const MASK_OPS: Record<string, Set<string>> = Object.fromEntries(
+  Object.entries({ [file.maskOps.module]: file.maskOps.classes, ...file.maskOps.otherModules }).map(([module, classes]) => [module, new Set(classes)]),
+);
 
 /** An operation node Keras 3 wrote for a mask computation (layers.json maskOps); TF.js computes masks implicitly. */
 export function isMaskOp(entry: KerasLayerConfig | null | undefined): boolean {
-  return !!entry && entry.module === file.maskOps.module && MASK_OPS.has(entry.class_name);
+  return !!entry && typeof entry.module === "string" && !!MASK_OPS[entry.module]?.has(entry.class_name);
 }
 const INERT = new Set(file.inert);
 /** Layer dtype policies accepted; float64 runs in Python only (the TF.js twin refuses it). */

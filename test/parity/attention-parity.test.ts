@@ -90,4 +90,19 @@ describe("attention models through whole-model parity (Session vs tfjs-node vs J
     const floats = (shape: number[]) => ndarray("float32", shape, Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.7)));
     expectParity(await runModelParity(handle, { inputs: [floats([2, 5, 6]), floats([2, 7, 4]), mask] }));
   });
+
+  it("masked Attention into an LSTM: Keras's convert_to_tensor mask node is mask bookkeeping on both sides (regression: the twin refused it, the walk listed it)", { timeout: 300_000 }, async () => {
+    const config = kerasModel("masked-attention-lstm");
+    expect(config.config.layers.some((l) => l.class_name === "ConvertToTensor")).toBe(true);
+    await using handle = await bridge().model(config, { seed: 7 });
+    expect(handle.tfjs).toEqual({ supported: true });
+    expect(handle.layers.map((l) => l.name)).not.toContain("convert_to_tensor");
+    expectParity(await runModelParity(handle, { inputs: [TOKENS] }));
+  });
+
+  it("a masked residual encoder block: the pooling computes under the mask Keras recorded for it", { timeout: 300_000 }, async () => {
+    const config = kerasModel("masked-residual");
+    await using handle = await bridge().model(config, { seed: 8 });
+    expectParity(await runModelParity(handle, { inputs: [TOKENS] }));
+  });
 });

@@ -50,7 +50,29 @@ def masked_cross_attention():
     return keras.Model([a, b], L.GlobalAveragePooling1D()(x))
 
 
+def masked_attention_into_lstm():
+    """Masked Attention and MultiHeadAttention feeding LSTMs: Keras writes Attention's output mask as an
+    ops.convert_to_tensor node (keras.src.ops.core), the LSTM's mask argument."""
+    ids = keras.Input((12,), dtype="int32", name="tokens")
+    e = L.Embedding(50, 4, mask_zero=True)(ids)
+    a = L.Attention()([e, L.Dense(4)(e)])
+    m = L.MultiHeadAttention(2, 3)(*[L.Embedding(50, 4, mask_zero=True)(ids)] * 2)
+    return keras.Model(ids, L.Concatenate()([L.LSTM(2)(a), L.LSTM(2)(m)]))
+
+
+def masked_residual():
+    """A masked encoder block. At run time Keras's MultiHeadAttention removes the Keras mask of the tensor
+    it attends over, so the residual Add sees none; the pooling still computes under the mask Keras
+    recorded for it when the model was built (an explicit mask argument)."""
+    ids = keras.Input((12,), dtype="int32", name="tokens")
+    x = L.Embedding(50, 8, mask_zero=True)(ids)
+    x = L.LayerNormalization()(L.Add()([x, L.MultiHeadAttention(2, 4)(x, x)]))
+    return keras.Model(ids, L.GlobalAveragePooling1D()(L.Dense(8, activation="relu")(x)))
+
+
 MODELS = {
+    "masked-residual": masked_residual,
+    "masked-attention-lstm": masked_attention_into_lstm,
     "masked-cross-attention": masked_cross_attention,
     "transformer": transformer_classifier,
     "transformer-masked": lambda: transformer_classifier(mask_zero=True),

@@ -21,8 +21,11 @@ LAYER_SCHEMA: dict[str, dict] = LAYERS["layers"]
 ACTIVATIONS: dict[str, str] = {k: v for k, v in LAYERS["activations"].items() if not k.startswith("$")}
 INERT: frozenset[str] = frozenset(LAYERS["inert"])
 DTYPE_POLICIES: tuple[str, ...] = tuple(LAYERS["dtypePolicies"]["values"])
-MASK_OP_MODULE: str = LAYERS["maskOps"]["module"]
-MASK_OPS: frozenset[str] = frozenset(LAYERS["maskOps"]["classes"])
+# Per module, the classes of operation nodes that compute masks (layers.json maskOps).
+MASK_OPS: dict[str, frozenset[str]] = {
+    module: frozenset(classes)
+    for module, classes in {LAYERS["maskOps"]["module"]: LAYERS["maskOps"]["classes"], **LAYERS["maskOps"].get("otherModules", {})}.items()
+}
 MODEL_CLASSES: tuple[str, ...] = tuple(MODELS["modelClasses"])
 # Where Keras 3 finds each class when a hand-written config leaves "module" out.
 MODEL_MODULES: dict[str, str] = MODELS["modelModules"]
@@ -207,7 +210,12 @@ def _check_mirror(name: str, forward: dict, backward: dict, problems: list) -> N
 
 def is_mask_op(entry: Any) -> bool:
     """An operation node Keras 3 wrote for a mask computation (see layers.json maskOps)."""
-    return isinstance(entry, dict) and entry.get("module") == MASK_OP_MODULE and entry.get("class_name") in MASK_OPS
+    return isinstance(entry, dict) and is_mask_op_class(entry.get("module"), entry.get("class_name"))
+
+
+def is_mask_op_class(module: Any, class_name: Any) -> bool:
+    """Is an operation of this module and class one of layers.json maskOps?"""
+    return class_name in MASK_OPS.get(module, ())
 
 
 def _refs(value: Any) -> list[str]:

@@ -28,7 +28,7 @@ import keras
 from keras.src import backend, tree
 from keras.src.models.functional import Functional, operation_fn, unpack_singleton
 
-from .schema import MASK_OP_MODULE, MASK_OPS
+from .schema import is_mask_op_class
 
 
 def _graph(op: Any) -> Functional | None:
@@ -40,7 +40,7 @@ def _graph(op: Any) -> Functional | None:
 
 def _listed(op: Any) -> bool:
     cls = type(op)
-    return not (cls.__module__ == MASK_OP_MODULE and cls.__name__ in MASK_OPS)
+    return not is_mask_op_class(cls.__module__, cls.__name__)
 
 
 def _call_name(prefix: str, op: Any, calls: dict[int, int]) -> str:
