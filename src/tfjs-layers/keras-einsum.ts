@@ -18,6 +18,31 @@ export function normalizeSubscripts(subscripts: string): string {
   return out;
 }
 
+/**
+ * `tf.einsum(equation, x, y)`, or on a backend without an Einsum kernel (TF.js 4.22's WASM) the same
+ * contraction as transposes, reshapes and one batched `matMul`, as TF's own Einsum kernel computes it
+ * (batch labels, then the left operand's free labels, the contracted ones, the right's free labels).
+ * Each label appears at most once per operand and every label of the output in an operand, as in the
+ * equations Keras's attention layers use.
+ */
+export function einsum(tf: TfModule, equation: string, x: Tensor, y: Tensor): Tensor {
+  if (tf.getKernel("Einsum", tf.getBackend())) return tf.einsum(equation, x, y);
+  const [inputs, out] = equation.split("->") as [string, string];
+  const [a, b] = inputs.split(",") as [string, string];
+  const size = (label: string) => (a.includes(label) ? x.shape[a.indexOf(label)]! : y.shape[b.indexOf(label)]!);
+  const batch = [...out].filter((l) => a.includes(l) && b.includes(l));
+  const freeA = [...a].filter((l) => out.includes(l) && !b.includes(l));
+  const freeB = [...b].filter((l) => out.includes(l) && !a.includes(l));
+  const contracted = [...a].filter((l) => b.includes(l) && !out.includes(l));
+  if ([...a, ...b].some((l) => !out.includes(l) && !contracted.includes(l))) throw new Error(`einsum ${equation}: summing a label of one operand only is not supported`);
+  const product = (labels: string[]) => labels.reduce((n, l) => n * size(l), 1);
+  const left = tf.reshape(tf.transpose(x, [...batch, ...freeA, ...contracted].map((l) => a.indexOf(l))), [product(batch), product(freeA), product(contracted)]);
+  const right = tf.reshape(tf.transpose(y, [...batch, ...contracted, ...freeB].map((l) => b.indexOf(l))), [product(batch), product(contracted), product(freeB)]);
+  const order = [...batch, ...freeA, ...freeB];
+  const result = tf.reshape(tf.matMul(left, right), order.map(size));
+  return tf.transpose(result, [...out].map((l) => order.indexOf(l)));
+}
+
 /** Equations Keras computes with matmul whatever the shapes. */
 const ALWAYS = new Set([
   "a,b->ab", "ab,b->a", "ab,bc->ac", "ab,cb->ac", "abc,cd->abd", "abc,dc->abd", "abcd,abde->abce", "abcd,abed->abce",
@@ -48,7 +73,7 @@ export function kerasEinsum(tf: TfModule, subscripts: string, x: Tensor, y: Tens
     "abcde,afce->acdbf": () => dims(b1, c1 ?? y2, d1, e1 ?? y3, y1),
   };
   const known = ALWAYS.has(eq) ? [] : needs[eq]?.();
-  if (!known) return tf.einsum(eq, x, y);
+  if (!known) return einsum(tf, eq, x, y);
   const t = (a: Tensor, perm: number[]) => tf.transpose(a, perm);
   const mm = (a: Tensor, b: Tensor) => tf.matMul(a, b);
   switch (eq) {

@@ -1,4 +1,4 @@
-import { type StaticShape, kerasEinsum } from "./keras-einsum.js";
+import { type StaticShape, einsum, kerasEinsum } from "./keras-einsum.js";
 import { TFBRIDGE_MULTI_HEAD_ATTENTION } from "./names.js";
 import { attentionMasks, byRole, causalMask, shapeList } from "./attention-masks.js";
 import { ignoresMask } from "./stock-mask.js";
@@ -239,14 +239,14 @@ export function defineMultiHeadAttention(tf: TfModule): TfbridgeMultiHeadAttenti
       };
       if (q.rank === 4 && this.dropout === 0 && !this.returnAttentionScores) {
         // nn.py _dot_product_attention_xla, with the mask of _apply_masks.
-        let logits = tf.mul(tf.einsum("BTNH,BSNH->BNTS", q, k), tf.scalar(scale));
+        let logits = tf.mul(einsum(tf, "BTNH,BSNH->BNTS", q, k), tf.scalar(scale));
         if (mask || causalOnly) {
           let combined = tf.onesLike(logits).cast("bool");
           if (mask) combined = tf.logicalAnd(combined, expand(tf.cast(mask, "bool"), 4));
           if (causalOnly) combined = tf.logicalAnd(combined, tf.expandDims(causalMask(tf, logits.shape[2]!, logits.shape[3]!), 0));
           logits = tf.where(combined, logits, tf.fill(logits.shape, LARGE_NEGATIVE));
         }
-        return [tf.einsum("BNTS,BSNH->BTNH", tf.softmax(logits, -1), v), null];
+        return [einsum(tf, "BNTS,BSNH->BTNH", tf.softmax(logits, -1), v), null];
       }
       const m = causalOnly ? causalMask(tf, q.shape[1]!, v.shape[1]!) : mask;
       const scaled = tf.mul(q, tf.scalar(scale));
