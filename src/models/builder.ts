@@ -14,7 +14,22 @@ export class SymbolicTensor {
 export interface ApplyOptions {
   /** Initial states of a recurrent layer (LSTM: [h, c]; GRU, SimpleRNN: [h]). */
   initialState?: SymbolicTensor[];
+  /** MultiHeadAttention: the value the applied query attends to (self-attention: the query again). */
+  value?: SymbolicTensor;
+  /** MultiHeadAttention: the key (default: the value). */
+  key?: SymbolicTensor;
+  /** MultiHeadAttention: a [batch, T, S] mask, nonzero where a query step may attend to a value step. */
+  attentionMask?: SymbolicTensor;
+  /** The attention layers: mask out future steps. */
+  useCausalMask?: boolean;
+  /** The attention layers: the scores become a second output ({@link Layer.applyAll}). */
+  returnAttentionScores?: boolean;
 }
+
+/** The call arguments of {@link ApplyOptions} as Keras's call takes them. */
+const CALL_KWARGS: Record<string, keyof ApplyOptions> = {
+  initial_state: "initialState", value: "value", key: "key", attention_mask: "attentionMask", use_causal_mask: "useCausalMask", return_attention_scores: "returnAttentionScores",
+};
 
 const camelToSnake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 /** Keras's own default layer names (keras/src/utils/naming.py to_snake_case): GlobalAveragePooling1D → global_average_pooling1d. */
@@ -30,8 +45,9 @@ function pairs(value: unknown, length: number): unknown {
   return value;
 }
 
-/** How many tensors a layer call returns: recurrent states and Bidirectional's merge_mode null add some. */
-function outputCount(cls: string, config: Record<string, unknown>): number {
+/** How many tensors a layer call returns: recurrent states, Bidirectional's merge_mode null and attention scores add some. */
+function outputCount(cls: string, config: Record<string, unknown>, kwargs: Record<string, unknown>): number {
+  if (kwargs.return_attention_scores) return 2;
   const states: Record<string, number> = { LSTM: 2, GRU: 1, SimpleRNN: 1 };
   if (cls in states) return 1 + (config.return_state ? states[cls]! : 0);
   if (cls === "Bidirectional") {
@@ -72,9 +88,10 @@ export class Layer {
   }
 
   /**
-   * Calls the layer on one tensor (or a list, for merge layers) and returns its first output; for a
-   * recurrent layer with `returnState` or a Bidirectional with `mergeMode: null`, {@link applyAll}
-   * returns all of them.
+   * Calls the layer on one tensor (or a list, for merge layers and Attention's `[query, value, key?]`)
+   * and returns its first output; for a recurrent layer with `returnState`, a Bidirectional with
+   * `mergeMode: null` or an attention layer with `returnAttentionScores`, {@link applyAll} returns all
+   * of them. MultiHeadAttention takes the query here and the rest in `options` (`value`, `key`, …).
    */
   apply(inputs: SymbolicTensor | SymbolicTensor[], options: ApplyOptions = {}): SymbolicTensor {
     return this.applyAll(inputs, options)[0]!;
@@ -84,9 +101,9 @@ export class Layer {
   applyAll(inputs: SymbolicTensor | SymbolicTensor[], options: ApplyOptions = {}): SymbolicTensor[] {
     if (this.inbound) throw new ModelError(`layer ${this.name ?? this.className} is applied twice (shared layers are not supported yet)`);
     const kwargs: Record<string, unknown> = {};
-    if (options.initialState) kwargs.initial_state = options.initialState;
+    for (const [keras, option] of Object.entries(CALL_KWARGS)) if (options[option] !== undefined) kwargs[keras] = options[option];
     this.inbound = { args: [inputs], kwargs };
-    return Array.from({ length: outputCount(this.className, this.config) }, (_, i) => new SymbolicTensor(this, i));
+    return Array.from({ length: outputCount(this.className, this.config, kwargs) }, (_, i) => new SymbolicTensor(this, i));
   }
 
   /** The layer's entry in a Keras 3 config. @internal */

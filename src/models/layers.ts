@@ -132,4 +132,10 @@ export const layers = {
   simpleRnn: make<RecurrentArgs>("SimpleRNN"),
   bidirectional: make<Named & { layer: Layer; mergeMode?: "concat" | "sum" | "mul" | "ave" | null }>("Bidirectional"),
   timeDistributed: make<Named & { layer: Layer }>("TimeDistributed"),
+  multiHeadAttention: make<Named & {
+    numHeads: number; keyDim: number; valueDim?: number; dropout?: number; useBias?: boolean; useGate?: boolean;
+    outputShape?: number[]; attentionAxes?: number | number[]; slidingWindow?: number;
+  }>("MultiHeadAttention"),
+  attention: (args: Named & { useScale?: boolean; scoreMode?: "dot" | "concat" } = {}) => new Layer("Attention", args as Record<string, unknown>),
+  additiveAttention: (args: Named & { useScale?: boolean } = {}) => new Layer("AdditiveAttention", args as Record<string, unknown>),
 } as const;

@@ -1,7 +1,8 @@
 import { ModelError, type ModelProblem } from "../errors.js";
 import { readProtocolFile } from "../paths.js";
 import { capped, classCounts } from "./refusal.js";
-import { type KerasLayerConfig, type KerasModelConfig, historyList, isTensorRef } from "./config.js";
+import { bindCall } from "./call-binding.js";
+import { type KerasInboundNode, type KerasLayerConfig, type KerasModelConfig, historyList, isTensorRef } from "./config.js";
 
 /** One argument's rule in protocol/layers.json. */
 export type ArgRule = { required?: boolean; default?: unknown; nullable?: boolean } & (
@@ -12,6 +13,8 @@ export type ArgRule = { required?: boolean; default?: unknown; nullable?: boolea
   | { type: "pairs"; length: number; min: number; max: number }
   | { type: "layer"; classes: string[] }
   | { type: "const"; value: unknown }
+  | { type: "tensor" | "mask" }
+  | { type: "tensors"; min: number; max: number }
 );
 
 /** One supported layer class: its family, the TF.js class that builds it, its arguments. */
@@ -25,13 +28,18 @@ export interface LayerRule {
   module?: string;
   /** `identity` for layers that do nothing at inference (dropout, noise). */
   inference?: "identity";
+  /**
+   * The layer's call arguments in its `call` signature's order, for layers whose calls take more
+   * than tensors and a mask (attention: key, attention_mask, use_causal_mask…); checked per call.
+   */
+  call?: Record<string, ArgRule>;
 }
 
 interface LayersFile {
   activations: Record<string, string>;
   dtypePolicies: { values: string[] };
   inert: string[];
-  maskOps: { module: string; classes: string[] };
+  maskOps: { module: string; classes: string[]; otherModules?: Record<string, string[]> };
   operations: Record<string, Record<string, OperationRule>>;
   layers: Record<string, LayerRule>;
 }
@@ -50,11 +58,14 @@ const withoutComments = <T>(o: Record<string, T>) => Object.fromEntries(Object.e
 export const LAYER_RULES: Readonly<Record<string, LayerRule>> = file.layers;
 /** Keras 3 activation name → the TF.js activation that computes the same function. */
 export const ACTIVATIONS: Readonly<Record<string, string>> = withoutComments(file.activations);
-const MASK_OPS = new Set(file.maskOps.classes);
+/** Per module, the classes of layers.json maskOps. */
+const MASK_OPS: Record<string, Set<string>> = Object.fromEntries(
+  Object.entries({ [file.maskOps.module]: file.maskOps.classes, ...file.maskOps.otherModules }).map(([module, classes]) => [module, new Set(classes)]),
+);
 
 /** Is `entry` of a class Keras 3 writes for its mask computations (layers.json maskOps)? */
 function isMaskOpClass(entry: KerasLayerConfig | null | undefined): boolean {
-  return !!entry && entry.module === file.maskOps.module && MASK_OPS.has(entry.class_name);
+  return !!entry && typeof entry.module === "string" && !!MASK_OPS[entry.module]?.has(entry.class_name);
 }
 
 /** The operation node's rule (layers.json `operations`), or undefined when the twin has none. */
@@ -66,8 +77,20 @@ export function operationRule(entry: KerasLayerConfig): OperationRule | undefine
 export const isOperation = (entry: KerasLayerConfig): boolean => typeof entry.module === "string" && entry.module.startsWith("keras.src.ops.");
 
 /**
+ * One call's tensor arguments split by what they are to the layer: `masks` (its `mask` keyword, and a
+ * `call` rule's mask arguments such as MultiHeadAttention's `query_mask`) and `values` (the rest).
+ */
+function callArguments(entry: KerasLayerConfig, node: KerasInboundNode): { values: unknown[]; masks: [string, unknown][] } {
+  const call = LAYER_RULES[entry.class_name]?.call;
+  if (!call) return { values: [node.args, ...Object.entries(node.kwargs ?? {}).filter(([k]) => k !== "mask").map(([, v]) => v)], masks: [["mask", node.kwargs?.["mask"] ?? null]] };
+  const { given } = bindCall(node, Object.keys(call));
+  const entries = Object.entries(given);
+  return { values: entries.filter(([k]) => call[k]?.type !== "mask").map(([, v]) => v), masks: entries.filter(([k]) => call[k]?.type === "mask") };
+}
+
+/**
  * The operation nodes of a model's graph that only compute masks: of a maskOps class, and whose
- * outputs reach nothing but `mask` arguments and other such nodes. TF.js derives the same masks by
+ * outputs reach nothing but mask arguments and other such nodes. TF.js derives the same masks by
  * itself, so the twin drops them; one whose output is a value (a user's `ops.concatenate`) is not.
  */
 export function maskOnlyOperations(model: KerasModelConfig): Set<string> {
@@ -79,8 +102,7 @@ export function maskOnlyOperations(model: KerasModelConfig): Set<string> {
     for (const entry of layers) {
       if (!entry || only.has(String(entry.config.name))) continue;
       for (const node of entry.inbound_nodes ?? []) {
-        const values = [node.args, ...Object.entries(node.kwargs ?? {}).filter(([k]) => k !== "mask").map(([, v]) => v)];
-        for (const name of refs(values)) changed = only.delete(name) || changed;
+        for (const name of refs(callArguments(entry, node).values)) changed = only.delete(name) || changed;
       }
     }
   }
@@ -139,6 +161,35 @@ function argProblem(rule: ArgRule, value: unknown): string | null {
     case "layer":
     case "inert":
       return null;
+    case "tensor":
+      return isTensorRef(value) ? null : `must be a Keras tensor, got ${show(value)?.slice(0, 80)}`;
+    case "tensors":
+      if (!Array.isArray(value) || !value.every(isTensorRef)) return `must be a list of Keras tensors, got ${show(value)?.slice(0, 80)}`;
+      return value.length < rule.min || value.length > rule.max ? `must be a list of ${rule.min} to ${rule.max} tensors, got ${value.length}` : null;
+    case "mask":
+      return value === null || isTensorRef(value) || (Array.isArray(value) && value.every((v) => v === null || isTensorRef(v))) ? null : `must be a Keras mask tensor (or a list of them), got ${show(value)?.slice(0, 80)}`;
+  }
+}
+
+/**
+ * Each call of a layer with `call` rules (layers.json): every argument known, of its type, given
+ * once; the required ones present. Flags that differ between calls are the twin's to refuse (see
+ * tfjs/call-arguments.ts): they become the TF.js layer's config.
+ */
+function checkCalls(entry: KerasLayerConfig, name: string, call: Record<string, ArgRule>, problems: ModelProblem[]): void {
+  const cls = entry.class_name;
+  for (const node of entry.inbound_nodes ?? []) {
+    const { given, unknown, twice } = bindCall(node, Object.keys(call));
+    for (const key of unknown) problems.push({ layer: name, class: cls, field: key, reason: `call argument ${key} is not supported for ${cls}` });
+    for (const key of twice) problems.push({ layer: name, class: cls, field: key, reason: `call argument ${key} is given twice (by position and by name)` });
+    for (const [key, rule] of Object.entries(call)) {
+      if (!(key in given)) {
+        if (rule.required) problems.push({ layer: name, class: cls, field: key, reason: `call argument ${key} is required` });
+        continue;
+      }
+      const reason = argProblem(rule, given[key]);
+      if (reason) problems.push({ layer: name, class: cls, field: key, reason: `call argument ${key} ${reason}` });
+    }
   }
 }
 
@@ -209,6 +260,7 @@ function checkLayer(entry: unknown, problems: ModelProblem[], allowed?: string[]
     problems.push({ layer: name, class: cls, field: "dtype", reason: `dtype policy ${show(dtype)} is not supported; only ${DTYPE_POLICIES.join(", ")}` });
   }
   const resolved = checkArgs(layer, name, cls, rule.args, problems);
+  if (rule.call && !allowed) checkCalls(layer, name, rule.call, problems);
   const { layer: forward, backward_layer: backward } = resolved.config as { layer?: KerasLayerConfig; backward_layer?: KerasLayerConfig };
   if (cls === "Bidirectional" && forward && backward) checkMirror(name, forward, backward, problems);
   return resolved;
@@ -265,16 +317,19 @@ function checkLayers(model: KerasModelConfig, problems: ModelProblem[]): (KerasL
 }
 
 /**
- * A `mask` argument must be the output of Keras's own mask bookkeeping (the masks it derives from
- * Embedding, Masking and merges), as TF.js derives exactly those itself: a mask the model passes from
- * elsewhere (`Softmax(x, mask=some_input)`) would be dropped, a silently different model.
+ * A mask argument (`mask`, or a `call` rule's mask such as `query_mask`) must be the output of Keras's
+ * own mask bookkeeping (the masks it derives from Embedding, Masking and merges), as TF.js derives
+ * exactly those itself: a mask the model passes from elsewhere (`Softmax(x, mask=some_input)`) would
+ * be dropped, a silently different model.
  */
 function checkMaskSources(model: KerasModelConfig, maskOnly: ReadonlySet<string>, problems: ModelProblem[]): void {
   for (const entry of model.config.layers) {
     if (!entry || maskOnly.has(String(entry.config?.name))) continue;
     for (const node of entry.inbound_nodes ?? []) {
-      for (const name of refs(node.kwargs?.["mask"] ?? null)) {
-        if (!maskOnly.has(name)) problems.push({ layer: String(entry.config.name), class: entry.class_name, field: "mask", reason: `takes the output of ${name} as its mask: the TF.js twin derives masks only as Keras does from Embedding(mask_zero), Masking and merges` });
+      for (const [field, mask] of callArguments(entry, node).masks) {
+        for (const name of refs(mask)) {
+          if (!maskOnly.has(name)) problems.push({ layer: String(entry.config.name), class: entry.class_name, field, reason: `takes the output of ${name} as its ${field}: the TF.js twin derives masks only as Keras does from Embedding(mask_zero), Masking and merges` });
+        }
       }
     }
   }

@@ -3,6 +3,7 @@ import { type KerasActivation, layers } from "../models/layers.js";
 import { type Layer, type SymbolicTensor, input, model } from "../models/builder.js";
 import { randomImageModel } from "./image-model-generator.js";
 import { preprocessingBlock } from "./activation-blocks.js";
+import { attentionBlock } from "./attention-block.js";
 
 /** A seeded source of choices (mulberry32), so model N of a sweep is the same model on every run. */
 class Choices {
@@ -58,7 +59,7 @@ function rnn(c: Choices, units: number, returnSequences: boolean, wrapped = fals
 
 /** One block on a sequence; keeps it a sequence. */
 function sequenceBlock(c: Choices, f: Flow): Flow {
-  const what = c.pick(["rnn", "bidirectional", "dense", "timeDistributed", "layerNorm", "batchNorm", "activation", "preprocessing", "identity", "conv", "conv", "pool", "branches"]);
+  const what = c.pick(["rnn", "bidirectional", "dense", "timeDistributed", "layerNorm", "batchNorm", "activation", "preprocessing", "identity", "conv", "conv", "pool", "branches", "attention"]);
   const units = c.int(1, 6);
   switch (what) {
     case "rnn":
@@ -100,6 +101,8 @@ function sequenceBlock(c: Choices, f: Flow): Flow {
       const pool = c.chance(0.5) ? layers.maxPooling1d({ poolSize: 2, padding }) : layers.averagePooling1d({ poolSize: 2, padding });
       return { ...f, t: apply(pool, f.t), steps: padding === "valid" ? Math.floor(steps / 2) : Math.ceil(steps / 2) };
     }
+    case "attention":
+      return { ...f, t: attentionBlock(c, f.t, f.channels) };
     default: {
       const a = apply(layers.dense({ units, activation: c.pick(ACTIVATIONS) }), f.t);
       const b = apply(rnn(c, units, true), f.t);
@@ -145,7 +148,7 @@ const IMAGE_MODELS = 0.3;
  * Random but valid model `index` of a sweep seeded by `seed`: about 3 in 10 of them an image model
  * (image-model-generator.ts), the others one or two inputs (float sequences,
  * Embedding ids with or without mask_zero, Masking), 1–3 sequence blocks (recurrent, bidirectional,
- * Conv1D, pooling, normalization, merges of parallel branches), a reduction, optionally an
+ * Conv1D, pooling, normalization, merges of parallel branches, attention), a reduction, optionally an
  * encoder–decoder with initial_state and RepeatVector, and one or two outputs.
  */
 export function randomModel(seed: number, index: number): KerasModelConfig {

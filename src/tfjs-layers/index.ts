@@ -13,6 +13,8 @@ import { type TfbridgeConv2DClass, type TfbridgeSeparableConv2DClass, defineDila
 import { type TfbridgeGlobalPooling2DClass, defineGlobalPooling2D } from "./global-pooling2d.js";
 import { type TfbridgeUpSampling2DClass, defineUpSampling2D } from "./up-sampling2d.js";
 import { type TfbridgeDotClass, defineDot } from "./dot.js";
+import { type TfbridgeAttentionClass, defineAdditiveAttention, defineAttention } from "./attention.js";
+import { type TfbridgeMultiHeadAttentionClass, defineMultiHeadAttention } from "./multi-head-attention.js";
 import { type TfbridgeGRUCellClass, type TfbridgeGRUClass, defineGru } from "./gru.js";
 import { type ActivationClass, defineKeras3HardSigmoid } from "./hard-sigmoid.js";
 import { type TfbridgeLSTMClass, defineLstm } from "./lstm.js";
@@ -27,7 +29,11 @@ import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
 import type { TfModule } from "./tfjs-types.js";
 
 export {
+  ATTENTION_CLASSES,
   KERAS3_HARD_SIGMOID,
+  TFBRIDGE_ADDITIVE_ATTENTION,
+  TFBRIDGE_ATTENTION,
+  TFBRIDGE_MULTI_HEAD_ATTENTION,
   TFBRIDGE_BATCH_NORMALIZATION,
   TFBRIDGE_CLASS_PREFIX,
   TFBRIDGE_CONV1D,
@@ -62,6 +68,8 @@ export {
   kerasCustomActivation,
   kerasCustomClass,
 } from "./names.js";
+export type { TfbridgeAttentionArgs, TfbridgeAttentionClass } from "./attention.js";
+export type { TfbridgeMultiHeadAttentionArgs, TfbridgeMultiHeadAttentionClass } from "./multi-head-attention.js";
 export type { ConvLayerArgs, TfbridgeConv1DArgs, TfbridgeConv1DClass } from "./conv1d.js";
 export type { TfbridgeDepthwiseConv2DClass } from "./depthwise-conv2d.js";
 export type { TfbridgeConv3DClass } from "./conv3d.js";
@@ -107,6 +115,9 @@ export interface KerasLayerClasses {
   TfbridgeGlobalAveragePooling2D: TfbridgeGlobalPooling2DClass;
   TfbridgeGlobalMaxPooling2D: TfbridgeGlobalPooling2DClass;
   TfbridgeUpSampling2D: TfbridgeUpSampling2DClass;
+  TfbridgeMultiHeadAttention: TfbridgeMultiHeadAttentionClass;
+  TfbridgeAttention: TfbridgeAttentionClass;
+  TfbridgeAdditiveAttention: TfbridgeAttentionClass;
   /** Keras 3's merge layers by Keras class name (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate). */
   merges: Record<string, TfbridgeMergeClass>;
   /** Keras 3's activations TF.js lacks (hard_silu, leaky_relu, …), by registered name (`keras3HardSilu`, …). */
@@ -147,6 +158,9 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeSeparableConv2D: defineDilatedSeparableConv2D(tf),
     ...defineGlobalPooling2D(tf),
     TfbridgeUpSampling2D: defineUpSampling2D(tf),
+    TfbridgeMultiHeadAttention: defineMultiHeadAttention(tf),
+    TfbridgeAttention: defineAttention(tf),
+    TfbridgeAdditiveAttention: defineAdditiveAttention(tf),
     merges: defineMerges(tf),
     activations: defineKeras3Activations(tf),
     activationLayers: defineActivationLayers(tf),

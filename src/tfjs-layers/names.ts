@@ -69,6 +69,18 @@ export const TFBRIDGE_CENTER_CROP = "TfbridgeCenterCrop";
 export const TFBRIDGE_CATEGORY_ENCODING = "TfbridgeCategoryEncoding";
 /** Keras 3's Dot: Keras's batch_dot (one matmul) and l2 normalization. */
 export const TFBRIDGE_DOT = "TfbridgeDot";
+/** Keras 3's MultiHeadAttention (TF.js has none). */
+export const TFBRIDGE_MULTI_HEAD_ATTENTION = "TfbridgeMultiHeadAttention";
+/** Keras 3's Attention (TF.js has none). */
+export const TFBRIDGE_ATTENTION = "TfbridgeAttention";
+/** Keras 3's AdditiveAttention (TF.js has none). */
+export const TFBRIDGE_ADDITIVE_ATTENTION = "TfbridgeAdditiveAttention";
+/** Keras classes built by tfbridge's attention classes, which take every input's mask. */
+export const ATTENTION_CLASSES: Readonly<Record<string, string>> = {
+  MultiHeadAttention: TFBRIDGE_MULTI_HEAD_ATTENTION,
+  Attention: TFBRIDGE_ATTENTION,
+  AdditiveAttention: TFBRIDGE_ADDITIVE_ATTENTION,
+};
 
 /** The start of every class name tfbridge registers (the hard_sigmoid activation aside). */
 export const TFBRIDGE_CLASS_PREFIX = "Tfbridge";
@@ -138,6 +150,7 @@ function shortKernelSame(config: KerasLayerConfig): boolean {
  * - the merge layers → `Tfbridge<Class>` ({@link TFBRIDGE_MERGE_PREFIX}): TF.js's mask rules are not Keras 3's.
  * - the activation and preprocessing layers of `KERAS3_OWN_CLASSES`, and every layer that is
  *   the identity at inference without a TF.js class (`inferenceIdentity`: Identity, RandomFlip, …).
+ * - `MultiHeadAttention`, `Attention`, `AdditiveAttention` → {@link ATTENTION_CLASSES}: TF.js has none.
  */
 export function kerasCustomClass(className: string, config: KerasLayerConfig): string | null {
   if (className === "GRU") return TFBRIDGE_GRU;
@@ -158,7 +171,7 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "UpSampling2D" && config["interpolation"] === "bilinear") return TFBRIDGE_UP_SAMPLING_2D;
   if ((MERGE_CLASSES as readonly string[]).includes(className)) return `${TFBRIDGE_MERGE_PREFIX}${className}`;
   if (className in KERAS3_OWN_CLASSES) return KERAS3_OWN_CLASSES[className]!;
-  return null;
+  return ATTENTION_CLASSES[className] ?? null;
 }
 
 /** Keras 3's hard_silu (= hard_swish), x · hard_sigmoid(x). */

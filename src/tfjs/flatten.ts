@@ -23,6 +23,8 @@ export interface LeafCall {
   /** The call's positional and keyword arguments as Keras wrote them. */
   args: unknown[];
   kwargs: Record<string, unknown>;
+  /** The tensor a `keras_history` in `args` or `kwargs` names (masks aside: the twin derives those). */
+  resolve(ref: KerasHistory): CallTensor;
 }
 
 /** A model as one flat graph of layer calls: what TF.js's topology can express. */
@@ -41,7 +43,10 @@ export interface FlatGraph {
 export const callTensorName = ({ call, index }: CallTensor): string => (index === 0 ? call : `${call}:${index}`);
 
 interface Node {
+  /** Positional tensors, then `initial_state`: the inputs of a layer without `call` rules. */
   refs: KerasHistory[];
+  /** Every tensor the call computes with (its other keyword arguments too), masks aside. */
+  uses: KerasHistory[];
   args: unknown[];
   kwargs: Record<string, unknown>;
 }
@@ -57,7 +62,7 @@ function graphOf(model: KerasModelConfig): { layers: KerasLayerConfig[]; nodes: 
     let previous: KerasHistory = [input, 0, 0];
     for (const entry of layers) {
       if (entry.class_name === "InputLayer") continue;
-      nodes.set(String(entry.config.name), [{ refs: [previous], args: [], kwargs: {} }]);
+      nodes.set(String(entry.config.name), [{ refs: [previous], uses: [previous], args: [], kwargs: {} }]);
       previous = [String(entry.config.name), 0, 0];
     }
     return { layers, nodes, inputs: [input], outputs: [previous] };
@@ -67,13 +72,15 @@ function graphOf(model: KerasModelConfig): { layers: KerasLayerConfig[]; nodes: 
       String(entry.config.name),
       (entry.inbound_nodes ?? []).map((node) => {
         const refs: KerasHistory[] = [];
-        const take = (v: unknown): void => {
-          if (isTensorRef(v)) refs.push(v.config.keras_history);
-          else if (Array.isArray(v)) v.forEach(take);
+        const take = (into: KerasHistory[]) => (v: unknown): void => {
+          if (isTensorRef(v)) into.push(v.config.keras_history);
+          else if (Array.isArray(v)) v.forEach(take(into));
         };
-        node.args.forEach(take);
-        take(node.kwargs?.initial_state);
-        return { refs, args: node.args, kwargs: node.kwargs ?? {} };
+        node.args.forEach(take(refs));
+        take(refs)(node.kwargs?.initial_state);
+        const uses = [...refs];
+        for (const [key, value] of Object.entries(node.kwargs ?? {})) if (key !== "initial_state") take(uses)(value);
+        return { refs, uses: uses.filter(([layer]) => !maskOnly.has(layer)), args: node.args, kwargs: node.kwargs ?? {} };
       }),
     );
   }
@@ -115,6 +122,7 @@ export function flattenModel(model: KerasModelConfig): FlatGraph {
       const entry = byName.get(layer);
       const call = graph.nodes.get(layer)?.[node];
       if (!entry || !call) throw new Error(`the model config refers to ${layer} call ${node}, which it does not have`);
+      for (const [l, n] of call.uses) resolve(l, n); // everything it computes with runs before it
       const args = call.refs.map(([l, n, t]) => resolve(l, n)(t));
       const name = `${prefix}${layer}${node > 0 ? `@${node}` : ""}`;
       let out: (index: number) => CallTensor;
@@ -123,7 +131,7 @@ export function flattenModel(model: KerasModelConfig): FlatGraph {
         inner.forEach((t, i) => (aliases[callTensorName({ call: name, index: i })] = t));
         out = (index) => inner[index]!;
       } else {
-        calls.push({ entry, call: name, path: `${prefix.replace(/@\d+\//g, "/")}${layer}`, inputs: args, args: call.args, kwargs: call.kwargs });
+        calls.push({ entry, call: name, path: `${prefix.replace(/@\d+\//g, "/")}${layer}`, inputs: args, args: call.args, kwargs: call.kwargs, resolve: ([l, n, t]) => resolve(l, n)(t) });
         out = (index) => ({ call: name, index });
       }
       done.set(key, out);

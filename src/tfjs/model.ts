@@ -4,11 +4,13 @@ import { ModelError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
 import type { LayerOutputInfo, ModelWeights } from "../models/handle.js";
 import { TFBRIDGE_MERGE_PREFIX, registerKerasLayers } from "../tfjs-layers/index.js";
-import { MERGE_CLASSES } from "../tfjs-layers/names.js";
+import { ATTENTION_CLASSES, MERGE_CLASSES } from "../tfjs-layers/names.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 import { type Tfjs, type TfjsBackend, loadTfjs, withBackend } from "./runtime.js";
 import { feedTensor, tfjsFeeds } from "./inputs.js";
 import { type TfjsTopology, tfjsTensorKey, toTfjsGraph } from "./topology.js";
+
+const ATTENTION_TFJS_CLASSES = new Set(Object.values(ATTENTION_CLASSES));
 
 type Tensor = import("@tensorflow/tfjs-node").Tensor;
 type LayersModel = import("@tensorflow/tfjs-node").LayersModel;
@@ -63,10 +65,10 @@ function runGraph(model: LayersModel, topology: TfjsTopology, inputs: Tensor[]):
     const argMasks = refs.map((r) => masks.get(r) ?? null);
     masked.set(entry.name, argMasks.map((m) => m !== null));
     const input = args.length === 1 ? args[0]! : args;
-    // A merge takes every input's mask; a recurrent layer's initial states follow its input in the
-    // list, and only the input carries one. A layer that does not support masking ignores the mask
-    // and hands none on, as in Keras 3.
-    const merge = MERGE_CLASSES.includes(entry.class_name.replace(TFBRIDGE_MERGE_PREFIX, "") as never);
+    // A merge or an attention layer takes every input's mask; a recurrent layer's initial states
+    // follow its input in the list, and only the input carries one. A layer that does not support
+    // masking ignores the mask and hands none on, as in Keras 3.
+    const merge = MERGE_CLASSES.includes(entry.class_name.replace(TFBRIDGE_MERGE_PREFIX, "") as never) || ATTENTION_TFJS_CLASSES.has(entry.class_name);
     const mask = !layer.supportsMasking ? null : merge ? (argMasks.some((m) => m) ? argMasks : null) : argMasks[0];
     const out = layer.apply(input, mask ? { mask } : {}) as Tensor | Tensor[];
     const computed = layer.supportsMasking ? (layer.computeMask(input, (mask ?? undefined) as never) as Tensor | Tensor[] | null) : null;

@@ -3,6 +3,7 @@ import { type KerasHistory, type KerasLayerConfig, type KerasModelConfig, isTens
 import { ACTIVATIONS, LAYER_RULES, isOperation, operationRule } from "../models/schema.js";
 import { type CallTensor, type LeafCall, callTensorName, flattenModel } from "./flatten.js";
 import { TFBRIDGE_OPERATION, kerasCustomClass } from "../tfjs-layers/index.js";
+import { translateCall } from "./call-arguments.js";
 
 /** A layer in TF.js's (Keras 2) topology format: inbound nodes as `[[layer, node, tensor, kwargs], …]`. */
 export interface TfjsLayerEntry {
@@ -149,15 +150,17 @@ export function toTfjsGraph(model: KerasModelConfig): TfjsGraph {
     const other = named.get(name);
     if (other !== undefined) reasons.push({ layer: call.call, reason: `its TF.js name ${name} is also the TF.js name of ${other}; rename one of the layers` });
     named.set(name, call.call);
-    for (const [key, value] of Object.entries(call.kwargs)) {
+    // A layer with `call` rules (attention) has its call arguments checked by the schema and translated below.
+    for (const [key, value] of LAYER_RULES[call.entry.class_name]?.call ? [] : Object.entries(call.kwargs)) {
       if (key !== "mask" && key !== "training" && key !== "initial_state" && value !== null && value !== undefined) {
         reasons.push({ layer: call.call, reason: `call argument ${key} has no TF.js counterpart` });
       }
     }
+    const called = isOperation(call.entry) ? null : translateCall(call, reasons);
     const { className, config, inputs } = isOperation(call.entry)
       ? translateOperation(call, name)
-      : { ...translateLayer({ ...call.entry, config: { ...call.entry.config, name } }, reasons), inputs: call.inputs };
-    layers.push({ class_name: className, config, name, inbound_nodes: [inputs.map(ref)] });
+      : { ...translateLayer({ ...call.entry, config: { ...call.entry.config, name } }, reasons), inputs: called?.inputs ?? call.inputs };
+    layers.push({ class_name: className, config: called ? { ...config, ...called.config } : config, name, inbound_nodes: [inputs.map(ref)] });
   }
   if (reasons.length) throw new TfjsUnsupportedModelError(reasons);
   const aliases = Object.fromEntries(Object.entries(flat.aliases).map(([name, t]) => [name, callTensorName({ call: tfjsLayerName(t.call), index: t.index })]));

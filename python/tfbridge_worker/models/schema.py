@@ -15,14 +15,18 @@ from typing import Any
 
 from ..errors import ModelError
 from ..protocol import LAYERS, MODELS
+from .call_binding import bind_call
 from .refusal import capped, class_counts
 
 LAYER_SCHEMA: dict[str, dict] = LAYERS["layers"]
 ACTIVATIONS: dict[str, str] = {k: v for k, v in LAYERS["activations"].items() if not k.startswith("$")}
 INERT: frozenset[str] = frozenset(LAYERS["inert"])
 DTYPE_POLICIES: tuple[str, ...] = tuple(LAYERS["dtypePolicies"]["values"])
-MASK_OP_MODULE: str = LAYERS["maskOps"]["module"]
-MASK_OPS: frozenset[str] = frozenset(LAYERS["maskOps"]["classes"])
+# Per module, the classes of operation nodes that compute masks (layers.json maskOps).
+MASK_OPS: dict[str, frozenset[str]] = {
+    module: frozenset(classes)
+    for module, classes in {LAYERS["maskOps"]["module"]: LAYERS["maskOps"]["classes"], **LAYERS["maskOps"].get("otherModules", {})}.items()
+}
 OPERATIONS: dict[str, dict[str, dict]] = {k: v for k, v in LAYERS["operations"].items() if not k.startswith("$")}
 MODEL_CLASSES: tuple[str, ...] = tuple(MODELS["modelClasses"])
 # Where Keras 3 finds each class when a hand-written config leaves "module" out.
@@ -95,9 +99,46 @@ def _check_arg(rule: dict, value: Any) -> str | None:
     elif kind == "numbers":
         if not _is_numbers(value):
             return f"must be a number or a (nested) list of numbers, got {value!r}"
+    elif kind == "tensor":
+        if not _is_tensor(value):
+            return f"must be a Keras tensor, got {value!r:.80}"
+    elif kind == "tensors":
+        if not isinstance(value, list) or not all(_is_tensor(v) for v in value):
+            return f"must be a list of Keras tensors, got {value!r:.80}"
+        if not rule["min"] <= len(value) <= rule["max"]:
+            return f"must be a list of {rule['min']} to {rule['max']} tensors, got {len(value)}"
+    elif kind == "mask":
+        if not (value is None or _is_tensor(value) or (isinstance(value, list) and all(v is None or _is_tensor(v) for v in value))):
+            return f"must be a Keras mask tensor (or a list of them), got {value!r:.80}"
     elif kind not in ("layer", "inert"):
         raise AssertionError(f"layers.json has an unknown argument type {kind!r}")
     return None
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
+def _check_calls(entry: dict, name: str, call: dict, problems: list) -> None:
+    """Each call of a layer with ``call`` rules (layers.json): every argument known, of its type, given
+    once; the required ones present. Flags that differ between calls are the twin's to refuse."""
+    cls = entry["class_name"]
+    for node in entry.get("inbound_nodes") or []:
+        if not isinstance(node, dict):
+            continue
+        given, unknown, twice = bind_call(node, list(call))
+        for key in unknown:
+            _problem(problems, name, cls, f"call argument {key} is not supported for {cls}", key)
+        for key in twice:
+            _problem(problems, name, cls, f"call argument {key} is given twice (by position and by name)", key)
+        for key, rule in call.items():
+            if key not in given:
+                if rule.get("required"):
+                    _problem(problems, name, cls, f"call argument {key} is required", key)
+                continue
+            reason = _check_arg(rule, given[key])
+            if reason:
+                _problem(problems, name, cls, f"call argument {key} {reason}", key)
 
 
 def _dtype_name(dtype: Any) -> Any:
@@ -132,6 +173,8 @@ def check_layer(entry: Any, problems: list, allowed: tuple[str, ...] | None = No
     if cls != "InputLayer" and "dtype" in config and _dtype_name(config["dtype"]) not in (None, *DTYPE_POLICIES):
         _problem(problems, name, cls, f"dtype policy {_dtype_name(config['dtype'])!r} is not supported; only {', '.join(DTYPE_POLICIES)}", "dtype")
     resolved = _check_args(entry, name, cls, schema["args"], problems)
+    if "call" in schema and allowed is None:
+        _check_calls(entry, name, schema["call"], problems)
     out = resolved["config"]
     if cls == "Bidirectional" and out.get("backward_layer") and out.get("layer"):
         _check_mirror(name, out["layer"], out["backward_layer"], problems)
@@ -179,9 +222,14 @@ def _check_mirror(name: str, forward: dict, backward: dict, problems: list) -> N
         _problem(problems, name, "Bidirectional", "a backward_layer that is not the forward layer run backwards is not supported", "backward_layer")
 
 
+def is_mask_op_class(module: Any, class_name: Any) -> bool:
+    """Is an operation of this module and class one of layers.json maskOps?"""
+    return class_name in MASK_OPS.get(module, ())
+
+
 def _is_mask_op_class(entry: Any) -> bool:
     """Of a class Keras 3 writes for its mask computations (see layers.json maskOps)?"""
-    return isinstance(entry, dict) and entry.get("module") == MASK_OP_MODULE and entry.get("class_name") in MASK_OPS
+    return isinstance(entry, dict) and is_mask_op_class(entry.get("module"), entry.get("class_name"))
 
 
 def is_operation(entry: Any) -> bool:
@@ -200,9 +248,21 @@ def _refs(value: Any) -> list[str]:
     return []
 
 
+def call_arguments(entry: dict, node: dict) -> tuple[list, list]:
+    """One call's arguments split by what they are to the layer: (values, [(name, mask)]). Masks are its
+    ``mask`` keyword and a ``call`` rule's mask arguments (MultiHeadAttention's ``query_mask``)."""
+    call = LAYER_SCHEMA.get(entry.get("class_name"), {}).get("call") if isinstance(entry.get("class_name"), str) else None
+    if not call:
+        kwargs = node.get("kwargs") or {}
+        return [node.get("args")] + [v for k, v in kwargs.items() if k != "mask"], [("mask", kwargs.get("mask"))]
+    given, _, _ = bind_call(node, list(call))
+    return ([v for k, v in given.items() if call.get(k, {}).get("type") != "mask"],
+            [(k, v) for k, v in given.items() if call.get(k, {}).get("type") == "mask"])
+
+
 def mask_only_operations(model: dict) -> set[str]:
     """The operation nodes that only compute masks: of a maskOps class, and whose outputs reach nothing but
-    ``mask`` arguments and other such nodes. The TF.js twin drops them (TF.js derives the same masks);
+    mask arguments and other such nodes. The TF.js twin drops them (TF.js derives the same masks);
     one whose output is a value (a user's ``ops.concatenate``) is not."""
     layers = [e for e in model["config"].get("layers") or [] if isinstance(e, dict)]
     only = {e["config"].get("name") for e in layers if _is_mask_op_class(e) and isinstance(e.get("config"), dict)}
@@ -219,8 +279,7 @@ def mask_only_operations(model: dict) -> set[str]:
             for node in entry.get("inbound_nodes") or []:
                 if not isinstance(node, dict):
                     continue
-                values = [node.get("args")] + [v for k, v in (node.get("kwargs") or {}).items() if k != "mask"]
-                for name in _refs(values):
+                for name in _refs(call_arguments(entry, node)[0]):
                     if name in only:
                         only.discard(name)
                         changed = True
@@ -275,19 +334,21 @@ def _check_layers(model: dict, problems: list) -> list:
 
 
 def _check_mask_sources(model: dict, mask_only: set, problems: list) -> None:
-    """A ``mask`` argument must be the output of Keras's own mask bookkeeping (the masks it derives from
-    Embedding, Masking and merges), as TF.js derives exactly those itself: a mask the model passes from
-    elsewhere (``Softmax(x, mask=some_input)``) would be dropped, a silently different model."""
+    """A mask argument (``mask``, or a ``call`` rule's mask such as ``query_mask``) must be the output of
+    Keras's own mask bookkeeping (the masks it derives from Embedding, Masking and merges), as TF.js
+    derives exactly those itself: a mask the model passes from elsewhere (``Softmax(x, mask=some_input)``)
+    would be dropped, a silently different model."""
     for entry in model["config"]["layers"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict) or entry["config"].get("name") in mask_only:
             continue
         for node in entry.get("inbound_nodes") or []:
             if not isinstance(node, dict):
                 continue
-            for name in _refs((node.get("kwargs") or {}).get("mask")):
-                if name not in mask_only:
-                    _problem(problems, entry["config"].get("name", "?"), entry["class_name"],
-                             f"takes the output of {name} as its mask: the TF.js twin derives masks only as Keras does from Embedding(mask_zero), Masking and merges", "mask")
+            for field, mask in call_arguments(entry, node)[1]:
+                for name in _refs(mask):
+                    if name not in mask_only:
+                        _problem(problems, entry["config"].get("name", "?"), entry["class_name"],
+                                 f"takes the output of {name} as its {field}: the TF.js twin derives masks only as Keras does from Embedding(mask_zero), Masking and merges", field)
 
 
 def _check_nested_model(entry: dict, name: str, problems: list) -> dict | None:

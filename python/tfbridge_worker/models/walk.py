@@ -28,7 +28,7 @@ import keras
 from keras.src import backend, tree
 from keras.src.models.functional import Functional, operation_fn, unpack_singleton
 
-from .schema import MASK_OP_MODULE, MASK_OPS
+from .schema import call_arguments, is_mask_op_class
 
 
 def _graph(op: Any) -> Functional | None:
@@ -45,7 +45,7 @@ def _mask_only(graph: Functional) -> set[int]:
     if cached is not None:
         return cached
     nodes = _nodes(graph)
-    only = {id(n.operation) for n in nodes if type(n.operation).__module__ == MASK_OP_MODULE and type(n.operation).__name__ in MASK_OPS}
+    only = {id(n.operation) for n in nodes if is_mask_op_class(type(n.operation).__module__, type(n.operation).__name__)}
     producer = lambda t: id(t._keras_history.operation) if hasattr(t, "_keras_history") else None  # noqa: E731
     only -= {producer(t) for t in tree.flatten(graph.outputs)}
     changed = True
@@ -54,7 +54,7 @@ def _mask_only(graph: Functional) -> set[int]:
         for node in nodes:
             if id(node.operation) in only:
                 continue
-            values = [node.arguments.args] + [v for k, v in node.arguments.kwargs.items() if k != "mask"]
+            values, _ = call_arguments({"class_name": type(node.operation).__name__}, {"args": list(node.arguments.args), "kwargs": dict(node.arguments.kwargs)})
             for t in tree.flatten(values):
                 if producer(t) in only:
                     only.discard(producer(t))
