@@ -158,6 +158,8 @@ export function randomModel(seed: number, index: number): KerasModelConfig {
   const image = new Choices(stream + 2);
   if (image.chance(IMAGE_MODELS)) return randomImageModel(image, `random_${seed}_${index}`);
   const c = new Choices(stream + 1);
+  // Layers added after the sequence models were fixed draw from a stream of their own too (stream + 3).
+  const extra = new Choices(stream + 3);
   const inputs: SymbolicTensor[] = [];
   const heads: Flow[] = [];
   const branches = c.chance(0.25) ? 2 : 1;
@@ -185,6 +187,14 @@ export function randomModel(seed: number, index: number): KerasModelConfig {
     const permuted = apply(layers.permute({ dims: [2, 1] }), reshaped);
     f = { ...f, t: apply(layers.flatten(), permuted) };
   }
+  // ConvNeXt's LayerScale on the reduced features.
+  if (extra.chance(0.15)) f = { ...f, t: apply(layers.layerScale({ projectionDim: f.channels, initValues: extra.pick([1e-6, 0.5]) }), f.t) };
   outputs.push(apply(layers.dense({ units: c.int(1, 4), activation: c.pick(["linear", "softmax", "sigmoid", "tanh"] as const) }), f.t));
+  // A bag of the token ids beside the sequence path: CategoryEncoding of an ids input (every id is below 30, the largest Embedding's input_dim).
+  const ids = inputs.find((x) => x.layer.config.dtype === "int32");
+  if (ids && extra.chance(0.3)) {
+    const bag = apply(layers.categoryEncoding({ numTokens: 30, outputMode: extra.pick(["multi_hot", "count"] as const) }), ids);
+    outputs.push(apply(layers.dense({ units: extra.int(1, 3) }), bag));
+  }
   return model({ inputs, outputs, name: `random_${seed}_${index}` });
 }
