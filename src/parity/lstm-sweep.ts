@@ -64,5 +64,5 @@ export function lstmCaseName({ spec: s }: LstmSweepCase): string {
 
 /** `count` of the LSTM sweep's specs (all 64 by default) as models for the model sweep. */
 export function lstmSweepModels(count?: number): SweepModel[] {
-  return sampleCases(lstmSweepCases(), count).map((c) => ({ name: lstmCaseName(c), reference: false, batch: c.batch, config: () => lstmModel(c.spec).config }));
+  return sampleCases(lstmSweepCases(), count).map((c) => ({ name: lstmCaseName(c), reference: false, batch: c.batch, seededInitializers: true, config: () => lstmModel(c.spec).config }));
 }

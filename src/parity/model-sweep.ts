@@ -20,6 +20,12 @@ export interface SweepModel {
   config: () => KerasModelConfig;
   /** Default 3. */
   batch?: number;
+  /**
+   * The config's initializers are seeded and are the model's weights (an LSTM spec's: Glorot kernel,
+   * orthogonal recurrent kernel, unit forget bias), as its users run it. Otherwise the sweep draws
+   * random weights, which can make a long linear or relu recurrence grow without bound.
+   */
+  seededInitializers?: boolean;
 }
 
 /** Options of {@link runModelSweep}. */
@@ -148,7 +154,7 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
         const inner = l.config.layer as { class_name?: string } | undefined;
         if (inner?.class_name) types.add(inner.class_name);
       });
-      handle = await withRandomWeights(bridge, config, seed * 1000 + i);
+      handle = item.seededInitializers ? await bridge.model(config) : await withRandomWeights(bridge, config, seed * 1000 + i);
       const report = await runModelParity(handle, { inputSeed: seed * 1000 + i, batch: item.batch ?? 3, tolerance: options.tolerance, onednnOff });
       report.model = item.name;
       summary.reports.push(report);

@@ -6,7 +6,9 @@ import puppeteer, { type Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NDArray, convertModel, ndarray } from "../../src/index.js";
 import { DEFAULT_CPU_TOLERANCE, compareArrays } from "../../src/entry/parity.js";
+import { APPLICATIONS } from "../applications/applications.js";
 import { sharedBridge } from "../helpers.js";
+import { kerasReferences } from "../models/keras-reference.js";
 import { serveStatic } from "./static-server.js";
 
 /** Debian's chromium, installed by `make setup` when root; nothing is downloaded. */
@@ -142,5 +144,28 @@ describe("a converted model in headless Chromium", () => {
     expect(png.length).toBeGreaterThan(20_000);
     expect(reportErrors).toEqual([]);
     await report.close();
+  });
+});
+
+describe("an image classifier and a Transformer, converted, in headless Chromium", () => {
+  it.each(["MobileNetV2", "transformer"])("%s: stock TF.js in the browser (CPU and WASM) reproduces Keras's predict", { timeout: 300_000 }, async (name) => {
+    const ref = (await kerasReferences(bridge(), dir, { [name]: APPLICATIONS[name]! }))[name]!;
+    const out = join(dir, `${name}-web`);
+    expect((await convertModel(ref.path, out, { bridge: bridge() })).ok).toBe(true);
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => void errors.push(String(e)));
+    await page.goto(`${server.url}/`);
+    await page.waitForFunction("window.ready === true");
+    const plain = ref.inputs.map((x: NDArray) => ({ shape: [...x.shape], dtype: x.dtype === "int32" ? "int32" : "float32", data: Array.from(x.data as ArrayLike<number>) }));
+    for (const backend of ["cpu", "wasm"]) {
+      const { backend: used, result } = await page.evaluate((b, url, xs) => (globalThis as never as { predictOn: (...a: unknown[]) => Promise<{ backend: string; result: { shape: number[]; data: number[] }[] }> }).predictOn(b, url, xs), backend, `${server.url}/model/${name}-web/model.json`, plain);
+      expect(used).toBe(backend);
+      const actual = ndarray("float32", result[0]!.shape, Float32Array.from(result[0]!.data));
+      const comparison = compareArrays(actual, ref.expected as NDArray<"float32">, DEFAULT_CPU_TOLERANCE);
+      expect(comparison.pass, `${backend}: max abs ${comparison.maxAbsError}`).toBe(true);
+    }
+    await page.close();
+    expect(errors).toEqual([]);
   });
 });

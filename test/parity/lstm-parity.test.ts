@@ -2,6 +2,8 @@ import { describe, expect, it, vi } from "vitest";
 import { type LstmSpec, TfjsUnsupportedModelError, lstmModel } from "../../src/index.js";
 import { runModelParity } from "../../src/entry/parity.js";
 import { seededModelInputs } from "../../src/parity/model-parity.js";
+import { lstmSweepModels } from "../../src/parity/lstm-sweep.js";
+import { runModelSweep } from "../../src/parity/model-sweep.js";
 import { buildTfjsModel } from "../../src/tfjs/model.js";
 import { loadTfjs } from "../../src/tfjs/runtime.js";
 import { sharedBridge } from "../helpers.js";
@@ -85,4 +87,16 @@ describe("the twin initializes nothing it will overwrite", () => {
     }
     expect(warnings.map(String).filter((w) => /Orthogonal/.test(w))).toEqual([]);
   });
+});
+
+describe("the LSTM sweep through the model sweep", () => {
+  it("runs each spec with its own seeded initializers, not the model sweep's random weights (a linear or relu recurrence over 100 steps grew to 1e21 with those, and the JS CPU backend 'failed' 9 of 64)", async () => {
+    const wanted = ["lstm-u64-t100x16-seq-relu/sigmoid", "lstm-u32-t50x16-nobias-linear/sigmoid"];
+    const models = lstmSweepModels().filter((m) => wanted.includes(m.name));
+    expect(models.map((m) => m.name).sort()).toEqual([...wanted].sort());
+    const summary = await runModelSweep(bridge(), { models, references: false, count: 0 });
+    expect(summary.failures).toEqual([]);
+    expect(summary.models).toBe(2);
+    expect(summary.cpuWorstAbsError.all).toBeLessThanOrEqual(1e-5);
+  }, 300_000);
 });
