@@ -1,6 +1,6 @@
 import { ModelError } from "../errors.js";
 import type { KerasHistory, KerasLayerConfig, KerasModelConfig, KerasTensorRef } from "./config.js";
-import { LAYER_RULES, checkModelConfig } from "./schema.js";
+import { LAYER_RULES, MASK_OP_CLASSES, checkModelConfig } from "./schema.js";
 
 /** A symbolic tensor of a model being described: which layer made it, and which of its outputs it is. */
 export class SymbolicTensor {
@@ -137,6 +137,9 @@ export function input({ shape, dtype = "float32", name }: InputOptions): Symboli
   return new SymbolicTensor(layer, 0);
 }
 
+/** The names Keras gives its mask bookkeeping's operation nodes (layers.json maskOps), snake_case. */
+const MASK_OP_NAMES = new Set(MASK_OP_CLASSES.map(classToSnake));
+
 function uniqueNamer() {
   const used = new Set<string>();
   return (layer: Layer): string => {
@@ -145,7 +148,9 @@ function uniqueNamer() {
       used.add(layer.name);
       return layer.name;
     }
-    const base = classToSnake(layer.className);
+    // Keras names the operation nodes of its own mask bookkeeping after their op (a masked merge's
+    // `concatenate`), and refuses a model where a layer has such a name too.
+    const base = classToSnake(layer.className) + (MASK_OP_NAMES.has(classToSnake(layer.className)) ? "_layer" : "");
     let name = base;
     for (let i = 1; used.has(name); i++) name = `${base}_${i}`;
     used.add(name);

@@ -63,6 +63,9 @@ const MASK_OPS: Record<string, Set<string>> = Object.fromEntries(
   Object.entries({ [file.maskOps.module]: file.maskOps.classes, ...file.maskOps.otherModules }).map(([module, classes]) => [module, new Set(classes)]),
 );
 
+/** Every class of layers.json maskOps, whichever module. */
+export const MASK_OP_CLASSES: readonly string[] = [...new Set(Object.values(MASK_OPS).flatMap((classes) => [...classes]))];
+
 /** Is `entry` of a class Keras 3 writes for its mask computations (layers.json maskOps)? */
 function isMaskOpClass(entry: KerasLayerConfig | null | undefined): boolean {
   return !!entry && typeof entry.module === "string" && !!MASK_OPS[entry.module]?.has(entry.class_name);

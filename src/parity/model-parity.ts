@@ -120,7 +120,7 @@ export interface ModelParityReport {
   cpuWorstAbsError: number | null;
 }
 
-export const DEFAULT_CPU_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 0 };
+export const DEFAULT_CPU_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-6 };
 
 /** The layers that feed each layer, as output names, from the config's graph (masks excluded). */
 export function layerInputs(config: KerasModelConfig): Map<string, string[]> {

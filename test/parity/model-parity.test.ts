@@ -28,6 +28,17 @@ describe("per-layer parity on the reference models", () => {
 });
 
 describe("regressions found by the model sweep", () => {
+  it("an unnamed Concatenate of masked tensors builds: the builder does not take the name Keras gives its mask op (random-0-55)", async () => {
+    const ids = input({ shape: [5], dtype: "int32", name: "ids" });
+    const embedded = layers.embedding({ inputDim: 10, outputDim: 3, maskZero: true }).apply(ids);
+    const joined = layers.concatenate().apply([embedded, layers.dense({ units: 2 }).apply(embedded)]);
+    const config = model({ inputs: ids, outputs: layers.dense({ units: 1 }).apply(layers.globalAveragePooling1d().apply(joined)) });
+    expect(config.config.layers.map((l) => l.config.name)).toContain("concatenate_layer");
+    await using handle = await bridge().model(config, { seed: 5 });
+    expect(handle.tfjs).toEqual({ supported: true });
+  });
+
+
   it("a mask on one branch does not reach a layer on another (TF.js's executors leak it)", async () => {
     const a = input({ shape: [4, 3], name: "masked" });
     const b = input({ shape: [2, 5], name: "plain" });

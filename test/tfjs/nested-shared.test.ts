@@ -1,12 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { convertModel } from "../../src/index.js";
 import { runModelParity } from "../../src/entry/parity.js";
-import { loadTfjsModel } from "../../src/tfjs/model.js";
+import { expectEndToEnd } from "../applications/end-to-end.js";
 import { sharedBridge } from "../helpers.js";
-import { type KerasReference, kerasReferences, maxAbsDiff } from "../models/keras-reference.js";
+import { type KerasReference, kerasReferences } from "../models/keras-reference.js";
 
 // Nested models and shared layers in the TF.js twin: the twin expands each nested model into its
 // layers and gives each call of a shared layer a layer of its own, named as the worker names them.
@@ -44,14 +43,9 @@ beforeAll(async () => {
 }, 120_000);
 
 describe("nested models and shared layers in the TF.js twin", () => {
-  it.each(Object.keys(MODELS))("%s: every layer the worker names is compared, each exact or explained", async (name) => {
-    await using handle = await bridge().loadModel(refs[name]!.path);
-    expect(handle.tfjs).toEqual({ supported: true });
-    const report = await runModelParity(handle, { inputs: refs[name]!.inputs });
-    expect(report.layers.map((l) => l.name)).toEqual(handle.layers.map((l) => l.name));
-    for (const layer of report.layers) expect(["exact", "explained"], `${layer.name}: ${layer.reason}`).toContain(layer.verdict);
-    expect(report.passed).toBe(true);
-  });
+  it.each(Object.keys(MODELS))("%s: worker = Keras; every layer the worker names compared, each exact or explained; convert proves it; stock TF.js agrees", { timeout: 300_000 }, (name) =>
+    expectEndToEnd(bridge(), name, refs[name]!, dir),
+  );
 
   it("the siamese model's names: both calls of the shared layer and of the base, the bases' own outputs", async () => {
     await using handle = await bridge().loadModel(refs.siamese!.path);
@@ -61,21 +55,5 @@ describe("nested models and shared layers in the TF.js twin", () => {
     const of = (n: string) => report.layers.find((l) => l.name === n)!;
     // The two calls see different inputs, so a twin that ran one call twice would fail one of them.
     for (const n of ["shared", "shared@1", "base", "base@1"]) expect(of(n).pass, `${n}: ${of(n).reason}`).toBe(true);
-  });
-
-  it.each(["siamese", "deep", "masked"])("%s converts: stock TF.js loads the files and agrees with Keras's predict", async (name) => {
-    const out = join(dir, `${name}-web`);
-    const result = await convertModel(refs[name]!.path, out, { bridge: bridge() });
-    expect(result.ok).toBe(true);
-    const json = JSON.parse(readFileSync(join(out, "model.json"), "utf8")) as { modelTopology: { config: { layers: { name: string }[] } } };
-    const tfjsNames = json.modelTopology.config.layers.map((l) => l.name);
-    expect(new Set(tfjsNames).size).toBe(tfjsNames.length);
-    const twin = await loadTfjsModel(join(out, "model.json"));
-    try {
-      const [stock] = await twin.predictStock(refs[name]!.inputs);
-      expect(maxAbsDiff(stock!, refs[name]!.expected)).toBeLessThanOrEqual(1e-5);
-    } finally {
-      await twin.dispose();
-    }
   });
 });

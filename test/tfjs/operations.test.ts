@@ -2,9 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { convertModel } from "../../src/index.js";
-import { runModelParity } from "../../src/entry/parity.js";
-import { loadTfjsModel } from "../../src/tfjs/model.js";
+import { expectEndToEnd } from "../applications/end-to-end.js";
 import { sharedBridge } from "../helpers.js";
 import { type KerasReference, kerasReferences, maxAbsDiff } from "../models/keras-reference.js";
 
@@ -54,22 +52,9 @@ beforeAll(async () => {
 }, 120_000);
 
 describe("operation nodes in the TF.js twin", () => {
-  it.each(Object.keys(MODELS))("%s: every operation compared as a layer, each exact or explained; stock TF.js loads the converted files", async (name) => {
-    await using handle = await bridge().loadModel(refs[name]!.path);
-    expect(handle.tfjs).toEqual({ supported: true });
-    const report = await runModelParity(handle, { inputs: refs[name]!.inputs });
-    expect(report.layers.map((l) => l.name)).toEqual(handle.layers.map((l) => l.name));
-    for (const layer of report.layers) expect(["exact", "explained"], `${layer.name}: ${layer.reason}`).toContain(layer.verdict);
-    expect(report.passed).toBe(true);
-    const out = join(dir, `${name}-web`);
-    expect((await convertModel(refs[name]!.path, out, { bridge: bridge() })).ok).toBe(true);
-    const twin = await loadTfjsModel(join(out, "model.json"));
-    try {
-      expect(maxAbsDiff((await twin.predictStock(refs[name]!.inputs))[0]!, refs[name]!.expected)).toBeLessThanOrEqual(1e-5);
-    } finally {
-      await twin.dispose();
-    }
-  });
+  it.each(Object.keys(MODELS))("%s: every operation compared as a layer, each exact or explained; convert proves it; stock TF.js agrees", { timeout: 300_000 }, (name) =>
+    expectEndToEnd(bridge(), name, refs[name]!, dir),
+  );
 
   it("the operations are the worker's names and classes (Keras numbers them: add, add_1, …)", async () => {
     await using handle = await bridge().loadModel(refs.every!.path);
