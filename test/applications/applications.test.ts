@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TfjsUnsupportedModelError } from "../../src/index.js";
+import { runModelParity } from "../../src/entry/parity.js";
 import { sharedBridge } from "../helpers.js";
-import { type KerasReference, kerasReferences } from "../models/keras-reference.js";
-import { APPLICATIONS } from "./applications.js";
+import { type KerasReference, kerasReferences, maxAbsDiff } from "../models/keras-reference.js";
+import { APPLICATIONS, REFUSED } from "./applications.js";
 import { expectEndToEnd } from "./end-to-end.js";
 
 // Every Keras Application of issue 20, the transfer-learning model and the Transformer, end to end.
@@ -20,7 +22,17 @@ beforeAll(async () => {
 }, 1_800_000);
 
 describe("the Keras Applications in the worker, the TF.js twin and converted files", () => {
-  for (const name of Object.keys(APPLICATIONS)) {
+  for (const name of Object.keys(APPLICATIONS).filter((n) => !(n in REFUSED))) {
     it(`${name}: worker = Keras; parity and convert pass; stock TF.js agrees on tfjs-node and the JS CPU backend`, { timeout: 1_800_000 }, () => expectEndToEnd(bridge(), name, refs[name]!, dir));
+  }
+  for (const [name, reason] of Object.entries(REFUSED)) {
+    it(`${name}: worker = Keras; the twin refuses it by layer and argument, never a different model`, { timeout: 600_000 }, async () => {
+      await using handle = await bridge().loadModel(refs[name]!.path);
+      expect(maxAbsDiff((await handle.predict(refs[name]!.inputs)).outputs[handle.outputs[0]!.name]!, refs[name]!.expected)).toBeLessThanOrEqual(1e-5);
+      const problems = handle.tfjs.supported ? [] : handle.tfjs.problems;
+      expect(problems.length).toBeGreaterThan(0);
+      for (const p of problems) expect(`${p.layer} ${p.field}: ${p.reason}`).toMatch(reason);
+      await expect(runModelParity(handle)).rejects.toThrow(TfjsUnsupportedModelError);
+    });
   }
 });
