@@ -212,12 +212,13 @@ def test_keras_mask_operations_of_merges_have_a_twin_and_value_operations_run_in
     np.testing.assert_array_equal(model.predict([x])[1][0], np.asarray(masked(x)))
 
     inp = keras.Input((3,))
-    value_op = keras.Model(inp, L.Dense(2)(keras.ops.add(inp, inp)))
+    check_model_config(config_of(keras.Model(inp, L.Dense(2)(keras.ops.add(inp, inp)))))  # layers.json operations: has a twin
+    value_op = keras.Model(inp, L.Dense(2)(keras.ops.cumsum(inp, axis=-1)))
     with pytest.raises(ModelError) as info:
         check_model_config(config_of(value_op))
-    assert "mask" in info.value.details["problems"][0]["reason"] and "layers.json" not in str(info.value)
+    assert "no counterpart" in info.value.details["problems"][0]["reason"] and "layers.json" not in str(info.value)
     runs = KerasModel.from_config(config_of(value_op), {l.name: l.get_weights() for l in value_op.layers if l.weights})
-    assert runs.tfjs["supported"] is False and [p["class"] for p in runs.tfjs["problems"]] == ["Add"]
+    assert runs.tfjs["supported"] is False and [p["class"] for p in runs.tfjs["problems"]] == ["Cumsum"]
     x = np.ones((1, 3), "float32")
     np.testing.assert_array_equal(runs.predict([x])[1][0], np.asarray(value_op(x)))
 
