@@ -8,6 +8,7 @@ import {
   BridgeClosedError, MessageTooLargeError, ModelError, ModelNotFoundError, OverloadedError, RequestAbortedError, RequestTimeoutError, WorkerDiedError,
 } from "../errors.js";
 import type { Pool } from "../pool/pool.js";
+import type { ServedVersionInfo } from "../serving/registry.js";
 import { Counter } from "prom-client";
 import type { VersionLabels } from "./labels.js";
 import { modelMetadata } from "./metadata.js";
@@ -145,11 +146,11 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
     return served;
   };
 
-  const predict = async (req: IncomingMessage, res: ServerResponse, name: string, version: number | undefined) => {
+  const predict = async (req: IncomingMessage, res: ServerResponse, name: string, version: number | undefined, served: ServedVersionInfo) => {
     const controller = new AbortController();
     res.on("close", () => !res.writableFinished && controller.abort(new Error("the client closed the connection")));
     const body = await readBody(req);
-    const { inputs, rows } = readPredictBody(body, servedVersion(name, version).inputs);
+    const { inputs, rows } = readPredictBody(body, served.inputs);
     const result = await pool.predict(name, inputs, { version, timeoutMs: options.timeoutMs ?? 30_000, signal: controller.signal });
     send(res, 200, predictResponse(result.outputs, result.names, rows));
   };
@@ -181,8 +182,9 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
         if (req.method !== "POST") return send(res, 405, { error: "use POST" }, { allow: "POST" });
         if (draining) return send(res, 503, { error: "the service is shutting down" });
         const { name, version } = target(p);
-        Object.assign(resolved, { model: name, version: servedVersion(name, version).version });
-        return predict(req, res, name, version);
+        const served = servedVersion(name, version);
+        Object.assign(resolved, { model: name, version: served.version });
+        return predict(req, res, name, version, served);
       }
       if (req.method !== "GET") return send(res, 405, { error: "use GET" }, { allow: "GET" });
       const m = METADATA.exec(url.pathname);
