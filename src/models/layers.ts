@@ -108,7 +108,7 @@ export const layers = {
   averagePooling1d: make<Pooling1DArgs>("AveragePooling1D"),
   globalAveragePooling1d: none("GlobalAveragePooling1D"),
   globalMaxPooling1d: none("GlobalMaxPooling1D"),
-  conv2d: make<Conv2DArgs & { filters: number }>("Conv2D"),
+  conv2d: make<Conv2DArgs & { filters: number; groups?: number }>("Conv2D"),
   depthwiseConv2d: make<Conv2DArgs & { depthMultiplier?: number }>("DepthwiseConv2D"),
   separableConv2d: make<Conv2DArgs & { filters: number; depthMultiplier?: number }>("SeparableConv2D"),
   conv2dTranspose: make<Omit<Conv2DArgs, "dilationRate"> & { filters: number }>("Conv2DTranspose"),

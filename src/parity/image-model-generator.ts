@@ -26,7 +26,9 @@ const on = (layer: Layer, x: Image, h = x.h, w = x.w, channels = x.channels): Im
 /** Keras's output length of a (dilated) convolution or pooling window along one axis. */
 const outLength = (size: number, window: number, stride: number, padding: "valid" | "same") => (padding === "same" ? Math.ceil(size / stride) : Math.ceil((size - window + 1) / stride));
 
-/** A Conv2D, DepthwiseConv2D or SeparableConv2D with random arguments, or the image unchanged when it would not fit. */
+const divisors = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
+
+/** A Conv2D (grouped or not), DepthwiseConv2D or SeparableConv2D with random arguments, or the image unchanged when it would not fit. */
 function convolution(c: Draws, x: Image): Image {
   const kind = c.pick(["conv", "conv", "depthwise", "separable"] as const);
   const kernelSize = c.int(1, 3);
@@ -40,6 +42,12 @@ function convolution(c: Draws, x: Image): Image {
   if (kind === "depthwise") {
     const depthMultiplier = c.int(1, 2);
     return on(layers.depthwiseConv2d({ ...common, depthMultiplier }), x, h, w, x.channels * depthMultiplier);
+  }
+  if (kind === "conv" && x.channels > 1 && c.chance(0.3)) {
+    // A grouped convolution (ConvNeXt's depthwise 7×7 is one group per channel): groups divide both the channels and the filters.
+    const groups = c.pick(divisors(x.channels).filter((g) => g > 1));
+    const filters = groups * c.int(1, 2);
+    return on(layers.conv2d({ ...common, filters, groups }), x, h, w, filters);
   }
   const filters = c.int(1, 6);
   const layer = kind === "conv" ? layers.conv2d({ ...common, filters }) : layers.separableConv2d({ ...common, filters, depthMultiplier: c.int(1, 2) });

@@ -1,4 +1,4 @@
-import { type ConvFields, finish, registered } from "./dilated-conv.js";
+import { type ConvFields, finish, registered } from "./conv-fields.js";
 import { TFBRIDGE_CONV3D } from "./names.js";
 import { dilated, withSpaceToBatch } from "./space-to-batch.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";

@@ -7,9 +7,9 @@
 import { type TfbridgeActivationLayerClass, defineActivationLayers } from "./activation-layers.js";
 import { defineKeras3Activations } from "./activations.js";
 import { type TfbridgeConv1DClass, defineConv1D } from "./conv1d.js";
+import { type TfbridgeConv2DClass, defineConv2D } from "./conv2d.js";
 import { type TfbridgeDepthwiseConv2DClass, defineDepthwiseConv2D } from "./depthwise-conv2d.js";
 import { type TfbridgeConv3DClass, defineConv3D } from "./conv3d.js";
-import { type TfbridgeConv2DClass, type TfbridgeSeparableConv2DClass, defineDilatedConv2D, defineDilatedSeparableConv2D } from "./dilated-conv.js";
 import { type TfbridgeGlobalPooling2DClass, defineGlobalPooling2D } from "./global-pooling2d.js";
 import { type TfbridgeUpSampling2DClass, defineUpSampling2D } from "./up-sampling2d.js";
 import { type TfbridgeDotClass, defineDot } from "./dot.js";
@@ -25,6 +25,7 @@ import { type TfbridgeOperationClass, defineOperation } from "./operation.js";
 import { type TfbridgeGlobalAveragePooling1DClass, defineGlobalAveragePooling1D } from "./pooling.js";
 import { type TfbridgeCategoryEncodingClass, type TfbridgePreprocessingClass, defineCategoryEncoding, defineIdentity, defineNormalization } from "./preprocessing.js";
 import { type TfbridgeImageLayerClass, defineResizing } from "./resizing.js";
+import { type TfbridgeSeparableConv2DClass, defineSeparableConv2D } from "./separable-conv2d.js";
 import { type TfbridgeSimpleRNNClass, defineSimpleRnn } from "./simple-rnn.js";
 import type { TfModule } from "./tfjs-types.js";
 
@@ -73,7 +74,8 @@ export type { TfbridgeMultiHeadAttentionArgs, TfbridgeMultiHeadAttentionClass } 
 export type { ConvLayerArgs, TfbridgeConv1DArgs, TfbridgeConv1DClass } from "./conv1d.js";
 export type { TfbridgeDepthwiseConv2DClass } from "./depthwise-conv2d.js";
 export type { TfbridgeConv3DClass } from "./conv3d.js";
-export type { TfbridgeConv2DClass, TfbridgeSeparableConv2DClass } from "./dilated-conv.js";
+export type { TfbridgeConv2DArgs, TfbridgeConv2DClass } from "./conv2d.js";
+export type { TfbridgeSeparableConv2DClass } from "./separable-conv2d.js";
 export type { TfbridgeGlobalPooling2DArgs, TfbridgeGlobalPooling2DClass } from "./global-pooling2d.js";
 export type { TfbridgeUpSampling2DClass } from "./up-sampling2d.js";
 export type { TfbridgeGRUArgs, TfbridgeGRUCellArgs, TfbridgeGRUCellClass, TfbridgeGRUClass } from "./gru.js";
@@ -152,10 +154,10 @@ export function registerKerasLayers(tf: TfModule): KerasLayerClasses {
     TfbridgeGlobalAveragePooling1D: defineGlobalAveragePooling1D(tf),
     TfbridgeOperation: defineOperation(tf),
     TfbridgeLayerScale: defineLayerScale(tf),
-    TfbridgeConv2D: defineDilatedConv2D(tf),
+    TfbridgeConv2D: defineConv2D(tf),
     TfbridgeConv3D: defineConv3D(tf),
     TfbridgeDepthwiseConv2D: defineDepthwiseConv2D(tf),
-    TfbridgeSeparableConv2D: defineDilatedSeparableConv2D(tf),
+    TfbridgeSeparableConv2D: defineSeparableConv2D(tf),
     ...defineGlobalPooling2D(tf),
     TfbridgeUpSampling2D: defineUpSampling2D(tf),
     TfbridgeMultiHeadAttention: defineMultiHeadAttention(tf),

@@ -142,7 +142,8 @@ function shortKernelSame(config: KerasLayerConfig): boolean {
  *   dilated `Conv2D`, `SeparableConv2D`, `Conv3D` → {@link TFBRIDGE_CONV2D}, {@link TFBRIDGE_SEPARABLE_CONV2D},
  *   {@link TFBRIDGE_CONV3D}: TensorFlow dilates through space-to-batch, TF.js hands the dilation to ops
  *   TF's CPU kernels refuse (DepthwiseConv2dNative without oneDNN, Conv3D always); `Conv3D` also where
- *   `same` padding has a kernel shorter than its stride (TF.js's JS backends pad such a 3-D window by −1).
+ *   `same` padding has a kernel shorter than its stride (TF.js's JS backends pad such a 3-D window by −1);
+ *   `Conv2D` with `groups` above 1 → {@link TFBRIDGE_CONV2D} too: TF.js has no grouped convolution.
  * - `GlobalAveragePooling2D`, `GlobalMaxPooling2D` with `keepdims: true` → {@link TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D},
  *   {@link TFBRIDGE_GLOBAL_MAX_POOLING_2D}: TF.js's have no `keepdims`.
  * - `UpSampling2D` with `interpolation: "bilinear"` → {@link TFBRIDGE_UP_SAMPLING_2D}: TF.js's samples
@@ -163,7 +164,7 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "LayerScale") return TFBRIDGE_LAYER_SCALE;
   const dilated = Array.isArray(config["dilation_rate"]) && config["dilation_rate"].some((d) => d !== 1);
   if (className === "DepthwiseConv2D" && dilated) return TFBRIDGE_DEPTHWISE_CONV2D;
-  if (className === "Conv2D" && dilated) return TFBRIDGE_CONV2D;
+  if (className === "Conv2D" && (dilated || (config["groups"] ?? 1) !== 1)) return TFBRIDGE_CONV2D;
   if (className === "SeparableConv2D" && dilated) return TFBRIDGE_SEPARABLE_CONV2D;
   if (className === "Conv3D" && (dilated || shortKernelSame(config))) return TFBRIDGE_CONV3D;
   if (className === "GlobalAveragePooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_AVERAGE_POOLING_2D;

@@ -39,6 +39,9 @@ const ZEROS = { class_name: "Zeros", config: {} };
 /** Arguments TF.js has no use for, or spells differently: dropped once the schema has checked them. */
 const DROPPED = new Set(["dtype", "quantization_config", "groups", "synchronized", "renorm", "rms_scaling", "backward_layer", "optional", "ragged"]);
 
+/** A dropped argument that tfbridge's own class reads: a grouped Conv2D's `groups` (TF.js's classes have none). */
+const keptForTfbridge = (key: string, value: unknown): boolean => key === "groups" && value !== 1;
+
 /**
  * One layer's config in TF.js's dialect: Keras 3 activation names mapped to the TF.js activation
  * that computes the same function, arguments that only concern training dropped (weights are set
@@ -59,7 +62,7 @@ function translateLayer(entry: KerasLayerConfig, reasons: { layer: string; reaso
   if ((typeof policy === "object" ? policy?.config?.name : policy) === "float64") reasons.push({ layer: name, reason: "float64: TF.js layers compute in float32" });
   for (const [key, value] of Object.entries(entry.config)) {
     // An inert argument (of a layer that is the identity at inference) changes nothing TF.js computes.
-    if (!(key in rule.args) || DROPPED.has(key) || rule.args[key]!.type === "inert") continue;
+    if (!(key in rule.args) || (DROPPED.has(key) && !keptForTfbridge(key, value)) || rule.args[key]!.type === "inert") continue;
     if (ACTIVATION_KEYS.includes(key)) config[key] = ACTIVATIONS[value as string];
     else if (rule.args[key]!.type === "layer") config[key] = wrapped(value as KerasLayerConfig, reasons);
     else config[key] = value;

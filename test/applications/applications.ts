@@ -39,11 +39,5 @@ x = L.Dropout(0.1)(L.Dense(20, activation="relu")(x))
 m = keras.Model([ids, positions], L.Dense(2, activation="softmax", name="classes")(x))`,
 };
 
-/**
- * Applications the twin still refuses, with the reason the refusal must give: ConvNeXt's depthwise
- * convolutions are Conv2D with `groups` = channels, which the twin does not compute yet.
- */
-export const REFUSED: Readonly<Record<string, RegExp>> = { ConvNeXtTiny: /groups only 1 is supported, got 96/ };
-
 /** The small ones `make test` runs (seconds each); `make test-applications` runs them all. */
 export const SMALL_APPLICATIONS = ["MobileNetV2", "transfer", "transformer"] as const;

@@ -25,6 +25,16 @@ const MODELS: Record<string, () => KerasModelConfig> = {
     }),
   "Conv2D: strides [2, 1] valid over an odd image, relu6": () =>
     sequential({ inputShape: [7, 9, 2], layers: [layers.conv2d({ filters: 5, kernelSize: [3, 2], strides: [2, 1], activation: "relu6" })] }),
+  "Conv2D groups (ours: TF.js has none): one per channel as ConvNeXt's 7×7, 2 with strides 2, 2 dilated, 3 over 2 filters each": () =>
+    sequential({
+      inputShape: [9, 8, 6],
+      layers: [
+        layers.conv2d({ filters: 6, kernelSize: 7, padding: "same", groups: 6 }),
+        layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: "same", groups: 2, activation: "relu" }),
+        layers.conv2d({ filters: 6, kernelSize: 2, dilationRate: 2, padding: "same", groups: 2, useBias: false }),
+        layers.conv2d({ filters: 6, kernelSize: [2, 1], groups: 3, activation: "gelu" }),
+      ],
+    }),
   "DepthwiseConv2D: multiplier 2 same, strides 2, dilation 2 (ours: TF.js ignores dilation)": () =>
     sequential({
       inputShape: [9, 8, 3],
@@ -112,7 +122,7 @@ describe("the 2-D conv and pooling family against Keras 3, layer by layer", () =
     expect(report.passed).toBe(true);
   });
 
-  it("dilated Conv2D, DepthwiseConv2D, SeparableConv2D, Conv3D run with oneDNN off in both runtimes and agree bit for bit (space-to-batch, as TF does)", { timeout: 180_000 }, async () => {
+  it("dilated Conv2D, DepthwiseConv2D, SeparableConv2D, Conv3D and grouped Conv2D run with oneDNN off in both runtimes and agree bit for bit (space-to-batch, and XLA's per-group convolution, as TF does)", { timeout: 180_000 }, async () => {
     // TF's own CPU DepthwiseConv2dNative refuses dilations (only oneDNN's accepts them), its Conv3D always
     // does. TF.js handed the dilation to the op, so tfjs-node without oneDNN (off x86, or
     // TF_ENABLE_ONEDNN_OPTS=0) failed on the first and every tfjs-node on the second.
@@ -123,6 +133,8 @@ describe("the 2-D conv and pooling family against Keras 3, layer by layer", () =
         layers.separableConv2d({ filters: 4, kernelSize: [2, 3], dilationRate: [2, 1], activation: "relu" }),
         layers.conv2d({ filters: 3, kernelSize: 2, dilationRate: 3, padding: "same" }),
         layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: [1, 2] }),
+        layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", groups: 2 }),
+        layers.conv2d({ filters: 2, kernelSize: 2, padding: "same", groups: 2, dilationRate: 2 }),
         layers.reshape({ targetShape: [5, 4, 2, 1] }),
         layers.conv3d({ filters: 2, kernelSize: 2, dilationRate: [2, 1, 1], padding: "same" }),
       ],
@@ -143,6 +155,8 @@ describe("the 2-D conv and pooling family against Keras 3, layer by layer", () =
     expect(kerasCustomClass("DepthwiseConv2D", { dilation_rate: [1, 1] })).toBeNull();
     expect(kerasCustomClass("Conv2D", { dilation_rate: [2, 1] })).toBe("TfbridgeConv2D");
     expect(kerasCustomClass("Conv2D", { dilation_rate: [1, 1] })).toBeNull();
+    expect(kerasCustomClass("Conv2D", { dilation_rate: [1, 1], groups: 2 })).toBe("TfbridgeConv2D");
+    expect(kerasCustomClass("Conv2D", { dilation_rate: [1, 1], groups: 1 })).toBeNull();
     expect(kerasCustomClass("SeparableConv2D", { dilation_rate: [1, 3] })).toBe("TfbridgeSeparableConv2D");
     expect(kerasCustomClass("Conv3D", { dilation_rate: [1, 1, 2] })).toBe("TfbridgeConv3D");
     expect(kerasCustomClass("Conv3D", { dilation_rate: [1, 1, 1], padding: "same", kernel_size: [1, 2, 2], strides: [2, 2, 2] })).toBe("TfbridgeConv3D");
