@@ -17,7 +17,7 @@ export { formatModelParityReport, formatModelSweep, layerTable } from "../parity
 export { type ReportEnvironment, parityHtml } from "../parity/html-report.js";
 export { REFERENCE_MODELS } from "../parity/reference-models.js";
 export { randomModel } from "../parity/model-generator.js";
-export { type Comparison, type Tolerance, type WorstElement, ULP_BUCKETS, compareArrays, formatComparison } from "../parity/compare.js";
+export { type Comparison, type Tolerance, type WorstElement, ULP_BUCKETS, compareArrays, formatComparison, normwise } from "../parity/compare.js";
 export { ulpDistance32, ulpDistance64 } from "../parity/ulp.js";
 export { ACTIVATIONS, type ArgRule, LAYER_RULES, type LayerRule, checkModelConfig } from "../models/schema.js";
 export { type TfjsModel, type TfjsModelOptions, buildTfjsModel, loadTfjsModel } from "../tfjs/model.js";

@@ -7,6 +7,19 @@ export interface Tolerance {
   rtol: number;
 }
 
+/**
+ * `tolerance` as a normwise bound on `expected`: every element within `atol + rtol·max|expected|`.
+ * Rounding errors of a dot product scale with its terms, not with its result, so an element near zero
+ * where its neighbours are large (a residual sum that nearly cancels) may carry the error of their
+ * magnitude; the JS CPU backend's drift through a deep model is bounded this way.
+ */
+export function normwise(tolerance: Tolerance, expected: NDArray): Tolerance {
+  const data = expected.data as ArrayLike<number>;
+  let scale = 0;
+  for (let i = 0; i < data.length; i++) if (Number.isFinite(data[i]!)) scale = Math.max(scale, Math.abs(data[i]!));
+  return { atol: tolerance.atol + tolerance.rtol * scale, rtol: 0 };
+}
+
 /** Upper bounds of the ULP histogram's buckets; the last bucket holds everything above. */
 export const ULP_BUCKETS = [0, 1, 2, 4, 16, 256, 65536] as const;
 

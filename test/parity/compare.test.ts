@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareArrays, formatComparison } from "../../src/parity/compare.js";
+import { compareArrays, formatComparison, normwise } from "../../src/parity/compare.js";
 import { ulpDistance32, ulpDistance64 } from "../../src/parity/ulp.js";
 import { ndarray } from "../../src/index.js";
 
@@ -34,6 +34,18 @@ describe("compareArrays", () => {
     expect(c.pass).toBe(false);
     expect(c.worst!.index).toEqual([1]);
     expect(c.maxRelError).toBeCloseTo(0.05, 6);
+  });
+
+  it("normwise: an element near zero beside large ones may carry their error (a residual sum that nearly cancels)", () => {
+    // NASNetMobile on the JS CPU backend: 1.2e-5 on an element of 0.05 whose neighbours reach 8.
+    const expected = f32([3], [8, -7.95, 0.05]);
+    const actual = f32([3], [8, -7.95, 0.050012]);
+    const tolerance = { atol: 1e-5, rtol: 1e-5 };
+    expect(compareArrays(actual, expected, tolerance).pass).toBe(false);
+    expect(normwise(tolerance, expected)).toEqual({ atol: 1e-5 + 8e-5, rtol: 0 });
+    expect(compareArrays(actual, expected, normwise(tolerance, expected)).pass).toBe(true);
+    // Infinities and NaN do not set the scale.
+    expect(normwise(tolerance, f32([3], [Infinity, NaN, 2])).atol).toBeCloseTo(1e-5 + 2e-5, 12);
   });
 
   it("finds the first timestep outside tolerance in a [batch, time, units] output", () => {
