@@ -14,7 +14,7 @@ export { TensorflowClient, type LstmResult, type LstmRunOptions, type RunModelOp
 export { Pool, type PoolOptions, type PoolRequestOptions, type PoolStats, type PoolWorker } from "./pool/pool.js";
 export { type CurveServerKeys, curveKeysFromEnv, curveKeysFromFiles } from "./link/curve.js";
 export { type KerasHistory, type KerasInboundNode, type KerasLayerConfig, type KerasModelConfig, type KerasTensorRef, tensorName } from "./models/config.js";
-export { type ApplyOptions, type InputOptions, Layer, type ModelOptions, type SequentialOptions, SymbolicTensor, input, model, sequential } from "./models/builder.js";
+export { type ApplyOptions, type InputOptions, Layer, type ModelOptions, type SequentialOptions, SymbolicTensor, input, model, modelLayer, sequential } from "./models/builder.js";
 export {
   type Conv2DArgs,
   type GlobalPooling2DArgs,

@@ -2,11 +2,15 @@ import { ModelError } from "../errors.js";
 import type { KerasHistory, KerasLayerConfig, KerasModelConfig, KerasTensorRef } from "./config.js";
 import { LAYER_RULES, MASK_OP_CLASSES, checkModelConfig } from "./schema.js";
 
-/** A symbolic tensor of a model being described: which layer made it, and which of its outputs it is. */
+/**
+ * A symbolic tensor of a model being described: which layer made it, which of its outputs it is, and
+ * which call of the layer made it (a shared layer's second call is call 1).
+ */
 export class SymbolicTensor {
   constructor(
     readonly layer: Layer,
     readonly index: number,
+    readonly call = 0,
   ) {}
 }
 
@@ -64,7 +68,8 @@ function outputCount(cls: string, config: Record<string, unknown>, kwargs: Recor
  */
 export class Layer {
   /** @internal */ readonly config: Record<string, unknown>;
-  /** @internal */ inbound: { args: unknown[]; kwargs: Record<string, unknown> } | null = null;
+  /** Each call's arguments, in call order: more than one for a shared layer. @internal */
+  readonly calls: { args: unknown[]; kwargs: Record<string, unknown> }[] = [];
   name: string | undefined;
 
   constructor(
@@ -72,14 +77,14 @@ export class Layer {
     args: Record<string, unknown>,
   ) {
     const rule = LAYER_RULES[className];
-    if (!rule) throw new ModelError(`layer class ${className} is not supported`, { problems: [{ layer: "?", class: className, reason: "tfbridge's builder has no factory for it" }] });
+    if (!rule && new.target === Layer) throw new ModelError(`layer class ${className} is not supported`, { problems: [{ layer: "?", class: className, reason: "tfbridge's builder has no factory for it" }] });
     const { name, ...rest } = args as { name?: string };
     this.name = name;
     this.config = {};
     for (const [key, value] of Object.entries(rest)) {
       if (value === undefined) continue;
       const snake = camelToSnake(key);
-      const argRule = rule.args[snake];
+      const argRule = rule?.args[snake];
       if (value instanceof Layer) this.config[snake] = value.toEntry(value.name ?? `${snake}_${classToSnake(value.className)}`);
       else if (argRule?.type === "ints" && typeof value === "number") this.config[snake] = Array(argRule.length).fill(value);
       else if (argRule?.type === "pairs") this.config[snake] = pairs(value, argRule.length);
@@ -99,28 +104,69 @@ export class Layer {
 
   /** Calls the layer like {@link apply} and returns every output: e.g. `[output, h, c]` for an LSTM with `returnState`. */
   applyAll(inputs: SymbolicTensor | SymbolicTensor[], options: ApplyOptions = {}): SymbolicTensor[] {
-    if (this.inbound) throw new ModelError(`layer ${this.name ?? this.className} is applied twice (shared layers are not supported yet)`);
     const kwargs: Record<string, unknown> = {};
     for (const [keras, option] of Object.entries(CALL_KWARGS)) if (options[option] !== undefined) kwargs[keras] = options[option];
-    this.inbound = { args: [inputs], kwargs };
-    return Array.from({ length: outputCount(this.className, this.config, kwargs) }, (_, i) => new SymbolicTensor(this, i));
+    this.calls.push({ args: [inputs], kwargs });
+    return Array.from({ length: this.outputCount(kwargs) }, (_, i) => new SymbolicTensor(this, i, this.calls.length - 1));
   }
 
-  /** The layer's entry in a Keras 3 config. @internal */
-  toEntry(name: string, refs?: (t: SymbolicTensor) => KerasTensorRef): KerasLayerConfig {
+  /** Keras's node index of the k-th call a model makes of this layer in the model's `output_layers`. @internal */
+  kerasNode(k: number): number {
+    return k;
+  }
+
+  /** How many tensors one call returns. @internal */
+  protected outputCount(kwargs: Record<string, unknown>): number {
+    return outputCount(this.className, this.config, kwargs);
+  }
+
+  /** The layer's entry without its calls. @internal */
+  protected entryBody(name: string): KerasLayerConfig {
     const module = LAYER_RULES[this.className]!.module;
-    const entry: KerasLayerConfig = { module: module ?? "keras.layers", class_name: this.className, config: { name, ...this.config }, registered_name: module ? this.className : null };
-    if (refs && this.inbound) {
+    return { module: module ?? "keras.layers", class_name: this.className, config: { name, ...this.config }, registered_name: module ? this.className : null };
+  }
+
+  /** The layer's entry in a Keras 3 config, with the calls the model makes (`calls`, by index; default all). @internal */
+  toEntry(name: string, refs?: (t: SymbolicTensor) => KerasTensorRef, calls: readonly number[] = this.calls.map((_, i) => i)): KerasLayerConfig {
+    const entry = this.entryBody(name);
+    if (refs) {
       const serialize = (v: unknown): unknown => (v instanceof SymbolicTensor ? refs(v) : Array.isArray(v) ? v.map(serialize) : v);
       entry.name = name;
-      const kwargs = Object.fromEntries(Object.entries(this.inbound.kwargs).map(([k, v]) => [k, serialize(v)]));
-      entry.inbound_nodes = [{ args: this.inbound.args.map(serialize), kwargs }];
-    } else if (refs) {
-      entry.name = name;
-      entry.inbound_nodes = [];
+      entry.inbound_nodes = calls.map((i) => this.calls[i]!).map((call) => ({ args: call.args.map(serialize), kwargs: Object.fromEntries(Object.entries(call.kwargs).map(([k, v]) => [k, serialize(v)])) }));
     }
     return entry;
   }
+}
+
+/** A functional model called as a layer: see {@link modelLayer}. */
+class NestedModel extends Layer {
+  constructor(private readonly model: KerasModelConfig) {
+    super("Functional", { name: model.config.name });
+  }
+
+  /** Keras counts a nested model's own construction as its node 0, so its first call is node 1. */
+  override kerasNode(k: number): number {
+    return k + 1;
+  }
+
+  protected override outputCount(): number {
+    return (this.model.config.output_layers as unknown[]).length;
+  }
+
+  protected override entryBody(name: string): KerasLayerConfig {
+    return { module: "keras.src.models.functional", class_name: "Functional", config: { ...structuredClone(this.model.config), name }, registered_name: "Functional" };
+  }
+}
+
+/**
+ * A functional model (from {@link model}) as a layer of another, like calling a Keras model on a tensor
+ * (`base(x)`: a transfer-learning base under a new head). Call it with {@link Layer.apply} like any
+ * layer, more than once to share it; its layers are named by path in the twin and parity (`base/dense`).
+ * @throws {ModelError} for a Sequential model (describe it with {@link model} instead).
+ */
+export function modelLayer(config: KerasModelConfig): Layer {
+  if (config.class_name !== "Functional") throw new ModelError(`modelLayer takes a functional model from model(); got ${config.class_name}`);
+  return new NestedModel(config);
 }
 
 /** Options of {@link input}. */
@@ -158,15 +204,15 @@ function uniqueNamer() {
   };
 }
 
-/** Layers feeding `layer`'s call, in the order they appear. */
-function parents(layer: Layer): Layer[] {
-  const found: Layer[] = [];
+/** The tensors a call takes (arguments and keyword arguments), in the order they appear. */
+function callInputs(call: { args: unknown[]; kwargs: Record<string, unknown> }): SymbolicTensor[] {
+  const found: SymbolicTensor[] = [];
   const walk = (v: unknown): void => {
-    if (v instanceof SymbolicTensor) found.push(v.layer);
+    if (v instanceof SymbolicTensor) found.push(v);
     else if (Array.isArray(v)) v.forEach(walk);
     else if (typeof v === "object" && v !== null) Object.values(v).forEach(walk);
   };
-  if (layer.inbound) walk([layer.inbound.args, layer.inbound.kwargs]);
+  walk([call.args, call.kwargs]);
   return found;
 }
 
@@ -185,28 +231,42 @@ export interface ModelOptions {
 export function model({ inputs, outputs, name = "model" }: ModelOptions): KerasModelConfig {
   const ins = Array.isArray(inputs) ? inputs : [inputs];
   const outs = Array.isArray(outputs) ? outputs : [outputs];
+  // Depth first over calls, not layers: a shared layer may take its own earlier output (d(d(x))).
   const order: Layer[] = [];
-  const visiting = new Set<Layer>();
-  const visit = (layer: Layer): void => {
-    if (order.includes(layer)) return;
-    if (visiting.has(layer)) throw new ModelError(`the model's graph has a cycle at ${layer.name ?? layer.className}`);
-    visiting.add(layer);
-    if (layer.className === "InputLayer" && !ins.some((t) => t.layer === layer)) {
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const ids = new Map<Layer, number>();
+  const visit = (t: SymbolicTensor): void => {
+    const { layer, call } = t;
+    if (!ids.has(layer)) ids.set(layer, ids.size);
+    const key = `${ids.get(layer)}:${call}`;
+    if (done.has(key)) return;
+    if (visiting.has(key)) throw new ModelError(`the model's graph has a cycle at ${layer.name ?? layer.className}`);
+    visiting.add(key);
+    if (layer.className === "InputLayer" && !ins.some((i) => i.layer === layer)) {
       throw new ModelError(`an output depends on an input that is not in inputs (${layer.name ?? "unnamed"})`);
     }
-    if (layer.className !== "InputLayer" && !layer.inbound) throw new ModelError(`layer ${layer.name ?? layer.className} is used but never applied`);
-    parents(layer).forEach(visit);
-    order.push(layer);
+    if (layer.className !== "InputLayer") {
+      if (layer.calls.length === 0) throw new ModelError(`layer ${layer.name ?? layer.className} is used but never applied`);
+      callInputs(layer.calls[call]!).forEach(visit);
+    }
+    done.add(key);
+    if (!order.includes(layer)) order.push(layer);
   };
-  ins.forEach((t) => visit(t.layer));
-  outs.forEach((t) => visit(t.layer));
+  ins.forEach(visit);
+  outs.forEach(visit);
   const nameOf = uniqueNamer();
   const names = new Map(order.map((l) => [l, nameOf(l)]));
-  const history = (t: SymbolicTensor): KerasHistory => [names.get(t.layer)!, 0, t.index];
+  // The calls this model makes of each layer, in call order: a layer also called outside it keeps only these (Keras renumbers them too).
+  const callsOf = new Map(order.map((l) => [l, l.calls.map((_, i) => i).filter((i) => done.has(`${ids.get(l)}:${i}`))]));
+  const callIndex = (t: SymbolicTensor) => (t.layer.className === "InputLayer" ? 0 : callsOf.get(t.layer)!.indexOf(t.call));
+  // A model's inputs and outputs count a nested model's calls from 1 (Keras's get_tensor_config), the
+  // layers' inbound nodes from 0 (serialize_node).
+  const history = (t: SymbolicTensor): KerasHistory => [names.get(t.layer)!, t.layer.kerasNode(callIndex(t)), t.index];
   // Keras revives each reference as a placeholder KerasTensor, then swaps in the real tensor named by
   // keras_history: the placeholder's shape and dtype are never used, so none are inferred here.
-  const ref = (t: SymbolicTensor): KerasTensorRef => ({ class_name: "__keras_tensor__", config: { shape: [], dtype: "float32", keras_history: history(t) } });
-  const layers = order.map((l) => l.toEntry(names.get(l)!, ref));
+  const ref = (t: SymbolicTensor): KerasTensorRef => ({ class_name: "__keras_tensor__", config: { shape: [], dtype: "float32", keras_history: [names.get(t.layer)!, callIndex(t), t.index] } });
+  const layers = order.map((l) => l.toEntry(names.get(l)!, ref, callsOf.get(l)));
   return checkModelConfig({
     module: "keras.src.models.functional",
     class_name: "Functional",

@@ -1,6 +1,6 @@
 import type { KerasModelConfig } from "../models/config.js";
 import { type KerasActivation, layers } from "../models/layers.js";
-import { type Layer, type SymbolicTensor, input, model } from "../models/builder.js";
+import { type Layer, type SymbolicTensor, input, model, modelLayer } from "../models/builder.js";
 
 /** The seeded draws an image model is made from (model-generator.ts's Choices). */
 export interface Draws {
@@ -134,14 +134,18 @@ function imageHead(c: Draws, x: Image): SymbolicTensor {
  * A random but valid image model: an [h, w, c] float input (5–12 pixels a side, 1–4 channels), 1–4
  * 2-D blocks (Conv2D / DepthwiseConv2D / SeparableConv2D with BatchNormalization and ReLU-ish
  * activations, pooling, zero padding, cropping, upsampling, transposed convolution, residual Add of
- * two same-shape branches, a Conv3D over the channels as a third axis), a 2-D head (global pooling or
- * Flatten) and a Dense output.
+ * two same-shape branches, a Conv3D over the channels as a third axis), sometimes inside a nested base
+ * model, a 2-D head (global pooling or Flatten) and a Dense output.
  */
 export function randomImageModel(c: Draws, name: string): KerasModelConfig {
   const [h, w, channels] = [c.int(5, 12), c.int(5, 12), c.int(1, 4)];
   const x = input({ shape: [h, w, channels], name: "image" });
-  let image: Image = { t: x, h, w, channels };
+  // A transfer-learning model's shape, sometimes: the blocks as a nested base model called on the image.
+  const nested = c.chance(0.25);
+  const start = nested ? input({ shape: [h, w, channels], name: "base_image" }) : x;
+  let image: Image = { t: start, h, w, channels };
   for (let i = c.int(1, 4); i > 0; i--) image = imageBlock(c, image);
+  if (nested) image = { ...image, t: modelLayer(model({ inputs: start, outputs: image.t, name: `${name}_base` })).apply(x) };
   const out = layers.dense({ units: c.int(1, 4), activation: c.pick(["linear", "softmax", "sigmoid", "tanh"] as const) }).apply(imageHead(c, image));
   return model({ inputs: x, outputs: out, name });
 }

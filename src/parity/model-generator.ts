@@ -189,6 +189,11 @@ export function randomModel(seed: number, index: number): KerasModelConfig {
   }
   // A Maximum or Minimum of the reduced features and a projection of them: the merges branch blocks draw rarely.
   if (extra.chance(0.15)) f = { ...f, t: apply(layers[extra.pick(["maximum", "minimum"] as const)](), [f.t, apply(layers.dense({ units: f.channels }), f.t)]) };
+  // A shared layer: one Dense called twice, the second time on its own output.
+  if (extra.chance(0.15)) {
+    const shared = layers.dense({ units: f.channels, activation: "tanh" });
+    f = { ...f, t: apply(shared, apply(shared, f.t)) };
+  }
   // ConvNeXt's LayerScale on the reduced features.
   if (extra.chance(0.15)) f = { ...f, t: apply(layers.layerScale({ projectionDim: f.channels, initValues: extra.pick([1e-6, 0.5]) }), f.t) };
   outputs.push(apply(layers.dense({ units: c.int(1, 4), activation: c.pick(["linear", "softmax", "sigmoid", "tanh"] as const) }), f.t));

@@ -142,7 +142,9 @@ export function flattenModel(model: KerasModelConfig): FlatGraph {
       const name = String(entry.config.name);
       (graph.nodes.get(name) ?? []).forEach((_, node) => resolve(name, node));
     }
-    return graph.outputs.map(([l, n, t]) => resolve(l, n)(t));
+    // A model's own outputs number a nested Functional's calls from 1 (Keras counts its construction as
+    // node 0 there, functional.py get_tensor_config), its layers' inputs from 0 (serialize_node).
+    return graph.outputs.map(([l, n, t]) => resolve(l, byName.get(l)?.class_name === "Functional" ? n - 1 : n)(t));
   }
 
   const outputs = expand(top, "", top.inputs.map((name) => ({ call: name, index: 0 })));

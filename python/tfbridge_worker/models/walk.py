@@ -11,7 +11,8 @@ Names, one per output tensor:
 - ``layer`` for a layer's (or operation node's: ``x + y``, ``keras.ops.*``) first output, ``layer:i``
   for its i-th (return_state, several outputs);
 - ``layer@k`` for the k-th call (k ≥ 1) of a layer called more than once (a shared layer), counted in
-  the order the graph runs its calls: ``dense``, ``dense@1``, ``dense@1:1``;
+  the order of its inbound nodes in the model's config (not the order the graph runs them):
+  ``dense``, ``dense@1``, ``dense@1:1``;
 - ``model/layer`` for a layer inside a nested model, after that model's call name:
   ``mobilenetv2_1.00_64/Conv1``, ``base@1/dense``; the nested model's own outputs follow its layers'.
 
@@ -63,10 +64,18 @@ def _mask_only(graph: Functional) -> set[int]:
     return only
 
 
-def _call_name(prefix: str, op: Any, calls: dict[int, int]) -> str:
-    k = calls.get(id(op), 0)
-    calls[id(op)] = k + 1
-    return f"{prefix}{op.name}" + (f"@{k}" if k else "")
+def _call_names(graph: Functional, prefix: str) -> list[str]:
+    """Each node's call name, in :func:`_nodes` order: ``layer@k`` for the layer's k-th call among its
+    inbound nodes in this graph, the order of its ``inbound_nodes`` in the config (as the TF.js twin
+    numbers them, tfjs/flatten.ts), whatever order the graph runs them in."""
+    nodes = _nodes(graph)
+    in_graph = {id(n) for n in nodes}
+    names = []
+    for node in nodes:
+        own = [n for n in node.operation._inbound_nodes if id(n) in in_graph]
+        k = next(i for i, n in enumerate(own) if n is node)
+        names.append(f"{prefix}{node.operation.name}" + (f"@{k}" if k else ""))
+    return names
 
 
 def output_name(call: str, index: int) -> str:
@@ -89,10 +98,8 @@ def describe(model: keras.Model) -> list[dict]:
     found: list[dict] = []
 
     def visit(graph: Functional, prefix: str) -> None:
-        calls: dict[int, int] = {}
-        for node in _nodes(graph):
+        for node, call in zip(_nodes(graph), _call_names(graph, prefix)):
             op = node.operation
-            call = _call_name(prefix, op, calls)
             inner = _graph(op)
             if inner is not None:
                 visit(inner, call + "/")
@@ -124,12 +131,13 @@ def run(model: keras.Model, inputs: list) -> list:
             for x, mask in zip(xs, tree.flatten(kwargs["mask"])):
                 if mask is not None:
                     backend.set_keras_mask(x, mask)
-        calls: dict[int, int] = {}
+        # _run_through_graph calls the nodes in _nodes' order, one call each.
+        names = iter(_call_names(graph, prefix))
         mask_only = _mask_only(graph)
 
         def recording(op: Any) -> Callable:
             def call(*a: Any, **kw: Any) -> Any:
-                name = _call_name(prefix, op, calls)
+                name = next(names)
                 inner = _graph(op)
                 result = walk(inner, a, kw, name + "/") if inner is not None else operation_fn(op, training=False)(*a, **kw)
                 if id(op) not in mask_only:
