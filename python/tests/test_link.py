@@ -9,9 +9,10 @@ import numpy as np
 
 from tfbridge_worker.codec import decode, encode
 from tfbridge_worker.executor import GRACE_S
-from tfbridge_worker.link import serve_link
+from tfbridge_worker.link import Link, serve_link
 from tfbridge_worker.ops import Ops
 from tfbridge_worker.protocol import HEARTBEAT_S
+from tfbridge_worker.regions import Regions
 
 
 def _regions(tmp_path):
@@ -159,6 +160,26 @@ def test_a_cancel_sent_while_a_request_runs_reaches_the_next_one_queued(tmp_path
     assert _reply(ours)[0]["ok"] is True
     ours.close()
     worker.join(timeout=10)
+
+
+def _resident_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+
+
+def test_a_large_message_body_is_allocated_without_touching_its_pages(tmp_path):
+    # Issue 23 #8: the body of a message near the 1 GiB cap was a zero-filled bytearray; the fill held
+    # the GIL 1.1-1.4 s and the heartbeat thread missed its beats. Untouched pages cost nothing resident.
+    ours, theirs = socket.socketpair()
+    link = Link(theirs, Regions(*_regions(tmp_path)))
+    length = 768 << 20
+    ours.sendall(struct.pack("<I", length) + b"\0" * 1000)
+    before = _resident_bytes()
+    assert link.read(block=False) is None  # the body is allocated; the rest has not come
+    assert link._large is not None and len(link._large[0]) == length and link._large[1] == 1000
+    assert _resident_bytes() - before < 64 << 20
+    ours.close()
+    theirs.close()
 
 
 def test_string_arrays_come_back_inline_and_bad_utf8_read_from_the_input_region_is_refused(tmp_path):

@@ -19,6 +19,8 @@ import struct
 import sys
 import threading
 
+import numpy as np
+
 from .codec import frame_buffer
 from .executor import GRACE_S, Disconnect, Executor, Rejoin
 from .ops import Ops
@@ -55,7 +57,7 @@ class Link:
         self._view = memoryview(self._buffer)
         self._start = self._end = 0
         #: A message too long for the buffer: its body, received straight into it, and how much has come.
-        self._large: tuple[bytearray, int] | None = None
+        self._large: tuple[np.ndarray, int] | None = None
         #: True while the last receive left the socket empty and this side has sent nothing since (so
         #: no time has passed running a request): a non-blocking read would find nothing new, and skips
         #: its system call. Every request ends in a send, so the read before the next one does look.
@@ -109,7 +111,10 @@ class Link:
                         self._start = self._end = 0
                     return self._parse(memoryview(body))
                 if 4 + length > len(self._buffer):
-                    body = bytearray(length)  # longer than the buffer: received into a body of its own
+                    # Longer than the buffer: received into a body of its own, left unfilled (np.empty):
+                    # zero-filling a bytearray of a 1 GiB message held the GIL over a second, and the
+                    # heartbeat thread with it.
+                    body = np.empty(length, dtype=np.uint8)
                     body[: have - 4] = self._view[at : self._end]
                     self._start = self._end = 0
                     self._large = (body, have - 4)
