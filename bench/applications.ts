@@ -16,9 +16,13 @@ import { type Summary, progress, round, summarize, timeMs } from "./stats.js";
 const ALL: Record<string, string> = {
   MobileNetV2: "MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None)",
   MobileNetV3Small: "MobileNetV3Small(input_shape=(96, 96, 3), weights=None)",
+  MobileNetV3Large: "MobileNetV3Large(input_shape=(96, 96, 3), weights=None)",
   EfficientNetB0: "EfficientNetB0(input_shape=(96, 96, 3), weights=None)",
+  EfficientNetV2B0: "EfficientNetV2B0(input_shape=(96, 96, 3), weights=None)",
   ResNet50: "ResNet50(input_shape=(96, 96, 3), weights=None)",
+  ResNet50V2: "ResNet50V2(input_shape=(96, 96, 3), weights=None)",
   DenseNet121: "DenseNet121(input_shape=(96, 96, 3), weights=None)",
+  NASNetMobile: "NASNetMobile(input_shape=(96, 96, 3), weights=None)",
   Xception: "Xception(input_shape=(96, 96, 3), weights=None)",
   InceptionV3: "InceptionV3(input_shape=(96, 96, 3), weights=None)",
   VGG16: "VGG16(input_shape=(96, 96, 3), weights=None)",

@@ -1,5 +1,6 @@
 import { type KerasLoop, withKerasLoop } from "./keras-rnn.js";
 import { TFBRIDGE_GRU, TFBRIDGE_GRU_CELL } from "./names.js";
+import { type CellFields, gruStep } from "./recurrent-steps.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
 type GRUCellLayerArgs = import("@tensorflow/tfjs").GRUCellLayerArgs;
@@ -80,22 +81,7 @@ export function defineGru(tf: TfModule): { TfbridgeGRUCell: TfbridgeGRUCellClass
       }
       return tf.tidy(() => {
         const [x, hTm1] = inputs as Tensor[];
-        // keras/src/layers/rnn/gru.py GRUCell.call, implementation 2, reset_after: the same ops in
-        // the same order, so that TensorFlow's kernels see the same operands.
-        let matrixX = tf.matMul(x! as never, this.kernel.read() as never) as Tensor;
-        let matrixInner = tf.matMul(hTm1! as never, this.recurrentKernel.read() as never) as Tensor;
-        if (this.useBias) {
-          const [inputBias, recurrentBias] = tf.split(this.bias.read(), 2, 0).map((b) => tf.squeeze(b, [0]));
-          matrixX = tf.add(matrixX, inputBias!);
-          matrixInner = tf.add(matrixInner, recurrentBias!);
-        }
-        const [xZ, xR, xH] = tf.split(matrixX, 3, -1);
-        const [recurrentZ, recurrentR, recurrentH] = tf.split(matrixInner, 3, -1);
-        const z = this.recurrentActivation.apply(tf.add(xZ!, recurrentZ!));
-        const r = this.recurrentActivation.apply(tf.add(xR!, recurrentR!));
-        const hh = this.activation.apply(tf.add(xH!, tf.mul(r, recurrentH!)));
-        // h = z * h_tm1 + (1 - z) * hh
-        const h = tf.add(tf.mul(z, hTm1!), tf.mul(tf.sub(tf.scalar(1, "float32"), z), hh));
+        const [h] = gruStep(tf, this as unknown as CellFields, true)(x!, [hTm1!]);
         return [h, h];
       });
     }
@@ -105,7 +91,7 @@ export function defineGru(tf: TfModule): { TfbridgeGRUCell: TfbridgeGRUCellClass
     }
   }
 
-  class TfbridgeGRU extends withKerasLoop(tf, tf.layers.RNN, TFBRIDGE_GRU) {
+  class TfbridgeGRU extends withKerasLoop(tf, tf.layers.RNN, TFBRIDGE_GRU, (cell) => gruStep(tf, cell, (cell as unknown as { resetAfter: boolean }).resetAfter)) {
     static override readonly className = TFBRIDGE_GRU;
 
     constructor(args: TfbridgeGRUArgs) {

@@ -1,5 +1,6 @@
 import { type KerasLoop, withKerasLoop } from "./keras-rnn.js";
 import { TFBRIDGE_LSTM } from "./names.js";
+import { lstmStep } from "./recurrent-steps.js";
 import type { TfModule } from "./tfjs-types.js";
 
 type LSTMLayerArgs = import("@tensorflow/tfjs").LSTMLayerArgs;
@@ -17,15 +18,15 @@ export interface TfbridgeLSTMClass {
 }
 
 /**
- * Keras 3's LSTM: TF.js's own LSTM and LSTMCell (the same ops as Keras, bit for bit: see
- * docs/parity.md) in Keras's time loop, for Keras's masking rules (see withKerasLoop).
+ * Keras 3's LSTM: TF.js's own LSTM and LSTMCell (weights, config, training) in Keras's time loop, for
+ * Keras's masking rules, computing each step at inference with {@link lstmStep} (see withKerasLoop).
  * Defaults are Keras 3's: recurrentActivation sigmoid, kernelInitializer glorotUniform,
  * unitForgetBias true. Weights: kernel `[in, 4u]`, recurrent_kernel `[u, 4u]`, bias `[4u]`; gates i, f, c, o.
  */
 export function defineLstm(tf: TfModule): TfbridgeLSTMClass {
   // TF.js exports its LSTM class only through the registry (tf.layers.lstm makes instances).
   const LSTMBase = tf.serialization.SerializationMap.getMap().classNameMap["LSTM"]![0] as unknown as new (args: LSTMLayerArgs) => LSTM;
-  return class TfbridgeLSTM extends withKerasLoop(tf, LSTMBase, TFBRIDGE_LSTM) {
+  return class TfbridgeLSTM extends withKerasLoop(tf, LSTMBase, TFBRIDGE_LSTM, (cell) => lstmStep(tf, cell)) {
     static readonly className = TFBRIDGE_LSTM;
 
     constructor(args: TfbridgeLSTMArgs) {

@@ -1,5 +1,6 @@
 import { type KerasLoop, withKerasLoop } from "./keras-rnn.js";
 import { TFBRIDGE_SIMPLE_RNN } from "./names.js";
+import { simpleRnnStep } from "./recurrent-steps.js";
 import type { TfModule } from "./tfjs-types.js";
 
 type SimpleRNNLayerArgs = import("@tensorflow/tfjs").SimpleRNNLayerArgs;
@@ -26,7 +27,7 @@ export function defineSimpleRnn(tf: TfModule): TfbridgeSimpleRNNClass {
   const SimpleRNNBase = tf.serialization.SerializationMap.getMap().classNameMap["SimpleRNN"]![0] as unknown as new (
     args: SimpleRNNLayerArgs,
   ) => SimpleRNN;
-  return class TfbridgeSimpleRNN extends withKerasLoop(tf, SimpleRNNBase, TFBRIDGE_SIMPLE_RNN) {
+  return class TfbridgeSimpleRNN extends withKerasLoop(tf, SimpleRNNBase, TFBRIDGE_SIMPLE_RNN, (cell) => simpleRnnStep(tf, cell)) {
     static readonly className = TFBRIDGE_SIMPLE_RNN;
 
     constructor(args: TfbridgeSimpleRNNArgs) {
