@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Bridge, convertModel, ndarray } from "../src/index.js";
 import { loadTfjsModel } from "../src/tfjs/model.js";
-import { type Tfjs, loadTfjs, withBackend } from "../src/tfjs/runtime.js";
 import { type Summary, progress, round, summarize, timeMs } from "./stats.js";
 
 const ALL: Record<string, string> = {
@@ -54,24 +53,13 @@ for name, call in json.loads(sys.argv[1]).items():
   execFileSync(".venv/bin/python", ["-c", script, JSON.stringify(Object.fromEntries(names.map((n) => [n, ALL[n]!]))), dir], { stdio: ["ignore", "ignore", "inherit"] });
 }
 
-async function wasmReady(tf: Tfjs): Promise<boolean> {
-  try {
-    await import("@tensorflow/tfjs-backend-wasm");
-    return await withBackend(tf, "wasm" as never, async () => true);
-  } catch {
-    return false;
-  }
-}
-
-export async function applications(bridge: Bridge, quick: boolean): Promise<ApplicationRow[]> {
+export async function applications(bridge: Bridge, wasm: boolean, quick: boolean): Promise<ApplicationRow[]> {
   const names = quick ? QUICK : Object.keys(ALL);
   const reps = quick ? 3 : 10;
   const dir = mkdtempSync(join(tmpdir(), "tfbridge-bench-applications-"));
   const rows: ApplicationRow[] = [];
   try {
     saveApplications(names, dir);
-    const tf = await loadTfjs();
-    const wasm = await wasmReady(tf);
     for (const name of names) {
       const path = join(dir, `${name}.keras`);
       await using handle = await bridge.loadModel(path);

@@ -16,7 +16,9 @@ import { lstm } from "./lstm.js";
 import { startPythonia } from "./peers.js";
 import { CONCURRENCY, at, serving } from "./serving.js";
 import { round } from "./stats.js";
+import { targets } from "./targets.js";
 import { transfer } from "./transfer.js";
+import { wasmReady } from "./wasm.js";
 
 const quick = process.argv.includes("--quick");
 /** `--base REV`: the engine of REV runs the pipelined case in this same run (bench/base.ts). */
@@ -36,8 +38,10 @@ const latencySection = await latency(bridge, zeromq, pythonia, quick, base).fina
 const servingSection = await serving(pythonia, quick);
 pythonia.exit();
 const lstmSection = await lstm(bridge, zeromq, quick);
+const wasm = await wasmReady();
+const targetsSection = await targets(bridge, wasm, quick);
 /** `--applications` (make bench APPLICATIONS=1): the Keras Applications in the Session and as converted files. */
-const applicationsSection: ApplicationRow[] | null = process.argv.includes("--applications") ? await applications(bridge, quick) : null;
+const applicationsSection: ApplicationRow[] | null = process.argv.includes("--applications") ? await applications(bridge, wasm, quick) : null;
 const info = { worker: bridge.info, tfjs: await tfjsInfo(), link: bridge.link };
 await bridge.close();
 await zeromq.close();
@@ -69,6 +73,8 @@ const goals = [
   goal("issue 19: tiny round trip p50 ÷ raw pipe p50", latencySection.bridgeVsRawPipe, 2, true),
   goal("issue 19: pipelined requests/s, one Bridge ÷ the --base engine, same run", latencySection.pipelinedVsBase, 2, false),
   goal("fastest TF.js path ÷ Python Session", lstmSection.bestTfjsVsSession, 1.5, true),
+  // Issue 21: the converted model (stock TF.js with tfbridge's classes) on tfjs-node, worst reference model.
+  goal("issue 21: converted model on tfjs-node ÷ Session in worker, worst of 7 reference models", Math.max(...targetsSection.map((r) => r.tfjsNodeVsSession)), 1.5, true),
   ...servingGoals(),
 ];
 
@@ -98,6 +104,7 @@ const results = {
   lstm: lstmSection,
   coldStart: coldStartSection,
   serving: servingSection,
+  targets: targetsSection,
   applications: applicationsSection,
   goals,
 };
@@ -166,6 +173,14 @@ const out = [
   `batching exactness (8 rows merged vs run alone): ${Object.entries(servingSection.batchExactness)
     .map(([name, e]) => `${name} ${e.rowsDiffering}/${e.rows} rows differ, max |Δ| ${e.maxAbsError.toExponential(1)}`)
     .join("; ")}`,
+  "",
+  textTable(
+    ["reference model, batch 8: median ms (max |Δ| from the Session)", "Session in worker", "through the bridge", "converted: tfjs-node", "JS CPU", "WASM", "SavedModel in tfjs-node", "tfjs-node ÷ Session"],
+    targetsSection.map((r) => {
+      const cell = (t: { medianMs: number; maxAbsError: number } | null) => (t ? `${ms(t.medianMs)} (${t.maxAbsError.toExponential(1)})` : "-");
+      return [r.model, ms(r.sessionInWorker), ms(r.bridge), cell(r.tfjsNodeLayers), cell(r.jsCpu), cell(r.wasm), cell(r.tfjsNodeSavedModel), String(r.tfjsNodeVsSession)];
+    }),
+  ),
   "",
   ...(applicationsSection
     ? [

@@ -14,7 +14,7 @@ export interface KerasReference {
 
 /**
  * Runs each body (Python that binds a one-output Keras model to `m`; `keras`, `L` = keras.layers and
- * `np` are in scope), saves `m` as DIR/NAME.keras, and records Keras's own `model.predict` on seeded
+ * `np` are in scope) with Keras's random seed set to 0, saves `m` as DIR/NAME.keras, and records Keras's own `model.predict` on seeded
  * inputs (floats uniform in [-1, 1), int ids in [1, 10)) in DIR/NAME.npz, as a user's training script
  * would leave them. One Python process for all of them: TensorFlow's import is paid once.
  */
@@ -26,6 +26,7 @@ import numpy as np
 L = keras.layers
 for name, body in json.loads(sys.argv[1]).items():
     started = time.perf_counter()
+    keras.utils.set_random_seed(0)  # the same weights every run: a failure reproduces
     scope = {"keras": keras, "L": L, "np": np}
     exec(body, scope)
     m = scope["m"]
