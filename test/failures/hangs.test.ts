@@ -19,7 +19,7 @@ describe.each(frontEnds())("%s", (name, start) => {
       const error = await held.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WorkerDiedError);
       expect((error as Error).message).toMatch(/missed \d+ heartbeats/);
-      expect(Date.now() - stoppedAt).toBeLessThan(10_000); // 4 × 500 ms, plus a tick
+      expect(Date.now() - stoppedAt).toBeLessThan(15_000); // 10 × 500 ms, plus a tick
       // A Bridge's worker holds its state: it is not replaced, and later calls say why. (A pool
       // replaces it: test/pool/supervision.test.ts.)
       if (name.startsWith("Bridge")) await expect(client.call("hello")).rejects.toThrow(/missed \d+ heartbeats/);
@@ -29,4 +29,22 @@ describe.each(frontEnds())("%s", (name, start) => {
       await client.close();
     }
   }, 180_000);
+
+  it("a worker silent for 3 s (a long garbage collection holding the GIL) is not given up on", async () => {
+    // Loading a dozen Keras Applications into one worker made its full collections 0.8-0.9 s long on an
+    // idle machine; the bench buried the worker loading InceptionV3 when 2 s of silence was the limit.
+    const client = await start();
+    try {
+      const { pid } = (await client.call("hello")).result;
+      const held = client.call("sleep", { seconds: 1 }, [], { timeoutMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 200));
+      process.kill(pid, "SIGSTOP");
+      await new Promise((r) => setTimeout(r, 3000));
+      process.kill(pid, "SIGCONT");
+      await expect(held).resolves.toMatchObject({ result: { slept: 1 } });
+      expect((await client.call("hello")).result.pid).toBe(pid);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 });

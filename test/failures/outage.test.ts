@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Pool, ndarray } from "../../src/index.js";
+import { HEARTBEAT_MS, LIVENESS } from "../../src/wire/protocol.js";
 import { defaultPython } from "../../src/worker/process.js";
 import { packageRoot } from "../../src/paths.js";
 
@@ -52,12 +53,12 @@ describe("outages (issue 10, breaks 4 and 5)", () => {
     try {
       const pid = pool.workers[0]!.info.pid;
       const request = pool.call("sleep", { seconds: 0.2 }, [], { idempotent: false });
-      // A synchronous stall, longer than liveness × heartbeat (2 s), in a setImmediate callback: the
+      // A synchronous stall, longer than liveness × heartbeat (5 s), in a setImmediate callback: the
       // event loop's next phase is the timers, so the pool's heartbeat check runs before any socket is read.
       await new Promise((r) => setTimeout(r, 100));
       await new Promise<void>((resolve) =>
         setImmediate(() => {
-          const blockedUntil = Date.now() + 2600;
+          const blockedUntil = Date.now() + HEARTBEAT_MS * LIVENESS + 600;
           while (Date.now() < blockedUntil) {
             // no timers, no sockets: the request finishes in Python meanwhile
           }
