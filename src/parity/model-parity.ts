@@ -1,6 +1,7 @@
 import { type KerasModelConfig, nodeInputs, tensorName } from "../models/config.js";
 import type { ModelHandle, Prediction, TensorInfo } from "../models/handle.js";
 import { uniformFloat32 } from "../random.js";
+import { callTensorName, flattenModel } from "../tfjs/flatten.js";
 import { type TfjsModel, buildTfjsModel } from "../tfjs/model.js";
 import type { TfjsBackend } from "../tfjs/runtime.js";
 import { type NDArray, elementCount, ndarray } from "../wire/ndarray.js";
@@ -145,6 +146,21 @@ export function layerInputs(config: KerasModelConfig): Map<string, string[]> {
   return inputs;
 }
 
+/**
+ * The tensors each call reads, by the worker's names of per-layer outputs: a shared layer's calls
+ * (`dense`, `dense@1`) and the layers inside a nested model (`base/conv`, `base@1/conv`) each with
+ * their own inputs, and a nested model's own outputs (`base`, `base@1:1`) reading the inner tensor
+ * that is them. Only names in `known` (the model's inputs and listed outputs) are kept.
+ */
+export function callInputs(config: KerasModelConfig, known: ReadonlySet<string>): Map<string, string[]> {
+  const flat = flattenModel(config);
+  const feeds = new Map<string, string[]>();
+  const add = (call: string, names: string[]) => feeds.set(call, [...new Set([...(feeds.get(call) ?? []), ...names.filter((n) => known.has(n))])]);
+  for (const c of flat.calls) add(c.call, c.inputs.map(callTensorName));
+  for (const [name, inner] of Object.entries(flat.aliases)) add(name.replace(/:\d+$/, ""), [callTensorName(inner)]);
+  return feeds;
+}
+
 /** Embedding input_dim (and whether it masks zeros) per model input that feeds an Embedding. */
 function embeddingInputs(config: KerasModelConfig): Map<string, { inputDim: number; maskZero: boolean }> {
   const found = new Map<string, { inputDim: number; maskZero: boolean }>();
@@ -279,9 +295,9 @@ export async function runModelParity(handle: ModelHandle, options: ModelParityOp
     }
   }
   const cpuTolerance = options.cpuTolerance ?? { ...DEFAULT_CPU_TOLERANCE, atol: Math.max(DEFAULT_CPU_TOLERANCE.atol, options.tolerance?.atol ?? 0) };
-  const feeds = layerInputs(config);
   const configs = new Map(config.config.layers.map((l) => [String(l.config.name), l]));
   const inputNames = new Set(handle.inputs.map((i) => i.name));
+  const feeds = callInputs(config, new Set([...inputNames, ...layers.map((l) => l.name)]));
 
   // Where both runtimes agree under each probe: a probe speaks for a layer only if it fed the layer the
   // same inputs in both.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { input, layers, model, modelLayer, sequential } from "../../src/index.js";
 import { runModelParity } from "../../src/entry/parity.js";
+import { callInputs } from "../../src/parity/model-parity.js";
 import { sharedBridge } from "../helpers.js";
 
 const bridge = sharedBridge();
@@ -39,6 +40,23 @@ describe("the model builder: shared layers and nested models", () => {
 
   it("refuses a Sequential as a nested model by name", () => {
     expect(() => modelLayer(sequential({ inputShape: [2], layers: [layers.dense({ units: 1 })] }))).toThrow(/functional model .* got Sequential/);
+  });
+
+  it("parity judges each call by that call's own inputs: a shared layer's second call, layers inside a nested model, the nested model's outputs", () => {
+    // The model sweep found a shared Dense's second call judged "unexplained although every input agrees"
+    // while its input (the first call) had inherited oneDNN's difference: inputs were looked up by
+    // top-level layer name, so calls and nested layers had none.
+    const config = sharedAndNested();
+    const known = new Set(["x", "shared", "shared@1", "base/bd", "base", "base@1/bd", "base@1"]);
+    const feeds = callInputs(config, known);
+    expect(Object.fromEntries(feeds)).toEqual({
+      shared: ["x"],
+      "shared@1": ["shared"],
+      "base/bd": ["shared@1"],
+      base: ["base/bd"],
+      "base@1/bd": ["x"],
+      "base@1": ["base@1/bd"],
+    });
   });
 
   it("Keras builds it, and the twin's parity passes layer by layer with the nested layers named by path", { timeout: 180_000 }, async () => {
