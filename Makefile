@@ -5,6 +5,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 NODE_STAMP := node_modules/.tfbridge-installed
 VENV_STAMP := $(VENV)/.tfbridge-installed
+ONNX_STAMP := $(VENV)/.tfbridge-onnx-installed
 TFJS_ADDON := node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node
 SHM_ADDON := native/build/tfbridge_shm.node
 BUILD_STAMP := dist/.tfbridge-built
@@ -16,7 +17,7 @@ TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json p
 
 .PHONY: setup demo test test-ts test-py test-applications bench sweep build docs clean chromium
 
-setup: $(VENV_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(SHM_ADDON) $(BUILD_STAMP) chromium
+setup: $(VENV_STAMP) $(ONNX_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(SHM_ADDON) $(BUILD_STAMP) chromium
 
 # scripts/step.sh names each step, says every 15 s that it is still running, and times it.
 STEP := bash scripts/step.sh
@@ -27,8 +28,16 @@ $(VENV_STAMP): python/requirements.txt
 	  $(VPY) -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
 	touch $@
 
+# The optional ONNX tools (tf2onnx, onnx) for `convert --to onnx`: a user's env gets them only from
+# `tfbridge setup --onnx`; the clone's .venv always has them, so make test covers ONNX.
+$(ONNX_STAMP): python/requirements-onnx.txt $(VENV_STAMP)
+	$(STEP) "pip: installing python/requirements-onnx.txt (tf2onnx, onnx)" \
+	  $(VPY) -m pip install --quiet --disable-pip-version-check -r python/requirements-onnx.txt
+	touch $@
+
 # --ignore-scripts: tfjs-node's install script downloads libtensorflow from the web; the addon is
-# built from the venv's TensorFlow instead (scripts/build-tfjs-node.sh). zeromq ships prebuilt addons.
+# built from the venv's TensorFlow instead (scripts/build-tfjs-node.sh). zeromq ships prebuilt addons;
+# onnxruntime-node's postinstall would download CUDA libraries, its CPU binaries ship in the package.
 $(NODE_STAMP): package.json package-lock.json
 	$(STEP) "npm ci" npm ci --ignore-scripts --no-audit --no-fund
 	touch $@

@@ -29,11 +29,12 @@ export {
   layers,
 } from "./models/layers.js";
 export {
-  type BuildOptions, type LayerOutputInfo, type ModelInfo, type ModelInputs, type ModelMode, type ModelOutputs, type ModelWeights, type PredictOptions, type Prediction, type TensorInfo, type TfjsSupport, ModelHandle,
+  type BuildOptions, type LayerOutputInfo, type ModelInfo, type ModelInputs, type ModelMode, type ModelOutputs, type ModelWeights, type OnnxExport, type PredictOptions, type Prediction, type TensorInfo, type TfjsSupport, ModelHandle,
 } from "./models/handle.js";
 export { TfjsUnsupportedModelError } from "./models/refusal.js";
 export { type ConversionResult, type ConvertOptions, LOAD_HINT, convertModel } from "./convert/convert.js";
 export type { SavedModelProof } from "./convert/saved-model.js";
+export { ONNX_FILE, type OnnxConversionResult, type OnnxConvertOptions, convertModelToOnnx } from "./convert/onnx.js";
 export { type ProxyWorker, type PyProxy, type PyValue, PythonProxies } from "./proxies/proxies.js";
 export * from "./errors.js";
 export {

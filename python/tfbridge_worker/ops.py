@@ -16,6 +16,7 @@ from .errors import BadRequest, ModelError
 from .models.files import load_model_file
 from .models.handles import ModelHandles
 from .models.model import KerasModel
+from .models.onnx_export import export_onnx
 from .models.runs import ModelRuns
 from .models.served import ServedModels, check_seed, weights_by_layer
 from .npz import read_npz
@@ -50,6 +51,7 @@ class Ops:
             "model.dispose": self.model_dispose,
             "model.save": self.model_save,
             "model.export": self.model_export,
+            "model.onnx": self.model_onnx,
             "npz.load": self.npz_load,
             "serve.load": self.serve_load,
             "serve.predict": self.serve_predict,
@@ -177,6 +179,14 @@ class Ops:
         keras_model, path = self._keras_to_write(args, "model.export", "")
         keras_model.export(path, verbose=False)
         return {"path": os.path.abspath(path)}, [], None
+
+    def model_onnx(self, args: dict, arrays: list) -> Reply:
+        """Writes the model as ONNX (tf2onnx, from the optional ONNX tools); `outputs="layers"`: every layer's output too."""
+        self._keras_to_write(args, "model.onnx", ".onnx")
+        outputs = args.get("outputs", "model")
+        if outputs not in ("model", "layers"):
+            raise ModelError(f"model.onnx: outputs must be model or layers, got {outputs!r}", field="outputs")
+        return export_onnx(self.handles.get(args["handle"]), args["path"], outputs, args.get("opset")), [], None
 
     def serve_load(self, args: dict, arrays: list) -> Reply:
         """Loads and warms a pool's model version from its bytes or description, unless held already."""

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
+import type { Tolerance } from "../parity/compare.js";
+import { DEFAULT_ONNX_TOLERANCE } from "../parity/onnx-parity.js";
 import type { StatedTolerance } from "../parity/verdict.js";
 import { didYouMean } from "./suggest.js";
 
@@ -106,6 +108,17 @@ export function toleranceFlags(v: { "max-ulp"?: string; atol?: string; rtol?: st
   };
   const given = Object.fromEntries(Object.entries(stated).filter(([, x]) => x !== undefined)) as StatedTolerance;
   return Object.keys(given).length ? given : undefined;
+}
+
+/**
+ * The bound of an ONNX proof from --atol/--rtol (each defaults to {@link DEFAULT_ONNX_TOLERANCE}'s), or
+ * undefined when neither is given; --max-ulp has no meaning there (ONNX kernels are not TensorFlow's).
+ */
+export function onnxToleranceFlags(v: { "max-ulp"?: string; atol?: string; rtol?: string }): Tolerance | undefined {
+  if (v["max-ulp"] !== undefined) throw new UsageError("--max-ulp is for TF.js; an ONNX proof is held to --atol/--rtol");
+  const atol = numberFlag("atol", v.atol, { min: 0 });
+  const rtol = numberFlag("rtol", v.rtol, { min: 0 });
+  return atol !== undefined || rtol !== undefined ? { atol: atol ?? DEFAULT_ONNX_TOLERANCE.atol, rtol: rtol ?? DEFAULT_ONNX_TOLERANCE.rtol } : undefined;
 }
 
 /** A file named on the command line must exist before any worker starts (a bad command line: exit status 2). */

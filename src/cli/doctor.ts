@@ -1,7 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { Bridge } from "../bridge.js";
 import type { LinkKind } from "../link/link.js";
+import { onnxRuntimeVersions } from "../onnx/runtime.js";
 import { type ParityEnvironment, describeRuntimes, parityEnvironment } from "../parity/environment.js";
 import { SETUP_COMMAND, findPython, requirementsHash } from "../setup/env.js";
 import { type TfjsInfo, tfjsInfo } from "../tfjs/runtime.js";
@@ -14,8 +16,9 @@ export const DOCTOR_USAGE = `usage: tfbridge doctor [--json]
 
 Checks what tfbridge needs and says, for anything missing, the command that fixes it: the Python env
 (which one, and why), its worker's versions and link (local when the shared-memory addon is built),
-tfjs-node's native addon, that both run the same TensorFlow version, and each runtime's CPU ISA
-extensions and oneDNN state (TensorFlow's oneDNN kernels change results on some CPUs: parity
+tfjs-node's native addon, that both run the same TensorFlow version, the optional ONNX parts
+(tf2onnx, onnx, onnxruntime-node and -web: absent is fine, half installed is a problem), and each
+runtime's CPU ISA extensions and oneDNN state (TensorFlow's oneDNN kernels change results on some CPUs: parity
 explains those differences, and its verdicts hold for CPUs like this one).
 
 options:
@@ -42,8 +45,34 @@ export interface DoctorReport {
   tfjs: TfjsInfo | null;
   /** Each runtime's CPU ISA extensions and oneDNN state: what decides whether parity verdicts carry over. */
   runtimes: ParityEnvironment | null;
+  /** The optional ONNX parts (`setup --onnx`): tf2onnx and onnx in the env, onnxruntime-node and -web here; null where missing. */
+  onnx: OnnxParts;
   problems: Problem[];
   ok: boolean;
+}
+
+/** What `convert --to onnx` needs, each version or null. */
+export interface OnnxParts {
+  tf2onnx: string | null;
+  onnx: string | null;
+  "onnxruntime-node": string | null;
+  "onnxruntime-web": string | null;
+}
+
+/** The ONNX tools' versions in the env, read from their metadata (nothing is imported: TensorFlow would load). */
+function onnxTools(python: string): { tf2onnx: string | null; onnx: string | null } {
+  const script = "import json, importlib.metadata as m\ndef v(p):\n  try: return m.version(p)\n  except m.PackageNotFoundError: return None\nprint(json.dumps({'tf2onnx': v('tf2onnx'), 'onnx': v('onnx')}))";
+  try {
+    return JSON.parse(execFileSync(python, ["-c", script], { encoding: "utf8", timeout: 60_000 })) as { tf2onnx: string | null; onnx: string | null };
+  } catch {
+    return { tf2onnx: null, onnx: null };
+  }
+}
+
+async function onnxParts(python: string | null): Promise<OnnxParts> {
+  const runtimes = await onnxRuntimeVersions();
+  const version = (v: string | { error: string }) => (typeof v === "string" ? v : null);
+  return { ...(python ? onnxTools(python) : { tf2onnx: null, onnx: null }), "onnxruntime-node": version(runtimes["onnxruntime-node"]), "onnxruntime-web": version(runtimes["onnxruntime-web"]) };
 }
 
 function firstLine(e: unknown): string {
@@ -87,7 +116,14 @@ export async function diagnose(context: CommandContext): Promise<DoctorReport> {
     });
   }
   const runtimes = worker && tfjs ? await parityEnvironment(worker) : null;
-  return { python: { path: python, source }, worker, link, tfjs, runtimes, problems, ok: problems.length === 0 };
+  const onnx = await onnxParts(existsSync(python) ? python : null);
+  const onnxFound = Object.values(onnx).filter((v) => v !== null).length;
+  // Optional: absent is fine, half there is a problem (convert --to onnx would fail midway).
+  if (onnxFound > 0 && onnxFound < 4) {
+    const missing = Object.entries(onnx).filter(([, v]) => v === null).map(([k]) => k);
+    problems.push({ problem: `the optional ONNX parts are incomplete: ${missing.join(", ")} missing`, fix: source === "clone" ? "run `make setup` in the clone" : `run \`${SETUP_COMMAND} --onnx\`` });
+  }
+  return { python: { path: python, source }, worker, link, tfjs, runtimes, onnx, problems, ok: problems.length === 0 };
 }
 
 export function formatDoctor(r: DoctorReport): string {
@@ -97,6 +133,12 @@ export function formatDoctor(r: DoctorReport): string {
   const t = r.tfjs;
   if (t) lines.push(`tfjs-node:     backend ${t.backend}, TensorFlow C library ${t.tensorflow}, TF.js ${t.tfjs}, backends ${t.backends.join(", ")}`);
   if (r.runtimes) lines.push(...describeRuntimes(r.runtimes).map((line) => `runtime:       ${line}`));
+  const o = r.onnx;
+  lines.push(
+    Object.values(o).every((v) => v === null)
+      ? `onnx:          not installed (optional, for convert --to onnx: ${SETUP_COMMAND} --onnx)`
+      : `onnx:          tf2onnx ${o.tf2onnx ?? "missing"}, onnx ${o.onnx ?? "missing"}; onnxruntime-node ${o["onnxruntime-node"] ?? "missing"}, onnxruntime-web ${o["onnxruntime-web"] ?? "missing"}`,
+  );
   for (const p of r.problems) lines.push(`PROBLEM: ${p.problem}\n  fix: ${p.fix}`);
   if (r.ok) lines.push("ok: tfjs-node runs natively on the same TensorFlow version as the worker");
   return lines.join("\n");

@@ -7,10 +7,14 @@ import { npzModelInputs } from "../models/npz-inputs.js";
 import { reportEnvironment } from "../parity/environment.js";
 import { parityHtml } from "../parity/html-report.js";
 import { lstmSweepModels } from "../parity/lstm-sweep.js";
-import { runModelParity } from "../parity/model-parity.js";
+import { runModelParity, seededModelInputs } from "../parity/model-parity.js";
+import { proveOnnx } from "../convert/onnx.js";
+import { ONNX_RUNTIMES, loadOnnxRuntime } from "../onnx/runtime.js";
+import { onnxParityHtml } from "../parity/onnx-html.js";
+import { formatOnnxParityReport, onnxReportEnvironment } from "../parity/onnx-report.js";
 import { formatModelParityReport, formatModelSweep, layerTable } from "../parity/model-report.js";
 import { runModelSweep } from "../parity/model-sweep.js";
-import { type FlagValues, TOLERANCE_OPTIONS, existingFile, numberFlag, parseCommandLine, readJsonFile, toleranceFlags, toleranceUsage } from "./args.js";
+import { type FlagValues, TOLERANCE_OPTIONS, existingFile, numberFlag, onnxToleranceFlags, parseCommandLine, readJsonFile, toleranceFlags, toleranceUsage } from "./args.js";
 import type { CommandContext } from "./context.js";
 import { progressLine } from "./progress.js";
 
@@ -23,7 +27,7 @@ export const PARITY_REPORT_OPTIONS = {
   ...TOLERANCE_OPTIONS,
 } as const;
 
-const MODEL_OPTIONS = { inputs: { type: "string" }, ...PARITY_REPORT_OPTIONS } as const;
+const MODEL_OPTIONS = { inputs: { type: "string" }, runtime: { type: "string" }, opset: { type: "string" }, ...PARITY_REPORT_OPTIONS } as const;
 
 const SWEEP_OPTIONS = {
   lstm: { type: "boolean" },
@@ -35,6 +39,10 @@ const SWEEP_OPTIONS = {
 } as const;
 
 export const MODEL_USAGE = `  --inputs FILE.npz       (model) the inputs, by input name (or in input order); default: seeded from its inputs
+  --runtime tfjs|onnx     (model) onnx: export the model to ONNX (tf2onnx, in a scratch folder) and compare
+                          every layer on onnxruntime-node and onnxruntime-web (WASM) instead of TF.js,
+                          each within --atol + --rtol·max|expected| (default 1e-5 + 1e-5·max|expected|)
+  --opset N               (model, with --runtime onnx) the ONNX opset (7 to 18, default 17)
   --batch N               (model, lstm) batch size of seeded inputs (default 2)
   --input-seed N          (model, lstm) seed of the seeded inputs (default 0)
   --html FILE             (model, lstm) also write the report as one self-contained HTML page (no network)
@@ -73,6 +81,22 @@ export async function parityOf(v: ReportValues, context: CommandContext, label: 
   return report.passed ? 0 : 1;
 }
 
+/** `parity model FILE --runtime onnx`: the model through tf2onnx, proved on onnxruntime; nothing is written but --html. */
+async function onnxParityOf(v: ReportValues & { opset?: string }, context: CommandContext, label: string, open: (bridge: Bridge) => Promise<ModelHandle>, inputsFile?: string): Promise<number> {
+  const { batch, inputSeed } = reportOptions({ ...v, "max-ulp": undefined });
+  const tolerance = onnxToleranceFlags(v);
+  const opset = numberFlag("opset", v.opset, { integer: true, min: 1 });
+  for (const runtime of ONNX_RUNTIMES) await loadOnnxRuntime(runtime); // a setup problem, said before a worker starts
+  await using bridge = await Bridge.start({ forwardStderr: context.verbose });
+  await using handle = await open(bridge);
+  const inputs = inputsFile ? await npzModelInputs(bridge, handle, inputsFile).catch(asUsageError) : seededModelInputs(handle.config, handle.inputs, batch ?? 2, inputSeed ?? 0);
+  const report = await proveOnnx(handle, inputs, { opset, tolerance });
+  report.model = label;
+  if (v.html) writeFileSync(v.html, onnxParityHtml(report, onnxReportEnvironment(bridge.info, report)));
+  process.stdout.write(`${v.json ? JSON.stringify(report, null, 2) : formatOnnxParityReport(report)}\n`);
+  return report.passed ? 0 : 1;
+}
+
 /** An --inputs file that does not fit the model is a bad command line (exit status 2), as in convert. */
 function asUsageError(e: unknown): never {
   throw e instanceof ModelError ? new UsageError(`--inputs ${e.message}`) : e;
@@ -81,11 +105,16 @@ function asUsageError(e: unknown): never {
 /** `tfbridge parity model FILE`: per-layer parity of one model; returns the exit status. */
 export async function modelParityCommand(args: string[], context: CommandContext): Promise<number> {
   const { values: v, positionals } = parseCommandLine(args, MODEL_OPTIONS, ["FILE"]);
-  reportOptions(v); // every flag is checked before the files
+  const runtime = v.runtime ?? "tfjs";
+  if (runtime !== "tfjs" && runtime !== "onnx") throw new UsageError(`--runtime ${runtime}: the runtimes are tfjs and onnx`);
+  if (runtime === "onnx") onnxToleranceFlags(v);
+  else if (v.opset !== undefined) throw new UsageError("--opset is for --runtime onnx");
+  reportOptions(runtime === "onnx" ? { ...v, "max-ulp": undefined } : v); // every flag is checked before the files
   const file = existingFile("model", positionals.FILE);
   if (v.inputs) existingFile("--inputs", v.inputs);
   const config = file.endsWith(".json") ? (readJsonFile("model", file) as KerasModelConfig) : null;
-  return parityOf(v, context, file, (bridge) => (config ? bridge.model(config) : bridge.loadModel(file)), v.inputs);
+  const open = (bridge: Bridge) => (config ? bridge.model(config) : bridge.loadModel(file));
+  return runtime === "onnx" ? onnxParityOf(v, context, file, open, v.inputs) : parityOf(v, context, file, open, v.inputs);
 }
 
 /** `tfbridge parity sweep`: the reference and random models, or the LSTM specs; returns the exit status. */

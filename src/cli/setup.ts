@@ -3,12 +3,12 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, s
 import { dirname, join, resolve } from "node:path";
 import { SetupError } from "../errors.js";
 import { packageRoot } from "../paths.js";
-import { REQUIREMENTS_FILE, TFJS_NODE_VERSION, cacheDir, defaultVenv, requirementsHash, tfjsNodeProject, venvPython, wheelhouse } from "../setup/env.js";
+import { ONNX_REQUIREMENTS_FILE, ONNX_RUNTIME_VERSION, REQUIREMENTS_FILE, TFJS_NODE_VERSION, cacheDir, defaultVenv, fileHash, onnxProject, requirementsHash, tfjsNodeProject, venvPython, wheelhouse } from "../setup/env.js";
 import { parseFlags } from "./args.js";
 import type { CommandContext } from "./context.js";
 import { step } from "./progress.js";
 
-export const SETUP_USAGE = `usage: tfbridge setup [--venv PATH] [--python PYTHON]
+export const SETUP_USAGE = `usage: tfbridge setup [--venv PATH] [--python PYTHON] [--onnx]
 
 Provisions what tfbridge needs beside Node: a Python virtualenv with the pinned requirements
 (python/requirements.txt: TensorFlow, NumPy, pyzmq, …), and tfjs-node with its native addon built
@@ -21,20 +21,27 @@ options:
                     links to PATH, so the Bridge finds it; downloaded wheels are kept in the cache
                     (or $TFBRIDGE_WHEELHOUSE) for the next env
   --python PYTHON   the interpreter to create the env with (default: python3.11 if found, else python3)
+  --onnx            also install the optional ONNX parts for \`convert --to onnx\`: tf2onnx and onnx
+                    into the env (python/requirements-onnx.txt), and onnxruntime-node and
+                    onnxruntime-web ${ONNX_RUNTIME_VERSION} beside it, without their install scripts
+                    (onnxruntime-node's downloads CUDA libraries; its CPU binaries ship in the package)
   --verbose         show the output of pip, npm and the addon build as they run
 
 examples:
   npx tfbridge setup
   npx tfbridge setup --venv ./.tfbridge-venv --python /usr/bin/python3.11
+  npx tfbridge setup --onnx
 
 Afterwards \`npx tfbridge doctor\` checks the result. TFBRIDGE_PYTHON, if set, still overrides the env.`;
 
-const OPTIONS = { venv: { type: "string" }, python: { type: "string" } } as const;
+const OPTIONS = { venv: { type: "string" }, python: { type: "string" }, onnx: { type: "boolean" } } as const;
 
 /** What a finished setup wrote into the env, so that a second run (and doctor) can tell it is complete. */
 export interface SetupStamp {
   requirements: string;
   tfjsNode: string;
+  /** With `--onnx`: the ONNX requirements' hash and onnxruntime's version. */
+  onnx?: { requirements: string; onnxRuntime: string };
 }
 
 export const STAMP_FILE = ".tfbridge-setup.json";
@@ -93,6 +100,32 @@ function linkDefault(venv: string): string | null {
   return null;
 }
 
+/** `setup --onnx`: the ONNX tools into the env and onnxruntime beside it, each skipped when already there. */
+async function setupOnnx(venv: string, stamp: SetupStamp | null, verbose: boolean): Promise<NonNullable<SetupStamp["onnx"]>> {
+  const wanted = { requirements: fileHash(ONNX_REQUIREMENTS_FILE), onnxRuntime: ONNX_RUNTIME_VERSION };
+  if (stamp?.onnx?.requirements === wanted.requirements) {
+    process.stderr.write("ONNX tools: up to date\n");
+  } else {
+    const wheels = wheelhouse();
+    const pip = (...pipArgs: string[]) => run(venvPython(venv), ["-m", "pip", ...pipArgs, "--disable-pip-version-check"], { verbose });
+    await step(`downloading the ONNX tools (tf2onnx, onnx) into ${wheels} (pip)`, () => pip("download", "--dest", wheels, "-r", ONNX_REQUIREMENTS_FILE));
+    await step("installing them into the env (pip)", () => pip("install", "--no-index", "--find-links", wheels, "-r", ONNX_REQUIREMENTS_FILE));
+  }
+  const project = onnxProject(venv);
+  const installed = join(project, "node_modules", "onnxruntime-node", "package.json");
+  if (existsSync(installed) && (JSON.parse(readFileSync(installed, "utf8")) as { version: string }).version === ONNX_RUNTIME_VERSION) {
+    process.stderr.write(`onnxruntime ${ONNX_RUNTIME_VERSION}: installed\n`);
+  } else {
+    mkdirSync(project, { recursive: true });
+    for (const file of ["package.json", "package-lock.json"]) copyFileSync(join(packageRoot, "scripts", "onnx-env", file), join(project, file));
+    // --ignore-scripts: onnxruntime-node's postinstall downloads CUDA libraries (offline it fails); the CPU binaries are in the package.
+    await step(`installing onnxruntime-node and onnxruntime-web ${ONNX_RUNTIME_VERSION} (npm ci, without install scripts)`, () =>
+      run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: project, verbose }),
+    );
+  }
+  return wanted;
+}
+
 /** `tfbridge setup`: provisions the Python env and the tfjs-node addon; returns the exit status. */
 export async function setupCommand(args: string[], context: CommandContext): Promise<number> {
   const v = parseFlags(args, OPTIONS);
@@ -139,7 +172,8 @@ export async function setupCommand(args: string[], context: CommandContext): Pro
   await step("building the local link's shared-memory addon (native/shm.c, with Node's own headers)", () =>
     run("bash", [join(packageRoot, "scripts", "build-shm-addon.sh")], { verbose }),
   );
-  writeFileSync(join(venv, STAMP_FILE), `${JSON.stringify({ requirements: hash, tfjsNode: TFJS_NODE_VERSION } satisfies SetupStamp)}\n`);
+  const onnx = v.onnx ? await setupOnnx(venv, stamp, verbose) : stamp?.onnx;
+  writeFileSync(join(venv, STAMP_FILE), `${JSON.stringify({ requirements: hash, tfjsNode: TFJS_NODE_VERSION, ...(onnx ? { onnx } : {}) } satisfies SetupStamp)}\n`);
   const note = linkDefault(venv);
   if (note) process.stderr.write(`note: ${note}\n`);
   process.stderr.write(`tfbridge setup: ready (cache ${cacheDir()}); \`npx tfbridge doctor\` checks it\n`);

@@ -69,7 +69,8 @@ function customClasses(layers: readonly TfjsLayerConfig[]): string[] {
   return [...found].sort();
 }
 
-function checkInput(input: string): void {
+/** IN exists and is a model file (not a folder). @throws {ConvertError} */
+export function checkInput(input: string): void {
   if (!existsSync(input)) throw new ConvertError(`${input}: no such file`, { file: input });
   if (statSync(input).isDirectory()) {
     const why = existsSync(join(input, "saved_model.pb"))

@@ -4,11 +4,11 @@ import type { NDArray } from "../wire/ndarray.js";
 import type { WorkerInfo } from "../worker/info.js";
 import type { Reply, RequestOptions } from "../worker/replies.js";
 import type { KerasModelConfig } from "./config.js";
-import type { LayerOutputInfo, ModelInfo, ModelMode, ModelOutputs, TensorInfo, TfjsSupport } from "./info.js";
+import type { LayerOutputInfo, ModelInfo, ModelMode, ModelOutputs, OnnxExport, TensorInfo, TfjsSupport } from "./info.js";
 import { TfjsUnsupportedModelError } from "./refusal.js";
 import { refuseCode } from "./safety.js";
 
-export type { LayerOutputInfo, ModelInfo, ModelMode, ModelOutputs, TensorInfo, TfjsSupport };
+export type { LayerOutputInfo, ModelInfo, ModelMode, ModelOutputs, OnnxExport, TensorInfo, TfjsSupport };
 
 /** A model's weights: per layer name, its arrays in Keras's own `layer.weights` order. */
 export type ModelWeights = Record<string, NDArray<"float32">[]>;
@@ -136,6 +136,20 @@ export class ModelHandle implements AsyncDisposable {
     this.checkOpen();
     const reply = await this.client.call("model.export", { handle: this.info.handle, path }, [], options);
     return reply.result.path;
+  }
+
+  /**
+   * Writes the model as an ONNX file on the worker's machine (tf2onnx from the worker's tf.function; the
+   * worker's env needs `tfbridge setup --onnx`). With `outputs: "layers"` every layer's output is an
+   * ONNX output too, named as {@link layers} names it, for a per-layer proof.
+   * @throws {ModelError} if `path` exists or does not end in `.onnx`, the ONNX tools are missing, an op
+   * has no ONNX conversion (named, with its layer), or the opset is out of tf2onnx's range.
+   */
+  async exportOnnx(path: string, options: { outputs?: ModelOutputs; opset?: number } & RequestOptions = {}): Promise<OnnxExport> {
+    this.checkOpen();
+    const { outputs, opset, ...request } = options;
+    const reply = await this.client.call("model.onnx", { handle: this.info.handle, path, ...(outputs ? { outputs } : {}), ...(opset !== undefined ? { opset } : {}) }, [], request);
+    return reply.result;
   }
 
   /** Frees the model's graphs and sessions in the worker. Safe to call twice. */

@@ -57,3 +57,15 @@ export interface ModelInfo {
   source: string | null;
   tfjs: TfjsSupport;
 }
+
+/** What `model.onnx` wrote: the file, the opset and tools, and its outputs' names (layer names with `outputs: "layers"`). */
+export interface OnnxExport {
+  /** The file, absolute, on the worker's machine. */
+  path: string;
+  opset: number;
+  /** tf2onnx's and onnx's versions in the worker's env. */
+  tf2onnx: string;
+  onnx: string;
+  /** The ONNX graph's outputs, in order: the model's output names, or every layer output's name. */
+  outputs: string[];
+}

@@ -10,15 +10,26 @@ import { packageRoot } from "../paths.js";
  */
 export const TFJS_NODE_VERSION = "4.22.0";
 
+/** The onnxruntime-node and onnxruntime-web release `tfbridge setup --onnx` installs (the devDependencies' too; a test ties them). */
+export const ONNX_RUNTIME_VERSION = "1.31.1";
+
 /** The pinned Python requirements the worker needs. */
 export const REQUIREMENTS_FILE = join(packageRoot, "python", "requirements.txt");
+
+/** The optional ONNX tools (tf2onnx, onnx) that `tfbridge setup --onnx` adds to the env. */
+export const ONNX_REQUIREMENTS_FILE = join(packageRoot, "python", "requirements-onnx.txt");
 
 /** The command that provisions what is missing, as a user types it. */
 export const SETUP_COMMAND = "npx tfbridge setup";
 
-/** The first 16 hex digits of the requirements file's SHA-256: envs are keyed by it. */
+/** The first 16 hex digits of a file's SHA-256. */
+export function fileHash(file: string): string {
+  return createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 16);
+}
+
+/** The requirements file's {@link fileHash}: envs are keyed by it. */
 export function requirementsHash(): string {
-  return createHash("sha256").update(readFileSync(REQUIREMENTS_FILE)).digest("hex").slice(0, 16);
+  return fileHash(REQUIREMENTS_FILE);
 }
 
 /** tfbridge's per-user cache: `$TFBRIDGE_CACHE_DIR`, else `$XDG_CACHE_HOME/tfbridge`, else `~/.cache/tfbridge`. */
@@ -71,4 +82,15 @@ export function tfjsNodeProject(venv: string): string {
 export function tfjsNodeBesidePython(python: string): string | null {
   const dir = join(tfjsNodeProject(dirname(dirname(python))), "node_modules", "@tensorflow", "tfjs-node");
   return existsSync(join(dir, "package.json")) ? dir : null;
+}
+
+/** Where `tfbridge setup --onnx` installs onnxruntime-node and onnxruntime-web inside an env. */
+export function onnxProject(venv: string): string {
+  return join(venv, "onnx");
+}
+
+/** The folder of `setup --onnx`'s npm project beside this Python, if it installed one there. */
+export function onnxProjectBesidePython(python: string): string | null {
+  const dir = onnxProject(dirname(dirname(python)));
+  return existsSync(join(dir, "node_modules", "onnxruntime-node", "package.json")) ? dir : null;
 }

@@ -1,5 +1,5 @@
 import type { KerasModelConfig } from "../models/config.js";
-import type { ModelInfo, ModelMode, ModelOutputs } from "../models/info.js";
+import type { ModelInfo, ModelMode, ModelOutputs, OnnxExport } from "../models/info.js";
 import type { WorkerInfo } from "../worker/info.js";
 import type { NDArray } from "./ndarray.js";
 
@@ -26,6 +26,7 @@ export interface OpMap {
   "model.dispose": { args: { handle: string }; result: { disposed: boolean } };
   "model.save": { args: { handle: string; path: string }; result: { path: string } };
   "model.export": { args: { handle: string; path: string }; result: { path: string } };
+  "model.onnx": { args: { handle: string; path: string; outputs?: ModelOutputs; opset?: number | null }; result: OnnxExport };
   "npz.load": { args: { path: string }; result: Record<string, never> };
   "serve.load": { args: ServeLoadArgs; result: Omit<ModelInfo, "handle"> & { loaded: boolean } };
   "serve.predict": { args: { key: string; mode?: ModelMode; outputs?: ModelOutputs; split?: number[] | null }; result: { mode: ModelMode; runMs: number } };

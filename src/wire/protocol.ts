@@ -8,7 +8,7 @@ import { readProtocolFile } from "../paths.js";
 export const OPS = [
   "hello", "echo", "sleep", "raise",
   "model.load", "model.build", "model.run", "model.predict", "model.weights", "model.dispose", "model.save", "model.export", "npz.load",
-  "serve.load", "serve.predict", "serve.unload", "py.start", "py.put", "py.get",
+  "serve.load", "serve.predict", "serve.unload", "py.start", "py.put", "py.get", "model.onnx",
 ] as const;
 /** An operation of the wire format (docs/wire.md#ops); its index here is its code in a header. */
 export type Op = (typeof OPS)[number];

@@ -1,0 +1,64 @@
+"""model.onnx: a Keras 3 model through tf2onnx, outputs named as the Session names them; what cannot
+convert is refused by op and layer. Needs the optional ONNX tools (a clone's .venv has them)."""
+
+import keras
+import onnx
+import pytest
+
+from tfbridge_worker.errors import ModelError
+from tfbridge_worker.models.model import KerasModel
+from tfbridge_worker.ops import Ops
+
+L = keras.layers
+
+
+def branching_model() -> KerasModel:
+    x = keras.Input(shape=(6, 3), name="series")
+    seq, h, c = L.LSTM(5, return_sequences=True, return_state=True, name="lstm")(x)
+    dense = L.Dense(4, name="dense")
+    y = L.Concatenate(name="join")([dense(h), dense(c)])
+    return KerasModel.opened(keras.Model(x, [L.GlobalAveragePooling1D(name="pool")(seq), y]), "memory")
+
+
+def test_every_layer_output_is_an_onnx_output_named_as_the_session_names_it(tmp_path):
+    model = branching_model()
+    ops, handle = opened(model)
+    written = ops("model.onnx", {"handle": handle, "path": str(tmp_path / "layers.onnx"), "outputs": "layers"}, [])[0]
+    names = [o["name"] for o in model.layer_outputs]
+    assert sorted(names) == ["dense", "dense@1", "join", "lstm", "lstm:1", "lstm:2", "pool"]
+    assert written["outputs"] == names and written["opset"] == 17
+    assert [o.name for o in onnx.load(written["path"]).graph.output] == names
+    graph = onnx.load(ops("model.onnx", {"handle": handle, "path": str(tmp_path / "model.onnx")}, [])[0]["path"]).graph
+    assert [o.name for o in graph.output] == [o["name"] for o in model.outputs] == ["pool", "join"]
+    assert [i.name for i in graph.input] == ["series"]
+
+
+def opened(model: KerasModel) -> tuple[Ops, str]:
+    """The worker's ops with `model` in their handle table, and its handle."""
+    ops = Ops()
+    return ops, ops.handles.add(model)
+
+
+def test_paths_and_opsets_are_checked_before_anything_is_written(tmp_path):
+    ops, handle = opened(branching_model())
+    (tmp_path / "taken.onnx").write_bytes(b"")
+    for args, field in [
+        ({"path": str(tmp_path / "taken.onnx")}, "already exists"),
+        ({"path": str(tmp_path / "model.pb")}, "ending in .onnx"),
+        ({"path": str(tmp_path / "a.onnx"), "opset": 30}, "opset 30"),
+        ({"path": str(tmp_path / "a.onnx"), "outputs": "every"}, "outputs must be"),
+    ]:
+        with pytest.raises(ModelError, match=field):
+            ops("model.onnx", {"handle": handle, **args}, [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.onnx"]
+
+
+def test_an_op_without_an_onnx_conversion_is_named_with_its_layer(tmp_path):
+    text = keras.Input(shape=(1,), dtype="string", name="text")
+    tokens = L.TextVectorization(vocabulary=["the", "cat"], output_sequence_length=4, name="tokens")(text)
+    model = KerasModel.opened(keras.Model(text, L.Embedding(4, 2, name="embed")(tokens)), "memory")
+    with pytest.raises(ModelError, match=r"no ONNX conversion for: .*(StaticRegexReplace|StringLower).*layer tokens") as raised:
+        ops, handle = opened(model)
+        ops("model.onnx", {"handle": handle, "path": str(tmp_path / "text.onnx")}, [])
+    assert raised.value.details["layer"] == "tokens"
+    assert not (tmp_path / "text.onnx").exists()

@@ -1,0 +1,128 @@
+"""A model as an ONNX file, by tf2onnx from the very tf.function the worker runs (optional tools).
+
+tf2onnx's Keras entry points do not read Keras 3 models (``from_keras`` fails on ``keras_tensor_N``),
+so the model's eager call is traced as a ``tf.function`` over its input signature and converted from
+there. With ``outputs="layers"`` the function returns every listed layer output (walk.py), so a proof
+can compare each layer with the Session; the ONNX outputs are then named as the Session names them.
+
+tf2onnx and onnx are not in python/requirements.txt: ``tfbridge setup --onnx`` adds
+python/requirements-onnx.txt. Without them this raises a ModelError that says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+import tensorflow as tf
+
+from ..errors import ModelError
+from . import walk
+
+DEFAULT_OPSET = 17
+# tf2onnx 1.17 writes opsets 7..18 (tf2onnx/constants.py OPSET_TO_IR_VERSION).
+OPSETS = range(7, 19)
+_UNSUPPORTED = re.compile(r"Tensorflow op \[(?P<node>[^:\]]+): (?P<op>[^\]]+)\] is not supported")
+
+
+def _tools():
+    try:
+        import onnx
+        import tf2onnx
+    except ImportError as exc:
+        raise ModelError(
+            f"the worker's Python env has no ONNX tools ({exc.name} is missing): run `npx tfbridge setup --onnx` "
+            "(in a clone: `make setup`), which installs python/requirements-onnx.txt", setup="onnx",
+        ) from exc
+    return onnx, tf2onnx
+
+
+class _Unsupported(logging.Handler):
+    """Collects the ops tf2onnx has no ONNX conversion for: it logs them and writes the model anyway."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.found: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = _UNSUPPORTED.search(record.getMessage())
+        if match:
+            self.found.append((match["node"], match["op"]))
+
+
+def _layer_of(node: str, names: list[str]) -> str | None:
+    """The Keras layer a TF node name belongs to, if any: `functional_1/tv_1/StringSplit` → `tv` (the
+    traced graph's scopes carry a `_N` suffix the layer's own name may lack)."""
+    for part in node.split("/")[1:]:
+        for candidate in (part, re.sub(r"_\d+$", "", part)):
+            if candidate in names:
+                return candidate
+    return None
+
+
+def export_onnx(model, path: str, outputs: str = "model", opset: int | None = None) -> dict:
+    """Writes `model` (a KerasModel) to `path` as ONNX; returns {path, opset, tf2onnx, onnx, outputs}."""
+    onnx, tf2onnx = _tools()
+    opset = DEFAULT_OPSET if opset is None else opset
+    if opset not in OPSETS:
+        raise ModelError(f"opset {opset}: tf2onnx {tf2onnx.__version__} writes opsets {OPSETS.start} to {OPSETS.stop - 1}", field="opset")
+    keras_model = model.keras
+    if outputs == "layers":
+        names = [o["name"] for o in model.layer_outputs]
+        run = lambda xs: walk.run(keras_model, xs)  # noqa: E731
+    else:
+        names = [o["name"] for o in model.outputs]
+        run = lambda xs: keras_model(xs, training=False)  # noqa: E731
+    signature = [tf.TensorSpec([None, *i["shape"][1:]], i["dtype"], name=i["name"]) for i in model.inputs]
+
+    @tf.function(input_signature=signature)
+    def function(*xs):
+        result = run(list(xs))
+        flat = list(result) if isinstance(result, (list, tuple)) else [result]
+        # Keys sort as the outputs do, so tf2onnx's outputs keep this order whatever it sorts by.
+        return {f"o{i:06d}": t for i, t in enumerate(flat)}
+
+    unsupported = _Unsupported()
+    logger = logging.getLogger("tf2onnx")
+    level = logger.level
+    logger.addHandler(unsupported)
+    logger.setLevel(logging.ERROR)
+    try:
+        proto, _ = tf2onnx.convert.from_function(function, input_signature=signature, opset=opset)
+    except Exception as exc:
+        ops = ", ".join(sorted({op for _, op in unsupported.found}))
+        raise ModelError(f"tf2onnx {tf2onnx.__version__} could not convert the model: {type(exc).__name__}: {exc}" + (f" (unsupported TensorFlow ops: {ops})" if ops else "")) from exc
+    finally:
+        logger.removeHandler(unsupported)
+        logger.setLevel(level)
+    if unsupported.found:
+        layers = [o["layer"] for o in model.layer_outputs]
+        named = [f"{op} (node {node}" + (f", layer {layer}" if (layer := _layer_of(node, layers)) else "") + ")" for node, op in unsupported.found]
+        first = _layer_of(unsupported.found[0][0], layers)
+        raise ModelError(f"tf2onnx {tf2onnx.__version__} has no ONNX conversion for: {'; '.join(named)}", layer=first, op=unsupported.found[0][1])
+
+    graph = proto.graph
+    if len(graph.output) != len(names):
+        raise ModelError(f"tf2onnx wrote {len(graph.output)} outputs for the {len(names)} asked for")
+    renamed = {o.name: names[i] for i, o in enumerate(sorted(graph.output, key=lambda o: o.name))}
+    taken = {v for n in graph.node for v in [*n.input, *n.output]} - set(renamed)
+    clash = sorted(taken & set(renamed.values()))
+    if clash:
+        raise ModelError(f"the ONNX graph already has a tensor named {clash[0]!r}: cannot name a layer output so", layer=clash[0])
+    for node in graph.node:
+        node.output[:] = [renamed.get(v, v) for v in node.output]
+        node.input[:] = [renamed.get(v, v) for v in node.input]
+    for value in graph.output:
+        value.name = renamed[value.name]
+    order = {name: i for i, name in enumerate(names)}
+    outputs_sorted = sorted(graph.output, key=lambda o: order[o.name])
+    del graph.output[:]
+    graph.output.extend(outputs_sorted)
+    proto.producer_name = "tfbridge (tf2onnx)"
+    try:
+        onnx.checker.check_model(proto)
+    except Exception as exc:
+        raise ModelError(f"the ONNX model tf2onnx wrote does not pass onnx's checker: {exc}") from exc
+    onnx.save(proto, path)
+    return {"path": os.path.abspath(path), "opset": opset, "tf2onnx": tf2onnx.__version__, "onnx": onnx.__version__, "outputs": names}
