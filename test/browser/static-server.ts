@@ -7,7 +7,9 @@ const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".json": "application/json",
+  ".mjs": "text/javascript; charset=utf-8",
   ".wasm": "application/wasm",
+  ".onnx": "application/octet-stream",
   ".bin": "application/octet-stream",
 };
 
