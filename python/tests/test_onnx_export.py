@@ -62,3 +62,14 @@ def test_an_op_without_an_onnx_conversion_is_named_with_its_layer(tmp_path):
         ops("model.onnx", {"handle": handle, "path": str(tmp_path / "text.onnx")}, [])
     assert raised.value.details["layer"] == "tokens"
     assert not (tmp_path / "text.onnx").exists()
+
+
+def test_captured_constants_are_constants_not_onnx_inputs(tmp_path):
+    # Regression: Normalization given its mean and variance keeps them as tensors the tf.function
+    # captures; tf2onnx's from_function made each an ONNX input (EfficientNet's had "normalization_1/Sub/y:0").
+    x = keras.Input(shape=(3,), name="x")
+    y = L.Dense(2, name="dense")(L.Normalization(mean=[1.0, 2.0, 3.0], variance=[4.0, 5.0, 6.0], name="norm")(x))
+    ops, handle = opened(KerasModel.opened(keras.Model(x, y), "memory"))
+    for outputs in ("model", "layers"):
+        path = ops("model.onnx", {"handle": handle, "path": str(tmp_path / f"{outputs}.onnx"), "outputs": outputs}, [])[0]["path"]
+        assert [i.name for i in onnx.load(path).graph.input] == ["x"]

@@ -61,6 +61,28 @@ def _layer_of(node: str, names: list[str]) -> str | None:
     return None
 
 
+def _convert(tf2onnx, concrete, n_inputs: int, opset: int):
+    """tf2onnx's ``from_function``, except for captured tensors: it makes every input of the concrete
+    function an ONNX input, and a layer's captured constants (EfficientNet's Normalization mean and
+    variance) are inputs there. They become constants here, as the variables already do."""
+    inputs = [t.name for t in concrete.inputs[:n_inputs]]
+    outputs = [t.name for t in concrete.outputs]
+    captured = {t.name: value for t, value in zip(concrete.inputs[n_inputs:], concrete.captured_inputs) if t.dtype != tf.dtypes.resource}
+    with tf.device("/cpu:0"):
+        frozen = tf2onnx.tf_loader.from_function(concrete, inputs + list(captured), outputs)
+        for node in frozen.node:
+            value = captured.get(f"{node.name}:0")
+            if value is not None and node.op == "Placeholder":
+                node.op = "Const"
+                dtype = node.attr["dtype"].type
+                node.attr.clear()
+                node.attr["dtype"].type = dtype
+                node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(value.numpy()))
+        renamed = tf2onnx.convert.tensor_names_from_structed(concrete, inputs, outputs)
+        proto, _ = tf2onnx.convert.from_graph_def(frozen, name=concrete.name, input_names=inputs, output_names=outputs, opset=opset, tensors_to_rename=renamed)
+    return proto
+
+
 def export_onnx(model, path: str, outputs: str = "model", opset: int | None = None) -> dict:
     """Writes `model` (a KerasModel) to `path` as ONNX; returns {path, opset, tf2onnx, onnx, outputs}."""
     onnx, tf2onnx = _tools()
@@ -89,7 +111,7 @@ def export_onnx(model, path: str, outputs: str = "model", opset: int | None = No
     logger.addHandler(unsupported)
     logger.setLevel(logging.ERROR)
     try:
-        proto, _ = tf2onnx.convert.from_function(function, input_signature=signature, opset=opset)
+        proto = _convert(tf2onnx, function.get_concrete_function(*signature), len(signature), opset)
     except Exception as exc:
         ops = ", ".join(sorted({op for _, op in unsupported.found}))
         raise ModelError(f"tf2onnx {tf2onnx.__version__} could not convert the model: {type(exc).__name__}: {exc}" + (f" (unsupported TensorFlow ops: {ops})" if ops else "")) from exc
