@@ -108,11 +108,13 @@ bench: setup $(BENCH_STAMP)
 
 # The long runs behind docs/parity.md's claims (not part of make test): all 64 LSTM
 # specs, then the model sweep over 300 random architectures, writing the layer table to
-# sweep/layer-table.md (docs/parity.md's table) and the whole summary to sweep/model-sweep.json.
+# sweep/layer-table.md (docs/parity.md's table) and the whole summary to sweep/model-sweep.json;
+# then the same models through tf2onnx on ONNX Runtime (docs/onnx.md's table: sweep/onnx-layer-table.md).
 sweep: setup
 	node dist/cli/main.js parity sweep --lstm
 	mkdir -p sweep
 	node dist/cli/main.js parity sweep --count 300 --markdown sweep/layer-table.md --json > sweep/model-sweep.json
+	node dist/cli/main.js parity sweep --runtime onnx --count 300 --markdown sweep/onnx-layer-table.md --json > sweep/onnx-sweep.json
 
 clean:
 	rm -rf dist node_modules native/build $(VENV) $(BENCH_VENV)

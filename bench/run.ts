@@ -175,10 +175,10 @@ const out = [
     .join("; ")}`,
   "",
   textTable(
-    ["reference model, batch 8: median ms (max |Δ| from the Session)", "Session in worker", "through the bridge", "converted: tfjs-node", "JS CPU", "WASM", "SavedModel in tfjs-node", "tfjs-node ÷ Session"],
+    ["reference model, batch 8: median ms (max |Δ| from the Session)", "Session in worker", "through the bridge", "converted: tfjs-node", "JS CPU", "WASM", "SavedModel in tfjs-node", "ONNX: onnxruntime-node", "onnxruntime-web (WASM)", "tfjs-node ÷ Session"],
     targetsSection.map((r) => {
       const cell = (t: { medianMs: number; maxAbsError: number } | null) => (t ? `${ms(t.medianMs)} (${t.maxAbsError.toExponential(1)})` : "-");
-      return [r.model, ms(r.sessionInWorker), ms(r.bridge), cell(r.tfjsNodeLayers), cell(r.jsCpu), cell(r.wasm), cell(r.tfjsNodeSavedModel), String(r.tfjsNodeVsSession)];
+      return [r.model, ms(r.sessionInWorker), ms(r.bridge), cell(r.tfjsNodeLayers), cell(r.jsCpu), cell(r.wasm), cell(r.tfjsNodeSavedModel), cell(r.onnxruntimeNode), cell(r.onnxruntimeWeb), String(r.tfjsNodeVsSession)];
     }),
   ),
   "",

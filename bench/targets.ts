@@ -2,14 +2,17 @@
  * The `targets` section of `make bench`: issue 21's seven reference models (test/convert/make_models.py),
  * batch 8, on every runtime tfbridge proves a model on, one run: the Session in the worker (its own
  * time), the bridge end to end, the converted files (`convert`) in stock TF.js on tfjs-node, the JS CPU
- * backend and WASM, and the model's SavedModel in tfjs-node — median ms, and each one's largest
+ * backend and WASM, the model's SavedModel in tfjs-node, and its ONNX file (`convert --to onnx`) in
+ * onnxruntime-node and onnxruntime-web (WASM, single-threaded) — median ms, and each one's largest
  * absolute difference from the Session's output.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Bridge, type NDArray, convertModel, ndarray } from "../src/index.js";
+import { type Bridge, type NDArray, convertModel, convertModelToOnnx, ndarray } from "../src/index.js";
+import { OnnxModel } from "../src/onnx/model.js";
+import type { OnnxRuntimeKind } from "../src/onnx/runtime.js";
 import { loadTfjsModel } from "../src/tfjs/model.js";
 import { loadTfjsSavedModel } from "../src/tfjs/savedmodel.js";
 import { type Summary, progress, release, round, summarize, timeMs } from "./stats.js";
@@ -32,6 +35,8 @@ export interface TargetRow {
   tfjsNodeSavedModel: TargetTiming;
   jsCpu: TargetTiming;
   wasm: TargetTiming | null;
+  onnxruntimeNode: TargetTiming;
+  onnxruntimeWeb: TargetTiming;
   /** The converted model on tfjs-node ÷ the Session in the worker (issue 21's goal: ≤ 1.5). */
   tfjsNodeVsSession: number;
 }
@@ -96,6 +101,22 @@ export async function targets(bridge: Bridge, wasm: boolean, quick: boolean): Pr
       const savedError = maxAbsError(await saved.predict(feeds), expected);
       const savedTiming = await timeMs(() => saved.predict(feeds), reps);
       saved.dispose();
+
+      const onnxOut = join(dir, `${name}-onnx`);
+      if (!(await convertModelToOnnx(path, onnxOut, { bridge })).ok) throw new Error(`${name}: convert --to onnx did not prove its file`);
+      const onOnnx = async (runtime: OnnxRuntimeKind): Promise<TargetTiming> => {
+        const model = await OnnxModel.load(runtime, join(onnxOut, "model.onnx"));
+        try {
+          const outputs = await model.run(feeds);
+          const error = maxAbsError(session.names.map((n) => outputs[n]!), expected);
+          const timing = await timeMs(() => model.run(feeds), reps);
+          return { medianMs: round(timing.median), maxAbsError: error };
+        } finally {
+          await model.release();
+        }
+      };
+      const onnxruntimeNode = await onOnnx("onnxruntime-node");
+      const onnxruntimeWeb = await onOnnx("onnxruntime-web");
       release(expected);
 
       const row: TargetRow = {
@@ -106,6 +127,8 @@ export async function targets(bridge: Bridge, wasm: boolean, quick: boolean): Pr
         tfjsNodeSavedModel: { medianMs: round(savedTiming.median), maxAbsError: savedError },
         jsCpu,
         wasm: onWasm,
+        onnxruntimeNode,
+        onnxruntimeWeb,
         tfjsNodeVsSession: round(tfjsNodeLayers.medianMs / sessionInWorker),
       };
       progress(`targets: ${JSON.stringify(row)}`);

@@ -50,4 +50,5 @@ export type { LinkKind } from "./link/link.js";
 export type { CpuInfo, OnednnInfo, WorkerInfo } from "./worker/info.js";
 export { SharedArray, isSharedArray } from "./link/shared-array.js";
 export { type TfjsInfo, type TfjsModule, TfjsUnavailableError, loadTfjsModule as loadTfjs, tfjsInfo } from "./tfjs/runtime.js";
+export { type OnnxRuntimeKind, type OrtModule, type OrtSession, type OrtTensor, loadOnnxRuntime } from "./onnx/runtime.js";
 export { SavedModelError } from "./tfjs/savedmodel.js";

@@ -18,7 +18,7 @@ const COMMANDS: Record<string, Command> = {
   doctor: { summary: "check the Python env, the worker and tfjs-node; say how to fix what is missing", usage: DOCTOR_USAGE, run: doctorCommand },
   demo: { summary: "run the seed's three LSTM examples in a real Python TensorFlow v1 Session", usage: DEMO_USAGE, run: demoCommand },
   parity: { summary: "run a model (yours, an LSTM spec, or a sweep) in Python and in TF.js with the same weights and compare", usage: PARITY_USAGE, run: parityCommand },
-  convert: { summary: "convert a Keras 3 model to a TF.js LayersModel and prove the two agree (parity.html)", usage: CONVERT_USAGE, run: convertCommand },
+  convert: { summary: "convert a Keras 3 model to a TF.js LayersModel (or ONNX: --to onnx) and prove they agree (parity.html)", usage: CONVERT_USAGE, run: convertCommand },
   serve: { summary: "serve your models over TensorFlow Serving's REST API (predict, status, metadata, metrics)", usage: SERVE_USAGE, run: serveCommand },
   worker: { summary: "run a worker on this machine that joins a pool over TCP", usage: WORKER_USAGE, run: workerCommand },
   keys: { summary: "print a new CurveZMQ key pair for pools and remote workers", usage: KEYS_USAGE, run: keysCommand },

@@ -8,10 +8,11 @@ import { reportEnvironment } from "../parity/environment.js";
 import { parityHtml } from "../parity/html-report.js";
 import { lstmSweepModels } from "../parity/lstm-sweep.js";
 import { runModelParity, seededModelInputs } from "../parity/model-parity.js";
-import { proveOnnx } from "../convert/onnx.js";
 import { ONNX_RUNTIMES, loadOnnxRuntime } from "../onnx/runtime.js";
 import { onnxParityHtml } from "../parity/onnx-html.js";
-import { formatOnnxParityReport, onnxReportEnvironment } from "../parity/onnx-report.js";
+import { proveOnnx } from "../parity/onnx-parity.js";
+import { formatOnnxParityReport, formatOnnxSweep, onnxClassTable, onnxReportEnvironment } from "../parity/onnx-report.js";
+import { runOnnxSweep } from "../parity/onnx-sweep.js";
 import { formatModelParityReport, formatModelSweep, layerTable } from "../parity/model-report.js";
 import { runModelSweep } from "../parity/model-sweep.js";
 import { type FlagValues, TOLERANCE_OPTIONS, existingFile, numberFlag, onnxToleranceFlags, parseCommandLine, readJsonFile, toleranceFlags, toleranceUsage } from "./args.js";
@@ -31,6 +32,7 @@ const MODEL_OPTIONS = { inputs: { type: "string" }, runtime: { type: "string" },
 
 const SWEEP_OPTIONS = {
   lstm: { type: "boolean" },
+  runtime: { type: "string" },
   count: { type: "string" },
   seed: { type: "string" },
   markdown: { type: "string" },
@@ -39,7 +41,7 @@ const SWEEP_OPTIONS = {
 } as const;
 
 export const MODEL_USAGE = `  --inputs FILE.npz       (model) the inputs, by input name (or in input order); default: seeded from its inputs
-  --runtime tfjs|onnx     (model) onnx: export the model to ONNX (tf2onnx, in a scratch folder) and compare
+  --runtime tfjs|onnx     (model, sweep) onnx: export the model to ONNX (tf2onnx, in a scratch folder) and compare
                           every layer on onnxruntime-node and onnxruntime-web (WASM) instead of TF.js,
                           each within --atol + --rtol·max|expected| (default 1e-5 + 1e-5·max|expected|)
   --opset N               (model, with --runtime onnx) the ONNX opset (7 to 18, default 17)
@@ -49,7 +51,7 @@ export const MODEL_USAGE = `  --inputs FILE.npz       (model) the inputs, by inp
   --lstm                  (sweep) the 64 LSTM specs instead of the reference and random models
   --count N               (sweep) random models (default 12), or with --lstm that many of the 64 specs
   --seed N                (sweep) seed of the sweep's architectures, weights and inputs (default 0)
-  --markdown FILE         (sweep) also write docs/parity.md's layer table, generated from the sweep, to FILE
+  --markdown FILE         (sweep) also write docs/parity.md's layer table (with --runtime onnx: docs/onnx.md's), generated from the sweep, to FILE
   --json                  the report as JSON on stdout
 ${toleranceUsage(26)}
   --verbose               stacks on errors, TensorFlow's C++ logs and the worker's stderr`;
@@ -117,11 +119,27 @@ export async function modelParityCommand(args: string[], context: CommandContext
   return runtime === "onnx" ? onnxParityOf(v, context, file, open, v.inputs) : parityOf(v, context, file, open, v.inputs);
 }
 
+/** `tfbridge parity sweep --runtime onnx`: the same models through tf2onnx, per layer class on ONNX Runtime. */
+async function onnxSweepCommand(v: FlagValues<typeof SWEEP_OPTIONS>, count: number | undefined, seed: number | undefined, context: CommandContext): Promise<number> {
+  if (toleranceFlags(v)) throw new UsageError("the ONNX sweep measures distances: --max-ulp, --atol and --rtol do not apply");
+  for (const runtime of ONNX_RUNTIMES) await loadOnnxRuntime(runtime);
+  await using bridge = await Bridge.start({ forwardStderr: context.verbose });
+  const progress = progressLine("onnx sweep", context);
+  const summary = await runOnnxSweep(bridge, { models: v.lstm ? lstmSweepModels(count) : undefined, count, seed, onModel: (i, n, name) => progress.update(`${i + 1}/${n} ${name}`) });
+  progress.done();
+  if (v.markdown) writeFileSync(v.markdown, `${onnxClassTable(summary)}\n`);
+  process.stdout.write(`${v.json ? JSON.stringify(summary) : formatOnnxSweep(summary)}\n`);
+  return summary.failed === 0 ? 0 : 1;
+}
+
 /** `tfbridge parity sweep`: the reference and random models, or the LSTM specs; returns the exit status. */
 export async function sweepCommand(args: string[], context: CommandContext): Promise<number> {
   const { values: v } = parseCommandLine(args, SWEEP_OPTIONS, []);
   const count = numberFlag("count", v.count, { integer: true, min: v.lstm ? 1 : 0 });
   const seed = numberFlag("seed", v.seed, { integer: true, min: 0 });
+  const runtime = v.runtime ?? "tfjs";
+  if (runtime !== "tfjs" && runtime !== "onnx") throw new UsageError(`--runtime ${runtime}: the runtimes are tfjs and onnx`);
+  if (runtime === "onnx") return onnxSweepCommand(v, count, seed, context);
   const tolerance = toleranceFlags(v);
   await using bridge = await Bridge.start({ forwardStderr: context.verbose });
   const label = v.lstm ? "lstm sweep" : "model sweep";

@@ -1,24 +1,21 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Bridge } from "../bridge.js";
 import { ConvertError } from "../errors.js";
-import type { ModelHandle } from "../models/handle.js";
 import { npzModelInputs } from "../models/npz-inputs.js";
 import { loadOnnxRuntime, ONNX_RUNTIMES, type OnnxRuntimeKind } from "../onnx/runtime.js";
 import type { Tolerance } from "../parity/compare.js";
 import { seededModelInputs } from "../parity/model-parity.js";
 import { onnxParityHtml } from "../parity/onnx-html.js";
-import { type OnnxParityReport, runOnnxParity } from "../parity/onnx-parity.js";
+import { type OnnxParityReport, proveOnnx } from "../parity/onnx-parity.js";
 import { onnxReportEnvironment } from "../parity/onnx-report.js";
-import type { NDArray } from "../wire/ndarray.js";
 import { checkInput } from "./convert.js";
 import { StagedDir } from "./staging.js";
 
 /** The file `convert --to onnx` writes in OUTDIR. */
 export const ONNX_FILE = "model.onnx";
 
-/** Options of {@link convertModelToOnnx} and {@link proveOnnx}. */
+/** Options of {@link convertModelToOnnx}. */
 export interface OnnxConvertOptions {
   /** The worker to load the model in; default: one started for this conversion (after OUTDIR and IN are checked). */
   bridge?: Bridge;
@@ -47,24 +44,6 @@ export interface OnnxConversionResult {
 }
 
 /**
- * Exports the model twice in a scratch folder (the user's graph, and the same with every layer output)
- * and proves them on onnxruntime-node and onnxruntime-web against the Python Session. `keep`: copy
- * the user's file to this path. The scratch folder is removed whatever happens.
- */
-export async function proveOnnx(handle: ModelHandle, inputs: NDArray[], options: OnnxConvertOptions & { keep?: string } = {}): Promise<OnnxParityReport> {
-  const scratch = mkdtempSync(join(tmpdir(), "tfbridge-onnx-"));
-  try {
-    const modelFile = options.keep ?? join(scratch, ONNX_FILE);
-    const layersFile = join(scratch, "layers.onnx");
-    const model = { file: modelFile, exported: await handle.exportOnnx(modelFile, { opset: options.opset }) };
-    const layers = { file: layersFile, exported: await handle.exportOnnx(layersFile, { opset: options.opset, outputs: "layers" }) };
-    return await runOnnxParity(handle, { inputs, model, layers, runtimes: options.runtimes, tolerance: options.tolerance });
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-/**
  * Converts a Keras 3 model file to ONNX in `outDir` (`model.onnx`, with tf2onnx in the worker's env
  * from the model's own tf.function: tf2onnx's Keras entry points do not read Keras 3), then proves it
  * layer by layer on onnxruntime-node and onnxruntime-web (WASM) against the Python Session;
@@ -85,7 +64,7 @@ export async function convertModelToOnnx(input: string, outDir: string, options:
     const client = options.bridge ?? owned!;
     await using handle = await client.loadModel(input);
     const inputs = options.inputs ? await npzModelInputs(client, handle, options.inputs) : seededModelInputs(handle.config, handle.inputs, options.batch ?? 2, 0);
-    const report = await proveOnnx(handle, inputs, { ...options, keep: join(staged.path, ONNX_FILE) });
+    const report = await proveOnnx(handle, inputs, { opset: options.opset, tolerance: options.tolerance, runtimes: options.runtimes, keep: join(staged.path, ONNX_FILE) });
     report.model = input;
     writeFileSync(join(staged.path, "parity.json"), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(staged.path, "parity.html"), onnxParityHtml(report, onnxReportEnvironment(client.info, report)));

@@ -24,9 +24,9 @@ export { type TfjsModel, type TfjsModelOptions, buildTfjsModel, loadTfjsModel } 
 export { type TfjsBackend } from "../tfjs/runtime.js";
 export { type TfjsLayerEntry, type TfjsTopology, toTfjsTopology } from "../tfjs/topology.js";
 export { type TfjsSavedModel, loadTfjsSavedModel } from "../tfjs/savedmodel.js";
-export { DEFAULT_ONNX_TOLERANCE, type OnnxLayerParity, type OnnxOutputParity, type OnnxParityOptions, type OnnxParityReport, runOnnxParity } from "../parity/onnx-parity.js";
+export { DEFAULT_ONNX_TOLERANCE, type OnnxLayerParity, type OnnxOutputParity, type OnnxParityOptions, type OnnxParityReport, proveOnnx, runOnnxParity } from "../parity/onnx-parity.js";
 export { onnxParityHtml } from "../parity/onnx-html.js";
 export { formatOnnxParityReport } from "../parity/onnx-report.js";
-export { proveOnnx } from "../convert/onnx.js";
 export { OnnxModel } from "../onnx/model.js";
-export { ONNX_RUNTIMES, type OnnxRuntimeKind, type OrtModule, type OrtSession, type OrtTensor, loadOnnxRuntime } from "../onnx/runtime.js";
+export { ONNX_RUNTIMES } from "../onnx/runtime.js";
+export { type OnnxClassStats, type OnnxSweepSummary, runOnnxSweep } from "../parity/onnx-sweep.js";

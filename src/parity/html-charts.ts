@@ -102,3 +102,20 @@ dl.verdicts dt{font-weight:600;margin-top:6px}dl.verdicts dd{margin-left:18px}
 table{border-collapse:collapse;font-size:12px}td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}tr.marked td{background:#fdf0f0}`;
 
+
+/** The charts both parity pages show, in their order: per layer (abs, ULP), per timestep, ULP histograms. */
+export function chartSections(rows: { abs: Parameters<typeof logBars>[1]; ulp: Parameters<typeof logBars>[1] }, series: { label: string; color: string }[], curves: string[], histograms: string[]): string {
+  return `<h2>Per layer</h2>
+${logBars("max abs error against the Python Session", rows.abs, series, "abs")}
+${logBars("max ULP against the Python Session", rows.ulp, series, "ULP")}
+<h2>Per timestep</h2>
+${curves.length ? curves.join("") : "<p>No sequence outputs.</p>"}
+<h2>ULP histograms</h2>
+${histograms.join("")}`;
+}
+
+/** What produced a report, as the table that ends its page. */
+export function environmentTable(environment: Record<string, string>): string {
+  return `<h2>Environment</h2>
+<table>${Object.entries(environment).map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join("")}</table>`;
+}

@@ -1,5 +1,5 @@
 import type { Comparison } from "./compare.js";
-import { type RowMark, STYLE, escape, logBars, num, timestepCurve as curveOf, ulpHistogram } from "./html-charts.js";
+import { type RowMark, STYLE, chartSections, environmentTable, escape, num, timestepCurve as curveOf, ulpHistogram } from "./html-charts.js";
 import type { LayerParity, ModelParityReport } from "./model-parity.js";
 import type { Verdict } from "./verdict.js";
 
@@ -82,19 +82,12 @@ export function parityHtml(report: ModelParityReport, environment: ReportEnviron
 <p id="next">${nextStep(report, passed)}</p>
 <p>First divergent layer: <b id="first-divergent">${escape(report.firstDivergentLayer ?? "none")}</b>. Inputs: ${report.inputs.map((i, k) => `${escape(i.name)} [${report.inputShapes[k]}] ${escape(i.dtype)}`).join(", ")}.</p>
 <ul>${outputs.join("")}${savedModel ? `<li>saved_model on tfjs-node (tf.node.loadSavedModel): ${savedModel.worstUlp} ULP, max abs ${num(savedModel.maxAbsError)} against the Session — ${savedModel.pass ? "pass" : "<b>FAIL</b>"}</li>` : ""}</ul>
-<h2>Per layer</h2>
-${logBars("max abs error against the Python Session", absRows, series, "abs")}
-${logBars("max ULP against the Python Session", ulpRows, series, "ULP")}
-<h2>Per timestep</h2>
-${curves.length ? curves.join("") : "<p>No sequence outputs.</p>"}
-<h2>ULP histograms</h2>
-${histograms.join("")}
+${chartSections({ abs: absRows, ulp: ulpRows }, series, curves, histograms)}
 <h2>What the verdicts mean</h2>
 <dl class="verdicts">${(Object.keys(VERDICT_MEANING) as Verdict[]).filter((v) => report.verdicts[v] > 0).map((v) => `<dt>${v} (${report.verdicts[v]})</dt><dd>${escape(VERDICT_MEANING[v])}</dd>`).join("")}</dl>
 <h2>Every layer output</h2>
 <table><thead><tr><th>output</th><th>class</th><th>node ULP</th><th>node abs</th><th>CPU abs</th><th>cause</th><th>verdict</th><th>why</th></tr></thead><tbody>${rows.join("")}</tbody></table>
-<h2>Environment</h2>
-<table>${Object.entries(environment).map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join("")}</table>
+${environmentTable(environment)}
 </body></html>
 `;
 }

@@ -117,13 +117,25 @@ async function withRandomWeights(bridge: Bridge, config: KerasModelConfig, seed:
  * layer set, each with random weights, through {@link runModelParity}. Collects which layers were
  * bit-exact on tfjs-node and why the others were not.
  */
+/** The models a sweep runs: `options.models`, or the named reference models then `count` random architectures. */
+export function sweepModels(options: Pick<ModelSweepOptions, "models" | "count" | "seed" | "references"> = {}): readonly SweepModel[] {
+  const seed = options.seed ?? 0;
+  return (
+    options.models ?? [
+      ...Object.entries(options.references === false ? {} : REFERENCE_MODELS).map(([name, config]) => ({ name, reference: true, config })),
+      ...Array.from({ length: options.count ?? 12 }, (_, i) => ({ name: `random-${seed}-${i}`, reference: false, config: () => randomModel(seed, i) })),
+    ]
+  );
+}
+
+/** The sweep model `item` (the `i`-th) opened on `bridge`: seeded initializers, or random weights. */
+export function openSweepModel(bridge: Bridge, item: SweepModel, seed: number, i: number): Promise<ModelHandle> {
+  return item.seededInitializers ? bridge.model(item.config()) : withRandomWeights(bridge, item.config(), seed * 1000 + i);
+}
+
 export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions = {}): Promise<ModelSweepSummary> {
   const seed = options.seed ?? 0;
-  const count = options.count ?? 12;
-  const cases: readonly SweepModel[] = options.models ?? [
-    ...Object.entries(options.references === false ? {} : REFERENCE_MODELS).map(([name, config]) => ({ name, reference: true, config })),
-    ...Array.from({ length: count }, (_, i) => ({ name: `random-${seed}-${i}`, reference: false, config: () => randomModel(seed, i) })),
-  ];
+  const cases = sweepModels(options);
   const info = await tfjsInfo();
   const summary: ModelSweepSummary = {
     backend: `${info.backend} (TensorFlow ${info.tensorflow}, TF.js ${info.tfjs})`,
@@ -154,7 +166,7 @@ export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions =
         const inner = l.config.layer as { class_name?: string } | undefined;
         if (inner?.class_name) types.add(inner.class_name);
       });
-      handle = item.seededInitializers ? await bridge.model(config) : await withRandomWeights(bridge, config, seed * 1000 + i);
+      handle = await openSweepModel(bridge, item, seed, i);
       const report = await runModelParity(handle, { inputSeed: seed * 1000 + i, batch: item.batch ?? 3, tolerance: options.tolerance, onednnOff });
       report.model = item.name;
       summary.reports.push(report);

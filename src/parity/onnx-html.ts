@@ -1,6 +1,6 @@
 import type { OnnxRuntimeKind } from "../onnx/runtime.js";
 import type { Comparison } from "./compare.js";
-import { type RowMark, STYLE, escape, logBars, num, timestepCurve, ulpHistogram } from "./html-charts.js";
+import { type RowMark, STYLE, chartSections, environmentTable, escape, num, timestepCurve, ulpHistogram } from "./html-charts.js";
 import type { ReportEnvironment } from "./html-report.js";
 import type { OnnxLayerParity, OnnxParityReport } from "./onnx-parity.js";
 
@@ -44,17 +44,10 @@ export function onnxParityHtml(report: OnnxParityReport, environment: ReportEnvi
 <p id="next">${nextStep(report)}</p>
 <p>First beyond the bound: <b id="first-divergent">${escape(report.firstDivergentLayer ?? "none")}</b>. First not bit-identical: ${escape(report.firstInexactLayer ?? "none")}. Converted by tf2onnx ${escape(report.conversion.tf2onnx)} (onnx ${escape(report.conversion.onnx)}, opset ${report.conversion.opset}). Inputs: ${report.inputs.map((i, k) => `${escape(i.name)} [${report.inputShapes[k]}] ${escape(i.dtype)}`).join(", ")}.</p>
 <ul>${outputs.join("")}</ul>
-<h2>Per layer</h2>
-${logBars("max abs error against the Python Session", absRows, series, "abs")}
-${logBars("max ULP against the Python Session", ulpRows, series, "ULP")}
-<h2>Per timestep</h2>
-${curves.length ? curves.join("") : "<p>No sequence outputs.</p>"}
-<h2>ULP histograms</h2>
-${histograms.join("")}
+${chartSections({ abs: absRows, ulp: ulpRows }, series, curves, histograms)}
 <h2>Every layer output</h2>
 <table><thead><tr><th>output</th><th>class</th>${series.map((s) => `<th>${escape(s.label)} abs</th><th>ULP</th>`).join("")}<th>verdict</th></tr></thead><tbody>${rows.join("")}</tbody></table>
-<h2>Environment</h2>
-<table>${Object.entries(environment).map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join("")}</table>
+${environmentTable(environment)}
 </body></html>
 `;
 }

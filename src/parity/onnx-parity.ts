@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { ModelHandle, TensorInfo } from "../models/handle.js";
 import type { OnnxExport } from "../models/info.js";
 import { OnnxModel } from "../onnx/model.js";
@@ -144,3 +147,22 @@ export async function runOnnxParity(handle: ModelHandle, options: OnnxParityOpti
     worstUlp: worst((c) => c.maxUlp),
   };
 }
+
+/**
+ * Exports the model twice in a scratch folder (the user's graph, and the same with every layer output)
+ * and proves them on onnxruntime-node and onnxruntime-web against the Python Session. `keep`: write
+ * the user's file to this path. The scratch folder is removed whatever happens.
+ */
+export async function proveOnnx(handle: ModelHandle, inputs: NDArray[], options: { opset?: number; tolerance?: Tolerance; runtimes?: readonly OnnxRuntimeKind[]; keep?: string } = {}): Promise<OnnxParityReport> {
+  const scratch = mkdtempSync(join(tmpdir(), "tfbridge-onnx-"));
+  try {
+    const modelFile = options.keep ?? join(scratch, "model.onnx");
+    const layersFile = join(scratch, "layers.onnx");
+    const model = { file: modelFile, exported: await handle.exportOnnx(modelFile, { opset: options.opset }) };
+    const layers = { file: layersFile, exported: await handle.exportOnnx(layersFile, { opset: options.opset, outputs: "layers" }) };
+    return await runOnnxParity(handle, { inputs, model, layers, runtimes: options.runtimes, tolerance: options.tolerance });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+

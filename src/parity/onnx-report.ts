@@ -2,6 +2,7 @@ import { platform, arch } from "node:os";
 import type { WorkerInfo } from "../worker/info.js";
 import type { ReportEnvironment } from "./html-report.js";
 import type { OnnxParityReport } from "./onnx-parity.js";
+import type { OnnxSweepSummary } from "./onnx-sweep.js";
 
 const num = (x: number | undefined) => (x === undefined ? "-" : x === 0 ? "0" : x.toExponential(2));
 
@@ -35,4 +36,23 @@ export function onnxReportEnvironment(worker: WorkerInfo, report: OnnxParityRepo
     platform: `${platform()} ${arch()}`,
     date: new Date().toISOString(),
   };
+}
+
+/** The ONNX sweep as text: totals, failures, then one line per layer class. */
+export function formatOnnxSweep(summary: OnnxSweepSummary): string {
+  const lines = [
+    `ONNX sweep: ${summary.models} models, ${summary.failed} failed; tf2onnx ${summary.conversion?.tf2onnx ?? "-"} opset ${summary.conversion?.opset ?? "-"}; ${Object.entries(summary.runtimeVersions).map(([r, v]) => `${r} ${v}`).join(", ")}`,
+    `worst abs error: ${Object.entries(summary.worstAbsError).map(([r, e]) => `${r} ${num(e)}`).join(", ")}`,
+    ...summary.failures.map((f) => `  FAIL ${f.model}: ${f.reason}`),
+    ...Object.entries(summary.classes).sort(([a], [b]) => a.localeCompare(b)).map(([name, c]) => `  ${name}: ${c.outputs} outputs, ${c.exact} exact, worst ${num(c.worstAbsError)} abs / ${c.worstUlp} ULP, ${(100 * c.worstShareOfBound).toFixed(1)}% of the bound`),
+  ];
+  return lines.join("\n");
+}
+
+/** docs/onnx.md's table: per layer class, outputs, bit-identical ones, the worst distance and share of the bound. */
+export function onnxClassTable(summary: OnnxSweepSummary): string {
+  const rows = Object.entries(summary.classes)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, c]) => `| ${name} | ${c.outputs} | ${c.exact} | ${num(c.worstAbsError)} | ${c.worstUlp} | ${(100 * c.worstShareOfBound).toFixed(1)}% |`);
+  return ["| layer class | outputs | bit-identical | worst abs error | worst ULP | worst share of the bound |", "|---|---|---|---|---|---|", ...rows].join("\n");
 }

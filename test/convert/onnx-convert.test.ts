@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConvertError, ModelError, convertModelToOnnx } from "../../src/index.js";
-import { OnnxModel, type OnnxParityReport, compareArrays } from "../../src/entry/parity.js";
+import { OnnxModel, type OnnxParityReport, type OnnxSweepSummary, REFERENCE_MODELS, compareArrays } from "../../src/entry/parity.js";
 import { tfbridge } from "../cli/run.js";
 import { sharedBridge } from "../helpers.js";
 
@@ -67,7 +67,7 @@ describe("tfbridge convert --to onnx", () => {
     expect(await agreesWithSession(join(dir, "lstm-encoder-decoder.keras"), out, join(dir, "lstm-encoder-decoder.inputs.npz"))).toBeLessThan(1e-5);
   });
 
-  it.each(["embedding-bigru", "conv1d-causal-lstm", "simplernn-layernorm"])("proves %s layer by layer through the API", { timeout: 120_000 }, async (name) => {
+  it.each(["lstm", "embedding-bigru", "conv1d-causal-lstm", "simplernn-layernorm", "lstm-relu-hardsigmoid-bn"])("proves %s layer by layer through the API", { timeout: 120_000 }, async (name) => {
     const out = join(dir, name);
     const result = await convertModelToOnnx(join(dir, `${name}.keras`), out, { bridge: bridge(), inputs: join(dir, `${name}.inputs.npz`) });
     expect(result.ok).toBe(true);
@@ -86,6 +86,24 @@ describe("tfbridge convert --to onnx", () => {
     expect(report.passed).toBe(true);
     expect(report.layers.map((l) => l.name)).toEqual(["gru", "out"]);
     expect(readdirSync(dir).sort()).toEqual(before);
+  });
+});
+
+describe("tfbridge parity sweep --runtime onnx", () => {
+  it("runs the reference models and random ones through tf2onnx and tables each layer class's distance", { timeout: 300_000 }, async () => {
+    const table = join(dir, "onnx-table.md");
+    const run = await tfbridge("parity", "sweep", "--runtime", "onnx", "--count", "2", "--markdown", table, "--json");
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as OnnxSweepSummary;
+    expect(summary.failed).toBe(0);
+    expect(summary.models).toBe(Object.keys(REFERENCE_MODELS).length + 2);
+    expect(summary.classes.LSTM!.outputs).toBeGreaterThan(0);
+    for (const [name, c] of Object.entries(summary.classes)) expect(c.worstShareOfBound, name).toBeLessThanOrEqual(1);
+    const markdown = readFileSync(table, "utf8");
+    expect(markdown).toMatch(/^\| layer class \| outputs \| bit-identical/);
+    expect(markdown).toContain("| LSTM |");
+    const refused = await tfbridge("parity", "sweep", "--runtime", "onnx", "--max-ulp", "2");
+    expect(refused.code).toBe(2);
   });
 });
 

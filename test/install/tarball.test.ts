@@ -4,7 +4,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { TFJS_NODE_VERSION } from "../../src/setup/env.js";
+import { ONNX_RUNTIME_VERSION, TFJS_NODE_VERSION } from "../../src/setup/env.js";
 
 const exec = promisify(execFile);
 const root = new URL("../..", import.meta.url).pathname;
@@ -47,12 +47,31 @@ try {
 }
 `;
 
+/** A user's training script stand-in: a Keras 3 file saved through the bridge. */
+const MODEL = `import { Bridge } from "tfbridge";
+import { REFERENCE_MODELS } from "tfbridge/parity";
+const bridge = await Bridge.start();
+try {
+  const handle = await bridge.model(REFERENCE_MODELS["text-classifier"](), { seed: 1 });
+  await handle.save("text.keras");
+} finally {
+  await bridge.close();
+}
+`;
+
 describe("npm pack → npm install into a fresh project → npx tfbridge setup → a service", () => {
   it("tfjs-node's version is the same wherever it is pinned", () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
     const env = JSON.parse(readFileSync(join(root, "scripts", "tfjs-node-env", "package.json"), "utf8"));
     expect(pkg.devDependencies["@tensorflow/tfjs-node"]).toBe(TFJS_NODE_VERSION);
     expect(env.dependencies["@tensorflow/tfjs-node"]).toBe(TFJS_NODE_VERSION);
+    // The same for onnxruntime: devDependencies for the clone, scripts/onnx-env for setup --onnx.
+    const onnxEnv = JSON.parse(readFileSync(join(root, "scripts", "onnx-env", "package.json"), "utf8"));
+    for (const pkgName of ["onnxruntime-node", "onnxruntime-web"]) {
+      expect(pkg.devDependencies[pkgName]).toBe(ONNX_RUNTIME_VERSION);
+      expect(onnxEnv.dependencies[pkgName]).toBe(ONNX_RUNTIME_VERSION);
+      expect(Object.keys(pkg.dependencies)).not.toContain(pkgName);
+    }
     // An installed tfbridge must not pull tfjs-node in: its install script downloads from the web.
     expect(Object.keys(pkg.dependencies)).not.toContain("@tensorflow/tfjs-node");
   });
@@ -65,6 +84,8 @@ describe("npm pack → npm install into a fresh project → npx tfbridge setup �
     const listed = (await sh(work, "tar", ["-tzf", tarball])).stdout.split("\n");
     expect(listed).toContain("package/scripts/build-tfjs-node.sh");
     expect(listed).toContain("package/scripts/tfjs-node-env/package.json");
+    expect(listed).toContain("package/scripts/onnx-env/package-lock.json");
+    expect(listed).toContain("package/python/requirements-onnx.txt");
     expect(listed.filter((f) => f.startsWith("package/scripts/converter-comparison/"))).toEqual([]); // the maintainers' comparison, not the package's
 
     mkdirSync(project);
@@ -107,5 +128,22 @@ describe("npm pack → npm install into a fresh project → npx tfbridge setup �
     const again = await sh(project, "npx", ["tfbridge", "setup"]);
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/Python env: up to date/);
+
+    // The optional ONNX parts: absent is no problem; setup --onnx installs them, onnxruntime without its
+    // install script (it downloads CUDA libraries), and convert --to onnx proves a model on them.
+    expect(report.onnx).toEqual({ tf2onnx: null, onnx: null, "onnxruntime-node": null, "onnxruntime-web": null });
+    const onnxSetup = await sh(project, "npx", ["tfbridge", "setup", "--onnx"]);
+    expect(onnxSetup.code, onnxSetup.stderr).toBe(0);
+    console.info(onnxSetup.stderr.split("\n").filter((l) => / done in /.test(l)).join("\n"));
+    expect(onnxSetup.stderr).toMatch(/installing onnxruntime-node and onnxruntime-web 1\.31\.1 \(npm ci, without install scripts\).*: done in/);
+    const withOnnx = JSON.parse((await sh(project, "npx", ["tfbridge", "doctor", "--json"])).stdout);
+    expect(withOnnx.problems).toEqual([]);
+    expect(withOnnx.onnx).toEqual({ tf2onnx: "1.17.0", onnx: "1.23.2", "onnxruntime-node": "1.31.1", "onnxruntime-web": "1.31.1" });
+    writeFileSync(join(project, "model.mjs"), MODEL);
+    const saved = await sh(project, process.execPath, ["model.mjs"]);
+    expect(saved.code, saved.stderr).toBe(0);
+    const converted = await sh(project, "npx", ["tfbridge", "convert", "text.keras", "onnx_model", "--to", "onnx", "--json"]);
+    expect(converted.code, converted.stderr).toBe(0);
+    expect(JSON.parse(converted.stdout)).toMatchObject({ ok: true, files: ["model.onnx", "parity.json", "parity.html"] });
   });
 });
