@@ -73,3 +73,17 @@ def test_captured_constants_are_constants_not_onnx_inputs(tmp_path):
     for outputs in ("model", "layers"):
         path = ops("model.onnx", {"handle": handle, "path": str(tmp_path / f"{outputs}.onnx"), "outputs": outputs}, [])[0]["path"]
         assert [i.name for i in onnx.load(path).graph.input] == ["x"]
+
+
+def test_grouped_convolutions_and_exact_gelu_convert(tmp_path):
+    # Regression (ConvNeXt): Keras compiles a grouped Conv2D with XLA, a call tf2onnx could not convert,
+    # and exact gelu is Erfc, which tf2onnx has no conversion for. Both were refused by name.
+    x = keras.Input(shape=(8, 8, 8), name="image")
+    y = L.Conv2D(8, 3, groups=8, padding="same", name="depthwise")(x)
+    y = L.Dense(4, activation="gelu", name="dense")(L.Conv2D(8, 3, groups=2, padding="same", name="grouped")(y))
+    ops, handle = opened(KerasModel.opened(keras.Model(x, y), "memory"))
+    graph = onnx.load(ops("model.onnx", {"handle": handle, "path": str(tmp_path / "m.onnx"), "outputs": "layers"}, [])[0]["path"]).graph
+    groups = sorted(a.i for n in graph.node if n.op_type == "Conv" for a in n.attribute if a.name == "group")
+    assert groups == [2, 8]
+    kinds = {n.op_type for n in graph.node}
+    assert "Erf" in kinds and not kinds & {"Erfc", "PartitionedCall", "StatefulPartitionedCall"}

@@ -61,6 +61,35 @@ def _layer_of(node: str, names: list[str]) -> str | None:
     return None
 
 
+def _erfc(ctx, node, name, args):
+    """Erfc (exact gelu: ``0.5·x·erfc(-x/√2)``), which tf2onnx does not convert, as ``1 - Erf``."""
+    import numpy as np
+    from tf2onnx import utils
+
+    node.type = "Erf"
+    one = ctx.make_const(utils.make_name(f"{name}_one"), np.array(1, dtype=utils.map_onnx_to_numpy_type(ctx.get_dtype(node.output[0]))))
+    ctx.insert_new_node_on_output("Sub", node.output[0], name=utils.make_name(f"{name}_erfc"), inputs=[one.output[0], node.output[0]])
+
+
+def _without_xla_calls(tf2onnx, graph_def, inputs: list[str], outputs: list[str]):
+    """Keras runs a grouped convolution as a function compiled with XLA (``jit_compile=True``, marked
+    no-inline); Grappler does not inline such calls, and tf2onnx cannot convert a call. Without those
+    marks the function is an ordinary one: inlined, its Conv2D becomes ONNX's grouped Conv."""
+    marked = [f for f in graph_def.library.function if "_XlaMustCompile" in f.attr]
+    calls = [n for n in graph_def.node if "_XlaMustCompile" in n.attr]
+    if not marked and not calls:
+        return graph_def
+    for function in marked:
+        for mark in ("_XlaMustCompile", "_noinline"):
+            if mark in function.attr:
+                del function.attr[mark]
+    for node in calls:
+        del node.attr["_XlaMustCompile"]
+    with tf.Graph().as_default():  # Grappler runs on a graph, as tf2onnx's own freezing does
+        tf.import_graph_def(graph_def, name="")
+        return tf2onnx.tf_loader.tf_optimize(inputs, outputs, graph_def)
+
+
 def _convert(tf2onnx, concrete, n_inputs: int, opset: int):
     """tf2onnx's ``from_function``, except for captured tensors: it makes every input of the concrete
     function an ONNX input, and a layer's captured constants (EfficientNet's Normalization mean and
@@ -78,8 +107,12 @@ def _convert(tf2onnx, concrete, n_inputs: int, opset: int):
                 node.attr.clear()
                 node.attr["dtype"].type = dtype
                 node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(value.numpy()))
+        frozen = _without_xla_calls(tf2onnx, frozen, inputs, outputs)
         renamed = tf2onnx.convert.tensor_names_from_structed(concrete, inputs, outputs)
-        proto, _ = tf2onnx.convert.from_graph_def(frozen, name=concrete.name, input_names=inputs, output_names=outputs, opset=opset, tensors_to_rename=renamed)
+        proto, _ = tf2onnx.convert.from_graph_def(
+            frozen, name=concrete.name, input_names=inputs, output_names=outputs, opset=opset, tensors_to_rename=renamed,
+            custom_op_handlers={"Erfc": (_erfc, [])},
+        )
     return proto
 
 
