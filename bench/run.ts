@@ -16,6 +16,7 @@ import { lstm } from "./lstm.js";
 import { startPythonia } from "./peers.js";
 import { CONCURRENCY, at, serving } from "./serving.js";
 import { round } from "./stats.js";
+import { opFloor } from "./op-floor.js";
 import { targets } from "./targets.js";
 import { transfer } from "./transfer.js";
 import { wasmReady } from "./wasm.js";
@@ -38,6 +39,7 @@ const latencySection = await latency(bridge, zeromq, pythonia, quick, base).fina
 const servingSection = await serving(pythonia, quick);
 pythonia.exit();
 const lstmSection = await lstm(bridge, zeromq, quick);
+const opFloorSection = await opFloor(lstmSection.tfjsNodeLayers.median, quick);
 const wasm = await wasmReady();
 const targetsSection = await targets(bridge, wasm, quick);
 /** `--applications` (make bench APPLICATIONS=1): the Keras Applications in the Session and as converted files. */
@@ -102,6 +104,7 @@ const results = {
   transfer: transferSection,
   latency: latencySection,
   lstm: lstmSection,
+  opFloor: opFloorSection,
   coldStart: coldStartSection,
   serving: servingSection,
   targets: targetsSection,
@@ -152,6 +155,12 @@ const out = [
       ["tfjs JS CPU backend layers", ms(lstmSection.tfjsCpuLayers.median), ms(lstmSection.tfjsCpuLayers.min)],
     ],
   ),
+  "",
+  textTable(
+    ["one LSTM step's ops in tfjs-node, each alone", "shapes", "median µs", "per step"],
+    opFloorSection.ops.map((o) => [o.op, o.shapes, String(o.medianUs), String(o.perStep)]),
+  ),
+  `the ops of one step: ${opFloorSection.stepUs} µs; × ${opFloorSection.steps} steps = ${ms(opFloorSection.floorMs)}, ${round(opFloorSection.floorShare * 100)}% of the converted twin's ${ms(opFloorSection.twinMs)} (the floor is per-op dispatch)`,
   "",
   textTable(
     ["LSTM output", "in worker", `end to end, ${info.link}`, "overhead", "end to end, ZeroMQ", "overhead"],
