@@ -168,8 +168,11 @@ export class WorkerDiedError extends TfbridgeError {
 /** A pool's queue is full and the pool was configured to refuse rather than wait. */
 export class OverloadedError extends TfbridgeError {
   override name = "OverloadedError";
-  constructor(readonly queued: number) {
-    super(`the pool's queue is full (${queued} requests waiting)`);
+  constructor(
+    readonly queued: number,
+    why = `the pool's queue is full (${queued} requests waiting)`,
+  ) {
+    super(why);
   }
 }
 

@@ -14,6 +14,9 @@ import type { VersionLabels } from "./labels.js";
 import { modelMetadata } from "./metadata.js";
 import { BadBodyError, predictResponse, readPredictBody } from "./tensors.js";
 
+/** The header a predict request states its priority level in (1 first; batching.priorityLevels). */
+export const PRIORITY_HEADER = "x-tfbridge-priority";
+
 /** Options of {@link createService}. */
 export interface ServiceOptions {
   /** The models that must be served (their default version warmed on a worker) before the service is ready; asked at each check. */
@@ -146,12 +149,20 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
     return served;
   };
 
+  /** A request's priority level from its `x-tfbridge-priority` header (TF Serving's REST API has no field for one). */
+  const requestPriority = (req: IncomingMessage): number | undefined => {
+    const header = req.headers[PRIORITY_HEADER];
+    if (header === undefined) return undefined;
+    if (Array.isArray(header) || !/^\d{1,6}$/.test(header)) throw new ModelError(`${PRIORITY_HEADER} must be one priority level (an integer), got ${JSON.stringify(header)}`);
+    return Number(header);
+  };
+
   const predict = async (req: IncomingMessage, res: ServerResponse, name: string, version: number | undefined, served: ServedVersionInfo) => {
     const controller = new AbortController();
     res.on("close", () => !res.writableFinished && controller.abort(new Error("the client closed the connection")));
     const body = await readBody(req);
     const { inputs, rows } = readPredictBody(body, served.inputs);
-    const result = await pool.predict(name, inputs, { version, timeoutMs: options.timeoutMs ?? 30_000, signal: controller.signal });
+    const result = await pool.predict(name, inputs, { version, timeoutMs: options.timeoutMs ?? 30_000, signal: controller.signal, priority: requestPriority(req) });
     send(res, 200, predictResponse(result.outputs, result.names, rows));
   };
 

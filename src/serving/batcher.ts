@@ -26,6 +26,26 @@ export interface BatchingOptions {
    */
   allowedBatchSizes?: readonly number[];
   /**
+   * Sizes a batch goes at as soon as it reaches one (Triton's `preferred_batch_size`), without waiting
+   * out `maxDelayMicros`; while every worker is busy it keeps filling, as any due batch does. Each at most `maxBatchSize`.
+   */
+  preferredBatchSizes?: readonly number[];
+  /**
+   * Priority levels, 1 (first) to this (default 1); a request's `priority` (default
+   * `defaultPriority`, else the last level) puts it in that level's batches, and batches go in level
+   * order whenever a run slot frees up (Triton's `priority_levels`). Requests of different levels never merge.
+   */
+  priorityLevels?: number;
+  defaultPriority?: number;
+  /**
+   * What happens to a request still queued (in a batch not yet sent) `timeoutMicros` after it arrived
+   * (Triton's queue policy): `reject` settles it with OverloadedError (HTTP 429) at once; `delay`
+   * keeps it, but its batch goes after every batch without such a request. Its own deadline still holds.
+   */
+  queuePolicy?: { timeoutMicros: number; action: "reject" | "delay" };
+  /** Merged runs of this version in flight at once, at most (default: as many as the pool's workers run). */
+  maxConcurrentRuns?: number;
+  /**
    * Run each merged request on its own inside the worker: one message and one dispatch for many
    * requests, with every result bit-identical to an unbatched request's (merged rows can differ in
    * the last bits, see docs/serving.md, "Exactness"). No padding then.
@@ -45,10 +65,15 @@ interface Entry {
   request: PendingRequest;
   rows: number;
   batch: Batch | null;
+  /** Clears the queue policy's timer. */
+  cancelQueueTimer: () => void;
 }
 
 interface Batch {
   group: string;
+  priority: number;
+  /** Holds a request past the queue policy's timeout (action `delay`): it goes after the others. */
+  late: boolean;
   /** Its delay passed (or it is full): it goes as soon as the limit of merged runs in flight allows. */
   due: boolean;
   mode: ModelMode;
@@ -73,7 +98,7 @@ const HEADER_BYTES = 64 * 1024;
 
 /** @throws {ModelError} when the batching options cannot work. */
 export function checkBatching(options: BatchingOptions): void {
-  const { maxBatchSize, maxDelayMicros, allowedBatchSizes } = options;
+  const { maxBatchSize, maxDelayMicros, allowedBatchSizes, preferredBatchSizes, priorityLevels = 1, defaultPriority, queuePolicy } = options;
   if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 1) throw new ModelError(`batching.maxBatchSize must be an integer ≥ 1, got ${maxBatchSize}`);
   if (!Number.isFinite(maxDelayMicros) || maxDelayMicros < 0) throw new ModelError(`batching.maxDelayMicros must be a number ≥ 0, got ${maxDelayMicros}`);
   if (allowedBatchSizes) {
@@ -82,6 +107,24 @@ export function checkBatching(options: BatchingOptions): void {
     }
     if (allowedBatchSizes.at(-1)! < maxBatchSize) throw new ModelError(`batching.allowedBatchSizes must reach maxBatchSize (${maxBatchSize}), got ${JSON.stringify(allowedBatchSizes)}`);
   }
+  if (preferredBatchSizes && !(Array.isArray(preferredBatchSizes) && preferredBatchSizes.every((n) => Number.isSafeInteger(n) && n >= 1 && n <= maxBatchSize))) {
+    throw new ModelError(`batching.preferredBatchSizes must be integers from 1 to maxBatchSize (${maxBatchSize}), got ${JSON.stringify(preferredBatchSizes)}`);
+  }
+  if (!Number.isSafeInteger(priorityLevels) || priorityLevels < 1) throw new ModelError(`batching.priorityLevels must be an integer ≥ 1, got ${priorityLevels}`);
+  if (defaultPriority !== undefined) checkPriority(defaultPriority, priorityLevels, "batching.defaultPriority");
+  if (options.maxConcurrentRuns !== undefined && (!Number.isSafeInteger(options.maxConcurrentRuns) || options.maxConcurrentRuns < 1)) {
+    throw new ModelError(`batching.maxConcurrentRuns must be an integer ≥ 1, got ${options.maxConcurrentRuns}`);
+  }
+  if (queuePolicy !== undefined) {
+    if (typeof queuePolicy !== "object" || queuePolicy === null || !Number.isFinite(queuePolicy.timeoutMicros) || queuePolicy.timeoutMicros < 0 || !["reject", "delay"].includes(queuePolicy.action)) {
+      throw new ModelError(`batching.queuePolicy must be { timeoutMicros: a number ≥ 0, action: "reject" or "delay" }, got ${JSON.stringify(queuePolicy)}`);
+    }
+  }
+}
+
+/** @throws {ModelError} unless `priority` is a level from 1 to `levels`. */
+export function checkPriority(priority: number, levels: number, what = "priority"): void {
+  if (!Number.isSafeInteger(priority) || priority < 1 || priority > levels) throw new ModelError(`${what} must be an integer from 1 to ${levels} (the model's priorityLevels), got ${priority}`);
 }
 
 /** The rows of a request: every input's first dimension, which must agree. */
@@ -130,29 +173,53 @@ export class Batcher {
    * @throws {MessageTooLargeError} for a request that alone is over the message cap.
    * @throws {OverloadedError} when `maxQueued` callers already wait and the limits say reject.
    */
-  submit(arrays: NDArray[], mode: ModelMode, outputs: ModelOutputs, limits: { timeoutMs: number; signal?: AbortSignal }): Promise<Reply<OpResult<"serve.predict">>> {
+  submit(arrays: NDArray[], mode: ModelMode, outputs: ModelOutputs, limits: { timeoutMs: number; signal?: AbortSignal; priority?: number }): Promise<Reply<OpResult<"serve.predict">>> {
     const rows = batchRows(arrays);
+    const levels = this.options.priorityLevels ?? 1;
+    const priority = limits.priority ?? this.options.defaultPriority ?? levels;
+    checkPriority(priority, levels);
     if (this.queued >= this.limits.maxQueued && this.limits.whenFull === "reject") throw new OverloadedError(this.queued);
-    const entry: Entry = { request: null!, rows, batch: null };
+    const entry: Entry = { request: null!, rows, batch: null, cancelQueueTimer: () => {} };
     entry.request = new PendingRequest(this.nextId++, "serve.predict", {}, arrays, { ...limits, maxMessageBytes: this.maxMessageBytes }, this.deadlines, (_, gaveUp) => {
+      entry.cancelQueueTimer();
       if (gaveUp) this.leave(entry);
     });
     this.queued++;
-    const group = `${mode}/${outputs}/${arrays.map((a) => `${a.dtype}[${a.shape.slice(1).join(",")}]`).join(";")}`;
+    const group = `p${priority}/${mode}/${outputs}/${arrays.map((a) => `${a.dtype}[${a.shape.slice(1).join(",")}]`).join(";")}`;
     const bytes = arrays.reduce((n, a) => n + frameBytes(a), 0);
     let batch = this.open.get(group);
     if (batch && (batch.rows + rows > this.options.maxBatchSize || batch.bytes + bytes > this.maxMessageBytes - HEADER_BYTES)) {
       this.seal(batch);
       batch = undefined;
     }
-    batch ??= this.start(group, mode, outputs);
+    batch ??= this.start(group, priority, mode, outputs);
     batch.entries.push(entry);
     entry.batch = batch;
     batch.rows += rows;
     batch.bytes += bytes;
     if (batch.rows >= this.options.maxBatchSize) this.seal(batch);
+    else if (this.options.preferredBatchSizes?.includes(batch.rows)) batch.due = true;
+    this.watchQueueTime(entry);
     this.pump();
     return entry.request.promise as Promise<Reply<OpResult<"serve.predict">>>;
+  }
+
+  /** The queue policy's timer: past it, an entry still queued is rejected, or its batch goes last. */
+  private watchQueueTime(entry: Entry): void {
+    const policy = this.options.queuePolicy;
+    if (!policy) return;
+    const timer = setTimeout(() => {
+      const batch = entry.batch;
+      if (!batch || batch.sent || entry.request.isSettled) return;
+      if (policy.action === "delay") {
+        batch.late = true;
+        return;
+      }
+      this.leave(entry);
+      entry.request.settle({ error: new OverloadedError(this.queued, `waited ${policy.timeoutMicros} µs in the model's queue without a free worker (batching.queuePolicy: reject)`) });
+      this.pump();
+    }, policy.timeoutMicros / 1000);
+    entry.cancelQueueTimer = () => clearTimeout(timer);
   }
 
   /** Sends every batch now, whatever is in flight (unload drains through this). */
@@ -160,8 +227,8 @@ export class Batcher {
     for (const batch of [...this.waiting, ...this.open.values()]) this.flush(batch);
   }
 
-  private start(group: string, mode: ModelMode, outputs: ModelOutputs): Batch {
-    const batch: Batch = { group, due: false, mode, outputs, entries: [], rows: 0, bytes: 0, sent: false, cancelTimer: () => {}, controller: new AbortController() };
+  private start(group: string, priority: number, mode: ModelMode, outputs: ModelOutputs): Batch {
+    const batch: Batch = { group, priority, late: false, due: false, mode, outputs, entries: [], rows: 0, bytes: 0, sent: false, cancelTimer: () => {}, controller: new AbortController() };
     const due = () => {
       batch.due = true;
       this.pump();
@@ -189,10 +256,17 @@ export class Batcher {
     this.waiting.push(batch);
   }
 
-  /** Sends full batches first, then due open ones, while fewer merged runs are in flight than the pool runs at once. */
+  /**
+   * Sends batches while fewer merged runs are in flight than the pool runs at once: by priority level
+   * (a late batch after every other), and within a level full batches first, in the order they filled,
+   * then due open ones.
+   */
   private pump(): void {
-    while (this.inFlight < Math.max(1, this.capacity())) {
-      const next = this.waiting[0] ?? [...this.open.values()].find((b) => b.due);
+    const rank = (b: Batch) => (b.late ? Infinity : b.priority);
+    const slots = Math.min(Math.max(1, this.capacity()), this.options.maxConcurrentRuns ?? Infinity);
+    while (this.inFlight < slots) {
+      let next: Batch | undefined;
+      for (const b of [...this.waiting, ...[...this.open.values()].filter((o) => o.due)]) if (!next || rank(b) < rank(next)) next = b;
       if (!next) return;
       this.flush(next);
     }
@@ -226,6 +300,7 @@ export class Batcher {
     if (i >= 0) this.waiting.splice(i, 1);
     batch.sent = true;
     const entries = batch.entries;
+    for (const e of entries) e.cancelQueueTimer();
     this.queued -= entries.length;
     if (entries.length === 0) return;
     const exact = this.options.exact ?? false;

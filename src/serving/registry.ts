@@ -4,7 +4,7 @@ import type { NDArray } from "../wire/ndarray.js";
 import type { OpArgs, OpResult } from "../wire/ops.js";
 import type { PendingRequest } from "../engine/pending.js";
 import type { RequestOptions } from "../worker/replies.js";
-import { type BatchQueueLimits, Batcher, type BatchingOptions, checkBatching } from "./batcher.js";
+import { type BatchQueueLimits, Batcher, type BatchingOptions, checkBatching, checkPriority } from "./batcher.js";
 import type { ServingHost } from "./host.js";
 import type { ServingMetrics } from "./metrics.js";
 import { type ModelPayload, type ModelSource, readModelSource } from "./source.js";
@@ -35,6 +35,8 @@ export interface ServePredictOptions extends RequestOptions {
   mode?: ModelMode;
   /** `model` (default) or `layers` (not for SavedModels). */
   outputs?: "model" | "layers";
+  /** The request's priority level, 1 first (see `BatchingOptions.priorityLevels`; batched versions only). */
+  priority?: number;
 }
 
 /** What `pool.predict` gives back: the prediction, and which version made it. */
@@ -190,14 +192,15 @@ export class ModelRegistry {
    * before anything is queued; merged with other requests if the version batches.
    */
   async predict(name: string, inputs: ModelInputs, options: ServePredictOptions = {}): Promise<ServedPrediction> {
-    const { version, mode = "session", outputs = "model", ...limits } = options;
+    const { version, mode = "session", outputs = "model", priority, ...limits } = options;
     const entry = this.resolve(name, version);
+    if (priority !== undefined && !entry.batcher) checkPriority(priority, 1, `priority (model ${JSON.stringify(name)} version ${entry.version} does not batch: priority levels are a batching option)`);
     const arrays = orderInputs(entry.info.inputs, inputs);
     const started = performance.now();
     entry.outstanding++;
     try {
       const reply = entry.batcher
-        ? await entry.batcher.submit(arrays, mode, outputs, { timeoutMs: limits.timeoutMs ?? this.limits.defaultTimeoutMs, signal: limits.signal })
+        ? await entry.batcher.submit(arrays, mode, outputs, { timeoutMs: limits.timeoutMs ?? this.limits.defaultTimeoutMs, signal: limits.signal, priority })
         : await this.send(entry, arrays, { mode, outputs }, limits);
       this.metrics.request(entry.name, entry.version, "predict", null, (performance.now() - started) / 1000, reply.result.runMs / 1000);
       const names = reply.names.map((n) => n ?? "");

@@ -79,7 +79,13 @@ describe("the example service", () => {
       [post("/v1/models/lstm:predict", { inputs: { wrong: [instance(0)] } }), 400, /no model input named wrong/],
       [fetch(`${base}/v1/models/lstm:predict`), 405, /use POST/],
       [fetch(`${base}/nowhere`), 404, /no route GET \/nowhere/],
+      // A priority level in its header (batching.priorityLevels): not a level, or for a version that does not batch.
+      [fetch(`${base}/v1/models/lstm-batched:predict`, { method: "POST", body: JSON.stringify({ instances: [instance(0)] }), headers: { "x-tfbridge-priority": "first" } }), 400, /x-tfbridge-priority must be one priority level/],
+      [fetch(`${base}/v1/models/lstm-batched:predict`, { method: "POST", body: JSON.stringify({ instances: [instance(0)] }), headers: { "x-tfbridge-priority": "2" } }), 400, /priority must be an integer from 1 to 1/],
+      [fetch(`${base}/v1/models/lstm:predict`, { method: "POST", body: JSON.stringify({ instances: [instance(0)] }), headers: { "x-tfbridge-priority": "2" } }), 400, /does not batch: priority levels are a batching option/],
     ];
+    const levelOne = await fetch(`${base}/v1/models/lstm-batched:predict`, { method: "POST", body: JSON.stringify({ instances: [instance(0)] }), headers: { "x-tfbridge-priority": "1" } });
+    expect(levelOne.status).toBe(200);
     for (const [response, status, message] of cases) {
       const r = await response;
       expect(r.status).toBe(status);

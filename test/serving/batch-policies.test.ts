@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ModelError, OverloadedError, Pool, RequestTimeoutError, layers, sequential } from "../../src/index.js";
+import { seededInput } from "../../src/random.js";
+
+// Issue 22's serving features the anchors have (Triton's dynamic batcher): priority levels, a queue
+// policy, preferred batch sizes and a per-model limit on concurrent runs. A real worker, kept busy with
+// `sleep` where the order in which held batches go is what is tested.
+const model = () => sequential({ inputShape: [3], layers: [layers.dense({ units: 2 })] });
+const x = (seed: number) => seededInput([1, 3], seed);
+
+let pool: Pool;
+beforeAll(async () => {
+  pool = await Pool.start({ size: 1, perWorkerInFlight: 1, defaultTimeoutMs: 20_000 });
+});
+afterAll(() => pool.close(true));
+
+/** Occupies the only worker for `seconds`. */
+const busy = (seconds: number) => pool.call("sleep", { seconds }, [], { timeoutMs: 30_000 });
+
+describe("priority levels", () => {
+  it("a held batch of level 1 goes before one of level 2 that arrived earlier", async () => {
+    await pool.loadModel({ config: model(), seed: 1 }, { name: "prio", batching: { maxBatchSize: 1, maxDelayMicros: 0, priorityLevels: 2 } });
+    const order: string[] = [];
+    const sleeping = busy(1.5);
+    const run = (label: string, priority: number) => pool.predict("prio", x(1), { priority }).then(() => order.push(label));
+    // A takes the version's one run slot (it waits behind the sleep in the pool); B and C wait in the batcher.
+    const all = [run("A", 2), run("B", 2), run("C", 1)];
+    await Promise.all([sleeping, ...all]);
+    expect(order).toEqual(["A", "C", "B"]);
+  });
+
+  it("a level outside 1..priorityLevels, or a priority for a version that does not batch, is a ModelError", async () => {
+    await expect(pool.predict("prio", x(1), { priority: 3 })).rejects.toThrow(/priority must be an integer from 1 to 2/);
+    await pool.loadModel({ config: model(), seed: 1 }, { name: "unbatched" });
+    await expect(pool.predict("unbatched", x(1), { priority: 2 })).rejects.toThrow(ModelError);
+    expect((await pool.predict("unbatched", x(1), { priority: 1 })).outputs.dense!.shape).toEqual([1, 2]);
+  });
+});
+
+describe("the queue policy", () => {
+  it("reject: a request still queued past the timeout fails with OverloadedError (HTTP 429); the one sent is answered", async () => {
+    await pool.loadModel({ config: model(), seed: 1 }, { name: "reject", batching: { maxBatchSize: 1, maxDelayMicros: 0, queuePolicy: { timeoutMicros: 200_000, action: "reject" } } });
+    const sleeping = busy(1.5);
+    const sent = pool.predict("reject", x(1));
+    const queued = pool.predict("reject", x(2)).catch((e: unknown) => e);
+    const error = await queued;
+    expect(error).toBeInstanceOf(OverloadedError);
+    expect((error as Error).message).toMatch(/queuePolicy: reject/);
+    expect((await sent).outputs.dense!.shape).toEqual([1, 2]);
+    await sleeping;
+  });
+
+  it("delay: a request past the timeout stays queued, behind the requests that are not", async () => {
+    await pool.loadModel({ config: model(), seed: 1 }, { name: "delay", batching: { maxBatchSize: 1, maxDelayMicros: 0, priorityLevels: 2, queuePolicy: { timeoutMicros: 1_500_000, action: "delay" } } });
+    const order: string[] = [];
+    const sleeping = busy(3);
+    const run = (label: string, priority: number) => pool.predict("delay", x(1), { priority }).then(() => order.push(label));
+    const first = run("A", 2);
+    const late = run("B", 1); // the higher level, but it will have waited 3 s, past the policy's 1.5 s
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const fresh = run("C", 2); // waits about 1 s: within the policy when A's run ends
+    await Promise.all([sleeping, first, late, fresh]);
+    expect(order).toEqual(["A", "C", "B"]);
+  });
+});
+
+describe("preferred batch sizes", () => {
+  it("a batch that reaches one goes without waiting out maxDelayMicros; a lone request still waits", async () => {
+    await pool.loadModel({ config: model(), seed: 1 }, { name: "preferred", batching: { maxBatchSize: 8, maxDelayMicros: 60_000_000, preferredBatchSizes: [2] } });
+    // One request: the batch waits for its 60 s delay, past this request's deadline.
+    expect(await pool.predict("preferred", x(1), { timeoutMs: 1_000 }).catch((e: unknown) => e)).toBeInstanceOf(RequestTimeoutError);
+    // Two: the preferred size, sent at once.
+    const [a, b] = await Promise.all([pool.predict("preferred", x(1), { timeoutMs: 10_000 }), pool.predict("preferred", x(2), { timeoutMs: 10_000 })]);
+    expect(a.outputs.dense!.shape).toEqual([1, 2]);
+    expect(b.outputs.dense!.shape).toEqual([1, 2]);
+  });
+});
+
+describe("maxConcurrentRuns", () => {
+  it("holds a version's batches in its queue beyond that many runs, even where the pool takes more", async () => {
+    await using wide = await Pool.start({ size: 1, perWorkerInFlight: 2, defaultTimeoutMs: 20_000 });
+    const policy = { timeoutMicros: 300_000, action: "reject" as const };
+    await wide.loadModel({ config: model(), seed: 1 }, { name: "limited", batching: { maxBatchSize: 1, maxDelayMicros: 0, maxConcurrentRuns: 1, queuePolicy: policy } });
+    await wide.loadModel({ config: model(), seed: 1 }, { name: "unlimited", batching: { maxBatchSize: 1, maxDelayMicros: 0, queuePolicy: policy } });
+    const sleeping = wide.call("sleep", { seconds: 1.5 }, [], { timeoutMs: 30_000 });
+    // The pool takes two runs at once: without the limit both requests leave the batcher (no queue timeout).
+    const unlimited = await Promise.all([wide.predict("unlimited", x(1)), wide.predict("unlimited", x(2))].map((p) => p.catch((e: unknown) => e)));
+    expect(unlimited.filter((r) => r instanceof Error)).toEqual([]);
+    await sleeping;
+    const sleepingAgain = wide.call("sleep", { seconds: 1.5 }, [], { timeoutMs: 30_000 });
+    const limited = await Promise.all([wide.predict("limited", x(1)), wide.predict("limited", x(2))].map((p) => p.catch((e: unknown) => e)));
+    expect(limited.filter((r) => r instanceof OverloadedError)).toHaveLength(1);
+    await sleepingAgain;
+  });
+});
+
+describe("checked when loaded", () => {
+  it.each([
+    [{ maxBatchSize: 4, maxDelayMicros: 0, preferredBatchSizes: [8] }, /preferredBatchSizes must be integers from 1 to maxBatchSize/],
+    [{ maxBatchSize: 4, maxDelayMicros: 0, priorityLevels: 0 }, /priorityLevels must be an integer ≥ 1/],
+    [{ maxBatchSize: 4, maxDelayMicros: 0, priorityLevels: 2, defaultPriority: 3 }, /defaultPriority must be an integer from 1 to 2/],
+    [{ maxBatchSize: 4, maxDelayMicros: 0, queuePolicy: { timeoutMicros: 10, action: "drop" } }, /queuePolicy must be/],
+    [{ maxBatchSize: 4, maxDelayMicros: 0, maxConcurrentRuns: 0 }, /maxConcurrentRuns must be an integer ≥ 1/],
+  ])("%j", async (batching, message) => {
+    await expect(pool.loadModel({ config: model(), seed: 1 }, { name: "bad", batching: batching as never })).rejects.toThrow(message);
+  });
+});
