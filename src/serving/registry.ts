@@ -19,10 +19,10 @@ export interface LoadModelOptions extends RequestOptions {
   default?: boolean;
   /**
    * Run a request on each worker before the version takes traffic (default true): zeros of the input
-   * signature with batch 1, or the `inputs` given (in the model's input order), in each of `modes`
-   * (default `["session"]`).
+   * signature with batch 1, or the `inputs` given (in the model's input order, or by input name), in
+   * each of `modes` (default `["session"]`).
    */
-  warmup?: boolean | { inputs?: readonly NDArray[]; modes?: ModelMode[] };
+  warmup?: boolean | { inputs?: readonly NDArray[] | Readonly<Record<string, NDArray>>; modes?: ModelMode[] };
   /** Merge concurrent requests (off by default): see {@link BatchingOptions}. */
   batching?: BatchingOptions;
 }
@@ -119,9 +119,15 @@ export class ModelRegistry {
       throw new MessageTooLargeError(`model ${JSON.stringify(name)}: its ${payload.bytes} bytes are over half the ${this.maxMessageBytes}-byte message cap (raise maxMessageBytes)`);
     }
     const spec = warmup === false ? null : warmup === true ? {} : warmup;
-    const given = spec?.inputs ?? [];
+    const byName = spec?.inputs !== undefined && !Array.isArray(spec.inputs) ? (spec.inputs as Readonly<Record<string, NDArray>>) : null;
+    const given = byName ? Object.values(byName) : ((spec?.inputs as readonly NDArray[] | undefined) ?? []);
     const load = {
-      args: { key: payload.key, source: payload.source, sourceArrays: payload.arrays.length, warmup: { modes: spec ? (spec.modes ?? ["session"]) : [], given: given.length } },
+      args: {
+        key: payload.key,
+        source: payload.source,
+        sourceArrays: payload.arrays.length,
+        warmup: { modes: spec ? (spec.modes ?? ["session"]) : [], given: given.length, ...(byName ? { names: Object.keys(byName) } : {}) },
+      },
       arrays: [...payload.arrays, ...given],
     };
     named.loading.add(version);

@@ -44,7 +44,7 @@ export type ServeLoadArgs = {
   /** How many of the arrays are the source's (default 0); the rest are warm-up inputs. */
   sourceArrays?: number;
   /** The modes to warm up in (none: no warm-up) and how many of the arrays are warm-up inputs. */
-  warmup?: { modes: ModelMode[]; given: number } | null;
+  warmup?: { modes: ModelMode[]; given: number; names?: string[] } | null;
 };
 
 /** An op of the map: every op of protocol/wire.json (test/wire/ops.test.ts checks both directions). */

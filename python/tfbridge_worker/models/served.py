@@ -113,6 +113,9 @@ class ServedModels:
         if type(n) is not int or type(given) is not int or n < 0 or given < 0 or n + given != len(arrays):
             raise BadRequest("load: sourceArrays source arrays, then warmup.given warm-up arrays, and no others")
         if key in self._models:
+            # Warm already (the same bytes as a version loaded before); its warm-up names are still checked.
+            if given and isinstance(warmup, dict):
+                _by_name(self._models[key].model, warmup.get("names"), arrays[n:])
             return self._models[key], False
         self._failed.pop(key, None)
         try:
@@ -157,7 +160,7 @@ class ServedModels:
         modes = warmup.get("modes", [])
         if not isinstance(modes, list) or any(m not in MODES for m in modes):
             raise ModelError(f"warmup.modes must be a list of {', '.join(MODES)}, got {modes!r}")
-        inputs = given or (_signature_inputs(model) if modes else [])
+        inputs = _by_name(model, warmup.get("names"), given) if given else (_signature_inputs(model) if modes else [])
         for mode in modes:
             model.predict(inputs, mode)
 
@@ -175,3 +178,17 @@ class ServedModels:
         if served is not None:
             served.close()
         return served is not None
+
+
+def _by_name(model: KerasModel | SavedModelGraph, names: Any, given: list[np.ndarray]) -> list[np.ndarray]:
+    """Warm-up inputs in the model's input order: as given, or by `names` (one per given array)."""
+    if names is None:
+        return given
+    expected = [i["name"] for i in model.inputs]
+    if not isinstance(names, list) or len(names) != len(given) or not all(isinstance(n, str) for n in names):
+        raise ModelError(f"warmup.names must name each of the {len(given)} warm-up input(s), got {names!r}")
+    unknown = sorted(set(names) - set(expected))
+    missing = [n for n in expected if n not in names]
+    if unknown or missing or len(set(names)) != len(names):
+        raise ModelError(f"warm-up inputs by name must be the model's inputs ({', '.join(expected)}) once each: " + "; ".join(filter(None, [f"unknown {', '.join(unknown)}" if unknown else "", f"missing {', '.join(missing)}" if missing else ""])) or "a name given twice", input=(unknown or missing or [None])[0])
+    return [given[names.index(n)] for n in expected]

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ModelError, OverloadedError, Pool, RequestTimeoutError, layers, sequential } from "../../src/index.js";
+import { ModelError, ModelLoadError, OverloadedError, Pool, RequestTimeoutError, input, layers, model as functional, sequential, zeros } from "../../src/index.js";
 import { seededInput } from "../../src/random.js";
 
-// Issue 22's serving features the anchors have (Triton's dynamic batcher): priority levels, a queue
-// policy, preferred batch sizes and a per-model limit on concurrent runs. A real worker, kept busy with
+// Issue 22's serving features the anchors have (Triton's dynamic batcher, TF Serving's warm-up): priority
+// levels, a queue policy, preferred batch sizes, a per-model limit on concurrent runs, warm-up inputs by name. A real worker, kept busy with
 // `sleep` where the order in which held batches go is what is tested.
 const model = () => sequential({ inputShape: [3], layers: [layers.dense({ units: 2 })] });
 const x = (seed: number) => seededInput([1, 3], seed);
@@ -91,6 +91,31 @@ describe("maxConcurrentRuns", () => {
     const limited = await Promise.all([wide.predict("limited", x(1)), wide.predict("limited", x(2))].map((p) => p.catch((e: unknown) => e)));
     expect(limited.filter((r) => r instanceof OverloadedError)).toHaveLength(1);
     await sleepingAgain;
+  });
+});
+
+describe("warm-up inputs by name", () => {
+  // Two inputs of different widths: warm-up arrays in the wrong order would fail the load on their shapes.
+  const twoInputs = () => {
+    const a = input({ shape: [3], name: "a" });
+    const b = input({ shape: [5], name: "b" });
+    return functional({ inputs: [a, b], outputs: layers.dense({ units: 2, name: "out" }).apply(layers.concatenate({ name: "ab" }).apply([a, b])) });
+  };
+
+  it("are put in the model's input order, whatever order the record lists them in", async () => {
+    const served = await pool.loadModel({ config: twoInputs(), seed: 1 }, { name: "warm", warmup: { inputs: { b: zeros("float32", [1, 5]), a: zeros("float32", [1, 3]) } } });
+    expect(served.inputs.map((i) => i.name)).toEqual(["a", "b"]);
+    expect((await pool.predict("warm", { a: zeros("float32", [2, 3]), b: zeros("float32", [2, 5]) })).outputs.out!.shape).toEqual([2, 2]);
+  });
+
+  it.each([
+    ["a model the workers load now", 2],
+    ["the same bytes as a version loaded already (warm, not run again)", 1],
+  ])("an unknown or missing name fails the load, naming it: %s", async (_, seed) => {
+    const error = await pool.loadModel({ config: twoInputs(), seed }, { name: "cold", warmup: { inputs: { a: zeros("float32", [1, 3]), c: zeros("float32", [1, 5]) } } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect((error as Error).message).toMatch(/unknown c; missing b/);
+    expect(pool.models().map((m) => m.name)).not.toContain("cold");
   });
 });
 
