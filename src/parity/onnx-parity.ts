@@ -114,7 +114,7 @@ export async function runOnnxParity(handle: ModelHandle, options: OnnxParityOpti
   }
   const compareOn = (runs: typeof layerRuns, name: string, expected: NDArray) => {
     const found: Partial<Record<OnnxRuntimeKind, Comparison>> = {};
-    for (const runtime of runtimes) found[runtime] = compareArrays(runs[runtime]![name]!, expected, normwise(tolerance, expected), expected.shape.length >= 3 ? 1 : undefined);
+    for (const runtime of runtimes) found[runtime] = compareArrays(runs[runtime]![name]!, expected, normwise(tolerance, expected));
     return found;
   };
   const layers: OnnxLayerParity[] = handle.layers.map((info) => {
