@@ -87,3 +87,14 @@ def test_grouped_convolutions_and_exact_gelu_convert(tmp_path):
     assert groups == [2, 8]
     kinds = {n.op_type for n in graph.node}
     assert "Erf" in kinds and not kinds & {"Erfc", "PartitionedCall", "StatefulPartitionedCall"}
+
+
+def test_a_layer_output_read_inside_a_subgraph_is_renamed_there_too(tmp_path):
+    # Regression (the ONNX sweep, random-0-118): Resizing with pad_to_aspect_ratio becomes an If whose
+    # branch reads an earlier layer's output from the outer graph; renaming only the outer graph left the
+    # branch reading a tensor that no longer existed, and onnx's checker refused the file.
+    x = keras.Input(shape=(6, 5, 1), name="image")
+    y = L.Resizing(5, 6, pad_to_aspect_ratio=True, name="resize")(L.Softmax(name="soft")(x))
+    ops, handle = opened(KerasModel.opened(keras.Model(x, L.Dense(2, name="dense")(L.Flatten(name="flat")(y))), "memory"))
+    path = ops("model.onnx", {"handle": handle, "path": str(tmp_path / "layers.onnx"), "outputs": "layers"}, [])[0]["path"]
+    assert [o.name for o in onnx.load(path).graph.output] == ["soft", "resize", "flat", "dense"]

@@ -77,8 +77,8 @@ export interface OnnxParityOptions {
   tolerance?: Tolerance;
 }
 
-async function runOn(runtime: OnnxRuntimeKind, file: string, feeds: Record<string, NDArray>): Promise<Record<string, NDArray>> {
-  const model = await OnnxModel.load(runtime, file);
+async function runOn(runtime: OnnxRuntimeKind, file: string, label: string, feeds: Record<string, NDArray>): Promise<Record<string, NDArray>> {
+  const model = await OnnxModel.load(runtime, file, label);
   try {
     return await model.run(feeds);
   } finally {
@@ -109,8 +109,8 @@ export async function runOnnxParity(handle: ModelHandle, options: OnnxParityOpti
   for (const runtime of runtimes) {
     const ort = await loadOnnxRuntime(runtime);
     runtimeVersions[runtime] = ort.env.versions.common ?? "unknown";
-    layerRuns[runtime] = await runOn(runtime, options.layers.file, feeds);
-    modelRuns[runtime] = await runOn(runtime, options.model.file, feeds);
+    layerRuns[runtime] = await runOn(runtime, options.layers.file, "the per-layer ONNX graph", feeds);
+    modelRuns[runtime] = await runOn(runtime, options.model.file, "the model's ONNX graph", feeds);
   }
   const compareOn = (runs: typeof layerRuns, name: string, expected: NDArray) => {
     const found: Partial<Record<OnnxRuntimeKind, Comparison>> = {};

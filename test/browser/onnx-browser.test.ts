@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ModelHandle, type NDArray, convertModelToOnnx, ndarray } from "../../src/index.js";
-import { DEFAULT_ONNX_TOLERANCE, compareArrays } from "../../src/entry/parity.js";
+import { DEFAULT_ONNX_TOLERANCE, type OnnxParityReport, compareArrays } from "../../src/entry/parity.js";
 import { normwise } from "../../src/parity/compare.js";
 import { APPLICATIONS } from "../applications/applications.js";
 import { sharedBridge } from "../helpers.js";
@@ -88,15 +88,55 @@ async function proveInChromium(name: string, handle: ModelHandle, inputs: NDArra
   return worst;
 }
 
+/** The report a person opens: every chart drawn (SVG with marks, a readable width), the verdict, no errors. */
+async function expectReportRenders(file: string, report: OnnxParityReport): Promise<void> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on("console", (m) => void (m.type() === "error" && errors.push(m.text())));
+  page.on("requestfailed", (r) => void errors.push(`request ${r.url()}`));
+  await page.goto(`file://${file}`);
+  const charts = await page.$$eval("svg.chart", (svgs) => svgs.map((s) => ({ name: s.getAttribute("data-chart"), marks: s.querySelectorAll("rect, polyline").length, width: s.getBoundingClientRect().width })));
+  expect(charts.filter((c) => c.name?.startsWith("max ")).length).toBe(2);
+  expect(charts.filter((c) => c.name?.startsWith("ulp ")).length).toBe(2);
+  const sequences = report.layers.filter((l) => (l.runtimes["onnxruntime-node"]?.timestepMaxAbsError?.length ?? 0) > 1).length;
+  expect(charts.filter((c) => c.name?.startsWith("timesteps ")).length).toBe(sequences);
+  for (const chart of charts) {
+    expect(chart.marks, chart.name ?? "").toBeGreaterThan(0);
+    expect(chart.width).toBeGreaterThan(100);
+  }
+  expect(await page.$eval("#verdict", (e) => e.textContent)).toMatch(/^PASS/);
+  expect(errors).toEqual([]);
+  await page.close();
+}
+
 describe("a model converted to ONNX, in headless Chromium's onnxruntime-web (WASM)", () => {
-  it.each(["lstm", "embedding-bigru", "lstm-encoder-decoder"])("%s: every layer and the model's outputs within the ONNX bound of the Session", { timeout: 180_000 }, async (name) => {
+  it.each(["lstm", "embedding-bigru", "lstm-encoder-decoder"])("%s: every layer and the model's outputs within the ONNX bound of the Session; parity.html renders", { timeout: 180_000 }, async (name) => {
     const model = join(dir, `${name}.keras`);
     const npz = join(dir, `${name}.inputs.npz`);
-    expect((await convertModelToOnnx(model, join(dir, `${name}-onnx`), { bridge: bridge(), inputs: npz })).ok).toBe(true);
+    const conversion = await convertModelToOnnx(model, join(dir, `${name}-onnx`), { bridge: bridge(), inputs: npz });
+    expect(conversion.ok).toBe(true);
+    await expectReportRenders(join(dir, `${name}-onnx`, "parity.html"), conversion.report);
     const arrays = await bridge().loadNpz(npz);
     await using handle = await bridge().loadModel(model);
     const worst = await proveInChromium(name, handle, handle.inputs.map((i) => arrays[i.name]!));
     console.log(`${name} (ONNX) in Chromium: worst abs ${worst.toExponential(2)} over every layer`);
+  });
+
+  it("a proof that fails (a bound of 0) is written, and its page marks the first layer beyond it with a bar of some width", { timeout: 120_000 }, async () => {
+    const out = join(dir, "lstm-strict");
+    const result = await convertModelToOnnx(join(dir, "lstm.keras"), out, { bridge: bridge(), inputs: join(dir, "lstm.inputs.npz"), tolerance: { atol: 0, rtol: 0 } });
+    expect(result.ok).toBe(false);
+    const first = result.report.firstDivergentLayer!;
+    expect(first).not.toBeNull();
+    const page = await browser.newPage();
+    await page.goto(`file://${join(out, "parity.html")}`);
+    expect(await page.$eval("#verdict", (e) => e.textContent)).toMatch(/^FAIL/);
+    expect(await page.$eval("#first-divergent", (e) => e.textContent)).toBe(first);
+    expect(await page.$eval("#next", (e) => e.textContent)).toContain(`Start at ${first}`);
+    const marked = await page.$$eval(`rect.bar.marked[data-layer="${first}"]`, (bars) => bars.map((b) => b.getBoundingClientRect().width));
+    expect(marked.length).toBeGreaterThan(0);
+    for (const width of marked) expect(width).toBeGreaterThan(1);
+    await page.close();
   });
 
   it("MobileNetV2: every layer within the bound, and Keras's predict reproduced", { timeout: 300_000 }, async () => {

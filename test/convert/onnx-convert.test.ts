@@ -19,6 +19,10 @@ L = keras.layers
 text = keras.Input(shape=(1,), dtype="string", name="text")
 tokens = L.TextVectorization(vocabulary=["the", "cat"], output_sequence_length=4, name="tokens")(text)
 keras.Model(text, L.Embedding(4, 2, name="embed")(tokens)).save(${JSON.stringify(join(dir, "text.keras"))})
+# A CenterCrop that enlarges (it resizes then): tf2onnx 1.17 writes a Reshape to the input's size after it.
+x = keras.Input((12,), name="x")
+y = L.CenterCrop(5, 5, name="crop")(L.Reshape((3, 4, 1))(x))
+keras.Model(x, L.Dense(2, name="dense")(L.Flatten()(y))).save(${JSON.stringify(join(dir, "crop.keras"))})
 `], { stdio: ["ignore", "ignore", "pipe"] });
 const bridge = sharedBridge();
 
@@ -124,6 +128,15 @@ describe("bad input to convert --to onnx: typed errors, nothing written", () => 
     const run = await tfbridge("convert", join(dir, "lstm.keras"), out, "--to", "onnx", "--opset", "30");
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/opset 30: tf2onnx 1\.17\.0 writes opsets 7 to 18/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("a conversion onnxruntime cannot run is a ConvertError (exit 2), nothing written and no onnxruntime log on stderr", { timeout: 120_000 }, async () => {
+    const out = join(dir, "crop-out");
+    const run = await tfbridge("convert", join(dir, "crop.keras"), out, "--to", "onnx");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/ConvertError: the per-layer ONNX graph: onnxruntime-node could not run it: .*Reshape/);
+    expect(run.stderr).not.toMatch(/\[[WE]:onnxruntime/);
     expect(existsSync(out)).toBe(false);
   });
 

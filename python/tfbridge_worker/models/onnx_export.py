@@ -116,6 +116,28 @@ def _convert(tf2onnx, concrete, n_inputs: int, opset: int):
     return proto
 
 
+def _subgraphs(node):
+    """The graphs in a node's attributes (If's branches, Loop's body), which may read outer tensors by name."""
+    for attribute in node.attribute:
+        yield from ([attribute.g] if attribute.HasField("g") else [])
+        yield from attribute.graphs
+
+
+def _tensor_names(graph) -> set[str]:
+    return {v for n in graph.node for v in [*n.input, *n.output]} | {v for n in graph.node for g in _subgraphs(n) for v in _tensor_names(g)}
+
+
+def _rename(graph, renamed: dict[str, str]) -> None:
+    """Renames tensors wherever they are read or written, subgraphs included."""
+    for node in graph.node:
+        node.output[:] = [renamed.get(v, v) for v in node.output]
+        node.input[:] = [renamed.get(v, v) for v in node.input]
+        for inner in _subgraphs(node):
+            _rename(inner, renamed)
+            for value in inner.output:
+                value.name = renamed.get(value.name, value.name)
+
+
 def export_onnx(model, path: str, outputs: str = "model", opset: int | None = None) -> dict:
     """Writes `model` (a KerasModel) to `path` as ONNX; returns {path, opset, tf2onnx, onnx, outputs}."""
     onnx, tf2onnx = _tools()
@@ -161,13 +183,11 @@ def export_onnx(model, path: str, outputs: str = "model", opset: int | None = No
     if len(graph.output) != len(names):
         raise ModelError(f"tf2onnx wrote {len(graph.output)} outputs for the {len(names)} asked for")
     renamed = {o.name: names[i] for i, o in enumerate(sorted(graph.output, key=lambda o: o.name))}
-    taken = {v for n in graph.node for v in [*n.input, *n.output]} - set(renamed)
+    taken = _tensor_names(graph) - set(renamed)
     clash = sorted(taken & set(renamed.values()))
     if clash:
         raise ModelError(f"the ONNX graph already has a tensor named {clash[0]!r}: cannot name a layer output so", layer=clash[0])
-    for node in graph.node:
-        node.output[:] = [renamed.get(v, v) for v in node.output]
-        node.input[:] = [renamed.get(v, v) for v in node.input]
+    _rename(graph, renamed)
     for value in graph.output:
         value.name = renamed[value.name]
     order = {name: i for i, name in enumerate(names)}
