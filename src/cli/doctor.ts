@@ -69,10 +69,12 @@ function onnxTools(python: string): { tf2onnx: string | null; onnx: string | nul
   }
 }
 
-async function onnxParts(python: string | null): Promise<OnnxParts> {
+/** The parts' versions (null: missing), and what each onnxruntime package that did not load said. */
+async function onnxParts(python: string | null): Promise<{ parts: OnnxParts; loadErrors: string[] }> {
   const runtimes = await onnxRuntimeVersions();
   const version = (v: string | { error: string }) => (typeof v === "string" ? v : null);
-  return { ...(python ? onnxTools(python) : { tf2onnx: null, onnx: null }), "onnxruntime-node": version(runtimes["onnxruntime-node"]), "onnxruntime-web": version(runtimes["onnxruntime-web"]) };
+  const loadErrors = Object.values(runtimes).flatMap((v) => (typeof v === "string" ? [] : [v.error]));
+  return { parts: { ...(python ? onnxTools(python) : { tf2onnx: null, onnx: null }), "onnxruntime-node": version(runtimes["onnxruntime-node"]), "onnxruntime-web": version(runtimes["onnxruntime-web"]) }, loadErrors };
 }
 
 function firstLine(e: unknown): string {
@@ -116,12 +118,13 @@ export async function diagnose(context: CommandContext): Promise<DoctorReport> {
     });
   }
   const runtimes = worker && tfjs ? await parityEnvironment(worker) : null;
-  const onnx = await onnxParts(existsSync(python) ? python : null);
+  const { parts: onnx, loadErrors } = await onnxParts(existsSync(python) ? python : null);
   const onnxFound = Object.values(onnx).filter((v) => v !== null).length;
   // Optional: absent is fine, half there is a problem (convert --to onnx would fail midway).
   if (onnxFound > 0 && onnxFound < 4) {
     const missing = Object.entries(onnx).filter(([, v]) => v === null).map(([k]) => k);
-    problems.push({ problem: `the optional ONNX parts are incomplete: ${missing.join(", ")} missing`, fix: source === "clone" ? "run `make setup` in the clone" : `run \`${SETUP_COMMAND} --onnx\`` });
+    const why = loadErrors.length ? ` (${loadErrors.map((e) => e.split("\n")[0]).join("; ")})` : "";
+    problems.push({ problem: `the optional ONNX parts are incomplete: ${missing.join(", ")} missing${why}`, fix: source === "clone" ? "run `make setup` in the clone" : `run \`${SETUP_COMMAND} --onnx\`` });
   }
   return { python: { path: python, source }, worker, link, tfjs, runtimes, onnx, problems, ok: problems.length === 0 };
 }

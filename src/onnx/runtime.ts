@@ -73,7 +73,7 @@ export async function onnxRuntimeVersions(): Promise<Record<OnnxRuntimeKind, str
   for (const kind of ONNX_RUNTIMES) {
     try {
       const ort = await loadOnnxRuntime(kind);
-      found[kind] = ort.env.versions[kind === "onnxruntime-node" ? "node" : "web"] ?? ort.env.versions.common ?? "unknown";
+      found[kind] = ort.env.versions.common ?? "unknown";
     } catch (e) {
       found[kind] = { error: (e as Error).message };
     }

@@ -112,11 +112,6 @@ async function withRandomWeights(bridge: Bridge, config: KerasModelConfig, seed:
   return bridge.model(config, { weights });
 }
 
-/**
- * The model sweep: the named reference models, then `count` random architectures over the whole
- * layer set, each with random weights, through {@link runModelParity}. Collects which layers were
- * bit-exact on tfjs-node and why the others were not.
- */
 /** The models a sweep runs: `options.models`, or the named reference models then `count` random architectures. */
 export function sweepModels(options: Pick<ModelSweepOptions, "models" | "count" | "seed" | "references"> = {}): readonly SweepModel[] {
   const seed = options.seed ?? 0;
@@ -133,6 +128,11 @@ export function openSweepModel(bridge: Bridge, item: SweepModel, seed: number, i
   return item.seededInitializers ? bridge.model(item.config()) : withRandomWeights(bridge, item.config(), seed * 1000 + i);
 }
 
+/**
+ * The model sweep: the named reference models, then `count` random architectures over the whole
+ * layer set, each with random weights, through {@link runModelParity}. Collects which layers were
+ * bit-exact on tfjs-node and why the others were not.
+ */
 export async function runModelSweep(bridge: Bridge, options: ModelSweepOptions = {}): Promise<ModelSweepSummary> {
   const seed = options.seed ?? 0;
   const cases = sweepModels(options);

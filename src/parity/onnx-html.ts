@@ -17,6 +17,7 @@ function nextStep(report: OnnxParityReport): string {
   }
   const first = report.layers.find((l) => !l.pass);
   if (!first) return `A model output of the ONNX file is beyond ${escape(bound)} while every layer of the per-layer graph is within it: tf2onnx's optimizer converted the two graphs differently. Convert again with another --opset and report the model.`;
+  if (first.reason) return `Start at <b>${escape(first.name)}</b> (${escape(first.class)}): ${escape(first.reason)}, so no bound can pass it. Look at how tf2onnx converted that layer's ops, or try another --opset.`;
   const worst = Object.entries(first.runtimes).map(([r, c]) => `${r} ${num(c!.maxAbsError)}`).join(", ");
   return `Start at <b>${escape(first.name)}</b> (${escape(first.class)}): max abs error ${escape(worst)}, beyond ${escape(bound)}. The difference starts there (its inputs are within the bound): look at how tf2onnx converted that layer's ops, try another --opset, or state a looser bound (--atol, --rtol) if your application can take it.`;
 }
@@ -33,8 +34,8 @@ export function onnxParityHtml(report: OnnxParityReport, environment: ReportEnvi
   const curves = [...(focus ? [curveOf(focus, "<b>first beyond the bound:</b> ")] : []), ...report.layers.filter((l) => l !== focus).map((l) => curveOf(l))].filter((c): c is string => c !== null);
   const histograms = series.map((s) => ulpHistogram(s.label, s.color, report.layers.map((l) => l.runtimes[s.runtime]).filter((c): c is Comparison => c !== undefined && c.comparable)));
   const cell = (c: Comparison | undefined) => (c ? `<td class="num">${num(c.maxAbsError)}</td><td class="num">${c.maxUlp}</td>` : "<td>-</td><td>-</td>");
-  const rows = report.layers.map((l) => `<tr${markOf(l) ? ' class="marked"' : ""}><td>${escape(l.name)}</td><td>${escape(l.class)}</td>${series.map((s) => cell(l.runtimes[s.runtime])).join("")}<td>${l.pass ? "pass" : "<b>FAIL</b>"}</td></tr>`);
-  const outputs = report.modelOutputs.map((o) => `<li>${escape(o.name)}: ${series.map((s) => `${escape(s.label)} ${num(o.runtimes[s.runtime]?.maxAbsError ?? 0)} abs`).join(", ")} against the Session — ${o.pass ? "pass" : "<b>FAIL</b>"}</li>`);
+  const rows = report.layers.map((l) => `<tr${markOf(l) ? ' class="marked"' : ""}><td>${escape(l.name)}</td><td>${escape(l.class)}</td>${series.map((s) => cell(l.runtimes[s.runtime])).join("")}<td>${l.pass ? "pass" : `<b>FAIL</b>${l.reason ? ` ${escape(l.reason)}` : ""}`}</td></tr>`);
+  const outputs = report.modelOutputs.map((o) => `<li>${escape(o.name)}: ${series.map((s) => `${escape(s.label)} ${num(o.runtimes[s.runtime]?.maxAbsError ?? 0)} abs`).join(", ")} against the Session — ${o.pass ? "pass" : `<b>FAIL</b>${o.reason ? ` (${escape(o.reason)})` : ""}`}</li>`);
   const worst = series.map((s) => `${escape(s.label)} ${num(report.worstAbsError[s.runtime] ?? 0)}`).join(", ");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tfbridge ONNX parity: ${escape(report.model)}</title><style>${STYLE}</style></head>

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ModelHandle, TensorInfo } from "../models/handle.js";
 import type { OnnxExport } from "../models/info.js";
+import { ConvertError } from "../errors.js";
 import { OnnxModel } from "../onnx/model.js";
 import { ONNX_RUNTIMES, type OnnxRuntimeKind, loadOnnxRuntime } from "../onnx/runtime.js";
 import type { NDArray } from "../wire/ndarray.js";
@@ -28,6 +29,8 @@ export interface OnnxLayerParity {
   runtimes: Partial<Record<OnnxRuntimeKind, Comparison>>;
   /** Bit-identical to the Session on every runtime. */
   exact: boolean;
+  /** Why it cannot pass whatever the bound (a dtype or shape that differs), else null. */
+  reason: string | null;
   pass: boolean;
 }
 
@@ -35,6 +38,7 @@ export interface OnnxLayerParity {
 export interface OnnxOutputParity {
   name: string;
   runtimes: Partial<Record<OnnxRuntimeKind, Comparison>>;
+  reason: string | null;
   pass: boolean;
 }
 
@@ -77,6 +81,37 @@ export interface OnnxParityOptions {
   tolerance?: Tolerance;
 }
 
+/**
+ * One output against the Session's: floats within the bound (normwise); integers, bools and strings
+ * (an argmax, a lookup) equal element for element. A dtype or shape that differs cannot pass.
+ */
+function compareOutput(actual: NDArray, expected: NDArray, tolerance: Tolerance): Comparison {
+  const c = compareArrays(actual, expected, normwise(tolerance, expected));
+  const sameShape = actual.shape.length === expected.shape.length && actual.shape.every((d, i) => d === expected.shape[i]);
+  if (c.comparable || actual.dtype !== expected.dtype || !sameShape) return c;
+  let outside = 0;
+  let maxAbsError = 0;
+  for (let i = 0; i < expected.data.length; i++) {
+    const [a, e] = [actual.data[i], expected.data[i]];
+    if (a === e) continue;
+    outside++;
+    maxAbsError = typeof a === "string" || typeof e === "string" ? Infinity : Math.max(maxAbsError, Math.abs(Number(a) - Number(e)));
+  }
+  return { ...c, comparable: true, elements: expected.data.length, outside, maxAbsError, pass: outside === 0 };
+}
+
+/** Why a comparison cannot pass whatever the bound, or null. */
+function mismatch(runtime: OnnxRuntimeKind, c: Comparison): string | null {
+  if (c.comparable) return null;
+  if (c.dtype.actual !== c.dtype.expected) return `${runtime} gives ${c.dtype.actual} where the Session gives ${c.dtype.expected}`;
+  return `${runtime} gives shape [${c.shape.actual}] where the Session gives [${c.shape.expected}]`;
+}
+
+/** The first mismatch over the runtimes, or null. */
+function reasonOf(compared: Partial<Record<OnnxRuntimeKind, Comparison>>): string | null {
+  return (Object.entries(compared) as [OnnxRuntimeKind, Comparison][]).map(([r, c]) => mismatch(r, c)).find((m) => m !== null) ?? null;
+}
+
 async function runOn(runtime: OnnxRuntimeKind, file: string, label: string, feeds: Record<string, NDArray>): Promise<Record<string, NDArray>> {
   const model = await OnnxModel.load(runtime, file, label);
   try {
@@ -96,6 +131,7 @@ export async function runOnnxParity(handle: ModelHandle, options: OnnxParityOpti
   const { inputs } = options;
   handle.orderInputs(inputs);
   const runtimes = options.runtimes ?? ONNX_RUNTIMES;
+  if (runtimes.length === 0) throw new ConvertError("an ONNX proof needs at least one runtime (onnxruntime-node, onnxruntime-web)");
   const tolerance = options.tolerance ?? DEFAULT_ONNX_TOLERANCE;
   const worker = await handle.workerInfo();
   const environment = { python: { tensorflow: worker.tensorflow, keras: worker.keras, cpu: worker.cpu, onednn: worker.onednn }, onnxRuntime: { cpu: localCpu() } };
@@ -111,20 +147,22 @@ export async function runOnnxParity(handle: ModelHandle, options: OnnxParityOpti
     runtimeVersions[runtime] = ort.env.versions.common ?? "unknown";
     layerRuns[runtime] = await runOn(runtime, options.layers.file, "the per-layer ONNX graph", feeds);
     modelRuns[runtime] = await runOn(runtime, options.model.file, "the model's ONNX graph", feeds);
+    const missing = [...handle.layers.map((l) => l.name).filter((n) => !(n in layerRuns[runtime]!)), ...unmarked.names.filter((n) => !(n in modelRuns[runtime]!))];
+    if (missing.length) throw new ConvertError(`the ONNX graphs have no output named ${missing.map((n) => JSON.stringify(n)).join(", ")} (outputs are named as the Session names the model's outputs and layers)`);
   }
   const compareOn = (runs: typeof layerRuns, name: string, expected: NDArray) => {
     const found: Partial<Record<OnnxRuntimeKind, Comparison>> = {};
-    for (const runtime of runtimes) found[runtime] = compareArrays(runs[runtime]![name]!, expected, normwise(tolerance, expected));
+    for (const runtime of runtimes) found[runtime] = compareOutput(runs[runtime]![name]!, expected, tolerance);
     return found;
   };
   const layers: OnnxLayerParity[] = handle.layers.map((info) => {
     const compared = compareOn(layerRuns, info.name, session.outputs[info.name]!);
     const all = Object.values(compared);
-    return { name: info.name, layer: info.layer, class: info.class, runtimes: compared, exact: all.every((c) => c.comparable && c.maxUlp === 0), pass: all.every((c) => c.pass) };
+    return { name: info.name, layer: info.layer, class: info.class, runtimes: compared, exact: all.every((c) => c.comparable && c.maxUlp === 0 && c.outside === 0 && c.maxAbsError === 0), reason: reasonOf(compared), pass: all.every((c) => c.pass) };
   });
   const modelOutputs: OnnxOutputParity[] = unmarked.names.map((name) => {
     const compared = compareOn(modelRuns, name, unmarked.outputs[name]!);
-    return { name, runtimes: compared, pass: Object.values(compared).every((c) => c.pass) };
+    return { name, runtimes: compared, reason: reasonOf(compared), pass: Object.values(compared).every((c) => c.pass) };
   });
   const worst = (pick: (c: Comparison) => number) =>
     Object.fromEntries(runtimes.map((r) => [r, Math.max(0, ...[...layers, ...modelOutputs].map((l) => pick(l.runtimes[r]!)))])) as Partial<Record<OnnxRuntimeKind, number>>;

@@ -12,9 +12,9 @@ export function formatOnnxParityReport(report: OnnxParityReport): string {
   const lines = [`ONNX parity: ${report.model} (tf2onnx ${report.conversion.tf2onnx}, opset ${report.conversion.opset}; ${runtimes.map((r) => `${r} ${report.runtimeVersions[r]}`).join(", ")})`];
   lines.push(`bound per layer output: ${report.tolerance.atol} + ${report.tolerance.rtol}·max|expected| (normwise)`);
   for (const l of report.layers) {
-    lines.push(`  ${l.pass ? "ok  " : "FAIL"} ${l.name} (${l.class}): ${runtimes.map((r) => `${r} ${num(l.runtimes[r]?.maxAbsError)} abs, ${l.runtimes[r]?.maxUlp ?? "-"} ULP`).join("; ")}`);
+    lines.push(`  ${l.pass ? "ok  " : "FAIL"} ${l.name} (${l.class}): ${l.reason ?? runtimes.map((r) => `${r} ${num(l.runtimes[r]?.maxAbsError)} abs, ${l.runtimes[r]?.maxUlp ?? "-"} ULP`).join("; ")}`);
   }
-  for (const o of report.modelOutputs) lines.push(`  output ${o.name}: ${runtimes.map((r) => `${r} ${num(o.runtimes[r]?.maxAbsError)} abs`).join("; ")}${o.pass ? "" : " — FAIL"}`);
+  for (const o of report.modelOutputs) lines.push(`  output ${o.name}: ${o.reason ?? runtimes.map((r) => `${r} ${num(o.runtimes[r]?.maxAbsError)} abs`).join("; ")}${o.pass ? "" : " — FAIL"}`);
   lines.push(`first beyond the bound: ${report.firstDivergentLayer ?? "none"}; first not bit-identical: ${report.firstInexactLayer ?? "none"}; ${report.exactLayers} of ${report.layers.length} bit-identical`);
   lines.push(report.passed ? "PASS" : "FAIL");
   return lines.join("\n");

@@ -119,6 +119,8 @@ export function checkBatching(options: BatchingOptions): void {
     if (typeof queuePolicy !== "object" || queuePolicy === null || !Number.isFinite(queuePolicy.timeoutMicros) || queuePolicy.timeoutMicros < 0 || !["reject", "delay"].includes(queuePolicy.action)) {
       throw new ModelError(`batching.queuePolicy must be { timeoutMicros: a number ≥ 0, action: "reject" or "delay" }, got ${JSON.stringify(queuePolicy)}`);
     }
+    // A lone request waits maxDelayMicros for company on an idle pool: a shorter queue timeout would refuse it every time.
+    if (queuePolicy.timeoutMicros <= maxDelayMicros) throw new ModelError(`batching.queuePolicy.timeoutMicros (${queuePolicy.timeoutMicros}) must be more than maxDelayMicros (${maxDelayMicros}), which every batch may wait`);
   }
 }
 
@@ -146,7 +148,7 @@ function batchRows(arrays: readonly NDArray[]): number {
  */
 export class Batcher {
   private readonly open = new Map<string, Batch>();
-  /** Full batches waiting for room, first come first served. */
+  /** Full (sealed) batches waiting for room, in the order they were sealed; pump() picks by priority level first. */
   private readonly waiting: Batch[] = [];
   private inFlight = 0;
   private nextId = 1;
@@ -195,10 +197,12 @@ export class Batcher {
     batch ??= this.start(group, priority, mode, outputs);
     batch.entries.push(entry);
     entry.batch = batch;
+    const before = batch.rows;
     batch.rows += rows;
     batch.bytes += bytes;
     if (batch.rows >= this.options.maxBatchSize) this.seal(batch);
-    else if (this.options.preferredBatchSizes?.includes(batch.rows)) batch.due = true;
+    // A multi-row request can step over a preferred size: reaching it means passing it too.
+    else if (this.options.preferredBatchSizes?.some((p) => before < p && p <= batch.rows)) batch.due = true;
     this.watchQueueTime(entry);
     this.pump();
     return entry.request.promise as Promise<Reply<OpResult<"serve.predict">>>;
@@ -213,12 +217,14 @@ export class Batcher {
       if (!batch || batch.sent || entry.request.isSettled) return;
       if (policy.action === "delay") {
         batch.late = true;
+        // Requests arriving from now on have not waited: they start a batch of their own.
+        if (this.open.get(batch.group) === batch) this.seal(batch);
         return;
       }
       this.leave(entry);
-      entry.request.settle({ error: new OverloadedError(this.queued, `waited ${policy.timeoutMicros} µs in the model's queue without a free worker (batching.queuePolicy: reject)`) });
+      entry.request.settle({ error: new OverloadedError(this.queued, `waited ${policy.timeoutMicros} µs in the model's queue, its batch not yet sent (batching.queuePolicy: reject)`) });
       this.pump();
-    }, policy.timeoutMicros / 1000);
+    }, Math.min(policy.timeoutMicros / 1000, 2 ** 31 - 1));
     entry.cancelQueueTimer = () => clearTimeout(timer);
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConvertError, ModelError, convertModelToOnnx } from "../../src/index.js";
-import { OnnxModel, type OnnxParityReport, type OnnxSweepSummary, REFERENCE_MODELS, compareArrays } from "../../src/entry/parity.js";
+import { OnnxModel, type OnnxParityReport, type OnnxSweepSummary, REFERENCE_MODELS, compareArrays, proveOnnx, seededInput } from "../../src/entry/parity.js";
 import { tfbridge } from "../cli/run.js";
 import { sharedBridge } from "../helpers.js";
 
@@ -23,6 +23,11 @@ keras.Model(text, L.Embedding(4, 2, name="embed")(tokens)).save(${JSON.stringify
 x = keras.Input((12,), name="x")
 y = L.CenterCrop(5, 5, name="crop")(L.Reshape((3, 4, 1))(x))
 keras.Model(x, L.Dense(2, name="dense")(L.Flatten()(y))).save(${JSON.stringify(join(dir, "crop.keras"))})
+# An integer output: which scores are positive, as 0/1. (Keras's argmax is no example: its TF backend
+# goes through Bitcast and BitwiseAnd, which tf2onnx 1.17 refuses by name.)
+x = keras.Input((4,), name="features")
+scores = L.Dense(3, name="scores")(x)
+keras.Model(x, [scores, keras.ops.cast(keras.ops.greater(scores, 0), "int32")]).save(${JSON.stringify(join(dir, "positive.keras"))})
 `], { stdio: ["ignore", "ignore", "pipe"] });
 const bridge = sharedBridge();
 
@@ -82,14 +87,33 @@ describe("tfbridge convert --to onnx", () => {
     expect(await agreesWithSession(join(dir, `${name}.keras`), out, join(dir, `${name}.inputs.npz`))).toBeLessThan(1e-5);
   });
 
-  it("parity --runtime onnx proves without writing anything", { timeout: 120_000 }, async () => {
+  it("parity --runtime onnx proves without writing anything, its scratch folder removed", { timeout: 120_000 }, async () => {
     const before = readdirSync(dir).sort();
-    const run = await tfbridge("parity", "model", join(dir, "gru-reset-before.keras"), "--runtime", "onnx", "--json");
+    const temp = mkdtempSync(join(tmpdir(), "tfbridge-temp-"));
+    const run = await tfbridge.env({ TMPDIR: temp })("parity", "model", join(dir, "gru-reset-before.keras"), "--runtime", "onnx", "--json");
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as OnnxParityReport;
     expect(report.passed).toBe(true);
     expect(report.layers.map((l) => l.name)).toEqual(["gru", "out"]);
     expect(readdirSync(dir).sort()).toEqual(before);
+    expect(readdirSync(temp).filter((f) => f.startsWith("tfbridge-onnx-"))).toEqual([]);
+    rmSync(temp, { recursive: true, force: true });
+  });
+
+  it("an integer output is held to equality, and passes (it could not pass before: only floats compared)", { timeout: 120_000 }, async () => {
+    const run = await tfbridge("parity", "model", join(dir, "positive.keras"), "--runtime", "onnx", "--json");
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as OnnxParityReport;
+    const positive = report.modelOutputs[1]!;
+    expect(positive.runtimes["onnxruntime-node"]!.dtype).toEqual({ actual: "int32", expected: "int32" });
+    expect(positive).toMatchObject({ pass: true, reason: null });
+    expect(positive.runtimes["onnxruntime-node"]!.elements).toBeGreaterThan(0);
+  });
+
+  it("a proof on no runtime is refused, not passed", async () => {
+    await using handle = await bridge().loadModel(join(dir, "lstm.keras"));
+    const inputs = handle.inputs.map((i) => seededInput([2, ...i.shape.slice(1).map((d) => d ?? 4)], 1));
+    await expect(proveOnnx(handle, inputs, { runtimes: [] })).rejects.toThrow(/needs at least one runtime/);
   });
 });
 

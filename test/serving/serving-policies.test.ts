@@ -62,6 +62,19 @@ describe("the queue policy", () => {
     await Promise.all([sleeping, first, late, fresh]);
     expect(order).toEqual(["A", "C", "B"]);
   });
+
+  it("delay: a request arriving after a batch went late starts a batch of its own, not last in line", async () => {
+    await pool.loadModel({ config: model(), seed: 1 }, { name: "delay2", batching: { maxBatchSize: 2, maxDelayMicros: 0, queuePolicy: { timeoutMicros: 1_500_000, action: "delay" } } });
+    const order: string[] = [];
+    const sleeping = busy(3);
+    const run = (label: string) => pool.predict("delay2", x(1)).then(() => order.push(label));
+    const first = run("A");
+    const late = run("B"); // waits in a batch with room for one more, and goes late at 1.5 s
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const fresh = run("D"); // would have joined B's late batch
+    await Promise.all([sleeping, first, late, fresh]);
+    expect(order).toEqual(["A", "D", "B"]);
+  });
 });
 
 describe("preferred batch sizes", () => {
@@ -73,6 +86,10 @@ describe("preferred batch sizes", () => {
     const [a, b] = await Promise.all([pool.predict("preferred", x(1), { timeoutMs: 10_000 }), pool.predict("preferred", x(2), { timeoutMs: 10_000 })]);
     expect(a.outputs.dense!.shape).toEqual([1, 2]);
     expect(b.outputs.dense!.shape).toEqual([1, 2]);
+    // One row then two: the batch steps over 2 to 3 rows, which passes the preferred size too.
+    const [c, d] = await Promise.all([pool.predict("preferred", x(1), { timeoutMs: 10_000 }), pool.predict("preferred", seededInput([2, 3], 3), { timeoutMs: 10_000 })]);
+    expect(c.outputs.dense!.shape).toEqual([1, 2]);
+    expect(d.outputs.dense!.shape).toEqual([2, 2]);
   });
 });
 
@@ -117,6 +134,12 @@ describe("warm-up inputs by name", () => {
     expect((error as Error).message).toMatch(/unknown c; missing b/);
     expect(pool.models().map((m) => m.name)).not.toContain("cold");
   });
+
+  it("an empty record leaves every input out: the load fails naming them", async () => {
+    const error = await pool.loadModel({ config: twoInputs(), seed: 3 }, { name: "empty", warmup: { inputs: {} } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect((error as Error).message).toMatch(/missing a, b/);
+  });
 });
 
 describe("checked when loaded", () => {
@@ -126,6 +149,7 @@ describe("checked when loaded", () => {
     [{ maxBatchSize: 4, maxDelayMicros: 0, priorityLevels: 2, defaultPriority: 3 }, /defaultPriority must be an integer from 1 to 2/],
     [{ maxBatchSize: 4, maxDelayMicros: 0, queuePolicy: { timeoutMicros: 10, action: "drop" } }, /queuePolicy must be/],
     [{ maxBatchSize: 4, maxDelayMicros: 0, maxConcurrentRuns: 0 }, /maxConcurrentRuns must be an integer ≥ 1/],
+    [{ maxBatchSize: 4, maxDelayMicros: 5_000, queuePolicy: { timeoutMicros: 5_000, action: "reject" } }, /timeoutMicros \(5000\) must be more than maxDelayMicros \(5000\)/],
   ])("%j", async (batching, message) => {
     await expect(pool.loadModel({ config: model(), seed: 1 }, { name: "bad", batching: batching as never })).rejects.toThrow(message);
   });

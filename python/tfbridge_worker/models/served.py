@@ -114,7 +114,7 @@ class ServedModels:
             raise BadRequest("load: sourceArrays source arrays, then warmup.given warm-up arrays, and no others")
         if key in self._models:
             # Warm already (the same bytes as a version loaded before); its warm-up names are still checked.
-            if given and isinstance(warmup, dict):
+            if isinstance(warmup, dict) and (given or warmup.get("names") is not None):
                 _by_name(self._models[key].model, warmup.get("names"), arrays[n:])
             return self._models[key], False
         self._failed.pop(key, None)
@@ -160,7 +160,8 @@ class ServedModels:
         modes = warmup.get("modes", [])
         if not isinstance(modes, list) or any(m not in MODES for m in modes):
             raise ModelError(f"warmup.modes must be a list of {', '.join(MODES)}, got {modes!r}")
-        inputs = _by_name(model, warmup.get("names"), given) if given else (_signature_inputs(model) if modes else [])
+        named = warmup.get("names") is not None
+        inputs = _by_name(model, warmup.get("names"), given) if given or named else (_signature_inputs(model) if modes else [])
         for mode in modes:
             model.predict(inputs, mode)
 
@@ -190,5 +191,6 @@ def _by_name(model: KerasModel | SavedModelGraph, names: Any, given: list[np.nda
     unknown = sorted(set(names) - set(expected))
     missing = [n for n in expected if n not in names]
     if unknown or missing or len(set(names)) != len(names):
-        raise ModelError(f"warm-up inputs by name must be the model's inputs ({', '.join(expected)}) once each: " + "; ".join(filter(None, [f"unknown {', '.join(unknown)}" if unknown else "", f"missing {', '.join(missing)}" if missing else ""])) or "a name given twice", input=(unknown or missing or [None])[0])
+        why = "; ".join(filter(None, [f"unknown {', '.join(unknown)}" if unknown else "", f"missing {', '.join(missing)}" if missing else ""])) or "a name given twice"
+        raise ModelError(f"warm-up inputs by name must be the model's inputs ({', '.join(expected)}) once each: {why}", input=(unknown or missing or [None])[0])
     return [given[names.index(n)] for n in expected]
