@@ -100,29 +100,42 @@ function linkDefault(venv: string): string | null {
   return null;
 }
 
+/**
+ * Installs a pinned requirements file into the env through the wheelhouse: pip download skips the files
+ * the wheelhouse already has, so a second env costs no second download.
+ */
+async function pipInstall(venv: string, requirements: string, what: string, verbose: boolean, note = ""): Promise<void> {
+  const wheels = wheelhouse();
+  const pip = (...pipArgs: string[]) => run(venvPython(venv), ["-m", "pip", ...pipArgs, "--disable-pip-version-check"], { verbose });
+  await step(`downloading ${what} into ${wheels} (pip${note})`, () => pip("download", "--dest", wheels, "-r", requirements));
+  await step("installing them into the env (pip)", () => pip("install", "--no-index", "--find-links", wheels, "-r", requirements));
+}
+
+/**
+ * One of the npm projects setup keeps beside the env (scripts/NAME: package.json and its lock), unless
+ * `pkg` is there at `version` already: `npm ci --ignore-scripts`, since both packages' install scripts download.
+ */
+async function npmProject(project: string, name: string, pkg: string, version: string, shown: string, installing: string, verbose: boolean): Promise<void> {
+  const installed = join(project, "node_modules", ...pkg.split("/"), "package.json");
+  if (existsSync(installed) && (JSON.parse(readFileSync(installed, "utf8")) as { version: string }).version === version) {
+    process.stderr.write(`${shown} ${version}: installed\n`);
+    return;
+  }
+  mkdirSync(project, { recursive: true });
+  for (const file of ["package.json", "package-lock.json"]) copyFileSync(join(packageRoot, "scripts", name, file), join(project, file));
+  await step(`installing ${installing}`, () => run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: project, verbose }));
+}
+
 /** `setup --onnx`: the ONNX tools into the env and onnxruntime beside it, each skipped when already there. */
 async function setupOnnx(venv: string, stamp: SetupStamp | null, verbose: boolean): Promise<NonNullable<SetupStamp["onnx"]>> {
   const wanted = { requirements: fileHash(ONNX_REQUIREMENTS_FILE), onnxRuntime: ONNX_RUNTIME_VERSION };
   if (stamp?.onnx?.requirements === wanted.requirements) {
     process.stderr.write("ONNX tools: up to date\n");
   } else {
-    const wheels = wheelhouse();
-    const pip = (...pipArgs: string[]) => run(venvPython(venv), ["-m", "pip", ...pipArgs, "--disable-pip-version-check"], { verbose });
-    await step(`downloading the ONNX tools (tf2onnx, onnx) into ${wheels} (pip)`, () => pip("download", "--dest", wheels, "-r", ONNX_REQUIREMENTS_FILE));
-    await step("installing them into the env (pip)", () => pip("install", "--no-index", "--find-links", wheels, "-r", ONNX_REQUIREMENTS_FILE));
+    await pipInstall(venv, ONNX_REQUIREMENTS_FILE, "the ONNX tools (tf2onnx, onnx)", verbose);
   }
-  const project = onnxProject(venv);
-  const installed = join(project, "node_modules", "onnxruntime-node", "package.json");
-  if (existsSync(installed) && (JSON.parse(readFileSync(installed, "utf8")) as { version: string }).version === ONNX_RUNTIME_VERSION) {
-    process.stderr.write(`onnxruntime ${ONNX_RUNTIME_VERSION}: installed\n`);
-  } else {
-    mkdirSync(project, { recursive: true });
-    for (const file of ["package.json", "package-lock.json"]) copyFileSync(join(packageRoot, "scripts", "onnx-env", file), join(project, file));
-    // --ignore-scripts: onnxruntime-node's postinstall downloads CUDA libraries (offline it fails); the CPU binaries are in the package.
-    await step(`installing onnxruntime-node and onnxruntime-web ${ONNX_RUNTIME_VERSION} (npm ci, without install scripts)`, () =>
-      run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: project, verbose }),
-    );
-  }
+  // onnxruntime-node's postinstall downloads CUDA libraries (offline it fails); the CPU binaries are in the package.
+  await npmProject(onnxProject(venv), "onnx-env", "onnxruntime-node", ONNX_RUNTIME_VERSION, "onnxruntime", `onnxruntime-node and onnxruntime-web ${ONNX_RUNTIME_VERSION} (npm ci, without install scripts)`, verbose);
   return wanted;
 }
 
@@ -143,28 +156,12 @@ export async function setupCommand(args: string[], context: CommandContext): Pro
       const python = v.python ?? (await basePython());
       await step(`creating the virtualenv with ${python}`, () => run(python, ["-m", "venv", venv], { verbose }));
     }
-    const wheels = wheelhouse();
-    const pip = (...pipArgs: string[]) => run(venvPython(venv), ["-m", "pip", ...pipArgs, "--disable-pip-version-check"], { verbose });
-    // pip download skips the files the wheelhouse already has: a second env costs no second download.
-    await step(`downloading the pinned Python packages into ${wheels} (pip; TensorFlow is about 250 MB)`, () =>
-      pip("download", "--dest", wheels, "-r", REQUIREMENTS_FILE),
-    );
-    await step("installing them into the env (pip)", () => pip("install", "--no-index", "--find-links", wheels, "-r", REQUIREMENTS_FILE));
+    await pipInstall(venv, REQUIREMENTS_FILE, "the pinned Python packages", verbose, "; TensorFlow is about 250 MB");
   }
 
   const project = tfjsNodeProject(venv);
-  const installed = join(project, "node_modules", "@tensorflow", "tfjs-node", "package.json");
-  const installedVersion = existsSync(installed) ? (JSON.parse(readFileSync(installed, "utf8")) as { version: string }).version : null;
-  if (installedVersion === TFJS_NODE_VERSION) {
-    process.stderr.write(`tfjs-node ${TFJS_NODE_VERSION}: installed\n`);
-  } else {
-    mkdirSync(project, { recursive: true });
-    for (const file of ["package.json", "package-lock.json"]) copyFileSync(join(packageRoot, "scripts", "tfjs-node-env", file), join(project, file));
-    // --ignore-scripts: tfjs-node's install script would download libtensorflow; the next step builds instead.
-    await step(`installing tfjs-node ${TFJS_NODE_VERSION} (npm ci, without its download script)`, () =>
-      run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: project, verbose }),
-    );
-  }
+  // tfjs-node's install script would download libtensorflow; the next step builds the addon instead.
+  await npmProject(project, "tfjs-node-env", "@tensorflow/tfjs-node", TFJS_NODE_VERSION, "tfjs-node", `tfjs-node ${TFJS_NODE_VERSION} (npm ci, without its download script)`, verbose);
   await step("building tfjs-node's addon against the env's TensorFlow C library", () =>
     run("bash", [join(packageRoot, "scripts", "build-tfjs-node.sh"), venvPython(venv)], { cwd: project, verbose }),
   );
