@@ -5,16 +5,31 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DOC_PAGES, isNorun, pageBlocks } from "./docs/code-blocks.js";
+import { commonjsForm } from "./docs/commonjs-form.js";
 
 const exec = promisify(execFile);
 const root = new URL("..", import.meta.url).pathname;
 const tsxLoader = new URL("../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
 
-const RUNNERS: Record<string, { file: string; command: (file: string) => [string, string[]] }> = {
-  ts: { file: "mts", command: (f) => [process.execPath, ["--import", tsxLoader, f]] },
-  js: { file: "mjs", command: (f) => [process.execPath, [f]] },
+/**
+ * How a block runs: as written, an ES module by its file's extension (`.mts`, `.mjs`); and, for
+ * README.md's `ts`/`js` blocks, also in the CommonJS form README.md's Install section gives (`await
+ * import("tfbridge")`) as a `.ts`/`.js` file, which the project's `"type": "commonjs"` (what `npm init
+ * -y` writes) makes CommonJS, under tsx as under Node.
+ */
+interface Runner {
+  file: string;
+  command: (file: string) => [string, string[]];
+  /** The file extension of the block's CommonJS form; none for blocks that are not JavaScript. */
+  commonjsFile?: string;
+}
+const RUNNERS: Record<string, Runner> = {
+  ts: { file: "mts", commonjsFile: "ts", command: (f) => [process.execPath, ["--import", tsxLoader, f]] },
+  js: { file: "mjs", commonjsFile: "js", command: (f) => [process.execPath, [f]] },
   sh: { file: "sh", command: (f) => ["bash", ["-e", f]] },
 };
+/** README.md's blocks are the first thing a new user copies into a default project. */
+const ALSO_AS_COMMONJS = new Set(["README.md"]);
 const ALIASES: Record<string, string> = { typescript: "ts", javascript: "js", bash: "sh", shell: "sh" };
 
 /**
@@ -50,7 +65,7 @@ function projectFolder(name: string): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = join(work, name);
   const bin = join(dir, "node_modules", ".bin");
   mkdirSync(bin, { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "readme-blocks", private: true, type: "module" }));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "readme-blocks", private: true, type: "commonjs" }));
   symlinkSync(root, join(dir, "node_modules", "tfbridge"));
   // npm installs a package's dependencies beside it, where a block's own imports (prom-client) find them.
   const { dependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
@@ -76,6 +91,15 @@ describe("the docs' code blocks", () => {
     expect(unkept(["true 5 5"], "false 4 5\n")).toEqual(["true 5 5"]);
   });
 
+  it("a block's CommonJS form loads every name with await import(), and keeps type-only names as types", () => {
+    const form = commonjsForm('import { Bridge, type PyProxy, ndarray as nd } from "tfbridge"; // c\nimport type { NDArray } from "tfbridge";\nimport * as fs from "node:fs";\nimport tf from "x";\nawait Bridge.start();\n');
+    expect(form).toContain('type PyProxy = import("tfbridge").PyProxy;\nconst { Bridge, ndarray: nd } = await import("tfbridge");');
+    expect(form).toContain('type NDArray = import("tfbridge").NDArray;\nconst fs = await import("node:fs");\nconst { default: tf } = await import("x");');
+    expect(form).not.toMatch(/^import /m);
+    expect(form).toMatch(/^"use strict";\n\(async \(\) => \{\n[\s\S]*await Bridge\.start\(\);[\s\S]*\}\)\(\)\.catch/);
+    expect(() => commonjsForm('import { default as } from "x";\n')).toThrow(/cannot rewrite import member/);
+  });
+
   it("has runnable blocks of each kind, and every not-run block says why", () => {
     const blocks = DOC_PAGES.flatMap((page) => pageBlocks(page).map((b) => ({ ...b, page })));
     const langs = new Set(blocks.map((b) => ALIASES[b.lang] ?? b.lang));
@@ -83,6 +107,16 @@ describe("the docs' code blocks", () => {
     for (const b of blocks.filter(isNorun)) expect(b.info, `${b.page}:${b.line}`).toMatch(/\bnorun: \S.{5,}/);
   });
 });
+
+/** Runs `source` as `file` in `project`: the failure (exit status and stderr) or null, and stdout. */
+async function runBlock(project: { dir: string; env: NodeJS.ProcessEnv }, runner: Runner, file: string, source: string) {
+  writeFileSync(join(project.dir, file), source);
+  const [command, args] = runner.command(join(project.dir, file));
+  return exec(command, args, { cwd: project.dir, env: project.env, maxBuffer: 64 * 1024 * 1024 }).then(
+    ({ stdout }) => ({ failure: null, stdout }),
+    (e: { code: number; stderr: string }) => ({ failure: `exit ${e.code}: ${e.stderr}`, stdout: "" }),
+  );
+}
 
 // README.md and every page of docs/: each runs in a folder of its own, its blocks in order.
 for (const page of DOC_PAGES) {
@@ -97,13 +131,13 @@ for (const page of DOC_PAGES) {
       const runner = RUNNERS[ALIASES[block.lang] ?? block.lang]!;
       const title = `line ${block.line} (${block.lang}): ${block.code.split("\n").find((l) => l.trim() && !l.startsWith("import"))?.trim().slice(0, 60)}`;
       it(title, { timeout: 300_000 }, async () => {
-        const file = join(project.dir, `block-${index}.${runner.file}`);
-        writeFileSync(file, block.code);
-        const [command, args] = runner.command(file);
-        const result = await exec(command, args, { cwd: project.dir, env: project.env, maxBuffer: 64 * 1024 * 1024 }).then(
-          ({ stdout }) => ({ failure: null, stdout }),
-          (e: { code: number; stderr: string }) => ({ failure: `exit ${e.code}: ${e.stderr}`, stdout: "" }),
-        );
+        const result = await runBlock(project, runner, `block-${index}.${runner.file}`, block.code);
+        expect(result.failure).toBeNull();
+        expect(unkept(promisedOutput(block.code), result.stdout), `stdout:\n${result.stdout}`).toEqual([]);
+      });
+      if (!ALSO_AS_COMMONJS.has(page) || !runner.commonjsFile) continue;
+      it(`${title} (CommonJS form)`, { timeout: 300_000 }, async () => {
+        const result = await runBlock(project, runner, `block-${index}-commonjs.${runner.commonjsFile}`, commonjsForm(block.code));
         expect(result.failure).toBeNull();
         expect(unkept(promisedOutput(block.code), result.stdout), `stdout:\n${result.stdout}`).toEqual([]);
       });
