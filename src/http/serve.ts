@@ -31,9 +31,11 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
   const pool = await Pool.start(config.pool ?? {});
   const labels = new VersionLabels();
   let current: ServedModelEntry[] = [];
+  // Readiness waits for the first config's models while they load (none served yet is not "all served").
+  let required: readonly ServedModelEntry[] = config.models;
   const { logRequests, ...service } = config.service ?? {};
   const requestLog = logRequests ? (line: RequestLogLine) => log(JSON.stringify(line)) : undefined;
-  const { server, drain } = createService(pool, { ...service, models: () => [...new Set(current.map((m) => m.name))], labels, requestLog });
+  const { server, drain } = createService(pool, { ...service, models: () => [...new Set(required.map((m) => m.name))], labels, requestLog });
   const host = config.host ?? "127.0.0.1";
   await new Promise<void>((resolve) => server.listen(config.port ?? 8501, host, resolve));
   const { port } = server.address() as AddressInfo;
@@ -65,6 +67,7 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
     labels.replace(table);
     const gone = current.filter((m) => !next.models.some((n) => key(n) === key(m)));
     current = next.models;
+    required = current;
     await Promise.all(gone.map(async (m) => {
       await pool.unloadModel(m.name, m.version ?? 1);
       log(`model ${m.name} version ${m.version ?? 1} unloaded`);

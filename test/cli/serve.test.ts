@@ -14,6 +14,8 @@ let exited: Promise<number | null>;
 /** Keras's own predict of the same file on the same rows: what the service must answer. */
 let expected: number[][];
 const rows = [[0.1, -0.2, 0.3], [1, 2, 3]];
+/** /readyz's status asked as soon as the service listens, while its model still loads. */
+let readyWhileLoading: Promise<number>;
 
 beforeAll(async () => {
   const script = `import os, json
@@ -30,7 +32,10 @@ print(json.dumps(m.predict(np.array(${JSON.stringify(rows)}, np.float32), verbos
   await new Promise<void>((resolve, reject) => {
     server.stdout!.on("data", (chunk: Buffer) => {
       out += chunk.toString();
-      base ??= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
+      if (base === undefined) {
+        base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
+        if (base) readyWhileLoading = fetch(`${base}/readyz`).then((r) => r.status);
+      }
       if (out.includes("model classifier ready")) resolve();
     });
     server.on("exit", (code) => reject(new Error(`tfbridge serve exited with ${code}:\n${out}`)));
@@ -42,6 +47,11 @@ afterAll(() => {
 });
 
 describe("tfbridge serve --model NAME=PATH", () => {
+  it("/readyz is 503 while the models load and 200 once they are served", async () => {
+    expect(await readyWhileLoading).toBe(503);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+
   it("answers a TF Serving predict with Keras's numbers, in both formats", async () => {
     const post = async (body: unknown) => (await fetch(`${base}/v1/models/classifier:predict`, { method: "POST", body: JSON.stringify(body) })).json();
     const { predictions } = (await post({ instances: rows })) as { predictions: number[][] };
