@@ -15,7 +15,7 @@ BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.tfbridge-installed
 TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
 
-.PHONY: setup demo test test-ts test-py test-applications bench sweep build docs clean chromium
+.PHONY: setup demo test test-ts test-py test-applications bench sweep build docs clean chromium wrk
 
 setup: $(VENV_STAMP) $(ONNX_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(SHM_ADDON) $(BUILD_STAMP) chromium
 
@@ -59,12 +59,22 @@ build: $(BUILD_STAMP)
 # The browser tests drive Debian's chromium (nothing is downloaded at run time): installed here when
 # root, as on CI; otherwise say how. TFBRIDGE_CHROMIUM points the tests at another Chromium binary.
 CHROMIUM ?= $(or $(TFBRIDGE_CHROMIUM),/usr/bin/chromium)
-chromium:
-	@if [ -x "$(CHROMIUM)" ]; then :; \
+# A Debian package the tests or the bench need ($(1): package, $(2): the command it brings, $(3): what
+# for, $(4): another way, if any): installed by apt-get when root, otherwise a note saying how.
+define debian_package
+	@if command -v $(2) >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  $(STEP) "apt-get: installing chromium for the browser tests" \
-	    sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; }'; \
-	else echo "note: the browser tests need Chromium: sudo apt-get install chromium (or set TFBRIDGE_CHROMIUM=/path/to/chrome)"; fi
+	  $(STEP) "apt-get: installing $(1) for $(3)" \
+	    sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(1) >/dev/null || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(1) >/dev/null; }'; \
+	else echo "note: $(3) need $(1): sudo apt-get install $(1)$(4)"; fi
+endef
+
+chromium:
+	$(call debian_package,chromium,$(CHROMIUM),the browser tests, (or set TFBRIDGE_CHROMIUM=/path/to/chrome))
+
+# wrk loads the HTTP contenders of make bench's serving section (bench/wrk.ts).
+wrk:
+	$(call debian_package,wrk,wrk,the serving benchmark's HTTP rows)
 
 $(BENCH_STAMP): bench/requirements.txt $(VENV_STAMP)
 	test -x $(BENCH_VENV)/bin/python || $(STEP) "creating $(BENCH_VENV)" $(VPY) -m venv $(BENCH_VENV)
@@ -103,7 +113,7 @@ docs: $(NODE_STAMP)
 # the Session and as converted files on tfjs-node, the JS CPU backend and WASM (bench/applications.ts). BASE: the commit whose engine runs the
 # pipelined case beside this one in the same run (bench/base.ts); 9be9835 is the engine before issue 19.
 BASE ?= 9be9835
-bench: setup $(BENCH_STAMP)
+bench: setup $(BENCH_STAMP) wrk
 	node --import tsx bench/run.ts $(if $(QUICK),--quick) $(if $(BASE),--base $(BASE)) $(if $(APPLICATIONS),--applications)
 
 # The long runs behind docs/parity.md's claims (not part of make test): all 64 LSTM

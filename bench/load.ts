@@ -1,5 +1,4 @@
 /** A closed-loop load generator: `concurrency` clients, each sending its next request when its last is answered. */
-import { Agent, request } from "node:http";
 import { round } from "./stats.js";
 
 export interface LoadResult {
@@ -64,28 +63,4 @@ export async function closedLoop(send: () => Promise<unknown>, concurrency: numb
   const s = latencies.sort((a, b) => a - b);
   const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : NaN);
   return { concurrency, requests: s.length, errors, requestsPerSecond: round(s.length / seconds), p50Ms: round(at(0.5)), p99Ms: round(at(0.99)) };
-}
-
-/** A keep-alive JSON POST client for one origin, with up to `sockets` connections. */
-export function jsonClient(origin: string, sockets: number): { post(path: string, body: string): Promise<string>; close(): void } {
-  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
-  const url = new URL(origin);
-  return {
-    post: (path, body) =>
-      new Promise((resolve, reject) => {
-        const req = request({ agent, host: url.hostname, port: url.port, path, method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            if (res.statusCode === 200) resolve(text);
-            else reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`));
-          });
-          res.on("error", reject);
-        });
-        req.on("error", reject);
-        req.end(body);
-      }),
-    close: () => agent.destroy(),
-  };
 }

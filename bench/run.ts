@@ -85,12 +85,18 @@ function servingGoals() {
   const pool = at(servingSection, /Pool\(\d+\), batching off/, "lstm", 256);
   const batched = at(servingSection, /Pool\(\d+\), batching on/, "lstm", 256);
   const fastapi = at(servingSection, /FastAPI/, "lstm", 256);
+  const serve = at(servingSection, /tfbridge serve/, "lstm", 256);
+  const floor = at(servingSection, /Node http alone/, "lstm", 256);
   const ratio = (a: number | undefined, b: number | undefined) => (a && b ? round(a / b) : null);
   return [
     goal("serving: Pool unbatched ÷ FastAPI, requests/s, LSTM, concurrency 256", ratio(pool?.requestsPerSecond, fastapi?.requestsPerSecond), 4, false),
     goal("serving: batching on ÷ batching off, Pool requests/s, LSTM, concurrency 256", ratio(batched?.requestsPerSecond, pool?.requestsPerSecond), 10, false),
     goal("serving: Pool batching ÷ FastAPI, requests/s, LSTM, concurrency 256", ratio(batched?.requestsPerSecond, fastapi?.requestsPerSecond), 30, false),
     goal("serving: Pool batching p99 ÷ FastAPI p99, LSTM, concurrency 256", ratio(batched?.p99Ms, fastapi?.p99Ms), 1, true),
+    // Issue 22: over HTTP on both sides, both loaded by wrk.
+    goal("issue 22: tfbridge serve ÷ FastAPI, requests/s over HTTP, LSTM, concurrency 256", ratio(serve?.requestsPerSecond, fastapi?.requestsPerSecond), 20, false),
+    goal("issue 22: tfbridge serve p99 ÷ FastAPI p99 over HTTP, LSTM, concurrency 256 (below)", ratio(serve?.p99Ms, fastapi?.p99Ms), 1, true, true),
+    goal("issue 22 (the floor): Node http alone ÷ FastAPI, requests/s, LSTM answer, concurrency 256", ratio(floor?.requestsPerSecond, fastapi?.requestsPerSecond), 20, false),
   ];
 }
 
