@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { ModelError, UsageError } from "../errors.js";
 import { type ServeConfig, checkServeConfig, readServeConfig } from "../http/config.js";
-import { startServing } from "../http/serve.js";
+import { type Serving, startServing } from "../http/serve.js";
 import { numberFlag, parseCommandLine } from "./args.js";
 import type { CommandContext } from "./context.js";
 
@@ -23,7 +23,8 @@ options:
   --config FILE.json      everything above and more: {"port", "host", "pool": PoolOptions,
                           "service": {"maxBodyBytes", "timeoutMs", "drainTimeoutMs", "requestTimeoutMs",
                           "logRequests"}, (one JSON line per request on stdout)
-                          "models": [{"name", "path" | "config" + "seed", "version", "labels", "batching"}]}
+                          "models": [{"name", "path" | "config" + "seed", "version", "labels", "batching",
+                          "maxConcurrentRequests" (unbatched), "warmup" (an .npz of inputs by name)}]}
   --verbose               TensorFlow's C++ logs and the workers' stderr
 
 examples:
@@ -72,21 +73,37 @@ export async function serveCommand(args: string[], context: CommandContext): Pro
   const config = serveConfigFromFlags(args);
   if (context.verbose) config.pool = { ...config.pool, forwardStderr: true };
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  const serving = await startServing(config, log);
+  // The signals are handled from the start: while the models load, SIGTERM's default action would end
+  // the process without a drain, and SIGHUP's would end it too.
+  let serving: Serving | null = null;
+  let reloadAsked = false;
   const file = configFileOf(args);
   const reload = () => {
     if (file === undefined) return log("SIGHUP: nothing to reload without --config");
+    if (serving === null) {
+      reloadAsked = true;
+      return log(`SIGHUP: still starting; ${file} is reread once the models are served`);
+    }
     log(`SIGHUP: reloading ${file}`);
-    (async () => serving.reload(readServeConfig(file)))().then(
+    const running = serving;
+    (async () => running.reload(readServeConfig(file)))().then(
       () => log("reloaded"),
       (e: Error) => log(`reload failed, still serving what was served: ${e.message}`),
     );
   };
   process.on("SIGHUP", reload);
-  await new Promise<void>((resolve) => {
+  const stopAsked = new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
   });
+  try {
+    serving = await startServing(config, log);
+  } catch (error) {
+    process.off("SIGHUP", reload);
+    throw error;
+  }
+  if (reloadAsked) reload();
+  await stopAsked;
   process.off("SIGHUP", reload);
   await serving.drain();
   return 0;

@@ -17,6 +17,14 @@ export interface ServedModelEntry {
   config?: KerasModelConfig;
   seed?: number;
   batching?: BatchingOptions;
+  /** At most this many requests of an unbatched version on the workers at once (LoadModelOptions.maxConcurrentRequests). */
+  maxConcurrentRequests?: number;
+  /**
+   * A NumPy `.npz` file with one array per model input, by input name (batch dimension included): each
+   * worker runs it before the version takes traffic, as TF Serving's warm-up requests. Read by a
+   * worker, so on the serving machine when the workers are local. Without it: zeros of batch 1.
+   */
+  warmup?: string;
 }
 
 /** What `tfbridge serve --config FILE` reads (JSON). */
@@ -60,12 +68,20 @@ export function checkServeConfig(value: unknown, base: string, source = "config"
       if (labels.has(`${m.name}/${label}`)) fail(`${at}.labels`, `${m.name}'s label ${JSON.stringify(label)} names two versions`);
       labels.add(`${m.name}/${label}`);
     }
+    if (m.maxConcurrentRequests !== undefined) {
+      if (!Number.isSafeInteger(m.maxConcurrentRequests) || m.maxConcurrentRequests < 1) fail(`${at}.maxConcurrentRequests`, `must be an integer ≥ 1, got ${JSON.stringify(m.maxConcurrentRequests)}`);
+      if (m.batching !== undefined) fail(`${at}.maxConcurrentRequests`, "is for models that do not batch (a batched model has batching.maxConcurrentRuns)");
+    }
     if ((m.path === undefined) === (m.config === undefined)) fail(at, "needs exactly one of path (a .keras/.h5 file or SavedModel folder) or config (a Keras model description)");
-    if (m.path === undefined) return m;
-    if (typeof m.path !== "string") fail(`${at}.path`, "must be a string");
-    const path = isAbsolute(m.path) ? m.path : resolve(base, m.path);
-    if (!existsSync(path)) fail(`${at}.path`, `${path}: no such file or folder`);
-    return { ...m, path };
+    const file = (field: "path" | "warmup", what: string) => {
+      const given = m[field];
+      if (given === undefined) return {};
+      if (typeof given !== "string") fail(`${at}.${field}`, "must be a string");
+      const absolute = isAbsolute(given!) ? given! : resolve(base, given!);
+      if (!existsSync(absolute)) fail(`${at}.${field}`, `${absolute}: no such ${what}`);
+      return { [field]: absolute };
+    };
+    return { ...m, ...file("path", "file or folder"), ...file("warmup", "file") };
   });
   return { ...config, models };
 }

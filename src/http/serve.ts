@@ -52,7 +52,8 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
     const added: ServedModelEntry[] = [];
     try {
       for (const m of next.models.filter((m) => !served.has(key(m)))) {
-        await pool.loadModel(m.path ?? { config: m.config!, seed: m.seed ?? 0 }, { name: m.name, version: m.version ?? 1, batching: m.batching });
+        const warmup = m.warmup === undefined ? true : { inputs: await pool.loadNpz(m.warmup) };
+        await pool.loadModel(m.path ?? { config: m.config!, seed: m.seed ?? 0 }, { name: m.name, version: m.version ?? 1, batching: m.batching, maxConcurrentRequests: m.maxConcurrentRequests, warmup });
         added.push(m);
         log(`model ${m.name} ready (version ${m.version ?? 1})`);
       }

@@ -5,6 +5,7 @@ import type { OpArgs, OpResult } from "../wire/ops.js";
 import type { PendingRequest } from "../engine/pending.js";
 import type { RequestOptions } from "../worker/replies.js";
 import { type BatchQueueLimits, Batcher, type BatchingOptions, checkBatching, checkPriority } from "./batcher.js";
+import { ConcurrencyLimit } from "./concurrency-limit.js";
 import type { ServingHost } from "./host.js";
 import type { ServingMetrics } from "./metrics.js";
 import { type ModelPayload, type ModelSource, readModelSource } from "./source.js";
@@ -25,6 +26,13 @@ export interface LoadModelOptions extends RequestOptions {
   warmup?: boolean | { inputs?: readonly NDArray[] | Readonly<Record<string, NDArray>>; modes?: ModelMode[] };
   /** Merge concurrent requests (off by default): see {@link BatchingOptions}. */
   batching?: BatchingOptions;
+  /**
+   * For a version that does not batch: at most this many of its requests on the workers at once (its
+   * share of the pool, as Triton's per-model instance count); the rest wait in arrival order, each
+   * within its deadline, counted against the pool's queue bound. Default: no limit. A batched version
+   * limits its merged runs with `batching.maxConcurrentRuns` instead.
+   */
+  maxConcurrentRequests?: number;
 }
 
 /** Options of `pool.predict`. */
@@ -58,6 +66,8 @@ export interface ServedVersionInfo {
   inputs: TensorInfo[];
   outputs: TensorInfo[];
   batching: BatchingOptions | null;
+  /** Its requests allowed on the workers at once (unbatched versions), or null for no limit. */
+  maxConcurrentRequests: number | null;
 }
 
 /** A loaded version: its payload (for workers that join later) and what the workers said about it. */
@@ -69,6 +79,7 @@ interface Version {
   info: OpResult<"serve.load">;
   batcher: Batcher | null;
   batching: BatchingOptions | null;
+  limit: ConcurrencyLimit | null;
   /** Requests accepted and not yet settled: unload waits for them. */
   outstanding: number;
   drained: (() => void)[];
@@ -105,11 +116,15 @@ export class ModelRegistry {
    * @throws {ModelError} for a bad name, version, source, warm-up or batching option.
    */
   async load(source: ModelSource, options: LoadModelOptions): Promise<ServedVersionInfo> {
-    const { name, warmup = true, batching, default: makeDefault = false, ...request } = options;
+    const { name, warmup = true, batching, maxConcurrentRequests, default: makeDefault = false, ...request } = options;
     if (typeof name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(name)) {
       throw new ModelError(`name must be 1-128 letters, digits, '_', '.' or '-' (starting with a letter or digit), got ${JSON.stringify(name)}`);
     }
     if (batching) checkBatching(batching);
+    if (maxConcurrentRequests !== undefined) {
+      if (!Number.isSafeInteger(maxConcurrentRequests) || maxConcurrentRequests < 1) throw new ModelError(`maxConcurrentRequests must be an integer ≥ 1, got ${maxConcurrentRequests}`);
+      if (batching) throw new ModelError("maxConcurrentRequests is for versions that do not batch; a batched version limits its merged runs with batching.maxConcurrentRuns");
+    }
     const named = this.names.get(name) ?? { versions: new Map(), loading: new Set(), defaultVersion: null };
     const version = options.version ?? Math.max(0, ...named.versions.keys(), ...named.loading) + 1;
     if (!Number.isSafeInteger(version) || version < 1) throw new ModelError(`version must be an integer ≥ 1, got ${version}`);
@@ -138,7 +153,8 @@ export class ModelRegistry {
         await this.release(payload.key);
         throw new ModelError(`model ${JSON.stringify(name)}: batching needs a free batch dimension on every input and output`);
       }
-      const entry: Version = { name, version, payload, load, info, batching: batching ?? null, batcher: null, outstanding: 0, drained: [] };
+      const limit = maxConcurrentRequests === undefined ? null : new ConcurrencyLimit(maxConcurrentRequests, this.limits);
+      const entry: Version = { name, version, payload, load, info, batching: batching ?? null, batcher: null, limit, outstanding: 0, drained: [] };
       if (batching) {
         entry.batcher = new Batcher(batching, this.maxMessageBytes, () => this.host.capacity, (arrays, args, limits) => this.send(entry, arrays, args, limits), (rows) => this.metrics.batch(name, version, rows), this.limits);
       }
@@ -207,7 +223,9 @@ export class ModelRegistry {
     try {
       const reply = entry.batcher
         ? await entry.batcher.submit(arrays, mode, outputs, { timeoutMs: limits.timeoutMs ?? this.limits.defaultTimeoutMs, signal: limits.signal, priority })
-        : await this.send(entry, arrays, { mode, outputs }, limits);
+        : entry.limit
+          ? await entry.limit.run("serve.predict", { timeoutMs: limits.timeoutMs ?? this.limits.defaultTimeoutMs, signal: limits.signal }, (timeoutMs) => this.send(entry, arrays, { mode, outputs }, { ...limits, timeoutMs }))
+          : await this.send(entry, arrays, { mode, outputs }, limits);
       this.metrics.request(entry.name, entry.version, "predict", null, (performance.now() - started) / 1000, reply.result.runMs / 1000);
       const names = reply.names.map((n) => n ?? "");
       return { outputs: Object.fromEntries(names.map((n, i) => [n, reply.arrays[i]!])), names, mode: reply.result.mode, runMs: reply.result.runMs, model: entry.name, version: entry.version };
@@ -307,6 +325,6 @@ export class ModelRegistry {
 
   private describe(e: Version): ServedVersionInfo {
     const live = this.host.workers.filter((w) => this.held.get(w.id)?.has(e.payload.key)).length;
-    return { name: e.name, version: e.version, isDefault: this.names.get(e.name)?.defaultVersion === e.version, key: e.payload.key, workers: live, inputs: e.info.inputs, outputs: e.info.outputs, batching: e.batching };
+    return { name: e.name, version: e.version, isDefault: this.names.get(e.name)?.defaultVersion === e.version, key: e.payload.key, workers: live, inputs: e.info.inputs, outputs: e.info.outputs, batching: e.batching, maxConcurrentRequests: e.limit?.limit ?? null };
   }
 }

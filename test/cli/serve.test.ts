@@ -108,5 +108,38 @@ describe("tfbridge serve: a bad command line is found before anything starts", (
     write({ port: 70000, models: [{ name: "a", path: "classifier.keras" }] });
     expect((await tfbridge("serve", "--config", file)).stderr).toMatch(/serve\.json: port must be an integer in 0…65535, got 70000/);
     expect(readFileSync(file, "utf8")).toMatch(/classifier\.keras/);
+    write({ models: [{ name: "a", path: "classifier.keras", maxConcurrentRequests: 0 }] });
+    expect((await tfbridge("serve", "--config", file)).stderr).toMatch(/serve\.json: models\[0\]\.maxConcurrentRequests must be an integer ≥ 1, got 0/);
+    write({ models: [{ name: "a", path: "classifier.keras", maxConcurrentRequests: 2, batching: { maxBatchSize: 4, maxDelayMicros: 0 } }] });
+    expect((await tfbridge("serve", "--config", file)).stderr).toMatch(/serve\.json: models\[0\]\.maxConcurrentRequests is for models that do not batch/);
+    write({ models: [{ name: "a", path: "classifier.keras", warmup: "missing.npz" }] });
+    expect((await tfbridge("serve", "--config", file)).stderr).toMatch(/serve\.json: models\[0\]\.warmup .*missing\.npz: no such file/);
+  });
+
+  it("warmup: an .npz of the model's inputs by name runs on each worker before the model is served; a wrong name fails the start, naming it; SIGTERM right after start drains and exits 0", async () => {
+    const file = join(dir, "warm.json");
+    const configWith = (warmup: string, arrays: string) => {
+      execFileSync(".venv/bin/python", ["-c", `import numpy as np; np.savez(${JSON.stringify(join(dir, warmup))}, ${arrays})`]);
+      execFileSync("bash", ["-c", `cat > ${file}`], { input: JSON.stringify({ port: 0, pool: { size: 1 }, models: [{ name: "warm", path: "classifier.keras", warmup, maxConcurrentRequests: 1 }] }) });
+    };
+    configWith("wrong.npz", "other=np.zeros((2, 3), np.float32)");
+    const wrong = await tfbridge("serve", "--config", file);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/unknown other; missing features/);
+
+    configWith("right.npz", "features=np.ones((2, 3), np.float32)");
+    const right = spawn(process.execPath, ["--import", "tsx", main, "serve", "--config", file], { stdio: ["ignore", "pipe", "inherit"] });
+    const code = new Promise((resolve) => right.on("exit", resolve));
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+      right.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes("model warm ready (version 1)")) resolve();
+      });
+      right.on("exit", () => reject(new Error(`serve exited:\n${out}`)));
+    });
+    // At once: SIGTERM is handled from the start (its default action would end serve without a drain).
+    right.kill("SIGTERM");
+    expect(await code).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ModelError, ModelLoadError, OverloadedError, Pool, RequestTimeoutError, input, layers, model as functional, sequential, zeros } from "../../src/index.js";
+import { ModelError, ModelLoadError, OverloadedError, Pool, RequestAbortedError, RequestTimeoutError, input, layers, model as functional, sequential, zeros } from "../../src/index.js";
 import { seededInput } from "../../src/random.js";
 
 // Issue 22's serving features the anchors have (Triton's dynamic batcher, TF Serving's warm-up): priority
@@ -108,6 +108,51 @@ describe("maxConcurrentRuns", () => {
     const limited = await Promise.all([wide.predict("limited", x(1)), wide.predict("limited", x(2))].map((p) => p.catch((e: unknown) => e)));
     expect(limited.filter((r) => r instanceof OverloadedError)).toHaveLength(1);
     await sleepingAgain;
+  });
+});
+
+describe("maxConcurrentRequests, for versions that do not batch", () => {
+  it("holds the version's requests beyond the limit in arrival order, within their deadlines, and frees each slot however its request ends", async () => {
+    // The pool would send three at once (perWorkerInFlight 3); the limit lets one of the version's through.
+    await using wide = await Pool.start({ size: 1, perWorkerInFlight: 3, defaultTimeoutMs: 20_000 });
+    await wide.loadModel({ config: model(), seed: 1 }, { name: "limited", maxConcurrentRequests: 1 });
+    expect(wide.models().find((m) => m.name === "limited")?.maxConcurrentRequests).toBe(1);
+    const sleeping = wide.call("sleep", { seconds: 1.5 }, [], { timeoutMs: 30_000 });
+    const order: string[] = [];
+    const run = (label: string, options = {}) => wide.predict("limited", x(1), options).then(() => order.push(label));
+    const a = run("A");
+    const gone = new AbortController();
+    const aborted = run("aborted", { signal: gone.signal }).catch((e: unknown) => e);
+    const late = run("late", { timeoutMs: 300 }).catch((e: unknown) => e);
+    const b = run("B");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(wide.workers[0]!.inFlight).toBe(2); // the sleep and A; the rest wait in the version's queue
+    gone.abort(new Error("the caller left"));
+    expect(await aborted).toBeInstanceOf(RequestAbortedError);
+    const timedOut = await late;
+    expect(timedOut).toBeInstanceOf(RequestTimeoutError);
+    expect((timedOut as Error).message).toMatch(/within 300 ms/);
+    await Promise.all([sleeping, a, b]);
+    expect(order).toEqual(["A", "B"]);
+    // Every slot came back: as many requests as the limit allows go at once again.
+    await Promise.all([run("C"), run("D")]);
+    expect(order).toEqual(["A", "B", "C", "D"]);
+  });
+
+  it("beyond the pool's queue bound (whenFull: reject) the next request is refused with OverloadedError (HTTP 429)", async () => {
+    await using bounded = await Pool.start({ size: 1, perWorkerInFlight: 3, maxQueue: 1, whenFull: "reject", defaultTimeoutMs: 20_000 });
+    await bounded.loadModel({ config: model(), seed: 1 }, { name: "limited", maxConcurrentRequests: 1 });
+    const sleeping = bounded.call("sleep", { seconds: 1 }, [], { timeoutMs: 30_000 });
+    const results = await Promise.all([1, 2, 3].map((seed) => bounded.predict("limited", x(seed)).catch((e: unknown) => e)));
+    expect(results.map((r) => (r instanceof Error ? r.name : "ok"))).toEqual(["ok", "ok", "OverloadedError"]);
+    await sleeping;
+  });
+
+  it.each([
+    [{ maxConcurrentRequests: 0 }, /maxConcurrentRequests must be an integer ≥ 1, got 0/],
+    [{ maxConcurrentRequests: 2, batching: { maxBatchSize: 4, maxDelayMicros: 0 } }, /maxConcurrentRequests is for versions that do not batch/],
+  ])("%j is refused when loaded", async (options, message) => {
+    await expect(pool.loadModel({ config: model(), seed: 1 }, { name: "bad", ...options })).rejects.toThrow(message);
   });
 });
 
