@@ -33,7 +33,10 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
   let current: ServedModelEntry[] = [];
   const { logRequests, ...service } = config.service ?? {};
   const requestLog = logRequests ? (line: RequestLogLine) => log(JSON.stringify(line)) : undefined;
-  const { server, drain } = createService(pool, { ...service, models: () => [...new Set(current.map((m) => m.name))], labels, requestLog });
+  // Readiness waits for the models listed: the config's until they are loaded (then `current`, never
+  // empty, as a config lists at least one model).
+  const listed = () => [...new Set((current.length > 0 ? current : config.models).map((m) => m.name))];
+  const { server, drain } = createService(pool, { ...service, models: listed, labels, requestLog });
   const host = config.host ?? "127.0.0.1";
   await new Promise<void>((resolve) => server.listen(config.port ?? 8501, host, resolve));
   const { port } = server.address() as AddressInfo;
