@@ -259,10 +259,8 @@ console.log(JSON.stringify({ status: res.status, body: await res.json() }));`;
 
   it("a worker holding a wrong server key never joins; SIGTERM ends it with a status its unit counts as clean", { timeout: 60_000 }, async () => {
     const impostor = startUnit(workerSide, workerUnit, "etc-wrong-server-key");
-    // Past 4 s without a word from the pool it makes a new socket and says so: it has tried. Nor was it
-    // refused: a refusal comes from the pool's ZAP check, which a handshake under a wrong server key never reaches.
+    // Past 4 s without a word from the pool it makes a new socket and says so: it has tried.
     await impostor.until('"reconnecting"');
-    expect(impostor.output()).not.toMatch(/"refused"/);
     expect((await workers()).map((w) => w.pid)).toHaveLength(1);
     impostor.child.kill(setting(workerUnit, "Service.KillSignal") as NodeJS.Signals);
     const exit = await within(seconds(setting(workerUnit, "Service.TimeoutStopSec")), impostor.exited, "the worker's stop");
