@@ -3,6 +3,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { InsecureConfigError, Pool } from "../../src/index.js";
 import { isLoopback } from "../../src/link/endpoints.js";
+import { VETH_PAIR } from "../netns.js";
 
 // Judged without sending anything: names and addresses are only resolved, never connected to.
 
@@ -13,13 +14,8 @@ import { isLoopback } from "../../src/link/endpoints.js";
  */
 async function judgeInterfacesInANamespace(): Promise<{ routable: boolean; loopback: boolean; refusal: string | null }> {
   const child = new URL("./interface-endpoints.ts", import.meta.url).pathname;
-  const setUp = [
-    "ip link set lo up",
-    "ip link add tfb0 type veth peer name tfb1",
-    "ip addr add 192.0.2.7/24 dev tfb0",
-    "ip link set tfb0 up",
-    "ip link set tfb1 up", // a veth end counts as running (and Node lists it) only with its peer up
-  ].join(" && ");
+  // A veth end counts as running (and Node lists it) only with its peer up.
+  const setUp = [...VETH_PAIR, "ip link set tfb1 up"].join(" && ");
   const { stdout } = await promisify(execFile)("unshare", ["--user", "--map-root-user", "--net", "sh", "-c", `${setUp} && exec "$0" --import tsx "$1" tfb0 lo`, process.execPath, child]);
   return JSON.parse(stdout);
 }
