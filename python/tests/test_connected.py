@@ -12,24 +12,31 @@ import zmq
 from conftest import PYTHON_DIR
 from tfbridge_worker.codec import decode, encode
 from tfbridge_worker.connected import GRACE_S, HEARTBEAT_S, RECONNECT_S
+from tfbridge_worker.protocol import HEARTBEAT_ROUTING_ID_SUFFIX
 
 
 class FakePool:
-    """A ROUTER standing in for the pool: answers heartbeats, follows the worker's identity."""
+    """A ROUTER standing in for the pool: answers heartbeats where they came from, follows the
+    worker's identity (that of its request connection) and that of its heartbeat connection."""
 
     def __init__(self, endpoint: str):
         self.socket = zmq.Context.instance().socket(zmq.ROUTER)
         self.socket.linger = 0
         self.socket.bind(endpoint)
         self.identity = None
+        self.heartbeat_identity = None
 
     def receive(self, timeout_s: float):
         """The next message as (header, arrays), heartbeats included; zmq.Again on timeout."""
         self.socket.rcvtimeo = max(1, int(timeout_s * 1000))
-        self.identity, *frames = self.socket.recv_multipart()
+        identity, *frames = self.socket.recv_multipart()
         header, arrays = decode(frames)
+        if identity.endswith(HEARTBEAT_ROUTING_ID_SUFFIX) and len(identity) == 16 + len(HEARTBEAT_ROUTING_ID_SUFFIX):
+            self.heartbeat_identity = identity
+        else:
+            self.identity = identity
         if header.get("ctl") == "heartbeat":
-            self.send({"id": None, "ctl": "heartbeat"})
+            self.socket.send_multipart([identity, *encode({"id": None, "ctl": "heartbeat"})])
         return header, arrays
 
     def reply(self, timeout_s: float = 10):
@@ -120,6 +127,18 @@ def test_routing_ids_are_random_not_sequential(pool):
     assert len(fake.identity) == 16 and fake.identity[0] != 0
 
 
+def test_heartbeats_come_on_a_connection_of_their_own(pool):
+    """Not behind a long message on the request connection: the worker's id plus the suffix."""
+    fake, _, _ = pool
+    end = time.monotonic() + 4 * HEARTBEAT_S
+    while fake.heartbeat_identity is None and time.monotonic() < end:
+        try:
+            fake.receive(0.1)
+        except zmq.Again:
+            pass
+    assert fake.heartbeat_identity == fake.identity + HEARTBEAT_ROUTING_ID_SUFFIX
+
+
 def test_disconnect_ends_the_worker(pool):
     fake, _, proc = pool
     fake.send({"id": None, "ctl": "disconnect"})
@@ -135,11 +154,15 @@ def test_a_long_silence_from_the_pool_does_not_churn_sockets(tmp_path):
     )
     try:
         fake.receive(120)  # ready
+        first = fake.identity
         fake.socket.rcvtimeo = 100
         quiet_until = time.monotonic() + RECONNECT_S + 6
+        identities = set()
         while time.monotonic() < quiet_until:  # read without answering: the pool seems gone
             try:
-                fake.socket.recv_multipart()
+                identity, *frames = fake.socket.recv_multipart()
+                if decode(frames)[0].get("ctl") == "ready":
+                    identities.add(identity)
             except zmq.Again:
                 pass
         proc.kill()
@@ -148,3 +171,5 @@ def test_a_long_silence_from_the_pool_does_not_churn_sockets(tmp_path):
         proc.kill()
         fake.socket.close()
     assert stderr.count('"reconnecting"') == 1, stderr
+    # Its new sockets keep its routing id: a pool that still counts it as a member goes on with it.
+    assert identities == {first}

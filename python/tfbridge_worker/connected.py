@@ -1,15 +1,18 @@
 """Pool mode: a worker that connects to a pool's ROUTER and keeps itself known by heartbeats.
 
-This is ZeroMQ's Paranoid Pirate pattern. The main thread owns the socket: it reads requests and
+This is ZeroMQ's Paranoid Pirate pattern. The main thread owns the sockets: it reads requests and
 control messages, sends replies and heartbeats, while the executor runs requests on its own thread,
 so the heartbeat keeps going during a long computation. It stops when the running request is past
 its deadline (plus a grace period): a worker stuck in Python then falls silent, and the pool
-replaces it.
+replaces it. Heartbeats go both ways on a second DEALER of their own (routing id: the worker's plus
+HEARTBEAT_ROUTING_ID_SUFFIX), a connection of their own: on the request connection they would wait
+behind a long message (64 MiB takes 5.4 s at 100 Mbit/s), and each side would give the other up.
 
 Outages: libzmq reconnects a dropped TCP connection by itself. A pool that counted this worker as
 gone meanwhile answers its heartbeats with `rejoin`, and the worker announces itself again on the
-same socket. Only after a long silence does it make a new socket (the pool may have restarted),
-waiting twice as long after each attempt, up to MAX_RECONNECT_S.
+same socket. Only after a long silence does it make new sockets (the pool may have restarted),
+waiting twice as long after each attempt, up to MAX_RECONNECT_S; they keep its routing id, so a pool
+that still counts it as a member goes on with it as the same one.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from zmq.utils.monitor import recv_monitor_message
 from .curve import CurveKeys
 from .executor import GRACE_S, Disconnect, Executor, Mailbox, Rejoin
 from .ops import Ops
-from .protocol import HEARTBEAT_S, LIVENESS, MAX_MESSAGE_BYTES
+from .protocol import HEARTBEAT_ROUTING_ID_SUFFIX, HEARTBEAT_S, LIVENESS, MAX_MESSAGE_BYTES
 from .replies import heartbeat_message, ready_message
 
 #: Silence from the pool after which the worker makes a new socket; it doubles after each attempt.
@@ -57,19 +60,26 @@ class ConnectedWorker:
         self.context = zmq.Context.instance()
         self.mailbox = Mailbox(self.context)
         self.executor = Executor(ops, self.mailbox.deliver)
+        #: Kept across new sockets: the pool knows this worker by it.
+        self.routing_id = routing_id()
 
-    def _socket(self) -> zmq.Socket:
+    def _dealer(self, identity: bytes) -> zmq.Socket:
         socket = self.context.socket(zmq.DEALER)
         socket.linger = 0
         socket.sndhwm = 0  # no limit: a send fails only when there is no pool to send to (see _send)
         socket.maxmsgsize = MAX_MESSAGE_BYTES
-        socket.routing_id = routing_id()
+        socket.routing_id = identity
         if self.curve:
             socket.curve_publickey, socket.curve_secretkey = self.curve.public, self.curve.secret
             socket.curve_serverkey = self.curve.server
         socket.connect(self.endpoint)
-        _send(socket, ready_message(self.ops))
         return socket
+
+    def _sockets(self) -> tuple[zmq.Socket, zmq.Socket]:
+        """The request socket, which announces the worker, and the heartbeat socket."""
+        socket = self._dealer(self.routing_id)
+        _send(socket, ready_message(self.ops))
+        return socket, self._dealer(self.routing_id + HEARTBEAT_ROUTING_ID_SUFFIX)
 
     def _watch_handshakes(self, socket: zmq.Socket, poller: zmq.Poller) -> zmq.Socket | None:
         """With CURVE, a refused handshake is otherwise silent: report it on stderr for operators."""
@@ -80,21 +90,23 @@ class ConnectedWorker:
         return monitor
 
     def run(self) -> None:
-        socket = self._socket()
+        socket, beats = self._sockets()
         poller = zmq.Poller()
-        poller.register(socket, zmq.POLLIN)
-        poller.register(self.mailbox.ready, zmq.POLLIN)
+        for s in (socket, beats, self.mailbox.ready):
+            poller.register(s, zmq.POLLIN)
         monitor = self._watch_handshakes(socket, poller)
         next_heartbeat = time.monotonic() + HEARTBEAT_S
         pool_seen = time.monotonic()
         reconnect_after = RECONNECT_S
         while True:
             events = dict(poller.poll(HEARTBEAT_S * 1000))
-            if events.get(socket):
+            for incoming in (socket, beats):
+                if not events.get(incoming):
+                    continue
                 pool_seen = time.monotonic()
                 reconnect_after = RECONNECT_S
                 try:
-                    reply = self.executor.receive(socket.recv_multipart(copy=False))
+                    reply = self.executor.receive(incoming.recv_multipart(copy=False))
                 except Disconnect:
                     return
                 except Rejoin:
@@ -113,7 +125,7 @@ class ConnectedWorker:
             if now >= next_heartbeat:
                 next_heartbeat = now + HEARTBEAT_S
                 if not stuck:
-                    _send(socket, heartbeat_message(self.executor.busy))
+                    _send(beats, heartbeat_message(self.executor.busy))
             if now - pool_seen > reconnect_after and not stuck:
                 # The pool went quiet: reconnect (it may have restarted), as the Paranoid Pirate does,
                 # backing off so a long outage does not churn sockets.
@@ -121,12 +133,15 @@ class ConnectedWorker:
                 print(json.dumps({"reconnecting": self.endpoint}), file=sys.stderr, flush=True)
                 pool_seen = now
                 reconnect_after = min(2 * reconnect_after, MAX_RECONNECT_S)
-                poller.unregister(socket)
+                for s in (socket, beats):
+                    poller.unregister(s)
                 if monitor is not None:
                     poller.unregister(monitor)
                     socket.disable_monitor()
                     monitor.close()
                 socket.close()
-                socket = self._socket()
+                beats.close()
+                socket, beats = self._sockets()
                 poller.register(socket, zmq.POLLIN)
+                poller.register(beats, zmq.POLLIN)
                 monitor = self._watch_handshakes(socket, poller)

@@ -32,6 +32,8 @@ CONTROL_TO_WORKER: frozenset[str] = frozenset(CONTROL["poolToWorker"])
 CONTROL_FROM_WORKER: frozenset[str] = frozenset(CONTROL["workerToPool"])
 HEARTBEAT_S: float = CONTROL["heartbeatMs"] / 1000
 LIVENESS: int = CONTROL["liveness"]
+#: What the heartbeat DEALER adds to the worker's routing id (connected.py).
+HEARTBEAT_ROUTING_ID_SUFFIX: bytes = bytes.fromhex(CONTROL["heartbeatRoutingIdSuffix"])
 _STRUCT_CODES = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q"}
 
 

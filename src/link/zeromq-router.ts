@@ -1,6 +1,7 @@
 import { Router } from "zeromq";
 import { WireError } from "../errors.js";
 import type { NDArray } from "../wire/ndarray.js";
+import { HEARTBEAT_ROUTING_ID_SUFFIX } from "../wire/protocol.js";
 import type { IncomingMessage, Link } from "./link.js";
 import { serialSends } from "./send-queue.js";
 
@@ -11,7 +12,9 @@ export type StrangerHandler = (peer: RouterPeer, message: IncomingMessage) => vo
  * A ZeroMQ ROUTER that workers connect to (the Paranoid Pirate pattern): local ones over IPC in a
  * private folder, remote ones (`tfbridge worker --connect tcp://…`) over TCP, CurveZMQ off loopback.
  * Each worker is a {@link RouterPeer}, a {@link Link} like any other; messages from one that has not
- * started go to the stranger handler, which decides whether it joins.
+ * started go to the stranger handler, which decides whether it joins. A worker's heartbeats travel on a
+ * connection of their own (its routing id plus HEARTBEAT_ROUTING_ID_SUFFIX), so they never wait behind a
+ * long message on its request connection; they reach its peer as if they came on the first.
  */
 export class ZeroMqRouter {
   readonly socket: Router;
@@ -19,7 +22,9 @@ export class ZeroMqRouter {
   private readonly sendFrames = serialSends((frames: Buffer[]) => this.socket.send(frames));
 
   constructor(maxMessageBytes: number) {
-    this.socket = new Router({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, maxMessageSize: maxMessageBytes, mandatory: true });
+    // handover: a worker that makes its sockets anew (after a long silence) keeps its routing id, and so
+    // stays the member it was, rather than its old connection holding the id and the new one ignored.
+    this.socket = new Router({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, maxMessageSize: maxMessageBytes, mandatory: true, handover: true });
   }
 
   bind(endpoint: string): Promise<void> {
@@ -31,11 +36,14 @@ export class ZeroMqRouter {
     void (async () => {
       try {
         for await (const [identity, ...frames] of this.socket) {
-          const id = identity!.toString("hex");
+          const heartbeats = isHeartbeatIdentity(identity!);
+          const worker = heartbeats ? identity!.subarray(0, identity!.length - HEARTBEAT_ROUTING_ID_SUFFIX.length) : identity!;
+          const id = worker.toString("hex");
           try {
             const peer = this.peers.get(id);
+            if (peer && heartbeats) peer.heartbeatIdentity = identity!;
             if (peer) peer.deliver(frames);
-            else stranger(new RouterPeer(this, identity!, id), new ZeroMqMessage(frames));
+            else stranger(new RouterPeer(this, Buffer.from(worker), id), new ZeroMqMessage(frames));
           } catch (e) {
             // Whatever one peer sent, the router serves on: it must never die of a message.
             process.emitWarning(`tfbridge: dropped a message it could not handle: ${(e as Error).message}`);
@@ -68,6 +76,12 @@ export class ZeroMqRouter {
   }
 }
 
+/** A worker's heartbeat connection: its 16-byte routing id followed by the suffix. */
+function isHeartbeatIdentity(identity: Buffer): boolean {
+  const suffix = HEARTBEAT_ROUTING_ID_SUFFIX;
+  return identity.length === 16 + suffix.length && identity.subarray(16).equals(suffix);
+}
+
 /**
  * One worker behind a {@link ZeroMqRouter}, addressed by its routing id. Its reply arrays are views
  * over ZeroMQ's own message buffers, freed by the garbage collector: nothing to release.
@@ -75,6 +89,8 @@ export class ZeroMqRouter {
 export class RouterPeer implements Link {
   readonly kind = "zeromq";
   closed = false;
+  /** Its heartbeat connection's routing id, once a heartbeat came on it (workers before it have none). */
+  heartbeatIdentity: Buffer | null = null;
   private receive: ((message: IncomingMessage) => void) | null = null;
 
   constructor(
@@ -89,6 +105,15 @@ export class RouterPeer implements Link {
     return this.router.send(this.identity, frames).catch((e: Error) => {
       this.closed = true; // `mandatory`: it is no longer connected
       throw e;
+    });
+  }
+
+  /** On its heartbeat connection where it has one, so that it never waits behind a long message. */
+  sendHeartbeat(frames: Buffer[]): Promise<void> {
+    if (this.heartbeatIdentity === null) return this.send(frames);
+    if (this.closed) return Promise.reject(new WireError("this worker left"));
+    return this.router.send(this.heartbeatIdentity, frames).catch(() => {
+      this.heartbeatIdentity = null; // that connection is gone: heartbeats go with the requests again
     });
   }
 

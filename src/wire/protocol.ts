@@ -49,7 +49,7 @@ interface WireFile {
   ops: string[];
   errorKinds: string[];
   idempotentOps: string[];
-  control: { workerToPool: string[]; poolToWorker: string[]; heartbeatMs: number; liveness: number; maxMessageBytes: number };
+  control: { workerToPool: string[]; poolToWorker: string[]; heartbeatMs: number; liveness: number; heartbeatRoutingIdSuffix: string; maxMessageBytes: number };
 }
 
 /** protocol/wire.json as read at load time. */
@@ -78,3 +78,5 @@ export const IDEMPOTENT_OPS: ReadonlySet<string> = new Set(WIRE.idempotentOps);
 export const MAX_MESSAGE_BYTES: number = WIRE.control.maxMessageBytes;
 export const HEARTBEAT_MS: number = WIRE.control.heartbeatMs;
 export const LIVENESS: number = WIRE.control.liveness;
+/** What a ZeroMQ worker's heartbeat DEALER adds to its routing id (docs/wire.md#control-messages-and-pools). */
+export const HEARTBEAT_ROUTING_ID_SUFFIX: Buffer = Buffer.from(WIRE.control.heartbeatRoutingIdSuffix, "hex");
