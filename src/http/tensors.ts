@@ -59,8 +59,14 @@ function toArray(value: unknown, spec: TensorInfo): NDArray {
       return ndarray("int64", shape, BigInt64Array.from(leaves, (x) => BigInt(checkInt(number(x), what))));
     case "bool":
       return ndarray("bool", shape, Uint8Array.from(leaves, (x) => (typeof x === "boolean" ? Number(x) : checkBool(x, what))));
+    case "string":
+      // UTF-8 text, as a Keras `dtype="string"` input takes it; TF Serving's {"b64": …} is for bytes that are not text.
+      return ndarray("string", shape, leaves.map((x) => {
+        if (typeof x === "string") return x;
+        throw new BadBodyError(`${what}: ${JSON.stringify(x)} is not a string${isObject(x) && "b64" in x ? ' (base64 {"b64": …} bytes are not served: send the text itself)' : ""}`);
+      }));
     default:
-      throw new BadBodyError(`${what}: dtype ${spec.dtype} is not served over JSON by this example`);
+      throw new BadBodyError(`${what}: dtype ${spec.dtype} is not served over JSON`);
   }
 }
 

@@ -143,3 +143,52 @@ describe("tfbridge serve: a bad command line is found before anything starts", (
     expect(await code).toBe(0);
   });
 });
+
+describe("tfbridge serve: a text model fed strings, as TF Serving's JSON has them", () => {
+  const text = join(dir, "text.keras");
+  const sentences = [["the cat sat"], ["a dog ran far"]];
+  let expectedText: number[][];
+  let textServer: ChildProcess;
+  let textBase: string;
+
+  beforeAll(async () => {
+    const script = `import os, json
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import keras, tensorflow as tf
+keras.utils.set_random_seed(2)
+L = keras.layers
+t = keras.Input(shape=(1,), dtype="string", name="text")
+x = L.TextVectorization(vocabulary=["the", "cat", "sat", "a", "dog", "ran"], output_mode="int", output_sequence_length=4, name="tokens")(t)
+x = L.Embedding(8, 4, name="embed")(x)
+x = L.GlobalAveragePooling1D(name="pool")(x)
+m = keras.Model(t, L.Dense(2, activation="softmax", name="score")(x))
+m.save(${JSON.stringify(text)})
+print(json.dumps(m.predict(tf.constant(${JSON.stringify(sentences)}), verbose=0).tolist()))`;
+    expectedText = JSON.parse(execFileSync(".venv/bin/python", ["-c", script], { encoding: "utf8" })) as number[][];
+    textServer = spawn(process.execPath, ["--import", "tsx", main, "serve", "--model", `text=${text}`, "--port", "0", "--workers", "1"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+      textServer.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        textBase ??= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
+        if (out.includes("model text ready")) resolve();
+      });
+      textServer.on("exit", (code) => reject(new Error(`tfbridge serve exited with ${code}:\n${out}`)));
+    });
+  }, 180_000);
+  afterAll(() => textServer?.kill("SIGKILL"));
+
+  it("answers with Keras's numbers; /metadata says DT_STRING; a number or a b64 object for the text is a 400 naming the input", async () => {
+    const post = (body: unknown) => fetch(`${textBase}/v1/models/text:predict`, { method: "POST", body: JSON.stringify(body) });
+    const { predictions } = (await (await post({ instances: sentences })).json()) as { predictions: number[][] };
+    predictions.forEach((row, i) => row.forEach((v, k) => expect(Math.abs(v - expectedText[i]![k]!)).toBeLessThan(1e-6)));
+    const meta = (await (await fetch(`${textBase}/v1/models/text/metadata`)).json()) as Record<string, any>;
+    expect(meta.metadata.signature_def.signature_def.serving_default.inputs.text.dtype).toBe("DT_STRING");
+    const number = await post({ instances: [[3]] });
+    expect(number.status).toBe(400);
+    expect(((await number.json()) as { error: string }).error).toBe("input text: 3 is not a string");
+    const b64 = await post({ instances: [[{ b64: "dGhl" }]] });
+    expect(b64.status).toBe(400);
+    expect(((await b64.json()) as { error: string }).error).toMatch(/input text: .* is not a string \(base64 \{"b64": …\} bytes are not served/);
+  });
+});
