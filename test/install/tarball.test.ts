@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,13 +47,18 @@ try {
 }
 `;
 
-/** A user's training script stand-in: a Keras 3 file saved through the bridge. */
-const MODEL = `import { Bridge } from "tfbridge";
+/** Two rows of token ids for the text classifier (10 per row, 0 is padding). */
+const TOKENS = [[4, 9, 2, 0, 0, 0, 0, 0, 0, 0], [7, 7, 1, 3, 12, 5, 0, 0, 0, 0]];
+
+/** A user's training script stand-in: a Keras 3 file saved through the bridge, and its predictions of TOKENS. */
+const MODEL = `import { Bridge, ndarray } from "tfbridge";
 import { REFERENCE_MODELS } from "tfbridge/parity";
 const bridge = await Bridge.start();
 try {
   const handle = await bridge.model(REFERENCE_MODELS["text-classifier"](), { seed: 1 });
   await handle.save("text.keras");
+  const { outputs, names } = await handle.predict(ndarray("int32", [2, 10], Int32Array.from(${JSON.stringify(TOKENS.flat())})));
+  console.log(JSON.stringify(Array.from(outputs[names[0]].data)));
 } finally {
   await bridge.close();
 }
@@ -146,6 +151,34 @@ describe("npm pack → npm install into a fresh project → npx tfbridge setup �
     writeFileSync(join(project, "model.mjs"), MODEL);
     const saved = await sh(project, process.execPath, ["model.mjs"]);
     expect(saved.code, saved.stderr).toBe(0);
+    const keras = JSON.parse(saved.stdout) as number[];
+
+    // The issue's "done when": `npx tfbridge serve --model` from the installed package answers a TF
+    // Serving predict with Keras's numbers, and its /metadata and /metrics are right.
+    // The bin npx runs, started directly so that SIGTERM reaches serve itself.
+    const serve = spawn(join(project, "node_modules", ".bin", "tfbridge"), ["serve", "--model", "text=text.keras", "--port", "0", "--workers", "1"], { cwd: project, env, stdio: ["ignore", "pipe", "pipe"] });
+    const served = new Promise<number | null>((resolve) => serve.on("exit", resolve));
+    try {
+      const base = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        serve.stdout!.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes("model text ready")) resolve(/listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!);
+        });
+        serve.on("exit", (code) => reject(new Error(`npx tfbridge serve exited with ${code}:\n${out}`)));
+      });
+      const answer = await fetch(`${base}/v1/models/text:predict`, { method: "POST", body: JSON.stringify({ instances: TOKENS }) });
+      const { predictions } = (await answer.json()) as { predictions: number[][] };
+      expect(predictions.flat()).toHaveLength(keras.length);
+      expect(Math.max(...predictions.flat().map((v, i) => Math.abs(v - keras[i]!)))).toBeLessThan(1e-6);
+      const meta = (await (await fetch(`${base}/v1/models/text/metadata`)).json()) as { metadata: { signature_def: { signature_def: { serving_default: { inputs: Record<string, { dtype: string }> } } } } };
+      expect(Object.values(meta.metadata.signature_def.signature_def.serving_default.inputs).map((i) => i.dtype)).toEqual(["DT_INT32"]);
+      expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^tfbridge_http_requests_total\{route="predict",code="200"\} 1$/m);
+    } finally {
+      serve.kill("SIGTERM");
+    }
+    expect(await served).toBe(0);
+
     const converted = await sh(project, "npx", ["tfbridge", "convert", "text.keras", "onnx_model", "--to", "onnx", "--json"]);
     expect(converted.code, converted.stderr).toBe(0);
     expect(JSON.parse(converted.stdout)).toMatchObject({ ok: true, files: ["model.onnx", "parity.json", "parity.html"] });
