@@ -55,7 +55,7 @@ export function formatModelSweep(summary: ModelSweepSummary): string {
 
 /** The configs of a class that TF.js's own class builds wrongly, so tfbridge's builds them (see kerasCustomClass). */
 const VARIANTS: Record<string, [Record<string, unknown>, string]> = {
-  Conv1D: [{ padding: "causal" }, "causal"],
+  Conv1D: [{ padding: "causal" }, "causal or dilated"],
   Conv2D: [{ dilation_rate: [2, 2] }, "dilated or grouped"],
   DepthwiseConv2D: [{ dilation_rate: [2, 2] }, "dilated"],
   SeparableConv2D: [{ dilation_rate: [2, 2] }, "dilated"],

@@ -1,4 +1,6 @@
+import { type ConvFields, finish } from "./conv-fields.js";
 import { TFBRIDGE_CONV1D } from "./names.js";
+import { dilated, withSpaceToBatch } from "./space-to-batch.js";
 import type { Kwargs, Tensor, TfModule } from "./tfjs-types.js";
 
 type Conv1D = ReturnType<TfModule["layers"]["conv1d"]>;
@@ -20,7 +22,10 @@ export interface TfbridgeConv1DClass {
  * bias `[filters]`; same config keys) that also takes `padding: "causal"`, which TF.js refuses.
  * Causal is what keras/src/layers/convolutional/conv1d.py does: zero-pad the time axis on the left by
  * `dilation_rate * (kernel_size - 1)`, then a valid convolution — here TF.js's own valid Conv1D, the
- * same ops (conv1d, bias add, activation) it runs for `padding: "valid"`.
+ * same ops (conv1d, bias add, activation) it runs for `padding: "valid"`. A dilation rate above 1 is
+ * computed as Keras's `tf.nn.convolution` computes it, through space-to-batch ({@link withSpaceToBatch}):
+ * TF.js hands the dilation to Conv2D itself, whose sums differ in the last bit on some CPUs (1 ULP
+ * measured on an AVX2 EPYC, none on an AVX-512 one).
  */
 export function defineConv1D(tf: TfModule): TfbridgeConv1DClass {
   // TF.js exports its Conv1D class only through the registry (tf.layers.conv1d makes instances).
@@ -47,10 +52,15 @@ export function defineConv1D(tf: TfModule): TfbridgeConv1DClass {
     }
 
     override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
-      if (!this.causal) return super.call(inputs, kwargs);
+      const self = this as unknown as ConvFields & { kernel: { read(): Tensor } };
+      if (!this.causal && !dilated(self.dilationRate)) return super.call(inputs, kwargs);
       return tf.tidy(() => {
-        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-        return super.call(tf.pad(x, [[0, 0], [this.leftPad, 0], [0, 0]]), kwargs);
+        const given = Array.isArray(inputs) ? inputs[0]! : inputs;
+        const x = this.causal ? tf.pad(given, [[0, 0], [this.leftPad, 0], [0, 0]]) : given;
+        if (!dilated(self.dilationRate)) return super.call(x, kwargs);
+        const kernel = self.kernel.read();
+        const convolve = (input: Tensor) => tf.conv1d(input as never, kernel as never, 1, "valid") as Tensor;
+        return finish(self, withSpaceToBatch(tf, x, kernel.shape, self.dilationRate, this.causal ? "valid" : self.padding, convolve), tf);
       });
     }
 

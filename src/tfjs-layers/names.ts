@@ -17,7 +17,7 @@ export const TFBRIDGE_GRU_CELL = "TfbridgeGRUCell";
 export const TFBRIDGE_LSTM = "TfbridgeLSTM";
 /** Keras 3's SimpleRNN: TF.js's SimpleRNN cell in Keras's time loop (Keras's masking rules). */
 export const TFBRIDGE_SIMPLE_RNN = "TfbridgeSimpleRNN";
-/** Keras 3's Conv1D with `padding: "causal"` besides `valid` and `same`. */
+/** Keras 3's Conv1D with `padding: "causal"` besides `valid` and `same`, and dilated through space-to-batch as TensorFlow does. */
 export const TFBRIDGE_CONV1D = "TfbridgeConv1D";
 
 /** Keras 3's LayerNormalization: TF.js's weights and config, Keras's ops in Keras's order. */
@@ -157,12 +157,12 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "GRU") return TFBRIDGE_GRU;
   if (className === "LSTM") return TFBRIDGE_LSTM;
   if (className === "SimpleRNN") return TFBRIDGE_SIMPLE_RNN;
-  if (className === "Conv1D" && config["padding"] === "causal") return TFBRIDGE_CONV1D;
   if (className === "LayerNormalization") return TFBRIDGE_LAYER_NORMALIZATION;
   if (className === "BatchNormalization") return TFBRIDGE_BATCH_NORMALIZATION;
   if (className === "GlobalAveragePooling1D") return TFBRIDGE_GLOBAL_AVERAGE_POOLING_1D;
   if (className === "LayerScale") return TFBRIDGE_LAYER_SCALE;
   const dilated = Array.isArray(config["dilation_rate"]) && config["dilation_rate"].some((d) => d !== 1);
+  if (className === "Conv1D" && (config["padding"] === "causal" || dilated)) return TFBRIDGE_CONV1D;
   if (className === "DepthwiseConv2D" && dilated) return TFBRIDGE_DEPTHWISE_CONV2D;
   if (className === "Conv2D" && (dilated || (config["groups"] ?? 1) !== 1)) return TFBRIDGE_CONV2D;
   if (className === "SeparableConv2D" && dilated) return TFBRIDGE_SEPARABLE_CONV2D;
