@@ -154,15 +154,11 @@ def test_a_long_silence_from_the_pool_does_not_churn_sockets(tmp_path):
     )
     try:
         fake.receive(120)  # ready
-        first = fake.identity
         fake.socket.rcvtimeo = 100
         quiet_until = time.monotonic() + RECONNECT_S + 6
-        identities = set()
         while time.monotonic() < quiet_until:  # read without answering: the pool seems gone
             try:
-                identity, *frames = fake.socket.recv_multipart()
-                if decode(frames)[0].get("ctl") == "ready":
-                    identities.add(identity)
+                fake.socket.recv_multipart()
             except zmq.Again:
                 pass
         proc.kill()
@@ -171,5 +167,3 @@ def test_a_long_silence_from_the_pool_does_not_churn_sockets(tmp_path):
         proc.kill()
         fake.socket.close()
     assert stderr.count('"reconnecting"') == 1, stderr
-    # Its new sockets keep its routing id: a pool that still counts it as a member goes on with it.
-    assert identities == {first}

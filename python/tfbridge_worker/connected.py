@@ -11,8 +11,10 @@ behind a long message (64 MiB takes 5.4 s at 100 Mbit/s), and each side would gi
 Outages: libzmq reconnects a dropped TCP connection by itself. A pool that counted this worker as
 gone meanwhile answers its heartbeats with `rejoin`, and the worker announces itself again on the
 same socket. Only after a long silence does it make new sockets (the pool may have restarted),
-waiting twice as long after each attempt, up to MAX_RECONNECT_S; they keep its routing id, so a pool
-that still counts it as a member goes on with it as the same one.
+waiting twice as long after each attempt, up to MAX_RECONNECT_S. They have a new routing id: a ROUTER
+refuses a second connection under an id it still holds, and it may hold the old one for minutes after
+an outage. By then the pool has counted the silent member gone (liveness is half RECONNECT_S), so the
+worker is never two members at once.
 """
 
 from __future__ import annotations
@@ -60,8 +62,6 @@ class ConnectedWorker:
         self.context = zmq.Context.instance()
         self.mailbox = Mailbox(self.context)
         self.executor = Executor(ops, self.mailbox.deliver)
-        #: Kept across new sockets: the pool knows this worker by it.
-        self.routing_id = routing_id()
 
     def _dealer(self, identity: bytes) -> zmq.Socket:
         socket = self.context.socket(zmq.DEALER)
@@ -77,9 +77,10 @@ class ConnectedWorker:
 
     def _sockets(self) -> tuple[zmq.Socket, zmq.Socket]:
         """The request socket, which announces the worker, and the heartbeat socket."""
-        socket = self._dealer(self.routing_id)
+        identity = routing_id()
+        socket = self._dealer(identity)
         _send(socket, ready_message(self.ops))
-        return socket, self._dealer(self.routing_id + HEARTBEAT_ROUTING_ID_SUFFIX)
+        return socket, self._dealer(identity + HEARTBEAT_ROUTING_ID_SUFFIX)
 
     def _watch_handshakes(self, socket: zmq.Socket, poller: zmq.Poller) -> zmq.Socket | None:
         """With CURVE, a refused handshake is otherwise silent: report it on stderr for operators."""

@@ -1,5 +1,6 @@
 import { Router } from "zeromq";
 import { WireError } from "../errors.js";
+import { isHeartbeat } from "../wire/codec.js";
 import type { NDArray } from "../wire/ndarray.js";
 import { HEARTBEAT_ROUTING_ID_SUFFIX } from "../wire/protocol.js";
 import type { IncomingMessage, Link } from "./link.js";
@@ -14,7 +15,8 @@ export type StrangerHandler = (peer: RouterPeer, message: IncomingMessage) => vo
  * Each worker is a {@link RouterPeer}, a {@link Link} like any other; messages from one that has not
  * started go to the stranger handler, which decides whether it joins. A worker's heartbeats travel on a
  * connection of their own (its routing id plus HEARTBEAT_ROUTING_ID_SUFFIX), so they never wait behind a
- * long message on its request connection; they reach its peer as if they came on the first.
+ * long message on its request connection; they reach its peer as if they came on the first. Only
+ * heartbeats are taken from such a connection: whoever opens one can say nothing else as that worker.
  */
 export class ZeroMqRouter {
   readonly socket: Router;
@@ -22,9 +24,7 @@ export class ZeroMqRouter {
   private readonly sendFrames = serialSends((frames: Buffer[]) => this.socket.send(frames));
 
   constructor(maxMessageBytes: number) {
-    // handover: a worker that makes its sockets anew (after a long silence) keeps its routing id, and so
-    // stays the member it was, rather than its old connection holding the id and the new one ignored.
-    this.socket = new Router({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, maxMessageSize: maxMessageBytes, mandatory: true, handover: true });
+    this.socket = new Router({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0, maxMessageSize: maxMessageBytes, mandatory: true });
   }
 
   bind(endpoint: string): Promise<void> {
@@ -40,6 +40,7 @@ export class ZeroMqRouter {
           const worker = heartbeats ? identity!.subarray(0, identity!.length - HEARTBEAT_ROUTING_ID_SUFFIX.length) : identity!;
           const id = worker.toString("hex");
           try {
+            if (heartbeats && !isHeartbeat(frames)) continue;
             const peer = this.peers.get(id);
             if (peer && heartbeats) peer.heartbeatIdentity = identity!;
             if (peer) peer.deliver(frames);

@@ -211,6 +211,13 @@ export function replyIdOf(head: Uint8Array): number | null {
   return view.getUint16(O.flags, true) & HAS_ID ? readU64(view, O.id) : null;
 }
 
+/** Whether `frames` are a heartbeat and nothing else, read from the header's fixed fields alone. */
+export function isHeartbeat(frames: readonly Uint8Array[]): boolean {
+  const head = frames[0];
+  if (frames.length !== 1 || !head || head.byteLength < FIXED || head[O.version] !== WIRE_VERSION || head[O.kind] !== CONTROL) return false;
+  return new DataView(head.buffer, head.byteOffset, FIXED).getUint16(O.code, true) === CONTROL_CODES.get("heartbeat");
+}
+
 /** The header frame's version, refusing any but this side's with a typed error that names it. */
 function checkVersion(head: Uint8Array): void {
   if (head.byteLength === 0) throw new WireError("empty header frame");

@@ -259,7 +259,7 @@ console.log(JSON.stringify({ status: res.status, body: await res.json() }));`;
 
   it("a worker holding a wrong server key never joins; SIGTERM ends it with a status its unit counts as clean", { timeout: 60_000 }, async () => {
     const impostor = startUnit(workerSide, workerUnit, "etc-wrong-server-key");
-    // Past 4 s without a word from the pool it makes a new socket and says so: it has tried.
+    // Past 10 s without a word from the pool it makes new sockets and says so: it has tried.
     await impostor.until('"reconnecting"');
     expect((await workers()).map((w) => w.pid)).toHaveLength(1);
     impostor.child.kill(setting(workerUnit, "Service.KillSignal") as NodeJS.Signals);

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Dealer } from "zeromq";
 import { Bridge, Pool, WireError, WorkerStartError } from "../../src/index.js";
 import { decodeMessage, encodeMessage } from "../../src/wire/codec.js";
-import { HEADER, WIRE_VERSION } from "../../src/wire/protocol.js";
+import { HEADER, HEARTBEAT_ROUTING_ID_SUFFIX, WIRE_VERSION } from "../../src/wire/protocol.js";
 
 /**
  * A peer that answers `ok: false` with no `error` (issue 10, break 2): that request fails with a
@@ -143,6 +143,28 @@ describe("a malformed reply", () => {
       await serve;
     } finally {
       rogue.close();
+      await pool.close(true);
+    }
+  });
+
+  it("a heartbeat connection (a worker's routing id + ff) can say nothing but heartbeats: its ready or reply is dropped", async () => {
+    const endpoint = `ipc://${join(dir, "pool-heartbeat-id.sock")}`;
+    const pool = await Pool.start({ size: 0, listen: [endpoint] });
+    const worker = new Dealer({ linger: 0, routingId: "0123456789abcdef" });
+    // zeromq.js types routingId as a string; its setter takes the bytes of a Buffer as they are.
+    const impostor = new Dealer({ linger: 0, routingId: Buffer.concat([Buffer.from("fedcba9876543210"), HEARTBEAT_ROUTING_ID_SUFFIX]) as unknown as string });
+    try {
+      worker.connect(endpoint);
+      impostor.connect(endpoint);
+      // Before, a ready from such an id joined the pool as the worker whose id it extends.
+      await impostor.send(encodeMessage({ id: null, ctl: "ready", info: HELLO, token: null }));
+      await worker.send(encodeMessage({ id: null, ctl: "ready", info: HELLO, token: null }));
+      await pool.waitForWorkers(1, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(pool.workers.map((w) => w.id)).toEqual([Buffer.from("0123456789abcdef").toString("hex")]);
+    } finally {
+      worker.close();
+      impostor.close();
       await pool.close(true);
     }
   });

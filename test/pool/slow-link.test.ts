@@ -8,10 +8,9 @@ import { Namespace, PEER_ADDRESS, POOL_ADDRESS, VETH_PAIR } from "../netns.js";
 
 /**
  * Issue 23 #7: a remote worker across a 100 Mbit/s link (the veth pair rate-limited both ways), sent
- * echoes of 48 MiB, about 4 s on the wire each way. Heartbeats queued behind such a message on its
- * connection used to go unheard for longer than the 5 s liveness: the pool buried a healthy worker
- * ("missed heartbeats"), retried, buried it again, and the worker, hearing nothing either, made a new
- * socket and came back as a second member.
+ * echoes of 64 MiB, about 5.4 s on the wire each way. Heartbeats queued behind such a message on its
+ * connection went unheard for longer than the 5 s liveness: the pool buried a healthy worker ("missed
+ * 10 heartbeats"), retried, and buried it again (both echoes failed so, before the fix).
  */
 const root = new URL("../..", import.meta.url).pathname;
 const tsx = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
@@ -48,7 +47,10 @@ describe("a remote worker behind a slow link, sent messages that take seconds on
     let out = "";
     poolRun.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
     const finished = new Promise<number | null>((resolve) => poolRun.on("exit", resolve));
-    while (!out.includes("listening")) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (!out.includes("listening")) {
+      if (poolRun.exitCode !== null) throw new Error(`the pool's process exited with ${poolRun.exitCode}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     worker = workerSide.spawn([process.execPath, "--import", tsx, join(root, "src/cli/main.ts"), "worker", "--connect", endpoint], {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, TFBRIDGE_CURVE_PUBLIC_KEY: workerKeys.publicKey, TFBRIDGE_CURVE_SECRET_KEY: workerKeys.secretKey, TFBRIDGE_CURVE_SERVER_KEY: pool.publicKey },
