@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { ModelError } from "../errors.js";
 import { Pool } from "../pool/pool.js";
+import { type NDArray, ndarray } from "../wire/ndarray.js";
 import type { ServeConfig, ServedModelEntry } from "./config.js";
 import { VersionLabels } from "./labels.js";
 import { type RequestLogLine, createService } from "./service.js";
@@ -23,6 +24,18 @@ const key = (m: ServedModelEntry) => `${m.name}@${m.version ?? 1}`;
 const sourceOf = (m: ServedModelEntry) => m.path ?? JSON.stringify({ config: m.config, seed: m.seed ?? 0 });
 
 /**
+ * A warm-up `.npz`'s arrays as copies of its own: the version keeps them for workers that join later,
+ * and the local link's arrays would hold a block of a worker's shared memory that long.
+ */
+async function ownedNpz(pool: Pool, file: string): Promise<Record<string, NDArray>> {
+  const held = await pool.loadNpz(file);
+  const owned = Object.fromEntries(Object.entries(held).map(([name, a]) => [name, ndarray(a.dtype as "float32", [...a.shape], (a.data as Float32Array).slice())]));
+  // The local link's arrays (SharedArray) give their block back on release(); others have none.
+  for (const a of Object.values(held)) (a as NDArray & { release?: () => void }).release?.();
+  return owned;
+}
+
+/**
  * Starts the pool and the HTTP service of `config`: it listens first (liveness answers while models
  * load), then loads each model; readiness turns 200 once all are warm. `log` hears one line per step.
  * @throws {ModelLoadError} when a model does not load (the pool is closed again).
@@ -31,11 +44,12 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
   const pool = await Pool.start(config.pool ?? {});
   const labels = new VersionLabels();
   let current: ServedModelEntry[] = [];
-  // Readiness waits for the first config's models while they load (none served yet is not "all served").
-  let required: readonly ServedModelEntry[] = config.models;
+  // Not ready until the first config is applied whole: while its models load none is served, and "every
+  // served model is warm" would hold; with two versions of a name, its labels come after both.
+  let applied = false;
   const { logRequests, ...service } = config.service ?? {};
   const requestLog = logRequests ? (line: RequestLogLine) => log(JSON.stringify(line)) : undefined;
-  const { server, drain } = createService(pool, { ...service, models: () => [...new Set(required.map((m) => m.name))], labels, requestLog });
+  const { server, drain } = createService(pool, { ...service, models: () => [...new Set(current.map((m) => m.name))], ready: () => applied, labels, requestLog });
   const host = config.host ?? "127.0.0.1";
   await new Promise<void>((resolve) => server.listen(config.port ?? 8501, host, resolve));
   const { port } = server.address() as AddressInfo;
@@ -52,7 +66,7 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
     const added: ServedModelEntry[] = [];
     try {
       for (const m of next.models.filter((m) => !served.has(key(m)))) {
-        const warmup = m.warmup === undefined ? true : { inputs: await pool.loadNpz(m.warmup) };
+        const warmup = m.warmup === undefined ? true : { inputs: await ownedNpz(pool, m.warmup) };
         await pool.loadModel(m.path ?? { config: m.config!, seed: m.seed ?? 0 }, { name: m.name, version: m.version ?? 1, batching: m.batching, maxConcurrentRequests: m.maxConcurrentRequests, warmup });
         added.push(m);
         log(`model ${m.name} ready (version ${m.version ?? 1})`);
@@ -68,7 +82,7 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
     labels.replace(table);
     const gone = current.filter((m) => !next.models.some((n) => key(n) === key(m)));
     current = next.models;
-    required = current;
+    applied = true;
     await Promise.all(gone.map(async (m) => {
       await pool.unloadModel(m.name, m.version ?? 1);
       log(`model ${m.name} version ${m.version ?? 1} unloaded`);

@@ -21,6 +21,8 @@ export const PRIORITY_HEADER = "x-tfbridge-priority";
 export interface ServiceOptions {
   /** The models that must be served (their default version warmed on a worker) before the service is ready; asked at each check. */
   models: () => readonly string[];
+  /** A further condition for readiness (`tfbridge serve`: its first config is applied, labels included). */
+  ready?: () => boolean;
   /** Version labels (`/v1/models/NAME/labels/LABEL`); none without. */
   labels?: VersionLabels;
   /** Largest request body accepted, in bytes. Default 16 MiB. */
@@ -128,7 +130,7 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
   /** Ready: not draining, and every model's default version is warmed on at least one worker. */
   const ready = () => {
     const served = pool.models();
-    return !draining && options.models().every((name) => served.some((m) => m.name === name && m.isDefault && m.workers > 0));
+    return !draining && (options.ready?.() ?? true) && options.models().every((name) => served.some((m) => m.name === name && m.isDefault && m.workers > 0));
   };
 
   /** A route's model and version: its `/versions/N`, or the version its `/labels/LABEL` names, or none (the default). */

@@ -230,8 +230,9 @@ export class Pool extends TensorflowClient {
       if (force || !this.engine.isForced) this.forceClose();
       return this.closing;
     }
-    // Batches still filling go now, while the pool takes requests, so the drain below answers them.
-    this.serving.flushBatches();
+    // Batches still filling, and requests waiting for a slot, go now, while the pool takes requests, so
+    // the drain below answers them.
+    this.serving.sendHeld();
     const onSigterm = () => this.forceClose();
     process.once("SIGTERM", onSigterm);
     this.closing = this.engine.close(force, () => process.off("SIGTERM", onSigterm));

@@ -38,7 +38,7 @@ class Waiter implements Expiring {
 /**
  * At most `limit` requests of one served version on the workers at once (`maxConcurrentRequests`, for
  * versions that do not batch; batching has `maxConcurrentRuns`): the rest wait in arrival order, each
- * within its own deadline and signal, and count against the pool's queue bound (`whenFull: "reject"`
+ * within its own deadline and signal, in a queue bounded as the pool's is (`maxQueue`; `whenFull: "reject"`
  * refuses one more with OverloadedError, HTTP 429).
  */
 export class ConcurrencyLimit {
@@ -46,39 +46,59 @@ export class ConcurrencyLimit {
   private readonly waiting: Waiter[] = [];
   private readonly deadlines = new Deadlines();
 
+  /** Requests on the workers at once (Infinity once released). */
+  get maxRunning(): number {
+    return this.limit;
+  }
+
   constructor(
     /** Requests on the workers at once. */
-    readonly limit: number,
+    private limit: number,
     private readonly queue: BatchQueueLimits,
   ) {}
 
   /**
-   * `send(timeoutMs)` once a slot is free, given what its wait left of `timeoutMs`.
+   * `send(timeoutMs)` once a slot is free, given what its wait left of `timeoutMs`; a caller that waited
+   * is sent from within the call that frees its slot, so a pool that closes sends it before it stops
+   * taking requests.
    * @throws {OverloadedError} when the queue is full and its limits say reject; {@link RequestTimeoutError}
    * or {@link RequestAbortedError} for a caller whose deadline or signal came first.
    */
-  async run<T>(op: string, limits: { timeoutMs: number; signal?: AbortSignal }, send: (timeoutMs: number) => Promise<T>): Promise<T> {
-    if (this.running >= this.limit || this.waiting.length > 0) {
-      if (limits.signal?.aborted) throw new RequestAbortedError(op, limits.signal.reason);
-      if (this.waiting.length >= this.queue.maxQueued && this.queue.whenFull === "reject") {
-        throw new OverloadedError(this.waiting.length, `${this.waiting.length} requests wait for one of the version's ${this.limit} slots (maxConcurrentRequests) and the pool's queue is full`);
-      }
-      const arrived = Date.now();
-      await new Promise<void>((resolve, reject) => {
-        const waiter: Waiter = new Waiter(op, limits.timeoutMs, limits.signal, this.deadlines, (error) => {
-          if (error === null) return resolve();
+  run<T>(op: string, limits: { timeoutMs: number; signal?: AbortSignal }, send: (timeoutMs: number) => Promise<T>): Promise<T> {
+    const { timeoutMs, signal } = limits;
+    const go = (left: number): Promise<T> =>
+      send(left)
+        // The deadline the caller gave, not what its wait left of it.
+        .catch((error: unknown) => Promise.reject(error instanceof RequestTimeoutError ? new RequestTimeoutError(op, timeoutMs) : error))
+        .finally(() => this.next());
+    if (this.running < this.limit && this.waiting.length === 0) {
+      this.running++;
+      return go(timeoutMs);
+    }
+    if (signal?.aborted) return Promise.reject(new RequestAbortedError(op, signal.reason));
+    if (this.waiting.length >= this.queue.maxQueued && this.queue.whenFull === "reject") {
+      return Promise.reject(new OverloadedError(this.waiting.length, `${this.waiting.length} requests wait for one of the version's ${this.limit} slots (maxConcurrentRequests) and its queue is full`));
+    }
+    const arrived = Date.now();
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter = new Waiter(op, timeoutMs, signal, this.deadlines, (error) => {
+        if (error !== null) {
           this.waiting.splice(this.waiting.indexOf(waiter), 1);
-          reject(error);
-        });
-        this.waiting.push(waiter);
+          return reject(error);
+        }
+        // The slot passed from the caller that freed it; the wait counts against this caller's deadline.
+        go(Math.max(1, timeoutMs - (Date.now() - arrived))).then(resolve, reject);
       });
-      // The slot passed from the caller that freed it; the wait counts against this caller's deadline.
-      limits = { ...limits, timeoutMs: Math.max(1, limits.timeoutMs - (Date.now() - arrived)) };
-    } else this.running++;
-    try {
-      return await send(limits.timeoutMs);
-    } finally {
-      this.next();
+      this.waiting.push(waiter);
+    });
+  }
+
+  /** Lets every waiting caller go now, and the limit hold no more (a closing pool drains what it accepted). */
+  releaseAll(): void {
+    this.limit = Infinity;
+    for (const waiter of this.waiting.splice(0)) {
+      this.running++;
+      waiter.finish(null);
     }
   }
 

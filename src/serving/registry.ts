@@ -29,7 +29,7 @@ export interface LoadModelOptions extends RequestOptions {
   /**
    * For a version that does not batch: at most this many of its requests on the workers at once (its
    * share of the pool, as Triton's per-model instance count); the rest wait in arrival order, each
-   * within its deadline, counted against the pool's queue bound. Default: no limit. A batched version
+   * within its deadline, in a queue of the version's own bounded as the pool's is (`maxQueue`, `whenFull`). Default: no limit. A batched version
    * limits its merged runs with `batching.maxConcurrentRuns` instead.
    */
   maxConcurrentRequests?: number;
@@ -289,9 +289,17 @@ export class ModelRegistry {
     );
   }
 
-  /** Sends every batch still filling or waiting for room (a closing pool drains them). */
-  flushBatches(): void {
-    for (const named of this.names.values()) for (const e of named.versions.values()) e.batcher?.flushAll();
+  /**
+   * Sends every batch still filling or waiting for room, and every request waiting for a concurrency
+   * slot: a closing pool drains them, and could not send them later.
+   */
+  sendHeld(): void {
+    for (const named of this.names.values()) {
+      for (const e of named.versions.values()) {
+        e.batcher?.flushAll();
+        e.limit?.releaseAll();
+      }
+    }
   }
 
   /** Every version served, by name. */
@@ -325,6 +333,6 @@ export class ModelRegistry {
 
   private describe(e: Version): ServedVersionInfo {
     const live = this.host.workers.filter((w) => this.held.get(w.id)?.has(e.payload.key)).length;
-    return { name: e.name, version: e.version, isDefault: this.names.get(e.name)?.defaultVersion === e.version, key: e.payload.key, workers: live, inputs: e.info.inputs, outputs: e.info.outputs, batching: e.batching, maxConcurrentRequests: e.limit?.limit ?? null };
+    return { name: e.name, version: e.version, isDefault: this.names.get(e.name)?.defaultVersion === e.version, key: e.payload.key, workers: live, inputs: e.info.inputs, outputs: e.info.outputs, batching: e.batching, maxConcurrentRequests: e.limit?.maxRunning ?? null };
   }
 }

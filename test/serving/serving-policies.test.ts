@@ -139,6 +139,17 @@ describe("maxConcurrentRequests, for versions that do not batch", () => {
     expect(order).toEqual(["A", "B", "C", "D"]);
   });
 
+  it("a pool that closes answers the requests still waiting for a slot, as it drains held batches", async () => {
+    const closing = await Pool.start({ size: 1, perWorkerInFlight: 3, defaultTimeoutMs: 20_000 });
+    await closing.loadModel({ config: model(), seed: 1 }, { name: "limited", maxConcurrentRequests: 1 });
+    const sleeping = closing.call("sleep", { seconds: 1 }, [], { timeoutMs: 30_000 });
+    const results = [1, 2, 3].map((seed) => closing.predict("limited", x(seed)).then(() => "ok", (e: Error) => e.name));
+    await new Promise((resolve) => setImmediate(resolve));
+    await closing.close(); // before, the two still waiting were sent to a closing pool: BridgeClosedError
+    expect(await Promise.all(results)).toEqual(["ok", "ok", "ok"]);
+    await sleeping;
+  });
+
   it("beyond the pool's queue bound (whenFull: reject) the next request is refused with OverloadedError (HTTP 429)", async () => {
     await using bounded = await Pool.start({ size: 1, perWorkerInFlight: 3, maxQueue: 1, whenFull: "reject", defaultTimeoutMs: 20_000 });
     await bounded.loadModel({ config: model(), seed: 1 }, { name: "limited", maxConcurrentRequests: 1 });
