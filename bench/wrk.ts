@@ -21,7 +21,7 @@ wrk.body = [==[${body}]==]
 wrk.headers["Content-Type"] = "application/json"
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('\\n{"requests":%d,"durationMicros":%d,"failed":%d,"latency":[', summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout + e.status))
+  io.write(string.format('\\n{"requests":%d,"durationMicros":%d,"status":%d,"broken":%d,"latency":[', summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout))
   for i = 1, #latency do
     local v, c = latency(i)
     io.write(string.format('%s[%d,%d]', i > 1 and "," or "", v, c))
@@ -32,24 +32,22 @@ end
 }
 
 interface WrkRun {
+  /** Answers, of any status. */
   requests: number;
   durationMicros: number;
-  /** Connection errors, timeouts and answers other than 2xx/3xx. */
-  failed: number;
+  /** Answers other than 2xx/3xx (counted in `requests`). */
+  status: number;
+  /** Connection errors and timeouts (not in `requests`). */
+  broken: number;
   /** [microseconds, count] pairs. */
   latency: [number, number][];
-}
-
-/** Whether wrk is installed (make bench installs it when root). */
-export async function haveWrk(): Promise<boolean> {
-  return exec("wrk", ["--version"]).then(() => true, (e: { stdout?: string }) => /wrk \d/.test(e.stdout ?? ""));
 }
 
 /**
  * `concurrency` connections POSTing `body` to `path`, spread over `origins` (one wrk per origin, run
  * side by side: FastAPI's processes each listen on a port of their own), for `durationMs` after a
  * discarded warm-up of `warmupMs`. Requests/s is the sum over origins; p50/p99 are of the merged
- * latencies.
+ * latencies (failed answers included; a run with errors says so in its row).
  */
 export async function wrkLoad(origins: string[], path: string, body: string, concurrency: number, durationMs: number, warmupMs: number): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), "tfbridge-wrk-"));
@@ -72,10 +70,10 @@ export async function wrkLoad(origins: string[], path: string, body: string, con
       for (const [micros, count] of merged) if ((seen += count) > q * total) return micros / 1000;
       return NaN;
     };
-    const requests = runs.reduce((n, r) => n + r.requests, 0);
-    const failed = runs.reduce((n, r) => n + r.failed, 0);
+    const answered = runs.reduce((n, r) => n + r.requests - r.status, 0);
+    const errors = runs.reduce((n, r) => n + r.status + r.broken, 0);
     const seconds = Math.max(...runs.map((r) => r.durationMicros)) / 1e6;
-    return { concurrency, requests: requests - failed, errors: failed, requestsPerSecond: round((requests - failed) / seconds), p50Ms: round(at(0.5)), p99Ms: round(at(0.99)) };
+    return { concurrency, requests: answered, errors, requestsPerSecond: round(answered / seconds), p50Ms: round(at(0.5)), p99Ms: round(at(0.99)) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -96,7 +96,7 @@ describe("the docs' code blocks", () => {
     expect(form).toContain('type PyProxy = import("tfbridge").PyProxy;\nconst { Bridge, ndarray: nd } = await import("tfbridge");');
     expect(form).toContain('type NDArray = import("tfbridge").NDArray;\nconst fs = await import("node:fs");\nconst { default: tf } = await import("x");');
     expect(form).not.toMatch(/^import /m);
-    expect(form).toMatch(/^"use strict";\n\(async \(\) => \{\n[\s\S]*await Bridge\.start\(\);[\s\S]*\}\)\(\)\.catch/);
+    expect(form).toMatch(/^"use strict";\nif \(typeof module === "undefined"\) throw new Error\("not run as CommonJS"\);\n\(async \(\) => \{\n[\s\S]*await Bridge\.start\(\);[\s\S]*\}\)\(\)\.catch/);
     expect(() => commonjsForm('import { default as } from "x";\n')).toThrow(/cannot rewrite import member/);
   });
 

@@ -42,5 +42,6 @@ export function commonjsForm(code: string): string {
   const body = code.replace(STATIC_IMPORT, (_line, typeOnly: string | undefined, clause: string, specifier: string) =>
     dynamicImport(clause.trim(), specifier, Boolean(typeOnly)),
   );
-  return `"use strict";\n(async () => {\n${body}\n})().catch((e) => {\n  console.error(e);\n  process.exit(1);\n});\n`;
+  // The guard makes a block that ran as an ES module fail: the form must really be tried as CommonJS.
+  return `"use strict";\nif (typeof module === "undefined") throw new Error("not run as CommonJS");\n(async () => {\n${body}\n})().catch((e) => {\n  console.error(e);\n  process.exit(1);\n});\n`;
 }
