@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { Bridge, type NDArray, input, layers, model, ndarray, sequential } from "../../src/index.js";
-import { OnednnOffWorker, type TfjsModel, buildTfjsModel, compareArrays, seededModelInputs } from "../../src/entry/parity.js";
-import { localOnednn } from "../../src/parity/environment.js";
+import type { TfjsModel } from "../../src/entry/parity.js";
 import { runModelParity } from "../../src/parity/model-parity.js";
 import { randomWeights, runModelSweep } from "../../src/parity/model-sweep.js";
 import { REFERENCE_MODELS } from "../../src/parity/reference-models.js";
 import { sharedBridge } from "../helpers.js";
+import { expectBitForBitWithOnednnOff } from "./onednn-control.js";
 
 const bridge = sharedBridge();
 
@@ -119,16 +119,7 @@ describe("oneDNN: verdicts that hold on every x86 CPU", () => {
   });
 
   it("the control itself, on any CPU: oneDNN off in a second worker and a second tfjs-node, where the two agree bit for bit", { timeout: 180_000 }, async () => {
-    await using control = new OnednnOffWorker();
-    expect((await control.info()).onednn).toEqual({ enabled: false, env: "0" });
-    await using probe = await bridge().model(config(), { seed: 5 });
-    const weights = await probe.weights();
-    const inputs = seededModelInputs(probe.config, probe.inputs, 4, 0);
-    const run = await control.run(probe.config, weights, inputs, { layers: probe.layers });
-    // tfjs-node here runs oneDNN on x86 Linux unless told otherwise, so the control ran a tfjs-node of its own.
-    if (localOnednn().enabled) expect(run.tfjsLayers).toHaveLength(probe.layers.length);
-    const tfjs = run.tfjsLayers ?? (await (await buildTfjsModel(probe.config, weights)).predict(inputs, probe.layers));
-    probe.layers.forEach((l, i) => expect(compareArrays(tfjs[i]!, run.layers.outputs[l.name]!, { atol: 0, rtol: 0 }).maxUlp, l.name).toBe(0));
+    await expectBitForBitWithOnednnOff(bridge(), config(), { seed: 5, rows: 4 });
   });
 
   it("with oneDNN off in the worker, what tfjs-node's own oneDNN changes is explained by the control", { timeout: 180_000 }, async () => {
