@@ -217,12 +217,24 @@ console.log(JSON.stringify({ status: res.status, body: await res.json() }));`;
     /**
      * What ProtectSystem=strict and PrivateTmp=yes make of the file system: a /tmp of the namespace's
      * own and everything else read-only (/dev, and so /dev/shm, /proc and /sys stay as they are). The
-     * test's folder ($1, under the host's /tmp) comes back read-only through a descriptor opened
-     * before the private /tmp hides it.
+     * test's folder ($1, under the host's /tmp) and the checkout ($2, which a fresh clone may have put
+     * under /tmp too) come back read-only through descriptors opened before the private /tmp hides them.
      */
-    const asSystemd = ['exec 3<"$1"', "mount -t tmpfs -o mode=1777 tmpfs /tmp", 'mkdir -p "$1"', 'mount --no-canonicalize --bind /proc/self/fd/3 "$1"', "exec 3<&-", 'mount -o remount,bind,ro "$1"', "mount -o remount,bind,ro /"];
-    poolSide = await Namespace.start(["unshare", "--user", "--map-root-user", "--net", "--mount"], ["net", "mount"], [...asSystemd, ...VETH_PAIR], [dir]);
-    workerSide = await Namespace.start(poolSide.command(["unshare", "--net", "--mount"]), ["net", "mount"], [...asSystemd, "ip link set lo up"], [dir]);
+    const asSystemd = [
+      'exec 3<"$1" 4<"$2"',
+      "mount -t tmpfs -o mode=1777 tmpfs /tmp",
+      'mkdir -p "$1" "$2"',
+      'mount --no-canonicalize --bind /proc/self/fd/3 "$1"',
+      'mount --no-canonicalize --bind /proc/self/fd/4 "$2"',
+      "exec 3<&- 4<&-",
+      'mount -o remount,bind,ro "$1"',
+      'mount -o remount,bind,ro "$2"',
+      "mount -o remount,bind,ro /",
+    ];
+    const checkout = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+    const folders = [dir, checkout];
+    poolSide = await Namespace.start(["unshare", "--user", "--map-root-user", "--net", "--mount"], ["net", "mount"], [...asSystemd, ...VETH_PAIR], folders);
+    workerSide = await Namespace.start(poolSide.command(["unshare", "--net", "--mount"]), ["net", "mount"], [...asSystemd, "ip link set lo up"], folders);
     await poolSide.run(["ip", "link", "set", "tfb1", "netns", String(workerSide.pid)]);
     await workerSide.run(["sh", "-c", `ip addr add ${PEER_ADDRESS}/24 dev tfb1 && ip link set tfb1 up`]);
   });
