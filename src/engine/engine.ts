@@ -488,10 +488,6 @@ export class RequestEngine {
     const { silent, alive } = this.members.tick();
     for (const m of [...silent, ...alive]) if (m.missed > 0) this.stats.heartbeatMisses++;
     for (const m of silent) this.bury(m, new WorkerDiedError(null, null, m.process?.stderrTail() ?? "", `missed ${LIVENESS} heartbeats (stuck or unreachable)`));
-    for (const m of alive) {
-      const frames = encodeControl("heartbeat");
-      this.stats.bytesSent += messageBytes(frames);
-      void (m.link.sendHeartbeat?.(frames) ?? m.link.send(frames, null)).catch(() => {});
-    }
+    for (const m of alive) void this.send(m.link, encodeControl("heartbeat")).catch(() => {});
   }
 }

@@ -37,11 +37,6 @@ export interface Link {
    */
   send(frames: Buffer[], requestId: number | null): Promise<void>;
   /**
-   * Sends a heartbeat on a channel of its own where the link has one (a ZeroMQ worker's heartbeat
-   * connection), so that it never waits behind a long message; links without one leave it out.
-   */
-  sendHeartbeat?(frames: Buffer[]): Promise<void>;
-  /**
    * Starts delivering messages to `receive`; `ended` hears once why no more will come; `activity`
    * (where the link can tell) hears of bytes arriving before a message is whole.
    */

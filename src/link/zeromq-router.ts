@@ -101,20 +101,17 @@ export class RouterPeer implements Link {
     readonly memberId: string,
   ) {}
 
+  /** Heartbeats go on its heartbeat connection where it has one, so that they never wait behind a long message. */
   send(frames: Buffer[]): Promise<void> {
     if (this.closed) return Promise.reject(new WireError("this worker left"));
+    if (this.heartbeatIdentity !== null && isHeartbeat(frames)) {
+      return this.router.send(this.heartbeatIdentity, frames).catch(() => {
+        this.heartbeatIdentity = null; // that connection is gone: heartbeats go with the requests again
+      });
+    }
     return this.router.send(this.identity, frames).catch((e: Error) => {
       this.closed = true; // `mandatory`: it is no longer connected
       throw e;
-    });
-  }
-
-  /** On its heartbeat connection where it has one, so that it never waits behind a long message. */
-  sendHeartbeat(frames: Buffer[]): Promise<void> {
-    if (this.heartbeatIdentity === null) return this.send(frames);
-    if (this.closed) return Promise.reject(new WireError("this worker left"));
-    return this.router.send(this.heartbeatIdentity, frames).catch(() => {
-      this.heartbeatIdentity = null; // that connection is gone: heartbeats go with the requests again
     });
   }
 
