@@ -44,12 +44,18 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
   const pool = await Pool.start(config.pool ?? {});
   const labels = new VersionLabels();
   let current: ServedModelEntry[] = [];
-  // Not ready until the first config is applied whole: while its models load none is served, and "every
-  // served model is warm" would hold; with two versions of a name, its labels come after both.
-  let applied = false;
   const { logRequests, ...service } = config.service ?? {};
   const requestLog = logRequests ? (line: RequestLogLine) => log(JSON.stringify(line)) : undefined;
-  const { server, drain } = createService(pool, { ...service, models: () => [...new Set(current.map((m) => m.name))], ready: () => applied, labels, requestLog });
+  const { server, drain } = createService(pool, {
+    ...service,
+    models: () => [...new Set(current.map((m) => m.name))],
+    // Not ready until the first config is applied whole (`current` is set last, and a config lists at
+    // least one model): while its models load none is served, and "every served model is warm" would
+    // hold; with two versions of a name, its labels come after both.
+    ready: () => current.length > 0,
+    labels,
+    requestLog,
+  });
   const host = config.host ?? "127.0.0.1";
   await new Promise<void>((resolve) => server.listen(config.port ?? 8501, host, resolve));
   const { port } = server.address() as AddressInfo;
@@ -82,7 +88,6 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
     labels.replace(table);
     const gone = current.filter((m) => !next.models.some((n) => key(n) === key(m)));
     current = next.models;
-    applied = true;
     await Promise.all(gone.map(async (m) => {
       await pool.unloadModel(m.name, m.version ?? 1);
       log(`model ${m.name} version ${m.version ?? 1} unloaded`);
