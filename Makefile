@@ -15,7 +15,7 @@ BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.tfbridge-installed
 TS_SOURCES := $(shell find src -name '*.ts') tsconfig.json tsconfig.build.json package.json
 
-.PHONY: setup demo test test-ts test-py test-applications bench sweep build docs clean chromium wrk
+.PHONY: setup demo test test-ts test-py test-long test-applications bench sweep build docs clean chromium wrk
 
 setup: $(VENV_STAMP) $(ONNX_STAMP) $(NODE_STAMP) $(TFJS_ADDON) $(SHM_ADDON) $(BUILD_STAMP) chromium
 
@@ -97,6 +97,12 @@ test-ts: setup
 
 test-py: setup
 	$(VPY) -m pytest -q python/tests
+
+# The slow cases make test leaves out so that it fits in 20 minutes (test/long): install from the packed
+# tarball with `tfbridge setup` into a fresh project, the browsers over every reference model and
+# MobileNetV2, the ONNX sweep. Run before an issue is resolved.
+test-long: setup
+	npx vitest run --config vitest.long.config.ts
 
 # Keras Applications (weights=None, small inputs) and the model sweep's models through bridge.loadModel
 # against Keras's own predict:

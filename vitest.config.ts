@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Minutes of Keras Applications: `make test-applications` runs them (vitest.applications.config.ts).
-    exclude: ["test/applications/**", "**/node_modules/**"],
+    // Minutes each: `make test-applications` runs the Keras Applications (vitest.applications.config.ts),
+    // `make test-long` the slow cases of test/long (vitest.long.config.ts).
+    exclude: ["test/applications/**", "test/long/**", "**/node_modules/**"],
     // Each file starts real Python workers; TensorFlow's import alone takes seconds on 2 cores.
     pool: "forks",
     maxWorkers: 2,

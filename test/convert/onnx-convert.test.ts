@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConvertError, ModelError, convertModelToOnnx } from "../../src/index.js";
-import { OnnxModel, type OnnxParityReport, type OnnxSweepSummary, REFERENCE_MODELS, compareArrays, proveOnnx, seededInput } from "../../src/entry/parity.js";
+import { OnnxModel, type OnnxParityReport, compareArrays, proveOnnx, seededInput } from "../../src/entry/parity.js";
 import { tfbridge } from "../cli/run.js";
 import { sharedBridge } from "../helpers.js";
 
@@ -114,24 +114,6 @@ describe("tfbridge convert --to onnx", () => {
     await using handle = await bridge().loadModel(join(dir, "lstm.keras"));
     const inputs = handle.inputs.map((i) => seededInput([2, ...i.shape.slice(1).map((d) => d ?? 4)], 1));
     await expect(proveOnnx(handle, inputs, { runtimes: [] })).rejects.toThrow(/needs at least one runtime/);
-  });
-});
-
-describe("tfbridge parity sweep --runtime onnx", () => {
-  it("runs the reference models and random ones through tf2onnx and tables each layer class's distance", { timeout: 300_000 }, async () => {
-    const table = join(dir, "onnx-table.md");
-    const run = await tfbridge("parity", "sweep", "--runtime", "onnx", "--count", "2", "--markdown", table, "--json");
-    expect(run.code, run.stderr).toBe(0);
-    const summary = JSON.parse(run.stdout) as OnnxSweepSummary;
-    expect(summary.failed).toBe(0);
-    expect(summary.models).toBe(Object.keys(REFERENCE_MODELS).length + 2);
-    expect(summary.classes.LSTM!.outputs).toBeGreaterThan(0);
-    for (const [name, c] of Object.entries(summary.classes)) expect(c.worstShareOfBound, name).toBeLessThanOrEqual(1);
-    const markdown = readFileSync(table, "utf8");
-    expect(markdown).toMatch(/^\| layer class \| outputs \| bit-identical/);
-    expect(markdown).toContain("| LSTM |");
-    const refused = await tfbridge("parity", "sweep", "--runtime", "onnx", "--max-ulp", "2");
-    expect(refused.code).toBe(2);
   });
 });
 

@@ -7,8 +7,8 @@ import { expectEndToEnd } from "../applications/end-to-end.js";
 import { sharedBridge } from "../helpers.js";
 import { type KerasReference, kerasReferences } from "./keras-reference.js";
 
-// MobileNetV2, a transfer-learning model (its base nested) and a Transformer text classifier end to
-// end in make test; `make test-applications` runs every Keras Application the same way.
+// MobileNetV2 and a Transformer text classifier end to end in make test; `make test-applications` runs
+// every Keras Application and the transfer-learning model (its base nested) the same way.
 const bridge = sharedBridge();
 const dir = mkdtempSync(join(tmpdir(), "tfbridge-small-applications-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +18,7 @@ beforeAll(async () => {
   refs = await kerasReferences(bridge(), dir, Object.fromEntries(SMALL_APPLICATIONS.map((name) => [name, APPLICATIONS[name]!])));
 }, 300_000);
 
-describe("users' own models end to end: an image classifier, a transfer-learning model, a Transformer", () => {
+describe("users' own models end to end: an image classifier and a Transformer", () => {
   for (const name of SMALL_APPLICATIONS) {
     it(`${name}: worker = Keras; parity and convert pass; stock TF.js agrees on tfjs-node and the JS CPU backend`, { timeout: 600_000 }, () => expectEndToEnd(bridge(), name, refs[name]!, dir));
   }
