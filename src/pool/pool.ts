@@ -209,6 +209,14 @@ export class Pool extends TensorflowClient {
     this.serving.setDefault(name, version);
   }
 
+  /**
+   * The served version a request for `name` goes to: `version`, or the default without one.
+   * @throws {ModelNotFoundError} when it is not served.
+   */
+  model(name: string, version?: number): ServedVersionInfo {
+    return this.serving.info(name, version);
+  }
+
   /** Every served version. */
   models(): ServedVersionInfo[] {
     return this.serving.list();

@@ -302,6 +302,11 @@ export class ModelRegistry {
     }
   }
 
+  /** The version a request for `name` (and `version`, else the default) goes to. @throws {ModelNotFoundError} */
+  info(name: string, version?: number): ServedVersionInfo {
+    return this.describe(this.resolve(name, version));
+  }
+
   /** Every version served, by name. */
   list(): ServedVersionInfo[] {
     return [...this.names.values()].flatMap((n) => [...n.versions.values()].map((e) => this.describe(e)));
