@@ -213,7 +213,7 @@ export class Pool extends TensorflowClient {
    * The served version a request for `name` goes to: `version`, or the default without one.
    * @throws {ModelNotFoundError} when it is not served.
    */
-  model(name: string, version?: number): ServedVersionInfo {
+  servedVersion(name: string, version?: number): ServedVersionInfo {
     return this.serving.info(name, version);
   }
 

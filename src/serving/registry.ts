@@ -53,7 +53,7 @@ export interface ServedPrediction extends Prediction {
   version: number;
 }
 
-/** One served version as `pool.models()` lists it. */
+/** One served version as `pool.models()` lists it and `pool.servedVersion()` gives it. */
 export interface ServedVersionInfo {
   name: string;
   version: number;

@@ -1,5 +1,5 @@
-import { convertedInChromium } from "./converted-in-chromium.js";
+import { BROWSER_MODELS_IN_MAKE_TEST, convertedInChromium } from "./converted-in-chromium.js";
 
-// Three reference models (the LSTM, an encoder-decoder, GRU reset_after=False) and the Transformer;
-// `make test-long` runs the other five and MobileNetV2 (test/long/convert-browser.test.ts).
-convertedInChromium(["lstm", "lstm-encoder-decoder", "gru-reset-before"], ["transformer"]);
+// Three reference models and the Transformer; `make test-long` runs the other models and MobileNetV2
+// (test/long/convert-browser.test.ts).
+convertedInChromium(BROWSER_MODELS_IN_MAKE_TEST, ["transformer"]);

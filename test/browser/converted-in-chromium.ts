@@ -21,6 +21,8 @@ const CHROMIUM = process.env.TFBRIDGE_CHROMIUM ?? "/usr/bin/chromium";
 const root = resolve(import.meta.dirname, "../..");
 /** The reference models of test/convert/make_models.py, and "mixed" (below). */
 export const BROWSER_MODELS = ["lstm", "embedding-bigru", "conv1d-causal-lstm", "lstm-encoder-decoder", "simplernn-layernorm", "gru-reset-before", "lstm-relu-hardsigmoid-bn", "mixed"] as const;
+/** The ones make test runs (the LSTM, an encoder-decoder, GRU reset_after=False); make test-long the rest. */
+export const BROWSER_MODELS_IN_MAKE_TEST: readonly string[] = ["lstm", "lstm-encoder-decoder", "gru-reset-before"];
 
 /** Registers the browser cases of `models` (BROWSER_MODELS) and of `applications` (test/applications' models, against Keras's predict). */
 export function convertedInChromium(models: readonly string[], applications: readonly string[]): void {
@@ -159,7 +161,7 @@ np.savez(${JSON.stringify(join(dir, "mixed.inputs.npz"))}, ids=np.array([[4, 8, 
     });
   });
 
-  describe("an image classifier and a Transformer, converted, in headless Chromium", () => {
+  describe("users' own models (test/applications), converted, in headless Chromium", () => {
     if (applications.length > 0) it.each(applications)("%s: stock TF.js in the browser (CPU, WASM and WebGL) reproduces Keras's predict", { timeout: 300_000 }, async (name) => {
       const ref = (await kerasReferences(bridge(), dir, { [name]: APPLICATIONS[name]! }))[name]!;
       const out = join(dir, `${name}-web`);

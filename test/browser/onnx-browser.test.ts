@@ -1,5 +1,5 @@
-import { onnxInChromium } from "./onnx-in-chromium.js";
+import { ONNX_BROWSER_MODELS_IN_MAKE_TEST, onnxInChromium } from "./onnx-in-chromium.js";
 
-// Two reference models and the failing proof's page; `make test-long` runs embedding-bigru and
+// Two reference models and the failing proof's page; `make test-long` runs the other model and
 // MobileNetV2 (test/long/onnx-browser.test.ts).
-onnxInChromium({ models: ["lstm", "lstm-encoder-decoder"], failingProof: true, mobileNet: false });
+onnxInChromium({ models: ONNX_BROWSER_MODELS_IN_MAKE_TEST, failingProof: true, mobileNet: false });

@@ -41,6 +41,10 @@ const PAGE = `<!doctype html><meta charset="utf-8">
 
 type PlainArrays = Record<string, { shape: number[]; data: number[] }>;
 
+/** The reference models (test/convert/make_models.py) run in the browser on ONNX, and those of them make test runs; make test-long the rest. */
+export const ONNX_BROWSER_MODELS = ["lstm", "embedding-bigru", "lstm-encoder-decoder"] as const;
+export const ONNX_BROWSER_MODELS_IN_MAKE_TEST: readonly string[] = ["lstm", "lstm-encoder-decoder"];
+
 /** Registers the cases: reference `models` (test/convert/make_models.py), the failing proof's page, and MobileNetV2 against Keras's predict. */
 export function onnxInChromium({ models, failingProof, mobileNet }: { models: readonly string[]; failingProof: boolean; mobileNet: boolean }): void {
   const dir = mkdtempSync(join(tmpdir(), "tfbridge-onnx-browser-"));

@@ -117,6 +117,15 @@ describe("tfbridge convert --to onnx", () => {
   });
 });
 
+describe("tfbridge parity sweep --runtime onnx", () => {
+  // The sweep itself is make test-long's (test/long/onnx-sweep.test.ts); its refusal comes before any worker.
+  it("refuses tolerance flags, which a sweep of distances does not use, as a bad command line", async () => {
+    const refused = await tfbridge("parity", "sweep", "--runtime", "onnx", "--max-ulp", "2");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/max-ulp/);
+  });
+});
+
 describe("bad input to convert --to onnx: typed errors, nothing written", () => {
   it("an op tf2onnx cannot convert is named with its layer (exit 2)", { timeout: 120_000 }, async () => {
     const out = join(dir, "text-out");

@@ -28,6 +28,8 @@ export function codeBlocks(markdown: string): Block[] {
     const body: string[] = [];
     while (++i < lines.length && lines[i] !== "```") body.push(lines[i]!);
     const info = open[1]!.trim();
+    // CommonMark: a backtick in a backtick fence's info string makes the line a paragraph, and the next fence opens a block that swallows prose.
+    if (info.includes("`")) throw new Error(`line ${start + 1}: a \`\`\` fence's info string cannot hold a backtick (the block would not render as code): ${info}`);
     blocks.push({ line: start + 1, lang: info.split(/\s+/)[0] ?? "", info, code: `${body.join("\n")}\n` });
   }
   return blocks;

@@ -14,6 +14,8 @@ const exec = promisify(execFile);
 const root = new URL("../..", import.meta.url).pathname;
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
 const work = mkdtempSync(join(tmpdir(), "tfbridge-consumer-"));
+/** The tarball's files, as `tar -t` lists them. */
+let listed: string[] = [];
 const project = join(work, "consumer");
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -102,6 +104,7 @@ beforeAll(async () => {
   const modules = join(project, "node_modules");
   mkdirSync(join(modules, "tfbridge"), { recursive: true });
   await exec("tar", ["-xzf", tarball, "-C", join(modules, "tfbridge"), "--strip-components=1"]);
+  listed = (await exec("tar", ["-tzf", tarball])).stdout.split("\n");
   // What npm install would put beside it (offline: this checkout's copies), plus a user's @types/node,
   // the optional peer vitest, and TF.js for tfjs-layers' consumer.
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
@@ -124,6 +127,16 @@ beforeAll(async () => {
   });
   writeFileSync(join(project, "tsconfig.docs.json"), JSON.stringify({ compilerOptions: COMPILER_OPTIONS, files }));
 }, 120_000);
+
+describe("the packed tarball", () => {
+  it("holds what tfbridge setup runs, and not the maintainers' converter comparison", () => {
+    expect(listed).toContain("package/scripts/build-tfjs-node.sh");
+    expect(listed).toContain("package/scripts/tfjs-node-env/package.json");
+    expect(listed).toContain("package/scripts/onnx-env/package-lock.json");
+    expect(listed).toContain("package/python/requirements-onnx.txt");
+    expect(listed.filter((f) => f.startsWith("package/scripts/converter-comparison/"))).toEqual([]);
+  });
+});
 
 describe("the published types in a fresh project (skipLibCheck: false)", () => {
   it("tfbridge, tfbridge/parity, tfbridge/serving and tfbridge/vitest compile without TF.js installed", { timeout: 60_000 }, async () => {

@@ -31,10 +31,10 @@ describe("models on a pool", () => {
     const served = await pool.loadModel({ config: tiny(), seed: 7 }, { name: "tiny" });
     expect(served.version).toBe(1);
     expect(pool.models()).toEqual([expect.objectContaining({ name: "tiny", version: 1, isDefault: true, workers: 2, batching: null })]);
-    expect(pool.model("tiny")).toEqual(pool.models()[0]);
-    expect(pool.model("tiny", 1).inputs).toEqual(served.inputs);
-    expect(() => pool.model("tiny", 2)).toThrow(ModelNotFoundError);
-    expect(() => pool.model("nope")).toThrow(ModelNotFoundError);
+    expect(pool.servedVersion("tiny")).toEqual(pool.models()[0]);
+    expect(pool.servedVersion("tiny", 1).inputs).toEqual(served.inputs);
+    expect(() => pool.servedVersion("tiny", 2)).toThrow(ModelNotFoundError);
+    expect(() => pool.servedVersion("nope")).toThrow(ModelNotFoundError);
     expect(served.inputs.map((i) => i.shape)).toEqual([[null, 5, 2]]);
     // Two at once: one per worker (least-loaded dispatch), and both workers compute the same bits.
     const [a, b] = await Promise.all([pool.predict("tiny", x(3)), served.predict(x(3))]);

@@ -112,7 +112,9 @@ describe("the example service", () => {
 
   it("targets with a query, dot segments or in absolute form route to what the URL parser resolves them to", async () => {
     // Origin-form targets skip the URL parser (a few percent of a predict's time); the others must not change route.
-    for (const target of ["/v1/models/lstm/metadata?x=1", "/v1/models/lstm/./metadata", "/v1/models/other/../lstm/metadata", "http://h/v1/models/lstm/metadata"]) {
+    const targets = ["/v1/models/lstm/metadata?x=1", "/v1/models/lstm/./metadata", "/v1/models/other/../lstm/metadata", "http://h/v1/models/lstm/metadata"];
+    targets.push("/v1\\models\\lstm\\metadata", "/v1/models/other/%2e%2e/lstm/metadata", "/v1/models/lstm/%2E/metadata");
+    for (const target of targets) {
       const reply = await rawGet(target);
       expect(reply, target).toMatch(/^HTTP\/1\.1 200 /);
       expect(reply, target).toContain('"signature_def"');
