@@ -214,7 +214,7 @@ export class Pool extends TensorflowClient {
    * @throws {ModelNotFoundError} when it is not served.
    */
   servedVersion(name: string, version?: number): ServedVersionInfo {
-    return this.serving.info(name, version);
+    return this.serving.servedVersion(name, version);
   }
 
   /** Every served version. */

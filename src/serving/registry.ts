@@ -303,7 +303,7 @@ export class ModelRegistry {
   }
 
   /** The version a request for `name` (and `version`, else the default) goes to. @throws {ModelNotFoundError} */
-  info(name: string, version?: number): ServedVersionInfo {
+  servedVersion(name: string, version?: number): ServedVersionInfo {
     return this.describe(this.resolve(name, version));
   }
 

@@ -19,6 +19,28 @@ import { serveStatic } from "./static-server.js";
 /** Debian's chromium, installed by `make setup` when root; nothing is downloaded. */
 const CHROMIUM = process.env.TFBRIDGE_CHROMIUM ?? "/usr/bin/chromium";
 const root = resolve(import.meta.dirname, "../..");
+/** The page: TF.js's browser bundle and its WASM backend from node_modules, tfbridge/tfjs-layers as built into dist/. */
+const PAGE = `<!doctype html><meta charset="utf-8">
+<script src="/tfjs/tf.min.js"></script>
+<script src="/wasm/tf-backend-wasm.min.js"></script>
+<script type="module">
+  import { registerKerasLayers } from "/tfjs-layers/index.js";
+  registerKerasLayers(tf);
+  tf.wasm.setWasmPaths("/wasm/");
+  window.predictOn = async (backend, modelUrl, inputs) => {
+    if (!(await tf.setBackend(backend))) throw new Error("backend " + backend + " did not initialize");
+    const model = await tf.loadLayersModel(modelUrl);
+    const xs = inputs.map((x) => tf.tensor(x.data, x.shape, x.dtype));
+    const out = model.predict(xs.length === 1 ? xs[0] : xs);
+    const outs = Array.isArray(out) ? out : [out];
+    const result = await Promise.all(outs.map(async (t) => ({ shape: t.shape, data: Array.from(await t.data()) })));
+    tf.dispose([...xs, ...outs]);
+    model.dispose();
+    return { backend: tf.getBackend(), result };
+  };
+  window.ready = true;
+</script>`;
+
 /** The reference models of test/convert/make_models.py, and "mixed" (below). */
 export const BROWSER_MODELS = ["lstm", "embedding-bigru", "conv1d-causal-lstm", "lstm-encoder-decoder", "simplernn-layernorm", "gru-reset-before", "lstm-relu-hardsigmoid-bn", "mixed"] as const;
 /** The ones make test runs (the LSTM, an encoder-decoder, GRU reset_after=False); make test-long the rest. */
@@ -32,28 +54,6 @@ export function convertedInChromium(models: readonly string[], applications: rea
   const BROWSER_TOLERANCE = { atol: 1e-5, rtol: 0 };
   let browser: Browser;
   let server: Awaited<ReturnType<typeof serveStatic>>;
-
-  /** The page: TF.js's browser bundle and its WASM backend from node_modules, tfbridge/tfjs-layers as built into dist/. */
-  const PAGE = `<!doctype html><meta charset="utf-8">
-  <script src="/tfjs/tf.min.js"></script>
-  <script src="/wasm/tf-backend-wasm.min.js"></script>
-  <script type="module">
-    import { registerKerasLayers } from "/tfjs-layers/index.js";
-    registerKerasLayers(tf);
-    tf.wasm.setWasmPaths("/wasm/");
-    window.predictOn = async (backend, modelUrl, inputs) => {
-      if (!(await tf.setBackend(backend))) throw new Error("backend " + backend + " did not initialize");
-      const model = await tf.loadLayersModel(modelUrl);
-      const xs = inputs.map((x) => tf.tensor(x.data, x.shape, x.dtype));
-      const out = model.predict(xs.length === 1 ? xs[0] : xs);
-      const outs = Array.isArray(out) ? out : [out];
-      const result = await Promise.all(outs.map(async (t) => ({ shape: t.shape, data: Array.from(await t.data()) })));
-      tf.dispose([...xs, ...outs]);
-      model.dispose();
-      return { backend: tf.getBackend(), result };
-    };
-    window.ready = true;
-  </script>`;
 
   // The issue's seven trained reference models (test/convert/make_models.py), and one more that needs
   // most of tfbridge's TF.js classes: GRU reset_after (TF.js refuses it), Keras 3's
