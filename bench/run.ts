@@ -206,7 +206,7 @@ const out = [
         "",
       ]
     : []),
-  `cold start: bridge to first LSTM ${ms(coldStartSection.bridgeToFirstLstm.median)}, bare import tensorflow ${ms(coldStartSection.pythonImportTensorflow.median)}`,
+  `cold start: bridge to first LSTM ${ms(coldStartSection.bridgeToFirstLstm.median)} in a fresh interpreter, ${ms(coldStartSection.forkedBridgeToFirstLstm.median)} forked from the fork server (${coldStartSection.forkedSpeedup}×); bare import tensorflow ${ms(coldStartSection.pythonImportTensorflow.median)}`,
   "",
   textTable(
     ["goal", "measured", "target", "met"],

@@ -26,6 +26,12 @@ export interface BridgeOptions {
   /** Extra environment variables for the worker. */
   env?: Record<string, string>;
   /**
+   * Start workers by forking them from a Python process that imported TensorFlow once, kept while this
+   * process runs (docs/performance.md#worker-start-up): a worker is ready in well under a second instead
+   * of the seconds TensorFlow's import takes. Default: on Linux, unless `TFBRIDGE_FORK_SERVER=0`.
+   */
+  forkServer?: boolean;
+  /**
    * `local` (the default where its addon is built): a Unix socket pair and shared memory, arrays
    * crossing without a copy on the way back. `zeromq`: the ZeroMQ socket a remote worker would use.
    */
@@ -93,6 +99,7 @@ export class Bridge extends TensorflowClient {
         python: options.python,
         forwardStderr: options.forwardStderr,
         env: options.env,
+        forkServer: options.forkServer,
         link: options.link,
         regionBytes: options.linkRegionBytes,
         maxMessageBytes,
@@ -132,9 +139,9 @@ export class Bridge extends TensorflowClient {
     return this.worker.link.alloc?.(dtype, shape) ?? zeros(dtype, shape);
   }
 
-  /** The worker process's pid. */
-  get pid(): number | undefined {
-    return this.worker.process!.pid;
+  /** The worker process's pid, as the worker reported it. */
+  get pid(): number {
+    return this.worker.info.pid;
   }
 
   override call<K extends OpName>(op: K, ...[args = {}, arrays = [], options = {}]: OpCall<K, RequestOptions>): Promise<Reply<OpResult<K>>> {

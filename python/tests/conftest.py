@@ -23,6 +23,7 @@ class WorkerProcess:
     """A real worker process connected to this test's ROUTER on an IPC socket, as a pool runs one.
 
     The test binds the ROUTER, starts ``python -m tfbridge_worker --connect <endpoint> --exit-with-stdin``
+    (or ``command`` in place of ``python -m tfbridge_worker``)
     and waits for its ``ready`` (``self.ready``), remembering its routing identity. A thread owns the
     ROUTER and keeps the worker a member the way a pool does: it sends a heartbeat every 500 ms (a
     worker that hears nothing from its pool for a few seconds would make a new socket) and swallows the
@@ -32,7 +33,7 @@ class WorkerProcess:
     timeout is ``self.socket.rcvtimeo`` (120 s; ``zmq.Again`` when it passes).
     """
 
-    def __init__(self, env: dict | None = None) -> None:
+    def __init__(self, env: dict | None = None, command: list[str] | None = None) -> None:
         self.dir = tempfile.TemporaryDirectory(prefix="tfbridge-pytest-")
         self.endpoint = f"ipc://{self.dir.name}/pool.sock"
         self.context = zmq.Context()
@@ -41,7 +42,7 @@ class WorkerProcess:
         self.router.rcvtimeo = 120_000
         self.router.bind(self.endpoint)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tfbridge_worker", "--connect", self.endpoint, "--exit-with-stdin"],
+            [*(command or [sys.executable, "-m", "tfbridge_worker"]), "--connect", self.endpoint, "--exit-with-stdin"],
             cwd=PYTHON_DIR,
             stdin=subprocess.PIPE,
             env={**os.environ, **(env or {})},

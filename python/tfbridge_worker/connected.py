@@ -30,7 +30,7 @@ from zmq.utils.monitor import recv_monitor_message
 from .curve import CurveKeys
 from .executor import GRACE_S, Disconnect, Executor, Mailbox, Rejoin
 from .ops import Ops
-from .protocol import HEARTBEAT_ROUTING_ID_SUFFIX, HEARTBEAT_S, LIVENESS, MAX_MESSAGE_BYTES
+from .protocol import HEARTBEAT_ROUTING_ID_SUFFIX, HEARTBEAT_S, LIVENESS, max_message_bytes
 from .replies import heartbeat_message, ready_message
 
 #: Silence from the pool after which the worker makes a new socket; it doubles after each attempt.
@@ -67,7 +67,7 @@ class ConnectedWorker:
         socket = self.context.socket(zmq.DEALER)
         socket.linger = 0
         socket.sndhwm = 0  # no limit: a send fails only when there is no pool to send to (see _send)
-        socket.maxmsgsize = MAX_MESSAGE_BYTES
+        socket.maxmsgsize = max_message_bytes()
         socket.routing_id = identity
         if self.curve:
             socket.curve_publickey, socket.curve_secretkey = self.curve.public, self.curve.secret

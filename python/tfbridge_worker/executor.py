@@ -23,7 +23,7 @@ import zmq
 from .codec import encode, message_bytes, read_request
 from .errors import BadRequest, Cancelled, MessageTooLarge
 from .ops import Ops
-from .protocol import HEARTBEAT_S, MAX_MESSAGE_BYTES
+from .protocol import HEARTBEAT_S, max_message_bytes
 from .replies import error_reply, handle
 
 
@@ -115,9 +115,9 @@ class Executor:
         except BadRequest as exc:
             return error_reply(exc.request_id, exc)
         request_id = header.get("id")
-        size = message_bytes(frames)
-        if size > MAX_MESSAGE_BYTES:
-            return error_reply(request_id, MessageTooLarge(f"a message of {size} bytes is over the {MAX_MESSAGE_BYTES}-byte cap"))
+        size, cap = message_bytes(frames), max_message_bytes()
+        if size > cap:
+            return error_reply(request_id, MessageTooLarge(f"a message of {size} bytes is over the {cap}-byte cap"))
         ctl = header.get("ctl")
         if ctl == "disconnect":
             raise Disconnect()

@@ -19,7 +19,7 @@ from numpy.lib import format as npy
 from .errors import ModelError
 from .models.archives import check_archive
 from .models.file_kinds import path_kind
-from .protocol import MAX_MESSAGE_BYTES, wire_name
+from .protocol import max_message_bytes, wire_name
 
 
 def _header(f: IO[bytes], path: str, name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
@@ -60,15 +60,16 @@ def _sendable(path: str, name: str, array: np.ndarray) -> np.ndarray:
 
 
 def _over_reply(path: str, total: int) -> ModelError:
-    return ModelError(f"{path}: its arrays declare {total:,} bytes, more than one reply carries ({MAX_MESSAGE_BYTES:,}; "
-                      "docs/security.md)", file=path, bound="maxMessageBytes", limit=MAX_MESSAGE_BYTES, found=total)
+    cap = max_message_bytes()
+    return ModelError(f"{path}: its arrays declare {total:,} bytes, more than one reply carries ({cap:,}; "
+                      "docs/security.md)", file=path, bound="maxMessageBytes", limit=cap, found=total)
 
 
 def _read_npy(path: str) -> tuple[list[np.ndarray], list[str]]:
     with open(path, "rb") as f:
         header = _header(f, path, "arr_0")
         total = _declared(path, "arr_0", header, os.fstat(f.fileno()).st_size - f.tell())
-        if total > MAX_MESSAGE_BYTES:
+        if total > max_message_bytes():
             raise _over_reply(path, total)
         f.seek(0)
         return [_sendable(path, "arr_0", npy.read_array(f, allow_pickle=False))], ["arr_0"]
@@ -76,7 +77,7 @@ def _read_npy(path: str) -> tuple[list[np.ndarray], list[str]]:
 
 def _read_npz(path: str) -> tuple[list[np.ndarray], list[str]]:
     with zipfile.ZipFile(path) as archive:
-        check_archive(archive, path, MAX_MESSAGE_BYTES)
+        check_archive(archive, path, max_message_bytes())
         members = archive.infolist()
         strays = [info.filename for info in members if not info.filename.endswith(".npy")]
         if strays:
@@ -86,7 +87,7 @@ def _read_npz(path: str) -> tuple[list[np.ndarray], list[str]]:
             with archive.open(info) as f:
                 header = _header(f, path, info.filename[:-4])
                 total += _declared(path, info.filename[:-4], header, info.file_size - f.tell())
-        if total > MAX_MESSAGE_BYTES:
+        if total > max_message_bytes():
             raise _over_reply(path, total)
         arrays, names = [], []
         for info in members:

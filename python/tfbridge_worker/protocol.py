@@ -60,8 +60,14 @@ OP_SPECS: dict[str, dict] = _load("ops.json")["ops"]
 #: Bounds on model configs and archives (models/bounds.py, models/archives.py; docs/security.md).
 BOUNDS = _load("bounds.json")
 RUNTIME = _load("runtime.json")
-#: The largest message, all frames counted, a worker takes or sends; a pool may set it lower.
-MAX_MESSAGE_BYTES: int = int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", CONTROL["maxMessageBytes"]))
+
+
+def max_message_bytes() -> int:
+    """The largest message, all frames counted, a worker takes or sends; a pool may set it lower.
+
+    Read when asked, not at import: a worker forked from the fork server (fork_server.py) imported this
+    module under the server's environment, and its own comes after."""
+    return int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", CONTROL["maxMessageBytes"]))
 
 _DTYPE_ROWS = _load("dtypes.json")["dtypes"]
 #: Every wire dtype name in the table's order: a dtype's index is its code in a header.

@@ -8,7 +8,7 @@ from typing import Any
 from .codec import decode_arrays, encode, encode_reply, message_bytes
 from .errors import BadRequest, MessageTooLarge, ModelError, traceback_frames
 from .ops import Ops
-from .protocol import MAX_MESSAGE_BYTES
+from .protocol import max_message_bytes
 
 
 def error_reply(request_id: Any, exc: BaseException) -> list:
@@ -38,8 +38,9 @@ def handle(ops: Ops, header: dict, frames: list) -> list:
         result, out, names = ops(header["op"], header["args"], arrays)
         reply = encode_reply(request_id, result, out, names)
         size = message_bytes(reply)
-        if size > MAX_MESSAGE_BYTES:
-            raise MessageTooLarge(f"the reply to {header['op']} would be {size} bytes, over the {MAX_MESSAGE_BYTES}-byte message cap")
+        cap = max_message_bytes()
+        if size > cap:
+            raise MessageTooLarge(f"the reply to {header['op']} would be {size} bytes, over the {cap}-byte message cap")
         return reply
     except Exception as exc:  # every failure becomes a reply; the loop must keep serving
         return error_reply(request_id, exc)

@@ -25,6 +25,8 @@ export interface LocalWorkerOptions {
   /** With CurveZMQ: the local workers' own key pair and the router's public key. */
   curve?: { publicKey: string; secretKey: string; serverKey: string } | null;
   env?: Record<string, string>;
+  /** Fork workers from a process that imported TensorFlow already (src/worker/fork-server.ts). */
+  forkServer?: boolean;
 }
 
 /** A worker process just started. On the local link its link exists already; on ZeroMQ it joins by token. */
@@ -63,6 +65,7 @@ export class LocalWorkers implements Workers {
         python: this.options.python,
         forwardStderr: this.options.forwardStderr,
         proxies: this.options.proxies,
+        forkServer: this.options.forkServer,
         env,
         ...(shm ? { linkRegions: [shm.regions[0].path, shm.regions[1].path] as const } : { connect: this.options.endpoint }),
       });

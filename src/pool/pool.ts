@@ -21,6 +21,8 @@ export interface PoolOptions {
   /** Python interpreter for local workers (default as for {@link Bridge}). */
   python?: string;
   forwardStderr?: boolean;
+  /** Fork local workers from a process that imported TensorFlow once (default as for {@link Bridge}); respawns are quick too. */
+  forkServer?: boolean;
   /**
    * How local workers are reached: `local` (the default where its addon is built: a socket pair and
    * shared memory each) or `zeromq` (they connect to the pool's IPC socket). Remote workers use ZeroMQ.
@@ -122,6 +124,7 @@ export class Pool extends TensorflowClient {
         workers: {
           python: options.python,
           forwardStderr: options.forwardStderr,
+          forkServer: options.forkServer,
           link: options.link,
           regionBytes: options.linkRegionBytes,
           maxMessageBytes,

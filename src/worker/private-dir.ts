@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** `tfbridge-<pid>-…` (a worker's folder), `tfbridge-pool-<pid>-…` or `tfbridge-shm-<pid>-…`: the pid of the Node process that made it. */
-const OWNED = /^tfbridge-(?:pool-|shm-)?(\d+)-/;
+/** `tfbridge-<pid>-…` (a worker's folder), `tfbridge-pool-<pid>-…`, `tfbridge-fork-<pid>-…` or `tfbridge-shm-<pid>-…`: the pid of the Node process that made it. */
+const OWNED = /^tfbridge-(?:pool-|fork-|shm-)?(\d+)-/;
 
 /** Where the local link's shared-memory files go: tmpfs on Linux, else the temporary folder. */
 const SHM_ROOT = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
@@ -66,11 +66,11 @@ const live = new Set<string>();
 
 /**
  * A new folder only this user can enter (mode 0700) for one worker's or pool's sockets and temporary
- * files, or (`shm`, in /dev/shm) a local link's shared memory, removed at the latest when this process
+ * files, a fork server's socket (`fork`), or (`shm`, in /dev/shm) a local link's shared memory, removed at the latest when this process
  * exits, and named after this process so that a later start can sweep it up if this process is killed
  * before it could remove it.
  */
-export function privateDir(kind: "worker" | "pool" | "shm"): string {
+export function privateDir(kind: "worker" | "pool" | "fork" | "shm"): string {
   sweepOnce();
   const root = kind === "shm" ? SHM_ROOT : tmpdir();
   const dir = mkdtempSync(join(root, `tfbridge-${kind === "worker" ? "" : `${kind}-`}${process.pid}-`));

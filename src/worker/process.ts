@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { WorkerStartError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import { SETUP_COMMAND, findPython } from "../setup/env.js";
+import { ForkServer } from "./fork-server.js";
 import { privateDir, removePrivateDir } from "./private-dir.js";
 
 /** How the Python worker process is started. */
@@ -30,6 +31,11 @@ export interface WorkerProcessOptions {
   proxies?: boolean;
   /** Extra environment variables for the worker. */
   env?: Record<string, string>;
+  /**
+   * Fork the worker from a process that imported TensorFlow already (src/worker/fork-server.ts) rather
+   * than start a fresh interpreter. Default: on Linux, unless `TFBRIDGE_FORK_SERVER=0`.
+   */
+  forkServer?: boolean;
 }
 
 /** How the process ended. */
@@ -58,6 +64,7 @@ export class WorkerProcess {
   readonly linkSocket: Socket | null;
   private readonly child: ChildProcess;
   private readonly dir: string;
+  private readonly forkServer: ForkServer | null;
   private tail = "";
 
   constructor(options: WorkerProcessOptions = {}) {
@@ -68,13 +75,20 @@ export class WorkerProcess {
     this.dir = privateDir("worker"); // mode 0700: only this user reaches the socket
     this.proxyEndpoint = `ipc://${join(this.dir, "pythonia.sock")}`;
     // --temp-dir: TensorFlow's temporary files go into our private folder, removed when the worker ends.
-    const args = ["-m", "tfbridge_worker", "--exit-with-stdin", "--temp-dir", join(this.dir, "tmp")];
+    const args = ["--exit-with-stdin", "--temp-dir", join(this.dir, "tmp")];
     if (options.linkRegions) args.push("--link-fd", "3", "--link-regions", ...options.linkRegions);
     else if (options.connect) args.push("--connect", options.connect);
     else throw new WorkerStartError("a worker needs a link: linkRegions or connect");
     if (options.proxies) args.push("--pythonia-dir", PYTHONIA_DIR, "--pythonia-endpoint", this.proxyEndpoint);
-    this.child = spawn(python, args, {
-      env: { ...process.env, ...options.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
+    const env = { ...process.env, ...options.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" };
+    this.forkServer = (options.forkServer ?? ForkServer.byDefault()) ? ForkServer.for(python, env, options.forwardStderr ?? false) : null;
+    // Through the fork server, this process is a small client that stands for the worker: it passes on
+    // its descriptors and the signals it gets, and ends as the worker does (fork_client.py).
+    const command = this.forkServer
+      ? ["-S", "-m", "tfbridge_worker.fork_client", "--server", this.forkServer.socketPath, "--server-pid", String(this.forkServer.pid), "--", ...args]
+      : ["-m", "tfbridge_worker", ...args];
+    this.child = spawn(python, command, {
+      env,
       // A fourth descriptor of kind "pipe" is a Unix socket pair, both ways: the local link's.
       stdio: options.linkRegions ? ["pipe", "ignore", "pipe", "pipe"] : ["pipe", "ignore", "pipe"],
     });
@@ -97,9 +111,10 @@ export class WorkerProcess {
     return this.child.pid;
   }
 
-  /** The last few KiB the worker wrote to stderr. */
+  /** The last few KiB the worker wrote to stderr, and its fork server's if that has exited. */
   stderrTail(): string {
-    return this.tail.trimEnd();
+    const server = this.forkServer?.stderrTailIfEnded();
+    return (server ? `${this.tail}\nthe worker fork server's stderr:\n${server}` : this.tail).trimEnd();
   }
 
   /** Sends `signal` and waits for the process to end; SIGKILL follows after `graceMs`. */

@@ -1,0 +1,85 @@
+// Workers forked from a process that imported TensorFlow once (src/worker/fork-server.ts,
+// python/tfbridge_worker/fork_server.py). python/tests/test_fork_server.py covers the client's exits and signals.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Bridge, type PyProxy, WorkerStartError } from "../../src/index.js";
+import { defaultPython } from "../../src/worker/process.js";
+
+function parentOf(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+}
+
+function commandLine(pid: number): string {
+  return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("the fork server", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tfbridge-test-fork-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("forks the workers of one interpreter and environment from one process that imported TensorFlow", async () => {
+    await using a = await Bridge.start({ forkServer: true });
+    await using b = await Bridge.start({ forkServer: true });
+    const server = parentOf(a.pid);
+    expect(parentOf(b.pid)).toBe(server);
+    expect(server).not.toBe(process.pid);
+    expect(commandLine(server)).toContain("tfbridge_worker.fork_server");
+    expect((await a.call("hello")).result).toMatchObject({ pid: a.pid });
+  });
+
+  it("gives an environment TensorFlow may read at import a server of its own", async () => {
+    await using plain = await Bridge.start({ forkServer: true });
+    await using other = await Bridge.start({ forkServer: true, env: { TF_ENABLE_ONEDNN_OPTS: "0" } });
+    expect(parentOf(other.pid)).not.toBe(parentOf(plain.pid));
+    expect(commandLine(parentOf(other.pid))).toContain("tfbridge_worker.fork_server");
+  });
+
+  it("starts a fresh interpreter when told not to use one", async () => {
+    await using fresh = await Bridge.start({ forkServer: false });
+    expect(parentOf(fresh.pid)).toBe(process.pid);
+  });
+
+  // NumPy seeds its global generator at first use and Python's random module reseeds after a fork:
+  // this holds while nothing the server imports draws from them before forking.
+  it("gives each worker its own draws from NumPy's global generator, as a new process has", async () => {
+    const draws: number[][] = [];
+    for (let i = 0; i < 2; i++) {
+      await using bridge = await Bridge.start({ forkServer: true });
+      const np = await bridge.python.import("numpy");
+      const draw = (await np.random!.rand!(4)) as PyProxy;
+      const list = (await draw.tolist!()) as PyProxy;
+      draws.push((await list.valueOf!()) as unknown as number[]);
+    }
+    expect(draws[0]).toHaveLength(4);
+    expect(draws[0]).not.toEqual(draws[1]);
+  });
+
+  it("ends the worker when its Bridge closes", async () => {
+    const bridge = await Bridge.start({ forkServer: true });
+    const pid = bridge.pid;
+    await bridge.close();
+    expect(alive(pid)).toBe(false);
+  });
+
+  it("a server that cannot import says why, in the worker's start error", async () => {
+    const python = join(dir, "python");
+    // The interpreter but for the server: as if TensorFlow's import failed in it.
+    writeFileSync(python, `#!/bin/sh\nfor a; do [ "$a" = tfbridge_worker.fork_server ] && { echo "ImportError: no TensorFlow here" >&2; exit 3; }; done\nexec ${defaultPython()} "$@"\n`);
+    chmodSync(python, 0o755);
+    const error = await Bridge.start({ python, forkServer: true, startTimeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerStartError);
+    expect((error as WorkerStartError).message).toContain("ImportError: no TensorFlow here");
+    expect((error as WorkerStartError).message).toContain("exited before it could start this worker");
+  });
+});
