@@ -2,11 +2,13 @@
 client stands for its worker, with the worker's environment, exit and signals, and neither outlives
 the other or the server."""
 
+import json
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -18,20 +20,18 @@ from test_worker import call
 
 class Server:
     def __init__(self) -> None:
-        self.dir = tempfile.TemporaryDirectory(prefix="tfbridge-pytest-fork-")
-        self.path = f"{self.dir.name}/fork.sock"
-        self.proc = subprocess.Popen([sys.executable, "-m", "tfbridge_worker.fork_server", "--socket", self.path],
+        self.name = f"tfbridge-pytest-fork-{secrets.token_hex(8)}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "tfbridge_worker.fork_server", "--socket", self.name],
                                      cwd=PYTHON_DIR, stdin=subprocess.PIPE)
 
-    def client(self) -> list[str]:
+    def client(self, pid: int | None = None) -> list[str]:
         """The command that starts a worker through this server, but for the worker's own arguments."""
-        return [sys.executable, "-S", "-m", "tfbridge_worker.fork_client", "--server", self.path,
-                "--server-pid", str(self.proc.pid), "--"]
+        return [sys.executable, "-S", "-m", "tfbridge_worker.fork_client", "--server", self.name,
+                "--server-pid", str(self.proc.pid if pid is None else pid), "--"]
 
     def close(self) -> None:
         self.proc.stdin.close()  # as when Node exits
         self.proc.wait(timeout=30)
-        self.dir.cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,17 @@ def test_a_signal_to_the_client_reaches_the_worker_whose_end_it_mirrors(server):
         w.close()
 
 
+def test_ctrl_c_ends_a_forked_worker_by_sigint_as_it_does_a_fresh_one(server):
+    """The client forwards SIGINT; the worker's KeyboardInterrupt ends it by SIGINT, as CPython ends a
+    fresh one (it used to become exit status 1), and the client mirrors that."""
+    w = WorkerProcess(command=server.client())
+    try:
+        w.proc.send_signal(signal.SIGINT)
+        assert w.proc.wait(timeout=30) == -signal.SIGINT
+    finally:
+        w.close()
+
+
 def test_a_client_killed_takes_its_worker_with_it(server):
     w = WorkerProcess(command=server.client())
     pid = w.ready["info"]["pid"]
@@ -111,15 +122,35 @@ def test_workers_die_with_their_server_and_their_clients_say_so():
     finally:
         w.close()
         own.proc.wait()
-        own.dir.cleanup()
 
 
 def test_a_client_whose_server_is_gone_fails_at_once_with_why():
     ended = subprocess.Popen(["true"])
     ended.wait()  # reaped: its pid names nobody
-    with tempfile.TemporaryDirectory() as d:
-        done = subprocess.run([sys.executable, "-S", "-m", "tfbridge_worker.fork_client", "--server", f"{d}/fork.sock",
-                               "--server-pid", str(ended.pid), "--", "--connect", "ipc:///x"],
-                              cwd=PYTHON_DIR, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    done = subprocess.run([sys.executable, "-S", "-m", "tfbridge_worker.fork_client", "--server", "tfbridge-pytest-none",
+                           "--server-pid", str(ended.pid), "--", "--connect", "ipc:///x"],
+                          cwd=PYTHON_DIR, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert "fork server (pid" in done.stderr and "exited before it could start this worker" in done.stderr
+
+
+def test_a_client_hands_nothing_to_a_socket_its_server_does_not_hold(server):
+    """An abstract socket name is anyone's to take first: the client checks the pid it was given, and
+    sends no environment (CURVE keys) and no descriptors elsewhere."""
+    done = subprocess.run([*server.client(pid=os.getpid()), "--connect", "ipc:///x"], cwd=PYTHON_DIR,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert f"held by pid {server.proc.pid}" in done.stderr and f"not by the worker fork server (pid {os.getpid()})" in done.stderr
+
+
+def test_a_bad_request_is_refused_and_the_server_serves_on(server):
+    """Malformed requests (not JSON, nested too deep, descriptors without places) get an error each."""
+    for payload, fds in [(b"{not json", [0, 2]), (b"[" * 100_000, [0, 2]),
+                         (b'{"argv": [], "env": {}, "cwd": "/", "fds": [0]}', [0, 2])]:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sock.connect("\0" + server.name)
+        socket.send_fds(sock, [payload], fds)
+        assert json.loads(sock.recv(4096))["error"].startswith("bad request")
+        sock.close()
+    w = WorkerProcess(command=server.client())
+    assert w.close() == 0

@@ -1,10 +1,12 @@
-"""``python -S -m tfbridge_worker.fork_client --server SOCKET --server-pid PID -- WORKER_ARGS...``
+"""``python -S -m tfbridge_worker.fork_client --server NAME --server-pid PID -- WORKER_ARGS...``
 
 A worker started through the fork server (fork_server.py): this small process stands where the worker
-would, for Node. It hands the server its standard input, standard error and, when open, descriptor 3
-(the local link's socket), with its environment, folder and the worker's arguments; forwards the
-signals it gets to the worker; and exits as the worker did, by the same code or signal. It imports
-nothing but the standard library (and runs under ``-S``), so it starts in milliseconds.
+would, for Node. It hands the server its standard input, standard error and the local link's socket
+(the worker's ``--link-fd``, when it has one), with its environment, folder and the worker's
+arguments; forwards the signals it gets to the worker; and exits as the worker did, by the same code
+or signal. It imports nothing but the standard library (and runs under ``-S``), so it starts in
+milliseconds. It talks only to the server Node started (the pid it was given, and this user's): the
+environment it sends may hold CurveZMQ keys, and an abstract socket name is anyone's to take first.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import sys
 import time
 
@@ -20,7 +23,7 @@ import time
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 #: Between tries to connect while the server is still importing TensorFlow.
 _RETRY_S = 0.02
-_LINK_FD = 3
+_PEERCRED = struct.Struct("3i")  # pid, uid, gid
 
 
 def _fail(message: str) -> None:
@@ -38,15 +41,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _connect(path: str, server_pid: int) -> socket.socket:
+def _connect(name: str, server_pid: int) -> socket.socket:
     """Connected to the server, once it has imported TensorFlow and listens; fails once it has died."""
     while True:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            sock.connect(path)
-            return sock
-        except (FileNotFoundError, ConnectionRefusedError):
+            sock.connect("\0" + name)
+        except ConnectionRefusedError:
             sock.close()
+        else:
+            pid, uid, _gid = _PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
+            if pid != server_pid or uid != os.getuid():
+                _fail(f"the socket {name} is held by pid {pid} (uid {uid}), not by the worker fork server (pid {server_pid})")
+            return sock
         if not _alive(server_pid):
             _fail(f"the worker fork server (pid {server_pid}) exited before it could start this worker")
         time.sleep(_RETRY_S)
@@ -59,25 +66,20 @@ def _receive(sock: socket.socket) -> dict:
     return json.loads(data)
 
 
-def _is_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-        return True
-    except OSError:
-        return False
-
-
 def main() -> None:
     args = sys.argv[1:]
-    if len(args) < 5 or args[0] != "--server" or args[2] != "--server-pid" or args[4] != "--":
-        _fail("usage: python -S -m tfbridge_worker.fork_client --server SOCKET --server-pid PID -- WORKER_ARGS...")
-    path, server_pid, worker_args = args[1], int(args[3]), args[5:]
-    fds = [0, 2] + ([_LINK_FD] if _is_open(_LINK_FD) else [])  # before the socket, which may take a free 3
-    sock = _connect(path, server_pid)
-    request = json.dumps({"argv": worker_args, "env": dict(os.environ), "cwd": os.getcwd()}).encode()
+    if len(args) < 5 or args[0] != "--server" or args[2] != "--server-pid" or args[4] != "--" or not args[3].isdigit():
+        _fail("usage: python -S -m tfbridge_worker.fork_client --server NAME --server-pid PID -- WORKER_ARGS...")
+    name, server_pid, worker_args = args[1], int(args[3]), args[5:]
+    if server_pid <= 0:  # os.kill(0, …) would ask about this process group, which is always there
+        _fail("the worker fork server did not start (no pid)")
+    link = [int(worker_args[worker_args.index("--link-fd") + 1])] if "--link-fd" in worker_args else []
+    fds = [0, 2, *link]
+    sock = _connect(name, server_pid)
+    request = json.dumps({"argv": worker_args, "env": dict(os.environ), "cwd": os.getcwd(), "fds": fds}).encode()
     socket.send_fds(sock, [request], fds)
-    if _LINK_FD in fds:
-        os.close(_LINK_FD)  # the worker's now: the link closes for Node when the worker's copy does
+    for fd in link:
+        os.close(fd)  # the worker's now: the link closes for Node when the worker's copy does
     reply = _receive(sock)
     if "error" in reply:
         _fail(f"the worker fork server could not start this worker: {reply['error']}")

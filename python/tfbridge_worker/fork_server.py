@@ -1,4 +1,4 @@
-"""``python -m tfbridge_worker.fork_server --socket PATH``: imports TensorFlow once, then forks workers.
+"""``python -m tfbridge_worker.fork_server --socket NAME``: imports TensorFlow once, then forks workers.
 
 Importing TensorFlow and Keras is most of a worker's start (seconds of CPU); a child forked after the
 import starts serving in a fraction of a second and shares the imported pages. Node starts one server
@@ -14,10 +14,12 @@ it forked dies too (PR_SET_PDEATHSIG), and the server exits when Node closes its
 The server stays single-threaded (no threads of its own, and TensorFlow starts none at import), which
 is what makes forking it safe; it never runs TensorFlow itself.
 
-On the socket (AF_UNIX, SOCK_SEQPACKET: one message per send), a client sends one request,
-``{"argv": [...], "env": {...}, "cwd": "..."}`` in JSON with its descriptors attached; the server answers
-``{"pid": N}`` once forked, then ``{"exit": CODE}`` or ``{"signal": N}`` when the worker has ended (or
-``{"error": "..."}`` if it could not fork).
+The socket is in Linux's abstract namespace (no file to outlive the server, to be cleaned away under
+it, or to run past the 108 bytes a socket path may have), and the server serves only its own user
+(SO_PEERCRED). One message per send (SOCK_SEQPACKET): a client sends one request,
+``{"argv": [...], "env": {...}, "cwd": "...", "fds": [0, 2, 3]}`` in JSON with its descriptors attached,
+``fds`` saying where each goes in the worker; the server answers ``{"pid": N}`` once forked, then
+``{"exit": CODE}`` or ``{"signal": N}`` when the worker has ended (or ``{"error": "..."}`` instead).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import os
 import selectors
 import signal
 import socket
+import struct
 import sys
 import traceback
 
@@ -40,10 +43,7 @@ MAX_FDS = 3
 _PR_SET_PDEATHSIG = 1
 #: How often ended children are looked for where the kernel has no pidfd (before Linux 5.3).
 _POLL_S = 0.1
-
-
-def encode(message: dict) -> bytes:
-    return json.dumps(message).encode()
+_PEERCRED = struct.Struct("3i")  # pid, uid, gid
 
 
 class _Child:
@@ -56,12 +56,20 @@ class _Child:
         self.ended = False
 
 
+class Forked(BaseException):
+    """Raised in a new child, out of the server's loop: what remains is to become the worker (main)."""
+
+    def __init__(self, server: ForkServer, request: dict, fds: list[int]):
+        super().__init__()
+        self.server, self.request, self.fds = server, request, fds
+
+
 class ForkServer:
-    def __init__(self, path: str):
+    def __init__(self, name: str):
+        self.pid = os.getpid()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.listener.bind(path)
+        self.listener.bind("\0" + name)
         self.listener.listen(64)
-        self.path = path
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.listener, selectors.EVENT_READ, self._accept)
         self.selector.register(0, selectors.EVENT_READ, self._stdin)
@@ -71,7 +79,10 @@ class ForkServer:
     def serve(self) -> None:
         while True:
             for key, _ in self.selector.select(_POLL_S if self.polled else None):
-                key.data(key.fileobj)
+                try:
+                    key.data(key.fileobj)
+                except Exception:  # noqa: BLE001 (one client's trouble must not end the others' workers)
+                    traceback.print_exc()
             for child in [c for c in self.polled if self._reaped(c)]:
                 self.polled.remove(child)
 
@@ -80,18 +91,20 @@ class ForkServer:
             for child in self.children.values():
                 if child is not None and not child.ended:
                     _kill(child.pid)
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
             sys.exit(0)
 
     def _accept(self, _listener: socket.socket) -> None:
         conn, _ = self.listener.accept()
+        _pid, uid, _gid = _PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
+        if uid != os.getuid():
+            conn.close()
+            return
         self.children[conn] = None
         self.selector.register(conn, selectors.EVENT_READ, self._readable)
 
     def _readable(self, conn: socket.socket) -> None:
+        if conn not in self.children:
+            return  # an event from the same poll as its worker's end, which closed it
         child = self.children[conn]
         if child is not None:
             # A client says nothing after its request: readable means it is gone, and its worker goes too.
@@ -114,17 +127,14 @@ class ForkServer:
         try:
             if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
                 raise ValueError(f"a request over {MAX_REQUEST_BYTES} bytes or {MAX_FDS} descriptors")
-            request = json.loads(data)
-            if len(fds) < 2:
-                raise ValueError("a request without standard input and standard error")
-        except ValueError as exc:
+            request = _checked(json.loads(data), len(fds))
+        except (ValueError, RecursionError) as exc:
             _send(conn, {"error": f"bad request: {exc}"})
             self._close(conn, fds)
             return
         self._fork(conn, request, fds)
 
     def _fork(self, conn: socket.socket, request: dict, fds: list[int]) -> None:
-        gc.freeze()  # objects from the import stay where they are: fewer pages copied in the child
         try:
             pid = os.fork()
         except OSError as exc:
@@ -132,7 +142,7 @@ class ForkServer:
             self._close(conn, fds)
             return
         if pid == 0:
-            self._become_worker(request, fds)  # never returns
+            raise Forked(self, request, fds)
         for fd in fds:
             os.close(fd)
         child = _Child(conn, pid)
@@ -168,70 +178,74 @@ class ForkServer:
             pass  # unregistered already: its client went first
         conn.close()
 
-    def _become_worker(self, request: dict, fds: list[int]) -> None:
-        code = 1
-        try:
-            _die_with_parent()
-            # The server's own descriptors are not the worker's: its listener, clients and pidfds.
-            self.selector.close()
-            self.listener.close()
-            for conn, child in self.children.items():
-                conn.close()
-                if child is not None and child.pidfd is not None:
-                    os.close(child.pidfd)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            wanted = {0: fds[0], 1: devnull, 2: fds[1]}
-            if len(fds) > 2:
-                wanted[3] = fds[2]
-            for target, fd in wanted.items():
-                if fd != target:
-                    os.dup2(fd, target)
-            for fd in set(fds) | {devnull}:
-                if fd not in wanted:
-                    os.close(fd)
-            signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh interpreter
-            os.environ.clear()
-            os.environ.update(request["env"])
-            os.chdir(request["cwd"])
-            sys.argv = ["tfbridge_worker", *request["argv"]]
-            from .__main__ import main
-
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = _exit_code(exc.code)
-        except BaseException:  # noqa: BLE001 (the worker's own failure: reported as python would)
-            traceback.print_exc()
-        finally:
-            try:
-                import atexit
-
-                atexit._run_exitfuncs()
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
+    def forget(self) -> None:
+        """In a child: closes the server's own descriptors (listener, poller, clients, pidfds)."""
+        self.selector.close()
+        self.listener.close()
+        for conn, child in self.children.items():
+            conn.close()
+            if child is not None and child.pidfd is not None:
+                os.close(child.pidfd)
 
 
-def _exit_code(code: object) -> int:
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code & 0xFF
-    print(code, file=sys.stderr)
-    return 1
+def _checked(request: object, received: int) -> dict:
+    """The request, if it is one: strings where strings go, and a place for each descriptor received."""
+    if not isinstance(request, dict):
+        raise ValueError("not a JSON object")
+    argv, env, cwd, targets = (request.get(k) for k in ("argv", "env", "cwd", "fds"))
+    if not (isinstance(argv, list) and all(isinstance(a, str) for a in argv)):
+        raise ValueError("argv: not a list of strings")
+    if not (isinstance(env, dict) and all(isinstance(v, str) for v in env.values())):
+        raise ValueError("env: not an object of strings")
+    if not isinstance(cwd, str):
+        raise ValueError("cwd: not a string")
+    if not (isinstance(targets, list) and len(targets) == received and targets[:2] == [0, 2]
+            and all(isinstance(t, int) and t >= 3 for t in targets[2:])):
+        raise ValueError(f"fds: {received} descriptors arrived, for places {targets!r} (0 and 2 first)")
+    return request
 
 
-def _die_with_parent() -> None:
+def _become_worker(forked: Forked) -> None:
+    """In the child: the client's descriptors, environment, folder and arguments, then the worker's main.
+    It ends as ``python -m tfbridge_worker`` does, through the interpreter's own exit."""
+    request, fds = forked.request, forked.fds
+    _die_with(forked.server.pid)
+    forked.server.forget()
+    os.setpgid(0, 0)  # a terminal's Ctrl-C reaches the worker once, through its client, not twice
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    # The received descriptors are all 3 or above (the server's own 0 to 2 are open), and places 0 and 2
+    # are filled before 3, so no descriptor is overwritten before it is copied.
+    targets = request["fds"]
+    for target, fd in zip(targets, fds):
+        if fd != target:
+            os.dup2(fd, target)
+    for fd in set(fds) - set(targets):
+        os.close(fd)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh interpreter
+    if "numpy.random" in sys.modules:  # seeded at its import: the children would all draw the same
+        sys.modules["numpy.random"].seed()
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    sys.path[0] = request["cwd"]  # where `python -m` puts it
+    sys.argv = ["tfbridge_worker", *request["argv"]]
+    from .__main__ import main
+
+    main()
+
+
+def _die_with(server_pid: int) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:  # the server died before the call: nobody would ever kill this child
+    if os.getppid() != server_pid:  # the server died before the call: nobody would ever kill this child
         os._exit(1)
 
 
 def _send(conn: socket.socket, message: dict) -> None:
     try:
-        conn.send(encode(message))
+        conn.send(json.dumps(message).encode())
     except OSError:
         pass  # the client is gone; the worker was killed with it
 
@@ -245,17 +259,22 @@ def _kill(pid: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="tfbridge_worker.fork_server")
-    parser.add_argument("--socket", required=True, help="where to listen (AF_UNIX, SOCK_SEQPACKET), in a private folder")
+    parser.add_argument("--socket", required=True, help="the abstract AF_UNIX name to listen on (no leading NUL)")
     opts = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # as the worker's main() sets it, before the import
-    # A terminal's Ctrl-C reaches the whole process group: the workers stop on it, as they always did,
-    # while the server waits for Node to go (its stdin closing) rather than die with a traceback.
+    # A terminal's Ctrl-C reaches Node's whole process group: the server waits for Node to go (its
+    # stdin closing) rather than die with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Everything a worker imports, so that none of it is left to each child.
     from . import __main__, connected, link, ops, proxies  # noqa: F401
 
+    gc.freeze()  # what the import made stays put: the children copy fewer pages when they collect
     server = ForkServer(opts.socket)
-    server.serve()
+    try:
+        server.serve()  # returns only by raising: SystemExit when Node is gone, Forked in each child
+    except Forked as forked:
+        child = forked
+    _become_worker(child)  # outside the handler: the worker's own errors carry no Forked as their context
 
 
 if __name__ == "__main__":

@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
-import { join } from "node:path";
-import { privateDir, removePrivateDir } from "./private-dir.js";
+import { StderrTail } from "./stderr-tail.js";
 
-const STDERR_TAIL_BYTES = 8192;
 /**
  * Environment variables the worker reads only after TensorFlow's import (its token, message cap, CURVE
  * keys): they may differ between workers of one fork server. Any other variable may change what the
@@ -19,29 +18,25 @@ const READ_AFTER_IMPORT = /^TFBRIDGE_/;
  * and it exits when this process does (its standard input closes).
  */
 export class ForkServer {
-  /** The server's AF_UNIX socket, in a folder only this user can enter. */
-  readonly socketPath: string;
+  /**
+   * The server's socket, in Linux's abstract namespace: no file to clean up or to be cleaned away, and
+   * no path length limit. Both ends check who holds the other (the server's pid, this user).
+   */
+  readonly socketName = `tfbridge-fork-${process.pid}-${randomBytes(12).toString("hex")}`;
   private readonly child: ChildProcess;
-  private readonly dir: string;
-  private tail = "";
+  private readonly tail: StderrTail;
   private ended = false;
 
-  private constructor(python: string, env: NodeJS.ProcessEnv, forwardStderr: boolean, onExit: () => void) {
-    this.dir = privateDir("fork");
-    this.socketPath = join(this.dir, "fork.sock");
-    this.child = spawn(python, ["-m", "tfbridge_worker.fork_server", "--socket", this.socketPath], { env, stdio: ["pipe", "ignore", "pipe"] });
-    this.child.stderr!.on("data", (chunk: Buffer) => {
-      if (forwardStderr) process.stderr.write(chunk);
-      this.tail = (this.tail + chunk.toString("utf8")).slice(-STDERR_TAIL_BYTES);
-    });
+  private constructor(python: string, env: NodeJS.ProcessEnv, forwardStderr: boolean, onEnd: () => void) {
+    this.child = spawn(python, ["-m", "tfbridge_worker.fork_server", "--socket", this.socketName], { env, stdio: ["pipe", "ignore", "pipe"] });
+    this.tail = new StderrTail(this.child.stderr!, forwardStderr);
     const end = (): void => {
       if (this.ended) return;
       this.ended = true;
-      onExit();
-      removePrivateDir(this.dir);
+      onEnd();
     };
     this.child.once("error", (e) => {
-      this.tail += `\n${e.message}`;
+      this.tail.add(`\n${e.message}`);
       end();
     });
     this.child.once("close", end); // after its stderr is all read: a failed import's traceback is its last words
@@ -51,23 +46,26 @@ export class ForkServer {
     (this.child.stderr as Readable & { unref(): void }).unref();
   }
 
-  /** The server's pid: a worker's client gives up waiting for the socket once this process has gone. */
+  /** The server's pid (0 if it could not be spawned): a worker's client talks to this process only. */
   get pid(): number {
     return this.child.pid ?? 0;
   }
 
   /** What the server wrote last on stderr (a failed import's traceback), once it has exited; else "". */
   stderrTailIfEnded(): string {
-    return this.ended ? this.tail.trimEnd() : "";
+    return this.ended ? this.tail.toString() : "";
   }
 
   private static readonly running = new Map<string, ForkServer>();
 
-  /** The running server for this interpreter and environment, started if there is none. */
+  /**
+   * The running server for this interpreter and import-time environment, started if there is none.
+   * `forwardStderr` applies to a server this call starts: what it writes is the import's, once.
+   */
   static for(python: string, env: NodeJS.ProcessEnv, forwardStderr: boolean): ForkServer {
     const importEnv = Object.entries(env).filter(([name, value]) => value !== undefined && !READ_AFTER_IMPORT.test(name));
     importEnv.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const key = JSON.stringify([python, forwardStderr, importEnv]);
+    const key = JSON.stringify([python, importEnv]);
     let server = ForkServer.running.get(key);
     if (!server) {
       server = new ForkServer(python, Object.fromEntries(importEnv), forwardStderr, () => {

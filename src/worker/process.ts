@@ -8,6 +8,7 @@ import { packageRoot } from "../paths.js";
 import { SETUP_COMMAND, findPython } from "../setup/env.js";
 import { ForkServer } from "./fork-server.js";
 import { privateDir, removePrivateDir } from "./private-dir.js";
+import { StderrTail } from "./stderr-tail.js";
 
 /** How the Python worker process is started. */
 export interface WorkerProcessOptions {
@@ -44,7 +45,6 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
 }
 
-const STDERR_TAIL_BYTES = 8192;
 /** pythonia's Python sources, which the worker serves proxies with (python/tfbridge_worker/proxies.py). */
 const PYTHONIA_DIR = dirname(createRequire(import.meta.url).resolve("pythonia/src/pythonia/Bridge.py"));
 
@@ -65,7 +65,7 @@ export class WorkerProcess {
   private readonly child: ChildProcess;
   private readonly dir: string;
   private readonly forkServer: ForkServer | null;
-  private tail = "";
+  private readonly tail: StderrTail;
 
   constructor(options: WorkerProcessOptions = {}) {
     const python = options.python ?? defaultPython();
@@ -85,7 +85,7 @@ export class WorkerProcess {
     // Through the fork server, this process is a small client that stands for the worker: it passes on
     // its descriptors and the signals it gets, and ends as the worker does (fork_client.py).
     const command = this.forkServer
-      ? ["-S", "-m", "tfbridge_worker.fork_client", "--server", this.forkServer.socketPath, "--server-pid", String(this.forkServer.pid), "--", ...args]
+      ? ["-S", "-m", "tfbridge_worker.fork_client", "--server", this.forkServer.socketName, "--server-pid", String(this.forkServer.pid), "--", ...args]
       : ["-m", "tfbridge_worker", ...args];
     this.child = spawn(python, command, {
       env,
@@ -93,13 +93,10 @@ export class WorkerProcess {
       stdio: options.linkRegions ? ["pipe", "ignore", "pipe", "pipe"] : ["pipe", "ignore", "pipe"],
     });
     this.linkSocket = options.linkRegions ? (this.child.stdio[3] as Socket) : null;
-    this.child.stderr!.on("data", (chunk: Buffer) => {
-      if (options.forwardStderr) process.stderr.write(chunk);
-      this.tail = (this.tail + chunk.toString("utf8")).slice(-STDERR_TAIL_BYTES);
-    });
+    this.tail = new StderrTail(this.child.stderr!, options.forwardStderr ?? false);
     this.exited = new Promise((resolve) => {
       this.child.once("error", (e) => {
-        this.tail += `\n${e.message}`;
+        this.tail.add(`\n${e.message}`);
         resolve({ code: null, signal: null });
       });
       this.child.once("close", (code, signal) => resolve({ code, signal }));
@@ -107,6 +104,7 @@ export class WorkerProcess {
     void this.exited.then(() => removePrivateDir(this.dir));
   }
 
+  /** The pid of the process this spawned: the worker, or, through the fork server, the client that stands for it. */
   get pid(): number | undefined {
     return this.child.pid;
   }
@@ -114,7 +112,7 @@ export class WorkerProcess {
   /** The last few KiB the worker wrote to stderr, and its fork server's if that has exited. */
   stderrTail(): string {
     const server = this.forkServer?.stderrTailIfEnded();
-    return (server ? `${this.tail}\nthe worker fork server's stderr:\n${server}` : this.tail).trimEnd();
+    return server ? `${this.tail}\nthe worker fork server's stderr:\n${server}` : this.tail.toString();
   }
 
   /** Sends `signal` and waits for the process to end; SIGKILL follows after `graceMs`. */
