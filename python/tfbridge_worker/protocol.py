@@ -62,11 +62,13 @@ BOUNDS = _load("bounds.json")
 RUNTIME = _load("runtime.json")
 
 
+@lru_cache(maxsize=None)
 def max_message_bytes() -> int:
     """The largest message, all frames counted, a worker takes or sends; a pool may set it lower.
 
-    Read when asked, not at import: a worker forked from the fork server (fork_server.py) imported this
-    module under the server's environment, and its own comes after."""
+    Read at first use, not at import: a worker forked from the fork server (fork_server.py) imported
+    this module under the server's environment, and its own comes after; the server never asks. Kept
+    from then on: every request and reply is checked against it."""
     return int(os.environ.get("TFBRIDGE_MAX_MESSAGE_BYTES", CONTROL["maxMessageBytes"]))
 
 _DTYPE_ROWS = _load("dtypes.json")["dtypes"]
