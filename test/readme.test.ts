@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DOC_PAGES, isNorun, pageBlocks } from "./docs/code-blocks.js";
 import { commonjsForm } from "./docs/commonjs-form.js";
+import { shareForkServer } from "../src/worker/process.js";
 
 const exec = promisify(execFile);
 const root = new URL("..", import.meta.url).pathname;
@@ -58,22 +59,42 @@ function unkept(promised: string[], stdout: string): string[] {
 }
 
 const work = mkdtempSync(join(tmpdir(), "tfbridge-readme-"));
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+const shim = `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(root, "dist", "cli", "main.js"))} "$@"\n`;
+
+/** An executable `tfbridge` in `bin`: what npm install makes of package.json's "bin". */
+function installBin(bin: string): void {
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, "tfbridge"), shim);
+  chmodSync(join(bin, "tfbridge"), 0o755);
+}
+
+let blockEnv: NodeJS.ProcessEnv | undefined;
+/**
+ * The environment every block runs in. A block's own Bridge or Pool forks its workers from this test's
+ * server rather than import TensorFlow once per block. (`npx` gives the CLI runs of shell blocks an
+ * environment of its own, npm_* and PATH, so they start their own servers, as a user's would.)
+ */
+function blockEnvironment(): NodeJS.ProcessEnv {
+  if (blockEnv) return blockEnv;
+  const bin = join(work, "bin");
+  installBin(bin);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+  env.PATH = `${bin}:${process.env.PATH}`;
+  blockEnv = shareForkServer(env);
+  return blockEnv;
+}
 
 /** A project folder where `tfbridge` is this package, as npm would install it, and `npx tfbridge` its CLI. */
 function projectFolder(name: string): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = join(work, name);
-  const bin = join(dir, "node_modules", ".bin");
-  mkdirSync(bin, { recursive: true });
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "readme-blocks", private: true, type: "commonjs" }));
   symlinkSync(root, join(dir, "node_modules", "tfbridge"));
   // npm installs a package's dependencies beside it, where a block's own imports (prom-client) find them.
   const { dependencies } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
   for (const dep of Object.keys(dependencies)) symlinkSync(join(root, "node_modules", dep), join(dir, "node_modules", dep));
-  // What npm install makes of package.json's "bin", so that `npx tfbridge` runs this package's CLI.
-  writeFileSync(join(bin, "tfbridge"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(root, "dist", "cli", "main.js"))} "$@"\n`);
-  chmodSync(join(bin, "tfbridge"), 0o755);
-  return { dir, env: { ...env, PATH: `${bin}:${process.env.PATH}` } };
+  installBin(join(dir, "node_modules", ".bin"));
+  return { dir, env: blockEnvironment() };
 }
 
 beforeAll(async () => {

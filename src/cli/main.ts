@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { TfbridgeError, UsageError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import type { Command, CommandContext } from "./context.js";
+import { withCliLogLevel } from "./log-level.js";
 import { CONVERT_USAGE, convertCommand } from "./convert.js";
 import { DEMO_USAGE, demoCommand } from "./demo.js";
 import { DOCTOR_USAGE, doctorCommand } from "./doctor.js";
@@ -39,9 +40,7 @@ Exit status: 0 success, 1 a failed check or run, 2 a bad command line.`;
 async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes("--verbose");
   const [name, ...args] = argv.filter((a) => a !== "--verbose");
-  // TensorFlow's C++ logging (tfjs-node in this process, TensorFlow in the workers, which inherit the
-  // environment) is INFO-level chatter that floods the output; --verbose, or an explicit setting, keeps it.
-  process.env.TF_CPP_MIN_LOG_LEVEL ??= verbose ? "0" : "2";
+  process.env.TF_CPP_MIN_LOG_LEVEL = withCliLogLevel(process.env, verbose).TF_CPP_MIN_LOG_LEVEL;
   const context: CommandContext = { verbose };
   if (name === undefined) {
     process.stderr.write(`${USAGE}\n`);

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 import { StderrTail } from "./stderr-tail.js";
 
@@ -11,6 +11,30 @@ import { StderrTail } from "./stderr-tail.js";
 const READ_AFTER_IMPORT = /^TFBRIDGE_/;
 
 /**
+ * Names the fork servers a parent process hands down to its children (a test runner to the CLI runs and
+ * scripts it starts): `socket pid digest` each, comma-separated, the digest that of the interpreter and
+ * import-time environment the server imported with. A child uses one only for workers whose own digest
+ * is the same, and else starts its own server: a wrong guess by the parent costs time, never kernels.
+ */
+export const SHARED_FORK_SERVER = "TFBRIDGE_SHARED_FORK_SERVER";
+
+/** The interpreter and the environment variables that may change what `import tensorflow` does. */
+function importKey(python: string, env: NodeJS.ProcessEnv): { digest: string; importEnv: [string, string][] } {
+  const importEnv = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !READ_AFTER_IMPORT.test(e[0]));
+  importEnv.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { digest: createHash("sha256").update(JSON.stringify([python, importEnv])).digest("hex"), importEnv };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false; // gone, or another user's: either way not a server this process may use
+  }
+}
+
+/**
  * A Python process that imported TensorFlow once and forks workers from there
  * (python/tfbridge_worker/fork_server.py): a worker then starts in a fraction of a second and shares the
  * imported pages, where a fresh interpreter spends seconds of CPU importing TensorFlow. This process
@@ -18,62 +42,66 @@ const READ_AFTER_IMPORT = /^TFBRIDGE_/;
  * and it exits when this process does (its standard input closes).
  */
 export class ForkServer {
-  /**
-   * The server's socket, in Linux's abstract namespace: no file to clean up or to be cleaned away, and
-   * no path length limit. Both ends check who holds the other (the server's pid, this user).
-   */
-  readonly socketName = `tfbridge-fork-${process.pid}-${randomBytes(12).toString("hex")}`;
-  private readonly child: ChildProcess;
-  private readonly tail: StderrTail;
-  private ended = false;
+  private constructor(
+    /**
+     * The server's socket, in Linux's abstract namespace: no file to clean up or to be cleaned away, and
+     * no path length limit. Both ends check who holds the other (the server's pid, this user).
+     */
+    readonly socketName: string,
+    /** The server's pid (0 if it could not be spawned): a worker's client talks to this process only. */
+    readonly pid: number,
+    private readonly digest: string,
+    /** What the server wrote last on stderr once it has exited, else "" (and always "" for a parent's). */
+    readonly stderrTailIfEnded: () => string,
+  ) {}
 
-  private constructor(python: string, env: NodeJS.ProcessEnv, forwardStderr: boolean, onEnd: () => void) {
-    this.child = spawn(python, ["-m", "tfbridge_worker.fork_server", "--socket", this.socketName], { env, stdio: ["pipe", "ignore", "pipe"] });
-    this.tail = new StderrTail(this.child.stderr!, forwardStderr);
-    const end = (): void => {
-      if (this.ended) return;
-      this.ended = true;
-      onEnd();
-    };
-    this.child.once("error", (e) => {
-      this.tail.add(`\n${e.message}`);
-      end();
-    });
-    this.child.once("close", end); // after its stderr is all read: a failed import's traceback is its last words
-    // Idle, the server must not hold this process open; its stdin closing when this process exits ends it.
-    this.child.unref();
-    (this.child.stdin as Writable & { unref(): void }).unref();
-    (this.child.stderr as Readable & { unref(): void }).unref();
-  }
-
-  /** The server's pid (0 if it could not be spawned): a worker's client talks to this process only. */
-  get pid(): number {
-    return this.child.pid ?? 0;
-  }
-
-  /** What the server wrote last on stderr (a failed import's traceback), once it has exited; else "". */
-  stderrTailIfEnded(): string {
-    return this.ended ? this.tail.toString() : "";
+  /** This server's entry in {@link SHARED_FORK_SERVER}, which hands it down to a child process. */
+  get shareValue(): string {
+    return `${this.socketName} ${this.pid} ${this.digest}`;
   }
 
   private static readonly running = new Map<string, ForkServer>();
 
   /**
-   * The running server for this interpreter and import-time environment, started if there is none.
+   * The server for this interpreter and import-time environment: this process's own, else the one
+   * `env`'s {@link SHARED_FORK_SERVER} hands down if it matches and runs, else one started now.
    * `forwardStderr` applies to a server this call starts: what it writes is the import's, once.
    */
   static for(python: string, env: NodeJS.ProcessEnv, forwardStderr: boolean): ForkServer {
-    const importEnv = Object.entries(env).filter(([name, value]) => value !== undefined && !READ_AFTER_IMPORT.test(name));
-    importEnv.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const key = JSON.stringify([python, importEnv]);
-    let server = ForkServer.running.get(key);
-    if (!server) {
-      server = new ForkServer(python, Object.fromEntries(importEnv), forwardStderr, () => {
-        if (ForkServer.running.get(key) === server) ForkServer.running.delete(key);
-      });
-      ForkServer.running.set(key, server);
+    const { digest, importEnv } = importKey(python, env);
+    const own = ForkServer.running.get(digest);
+    if (own) return own;
+    for (const shared of (env[SHARED_FORK_SERVER] ?? "").split(",")) {
+      const [socketName, pid, sharedDigest] = shared.split(" ");
+      if (socketName && sharedDigest === digest && Number(pid) > 0 && alive(Number(pid))) return new ForkServer(socketName, Number(pid), digest, () => "");
     }
+    const server = ForkServer.start(python, Object.fromEntries(importEnv), digest, forwardStderr, () => {
+      if (ForkServer.running.get(digest) === server) ForkServer.running.delete(digest);
+    });
+    ForkServer.running.set(digest, server);
     return server;
+  }
+
+  private static start(python: string, env: NodeJS.ProcessEnv, digest: string, forwardStderr: boolean, onEnd: () => void): ForkServer {
+    const socketName = `tfbridge-fork-${process.pid}-${randomBytes(12).toString("hex")}`;
+    const child = spawn(python, ["-m", "tfbridge_worker.fork_server", "--socket", socketName], { env, stdio: ["pipe", "ignore", "pipe"] });
+    const tail = new StderrTail(child.stderr!, forwardStderr);
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      onEnd();
+    };
+    child.once("error", (e) => {
+      tail.add(`\n${e.message}`);
+      end();
+    });
+    child.once("close", end); // after its stderr is all read: a failed import's traceback is its last words
+    // Idle, the server must not hold this process open; its stdin closing when this process exits ends it.
+    child.unref();
+    (child.stdin as Writable & { unref(): void }).unref();
+    (child.stderr as Readable & { unref(): void }).unref();
+    return new ForkServer(socketName, child.pid ?? 0, digest, () => (ended ? tail.toString() : ""));
   }
 
   /** Whether workers start through a fork server unless told: on Linux, unless `TFBRIDGE_FORK_SERVER=0`. */

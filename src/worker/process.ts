@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { WorkerStartError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import { SETUP_COMMAND, findPython } from "../setup/env.js";
-import { ForkServer } from "./fork-server.js";
+import { ForkServer, SHARED_FORK_SERVER } from "./fork-server.js";
 import { privateDir, removePrivateDir } from "./private-dir.js";
 import { StderrTail } from "./stderr-tail.js";
 
@@ -52,6 +52,24 @@ export function defaultPython(): string {
   return findPython().python;
 }
 
+/** The environment a worker runs in: `base` (this process's), the caller's extra variables, and ours. */
+function workerEnvironment(base: NodeJS.ProcessEnv, extra?: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...base, ...extra, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" };
+}
+
+/**
+ * `env`, for a child process to run with (a CLI run, a script), handing down fork servers of this
+ * process for the workers that child will start: one for each of `workerBases`, the environment the
+ * child will start its workers from (default: `env` itself). The child then forks them from here
+ * instead of importing TensorFlow itself; where its workers' environment turns out different, or it
+ * passes them extra variables, it starts its own server. Unchanged where there is no fork server.
+ */
+export function shareForkServer(env: NodeJS.ProcessEnv, workerBases: NodeJS.ProcessEnv[] = [env], python = env.TFBRIDGE_PYTHON || defaultPython()): NodeJS.ProcessEnv {
+  if (!ForkServer.byDefault() || env.TFBRIDGE_FORK_SERVER === "0" || !existsSync(python)) return env;
+  const servers = workerBases.map((base) => ForkServer.for(python, workerEnvironment(base), false).shareValue);
+  return { ...env, [SHARED_FORK_SERVER]: servers.join(",") };
+}
+
 /**
  * A Python worker process with a private temporary folder, its stderr tail, and its end.
  * The worker watches its stdin and exits when this process goes away, however that happens.
@@ -80,7 +98,7 @@ export class WorkerProcess {
     else if (options.connect) args.push("--connect", options.connect);
     else throw new WorkerStartError("a worker needs a link: linkRegions or connect");
     if (options.proxies) args.push("--pythonia-dir", PYTHONIA_DIR, "--pythonia-endpoint", this.proxyEndpoint);
-    const env = { ...process.env, ...options.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" };
+    const env = workerEnvironment(process.env, options.env);
     this.forkServer = (options.forkServer ?? ForkServer.byDefault()) ? ForkServer.for(python, env, options.forwardStderr ?? false) : null;
     // Through the fork server, this process is a small client that stands for the worker: it passes on
     // its descriptors and the signals it gets, and ends as the worker does (fork_client.py).

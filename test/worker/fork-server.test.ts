@@ -1,11 +1,16 @@
 // Workers forked from a process that imported TensorFlow once (src/worker/fork-server.ts,
 // python/tfbridge_worker/fork_server.py). python/tests/test_fork_server.py covers the client's exits and signals.
+import { execFile } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { Bridge, type PyProxy, WorkerStartError } from "../../src/index.js";
-import { defaultPython } from "../../src/worker/process.js";
+import { SHARED_FORK_SERVER } from "../../src/worker/fork-server.js";
+import { defaultPython, shareForkServer } from "../../src/worker/process.js";
+
+const exec = promisify(execFile);
 
 function parentOf(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
@@ -81,5 +86,37 @@ describe("the fork server", () => {
     expect(error).toBeInstanceOf(WorkerStartError);
     expect((error as WorkerStartError).message).toContain("ImportError: no TensorFlow here");
     expect((error as WorkerStartError).message).toContain("exited before it could start this worker");
+  });
+});
+
+describe("a fork server handed down to a child process", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tfbridge-test-fork-share-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // The child starts a Bridge and prints which process forked its worker.
+  const script = join(dir, "child.mts");
+  writeFileSync(
+    script,
+    `import { readFileSync } from "node:fs";
+import { Bridge } from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).pathname)};
+await using bridge = await Bridge.start();
+console.log(readFileSync(\`/proc/\${bridge.pid}/stat\`, "utf8").split(") ")[1]!.split(" ")[1]);
+`,
+  );
+  const workerParentIn = async (env: NodeJS.ProcessEnv) => Number((await exec(process.execPath, ["--import", "tsx", script], { env })).stdout.trim());
+  const serverPid = (env: NodeJS.ProcessEnv) => Number(env[SHARED_FORK_SERVER]!.split(" ")[1]);
+
+  it("forks the child's worker when its environment is the one shared", { timeout: 120_000 }, async () => {
+    const env = shareForkServer({ ...process.env });
+    expect(commandLine(serverPid(env))).toContain("tfbridge_worker.fork_server");
+    expect(await workerParentIn(env)).toBe(serverPid(env));
+  });
+
+  it("is not used for a worker whose environment differs, nor once it has ended", { timeout: 180_000 }, async () => {
+    const env = shareForkServer({ ...process.env });
+    const own = await workerParentIn({ ...env, TF_ENABLE_ONEDNN_OPTS: "0" });
+    expect(own).not.toBe(serverPid(env));
+    expect(commandLine(own)).toContain("tfbridge_worker.fork_server");
+    const gone = env[SHARED_FORK_SERVER]!.replace(/ \d+ /, ` ${2 ** 22 + 1} `); // above any pid Linux gives (2^22)
+    expect(await workerParentIn({ ...env, [SHARED_FORK_SERVER]: gone })).not.toBe(serverPid(env));
   });
 });
