@@ -8,6 +8,8 @@ export default defineConfig({
     exclude: ["test/applications/**", "test/long/**", "**/node_modules/**"],
     // Each file starts real Python workers; TensorFlow's import alone takes seconds on 2 cores.
     pool: "forks",
+    // One fork server for the whole run, which every file's default workers fork from.
+    globalSetup: ["test/global-setup.ts"],
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -4,11 +4,13 @@ import type { Readable, Writable } from "node:stream";
 import { StderrTail } from "./stderr-tail.js";
 
 /**
- * Environment variables the worker reads only after TensorFlow's import (its token, message cap, CURVE
- * keys): they may differ between workers of one fork server. Any other variable may change what the
- * import does (oneDNN, thread counts, log levels), so workers that differ in one get different servers.
+ * Environment variables that may differ between workers of one fork server: the worker's own, which it
+ * reads only after TensorFlow's import (its token, message cap, CURVE keys), and the number a test
+ * runner gives each of its worker processes (vitest's, jest's), which no Python code reads, so that a
+ * suite's test files can share one server. Any other variable may change what the import does (oneDNN,
+ * thread counts, log levels), so workers that differ in one get different servers.
  */
-const READ_AFTER_IMPORT = /^TFBRIDGE_/;
+const NOT_READ_AT_IMPORT = /^(TFBRIDGE_.*|VITEST_POOL_ID|VITEST_WORKER_ID|JEST_WORKER_ID)$/;
 
 /**
  * Names the fork servers a parent process hands down to its children (a test runner to the CLI runs and
@@ -20,7 +22,7 @@ export const SHARED_FORK_SERVER = "TFBRIDGE_SHARED_FORK_SERVER";
 
 /** The interpreter and the environment variables that may change what `import tensorflow` does. */
 function importKey(python: string, env: NodeJS.ProcessEnv): { digest: string; importEnv: [string, string][] } {
-  const importEnv = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !READ_AFTER_IMPORT.test(e[0]));
+  const importEnv = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !NOT_READ_AT_IMPORT.test(e[0]));
   importEnv.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return { digest: createHash("sha256").update(JSON.stringify([python, importEnv])).digest("hex"), importEnv };
 }

@@ -29,6 +29,10 @@ function alive(pid: number): boolean {
   }
 }
 
+// The suite's server (test/global-setup.ts; test/worker/suite-fork-server.test.ts) is set aside: this
+// file's workers fork from servers of its own.
+delete process.env[SHARED_FORK_SERVER];
+
 describe("the fork server", () => {
   const dir = mkdtempSync(join(tmpdir(), "tfbridge-test-fork-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
