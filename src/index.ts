@@ -48,6 +48,7 @@ export type { OpArgs, OpCall, OpMap, OpName, OpResult, ServeLoadArgs } from "./w
 export type { ProgressEvent, Reply, RequestOptions } from "./worker/replies.js";
 export type { LinkKind } from "./link/link.js";
 export type { CpuInfo, OnednnInfo, WorkerInfo } from "./worker/info.js";
+export { type ShareForkServerOptions, shareForkServer } from "./worker/process.js";
 export { SharedArray, isSharedArray } from "./link/shared-array.js";
 export { type TfjsInfo, type TfjsModule, TfjsUnavailableError, loadTfjsModule as loadTfjs, tfjsInfo } from "./tfjs/runtime.js";
 export { type OnnxRuntimeKind, type OrtModule, type OrtSession, type OrtTensor, loadOnnxRuntime } from "./onnx/runtime.js";

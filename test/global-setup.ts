@@ -1,20 +1,35 @@
-// vitest's global setup, in its main process: one fork server for every test file's default workers.
+// vitest's global setup, in its main process: fork servers that every test file's workers fork from.
+import { isatty } from "node:tty";
+import type { TestProject } from "vitest/node";
+import { withCliLogLevel } from "../src/cli/log-level.js";
 import { SHARED_FORK_SERVER } from "../src/worker/fork-server.js";
 import { shareForkServer } from "../src/worker/process.js";
 
 /**
- * What vitest (and vite, for import.meta.env) adds to the environment of the process each test file runs
- * in, beside the pool and worker numbers the fork server's key leaves out. Were it to change, a test
- * file's workers would fail to match the shared server and start their own: slower, never different;
- * test/worker/fork-server.test.ts fails then, so that the suite does not silently lose its time.
+ * What vitest adds to the environment of the process each test file runs in (its resolveOptions, and
+ * SSR, "1" in the node environment these files run in; vite's own variables are in this process's
+ * already), beside the pool and worker numbers the fork server's key leaves out. Were this to drift from vitest's, a file's workers would start servers of their own:
+ * slower, never different, and test/worker/suite-fork-server.test.ts fails.
  */
-const TEST_FILE_ENV = { TEST: "true", VITEST: "true", NODE_ENV: "test", PROD: "", DEV: "1", BASE_URL: "/", MODE: "test", VITEST_MODE: "RUN", FORCE_TTY: "", SSR: "1" };
+function testFileEnvironment(project: TestProject): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TEST: "true",
+    VITEST: "true",
+    NODE_ENV: process.env.NODE_ENV || "test",
+    VITEST_MODE: project.vitest.config.watch ? "WATCH" : "RUN",
+    FORCE_TTY: isatty(1) ? "true" : "",
+    SSR: "1",
+  };
+}
 
 /**
- * Starts the server before any test file and hands it down to them: otherwise every file that starts
- * a Bridge or Pool pays TensorFlow's import (about 6 CPU-seconds here) in a server of its own.
+ * Starts the servers before any test file and hands them down: one for a file's own Bridges and Pools,
+ * one for the CLI runs it starts (test/cli/run.ts). Otherwise each file pays TensorFlow's import (about
+ * 6 CPU-seconds here) in a server of its own, and each file that runs the CLI another.
  */
-export default function setup(): void {
-  const shared = shareForkServer({ ...process.env, ...TEST_FILE_ENV })[SHARED_FORK_SERVER];
+export default function setup(project: TestProject): void {
+  const env = testFileEnvironment(project);
+  const shared = shareForkServer(env, { workerBases: [env, withCliLogLevel(env, false)] })[SHARED_FORK_SERVER];
   if (shared !== undefined) process.env[SHARED_FORK_SERVER] = shared;
 }

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { StderrTail } from "./stderr-tail.js";
 
@@ -20,19 +21,30 @@ const NOT_READ_AT_IMPORT = /^(TFBRIDGE_.*|VITEST_POOL_ID|VITEST_WORKER_ID|JEST_W
  */
 export const SHARED_FORK_SERVER = "TFBRIDGE_SHARED_FORK_SERVER";
 
-/** The interpreter and the environment variables that may change what `import tensorflow` does. */
+/**
+ * The CPUs this process may run on, which its workers inherit: TensorFlow sizes its thread pools by
+ * them, and a forked worker has its server's, so a process under `taskset` needs a server of its own.
+ */
+function cpuAffinity(): string {
+  return /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "";
+}
+
+/** The interpreter, CPUs and environment variables that may change what `import tensorflow` does. */
 function importKey(python: string, env: NodeJS.ProcessEnv): { digest: string; importEnv: [string, string][] } {
   const importEnv = Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !NOT_READ_AT_IMPORT.test(e[0]));
   importEnv.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { digest: createHash("sha256").update(JSON.stringify([python, importEnv])).digest("hex"), importEnv };
+  return { digest: createHash("sha256").update(JSON.stringify([python, cpuAffinity(), importEnv])).digest("hex"), importEnv };
 }
 
-function alive(pid: number): boolean {
+/**
+ * Whether `pid` is, today, a fork server of this user listening on `socketName`: a pid alone may have
+ * been reused since, or be another user's, and the client would then wait for a socket that never comes.
+ */
+function isServer(pid: number, socketName: string): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return statSync(`/proc/${pid}`).uid === process.getuid?.() && readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(socketName);
   } catch {
-    return false; // gone, or another user's: either way not a server this process may use
+    return false; // gone
   }
 }
 
@@ -65,8 +77,8 @@ export class ForkServer {
   private static readonly running = new Map<string, ForkServer>();
 
   /**
-   * The server for this interpreter and import-time environment: this process's own, else the one
-   * `env`'s {@link SHARED_FORK_SERVER} hands down if it matches and runs, else one started now.
+   * The server for this interpreter, these CPUs and this import-time environment: this process's own,
+   * else one `env`'s {@link SHARED_FORK_SERVER} hands down if it matches and runs, else one started now.
    * `forwardStderr` applies to a server this call starts: what it writes is the import's, once.
    */
   static for(python: string, env: NodeJS.ProcessEnv, forwardStderr: boolean): ForkServer {
@@ -75,7 +87,7 @@ export class ForkServer {
     if (own) return own;
     for (const shared of (env[SHARED_FORK_SERVER] ?? "").split(",")) {
       const [socketName, pid, sharedDigest] = shared.split(" ");
-      if (socketName && sharedDigest === digest && Number(pid) > 0 && alive(Number(pid))) return new ForkServer(socketName, Number(pid), digest, () => "");
+      if (socketName && sharedDigest === digest && Number(pid) > 0 && isServer(Number(pid), socketName)) return new ForkServer(socketName, Number(pid), digest, () => "");
     }
     const server = ForkServer.start(python, Object.fromEntries(importEnv), digest, forwardStderr, () => {
       if (ForkServer.running.get(digest) === server) ForkServer.running.delete(digest);

@@ -57,16 +57,30 @@ function workerEnvironment(base: NodeJS.ProcessEnv, extra?: Record<string, strin
   return { ...base, ...extra, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" };
 }
 
+/** Which fork servers {@link shareForkServer} hands down. */
+export interface ShareForkServerOptions {
+  /**
+   * The environments the child will start its workers from, one server each (default: the child's
+   * `env` itself). A child's CLI run, for one, gives its workers `TF_CPP_MIN_LOG_LEVEL=2`.
+   */
+  workerBases?: NodeJS.ProcessEnv[];
+  /** The interpreter the child will use; default the one it would find (`$TFBRIDGE_PYTHON` in `env`, …). */
+  python?: string;
+}
+
 /**
- * `env`, for a child process to run with (a CLI run, a script), handing down fork servers of this
- * process for the workers that child will start: one for each of `workerBases`, the environment the
- * child will start its workers from (default: `env` itself). The child then forks them from here
- * instead of importing TensorFlow itself; where its workers' environment turns out different, or it
- * passes them extra variables, it starts its own server. Unchanged where there is no fork server.
+ * `env`, for a child process to run with (a CLI run, a script), handing down this process's fork
+ * servers (src/worker/fork-server.ts) for the workers that child will start: the child then forks them
+ * from here instead of importing TensorFlow itself. Where its workers' interpreter, CPUs or environment
+ * turn out different, it starts its own server, as it would have. Linux only: elsewhere, or with
+ * `TFBRIDGE_FORK_SERVER=0`, `env` comes back unchanged. Each server not running yet starts now (about
+ * 350 MB resident) and ends with this process, and so do the workers forked from it: for children
+ * that end before this process does.
  */
-export function shareForkServer(env: NodeJS.ProcessEnv, workerBases: NodeJS.ProcessEnv[] = [env], python = env.TFBRIDGE_PYTHON || defaultPython()): NodeJS.ProcessEnv {
+export function shareForkServer(env: NodeJS.ProcessEnv, options: ShareForkServerOptions = {}): NodeJS.ProcessEnv {
+  const python = options.python ?? (env.TFBRIDGE_PYTHON || defaultPython());
   if (!ForkServer.byDefault() || env.TFBRIDGE_FORK_SERVER === "0" || !existsSync(python)) return env;
-  const servers = workerBases.map((base) => ForkServer.for(python, workerEnvironment(base), false).shareValue);
+  const servers = (options.workerBases ?? [env]).map((base) => ForkServer.for(python, workerEnvironment(base), false).shareValue);
   return { ...env, [SHARED_FORK_SERVER]: servers.join(",") };
 }
 

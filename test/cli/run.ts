@@ -22,7 +22,7 @@ const WORKER_COMMANDS = new Set(["parity", "demo", "doctor", "convert", "serve"]
  */
 export function cliEnvironment(args: string[]): NodeJS.ProcessEnv {
   const mayStartWorker = WORKER_COMMANDS.has(args[0] ?? "") && !args.some((a) => a === "--verbose" || a === "--help");
-  return mayStartWorker ? shareForkServer(process.env, [withCliLogLevel(process.env, false)]) : process.env;
+  return mayStartWorker ? shareForkServer(process.env, { workerBases: [withCliLogLevel(process.env, false)] }) : process.env;
 }
 
 async function run(env: NodeJS.ProcessEnv, args: string[]): Promise<CliResult> {
@@ -43,5 +43,8 @@ export function tfbridge(...args: string[]): Promise<CliResult> {
   return run(cliEnvironment(args), args);
 }
 
-/** The same with extra environment variables (the CLI starts its own fork server for its workers). */
+/**
+ * The same with extra environment variables: a fork server handed down applies only where they change
+ * nothing TensorFlow's import reads; otherwise the CLI starts its own.
+ */
 tfbridge.env = (env: Record<string, string>) => (...args: string[]) => run({ ...process.env, ...env }, args);

@@ -9,12 +9,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Bridge, type PyProxy, WorkerStartError } from "../../src/index.js";
 import { SHARED_FORK_SERVER } from "../../src/worker/fork-server.js";
 import { defaultPython, shareForkServer } from "../../src/worker/process.js";
+import { parentOf } from "../helpers.js";
 
 const exec = promisify(execFile);
-
-function parentOf(pid: number): number {
-  return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
-}
 
 function commandLine(pid: number): string {
   return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
@@ -100,10 +97,10 @@ describe("a fork server handed down to a child process", () => {
   const script = join(dir, "child.mts");
   writeFileSync(
     script,
-    `import { readFileSync } from "node:fs";
-import { Bridge } from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).pathname)};
+    `import { Bridge } from ${JSON.stringify(new URL("../../src/index.ts", import.meta.url).pathname)};
+import { parentOf } from ${JSON.stringify(new URL("../helpers.ts", import.meta.url).pathname)};
 await using bridge = await Bridge.start();
-console.log(readFileSync(\`/proc/\${bridge.pid}/stat\`, "utf8").split(") ")[1]!.split(" ")[1]);
+console.log(parentOf(bridge.pid));
 `,
   );
   const workerParentIn = async (env: NodeJS.ProcessEnv) => Number((await exec(process.execPath, ["--import", "tsx", script], { env })).stdout.trim());
@@ -115,12 +112,24 @@ console.log(readFileSync(\`/proc/\${bridge.pid}/stat\`, "utf8").split(") ")[1]!.
     expect(await workerParentIn(env)).toBe(serverPid(env));
   });
 
-  it("is not used for a worker whose environment differs, nor once it has ended", { timeout: 180_000 }, async () => {
+  it("is not used for a worker whose environment or CPUs differ", { timeout: 180_000 }, async () => {
     const env = shareForkServer({ ...process.env });
     const own = await workerParentIn({ ...env, TF_ENABLE_ONEDNN_OPTS: "0" });
     expect(own).not.toBe(serverPid(env));
     expect(commandLine(own)).toContain("tfbridge_worker.fork_server");
-    const gone = env[SHARED_FORK_SERVER]!.replace(/ \d+ /, ` ${2 ** 22 + 1} `); // above any pid Linux gives (2^22)
-    expect(await workerParentIn({ ...env, [SHARED_FORK_SERVER]: gone })).not.toBe(serverPid(env));
+    // TensorFlow sizes its thread pools by the CPUs a process may use; a forked worker has its server's.
+    const pinned = Number((await exec("taskset", ["-c", "0", process.execPath, "--import", "tsx", script], { env })).stdout.trim());
+    expect(pinned).not.toBe(serverPid(env));
+  });
+
+  it("is not used once it has ended, nor where its pid names another process", { timeout: 180_000 }, async () => {
+    const env = shareForkServer({ ...process.env, SERVER_TO_END: "1" });
+    const server = serverPid(env);
+    process.kill(server, "SIGKILL");
+    while (alive(server)) await new Promise((r) => setTimeout(r, 20));
+    expect(await workerParentIn(env)).not.toBe(server);
+    // A live process that is not the server (the pid reused): the child must not wait for its socket.
+    const impostor = env[SHARED_FORK_SERVER]!.replace(/ \d+ /, ` ${process.pid} `);
+    expect(await workerParentIn({ ...env, [SHARED_FORK_SERVER]: impostor })).not.toBe(process.pid);
   });
 });
