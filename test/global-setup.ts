@@ -8,8 +8,9 @@ import { shareForkServer } from "../src/worker/process.js";
 /**
  * What vitest adds to the environment of the process each test file runs in (its resolveOptions, and
  * SSR, "1" in the node environment these files run in; vite's own variables are in this process's
- * already), beside the pool and worker numbers the fork server's key leaves out. Were this to drift from vitest's, a file's workers would start servers of their own:
- * slower, never different, and test/worker/suite-fork-server.test.ts fails.
+ * already), beside the pool and worker numbers the fork server's key leaves out. Were this to drift
+ * from vitest's, a file's workers would start servers of their own: slower, never different, and
+ * test/worker/suite-fork-server.test.ts fails.
  */
 function testFileEnvironment(project: TestProject): NodeJS.ProcessEnv {
   return {
