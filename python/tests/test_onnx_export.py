@@ -98,3 +98,30 @@ def test_a_layer_output_read_inside_a_subgraph_is_renamed_there_too(tmp_path):
     ops, handle = opened(KerasModel.opened(keras.Model(x, L.Dense(2, name="dense")(L.Flatten(name="flat")(y))), "memory"))
     path = ops("model.onnx", {"handle": handle, "path": str(tmp_path / "layers.onnx"), "outputs": "layers"}, [])[0]["path"]
     assert [o.name for o in onnx.load(path).graph.output] == ["soft", "resize", "flat", "dense"]
+
+
+def test_pruning_in_one_walk_keeps_what_tf2onnx_keeps_walking_once_per_output(tmp_path):
+    # tf2onnx 1.17 walks back from each output on its own, outputs × nodes per pruning: 6 of the 17 s of
+    # MobileNetV2's per-layer export. The one walk must keep the very nodes those walks keep.
+    import tf2onnx
+    from tf2onnx.graph import GraphUtil
+
+    from tfbridge_worker.models import onnx_pruning
+
+    x = keras.Input(shape=(6, 5, 1), name="image")
+    y = L.Resizing(5, 6, pad_to_aspect_ratio=True, name="resize")(L.Softmax(name="soft")(x))  # an If reading outer tensors
+    models = {"branching": branching_model(), "resizing": KerasModel.opened(keras.Model(x, L.Dense(2, name="dense")(L.Flatten(name="flat")(y))), "memory")}
+    for name, model in models.items():
+        ops, handle = opened(model)
+        path = ops("model.onnx", {"handle": handle, "path": str(tmp_path / f"{name}.onnx"), "outputs": "layers"}, [])[0]["path"]
+        assert tf2onnx.graph.Graph.extract_sub_graph_nodes is onnx_pruning.extract_sub_graph_nodes, "the pinned tf2onnx gets the one walk"
+        graph = GraphUtil.create_graph_from_onnx_model(onnx.load(path))
+        no_transposes = lambda node: node.type != "Transpose"  # noqa: E731
+        for outputs, checker, keep_inputs in [
+            (graph.outputs, None, True), (graph.outputs, None, False), (graph.outputs[:1], None, False), (graph.outputs, no_transposes, True),
+        ]:
+            ends = [*outputs, *([] if keep_inputs else [i.output[0] for i in graph.inputs])]
+            per_output = set().union(*(graph._extract_sub_graph_nodes(graph.get_node_by_output(o, search_in_parent_graphs=False), checker) for o in ends))
+            kept = onnx_pruning.extract_sub_graph_nodes(graph, outputs, checker, remove_unused_inputs=keep_inputs)
+            assert len(kept) == len(set(kept)) and set(kept) == per_output, (name, len(outputs), keep_inputs)
+        assert len(per_output) > len(graph.outputs) and any(n.get_body_graphs() for n in graph.get_nodes()) == (name == "resizing")

@@ -18,7 +18,7 @@ import re
 import tensorflow as tf
 
 from ..errors import ModelError
-from . import walk
+from . import onnx_pruning, walk
 
 DEFAULT_OPSET = 17
 # tf2onnx 1.17 writes opsets 7..18 (tf2onnx/constants.py OPSET_TO_IR_VERSION).
@@ -35,6 +35,7 @@ def _tools():
             f"the worker's Python env has no ONNX tools ({exc.name} is missing): run `npx tfbridge setup --onnx` "
             "(in a clone: `make setup`), which installs python/requirements-onnx.txt", setup="onnx",
         ) from exc
+    onnx_pruning.install(tf2onnx)
     return onnx, tf2onnx
 
 
