@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import { curveKeyPair } from "zeromq";
 import { InsecureConfigError, UsageError, WorkerStartError } from "../errors.js";
@@ -75,7 +76,13 @@ export function workerCommand(args: string[]): Promise<number> {
   return new Promise((resolve) =>
     child.on("close", (code, signal) => {
       removePrivateDir(scratch);
-      resolve(code ?? (signal ? 128 : 1));
+      if (signal) {
+        // Ended by a signal, as the worker was: systemd counts SIGTERM as a clean stop, a shell sees 128+N.
+        process.removeAllListeners(signal);
+        process.kill(process.pid, signal);
+      }
+      // Where the signal is ignored here (inherited so), the status a shell would show for it.
+      resolve(code ?? 128 + osConstants.signals[signal!]);
     }),
   );
 }

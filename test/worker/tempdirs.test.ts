@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -57,6 +58,19 @@ describe("tfbridge worker's scratch folder", () => {
     expect(existsSync(join(tmpdir(), left[0]!))).toBe(true);
     sweepStaleDirs();
     expect(existsSync(join(tmpdir(), left[0]!))).toBe(false);
+  });
+
+  it("is removed on SIGTERM, and the wrapper ends by SIGTERM as its worker did (a clean stop to systemd, 143 to a shell)", async () => {
+    const wrapper = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "worker", "--connect", "tcp://127.0.0.1:9"], { stdio: ["ignore", "ignore", "ignore"] });
+    const exited = once(wrapper, "exit");
+    const children = () => readFileSync(`/proc/${wrapper.pid}/task/${wrapper.pid}/children`, "utf8").trim();
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && children() === "") await new Promise((r) => setTimeout(r, 50));
+    expect(madeBy(wrapper.pid!)).toHaveLength(1);
+    wrapper.kill("SIGTERM");
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: null, signal: "SIGTERM" });
+    expect(madeBy(wrapper.pid!)).toEqual([]);
   });
 });
 
