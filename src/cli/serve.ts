@@ -11,7 +11,8 @@ export const SERVE_USAGE = `usage: tfbridge serve --model NAME=PATH [--model NAM
 TensorFlow Serving's REST API over a pool of Python workers: POST /v1/models/NAME[/versions/N]:predict
 (row format "instances" or columnar "inputs"), GET /v1/models/NAME[/versions/N] (status) and
 .../metadata (signature), /labels/LABEL in place of /versions/N, /metrics (Prometheus), /healthz,
-/readyz. SIGTERM drains: requests in flight are answered, then it exits. SIGHUP rereads --config:
+/readyz. SIGTERM drains: requests in flight are answered, then it exits (at once while the models
+still load: nothing is served yet). SIGHUP rereads --config:
 new versions load, then labels and defaults switch, then removed versions unload; no request is dropped. A .keras/.h5 file runs no code from the file; a SavedModel is a
 TensorFlow graph, refused when it reaches files (ReadFile, WriteFile, ...).
 
@@ -92,15 +93,17 @@ export async function serveCommand(args: string[], context: CommandContext): Pro
     );
   };
   process.on("SIGHUP", reload);
-  const stopAsked = new Promise<void>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
-  });
+  const stop = new AbortController();
+  const stopAsked = new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true }));
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => stop.abort(new Error(`${signal} while starting`)));
   try {
-    serving = await startServing(config, log);
+    serving = await startServing(config, log, stop.signal);
   } catch (error) {
     process.off("SIGHUP", reload);
-    throw error;
+    if (!stop.signal.aborted) throw error;
+    // A stop asked while the models loaded: nothing was served yet, so nothing is dropped.
+    log(`${(stop.signal.reason as Error).message}: stopped before serving`);
+    return 0;
   }
   if (reloadAsked) reload();
   await stopAsked;

@@ -38,10 +38,17 @@ async function ownedNpz(pool: Pool, file: string): Promise<Record<string, NDArra
 /**
  * Starts the pool and the HTTP service of `config`: it listens first (liveness answers while models
  * load), then loads each model; readiness turns 200 once all are warm. `log` hears one line per step.
+ * `stop` aborted before then ends the start at once: loads and warm-ups in flight are cut short (a
+ * worker busy with one is stopped), the pool is closed, and this rejects with the signal's reason.
  * @throws {ModelLoadError} when a model does not load (the pool is closed again).
  */
-export async function startServing(config: ServeConfig, log: (line: string) => void = () => {}): Promise<Serving> {
+export async function startServing(config: ServeConfig, log: (line: string) => void = () => {}, stop?: AbortSignal): Promise<Serving> {
   const pool = await Pool.start(config.pool ?? {});
+  // Nothing is served before the start ends, so nothing is dropped by cutting it short; waiting for a
+  // large model's load would outlast a supervisor's stop timeout (systemd's, Kubernetes').
+  const cutShort = () => void pool.close(true);
+  stop?.addEventListener("abort", cutShort, { once: true });
+  if (stop?.aborted) cutShort();
   const labels = new VersionLabels();
   let current: ServedModelEntry[] = [];
   const { logRequests, ...service } = config.service ?? {};
@@ -98,7 +105,9 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
     await apply(config);
   } catch (error) {
     await drain();
-    throw error;
+    throw stop?.aborted ? stop.reason : error;
+  } finally {
+    stop?.removeEventListener("abort", cutShort);
   }
   return {
     url,

@@ -142,6 +142,28 @@ describe("tfbridge serve: a bad command line is found before anything starts", (
     right.kill("SIGTERM");
     expect(await code).toBe(0);
   });
+
+  it("SIGTERM while a model still warms up cuts the start short: exit 0, the model never served", { timeout: 120_000 }, async () => {
+    // An LSTM over 300,000 steps: its warm-up runs for seconds (13 here) after the service listens.
+    const file = join(dir, "slow.json");
+    execFileSync(".venv/bin/python", ["-c", `import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import keras, numpy as np
+keras.Sequential([keras.Input((None, 1), name="series"), keras.layers.LSTM(4)]).save(${JSON.stringify(join(dir, "slow.keras"))})
+np.savez(${JSON.stringify(join(dir, "long.npz"))}, series=np.zeros((1, 300_000, 1), np.float32))`]);
+    execFileSync("bash", ["-c", `cat > ${file}`], { input: JSON.stringify({ port: 0, pool: { size: 1 }, models: [{ name: "slow", path: "slow.keras", warmup: "long.npz" }] }) });
+    const starting = spawn(process.execPath, ["--import", "tsx", main, "serve", "--config", file], { stdio: ["ignore", "pipe", "inherit"] });
+    const code = new Promise((resolve) => starting.on("exit", resolve));
+    let out = "";
+    starting.stdout!.on("data", (chunk: Buffer) => {
+      const listened = out.includes("listening on");
+      out += chunk.toString();
+      if (!listened && out.includes("listening on")) starting.kill("SIGTERM");
+    });
+    expect(await code).toBe(0);
+    expect(out).toContain("SIGTERM while starting: stopped before serving");
+    expect(out).not.toContain("model slow ready");
+  });
 });
 
 describe("tfbridge serve: a text model fed strings, as TF Serving's JSON has them", () => {
