@@ -72,16 +72,19 @@ export function workerCommand(args: string[]): Promise<number> {
     env: { ...process.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
     stdio: ["pipe", "inherit", "inherit"],
   });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+  const forward = { SIGINT: () => child.kill("SIGINT"), SIGTERM: () => child.kill("SIGTERM") };
+  for (const [signal, handler] of Object.entries(forward)) process.on(signal, handler);
   return new Promise((resolve) =>
     child.on("close", (code, signal) => {
       removePrivateDir(scratch);
-      if (signal) {
-        // Ended by a signal, as the worker was: systemd counts SIGTERM as a clean stop, a shell sees 128+N.
-        process.removeAllListeners(signal);
+      if (signal === "SIGINT" || signal === "SIGTERM") {
+        // A stop asked of the worker ends the wrapper by the same signal: systemd counts SIGTERM as a
+        // clean stop, a shell sees 128+N. A crash (SIGSEGV, SIGABRT) is reported as a status instead:
+        // re-raised, it would dump this healthy process's core too.
+        process.off(signal, forward[signal]);
         process.kill(process.pid, signal);
       }
-      // Where the signal is ignored here (inherited so), the status a shell would show for it.
+      // Where the re-raise does not end this process (PID 1 of a container without init), the status a shell shows for it.
       resolve(code ?? 128 + osConstants.signals[signal!]);
     }),
   );

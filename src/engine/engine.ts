@@ -97,6 +97,8 @@ export class RequestEngine {
   /** With `whenLost: fail`: why the engine stopped; every later request rejects with it. */
   private failure: Error | null = null;
   private readonly failureWaiters: ((error: Error) => void)[] = [];
+  /** Callers waiting for workers (their rejects), told when the engine closes. */
+  private readonly workerWaiters = new Set<(error: Error) => void>();
   readonly stats: EngineStats = { replaced: 0, retried: 0, diedWithRequests: 0, heartbeatMisses: 0, bytesSent: 0, bytesReceived: 0 };
   observer: EngineObserver | null = null;
 
@@ -179,15 +181,18 @@ export class RequestEngine {
     return this.members.all().reduce((n, m) => n + m.inFlight.size, 0);
   }
 
-  /** Resolves once at least `count` workers are live; rejects if the engine fails first. */
+  /** Resolves once at least `count` workers are live; rejects if the engine fails or closes first. */
   waitForWorkers(count: number, timeoutMs: number): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
       this.failureWaiters.push(reject);
+      this.workerWaiters.add(reject);
       // Once it settles, a later failure has nothing to tell it: take it off the list.
       const forget = () => {
         const i = this.failureWaiters.indexOf(reject);
         if (i >= 0) this.failureWaiters.splice(i, 1);
+        this.workerWaiters.delete(reject);
       };
       this.members.waitFor(count, timeoutMs).then(resolve, reject).finally(forget);
     });
@@ -242,6 +247,8 @@ export class RequestEngine {
   async close(force: boolean, afterDrain?: () => void): Promise<void> {
     this.closing = true;
     this.queue.wakeAll(); // callers still waiting for room get none now
+    // Nor do callers waiting for workers (a model load between its checks and its send, a start).
+    for (const reject of this.workerWaiters) reject(new BridgeClosedError());
     if (force) this.forceClose(new BridgeClosedError());
     await this.idle();
     this.forceClose(new BridgeClosedError());

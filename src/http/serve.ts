@@ -43,12 +43,16 @@ async function ownedNpz(pool: Pool, file: string): Promise<Record<string, NDArra
  * @throws {ModelLoadError} when a model does not load (the pool is closed again).
  */
 export async function startServing(config: ServeConfig, log: (line: string) => void = () => {}, stop?: AbortSignal): Promise<Serving> {
+  stop?.throwIfAborted();
   const pool = await Pool.start(config.pool ?? {});
+  if (stop?.aborted) {
+    await pool.close(true);
+    throw stop.reason;
+  }
   // Nothing is served before the start ends, so nothing is dropped by cutting it short; waiting for a
   // large model's load would outlast a supervisor's stop timeout (systemd's, Kubernetes').
-  const cutShort = () => void pool.close(true);
+  const cutShort = () => void pool.close(true).catch(() => {});
   stop?.addEventListener("abort", cutShort, { once: true });
-  if (stop?.aborted) cutShort();
   const labels = new VersionLabels();
   let current: ServedModelEntry[] = [];
   const { logRequests, ...service } = config.service ?? {};
@@ -104,8 +108,10 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
   try {
     await apply(config);
   } catch (error) {
+    // Told apart now: a stop asked while the drain below runs must not hide why the start failed.
+    const cause = stop?.aborted ? stop.reason : error;
     await drain();
-    throw stop?.aborted ? stop.reason : error;
+    throw cause;
   } finally {
     stop?.removeEventListener("abort", cutShort);
   }

@@ -12,6 +12,17 @@ const poll = async (done: () => boolean, timeoutMs: number) => {
 const SLOW_MS = 180_000;
 
 describe("supervision", () => {
+  it("a wait for workers ends with BridgeClosedError when the pool closes, and one asked after at once", async () => {
+    // Regression: a model load that passed its closing check waited out its 60 s for a worker after a
+    // forced close (tfbridge serve stopped while reading a model), the wait told of failures only.
+    const pool = await Pool.start({ size: 0, listen: [] });
+    const waiting = pool.waitForWorkers(1, 60_000);
+    const closing = pool.close(true);
+    await expect(waiting).rejects.toBeInstanceOf(BridgeClosedError);
+    await closing;
+    await expect(pool.waitForWorkers(1)).rejects.toBeInstanceOf(BridgeClosedError);
+  });
+
   it("SIGKILL with 1000+ requests in flight: each succeeds or fails typed, none lost or doubled, pool back to N", async () => {
     const pool = await Pool.start({ size: 2 });
     try {
