@@ -1,4 +1,6 @@
-// vitest's global setup, in its main process: fork servers that every test file's workers fork from.
+// vitest's global setup, in its main process: dist/ compiled once, and fork servers that every test
+// file's workers fork from.
+import { execFileSync } from "node:child_process";
 import { isatty } from "node:tty";
 import type { TestProject } from "vitest/node";
 import { withCliLogLevel } from "../src/cli/log-level.js";
@@ -25,11 +27,22 @@ function testFileEnvironment(project: TestProject): NodeJS.ProcessEnv {
 }
 
 /**
+ * dist/ compiled from src/ as it is now, once, before any file runs (`make build`: nothing to do when
+ * its stamp is newer than every source). README blocks, CLI runs and the packed tarball all read it;
+ * files that compiled it themselves rewrote it under the others, and a fresh clone's README block
+ * failed to import dist/bridge.js (2026-12-05). test/install/dist-once.test.ts keeps it so.
+ */
+function buildDist(): void {
+  execFileSync("make", ["--no-print-directory", "--silent", "build"], { cwd: new URL("..", import.meta.url).pathname, stdio: ["ignore", "ignore", "inherit"] });
+}
+
+/**
  * Starts the servers before any test file and hands them down: one for a file's own Bridges and Pools,
  * one for the CLI runs it starts (test/cli/run.ts). Otherwise each file pays TensorFlow's import (about
  * 6 CPU-seconds here) in a server of its own, and each file that runs the CLI another.
  */
 export default function setup(project: TestProject): void {
+  buildDist();
   const env = testFileEnvironment(project);
   const shared = shareForkServer(env, { workerBases: [env, withCliLogLevel(env, false)] })[SHARED_FORK_SERVER];
   if (shared !== undefined) process.env[SHARED_FORK_SERVER] = shared;

@@ -97,10 +97,6 @@ function projectFolder(name: string): { dir: string; env: NodeJS.ProcessEnv } {
   return { dir, env: blockEnvironment() };
 }
 
-beforeAll(async () => {
-  // Blocks import "tfbridge", i.e. dist/: compiled from the sources as they are now.
-  await exec("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root });
-}, 180_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("the docs' code blocks", () => {

@@ -9,9 +9,9 @@ const exec = promisify(execFile);
 const root = new URL("../..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "tfbridge-cjs-"));
 
-// A default `npm init -y` project ("type": "commonjs"), with tfbridge as installed (dist/ built from src).
+// A default `npm init -y` project ("type": "commonjs"), with tfbridge as installed (dist/, which the
+// global setup compiled from src).
 beforeAll(async () => {
-  await exec("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "cjs-user", version: "1.0.0", type: "commonjs" }));
   mkdirSync(join(dir, "node_modules"));
   symlinkSync(root, join(dir, "node_modules", "tfbridge"));

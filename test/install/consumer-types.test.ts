@@ -97,9 +97,10 @@ async function typecheck(config: string): Promise<{ code: number; out: string }>
 }
 
 beforeAll(async () => {
-  // npm pack runs prepack (tsc -p tsconfig.build.json) and packs exactly the published files.
+  // npm pack packs exactly the published files; without prepack, which would compile dist/ again under
+  // the files that read it (the global setup compiled it).
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
-  const { stdout } = await exec("npm", ["pack", "--pack-destination", work, "--silent"], { cwd: root, env });
+  const { stdout } = await exec("npm", ["pack", "--ignore-scripts", "--pack-destination", work, "--silent"], { cwd: root, env });
   const tarball = join(work, stdout.trim().split("\n").pop()!);
   const modules = join(project, "node_modules");
   mkdirSync(join(modules, "tfbridge"), { recursive: true });
