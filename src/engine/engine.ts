@@ -96,8 +96,9 @@ export class RequestEngine {
   private forced = false;
   /** With `whenLost: fail`: why the engine stopped; every later request rejects with it. */
   private failure: Error | null = null;
+  /** Who awaits {@link failed}, told when the engine fails. */
   private readonly failureWaiters: ((error: Error) => void)[] = [];
-  /** Callers waiting for workers (their rejects), told when the engine closes. */
+  /** Callers waiting for workers (their rejects), told when the engine fails or closes. */
   private readonly workerWaiters = new Set<(error: Error) => void>();
   readonly stats: EngineStats = { replaced: 0, retried: 0, diedWithRequests: 0, heartbeatMisses: 0, bytesSent: 0, bytesReceived: 0 };
   observer: EngineObserver | null = null;
@@ -186,15 +187,9 @@ export class RequestEngine {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
-      this.failureWaiters.push(reject);
       this.workerWaiters.add(reject);
-      // Once it settles, a later failure has nothing to tell it: take it off the list.
-      const forget = () => {
-        const i = this.failureWaiters.indexOf(reject);
-        if (i >= 0) this.failureWaiters.splice(i, 1);
-        this.workerWaiters.delete(reject);
-      };
-      this.members.waitFor(count, timeoutMs).then(resolve, reject).finally(forget);
+      // Once it settles, a later failure or close has nothing to tell it.
+      this.members.waitFor(count, timeoutMs).then(resolve, reject).finally(() => this.workerWaiters.delete(reject));
     });
   }
 
@@ -487,6 +482,7 @@ export class RequestEngine {
     if (this.failure) return;
     this.failure = error;
     for (const notify of this.failureWaiters.splice(0)) notify(error);
+    for (const reject of this.workerWaiters) reject(error);
     this.forceClose(error);
   }
 
