@@ -5,24 +5,41 @@ import { TfbridgeError, UsageError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import type { Command, CommandContext } from "./context.js";
 import { withCliLogLevel } from "./log-level.js";
-import { CONVERT_USAGE, convertCommand } from "./convert.js";
-import { DEMO_USAGE, demoCommand } from "./demo.js";
-import { DOCTOR_USAGE, doctorCommand } from "./doctor.js";
-import { PARITY_USAGE, parityCommand } from "./parity.js";
-import { SERVE_USAGE, serveCommand } from "./serve.js";
-import { SETUP_USAGE, setupCommand } from "./setup.js";
 import { didYouMean } from "./suggest.js";
-import { KEYS_USAGE, WORKER_USAGE, keysCommand, workerCommand } from "./worker.js";
 
 const COMMANDS: Record<string, Command> = {
-  setup: { summary: "provision the Python env and build tfjs-node's addon (first thing after npm install)", usage: SETUP_USAGE, run: setupCommand },
-  doctor: { summary: "check the Python env, the worker and tfjs-node; say how to fix what is missing", usage: DOCTOR_USAGE, run: doctorCommand },
-  demo: { summary: "run the seed's three LSTM examples in a real Python TensorFlow v1 Session", usage: DEMO_USAGE, run: demoCommand },
-  parity: { summary: "run a model (yours, an LSTM spec, or a sweep) in Python and in TF.js with the same weights and compare", usage: PARITY_USAGE, run: parityCommand },
-  convert: { summary: "convert a Keras 3 model to a TF.js LayersModel (or ONNX: --to onnx) and prove they agree (parity.html)", usage: CONVERT_USAGE, run: convertCommand },
-  serve: { summary: "serve your models over TensorFlow Serving's REST API (predict, status, metadata, metrics)", usage: SERVE_USAGE, run: serveCommand },
-  worker: { summary: "run a worker on this machine that joins a pool over TCP", usage: WORKER_USAGE, run: workerCommand },
-  keys: { summary: "print a new CurveZMQ key pair for pools and remote workers", usage: KEYS_USAGE, run: keysCommand },
+  setup: {
+    summary: "provision the Python env and build tfjs-node's addon (first thing after npm install)",
+    load: () => import("./setup.js").then((m) => ({ usage: m.SETUP_USAGE, run: m.setupCommand })),
+  },
+  doctor: {
+    summary: "check the Python env, the worker and tfjs-node; say how to fix what is missing",
+    load: () => import("./doctor.js").then((m) => ({ usage: m.DOCTOR_USAGE, run: m.doctorCommand })),
+  },
+  demo: {
+    summary: "run the seed's three LSTM examples in a real Python TensorFlow v1 Session",
+    load: () => import("./demo.js").then((m) => ({ usage: m.DEMO_USAGE, run: m.demoCommand })),
+  },
+  parity: {
+    summary: "run a model (yours, an LSTM spec, or a sweep) in Python and in TF.js with the same weights and compare",
+    load: () => import("./parity.js").then((m) => ({ usage: m.PARITY_USAGE, run: m.parityCommand })),
+  },
+  convert: {
+    summary: "convert a Keras 3 model to a TF.js LayersModel (or ONNX: --to onnx) and prove they agree (parity.html)",
+    load: () => import("./convert.js").then((m) => ({ usage: m.CONVERT_USAGE, run: m.convertCommand })),
+  },
+  serve: {
+    summary: "serve your models over TensorFlow Serving's REST API (predict, status, metadata, metrics)",
+    load: () => import("./serve.js").then((m) => ({ usage: m.SERVE_USAGE, run: m.serveCommand })),
+  },
+  worker: {
+    summary: "run a worker on this machine that joins a pool over TCP",
+    load: () => import("./worker.js").then((m) => ({ usage: m.WORKER_USAGE, run: m.workerCommand })),
+  },
+  keys: {
+    summary: "print a new CurveZMQ key pair for pools and remote workers",
+    load: () => import("./worker.js").then((m) => ({ usage: m.KEYS_USAGE, run: m.keysCommand })),
+  },
 };
 
 const USAGE = `usage: tfbridge <command> [options] [--verbose]
@@ -54,8 +71,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`tfbridge ${packageVersion()}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) return usageError(`unknown command ${JSON.stringify(name)}${didYouMean(name, [...Object.keys(COMMANDS), "help"])}`, USAGE, "tfbridge");
+  // Own names only: `tfbridge constructor` is not Object's.
+  if (!Object.hasOwn(COMMANDS, name)) return usageError(`unknown command ${JSON.stringify(name)}${didYouMean(name, [...Object.keys(COMMANDS), "help"])}`, USAGE, "tfbridge");
+  const command = await COMMANDS[name]!.load();
   if (args.includes("--help") || args.includes("-h")) {
     process.stdout.write(`${command.usage}\n`);
     return 0;

@@ -117,7 +117,8 @@ function olderForm(args: string[]): [string, string[]] {
 export async function parityCommand(args: string[], context: CommandContext): Promise<number> {
   const [first, ...rest] = args;
   if (first !== undefined && !first.startsWith("-")) {
-    const run = SUBCOMMANDS[first];
+    // Own names only: `parity toString` is not Object's.
+    const run = Object.hasOwn(SUBCOMMANDS, first) ? SUBCOMMANDS[first] : undefined;
     if (!run) throw new UsageError(`unknown subcommand ${JSON.stringify(first)}${didYouMean(first, Object.keys(SUBCOMMANDS)) || " (model, lstm or sweep)"}`);
     return run(rest, context);
   }

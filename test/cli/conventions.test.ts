@@ -79,6 +79,10 @@ describe("tfbridge command-line conventions", () => {
     [["worker", "--connect", "nonsense"], /^tfbridge worker: --connect must be tcp:\/\/HOST:PORT \(or ipc:\/\/PATH\), got "nonsense"$/],
     [["worker", "--connect", "tcp://127.0.0.1:5555", "--curve-keys", "/nonexistent.keys"], /^tfbridge worker: --curve-keys \/nonexistent.keys: no such file$/],
     [["frobnicate"], /^tfbridge: unknown command "frobnicate"$/],
+    // Names every object has: once taken for a command ("command.run is not a function", exit 1) and
+    // for a parity subcommand (Node's own stack, from an exit status that was not a number).
+    [["constructor"], /^tfbridge: unknown command "constructor"$/],
+    [["parity", "toString"], /^tfbridge parity: unknown subcommand "toString" \(model, lstm or sweep\)$/],
   ])("%j: one line naming the problem, the usage, exit 2", async (args, problem) => {
     expectUsageError(await tfbridge(...args), problem);
   });
