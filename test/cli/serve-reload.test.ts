@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI_MAIN } from "./run.js";
 
 // tfbridge serve --config with version labels, reloaded by SIGHUP under HTTP traffic (issue 22): a
 // real process, a real HTTP client, two real models.
-const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "tfbridge-serve-reload-"));
 const configFile = join(dir, "serve.json");
 const rows = [[0.1, -0.2, 0.3], [1, 2, 3]];
@@ -43,7 +43,7 @@ for seed, name in ((1, "one"), (2, "two")):
 print(json.dumps(out))`;
   expected = JSON.parse(execFileSync(".venv/bin/python", ["-c", script, dir], { encoding: "utf8" }));
   config([model("one.keras", 1, ["stable"])]);
-  server = spawn(process.execPath, ["--import", "tsx", main, "serve", "--config", configFile], { stdio: ["ignore", "pipe", "inherit"] });
+  server = spawn(process.execPath, [CLI_MAIN, "serve", "--config", configFile], { stdio: ["ignore", "pipe", "inherit"] });
   server.stdout!.on("data", (chunk: Buffer) => {
     out += chunk.toString();
     base ||= /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? "";

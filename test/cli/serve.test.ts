@@ -3,9 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tfbridge } from "./run.js";
+import { CLI_MAIN, tfbridge } from "./run.js";
 
-const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "tfbridge-serve-"));
 const model = join(dir, "classifier.keras");
 let server: ChildProcess;
@@ -26,7 +25,7 @@ m = keras.Sequential([keras.Input((3,), name="features"), keras.layers.Dense(4, 
 m.save(${JSON.stringify(model)})
 print(json.dumps(m.predict(np.array(${JSON.stringify(rows)}, np.float32), verbose=0).tolist()))`;
   expected = JSON.parse(execFileSync(".venv/bin/python", ["-c", script], { encoding: "utf8" })) as number[][];
-  server = spawn(process.execPath, ["--import", "tsx", main, "serve", "--model", `classifier=${model}`, "--port", "0", "--workers", "1"], { stdio: ["ignore", "pipe", "inherit"] });
+  server = spawn(process.execPath, [CLI_MAIN, "serve", "--model", `classifier=${model}`, "--port", "0", "--workers", "1"], { stdio: ["ignore", "pipe", "inherit"] });
   exited = new Promise((resolve) => server.on("exit", (code) => resolve(code)));
   let out = "";
   await new Promise<void>((resolve, reject) => {
@@ -128,7 +127,7 @@ describe("tfbridge serve: a bad command line is found before anything starts", (
     expect(wrong.stderr).toMatch(/unknown other; missing features/);
 
     configWith("right.npz", "features=np.ones((2, 3), np.float32)");
-    const right = spawn(process.execPath, ["--import", "tsx", main, "serve", "--config", file], { stdio: ["ignore", "pipe", "inherit"] });
+    const right = spawn(process.execPath, [CLI_MAIN, "serve", "--config", file], { stdio: ["ignore", "pipe", "inherit"] });
     const code = new Promise((resolve) => right.on("exit", resolve));
     let out = "";
     await new Promise<void>((resolve, reject) => {
@@ -154,7 +153,7 @@ import keras, numpy as np
 keras.Sequential([keras.Input((None, 1), name="series"), keras.layers.LSTM(4)]).save(${JSON.stringify(join(dir, "slow.keras"))})
 np.savez(${JSON.stringify(join(dir, "long.npz"))}, series=np.zeros((1, 300_000, 1), np.float32))`]);
     execFileSync("bash", ["-c", `cat > ${file}`], { input: JSON.stringify({ port: 0, pool: { size: 1 }, models: [{ name: "slow", path: "slow.keras", warmup: "long.npz" }] }) });
-    const starting = spawn(process.execPath, ["--import", "tsx", main, "serve", "--config", file], { stdio: ["ignore", "pipe", "inherit"] });
+    const starting = spawn(process.execPath, [CLI_MAIN, "serve", "--config", file], { stdio: ["ignore", "pipe", "inherit"] });
     const code = new Promise((resolve) => starting.on("exit", resolve));
     let out = "";
     starting.stdout!.on("data", (chunk: Buffer) => {
@@ -190,7 +189,7 @@ m = keras.Model(t, L.Dense(2, activation="softmax", name="score")(x))
 m.save(${JSON.stringify(text)})
 print(json.dumps(m.predict(tf.constant(${JSON.stringify(sentences)}), verbose=0).tolist()))`;
     expectedText = JSON.parse(execFileSync(".venv/bin/python", ["-c", script], { encoding: "utf8" })) as number[][];
-    textServer = spawn(process.execPath, ["--import", "tsx", main, "serve", "--model", `text=${text}`, "--port", "0", "--workers", "1"], { stdio: ["ignore", "pipe", "inherit"] });
+    textServer = spawn(process.execPath, [CLI_MAIN, "serve", "--model", `text=${text}`, "--port", "0", "--workers", "1"], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     await new Promise<void>((resolve, reject) => {
       textServer.stdout!.on("data", (chunk: Buffer) => {

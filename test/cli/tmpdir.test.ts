@@ -8,12 +8,12 @@ const parent = mkdtempSync(join(tmpdir(), "tfbridge-tmpdir-"));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
 /**
- * Runs a command with $TMPDIR a fresh empty folder, and returns what it left there. tsx's compile
- * cache is off, so anything left is the command's own (the worker's sockets, autograph's modules, …).
+ * Runs a command with $TMPDIR a fresh empty folder, and returns what it left there: the CLI runs from
+ * dist/, without tsx, so anything left is the command's own (the worker's sockets, autograph's modules, …).
  */
 async function leftBy(...args: string[]) {
   const dir = mkdtempSync(join(parent, "run-"));
-  const result = await tfbridge.env({ TMPDIR: dir, TSX_DISABLE_CACHE: "1" })(...args);
+  const result = await tfbridge.env({ TMPDIR: dir })(...args);
   return { ...result, left: readdirSync(dir) };
 }
 

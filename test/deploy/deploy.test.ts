@@ -17,12 +17,11 @@ import { parseAllDocuments } from "yaml";
 import { curveKeyPair } from "zeromq";
 import { InsecureConfigError, input, layers, model } from "../../src/index.js";
 import { checkPrivate } from "../../src/link/curve.js";
+import { CLI_MAIN } from "../cli/run.js";
 import { pageBlocks } from "../docs/code-blocks.js";
 import { Namespace, PEER_ADDRESS, POOL_ADDRESS, VETH_PAIR } from "../netns.js";
 
 const exec = promisify(execFile);
-const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
-const tsxLoader = new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href;
 const blocks = pageBlocks("docs/deploy.md");
 
 /** The one block whose info string is `info` or starts with it ("ini tfbridge-serve.service", "yaml"). */
@@ -155,7 +154,7 @@ function writeWithMode(file: string, text: string, mode: number): void {
 // The checkout's CLI where the page installs tfbridge, and the keys where it keeps them.
 const cli = join(dir, "opt", "node_modules", ".bin", "tfbridge");
 mkdirSync(dirname(cli), { recursive: true });
-writeWithMode(cli, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} --import ${JSON.stringify(tsxLoader)} ${JSON.stringify(main)} "$@"\n`, 0o755);
+writeWithMode(cli, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_MAIN)} "$@"\n`, 0o755);
 const poolKeys = curveKeyPair();
 const workerKeys = curveKeyPair();
 function keyFolder(name: string, serverKey: string, keysMode = 0o600): void {

@@ -3,9 +3,8 @@ import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { curveKeyPair } from "zeromq";
 import { InsecureConfigError, Pool, ndarray } from "../../src/index.js";
-import { tfbridge } from "../cli/run.js";
+import { CLI_MAIN, tfbridge } from "../cli/run.js";
 
-const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.kill("SIGKILL"); // its Python worker follows (--exit-with-stdin)
@@ -22,7 +21,7 @@ function freePort(): Promise<number> {
 
 /** `tfbridge worker --connect …` as a separate process, keys in its environment. */
 function remoteWorker(endpoint: string, keys: { publicKey: string; secretKey: string }, serverKey: string): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", main, "worker", "--connect", endpoint], {
+  const child = spawn(process.execPath, [CLI_MAIN, "worker", "--connect", endpoint], {
     env: { ...process.env, TFBRIDGE_CURVE_PUBLIC_KEY: keys.publicKey, TFBRIDGE_CURVE_SECRET_KEY: keys.secretKey, TFBRIDGE_CURVE_SERVER_KEY: serverKey },
     stdio: ["ignore", "ignore", "pipe"],
   });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { curveKeyPair } from "zeromq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI_MAIN } from "../cli/run.js";
 import { Namespace, PEER_ADDRESS, POOL_ADDRESS, VETH_PAIR } from "../netns.js";
 
 /**
@@ -51,7 +52,7 @@ describe("a remote worker behind a slow link, sent messages that take seconds on
       if (poolRun.exitCode !== null) throw new Error(`the pool's process exited with ${poolRun.exitCode}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    worker = workerSide.spawn([process.execPath, "--import", tsx, join(root, "src/cli/main.ts"), "worker", "--connect", endpoint], {
+    worker = workerSide.spawn([process.execPath, CLI_MAIN, "worker", "--connect", endpoint], {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, TFBRIDGE_CURVE_PUBLIC_KEY: workerKeys.publicKey, TFBRIDGE_CURVE_SECRET_KEY: workerKeys.secretKey, TFBRIDGE_CURVE_SERVER_KEY: pool.publicKey },
     });

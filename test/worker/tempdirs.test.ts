@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sweepStaleDirs } from "../../src/worker/private-dir.js";
+import { CLI_MAIN } from "../cli/run.js";
 
 /** The folders a process made under `root`: named after its pid, so a later start can tell they are orphans. */
 const madeBy = (pid: number, root = tmpdir()) => readdirSync(root).filter((n) => n.startsWith(`tfbridge-${pid}-`));
@@ -48,7 +49,7 @@ describe("private folders", () => {
 describe("tfbridge worker's scratch folder", () => {
   it("is named after the wrapper, so one left by a SIGKILLed `tfbridge worker` is swept at the next start", async () => {
     // Nothing listens on this port: the worker keeps retrying, which is all this needs.
-    const wrapper = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "worker", "--connect", "tcp://127.0.0.1:9"], { stdio: ["ignore", "ignore", "ignore"] });
+    const wrapper = spawn(process.execPath, [CLI_MAIN, "worker", "--connect", "tcp://127.0.0.1:9"], { stdio: ["ignore", "ignore", "ignore"] });
     const until = Date.now() + 30_000;
     while (Date.now() < until && madeBy(wrapper.pid!).length === 0) await new Promise((r) => setTimeout(r, 50));
     const left = madeBy(wrapper.pid!);
@@ -61,7 +62,7 @@ describe("tfbridge worker's scratch folder", () => {
   });
 
   it("is removed on SIGTERM, and the wrapper ends by SIGTERM as its worker did (a clean stop to systemd, 143 to a shell)", async () => {
-    const wrapper = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "worker", "--connect", "tcp://127.0.0.1:9"], { stdio: ["ignore", "ignore", "ignore"] });
+    const wrapper = spawn(process.execPath, [CLI_MAIN, "worker", "--connect", "tcp://127.0.0.1:9"], { stdio: ["ignore", "ignore", "ignore"] });
     const exited = once(wrapper, "exit");
     const children = () => readFileSync(`/proc/${wrapper.pid}/task/${wrapper.pid}/children`, "utf8").trim();
     const until = Date.now() + 30_000;
