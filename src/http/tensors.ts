@@ -90,7 +90,7 @@ export function readPredictBody(body: unknown, specs: readonly TensorInfo[]): { 
     const columns = specs.map((spec) => {
       const rows = instances.map((row, i) => {
         if (single && !isObject(row)) return row;
-        if (!isObject(row) || !(spec.name in row)) throw new BadBodyError(`instances[${i}] must be an object with input ${spec.name}`);
+        if (!isObject(row) || !Object.hasOwn(row, spec.name)) throw new BadBodyError(`instances[${i}] must be an object with input ${spec.name}`);
         return row[spec.name];
       });
       return toArray(rows, spec);

@@ -129,7 +129,7 @@ export function resolveLstmSpec(spec: unknown): ResolvedLstmSpec {
     throw new SpecError("spec", `must be an object, got ${spec === null ? "null" : typeof spec}`);
   }
   const given = spec as Record<string, unknown>;
-  const unknown = Object.keys(given).filter((k) => k !== "weights" && !(k in LSTM_FIELDS)).sort();
+  const unknown = Object.keys(given).filter((k) => k !== "weights" && !Object.hasOwn(LSTM_FIELDS, k)).sort();
   if (unknown.length > 0) {
     throw new SpecError(unknown[0]!, `is not a spec field (known: ${Object.keys(LSTM_FIELDS).join(", ")})`);
   }

@@ -68,7 +68,7 @@ export const MASK_OP_CLASSES: readonly string[] = [...new Set(Object.values(MASK
 
 /** Is `entry` of a class Keras 3 writes for its mask computations (layers.json maskOps)? */
 function isMaskOpClass(entry: KerasLayerConfig | null | undefined): boolean {
-  return !!entry && typeof entry.module === "string" && !!MASK_OPS[entry.module]?.has(entry.class_name);
+  return !!entry && typeof entry.module === "string" && Object.hasOwn(MASK_OPS, entry.module) && MASK_OPS[entry.module]!.has(entry.class_name);
 }
 
 /** The operation node's rule (layers.json `operations`), or undefined when the twin has none. */
@@ -143,7 +143,7 @@ function argProblem(rule: ArgRule, value: unknown): string | null {
     case "enum":
       return rule.values.includes(value) ? null : `must be one of ${rule.values.map(String).join(", ")}, got ${show(value)}`;
     case "activation":
-      return typeof value === "string" && value in ACTIVATIONS ? null : `activation ${show(value)} is not supported (supported: ${Object.keys(ACTIVATIONS).join(", ")})`;
+      return typeof value === "string" && Object.hasOwn(ACTIVATIONS, value) ? null : `activation ${show(value)} is not supported (supported: ${Object.keys(ACTIVATIONS).join(", ")})`;
     case "ints":
       if (!Array.isArray(value) || value.length !== rule.length || !value.every(isInt)) return `must be a list of ${rule.length} integer(s), got ${show(value)}`;
       return value.every((v) => v >= rule.min && v <= rule.max) ? null : `values must be between ${rule.min} and ${rule.max}, got ${show(value)}`;

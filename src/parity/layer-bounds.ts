@@ -29,7 +29,7 @@ export function boundFor(config: KerasLayerConfig | undefined): LayerBound | nul
   const inner = config.config.layer as KerasLayerConfig | undefined;
   for (const c of [config.config, inner?.config]) {
     for (const key of ["activation", "recurrent_activation"]) {
-      const bound = c && ACTIVATION_BOUNDS[c[key] as string];
+      const bound = c && Object.hasOwn(ACTIVATION_BOUNDS, c[key] as string) ? ACTIVATION_BOUNDS[c[key] as string] : undefined;
       if (bound) return bound;
     }
   }

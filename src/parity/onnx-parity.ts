@@ -147,7 +147,7 @@ export async function runOnnxParity(handle: ModelHandle, options: OnnxParityOpti
     runtimeVersions[runtime] = ort.env.versions.common ?? "unknown";
     layerRuns[runtime] = await runOn(runtime, options.layers.file, "the per-layer ONNX graph", feeds);
     modelRuns[runtime] = await runOn(runtime, options.model.file, "the model's ONNX graph", feeds);
-    const missing = [...handle.layers.map((l) => l.name).filter((n) => !(n in layerRuns[runtime]!)), ...unmarked.names.filter((n) => !(n in modelRuns[runtime]!))];
+    const missing = [...handle.layers.map((l) => l.name).filter((n) => !Object.hasOwn(layerRuns[runtime]!, n)), ...unmarked.names.filter((n) => !Object.hasOwn(modelRuns[runtime]!, n))];
     if (missing.length) throw new ConvertError(`the ONNX graphs have no output named ${missing.map((n) => JSON.stringify(n)).join(", ")} (outputs are named as the Session names the model's outputs and layers)`);
   }
   const compareOn = (runs: typeof layerRuns, name: string, expected: NDArray) => {

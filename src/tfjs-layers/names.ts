@@ -171,8 +171,8 @@ export function kerasCustomClass(className: string, config: KerasLayerConfig): s
   if (className === "GlobalMaxPooling2D" && config["keepdims"] === true) return TFBRIDGE_GLOBAL_MAX_POOLING_2D;
   if (className === "UpSampling2D" && config["interpolation"] === "bilinear") return TFBRIDGE_UP_SAMPLING_2D;
   if ((MERGE_CLASSES as readonly string[]).includes(className)) return `${TFBRIDGE_MERGE_PREFIX}${className}`;
-  if (className in KERAS3_OWN_CLASSES) return KERAS3_OWN_CLASSES[className]!;
-  return ATTENTION_CLASSES[className] ?? null;
+  if (Object.hasOwn(KERAS3_OWN_CLASSES, className)) return KERAS3_OWN_CLASSES[className]!;
+  return Object.hasOwn(ATTENTION_CLASSES, className) ? ATTENTION_CLASSES[className]! : null;
 }
 
 /** Keras 3's hard_silu (= hard_swish), x · hard_sigmoid(x). */
@@ -206,5 +206,5 @@ const KERAS3_ACTIVATIONS: Readonly<Record<string, string>> = {
  * `hard_sigmoid` to its own (Keras 2) `hardSigmoid`.
  */
 export function kerasCustomActivation(name: string): string | null {
-  return KERAS3_ACTIVATIONS[name] ?? null;
+  return Object.hasOwn(KERAS3_ACTIVATIONS, name) ? KERAS3_ACTIVATIONS[name]! : null;
 }

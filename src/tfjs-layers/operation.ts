@@ -106,7 +106,7 @@ export function defineOperation(tf: TfModule): TfbridgeOperationClass {
 
     constructor(args: TfbridgeOperationArgs) {
       super({ name: args.name });
-      if (!(args.compute in unary || args.compute in binary || ["matmul", "mean", "sum", "max", "min", "reshape", "transpose", "concat", "expandDims", "squeeze", "softmax", "getItem"].includes(args.compute))) {
+      if (!(Object.hasOwn(unary, args.compute) || Object.hasOwn(binary, args.compute) || ["matmul", "mean", "sum", "max", "min", "reshape", "transpose", "concat", "expandDims", "squeeze", "softmax", "getItem"].includes(args.compute))) {
         throw new Error(`${TFBRIDGE_OPERATION} ${args.name ?? ""}: unknown computation ${args.compute}`);
       }
       this.compute = args.compute;
@@ -126,12 +126,12 @@ export function defineOperation(tf: TfModule): TfbridgeOperationClass {
         const args = this.fill(Array.isArray(inputs) ? inputs : [inputs]);
         const o = this.options;
         const tensor = (v: unknown, like: Tensor) => (typeof v === "number" ? tf.scalar(v, like.dtype) : (v as Tensor));
-        if (this.compute in binary) {
+        if (Object.hasOwn(binary, this.compute)) {
           const like = (typeof args[0] === "number" ? args[1] : args[0]) as Tensor;
           return binary[this.compute]!(tensor(args[0], like), tensor(args[1], like));
         }
         const x = args[0] as Tensor;
-        if (this.compute in unary) return unary[this.compute]!(x);
+        if (Object.hasOwn(unary, this.compute)) return unary[this.compute]!(x);
         switch (this.compute) {
           case "matmul": {
             const y = args[1] as Tensor;
@@ -177,9 +177,9 @@ export function defineOperation(tf: TfModule): TfbridgeOperationClass {
       const args = this.fill(shapes);
       const o = this.options;
       const shapeOf = (v: unknown): Shape => (typeof v === "number" ? [] : (v as Shape));
-      if (this.compute in binary) return broadcast(shapeOf(args[0]), shapeOf(args[1]));
+      if (Object.hasOwn(binary, this.compute)) return broadcast(shapeOf(args[0]), shapeOf(args[1]));
       const x = args[0] as Shape;
-      if (this.compute in unary || this.compute === "softmax") return x;
+      if (Object.hasOwn(unary, this.compute) || this.compute === "softmax") return x;
       const reduce = () => {
         const gone = new Set(axes(o.axis, x.length));
         return o.keepdims ? x.map((d, i) => (gone.has(i) ? 1 : d)) : x.filter((_, i) => !gone.has(i));
