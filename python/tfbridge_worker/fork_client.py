@@ -15,15 +15,15 @@ import json
 import os
 import signal
 import socket
-import struct
 import sys
 import time
+
+from .peer_credentials import peer_credentials
 
 #: Signals passed on to the worker; SIGKILL cannot be, and the server kills the worker when this process goes.
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 #: Between tries to connect while the server is still importing TensorFlow.
 _RETRY_S = 0.02
-_PEERCRED = struct.Struct("3i")  # pid, uid, gid
 
 
 def _fail(message: str) -> None:
@@ -50,7 +50,7 @@ def _connect(name: str, server_pid: int) -> socket.socket:
         except ConnectionRefusedError:
             sock.close()
         else:
-            pid, uid, _gid = _PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
+            pid, uid = peer_credentials(sock)
             if pid != server_pid or uid != os.getuid():
                 _fail(f"the socket {name} is held by pid {pid} (uid {uid}), not by the worker fork server (pid {server_pid})")
             return sock

@@ -32,9 +32,10 @@ import os
 import selectors
 import signal
 import socket
-import struct
 import sys
 import traceback
+
+from .peer_credentials import peer_credentials
 
 #: The largest request (its JSON: arguments, environment, folder); a larger one is refused.
 MAX_REQUEST_BYTES = 1 << 20
@@ -43,7 +44,6 @@ MAX_FDS = 3
 _PR_SET_PDEATHSIG = 1
 #: How often ended children are looked for where the kernel has no pidfd (before Linux 5.3).
 _POLL_S = 0.1
-_PEERCRED = struct.Struct("3i")  # pid, uid, gid
 
 
 class _Child:
@@ -95,7 +95,7 @@ class ForkServer:
 
     def _accept(self, _listener: socket.socket) -> None:
         conn, _ = self.listener.accept()
-        _pid, uid, _gid = _PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
+        _pid, uid = peer_credentials(conn)
         if uid != os.getuid():
             conn.close()
             return
