@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { LongestFirstSequencer } from "./test/sequencer.js";
 
 export default defineConfig({
   test: {
@@ -11,6 +12,8 @@ export default defineConfig({
     // One fork server for the whole run, which every file's default workers fork from.
     globalSetup: ["test/global-setup.ts"],
     maxWorkers: 2,
+    // The longest files first, so that none starts last beside an idle core.
+    sequence: { sequencer: LongestFirstSequencer },
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },
