@@ -43,6 +43,8 @@ function buildDist(): void {
  */
 export default function setup(project: TestProject): void {
   buildDist();
+  // In watch mode, each rerun first compiles what changed in src/, before its files run the CLI.
+  project.onTestsRerun(() => buildDist());
   const env = testFileEnvironment(project);
   const shared = shareForkServer(env, { workerBases: [env, withCliLogLevel(env, false)] })[SHARED_FORK_SERVER];
   if (shared !== undefined) process.env[SHARED_FORK_SERVER] = shared;

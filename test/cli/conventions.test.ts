@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tfbridge } from "./run.js";
 
-const COMMANDS = ["setup", "doctor", "demo", "parity", "serve", "worker", "keys"];
+const COMMANDS = ["setup", "doctor", "demo", "parity", "convert", "serve", "worker", "keys"];
 const dir = mkdtempSync(join(tmpdir(), "tfbridge-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
