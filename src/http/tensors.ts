@@ -5,6 +5,7 @@
  * several inputs) and gets `outputs`. https://www.tensorflow.org/tfx/serving/api_rest#predict_api
  */
 import type { TensorInfo } from "../models/handle.js";
+import { float16Value } from "../wire/float16.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 
 /** A request body that cannot be read: the message names what is wrong; the service answers 400. */
@@ -108,13 +109,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * How JSON.stringify writes one element of `a`: a number as JavaScript prints it (NaN and ±Infinity as
- * `null`), int64 and uint64 as numbers, bool as true/false, strings quoted.
+ * `null`), float16 by its value (not its bits), int64 and uint64 as numbers, bool as true/false,
+ * strings quoted.
  */
 function elementText(a: NDArray): (x: unknown) => string {
   if (a.dtype === "string") return (x) => JSON.stringify(x);
   if (a.dtype === "bool") return (x) => (x === 1 ? "true" : "false");
+  const half = a.dtype === "float16";
   return (x) => {
-    const n = typeof x === "bigint" ? Number(x) : (x as number);
+    const n = typeof x === "bigint" ? Number(x) : half ? float16Value(x as number) : (x as number);
     return Number.isFinite(n) ? String(n) : "null";
   };
 }

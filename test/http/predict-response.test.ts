@@ -38,6 +38,15 @@ const cases: [string, Record<string, NDArray>][] = [
   ["a scalar alone", { y: ndarray("int32", [], Int32Array.from([9])) }],
 ];
 
+describe("predictResponse: float16 by value", () => {
+  it("writes each element's value, not its IEEE half bits (it wrote 15360 for 1)", () => {
+    // 1, -2, the largest half, the smallest subnormal, +Infinity, NaN, -0, 1/3 rounded to half
+    const bits = Uint16Array.from([0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00, 0x7e00, 0x8000, 0x3555]);
+    expect(predictResponse({ y: ndarray("float16", [8], bits) }, ["y"], true)).toBe('{"predictions":[1,-2,65504,5.960464477539063e-8,null,null,0,0.333251953125]}');
+    expect(predictResponse({ y: ndarray("float16", [2, 1], Uint16Array.from([0x3800, 0x4248])) }, ["y"], false)).toBe('{"outputs":[[0.5],[3.140625]]}');
+  });
+});
+
 describe("predictResponse: the same text JSON.stringify writes", () => {
   for (const [label, outputs] of cases) {
     for (const rows of [true, false]) {
