@@ -33,7 +33,12 @@ function testFileEnvironment(project: TestProject): NodeJS.ProcessEnv {
  * failed to import dist/bridge.js (2026-12-05). test/install/dist-once.test.ts keeps it so.
  */
 function buildDist(): void {
-  execFileSync("make", ["--no-print-directory", "--silent", "build"], { cwd: new URL("..", import.meta.url).pathname, stdio: ["ignore", "ignore", "inherit"] });
+  try {
+    execFileSync("make", ["--no-print-directory", "--silent", "build"], { cwd: new URL("..", import.meta.url).pathname, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+  } catch (error) {
+    // tsc writes its errors to stdout.
+    throw new Error(`make build failed:\n${(error as { stdout?: string }).stdout ?? ""}`);
+  }
 }
 
 /**
@@ -44,7 +49,14 @@ function buildDist(): void {
 export default function setup(project: TestProject): void {
   buildDist();
   // In watch mode, each rerun first compiles what changed in src/, before its files run the CLI.
-  project.onTestsRerun(() => buildDist());
+  // A failed build there must not end watch mode: it says why, and the files run the dist/ there was.
+  project.onTestsRerun(() => {
+    try {
+      buildDist();
+    } catch (error) {
+      console.error((error as Error).message);
+    }
+  });
   const env = testFileEnvironment(project);
   const shared = shareForkServer(env, { workerBases: [env, withCliLogLevel(env, false)] })[SHARED_FORK_SERVER];
   if (shared !== undefined) process.env[SHARED_FORK_SERVER] = shared;

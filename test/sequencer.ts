@@ -21,14 +21,16 @@ const LONGEST = [
   "test/cli/model-parity.test.ts",
 ];
 
-/** vitest's own order (failed first, then by last duration or size), with {@link LONGEST} ahead of it. */
+/** vitest's own order (failed first, then by last duration or size), with {@link LONGEST} ahead of all but the files that failed last time. */
 export class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const root = this.ctx.config.root;
     const missing = LONGEST.filter((file) => !existsSync(join(root, file)));
     if (missing.length > 0) throw new Error(`test/sequencer.ts lists files that do not exist: ${missing.join(", ")}`);
     const rank = (spec: TestSpecification) => {
-      const at = LONGEST.indexOf(relative(root, spec.moduleId));
+      const file = relative(root, spec.moduleId);
+      if (this.ctx.cache.getFileTestResults(`${spec.project.name}:${file}`)?.failed) return -1;
+      const at = LONGEST.indexOf(file);
       return at === -1 ? LONGEST.length : at;
     };
     return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));

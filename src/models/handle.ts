@@ -108,7 +108,8 @@ export class ModelHandle implements AsyncDisposable {
   async weights(options?: RequestOptions): Promise<ModelWeights> {
     this.checkOpen();
     const reply = await this.client.call("model.weights", { handle: this.info.handle }, [], options);
-    const out: ModelWeights = {};
+    // Without a prototype: layers are named by the model's author (`toString`, `__proto__` are names too).
+    const out: ModelWeights = Object.create(null) as ModelWeights;
     reply.names.forEach((name = "", i) => {
       const layer = name.slice(0, name.lastIndexOf("/"));
       (out[layer] ??= []).push(reply.arrays[i] as NDArray<"float32">);
@@ -187,7 +188,7 @@ export function orderInputs(specs: readonly TensorInfo[], inputs: ModelInputs): 
     const unknown = Object.keys(byName).filter((k) => !specs.some((s) => s.name === k));
     if (unknown.length) throw new ModelError(`no model input named ${unknown.join(", ")} (inputs: ${specs.map((s) => s.name).join(", ")})`, { input: unknown[0] });
     list = specs.map((s) => {
-      const x = byName[s.name];
+      const x = Object.hasOwn(byName, s.name) ? byName[s.name] : undefined;
       if (!x) throw new ModelError(`input ${s.name} is missing`, { input: s.name });
       return x;
     });

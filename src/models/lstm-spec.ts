@@ -164,7 +164,7 @@ export function checkLstmWeights(spec: ResolvedLstmSpec, weights: LstmWeights): 
   const expected = lstmWeightShapes(spec);
   for (const name of Object.keys(weights) as (keyof LstmWeights)[]) {
     if (weights[name] === undefined) continue;
-    if (!(name in expected)) {
+    if (!Object.hasOwn(expected, name)) {
       throw new SpecError(`weights.${name}`, name === "bias" ? "is not used when useBias is false" : "is not an LSTM weight");
     }
   }

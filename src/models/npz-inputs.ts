@@ -12,7 +12,7 @@ export async function npzModelInputs(client: TensorflowClient, handle: ModelHand
   const arrays = await client.loadNpz(file);
   const names = Object.keys(arrays);
   let inputs: NDArray[];
-  if (handle.inputs.every((i) => i.name in arrays)) inputs = handle.inputs.map((i) => arrays[i.name]!);
+  if (handle.inputs.every((i) => Object.hasOwn(arrays, i.name))) inputs = handle.inputs.map((i) => arrays[i.name]!);
   else if (names.length === handle.inputs.length && names.every((n, k) => n === `arr_${k}`)) inputs = names.map((n) => arrays[n]!);
   else throw new ModelError(`${file} holds ${names.join(", ") || "no arrays"}; the model's inputs are ${handle.inputs.map((i) => i.name).join(", ")}`, { file });
   try {

@@ -63,7 +63,7 @@ export class OnnxModel {
   async run(inputs: Readonly<Record<string, NDArray>>): Promise<Record<string, NDArray>> {
     const feeds: Record<string, InstanceType<OrtModule["Tensor"]>> = {};
     for (const name of this.session.inputNames) {
-      const x = inputs[name];
+      const x = Object.hasOwn(inputs, name) ? inputs[name] : undefined;
       if (!x) throw new ConvertError(`${this.label}: no input given for the ONNX input ${name}`, { file: this.file });
       feeds[name] = new this.ort.Tensor(x.dtype, x.data as ArrayBufferView, x.shape);
     }

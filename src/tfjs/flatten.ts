@@ -105,7 +105,8 @@ function weightOrder(model: KerasModelConfig, prefix: string): string[] {
  */
 export function flattenModel(model: KerasModelConfig): FlatGraph {
   const calls: LeafCall[] = [];
-  const aliases: Record<string, CallTensor> = {};
+  // Keyed by the model's layer names (`__proto__` is one too): without a prototype.
+  const aliases: Record<string, CallTensor> = Object.create(null) as Record<string, CallTensor>;
   const top = graphOf(model);
   const inputs = top.inputs.map((name) => top.layers.find((e) => e.config.name === name)!);
 
@@ -148,7 +149,7 @@ export function flattenModel(model: KerasModelConfig): FlatGraph {
   }
 
   const outputs = expand(top, "", top.inputs.map((name) => ({ call: name, index: 0 })));
-  const weightPaths: Record<string, string[]> = {};
+  const weightPaths: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const entry of top.layers) {
     if (entry.class_name === "InputLayer") continue;
     const name = String(entry.config.name);

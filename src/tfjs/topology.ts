@@ -125,7 +125,7 @@ export interface TfjsGraph {
 
 /** The TF.js tensor key (`layer` or `layer:i`, what the twin keys outputs by) of a worker's tensor name. */
 export function tfjsTensorKey(name: string, aliases: Readonly<Record<string, string>>): string {
-  return aliases[name] ?? tfjsLayerName(name);
+  return Object.hasOwn(aliases, name) ? aliases[name]! : tfjsLayerName(name);
 }
 
 /**
