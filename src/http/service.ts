@@ -266,7 +266,9 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
     const deadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 30_000);
     await closed;
     clearTimeout(deadline);
-    await pool.close();
+    // Every request is answered by now: what the pool still runs is a reload's loads and warm-ups,
+    // which nothing waits for. Cut short, as a start is, rather than outlast a supervisor's stop timeout.
+    await pool.close(true);
   };
   return { server, drain };
 }

@@ -143,27 +143,55 @@ describe("tfbridge serve: a bad command line is found before anything starts", (
   });
 });
 
-describe("tfbridge serve stopped while it starts", () => {
-  it("SIGTERM while a model still warms up cuts the start short: exit 0, the model never served", { timeout: 120_000 }, async () => {
-    // An LSTM over 300,000 steps: its warm-up runs for seconds (13 here) after the service listens.
-    const file = join(dir, "slow.json");
+describe("tfbridge serve stopped while a model warms up", () => {
+  /** An LSTM over 3,000,000 steps, whose warm-up runs for many seconds after it loads, and a quick one beside it. */
+  const slowModel = () => {
     execFileSync(".venv/bin/python", ["-c", `import os
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import keras, numpy as np
 keras.Sequential([keras.Input((None, 1), name="series"), keras.layers.LSTM(4)]).save(${JSON.stringify(join(dir, "slow.keras"))})
-np.savez(${JSON.stringify(join(dir, "long.npz"))}, series=np.zeros((1, 300_000, 1), np.float32))`]);
-    execFileSync("bash", ["-c", `cat > ${file}`], { input: JSON.stringify({ port: 0, pool: { size: 1 }, models: [{ name: "slow", path: "slow.keras", warmup: "long.npz" }] }) });
-    const starting = spawn(process.execPath, [CLI_MAIN, "serve", "--config", file], { stdio: ["ignore", "pipe", "inherit"] });
-    const code = new Promise((resolve) => starting.on("exit", resolve));
-    let out = "";
-    starting.stdout!.on("data", (chunk: Buffer) => {
-      const listened = out.includes("listening on");
-      out += chunk.toString();
-      // Loading the .npz and the model takes about a second after that; the warm-up runs seconds longer.
-      if (!listened && out.includes("listening on")) setTimeout(() => starting.kill("SIGTERM"), 3000);
+keras.Sequential([keras.Input((None, 1), name="series"), keras.layers.LSTM(3)]).save(${JSON.stringify(join(dir, "quick.keras"))})
+np.savez(${JSON.stringify(join(dir, "long.npz"))}, series=np.zeros((1, 3_000_000, 1), np.float32))`]);
+  };
+  const writeConfig = (file: string, config: unknown) => execFileSync("bash", ["-c", `cat > ${file}`], { input: JSON.stringify(config) });
+  const slow = { name: "slow", path: "slow.keras", warmup: "long.npz" };
+
+  /** serve on `file`; once stdout shows `when`, `then(process)` runs. Resolves with the exit code and all stdout. */
+  const serveUntil = (file: string, when: string, then: (serve: ChildProcess) => void) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const serve = spawn(process.execPath, [CLI_MAIN, "serve", "--config", file], { stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      serve.stdout!.on("data", (chunk: Buffer) => {
+        const seen = out.includes(when);
+        out += chunk.toString();
+        if (!seen && out.includes(when)) then(serve);
+      });
+      serve.on("exit", (code) => resolve({ code, out }));
     });
-    expect(await code).toBe(0);
+
+  it("SIGTERM while a model still warms up cuts the start short: exit 0, the model never served", { timeout: 120_000 }, async () => {
+    slowModel();
+    const file = join(dir, "slow.json");
+    writeConfig(file, { port: 0, pool: { size: 1 }, models: [slow] });
+    // Loading the .npz and the model takes about a second after `listening`; the warm-up runs seconds longer.
+    const { code, out } = await serveUntil(file, "listening on", (serve) => setTimeout(() => serve.kill("SIGTERM"), 3000));
+    expect(code).toBe(0);
     expect(out).toContain("SIGTERM while starting: stopped before serving");
+    expect(out).not.toContain("model slow ready");
+  });
+
+  it("SIGTERM while a reload's model warms up drains without waiting for it: exit 0, the new model never served", { timeout: 120_000 }, async () => {
+    slowModel();
+    const file = join(dir, "reloading.json");
+    writeConfig(file, { port: 0, pool: { size: 1 }, models: [{ name: "quick", path: "quick.keras" }] });
+    const { code, out } = await serveUntil(file, "model quick ready", (serve) => {
+      writeConfig(file, { port: 0, pool: { size: 1 }, models: [{ name: "quick", path: "quick.keras" }, slow] });
+      serve.kill("SIGHUP");
+      setTimeout(() => serve.kill("SIGTERM"), 2000);
+    });
+    expect(code).toBe(0);
+    expect(out).toContain("SIGHUP: reloading");
+    // Before, the drain waited for the warm-up, and the reload finished first.
     expect(out).not.toContain("model slow ready");
   });
 });
