@@ -123,11 +123,11 @@ function elementText(a: NDArray): (x: unknown) => string {
 }
 
 /**
- * Rows `from` to `to` of `a` (its first axis; all of it for a scalar) as JSON text, each nested list
- * written straight from the typed array: building the lists and stringifying them took about four
- * times as long, the largest share of an answer's time in Node.
+ * `a` as JSON text from element `offset` and axis `depth` down, each nested list written straight from
+ * the typed array: building the lists and stringifying them took about four times as long, the
+ * largest share of an answer's time in Node.
  */
-function jsonRows(a: NDArray, from: number, to: number): string[] {
+function nestedText(a: NDArray): (offset: number, depth: number) => string {
   const data = a.data as ArrayLike<unknown>;
   const text = elementText(a);
   const strides = a.shape.map((_, k) => a.shape.slice(k + 1).reduce((n, d) => n * d, 1));
@@ -137,14 +137,21 @@ function jsonRows(a: NDArray, from: number, to: number): string[] {
     for (let i = 0; i < parts.length; i++) parts[i] = nest(offset + i * strides[depth]!, depth + 1);
     return `[${parts.join(",")}]`;
   };
-  if (a.shape.length === 0) return [nest(0, 0)];
-  const rows: string[] = [];
-  for (let i = from; i < to; i++) rows.push(nest(i * strides[0]!, 1));
-  return rows;
+  return nest;
 }
 
-/** The whole of `a` as nested JSON lists. */
-const jsonArray = (a: NDArray): string => (a.shape.length === 0 ? jsonRows(a, 0, 1)[0]! : `[${jsonRows(a, 0, a.shape[0]!).join(",")}]`);
+/** The whole of `a` as nested JSON lists (a scalar as its one element). */
+const jsonArray = (a: NDArray): string => nestedText(a)(0, 0);
+
+/** Each entry of `a`'s first axis as JSON text; a scalar has none. */
+function jsonRows(a: NDArray): string[] {
+  if (a.shape.length === 0) return [];
+  const nest = nestedText(a);
+  const stride = a.shape.slice(1).reduce((n, d) => n * d, 1);
+  const rows: string[] = new Array(a.shape[0]!);
+  for (let i = 0; i < rows.length; i++) rows[i] = nest(i * stride, 1);
+  return rows;
+}
 
 /**
  * The response body, as JSON text: `predictions` (one entry per example) for row requests, `outputs`
@@ -158,10 +165,7 @@ export function predictResponse(outputs: Record<string, NDArray>, names: readonl
   }
   // One entry per example: the first output's count of them, as TF Serving's row format has it (a
   // scalar output has none).
-  const perOutput = names.map((n) => {
-    const a = outputs[n]!;
-    return a.shape.length === 0 ? [] : jsonRows(a, 0, a.shape[0]!);
-  });
+  const perOutput = names.map((n) => jsonRows(outputs[n]!));
   const count = perOutput[0]!.length;
   // An output with fewer examples than the first is left out of the later ones, as JSON.stringify leaves out an undefined member.
   const entry = (i: number) => `{${names.flatMap((n, k) => (perOutput[k]![i] === undefined ? [] : [`${JSON.stringify(n)}:${perOutput[k]![i]}`])).join(",")}}`;
