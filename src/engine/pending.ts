@@ -2,8 +2,9 @@ import { MessageTooLargeError, RequestAbortedError, RequestTimeoutError } from "
 import { encodeMessage, messageBytes } from "../wire/codec.js";
 import { type NDArray, frameBytes } from "../wire/ndarray.js";
 import type { ProgressEvent, Reply } from "../worker/replies.js";
-import type { Deadlines, Expiring } from "./deadlines.js";
+import type { Deadlines } from "./deadlines.js";
 import { deadlineMsLeft } from "./timers.js";
+import { Wait } from "./wait.js";
 
 /** How a request ends: with its reply, or with the typed error it rejects with. */
 export type Outcome = { reply: Reply } | { error: Error };
@@ -22,22 +23,17 @@ export interface PendingLimits {
 /**
  * One request's lifetime, the same for a Bridge's connection and a Pool: the message cap checked
  * before anything is sent, a deadline (`Infinity` and delays past 2^31 ms included) kept by the
- * engine's one {@link Deadlines} timer, an AbortSignal, and a settle that happens exactly once. `onSettled` tells the owner, with `gaveUp` true when this
- * side gave up (timeout, abort), so the owner can tell the worker to drop it.
+ * engine's one {@link Deadlines} timer, an AbortSignal, and a settle that happens exactly once (a
+ * {@link Wait}). `onSettled` tells the owner, with `gaveUp` true when this side gave up (timeout,
+ * abort), so the owner can tell the worker to drop it.
  */
-export class PendingRequest implements Expiring {
-  /** `Date.now()` time it gives up at (Infinity for never). */
-  readonly deadline: number;
+export class PendingRequest extends Wait {
   /** Resolves with the reply, rejects with the typed error; settled once. */
   readonly promise: Promise<Reply>;
-  private settled = false;
   private resolve!: (reply: Reply) => void;
   private reject!: (error: Error) => void;
-  /** True while the engine's deadline timer watches it. */
-  private readonly watched: boolean;
   /** `performance.now()` when it was made: its queue wait and latency start here. */
   readonly sentAt = performance.now();
-  private readonly onAbort: () => void;
 
   /**
    * @throws {MessageTooLargeError} when its arrays alone are over the cap; {@link RequestAbortedError}
@@ -49,26 +45,19 @@ export class PendingRequest implements Expiring {
     readonly args: Record<string, unknown>,
     readonly arrays: readonly NDArray[],
     private readonly limits: PendingLimits,
-    private readonly deadlines: Deadlines,
+    deadlines: Deadlines,
     private readonly onSettled: (request: PendingRequest, gaveUp: boolean) => void,
   ) {
     if (limits.signal?.aborted) throw new RequestAbortedError(op, limits.signal.reason);
     // Arrays over the cap fail here, at once; the whole message (header and args too) is checked on
     // the one encoding that is sent (encode), rather than encoding every request twice.
     const arrayBytes = arrays.reduce((n, a) => n + frameBytes(a), 0);
-    if (arrayBytes > limits.maxMessageBytes) this.tooLarge(arrayBytes);
-    this.deadline = Date.now() + limits.timeoutMs;
+    if (arrayBytes > limits.maxMessageBytes) throw tooLarge(op, arrayBytes, limits.maxMessageBytes);
+    super(limits.timeoutMs, limits.signal, deadlines);
     this.promise = new Promise<Reply>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
-    this.watched = deadlines.add(this);
-    this.onAbort = () => this.finish({ error: new RequestAbortedError(op, limits.signal!.reason) }, true);
-    limits.signal?.addEventListener("abort", this.onAbort, { once: true });
-  }
-
-  get isSettled(): boolean {
-    return this.settled;
   }
 
   /**
@@ -78,17 +67,13 @@ export class PendingRequest implements Expiring {
   encode(): { frames: Buffer[]; bytes: number } {
     const frames = encodeMessage({ id: this.id, op: this.op, args: this.args, deadlineMs: deadlineMsLeft(this.deadline - Date.now()), progress: this.limits.onProgress !== undefined }, this.arrays);
     const bytes = messageBytes(frames);
-    if (bytes > this.limits.maxMessageBytes) this.tooLarge(bytes);
+    if (bytes > this.limits.maxMessageBytes) throw tooLarge(this.op, bytes, this.limits.maxMessageBytes);
     return { frames, bytes };
-  }
-
-  private tooLarge(bytes: number): never {
-    throw new MessageTooLargeError(`${this.op}: a request of ${bytes} bytes is over the ${this.limits.maxMessageBytes}-byte message cap`);
   }
 
   /** The worker entered `phase` of this request. */
   progress(phase: string): void {
-    if (this.settled) return;
+    if (this.isSettled) return;
     try {
       this.limits.onProgress?.({ op: this.op, phase, elapsedMs: performance.now() - this.sentAt });
     } catch (e) {
@@ -112,13 +97,18 @@ export class PendingRequest implements Expiring {
     this.finish({ error: new RequestTimeoutError(this.op, this.limits.timeoutMs) }, true, true);
   }
 
+  protected aborted(reason: unknown): void {
+    this.finish({ error: new RequestAbortedError(this.op, reason) }, true);
+  }
+
   private finish(outcome: Outcome, gaveUp: boolean, expired = false): void {
-    if (this.settled) return;
-    this.settled = true;
-    if (this.watched && !expired) this.deadlines.settled();
-    this.limits.signal?.removeEventListener("abort", this.onAbort);
+    if (!this.end(expired)) return;
     this.onSettled(this, gaveUp);
     if ("reply" in outcome) this.resolve(outcome.reply);
     else this.reject(outcome.error);
   }
+}
+
+function tooLarge(op: string, bytes: number, cap: number): MessageTooLargeError {
+  return new MessageTooLargeError(`${op}: a request of ${bytes} bytes is over the ${cap}-byte message cap`);
 }

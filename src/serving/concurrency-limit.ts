@@ -1,37 +1,31 @@
-import { Deadlines, type Expiring } from "../engine/deadlines.js";
+import { Deadlines } from "../engine/deadlines.js";
+import { Wait } from "../engine/wait.js";
 import { OverloadedError, RequestAbortedError, RequestTimeoutError } from "../errors.js";
 import type { BatchQueueLimits } from "./batcher.js";
 
 /** A caller waiting for a slot: its deadline on the limit's one timer, its signal, and how it goes on. */
-class Waiter implements Expiring {
-  isSettled = false;
-  readonly deadline: number;
-  private readonly watched: boolean;
-  private readonly onAbort = () => this.finish(new RequestAbortedError(this.op, this.signal!.reason));
-
+class Waiter extends Wait {
   constructor(
     private readonly op: string,
     private readonly timeoutMs: number,
-    private readonly signal: AbortSignal | undefined,
-    private readonly deadlines: Deadlines,
+    signal: AbortSignal | undefined,
+    deadlines: Deadlines,
     /** Called once: with null when the slot is its, or with the error it gave up with. */
     private readonly onSettled: (error: Error | null) => void,
   ) {
-    this.deadline = Date.now() + timeoutMs;
-    this.watched = deadlines.add(this);
-    signal?.addEventListener("abort", this.onAbort, { once: true });
+    super(timeoutMs, signal, deadlines);
   }
 
   expire(): void {
     this.finish(new RequestTimeoutError(this.op, this.timeoutMs), true);
   }
 
+  protected aborted(reason: unknown): void {
+    this.finish(new RequestAbortedError(this.op, reason));
+  }
+
   finish(error: Error | null, expired = false): void {
-    if (this.isSettled) return;
-    this.isSettled = true;
-    if (this.watched && !expired) this.deadlines.settled();
-    this.signal?.removeEventListener("abort", this.onAbort);
-    this.onSettled(error);
+    if (this.end(expired)) this.onSettled(error);
   }
 }
 
