@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { SetupError } from "../errors.js";
+import { OutputTail } from "../output-tail.js";
 import { packageRoot } from "../paths.js";
 import { ONNX_REQUIREMENTS_FILE, ONNX_RUNTIME_VERSION, REQUIREMENTS_FILE, TFJS_NODE_VERSION, cacheDir, defaultVenv, fileHash, onnxProject, requirementsHash, tfjsNodeProject, venvPython, wheelhouse } from "../setup/env.js";
 import { parseFlags } from "./args.js";
@@ -58,17 +59,11 @@ export function readStamp(venv: string): SetupStamp | null {
 function run(command: string, args: string[], options: { cwd?: string; verbose: boolean; env?: NodeJS.ProcessEnv }): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    const keep = (chunk: Buffer) => {
-      if (options.verbose) process.stderr.write(chunk);
-      output = (output + chunk.toString("utf8")).slice(-16_384);
-    };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
+    const output = new OutputTail([child.stdout, child.stderr], { forward: options.verbose, bytes: 16_384 });
     child.once("error", (e) => reject(new SetupError(`${command} could not be started: ${e.message}`)));
     child.once("close", (code) => {
       if (code === 0) resolvePromise();
-      else reject(new SetupError(`\`${[command, ...args].join(" ")}\` exited with ${code}; its output ended with:\n${output.split("\n").slice(-30).join("\n")}`));
+      else reject(new SetupError(`\`${[command, ...args].join(" ")}\` exited with ${code}; its output ended with:\n${output.lastLines(30).join("\n")}`));
     });
   });
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { TfbridgeError } from "../errors.js";
 import type { KerasModelConfig } from "../models/config.js";
 import type { LayerOutputInfo, ModelWeights } from "../models/handle.js";
+import { OutputTail } from "../output-tail.js";
 import type { NDArray } from "../wire/ndarray.js";
 
 /** What the child runs: a twin from a config and weights, or a converted model.json; every layer's output. */
@@ -33,7 +34,7 @@ export class TfjsOnednnOff implements AsyncDisposable {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   /** The end of the child's stderr, for the error when it dies. */
-  private stderr = "";
+  private stderr: OutputTail | undefined;
 
   /** @param timeoutMs how long one twin may take before the child is killed (default 10 minutes). */
   constructor(private readonly timeoutMs = 600_000) {}
@@ -56,7 +57,7 @@ export class TfjsOnednnOff implements AsyncDisposable {
         if (error) reject(error);
         else resolve(outputs!);
       };
-      const onExit = (code: number | null) => done(new ControlRunError(`the oneDNN-off tfjs-node process exited (${code}) before it answered: ${this.stderr.trim().split("\n").slice(-3).join(" | ")}`));
+      const onExit = (code: number | null) => done(new ControlRunError(`the oneDNN-off tfjs-node process exited (${code}) before it answered: ${this.stderr?.lastLines(3).join(" | ")}`));
       const onMessage = (reply: TwinReply) => ("error" in reply ? done(new ControlRunError(`tfjs-node with oneDNN off: ${reply.error}`)) : done(null, reply.outputs));
       const timer = setTimeout(() => {
         child.kill("SIGKILL");
@@ -81,10 +82,9 @@ export class TfjsOnednnOff implements AsyncDisposable {
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
-    this.stderr = "";
-    child.stderr!.on("data", (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
+    const stderr = (this.stderr = new OutputTail([child.stderr!], { bytes: 2000 }));
     // A failed send or disconnect is reported by the request it belongs to; unhandled, it would throw.
-    child.on("error", (error) => (this.stderr += `\n${error.message}`));
+    child.on("error", (error) => stderr.add(`\n${error.message}`));
     child.on("exit", () => {
       if (this.child === child) this.child = undefined;
     });

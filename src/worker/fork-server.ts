@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
-import { StderrTail } from "./stderr-tail.js";
+import { OutputTail } from "../output-tail.js";
 
 /**
  * Environment variables that may differ between workers of one fork server: the worker's own, which it
@@ -99,7 +99,7 @@ export class ForkServer {
   private static start(python: string, env: NodeJS.ProcessEnv, digest: string, forwardStderr: boolean, onEnd: () => void): ForkServer {
     const socketName = `tfbridge-fork-${process.pid}-${randomBytes(12).toString("hex")}`;
     const child = spawn(python, ["-m", "tfbridge_worker.fork_server", "--socket", socketName], { env, stdio: ["pipe", "ignore", "pipe"] });
-    const tail = new StderrTail(child.stderr!, forwardStderr);
+    const tail = new OutputTail([child.stderr!], { forward: forwardStderr });
     let ended = false;
     const end = (): void => {
       if (ended) return;

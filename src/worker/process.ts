@@ -4,11 +4,11 @@ import type { Socket } from "node:net";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { WorkerStartError } from "../errors.js";
+import { OutputTail } from "../output-tail.js";
 import { packageRoot } from "../paths.js";
 import { SETUP_COMMAND, findPython } from "../setup/env.js";
 import { ForkServer, SHARED_FORK_SERVER } from "./fork-server.js";
 import { privateDir, removePrivateDir } from "./private-dir.js";
-import { StderrTail } from "./stderr-tail.js";
 
 /** How the Python worker process is started. */
 export interface WorkerProcessOptions {
@@ -97,7 +97,7 @@ export class WorkerProcess {
   private readonly child: ChildProcess;
   private readonly dir: string;
   private readonly forkServer: ForkServer | null;
-  private readonly tail: StderrTail;
+  private readonly tail: OutputTail;
 
   constructor(options: WorkerProcessOptions = {}) {
     const python = options.python ?? defaultPython();
@@ -125,7 +125,7 @@ export class WorkerProcess {
       stdio: options.linkRegions ? ["pipe", "ignore", "pipe", "pipe"] : ["pipe", "ignore", "pipe"],
     });
     this.linkSocket = options.linkRegions ? (this.child.stdio[3] as Socket) : null;
-    this.tail = new StderrTail(this.child.stderr!, options.forwardStderr ?? false);
+    this.tail = new OutputTail([this.child.stderr!], { forward: options.forwardStderr ?? false });
     this.exited = new Promise((resolve) => {
       this.child.once("error", (e) => {
         this.tail.add(`\n${e.message}`);
