@@ -44,7 +44,7 @@ function toArray(value: unknown, spec: TensorInfo): NDArray {
   // A SavedModel input of unknown rank has no shape: JSON gets a generous rank bound instead.
   const { shape, leaves } = flatten(value, what, spec.shape?.length ?? 32);
   const number = (x: unknown) => {
-    if (typeof x !== "number") throw new BadBodyError(`${what}: ${JSON.stringify(x)} is not a number`);
+    if (typeof x !== "number") throw new BadBodyError(`${what}: ${shown(x)} is not a number`);
     return x;
   };
   switch (spec.dtype) {
@@ -53,7 +53,7 @@ function toArray(value: unknown, spec: TensorInfo): NDArray {
     case "float64":
       return ndarray("float64", shape, Float64Array.from(leaves, number));
     case "int32":
-      return ndarray("int32", shape, Int32Array.from(leaves, (x) => checkInt(number(x), what)));
+      return ndarray("int32", shape, Int32Array.from(leaves, (x) => checkInt(number(x), what, INT32_RANGE)));
     case "int64":
       return ndarray("int64", shape, BigInt64Array.from(leaves, (x) => BigInt(checkInt(number(x), what))));
     case "bool":
@@ -62,20 +62,31 @@ function toArray(value: unknown, spec: TensorInfo): NDArray {
       // UTF-8 text, as a Keras `dtype="string"` input takes it; TF Serving's {"b64": …} is for bytes that are not text.
       return ndarray("string", shape, leaves.map((x) => {
         if (typeof x === "string") return x;
-        throw new BadBodyError(`${what}: ${JSON.stringify(x)} is not a string${isObject(x) && "b64" in x ? ' (base64 {"b64": …} bytes are not served: send the text itself)' : ""}`);
+        throw new BadBodyError(`${what}: ${shown(x)} is not a string${isObject(x) && "b64" in x ? ' (base64 {"b64": …} bytes are not served: send the text itself)' : ""}`);
       }));
     default:
       throw new BadBodyError(`${what}: dtype ${spec.dtype} is not served over JSON`);
   }
 }
 
-function checkInt(x: number, what: string): number {
-  if (!Number.isSafeInteger(x)) throw new BadBodyError(`${what}: ${x} is not an integer`);
+const INT32_RANGE = { dtype: "int32", min: -(2 ** 31), max: 2 ** 31 - 1 };
+
+/** `x` if it is an integer JSON can carry exactly (and in `range`): Int32Array.from would wrap 3e9 to another number. */
+function checkInt(x: number, what: string, range?: typeof INT32_RANGE): number {
+  if (!Number.isSafeInteger(x)) throw new BadBodyError(`${what}: ${x} is not an integer${Number.isInteger(x) ? " JSON carries exactly (beyond ±2^53)" : ""}`);
+  if (range && (x < range.min || x > range.max)) throw new BadBodyError(`${what}: ${x} is out of ${range.dtype}'s range ${range.min}…${range.max}`);
   return x;
 }
 
+/** A leaf as an error message shows it: a short value, never a whole object (nested a million deep, it would not even print). */
+function shown(x: unknown): string {
+  if (typeof x === "object" && x !== null) return "an object";
+  const text = typeof x === "string" ? JSON.stringify(x) : String(x);
+  return text.length > 64 ? `${text.slice(0, 60)}…${text.at(-1) === '"' ? '"' : ""}` : text;
+}
+
 function checkBool(x: unknown, what: string): number {
-  throw new BadBodyError(`${what}: ${JSON.stringify(x)} is not a boolean`);
+  throw new BadBodyError(`${what}: ${shown(x)} is not a boolean`);
 }
 
 /** The model's inputs from a request body, and whether the answer goes back as rows. */
