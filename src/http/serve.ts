@@ -1,5 +1,6 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ModelError } from "../errors.js";
+import { ModelError, TfbridgeError } from "../errors.js";
 import { Pool } from "../pool/pool.js";
 import { type NDArray, ndarray } from "../wire/ndarray.js";
 import type { ServeConfig, ServedModelEntry } from "./config.js";
@@ -35,12 +36,49 @@ async function ownedNpz(pool: Pool, file: string): Promise<Record<string, NDArra
   return owned;
 }
 
+/** The service could not listen where it was asked: the port is in use, the address is not this host's, or the host does not resolve. */
+export class ListenError extends TfbridgeError {
+  override name = "ListenError";
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    /** The system's code, e.g. `EADDRINUSE`. */
+    readonly code: string | undefined,
+    why: string,
+  ) {
+    super(`cannot listen on ${host.includes(":") ? `[${host}]` : host}:${port}: ${why}`);
+  }
+}
+
+const LISTEN_PROBLEMS: Record<string, string> = {
+  EADDRINUSE: "the port is in use (choose another with --port or the config's port)",
+  EADDRNOTAVAIL: "the address is not one of this host's",
+  EACCES: "not allowed (ports below 1024 need privileges)",
+  ENOTFOUND: "the host name does not resolve",
+  EAI_AGAIN: "the host name does not resolve",
+};
+
+/** `server` listening on `host:port`, or a {@link ListenError} saying why not (an unhandled `error` event would end the process). */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) => {
+      const why = (error.code !== undefined && Object.hasOwn(LISTEN_PROBLEMS, error.code) ? LISTEN_PROBLEMS[error.code] : undefined) ?? error.message;
+      reject(new ListenError(host, port, error.code, why === error.message ? why : `${error.code}, ${why}`));
+    };
+    server.once("error", failed);
+    server.listen(port, host, () => {
+      server.off("error", failed);
+      resolve();
+    });
+  });
+}
+
 /**
  * Starts the pool and the HTTP service of `config`: it listens first (liveness answers while models
  * load), then loads each model; readiness turns 200 once all are warm. `log` hears one line per step.
  * `stop` aborted before then ends the start at once: loads and warm-ups in flight are cut short (a
  * worker busy with one is stopped), the pool is closed, and this rejects with the signal's reason.
- * @throws {ModelLoadError} when a model does not load (the pool is closed again).
+ * @throws {ModelLoadError} when a model does not load, {@link ListenError} when it cannot listen (the pool is closed again).
  */
 export async function startServing(config: ServeConfig, log: (line: string) => void = () => {}, stop?: AbortSignal): Promise<Serving> {
   stop?.throwIfAborted();
@@ -68,7 +106,13 @@ export async function startServing(config: ServeConfig, log: (line: string) => v
     requestLog,
   });
   const host = config.host ?? "127.0.0.1";
-  await new Promise<void>((resolve) => server.listen(config.port ?? 8501, host, resolve));
+  try {
+    await listen(server, config.port ?? 8501, host);
+  } catch (error) {
+    stop?.removeEventListener("abort", cutShort);
+    await pool.close(true);
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   log(`listening on ${url}`);

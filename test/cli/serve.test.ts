@@ -1,5 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -83,6 +85,22 @@ describe("tfbridge serve --model NAME=PATH", () => {
   it("SIGTERM drains and exits 0", async () => {
     server.kill("SIGTERM");
     expect(await exited).toBe(0);
+  });
+});
+
+describe("tfbridge serve on a port that is in use", () => {
+  it("says so, with the port, and exits 1 without a stack trace", { timeout: 120_000 }, async () => {
+    const taken = createServer().listen(0, "127.0.0.1");
+    await once(taken, "listening");
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const { code, stderr } = await tfbridge("serve", "--model", `classifier=${model}`, "--port", String(port), "--workers", "1");
+      expect(stderr).toContain(`ListenError: cannot listen on 127.0.0.1:${port}: EADDRINUSE, the port is in use`);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(code).toBe(1);
+    } finally {
+      taken.close();
+    }
   });
 });
 
