@@ -58,6 +58,9 @@ export interface RequestLogLine {
   remote: string;
 }
 
+/** nginx's "client closed request": the connection closed before the answer was written (the client left, or the drain cut it off). */
+const CLOSED_BEFORE_ANSWER = 499;
+
 /** The HTTP status for an error a request ended with, and whether the client may retry later. */
 function statusOf(error: unknown): number {
   // URIError: a bad %-escape in a model name.
@@ -67,7 +70,7 @@ function statusOf(error: unknown): number {
   if (error instanceof OverloadedError) return 429; // the pool's queue is full: back off and retry
   if (error instanceof BridgeClosedError || error instanceof WorkerDiedError) return 503;
   if (error instanceof RequestTimeoutError) return 504;
-  if (error instanceof RequestAbortedError) return 499; // the client went away
+  if (error instanceof RequestAbortedError) return CLOSED_BEFORE_ANSWER;
   return 500;
 }
 
@@ -193,15 +196,17 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
     let routeName = "other";
     const started = performance.now();
     const resolved: { model?: string; version?: number } = {};
-    res.on("finish", () => {
-      requests.inc({ route: routeName, code: String(res.statusCode) });
+    // "close", not "finish": a response whose client left first never finishes, and it counts too.
+    res.on("close", () => {
+      const status = res.writableFinished ? res.statusCode : CLOSED_BEFORE_ANSWER;
+      requests.inc({ route: routeName, code: String(status) });
       options.requestLog?.({
         time: new Date().toISOString(),
         method: req.method ?? "",
         path: (req.url ?? "").slice(0, 512),
         route: routeName,
         ...resolved,
-        status: res.statusCode,
+        status,
         ms: Math.round((performance.now() - started) * 1000) / 1000,
         remote: req.socket.remoteAddress ?? "",
       });

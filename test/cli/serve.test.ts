@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,6 +80,22 @@ describe("tfbridge serve --model NAME=PATH", () => {
     expect(metrics).toMatch(/^tfbridge_http_requests_total\{route="predict",code="200"\} 2$/m);
     expect(metrics).toMatch(/^tfbridge_http_requests_total\{route="predict",code="400"\} 1$/m);
     expect(metrics).toMatch(/^tfbridge_http_requests_total\{route="metadata",code="404"\} 1$/m);
+  });
+
+  it("a client that leaves before its answer is counted too, as 499", async () => {
+    const { port } = new URL(base);
+    const socket = connect(Number(port), "127.0.0.1");
+    await once(socket, "connect");
+    socket.write('POST /v1/models/classifier:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"inst');
+    await new Promise((r) => setTimeout(r, 200));
+    socket.destroy();
+    const counted = /^tfbridge_http_requests_total\{route="predict",code="499"\} 1$/m;
+    let metrics = "";
+    for (let tries = 0; tries < 50 && !counted.test(metrics); tries++) {
+      await new Promise((r) => setTimeout(r, 100));
+      metrics = await (await fetch(`${base}/metrics`)).text();
+    }
+    expect(metrics).toMatch(counted);
   });
 
   it("SIGTERM drains and exits 0", async () => {
