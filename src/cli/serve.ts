@@ -11,8 +11,8 @@ export const SERVE_USAGE = `usage: tfbridge serve --model NAME=PATH [--model NAM
 TensorFlow Serving's REST API over a pool of Python workers: POST /v1/models/NAME[/versions/N]:predict
 (row format "instances" or columnar "inputs"), GET /v1/models/NAME[/versions/N] (status) and
 .../metadata (signature), /labels/LABEL in place of /versions/N, /metrics (Prometheus), /healthz,
-/readyz. SIGTERM drains: requests in flight are answered, then it exits (at once while the models
-still load: nothing is served yet). SIGHUP rereads --config:
+/readyz. SIGTERM or SIGINT drains: requests in flight are answered, then it exits (at once while the
+models still load: nothing is served yet); a second one exits at once. SIGHUP rereads --config:
 new versions load, then labels and defaults switch, then removed versions unload; no request is dropped. A .keras/.h5 file runs no code from the file; a SavedModel is a
 TensorFlow graph, refused when it reaches files (ReadFile, WriteFile, ...).
 
@@ -95,7 +95,15 @@ export async function serveCommand(args: string[], context: CommandContext): Pro
   process.on("SIGHUP", reload);
   const stop = new AbortController();
   const stopAsked = new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true }));
-  for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => stop.abort(new Error(`${signal} while starting`)));
+  const onStop = (signal: NodeJS.Signals) => {
+    if (!stop.signal.aborted) return stop.abort(new Error(`${signal} while starting`));
+    // A second stop (Ctrl-C twice, `kill` again): the operator insists. Say what that costs, then end
+    // as the signal's default action does, so a supervisor sees the signal in the exit status.
+    log(`${signal} again while stopping: exiting now, without answering what is still in flight`);
+    for (const s of STOP_SIGNALS) process.off(s, onStop);
+    process.kill(process.pid, signal);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onStop);
   try {
     serving = await startServing(config, log, stop.signal);
   } catch (error) {
@@ -108,9 +116,15 @@ export async function serveCommand(args: string[], context: CommandContext): Pro
   if (reloadAsked) reload();
   await stopAsked;
   process.off("SIGHUP", reload);
+  // Its default action would end the drain (a reload racing a stop, a closed terminal).
+  const ignoreReload = () => log("SIGHUP while draining: ignored");
+  process.on("SIGHUP", ignoreReload);
   await serving.drain();
   return 0;
 }
+
+/** Signals that drain and stop; a second one stops at once. */
+const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
 function configFileOf(args: string[]): string | undefined {
   return (parseCommandLine(args, OPTIONS, []).values as { config?: string }).config;

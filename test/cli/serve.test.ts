@@ -104,6 +104,38 @@ describe("tfbridge serve --model NAME=PATH", () => {
   });
 });
 
+describe("tfbridge serve: signals during the drain", () => {
+  it("SIGHUP is ignored and said so; a second SIGTERM ends it at once, said so, by the signal", { timeout: 120_000 }, async () => {
+    const child = spawn(process.execPath, [CLI_MAIN, "serve", "--model", `classifier=${model}`, "--port", "0", "--workers", "1"], { stdio: ["ignore", "pipe", "inherit"] });
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const until = async (what: RegExp) => {
+      for (let tries = 0; tries < 600 && !what.test(out); tries++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toMatch(what);
+    };
+    try {
+      await until(/model classifier ready/);
+      // Half a body holds the drain open (for drainTimeoutMs, 30 s by default).
+      const socket = connect(Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]), "127.0.0.1");
+      socket.on("error", () => {});
+      await once(socket, "connect");
+      socket.write('POST /v1/models/classifier:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"inst');
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill("SIGHUP");
+      await until(/SIGHUP while draining: ignored/);
+      expect(child.exitCode).toBeNull();
+      child.kill("SIGTERM");
+      expect(await ended).toEqual({ code: null, signal: "SIGTERM" });
+      expect(out).toMatch(/SIGTERM again while stopping: exiting now, without answering what is still in flight/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  });
+});
+
 describe("tfbridge serve on a port that is in use", () => {
   it("says so, with the port, and exits 1 without a stack trace", { timeout: 120_000 }, async () => {
     const taken = createServer().listen(0, "127.0.0.1");
