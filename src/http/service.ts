@@ -225,7 +225,8 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
         Object.assign(resolved, { model: name, version: served.version });
         return predict(req, res, name, version, served);
       }
-      if (req.method !== "GET") return send(res, 405, { error: "use GET" }, { allow: "GET" });
+      // HEAD as GET without the body (Node leaves it out), as every HTTP server must: health checkers send it.
+      if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { error: "use GET" }, { allow: "GET, HEAD" });
       const m = METADATA.exec(path);
       if (m) {
         routeName = "metadata";

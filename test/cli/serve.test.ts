@@ -82,6 +82,19 @@ describe("tfbridge serve --model NAME=PATH", () => {
     expect(metrics).toMatch(/^tfbridge_http_requests_total\{route="metadata",code="404"\} 1$/m);
   });
 
+  it("HEAD is GET without the body, for health checkers; other methods are a 405 naming the allowed ones", async () => {
+    for (const path of ["/healthz", "/readyz", "/v1/models/classifier", "/v1/models/classifier/metadata"]) {
+      const [get, head] = [await fetch(`${base}${path}`), await fetch(`${base}${path}`, { method: "HEAD" })];
+      expect(head.status, path).toBe(200);
+      expect(head.headers.get("content-length"), path).toBe(get.headers.get("content-length"));
+      expect(await head.text(), path).toBe("");
+      await get.body?.cancel();
+    }
+    const put = await fetch(`${base}/healthz`, { method: "PUT" });
+    expect([put.status, put.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
+    await put.body?.cancel();
+  });
+
   it("a client that leaves before its answer is counted too, as 499", async () => {
     const { port } = new URL(base);
     const socket = connect(Number(port), "127.0.0.1");
