@@ -8,7 +8,6 @@ import {
   BridgeClosedError, MessageTooLargeError, ModelError, ModelNotFoundError, OverloadedError, RequestAbortedError, RequestTimeoutError, WorkerDiedError,
 } from "../errors.js";
 import type { Pool } from "../pool/pool.js";
-import type { ServedVersionInfo } from "../serving/registry.js";
 import { Counter } from "prom-client";
 import type { VersionLabels } from "./labels.js";
 import { modelMetadata } from "./metadata.js";
@@ -183,10 +182,16 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
     return Number(header);
   };
 
-  const predict = async (req: IncomingMessage, res: ServerResponse, name: string, version: number | undefined, served: ServedVersionInfo) => {
+  const predict = async (req: IncomingMessage, res: ServerResponse, route: RegExpExecArray, resolved: { model?: string; version?: number }) => {
     const controller = new AbortController();
     res.on("close", () => !res.writableFinished && controller.abort(new Error("the client closed the connection")));
     const body = await readBody(req);
+    // Resolved once the body is in, not when the request came: a reload may have moved the label or the
+    // default, and unloaded the version they named, while a large body arrived. From here to the pool
+    // nothing awaits, so no reload comes between.
+    const { name, version } = target(route);
+    const served = servedVersion(name, version);
+    Object.assign(resolved, { model: name, version: served.version });
     const { inputs, rows } = readPredictBody(body, served.inputs);
     const result = await pool.predict(name, inputs, { version, timeoutMs: options.timeoutMs ?? 30_000, signal: controller.signal, priority: requestPriority(req) });
     send(res, 200, predictResponse(result.outputs, result.names, rows));
@@ -220,10 +225,7 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
         routeName = "predict";
         if (req.method !== "POST") return send(res, 405, { error: "use POST" }, { allow: "POST" });
         if (draining) return send(res, 503, { error: "the service is shutting down" });
-        const { name, version } = target(p);
-        const served = servedVersion(name, version);
-        Object.assign(resolved, { model: name, version: served.version });
-        return predict(req, res, name, version, served);
+        return predict(req, res, p, resolved);
       }
       // HEAD as GET without the body (Node leaves it out), as every HTTP server must: health checkers send it.
       if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { error: "use GET" }, { allow: "GET, HEAD" });

@@ -1,5 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -110,4 +112,23 @@ describe("tfbridge serve: version labels and reload", () => {
     expect(out.slice(from)).toMatch(/classifier version 2 is served from another source already/);
     expect(which((await predict("/labels/stable")).body.predictions)).toBe("two");
   });
+
+  it("a request whose body is still arriving when a reload moves its label goes where the label points once it is in", async () => {
+    const body = JSON.stringify({ instances: rows });
+    const socket = connect(Number(new URL(base).port), "127.0.0.1");
+    let reply = "";
+    socket.on("data", (chunk: Buffer) => (reply += chunk.toString()));
+    const replied = once(socket, "end");
+    await once(socket, "connect");
+    socket.write(`POST /v1/models/classifier/labels/stable:predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    // Version 3 (one.keras) takes the label; version 2, which the label named when the request came, is unloaded.
+    config([model("one.keras", 3, ["stable"])]);
+    const from = out.length;
+    server.kill("SIGHUP");
+    await until("reloaded", from);
+    socket.write(body.slice(10));
+    await replied;
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(which((JSON.parse(reply.slice(reply.indexOf("\r\n\r\n") + 4)) as { predictions: number[][] }).predictions)).toBe("one");
+  }, 120_000);
 });
