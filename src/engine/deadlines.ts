@@ -3,6 +3,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Settled entries the heap may hold before it is rebuilt without them (when they also outnumber the live). */
 const COMPACT_AFTER = 1024;
 
+const NOTHING_FIRING: ReadonlySet<Expiring> = new Set();
+
 /** Something with a deadline: `expire` is called once it passes, unless it settled first. */
 export interface Expiring {
   /** `Date.now()` time it expires at; Infinity for never. */
@@ -23,6 +25,8 @@ export class Deadlines {
   private stale = 0;
   private timer: NodeJS.Timeout | null = null;
   private armedFor = Infinity;
+  /** The entries being expired: out of the heap, so their settling is not the heap's. */
+  private firing: ReadonlySet<Expiring> = NOTHING_FIRING;
 
   /** Watches `entry`; false (and nothing to undo) for one that never expires. */
   add(entry: Expiring): boolean {
@@ -33,8 +37,10 @@ export class Deadlines {
     return true;
   }
 
-  /** An entry {@link add} took settled before its deadline. */
-  settled(): void {
+  /** `entry`, which {@link add} took, settled before its deadline. */
+  settled(entry: Expiring): void {
+    // Popped already: it was due in the firing that runs, and another's expiry settled it.
+    if (this.firing.has(entry)) return;
     this.stale++;
     if (this.stale === this.heap.length) return this.clear();
     if (this.stale > COMPACT_AFTER && this.stale * 2 > this.heap.length) {
@@ -74,7 +80,13 @@ export class Deadlines {
       else due.push(top);
     }
     if (this.heap.length > 0) this.arm(this.heap[0]!.deadline);
-    for (const entry of due) entry.expire(); // last: an expiry may add or settle others
+    // Last: an expiry may add or settle others, those due with it included.
+    this.firing = new Set(due);
+    try {
+      for (const entry of due) if (!entry.isSettled) entry.expire();
+    } finally {
+      this.firing = NOTHING_FIRING;
+    }
   };
 
   private pop(): Expiring {

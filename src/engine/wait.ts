@@ -41,7 +41,7 @@ export abstract class Wait implements Expiring {
   protected end(expired: boolean): boolean {
     if (this.ended) return false;
     this.ended = true;
-    if (this.watched && !expired) this.deadlines.settled();
+    if (this.watched && !expired) this.deadlines.settled(this);
     this.signal?.removeEventListener("abort", this.onAbort);
     return true;
   }
