@@ -27,12 +27,13 @@ export class OutputTail {
     this.text = (this.text + text).slice(-this.bytes);
   }
 
-  /** Its last `count` lines, without trailing blank ones. */
+  /** Its last `count` lines, without blank ones at either end. */
   lastLines(count: number): string[] {
     return this.toString().split("\n").slice(-count);
   }
 
+  /** What it kept, without blank lines at either end (a spawn error added to nothing written starts with one). */
   toString(): string {
-    return this.text.trimEnd();
+    return this.text.trim();
   }
 }

@@ -19,6 +19,12 @@ describe("OutputTail: the end of what a child wrote, for the error that says why
     expect(tail.lastLines(3)).toEqual(["line 4997", "line 4998", "line 4999"]);
   });
 
+  it("a spawn error added to a child that wrote nothing reads as that error alone", async () => {
+    const tail = await tailOf("", (c) => [c.stderr]);
+    tail.add("\nwrite EPIPE");
+    expect(tail.lastLines(3)).toEqual(["write EPIPE"]);
+  });
+
   it("interleaves stdout and stderr when given both, and adds what this side knows after them", async () => {
     const tail = await tailOf("process.stdout.write('out\\n'); setTimeout(() => process.stderr.write('err\\n'), 50)", (c) => [c.stdout, c.stderr]);
     tail.add("\nspawn error");
