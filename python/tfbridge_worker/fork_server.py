@@ -262,8 +262,8 @@ def main() -> None:
     parser.add_argument("--socket", required=True, help="the abstract AF_UNIX name to listen on (no leading NUL)")
     opts = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # as the worker's main() sets it, before the import
-    # A terminal's Ctrl-C reaches Node's whole process group: the server waits for Node to go (its
-    # stdin closing) rather than die with a traceback.
+    # Node starts it in a process group of its own (fork-server.ts), out of a terminal's Ctrl-C; should one
+    # reach it anyway, it waits for Node to go (its stdin closing) rather than die with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Everything a worker imports, so that none of it is left to each child.
     from . import __main__, connected, link, ops, proxies  # noqa: F401

@@ -100,7 +100,9 @@ export async function serveCommand(args: string[], context: CommandContext): Pro
     // A second stop (Ctrl-C twice, `kill` again): the operator insists. Say what that costs, then end
     // as the signal's default action does, so a supervisor sees the signal in the exit status.
     log(`${signal} again while stopping: exiting now, without answering what is still in flight`);
-    for (const s of STOP_SIGNALS) process.off(s, onStop);
+    // Every listener goes, the pool's own too (a closing Pool turns SIGTERM into a forced close), or
+    // the signal raised again would be handled, not end the process.
+    for (const s of STOP_SIGNALS) process.removeAllListeners(s);
     process.kill(process.pid, signal);
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onStop);

@@ -98,7 +98,9 @@ export class ForkServer {
 
   private static start(python: string, env: NodeJS.ProcessEnv, digest: string, forwardStderr: boolean, onEnd: () => void): ForkServer {
     const socketName = `tfbridge-fork-${process.pid}-${randomBytes(12).toString("hex")}`;
-    const child = spawn(python, ["-m", "tfbridge_worker.fork_server", "--socket", socketName], { env, stdio: ["pipe", "ignore", "pipe"] });
+    // A process group of its own, as each worker's (see WorkerProcess): a terminal's hangup would end
+    // it, and every worker with it. Its stdin closing when this process exits ends it all the same.
+    const child = spawn(python, ["-m", "tfbridge_worker.fork_server", "--socket", socketName], { env, stdio: ["pipe", "ignore", "pipe"], detached: true });
     const tail = new OutputTail([child.stderr!], { forward: forwardStderr });
     let ended = false;
     const end = (): void => {

@@ -123,6 +123,10 @@ export class WorkerProcess {
       env,
       // A fourth descriptor of kind "pipe" is a Unix socket pair, both ways: the local link's.
       stdio: options.linkRegions ? ["pipe", "ignore", "pipe", "pipe"] : ["pipe", "ignore", "pipe"],
+      // A process group of its own: a terminal's Ctrl-C or hangup reaches this process's whole group,
+      // and would end the worker (Python's KeyboardInterrupt) while this process drains its requests.
+      // It ends with this process all the same: --exit-with-stdin.
+      detached: true,
     });
     this.linkSocket = options.linkRegions ? (this.child.stdio[3] as Socket) : null;
     this.tail = new OutputTail([this.child.stderr!], { forward: options.forwardStderr ?? false });

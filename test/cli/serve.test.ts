@@ -90,6 +90,8 @@ describe("tfbridge serve --model NAME=PATH", () => {
       expect(await head.text(), path).toBe("");
       await get.body?.cancel();
     }
+    const metrics = await fetch(`${base}/metrics`, { method: "HEAD" });
+    expect([metrics.status, await metrics.text()]).toEqual([200, ""]);
     const put = await fetch(`${base}/healthz`, { method: "PUT" });
     expect([put.status, put.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
     await put.body?.cancel();
@@ -136,7 +138,9 @@ describe("tfbridge serve: signals during the drain", () => {
       socket.write('POST /v1/models/classifier:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"inst');
       await new Promise((r) => setTimeout(r, 200));
       child.kill("SIGTERM");
-      await new Promise((r) => setTimeout(r, 300));
+      // The drain has begun once readiness is off (or new connections are refused).
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+      for (let tries = 0; tries < 100 && (await fetch(`${url}/readyz`).then((r) => r.status, () => 0)) === 200; tries++) await new Promise((r) => setTimeout(r, 50));
       child.kill("SIGHUP");
       await until(/SIGHUP while draining: ignored/);
       expect(child.exitCode).toBeNull();
@@ -145,6 +149,43 @@ describe("tfbridge serve: signals during the drain", () => {
       expect(out).toMatch(/SIGTERM again while stopping: exiting now, without answering what is still in flight/);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  });
+});
+
+describe("tfbridge serve: a terminal's Ctrl-C", () => {
+  it("SIGINT to the whole process group drains with the workers it had: none of them gets it", { timeout: 120_000 }, async () => {
+    // Its own process group, as a shell gives a foreground job: the group's SIGINT is Ctrl-C's.
+    const child = spawn(process.execPath, [CLI_MAIN, "serve", "--model", `classifier=${model}`, "--port", "0", "--workers", "2"], { stdio: ["ignore", "pipe", "inherit"], detached: true });
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      for (let tries = 0; tries < 600 && !out.includes("model classifier ready"); tries++) await new Promise((r) => setTimeout(r, 100));
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+      const workers = ((await (await fetch(`${url}/healthz`)).json()) as { workers: { pid: number }[] }).workers.map((w) => w.pid);
+      expect(workers).toHaveLength(2);
+      // Half a body holds the drain open while the workers are looked at.
+      const socket = connect(Number(new URL(url).port), "127.0.0.1");
+      socket.on("error", () => {});
+      await once(socket, "connect");
+      socket.write('POST /v1/models/classifier:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"inst');
+      await new Promise((r) => setTimeout(r, 200));
+      process.kill(-child.pid!, "SIGINT");
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(child.exitCode).toBeNull();
+      expect(workers.filter(alive)).toEqual(workers);
+    } finally {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {}
     }
   });
 });
