@@ -35,13 +35,13 @@ export interface ServiceOptions {
   drainTimeoutMs?: number;
   /** How long a client may take to send a whole request (headers and body). Default 60 s. */
   requestTimeoutMs?: number;
-  /** Hears one {@link RequestLogLine} per answered request (`tfbridge serve` prints them as JSON lines with `"logRequests": true`). */
+  /** Hears one {@link RequestLogLine} per request once it is answered or its connection closes (`tfbridge serve` prints them as JSON lines with `"logRequests": true`). */
   requestLog?: (line: RequestLogLine) => void;
 }
 
-/** One answered HTTP request, as the request log has it. */
+/** One HTTP request, answered or not (status 499: its connection closed first), as the request log has it. */
 export interface RequestLogLine {
-  /** ISO 8601, when the answer finished. */
+  /** ISO 8601, when the answer finished or the connection closed. */
   time: string;
   method: string;
   path: string;
@@ -51,7 +51,7 @@ export interface RequestLogLine {
   model?: string;
   version?: number;
   status: number;
-  /** From the request's arrival to the end of the answer. */
+  /** From the request's arrival to the end of the answer (or of the connection). */
   ms: number;
   /** The client's address. */
   remote: string;
@@ -108,7 +108,7 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
   // Every HTTP request, by route and status, those refused before the pool (bad JSON, 404, 413) included.
   const requests = new Counter({
     name: "tfbridge_http_requests_total",
-    help: "HTTP requests answered, by route and status code (requests refused before the pool included)",
+    help: "HTTP requests by route and status code (requests refused before the pool included; 499: the connection closed before the answer)",
     labelNames: ["route", "code"],
     registers: [pool.metricsRegistry],
   });
@@ -186,9 +186,9 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
     const controller = new AbortController();
     res.on("close", () => !res.writableFinished && controller.abort(new Error("the client closed the connection")));
     const body = await readBody(req);
-    // Resolved once the body is in, not when the request came: a reload may have moved the label or the
-    // default, and unloaded the version they named, while a large body arrived. From here to the pool
-    // nothing awaits, so no reload comes between.
+    // Resolved again once the body is in: a reload may have moved the label or the default, and unloaded
+    // the version they named, while a large body arrived. From here to the pool nothing awaits, so no
+    // reload comes between.
     const { name, version } = target(route);
     const served = servedVersion(name, version);
     Object.assign(resolved, { model: name, version: served.version });
@@ -225,6 +225,10 @@ export function createService(pool: Pool, options: ServiceOptions): { server: Se
         routeName = "predict";
         if (req.method !== "POST") return send(res, 405, { error: "use POST" }, { allow: "POST" });
         if (draining) return send(res, 503, { error: "the service is shutting down" });
+        // An unknown model, version or label is a 404 before the body is read; the version itself is
+        // resolved again once the body is in (predict).
+        const { name, version } = target(p);
+        Object.assign(resolved, { model: name, version: servedVersion(name, version).version });
         return predict(req, res, p, resolved);
       }
       // HEAD as GET without the body (Node leaves it out), as every HTTP server must: health checkers send it.

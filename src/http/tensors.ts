@@ -73,8 +73,9 @@ const INT32_RANGE = { dtype: "int32", min: -(2 ** 31), max: 2 ** 31 - 1 };
 
 /** `x` if it is an integer JSON can carry exactly (and in `range`): Int32Array.from would wrap 3e9 to another number. */
 function checkInt(x: number, what: string, range?: typeof INT32_RANGE): number {
-  if (!Number.isSafeInteger(x)) throw new BadBodyError(`${what}: ${x} is not an integer${Number.isInteger(x) ? " JSON carries exactly (beyond ±2^53)" : ""}`);
+  if (!Number.isInteger(x)) throw new BadBodyError(`${what}: ${x} is not an integer`);
   if (range && (x < range.min || x > range.max)) throw new BadBodyError(`${what}: ${x} is out of ${range.dtype}'s range ${range.min}…${range.max}`);
+  if (!Number.isSafeInteger(x)) throw new BadBodyError(`${what}: ${x} is beyond ±2^53, where JSON numbers do not carry integers exactly`);
   return x;
 }
 

@@ -5,15 +5,14 @@ import { Deadlines, type Expiring } from "../../src/engine/deadlines.js";
 class Entry implements Expiring {
   isSettled = false;
   expired = false;
-  readonly deadline: number;
   /** What its expiry also ends (a batch's other callers, say). */
   alsoEnds: Entry[] = [];
 
   constructor(
     private readonly deadlines: Deadlines,
-    inMs: number,
+    /** `Date.now()` time it expires at. */
+    readonly deadline: number,
   ) {
-    this.deadline = Date.now() + inMs;
     deadlines.add(this);
   }
 
@@ -36,7 +35,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe("Deadlines: one timer for many deadlines", () => {
   it("expires each live entry once its deadline passes, and none that settled first", async () => {
     const deadlines = new Deadlines();
-    const [a, b, c] = [new Entry(deadlines, 20), new Entry(deadlines, 40), new Entry(deadlines, 60)];
+    const now = Date.now();
+    const [a, b, c] = [new Entry(deadlines, now + 20), new Entry(deadlines, now + 40), new Entry(deadlines, now + 60)];
     b.settle();
     await sleep(120);
     expect([a.expired, b.expired, c.expired]).toEqual([true, false, true]);
@@ -44,12 +44,14 @@ describe("Deadlines: one timer for many deadlines", () => {
 
   it("an expiry that settles another entry due in the same firing does not cost a later entry its deadline", async () => {
     const deadlines = new Deadlines();
-    const first = new Entry(deadlines, 10);
-    const second = new Entry(deadlines, 10);
+    // One deadline for both, so one firing takes both; the later one well after it.
+    const at = Date.now() + 10;
+    const first = new Entry(deadlines, at);
+    const second = new Entry(deadlines, at);
     first.alsoEnds = [second];
     second.alsoEnds = [first];
-    const later = new Entry(deadlines, 80);
-    await sleep(200);
+    const later = new Entry(deadlines, at + 300);
+    await sleep(500);
     expect(later.expired).toBe(true);
   });
 });

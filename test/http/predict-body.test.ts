@@ -22,11 +22,12 @@ describe("readPredictBody: values the input's dtype cannot hold are refused by n
     expect(Array.from(inputs.x!.data as Int32Array)).toEqual([-(2 ** 31), 2 ** 31 - 1, 0]);
     expect(refusal({ instances: [3_000_000_000] }, input("int32"))).toBe("input x: 3000000000 is out of int32's range -2147483648…2147483647");
     expect(refusal({ inputs: [-(2 ** 31) - 1] }, input("int32"))).toMatch(/-2147483649 is out of int32's range/);
+    expect(refusal({ instances: [1e20] }, input("int32"))).toMatch(/100000000000000000000 is out of int32's range/);
   });
 
   it("int64 refuses integers past 2^53, which JSON numbers do not carry exactly", () => {
     expect(Array.from(readPredictBody({ instances: [2 ** 53 - 1] }, input("int64")).inputs.x!.data as BigInt64Array)).toEqual([2n ** 53n - 1n]);
-    expect(refusal({ instances: [2 ** 60] }, input("int64"))).toMatch(/1152921504606847000 is not an integer JSON carries exactly/);
+    expect(refusal({ instances: [2 ** 60] }, input("int64"))).toMatch(/1152921504606847000 is beyond ±2\^53, where JSON numbers do not carry integers exactly/);
     expect(refusal({ instances: [1.5] }, input("int64"))).toBe("input x: 1.5 is not an integer");
   });
 

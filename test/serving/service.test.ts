@@ -79,6 +79,8 @@ describe("the example service", () => {
   it("bad requests get 4xx naming what is wrong", async () => {
     const cases: [Promise<Response>, number, RegExp][] = [
       [post("/v1/models/nope:predict", { instances: [instance(0)] }), 404, /"nope".*not served here/],
+      // Before its body is read: an unknown model with a body that is not JSON is still a 404.
+      [post("/v1/models/nope:predict", "{not json"), 404, /"nope".*not served here/],
       [post("/v1/models/lstm/versions/7:predict", { instances: [instance(0)] }), 404, /version 7/],
       [post("/v1/models/lstm:predict", { instances: [[[1], [2]]] }), 400, /must have shape \[null,10,1\]/],
       [post("/v1/models/lstm:predict", { instances: [[[1], [2, 3]]] }), 400, /ragged/],
