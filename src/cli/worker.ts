@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import { curveKeyPair } from "zeromq";
 import { InsecureConfigError, UsageError, WorkerStartError } from "../errors.js";
-import { checkPrivate } from "../link/curve.js";
+import { checkPrivate, isZ85Key } from "../link/curve.js";
 import { packageRoot } from "../paths.js";
 import { SETUP_COMMAND } from "../setup/env.js";
 import { privateDir, removePrivateDir } from "../worker/private-dir.js";
@@ -38,7 +38,7 @@ options:
 
 examples:
   tfbridge keys --out pool.keys > pool.pub
-  tfbridge keys > pool.keys && chmod 600 pool.keys`;
+  (umask 077; tfbridge keys > pool.keys)`;
 
 /** A ZeroMQ endpoint the worker can connect to: tcp://HOST:PORT, or ipc://PATH on this machine. */
 const ENDPOINT = /^(tcp:\/\/[^\s:/]+(:\d{1,5})$|tcp:\/\/\[[0-9a-fA-F:.]+\]:\d{1,5}$|ipc:\/\/.+)/;
@@ -48,17 +48,14 @@ export function workerCommand(args: string[]): Promise<number> {
   const v = parseFlags(args, { connect: { type: "string" }, "curve-keys": { type: "string" }, "curve-server-key": { type: "string" } });
   if (!v.connect) throw new UsageError("--connect tcp://HOST:PORT is required");
   if (!ENDPOINT.test(v.connect)) throw new UsageError(`--connect must be tcp://HOST:PORT (or ipc://PATH), got ${JSON.stringify(v.connect)}`);
+  const port = /:(\d+)$/.exec(v.connect)?.[1];
+  if (v.connect.startsWith("tcp://") && (Number(port) < 1 || Number(port) > 65535)) throw new UsageError(`--connect ${v.connect}: the port must be 1…65535`);
   for (const flag of ["curve-keys", "curve-server-key"] as const) {
     const file = v[flag];
     if (file !== undefined && !existsSync(file)) throw new UsageError(`--${flag} ${file}: no such file`);
   }
-  if (v["curve-keys"]) {
-    try {
-      checkPrivate(v["curve-keys"]);
-    } catch (e) {
-      throw e instanceof InsecureConfigError ? new UsageError(`--curve-keys ${e.message}`) : e;
-    }
-  }
+  if ((v["curve-keys"] === undefined) !== (v["curve-server-key"] === undefined)) throw new UsageError("--curve-keys and --curve-server-key go together");
+  if (v["curve-keys"] && v["curve-server-key"]) checkKeyFiles(v["curve-keys"], v["curve-server-key"]);
   const python = defaultPython();
   if (!existsSync(python)) throw new WorkerStartError(`no Python interpreter at ${python}: run \`${SETUP_COMMAND}\` (\`make setup\` in a clone), or set TFBRIDGE_PYTHON`);
   // The worker's temporary files (TensorFlow's autograph modules, …) go here, removed when it ends;
@@ -74,7 +71,13 @@ export function workerCommand(args: string[]): Promise<number> {
   });
   const forward = { SIGINT: () => child.kill("SIGINT"), SIGTERM: () => child.kill("SIGTERM") };
   for (const [signal, handler] of Object.entries(forward)) process.on(signal, handler);
-  return new Promise((resolve) =>
+  return new Promise((resolve, reject) => {
+    // Not an interpreter it may run (a folder, a file without execute permission): unhandled, Node's own stack.
+    child.once("error", (e) => {
+      for (const [signal, handler] of Object.entries(forward)) process.off(signal, handler);
+      removePrivateDir(scratch);
+      reject(new WorkerStartError(`${python} could not be started: ${e.message}`));
+    });
     child.on("close", (code, signal) => {
       removePrivateDir(scratch);
       if (signal === "SIGINT" || signal === "SIGTERM") {
@@ -86,8 +89,27 @@ export function workerCommand(args: string[]): Promise<number> {
       }
       // Where the re-raise does not end this process (PID 1 of a container without init), the status a shell shows for it.
       resolve(code ?? 128 + osConstants.signals[signal!]);
-    }),
-  );
+    });
+  });
+}
+
+/**
+ * The worker's key pair and the pool's public key, checked before Python starts: two Z85 keys in one,
+ * one in the other (a key pair given as the pool's key is the usual slip: `tfbridge keys` output whole).
+ * @throws {UsageError} naming the file and what it must hold.
+ */
+function checkKeyFiles(keysFile: string, serverKeyFile: string): void {
+  try {
+    checkPrivate(keysFile);
+  } catch (e) {
+    throw e instanceof InsecureConfigError ? new UsageError(`--curve-keys ${e.message}`) : e;
+  }
+  const keys = (file: string) => readFileSync(file, "latin1").split(/\s+/).filter(Boolean);
+  const pair = keys(keysFile);
+  if (pair.length !== 2 || !pair.every(isZ85Key)) throw new UsageError(`--curve-keys ${keysFile} must hold this worker's public and secret key: two Z85 keys of 40 characters, as \`tfbridge keys\` writes them`);
+  const server = keys(serverKeyFile);
+  if (server.length === 2 && server.every(isZ85Key)) throw new UsageError(`--curve-server-key ${serverKeyFile} holds a key pair, a secret key included: give the pool's public key alone (the first line; \`tfbridge keys --out FILE\` prints it)`);
+  if (server.length !== 1 || !isZ85Key(server[0]!)) throw new UsageError(`--curve-server-key ${serverKeyFile} must hold the pool's public key: one Z85 key of 40 characters`);
 }
 
 /** `tfbridge keys`. */

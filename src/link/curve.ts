@@ -13,6 +13,11 @@ export interface CurveServerKeys {
 
 const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
+/** Whether `text` is a CurveZMQ key as Z85 text: 40 characters of its alphabet (32 bytes). */
+export function isZ85Key(text: string): boolean {
+  return text.length === 40 && [...text].every((c) => Z85.includes(c));
+}
+
 /** Z85 text of bytes whose length is a multiple of 4 (a CurveZMQ key is 32 bytes, 40 characters). */
 export function z85Encode(bytes: Uint8Array): string {
   let out = "";

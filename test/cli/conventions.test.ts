@@ -78,6 +78,7 @@ describe("tfbridge command-line conventions", () => {
     [["worker"], /^tfbridge worker: --connect tcp:\/\/HOST:PORT is required$/],
     [["worker", "--connect", "nonsense"], /^tfbridge worker: --connect must be tcp:\/\/HOST:PORT \(or ipc:\/\/PATH\), got "nonsense"$/],
     [["worker", "--connect", "tcp://127.0.0.1:5555", "--curve-keys", "/nonexistent.keys"], /^tfbridge worker: --curve-keys \/nonexistent.keys: no such file$/],
+    [["worker", "--connect", "tcp://127.0.0.1:99999"], /^tfbridge worker: --connect tcp:\/\/127\.0\.0\.1:99999: the port must be 1…65535$/],
     [["frobnicate"], /^tfbridge: unknown command "frobnicate"$/],
     // Names every object has: once taken for a command ("command.run is not a function", exit 1) and
     // for a parity subcommand (Node's own stack, from an exit status that was not a number).
@@ -104,5 +105,11 @@ describe("tfbridge command-line conventions", () => {
     const verbose = await tfbridge.env(env)("demo", "--verbose");
     expect(verbose.code).toBe(1);
     expect(verbose.stderr).toMatch(/WorkerStartError: no Python interpreter[^]*\n\s+at /);
+  });
+
+  it("tfbridge worker with an interpreter it cannot run (a folder): one line naming it, exit 1, not Node's stack", async () => {
+    const { code, stderr } = await tfbridge.env({ TFBRIDGE_PYTHON: "/tmp" })("worker", "--connect", "tcp://127.0.0.1:5555");
+    expect(stderr).toMatch(/^tfbridge: WorkerStartError: \/tmp could not be started: spawn \/tmp EACCES\n/);
+    expect(code).toBe(1);
   });
 });

@@ -45,4 +45,27 @@ describe("secret key files are their owner's alone", () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/^tfbridge worker: --curve-keys .*worker\.keys holds a secret key but other users may read it \(mode 0640\): chmod 600 /);
   });
+
+  it("a worker's key files are checked for what they hold before Python starts: exit 2 naming the file", async () => {
+    const pair = join(dir, "pair.keys");
+    const pool = join(dir, "pool-pair.keys");
+    const short = join(dir, "short.keys");
+    const pub = join(dir, "pool.pub");
+    for (const file of [pair, pool]) writeFileSync(file, (await tfbridge("keys")).stdout, { mode: 0o600 });
+    writeFileSync(short, "abc\ndef\n", { mode: 0o600 });
+    writeFileSync(pub, `${readFileSync(pool, "ascii").split("\n")[0]}\n`);
+    const worker = (...flags: string[]) => tfbridge("worker", "--connect", "tcp://127.0.0.1:5555", ...flags);
+    const cases: [string[], RegExp][] = [
+      // The pool's whole `tfbridge keys` output where its public key alone belongs: its secret key too.
+      [["--curve-keys", pair, "--curve-server-key", pool], /^tfbridge worker: --curve-server-key .*pool-pair\.keys holds a key pair, a secret key included: give the pool's public key alone/],
+      [["--curve-keys", short, "--curve-server-key", pub], /^tfbridge worker: --curve-keys .*short\.keys must hold this worker's public and secret key: two Z85 keys of 40 characters/],
+      [["--curve-keys", pair, "--curve-server-key", short], /^tfbridge worker: --curve-server-key .*short\.keys must hold the pool's public key: one Z85 key of 40 characters$/],
+      [["--curve-keys", pair], /^tfbridge worker: --curve-keys and --curve-server-key go together$/],
+    ];
+    for (const [flags, problem] of cases) {
+      const { code, stderr } = await worker(...flags);
+      expect(stderr.split("\n")[0], flags.join(" ")).toMatch(problem);
+      expect(code).toBe(2);
+    }
+  });
 });
