@@ -1,6 +1,16 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { ConvertError } from "../errors.js";
+import { sweepDead } from "../stale-dirs.js";
+
+/** A path with its links followed (as far as it exists): the same folder reached two ways compares equal. */
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
 
 /** `inner` is `outer` or lies inside it. */
 function within(inner: string, outer: string): boolean {
@@ -29,12 +39,16 @@ export class StagedDir {
       if (!statSync(this.target).isDirectory()) throw new ConvertError(`${target} exists and is not a folder`, { file: target });
       if (readdirSync(this.target).length) {
         if (!force) throw new ConvertError(`${target} exists and is not empty (--force replaces it)`, { file: target });
-        const lost = [...keep.map((k) => resolve(k)), process.cwd()].find((k) => within(k, this.target));
+        const lost = [...keep, process.cwd()].find((k) => within(real(k), real(this.target)));
         if (lost) throw new ConvertError(`${target} holds ${lost}: --force would delete it with the folder`, { file: target });
       }
     }
+    const prefix = `.${basename(this.target)}.tfbridge-`;
+    // What killed conversions into this OUTDIR left: their staged (and `.replaced`) folders.
+    sweepDead(dirname(this.target), (name) => (name.startsWith(prefix) ? Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]) || undefined : undefined));
     try {
-      this.path = mkdtempSync(join(dirname(this.target), `.${basename(this.target)}.tfbridge-`));
+      // Named after this process, so that the next conversion here removes it if this one is killed.
+      this.path = mkdtempSync(join(dirname(this.target), `${prefix}${process.pid}-`));
     } catch (e) {
       throw new ConvertError(`cannot write beside ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: target });
     }

@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sweepDead } from "../stale-dirs.js";
 
 /** `tfbridge-<pid>-…` (a worker's folder), `tfbridge-pool-<pid>-…`, `tfbridge-fork-<pid>-…` or `tfbridge-shm-<pid>-…`: the pid of the Node process that made it. */
 const OWNED = /^tfbridge-(?:pool-|fork-|shm-)?(\d+)-/;
@@ -9,41 +10,12 @@ const OWNED = /^tfbridge-(?:pool-|fork-|shm-)?(\d+)-/;
 const SHM_ROOT = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 const ROOTS = [...new Set([tmpdir(), SHM_ROOT])];
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"; // someone else's live process
-  }
-}
-
 /**
  * Removes the folders (and the sockets in them) that earlier processes of this user made and never
  * removed because they were SIGKILLed: the folder names the pid that made it, and that pid is gone.
  */
 export function sweepStaleDirs(): void {
-  for (const root of ROOTS) sweep(root);
-}
-
-function sweep(root: string): void {
-  const uid = process.getuid?.();
-  let names: string[];
-  try {
-    names = readdirSync(root);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(OWNED.exec(name)?.[1]);
-    if (!pid || pid === process.pid || alive(pid)) continue;
-    const path = join(root, name);
-    try {
-      if (statSync(path).uid === uid) rmSync(path, { recursive: true, force: true });
-    } catch {
-      // raced with another sweeper, or not ours to remove
-    }
-  }
+  for (const root of ROOTS) sweepDead(root, (name) => Number(OWNED.exec(name)?.[1]) || undefined);
 }
 
 let swept = false;

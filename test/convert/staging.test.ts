@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -44,6 +45,28 @@ describe("StagedDir (convert's all-or-nothing OUTDIR)", () => {
       process.chdir(cwd);
     }
     expect(readdirSync(target)).toEqual(["model.keras"]);
+  });
+
+  it("with force, refuses an OUTDIR that holds the input when either is reached through a symlink", () => {
+    const realParent = join(dir, "real");
+    mkdirSync(join(realParent, "out"), { recursive: true });
+    writeFileSync(join(realParent, "out", "model.keras"), "");
+    symlinkSync(realParent, join(dir, "link"));
+    expect(() => new StagedDir(join(realParent, "out"), true, [join(dir, "link", "out", "model.keras")])).toThrow(/--force would delete it/);
+    expect(() => new StagedDir(join(dir, "link", "out"), true, [join(realParent, "out", "model.keras")])).toThrow(/--force would delete it/);
+    expect(readdirSync(join(realParent, "out"))).toEqual(["model.keras"]);
+  });
+
+  it("the next conversion into an OUTDIR removes what a killed one left beside it, and nothing of a live one", () => {
+    const parent = join(dir, "killed");
+    mkdirSync(parent);
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!; // a process that has ended
+    const left = [`.out.tfbridge-${dead}-abc123`, `.out.tfbridge-${dead}-abc123.replaced`];
+    const live = `.out.tfbridge-${process.ppid}-def456`; // a running process's, still being written
+    for (const name of [...left, live]) mkdirSync(join(parent, name));
+    writeFileSync(join(parent, left[0]!, "group1-shard1of1.bin"), "partial");
+    new StagedDir(join(parent, "out"), false).discard();
+    expect(readdirSync(parent)).toEqual([live]);
   });
 
   it("an empty existing folder is fine without force; a file in its place is not", () => {
