@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
 import type { Tolerance } from "../parity/compare.js";
@@ -124,5 +125,17 @@ export function onnxToleranceFlags(v: { "max-ulp"?: string; atol?: string; rtol?
 /** A file named on the command line must exist before any worker starts (a bad command line: exit status 2). */
 export function existingFile(what: string, path: string): string {
   if (!existsSync(path)) throw new UsageError(`${what} ${path}: no such file`);
+  return path;
+}
+
+/**
+ * `path` as a file a command will write once its run is over (a report): its folder must exist, and
+ * it must not be a folder itself, checked before the run rather than found after it.
+ * @throws {UsageError} naming the flag and the path.
+ */
+export function outputFile(what: string, path: string): string {
+  const folder = dirname(resolve(path));
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`${what} ${path}: no such folder ${folder}`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${what} ${path} is a folder, not a file`);
   return path;
 }

@@ -15,7 +15,7 @@ import { formatOnnxParityReport, formatOnnxSweep, onnxClassTable, onnxReportEnvi
 import { runOnnxSweep } from "../parity/onnx-sweep.js";
 import { formatModelParityReport, formatModelSweep, layerTable } from "../parity/model-report.js";
 import { runModelSweep } from "../parity/model-sweep.js";
-import { type FlagValues, TOLERANCE_OPTIONS, existingFile, numberFlag, onnxToleranceFlags, parseCommandLine, readJsonFile, toleranceFlags, toleranceUsage } from "./args.js";
+import { type FlagValues, TOLERANCE_OPTIONS, existingFile, numberFlag, outputFile, onnxToleranceFlags, parseCommandLine, readJsonFile, toleranceFlags, toleranceUsage } from "./args.js";
 import type { CommandContext } from "./context.js";
 import { progressLine } from "./progress.js";
 
@@ -60,6 +60,7 @@ type ReportValues = FlagValues<typeof PARITY_REPORT_OPTIONS>;
 
 /** The report flags as options, checked: a bad one is a UsageError before any worker starts. */
 export function reportOptions(v: ReportValues) {
+  if (v.html !== undefined) outputFile("--html", v.html);
   return {
     batch: numberFlag("batch", v.batch, { integer: true, min: 1 }),
     inputSeed: numberFlag("input-seed", v["input-seed"], { integer: true, min: 0 }),
@@ -137,6 +138,7 @@ export async function sweepCommand(args: string[], context: CommandContext): Pro
   const { values: v } = parseCommandLine(args, SWEEP_OPTIONS, []);
   const count = numberFlag("count", v.count, { integer: true, min: v.lstm ? 1 : 0 });
   const seed = numberFlag("seed", v.seed, { integer: true, min: 0 });
+  if (v.markdown !== undefined) outputFile("--markdown", v.markdown);
   const runtime = v.runtime ?? "tfjs";
   if (runtime !== "tfjs" && runtime !== "onnx") throw new UsageError(`--runtime ${runtime}: the runtimes are tfjs and onnx`);
   if (runtime === "onnx") return onnxSweepCommand(v, count, seed, context);

@@ -75,6 +75,10 @@ describe("tfbridge command-line conventions", () => {
     [["convert", "--force", "--jsno"], /^tfbridge convert: unknown option --jsno \(did you mean --json\?\)$/],
     [["pairty"], /^tfbridge: unknown command "pairty" \(did you mean parity\?\)$/],
     [["parity", "--spec", "/nonexistent/spec.json"], /^tfbridge parity: --spec \/nonexistent\/spec.json: no such file$/],
+    // Report files are written after the run: a folder that is not there is found before it.
+    [["parity", "sweep", "--count", "300", "--markdown", "/nonexistent/table.md"], /^tfbridge parity: --markdown \/nonexistent\/table.md: no such folder \/nonexistent$/],
+    [["parity", "lstm", "--html", "/nonexistent/report.html"], /^tfbridge parity: --html \/nonexistent\/report.html: no such folder \/nonexistent$/],
+    [["parity", "lstm", "--html", "/tmp"], /^tfbridge parity: --html \/tmp is a folder, not a file$/],
     [["worker"], /^tfbridge worker: --connect tcp:\/\/HOST:PORT is required$/],
     [["worker", "--connect", "nonsense"], /^tfbridge worker: --connect must be tcp:\/\/HOST:PORT \(or ipc:\/\/PATH\), got "nonsense"$/],
     [["worker", "--connect", "tcp://127.0.0.1:5555", "--curve-keys", "/nonexistent.keys"], /^tfbridge worker: --curve-keys \/nonexistent.keys: no such file$/],
