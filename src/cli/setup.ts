@@ -68,6 +68,22 @@ function run(command: string, args: string[], options: { cwd?: string; verbose: 
   });
 }
 
+/**
+ * What is at `venv`: nothing yet, a virtualenv whose pip runs, or one an interrupted or failed `python -m
+ * venv` left without pip (its pyvenv.cfg says it is a virtualenv, so remaking it loses nothing of the user's).
+ * @throws {SetupError} for a folder with a Python that is not a virtualenv: setup does not clear that.
+ */
+export async function venvState(venv: string): Promise<"missing" | "usable" | "without pip"> {
+  if (!existsSync(venvPython(venv))) return "missing";
+  try {
+    await run(venvPython(venv), ["-m", "pip", "--version"], { verbose: false });
+    return "usable";
+  } catch {
+    if (!existsSync(join(venv, "pyvenv.cfg"))) throw new SetupError(`${venv} has a Python without pip and is not a virtualenv (no pyvenv.cfg): give another --venv`);
+    return "without pip";
+  }
+}
+
 /** python3.11 if it is on PATH (the wheels are pinned for it), else python3. */
 async function basePython(): Promise<string> {
   try {
@@ -147,9 +163,13 @@ export async function setupCommand(args: string[], context: CommandContext): Pro
     process.stderr.write("Python env: up to date\n");
   } else {
     mkdirSync(dirname(venv), { recursive: true });
-    if (!existsSync(venvPython(venv))) {
+    const made = await venvState(venv);
+    if (made !== "usable") {
       const python = v.python ?? (await basePython());
-      await step(`creating the virtualenv with ${python}`, () => run(python, ["-m", "venv", venv], { verbose }));
+      // A venv whose pip never got in (ensurepip failed: Debian without python3-venv, or a Ctrl-C) is made
+      // again; kept, every later setup would fail on it with "No module named pip".
+      const args = made === "without pip" ? ["-m", "venv", "--clear", venv] : ["-m", "venv", venv];
+      await step(`${made === "without pip" ? "making again the virtualenv an earlier setup left without pip," : "creating the virtualenv"} with ${python}`, () => run(python, args, { verbose }));
     }
     await pipInstall(venv, REQUIREMENTS_FILE, "the pinned Python packages", verbose, "; TensorFlow is about 250 MB");
   }
