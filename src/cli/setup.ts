@@ -69,9 +69,9 @@ function run(command: string, args: string[], options: { cwd?: string; verbose: 
 }
 
 /**
- * What is at `venv`: nothing yet, a virtualenv whose pip runs, or one an interrupted or failed `python -m
- * venv` left without pip (its pyvenv.cfg says it is a virtualenv, so remaking it loses nothing of the user's).
- * @throws {SetupError} for a folder with a Python that is not a virtualenv: setup does not clear that.
+ * What is at `venv`: nothing yet, a virtualenv whose pip runs, or a virtualenv without pip (an
+ * interrupted or failed `python -m venv` leaves one; so does `uv venv`), which gets pip added in place.
+ * @throws {SetupError} for a folder with a Python that is not a virtualenv: setup installs nothing into that.
  */
 export async function venvState(venv: string): Promise<"missing" | "usable" | "without pip"> {
   if (!existsSync(venvPython(venv))) return "missing";
@@ -81,6 +81,21 @@ export async function venvState(venv: string): Promise<"missing" | "usable" | "w
   } catch {
     if (!existsSync(join(venv, "pyvenv.cfg"))) throw new SetupError(`${venv} has a Python without pip and is not a virtualenv (no pyvenv.cfg): give another --venv`);
     return "without pip";
+  }
+}
+
+/**
+ * A virtualenv at `venv` with pip in it: made with `python()` if there is none; pip added in place to one
+ * without (its pip never got in: ensurepip failed on Debian without python3-venv, or a Ctrl-C; left so,
+ * every later setup would fail with "No module named pip"). Nothing in an existing one is removed.
+ */
+export async function ensureVenv(venv: string, python: () => string | Promise<string>, verbose: boolean): Promise<void> {
+  const made = await venvState(venv);
+  if (made === "missing") {
+    const base = await python();
+    await step(`creating the virtualenv with ${base}`, () => run(base, ["-m", "venv", venv], { verbose }));
+  } else if (made === "without pip") {
+    await step("adding pip to the virtualenv, which an earlier setup (or another tool) left without it", () => run(venvPython(venv), ["-m", "ensurepip", "--upgrade"], { verbose }));
   }
 }
 
@@ -163,14 +178,7 @@ export async function setupCommand(args: string[], context: CommandContext): Pro
     process.stderr.write("Python env: up to date\n");
   } else {
     mkdirSync(dirname(venv), { recursive: true });
-    const made = await venvState(venv);
-    if (made !== "usable") {
-      const python = v.python ?? (await basePython());
-      // A venv whose pip never got in (ensurepip failed: Debian without python3-venv, or a Ctrl-C) is made
-      // again; kept, every later setup would fail on it with "No module named pip".
-      const args = made === "without pip" ? ["-m", "venv", "--clear", venv] : ["-m", "venv", venv];
-      await step(`${made === "without pip" ? "making again the virtualenv an earlier setup left without pip," : "creating the virtualenv"} with ${python}`, () => run(python, args, { verbose }));
-    }
+    await ensureVenv(venv, () => v.python ?? basePython(), verbose);
     await pipInstall(venv, REQUIREMENTS_FILE, "the pinned Python packages", verbose, "; TensorFlow is about 250 MB");
   }
 

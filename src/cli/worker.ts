@@ -73,7 +73,7 @@ export function workerCommand(args: string[]): Promise<number> {
   for (const [signal, handler] of Object.entries(forward)) process.on(signal, handler);
   return new Promise((resolve, reject) => {
     // Not an interpreter it may run (a folder, a file without execute permission): unhandled, Node's own stack.
-    child.once("error", (e) => {
+    child.on("error", (e) => {
       for (const [signal, handler] of Object.entries(forward)) process.off(signal, handler);
       removePrivateDir(scratch);
       reject(new WorkerStartError(`${python} could not be started: ${e.message}`));
@@ -104,7 +104,13 @@ function checkKeyFiles(keysFile: string, serverKeyFile: string): void {
   } catch (e) {
     throw e instanceof InsecureConfigError ? new UsageError(`--curve-keys ${e.message}`) : e;
   }
-  const keys = (file: string) => readFileSync(file, "latin1").split(/\s+/).filter(Boolean);
+  const keys = (file: string) => {
+    try {
+      return readFileSync(file, "latin1").split(/\s+/).filter(Boolean);
+    } catch (e) {
+      throw new UsageError(`${file === keysFile ? "--curve-keys" : "--curve-server-key"} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
   const pair = keys(keysFile);
   if (pair.length !== 2 || !pair.every(isZ85Key)) throw new UsageError(`--curve-keys ${keysFile} must hold this worker's public and secret key: two Z85 keys of 40 characters, as \`tfbridge keys\` writes them`);
   const server = keys(serverKeyFile);

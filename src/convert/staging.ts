@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { ConvertError } from "../errors.js";
 import { sweepDead } from "../stale-dirs.js";
@@ -43,11 +44,13 @@ export class StagedDir {
         if (lost) throw new ConvertError(`${target} holds ${lost}: --force would delete it with the folder`, { file: target });
       }
     }
-    const prefix = `.${basename(this.target)}.tfbridge-`;
-    // What killed conversions into this OUTDIR left: their staged (and `.replaced`) folders.
-    sweepDead(dirname(this.target), (name) => (name.startsWith(prefix) ? Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]) || undefined : undefined));
+    // Named after this host and process, so that the next conversion here removes it if this one is
+    // killed: a folder of a process that is gone, on this host (OUTDIR's folder may be shared by others,
+    // whose pids say nothing here). A `.replaced` folder is never swept: it may be the only old OUTDIR.
+    const prefix = `.${basename(this.target)}.tfbridge-${hostname()}-`;
+    const staged = /^(\d+)-[A-Za-z0-9]{6}$/;
+    sweepDead(dirname(this.target), (name) => (name.startsWith(prefix) ? Number(staged.exec(name.slice(prefix.length))?.[1]) || undefined : undefined));
     try {
-      // Named after this process, so that the next conversion here removes it if this one is killed.
       this.path = mkdtempSync(join(dirname(this.target), `${prefix}${process.pid}-`));
     } catch (e) {
       throw new ConvertError(`cannot write beside ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: target });

@@ -61,6 +61,7 @@ describe("secret key files are their owner's alone", () => {
       [["--curve-keys", short, "--curve-server-key", pub], /^tfbridge worker: --curve-keys .*short\.keys must hold this worker's public and secret key: two Z85 keys of 40 characters/],
       [["--curve-keys", pair, "--curve-server-key", short], /^tfbridge worker: --curve-server-key .*short\.keys must hold the pool's public key: one Z85 key of 40 characters$/],
       [["--curve-keys", pair], /^tfbridge worker: --curve-keys and --curve-server-key go together$/],
+      [["--curve-keys", pair, "--curve-server-key", dir], /^tfbridge worker: --curve-server-key .* cannot read it \(EISDIR\)$/],
     ];
     for (const [flags, problem] of cases) {
       const { code, stderr } = await worker(...flags);

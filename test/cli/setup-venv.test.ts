@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { venvState } from "../../src/cli/setup.js";
+import { ensureVenv, venvState } from "../../src/cli/setup.js";
 import { SetupError } from "../../src/errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tfbridge-setup-venv-"));
@@ -16,13 +16,18 @@ describe("tfbridge setup: what is at --venv decides whether it makes one", () =>
     expect(await venvState(resolve(".venv"))).toBe("usable");
   });
 
-  it("a virtualenv that ensurepip never finished (as a failed or interrupted `python -m venv` leaves it) is made again", async () => {
+  it("a virtualenv without pip (as a failed or interrupted `python -m venv` leaves it) gets pip added in place, keeping what it holds", async () => {
     const half = join(dir, "half");
     execFileSync(python, ["-m", "venv", "--without-pip", half]);
+    const kept = join(half, "lib", "python3.11", "site-packages", "users_own.py");
+    writeFileSync(kept, "x = 1\n");
     expect(await venvState(half)).toBe("without pip");
-  });
+    await ensureVenv(half, () => python, false);
+    expect(await venvState(half)).toBe("usable");
+    expect(existsSync(kept)).toBe(true);
+  }, 120_000);
 
-  it("a folder with a Python that is no virtualenv is refused, not cleared", async () => {
+  it("a folder with a Python that is no virtualenv is refused: nothing is installed into it", async () => {
     const other = join(dir, "other");
     mkdirSync(join(other, "bin"), { recursive: true });
     symlinkSync("/bin/false", join(other, "bin", "python"));

@@ -1,6 +1,6 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { StagedDir } from "../../src/convert/staging.js";
@@ -57,16 +57,27 @@ describe("StagedDir (convert's all-or-nothing OUTDIR)", () => {
     expect(readdirSync(join(realParent, "out"))).toEqual(["model.keras"]);
   });
 
-  it("the next conversion into an OUTDIR removes what a killed one left beside it, and nothing of a live one", () => {
+  it("the next conversion into an OUTDIR removes what a killed one left beside it on this host, and nothing else", () => {
     const parent = join(dir, "killed");
     mkdirSync(parent);
     const dead = spawnSync(process.execPath, ["-e", ""]).pid!; // a process that has ended
-    const left = [`.out.tfbridge-${dead}-abc123`, `.out.tfbridge-${dead}-abc123.replaced`];
-    const live = `.out.tfbridge-${process.ppid}-def456`; // a running process's, still being written
-    for (const name of [...left, live]) mkdirSync(join(parent, name));
-    writeFileSync(join(parent, left[0]!, "group1-shard1of1.bin"), "partial");
-    new StagedDir(join(parent, "out"), false).discard();
-    expect(readdirSync(parent)).toEqual([live]);
+    const running = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"]);
+    try {
+      const host = hostname();
+      const left = `.out.tfbridge-${host}-${dead}-abc123`;
+      const kept = [
+        `.out.tfbridge-${host}-${running.pid}-def456`, // a live conversion's, still being written
+        `.out.tfbridge-${host}-${dead}-abc123.replaced`, // maybe the only copy of the old OUTDIR
+        `.out.tfbridge-other-host-${dead}-ghi789`, // another host's: its pid says nothing here
+        `.out.tfbridge-${host}-2024-05-backup`, // a name that only looks like one
+      ];
+      for (const name of [left, ...kept]) mkdirSync(join(parent, name));
+      writeFileSync(join(parent, left, "group1-shard1of1.bin"), "partial");
+      new StagedDir(join(parent, "out"), false).discard();
+      expect(readdirSync(parent).sort()).toEqual([...kept].sort());
+    } finally {
+      running.kill();
+    }
   });
 
   it("an empty existing folder is fine without force; a file in its place is not", () => {
