@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../errors.js";
+import { ONNX_OPSETS } from "../models/schema.js";
 import type { Tolerance } from "../parity/compare.js";
 import { DEFAULT_ONNX_TOLERANCE } from "../parity/onnx-parity.js";
 import type { StatedTolerance } from "../parity/verdict.js";
@@ -56,16 +57,25 @@ export function parseCommandLine<const T extends Options, const N extends string
 }
 
 /** A flag's value as a number; `check` says what else it must be (e.g. "a positive integer"). */
-export function numberFlag(flag: string, value: string | undefined, check: { integer?: boolean; min?: number } = {}): number | undefined {
+export function numberFlag(flag: string, value: string | undefined, check: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  const { integer = false, min = -Infinity } = check;
-  const want = `${integer ? "an integer" : "a number"}${min > -Infinity ? ` ≥ ${min}` : ""}`;
-  if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
+  const { integer = false, min = -Infinity, max = Infinity } = check;
+  const bounds = max < Infinity ? ` from ${min} to ${max}` : min > -Infinity ? ` ≥ ${min}` : "";
+  const want = `${integer ? "an integer" : "a number"}${bounds}`;
+  if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
     throw new UsageError(`--${flag} must be ${want}, got ${JSON.stringify(value)}`);
   }
   return n;
 }
+
+/** `--opset`: an ONNX opset tf2onnx writes (protocol/models.json), checked before a worker starts. */
+export function opsetFlag(value: string | undefined): number | undefined {
+  return numberFlag("opset", value, { integer: true, min: ONNX_OPSETS.min, max: ONNX_OPSETS.max });
+}
+
+/** `--opset`'s line in a usage text. */
+export const OPSET_USAGE = `the ONNX opset (${ONNX_OPSETS.min} to ${ONNX_OPSETS.max}, default ${ONNX_OPSETS.default})`;
 
 /** A JSON file given on the command line; a missing file or bad JSON is a UsageError naming the file. */
 export function readJsonFile(flag: string, file: string): unknown {

@@ -4,7 +4,7 @@ import { ConvertError, ModelError, SetupError, UsageError } from "../errors.js";
 import { formatOnnxParityReport } from "../parity/onnx-report.js";
 import { formatModelParityReport } from "../parity/model-report.js";
 import { TfjsUnsupportedModelError } from "../models/refusal.js";
-import { TOLERANCE_OPTIONS, numberFlag, onnxToleranceFlags, parseCommandLine, toleranceFlags, toleranceUsage } from "./args.js";
+import { TOLERANCE_OPTIONS, numberFlag, OPSET_USAGE, onnxToleranceFlags, opsetFlag, parseCommandLine, toleranceFlags, toleranceUsage } from "./args.js";
 import type { CommandContext } from "./context.js";
 
 export const CONVERT_USAGE = `usage: tfbridge convert IN OUTDIR [--to tfjs|onnx] [--inputs FILE.npz] [--batch N] [--max-ulp N] [--atol X] [--rtol X] [--saved-model] [--opset N] [--force] [--json]
@@ -24,7 +24,7 @@ TensorFlow's, so bit-exactness is not expected). No TF.js twin is needed for it.
 
 options:
   --to tfjs|onnx      the target (default tfjs)
-  --opset N           with --to onnx: the ONNX opset (7 to 18, default 17)
+  --opset N           with --to onnx: ${OPSET_USAGE}
   --inputs FILE.npz   inputs for the proof, by input name (or in input order); default: seeded ones
   --batch N           batch size of seeded inputs (default 2)
   --saved-model       also write OUTDIR/saved_model (Keras's model.export) for tf.node.loadSavedModel,
@@ -71,7 +71,7 @@ function refused(e: unknown): number {
 /** `tfbridge convert IN OUTDIR --to onnx`. */
 async function convertToOnnx(input: string, out: string, v: { inputs?: string; force?: boolean; json?: boolean; "max-ulp"?: string; "saved-model"?: boolean; atol?: string; rtol?: string; opset?: string }, batch: number | undefined, context: CommandContext): Promise<number> {
   if (v["saved-model"]) throw new UsageError("--saved-model is for --to tfjs");
-  const opset = numberFlag("opset", v.opset, { integer: true, min: 1 });
+  const opset = opsetFlag(v.opset);
   const tolerance = onnxToleranceFlags(v);
   let result: OnnxConversionResult;
   try {

@@ -15,7 +15,7 @@ import { formatOnnxParityReport, formatOnnxSweep, onnxClassTable, onnxReportEnvi
 import { runOnnxSweep } from "../parity/onnx-sweep.js";
 import { formatModelParityReport, formatModelSweep, layerTable } from "../parity/model-report.js";
 import { runModelSweep } from "../parity/model-sweep.js";
-import { type FlagValues, TOLERANCE_OPTIONS, existingFile, numberFlag, outputFile, onnxToleranceFlags, parseCommandLine, readJsonFile, toleranceFlags, toleranceUsage } from "./args.js";
+import { type FlagValues, TOLERANCE_OPTIONS, existingFile, numberFlag, OPSET_USAGE, opsetFlag, outputFile, onnxToleranceFlags, parseCommandLine, readJsonFile, toleranceFlags, toleranceUsage } from "./args.js";
 import type { CommandContext } from "./context.js";
 import { progressLine } from "./progress.js";
 
@@ -44,7 +44,7 @@ export const MODEL_USAGE = `  --inputs FILE.npz       (model) the inputs, by inp
   --runtime tfjs|onnx     (model, sweep) onnx: export the model to ONNX (tf2onnx, in a scratch folder) and compare
                           every layer on onnxruntime-node and onnxruntime-web (WASM) instead of TF.js,
                           each within --atol + --rtol·max|expected| (default 1e-5 + 1e-5·max|expected|)
-  --opset N               (model, with --runtime onnx) the ONNX opset (7 to 18, default 17)
+  --opset N               (model, with --runtime onnx) ${OPSET_USAGE}
   --batch N               (model, lstm) batch size of seeded inputs (default 2)
   --input-seed N          (model, lstm) seed of the seeded inputs (default 0)
   --html FILE             (model, lstm) also write the report as one self-contained HTML page (no network)
@@ -88,7 +88,7 @@ export async function parityOf(v: ReportValues, context: CommandContext, label: 
 async function onnxParityOf(v: ReportValues & { opset?: string }, context: CommandContext, label: string, open: (bridge: Bridge) => Promise<ModelHandle>, inputsFile?: string): Promise<number> {
   const { batch, inputSeed } = reportOptions({ ...v, "max-ulp": undefined });
   const tolerance = onnxToleranceFlags(v);
-  const opset = numberFlag("opset", v.opset, { integer: true, min: 1 });
+  const opset = opsetFlag(v.opset);
   for (const runtime of ONNX_RUNTIMES) await loadOnnxRuntime(runtime); // a setup problem, said before a worker starts
   await using bridge = await Bridge.start({ forwardStderr: context.verbose });
   await using handle = await open(bridge);
@@ -110,7 +110,10 @@ export async function modelParityCommand(args: string[], context: CommandContext
   const { values: v, positionals } = parseCommandLine(args, MODEL_OPTIONS, ["FILE"]);
   const runtime = v.runtime ?? "tfjs";
   if (runtime !== "tfjs" && runtime !== "onnx") throw new UsageError(`--runtime ${runtime}: the runtimes are tfjs and onnx`);
-  if (runtime === "onnx") onnxToleranceFlags(v);
+  if (runtime === "onnx") {
+    onnxToleranceFlags(v);
+    opsetFlag(v.opset);
+  }
   else if (v.opset !== undefined) throw new UsageError("--opset is for --runtime onnx");
   reportOptions(runtime === "onnx" ? { ...v, "max-ulp": undefined } : v); // every flag is checked before the files
   const file = existingFile("model", positionals.FILE);

@@ -114,13 +114,15 @@ export function maskOnlyOperations(model: KerasModelConfig): Set<string> {
 const INERT = new Set(file.inert);
 /** Layer dtype policies accepted; float64 runs in Python only (the TF.js twin refuses it). */
 export const DTYPE_POLICIES: readonly string[] = file.dtypePolicies.values;
-const models = readProtocolFile<{ modelClasses: string[]; modelModules: Record<string, string>; codeLayers: Record<string, string> }>("models.json");
+const models = readProtocolFile<{ modelClasses: string[]; modelModules: Record<string, string>; codeLayers: Record<string, string>; onnxOpsets: { min: number; max: number; default: number } }>("models.json");
 /** The model classes of Keras 3 configs, from protocol/models.json (the Python worker reads the same file). */
 export const MODEL_CLASSES: readonly string[] = models.modelClasses;
 /** Where Keras 3 finds each class when a hand-written config leaves `module` out. */
 export const MODEL_MODULES: Readonly<Record<string, string>> = models.modelModules;
 /** Layers refused because they run code stored in the model, with the reason given. */
 export const CODE_LAYERS: Readonly<Record<string, string>> = models.codeLayers;
+/** The ONNX opsets an export may ask for (tf2onnx writes these), and the one it gets unless it asks; the worker checks the same. */
+export const ONNX_OPSETS: Readonly<{ min: number; max: number; default: number }> = models.onnxOpsets;
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
 const show = (v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v));

@@ -137,12 +137,17 @@ describe("bad input to convert --to onnx: typed errors, nothing written", () => 
     expect(existsSync(out)).toBe(false);
   });
 
-  it("an opset out of tf2onnx's range is a ModelError naming it (exit 2)", { timeout: 120_000 }, async () => {
+  it("an opset out of tf2onnx's range is a ModelError naming it from the worker; the CLI refuses it before one starts (exit 2)", { timeout: 120_000 }, async () => {
     const out = join(dir, "opset-out");
-    await expect(convertModelToOnnx(join(dir, "lstm.keras"), out, { bridge: bridge(), opset: 30 })).rejects.toThrow(ModelError);
+    const refused = await convertModelToOnnx(join(dir, "lstm.keras"), out, { bridge: bridge(), opset: 30 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ModelError);
+    expect((refused as Error).message).toMatch(/opset 30: tf2onnx 1\.17\.0 writes opsets 7 to 18/);
     const run = await tfbridge("convert", join(dir, "lstm.keras"), out, "--to", "onnx", "--opset", "30");
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/opset 30: tf2onnx 1\.17\.0 writes opsets 7 to 18/);
+    expect(run.stderr).toMatch(/^tfbridge convert: --opset must be an integer from 7 to 18, got "30"$/m);
+    const parity = await tfbridge("parity", "model", join(dir, "lstm.keras"), "--runtime", "onnx", "--opset", "6");
+    expect(parity.code).toBe(2);
+    expect(parity.stderr).toMatch(/^tfbridge parity: --opset must be an integer from 7 to 18, got "6"$/m);
     expect(existsSync(out)).toBe(false);
   });
 

@@ -18,11 +18,12 @@ import re
 import tensorflow as tf
 
 from ..errors import ModelError
+from ..protocol import MODELS
 from . import onnx_pruning, walk
 
-DEFAULT_OPSET = 17
-# tf2onnx 1.17 writes opsets 7..18 (tf2onnx/constants.py OPSET_TO_IR_VERSION).
-OPSETS = range(7, 19)
+# tf2onnx 1.17 writes opsets 7..18 (protocol/models.json's onnxOpsets, which the CLI checks too).
+DEFAULT_OPSET = MODELS["onnxOpsets"]["default"]
+OPSETS = range(MODELS["onnxOpsets"]["min"], MODELS["onnxOpsets"]["max"] + 1)
 _UNSUPPORTED = re.compile(r"Tensorflow op \[(?P<node>[^:\]]+): (?P<op>[^\]]+)\] is not supported")
 
 
