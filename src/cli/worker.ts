@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
@@ -58,6 +58,11 @@ export function workerCommand(args: string[]): Promise<number> {
   if (v["curve-keys"] && v["curve-server-key"]) checkKeyFiles(v["curve-keys"], v["curve-server-key"]);
   const python = defaultPython();
   if (!existsSync(python)) throw new WorkerStartError(`no Python interpreter at ${python}: run \`${SETUP_COMMAND}\` (\`make setup\` in a clone), or set TFBRIDGE_PYTHON`);
+  // The stop signals are this wrapper's from before its folder and child exist: a SIGTERM in between
+  // would take the default action and leave both. A handler only runs once this function has returned.
+  let child: ChildProcess | undefined;
+  const forward = { SIGINT: () => child?.kill("SIGINT"), SIGTERM: () => child?.kill("SIGTERM") };
+  for (const [signal, handler] of Object.entries(forward)) process.on(signal, handler);
   // The worker's temporary files (TensorFlow's autograph modules, …) go here, removed when it ends;
   // named after this process, so the next start sweeps it if this wrapper is SIGKILLed.
   const scratch = privateDir("worker");
@@ -65,20 +70,19 @@ export function workerCommand(args: string[]): Promise<number> {
   const pythonArgs = ["-m", "tfbridge_worker", "--connect", v.connect, "--exit-with-stdin", "--temp-dir", scratch];
   if (v["curve-keys"]) pythonArgs.push("--curve-keys", v["curve-keys"]);
   if (v["curve-server-key"]) pythonArgs.push("--curve-server-key", v["curve-server-key"]);
-  const child = spawn(python, pythonArgs, {
+  const started = spawn(python, pythonArgs, {
     env: { ...process.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
     stdio: ["pipe", "inherit", "inherit"],
   });
-  const forward = { SIGINT: () => child.kill("SIGINT"), SIGTERM: () => child.kill("SIGTERM") };
-  for (const [signal, handler] of Object.entries(forward)) process.on(signal, handler);
+  child = started;
   return new Promise((resolve, reject) => {
     // Not an interpreter it may run (a folder, a file without execute permission): unhandled, Node's own stack.
-    child.on("error", (e) => {
+    started.on("error", (e) => {
       for (const [signal, handler] of Object.entries(forward)) process.off(signal, handler);
       removePrivateDir(scratch);
       reject(new WorkerStartError(`${python} could not be started: ${e.message}`));
     });
-    child.on("close", (code, signal) => {
+    started.on("close", (code, signal) => {
       removePrivateDir(scratch);
       if (signal === "SIGINT" || signal === "SIGTERM") {
         // A stop asked of the worker ends the wrapper by the same signal: systemd counts SIGTERM as a

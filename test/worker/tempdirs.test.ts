@@ -73,6 +73,18 @@ describe("tfbridge worker's scratch folder", () => {
     expect({ code, signal }).toEqual({ code: null, signal: "SIGTERM" });
     expect(madeBy(wrapper.pid!)).toEqual([]);
   });
+
+  it("is removed on a SIGTERM that comes as soon as it exists, while the worker is being started", async () => {
+    // The folder comes a moment before the child: a SIGTERM then once took the default action and left it.
+    const wrapper = spawn(process.execPath, [CLI_MAIN, "worker", "--connect", "tcp://127.0.0.1:9"], { stdio: ["ignore", "ignore", "ignore"] });
+    const exited = once(wrapper, "exit");
+    const until = Date.now() + 30_000;
+    while (Date.now() < until && madeBy(wrapper.pid!).length === 0) await new Promise((r) => setImmediate(r));
+    wrapper.kill("SIGTERM");
+    const [, signal] = await exited;
+    expect(signal).toBe("SIGTERM");
+    expect(madeBy(wrapper.pid!)).toEqual([]);
+  });
 });
 
 describe("the local link's shared-memory folders", () => {
