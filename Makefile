@@ -87,20 +87,10 @@ demo: setup
 	node dist/cli/main.js demo
 
 # Set-up steps that do not need each other (pip, npm ci, apt's chromium) run side by side; then both
-# suites at once: vitest alone leaves part of a core idle and pytest uses under one (its tests wait on
-# sockets and timeouts), so pytest fills it. pytest's output goes to a file, printed once vitest ends,
-# so the two logs do not interleave; make test fails if either suite does. Both run in the background
-# so that Ctrl-C or a SIGTERM to this shell stops both at once and leaves no log behind.
+# suites at once (scripts/test-suites.sh), which fails if either does.
 test:
 	$(MAKE) -j2 setup
-	@log=$$(mktemp) || exit 1; \
-	$(VPY) -m pytest -q python/tests >"$$log" 2>&1 & pytest=$$!; \
-	node_modules/.bin/vitest run & vitest=$$!; \
-	trap 'kill $$vitest $$pytest 2>/dev/null; wait; rm -f "$$log"; exit 130' INT TERM HUP; \
-	wait $$vitest; vitest=$$?; \
-	echo "== pytest -q python/tests (ran beside vitest) =="; wait $$pytest; status=$$?; trap - INT TERM HUP; \
-	cat "$$log"; rm -f "$$log"; \
-	[ $$vitest = 0 ] && [ $$status = 0 ]
+	bash scripts/test-suites.sh $(VPY)
 
 test-ts: setup
 	npx vitest run
