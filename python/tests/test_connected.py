@@ -1,6 +1,7 @@
 """Pool mode against a real worker process: handshake, heartbeats, cancellation, deadlines, disconnect."""
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -11,7 +12,7 @@ import zmq
 
 from conftest import PYTHON_DIR
 from tfbridge_worker.codec import decode, encode
-from tfbridge_worker.connected import GRACE_S, HEARTBEAT_S, RECONNECT_S
+from tfbridge_worker.connected import GRACE_S, HEARTBEAT_S, LEAVE_S, RECONNECT_S
 from tfbridge_worker.protocol import HEARTBEAT_ROUTING_ID_SUFFIX
 
 
@@ -167,3 +168,61 @@ def test_a_long_silence_from_the_pool_does_not_churn_sockets(tmp_path):
         proc.kill()
         fake.socket.close()
     assert stderr.count('"reconnecting"') == 1, stderr
+
+
+@pytest.fixture
+def lone_worker(tmp_path):
+    """A worker of its own (these tests end it), its stderr kept, joined to a FakePool."""
+    fake = FakePool(f"ipc://{tmp_path}/pool.sock")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tfbridge_worker", "--connect", f"ipc://{tmp_path}/pool.sock"],
+        cwd=PYTHON_DIR, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        fake.receive(120)  # ready
+        yield fake, proc
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+        fake.socket.close()
+
+
+def test_sigterm_makes_the_worker_leave_answer_what_it_holds_and_end_by_the_signal(lone_worker):
+    fake, proc = lone_worker
+    fake.send({"id": 40, "op": "sleep", "args": {"seconds": 1.5}})
+    time.sleep(0.3)  # the sleep has started
+    proc.send_signal(signal.SIGTERM)
+    assert fake.reply()[0]["ctl"] == "leaving"
+    fake.send({"id": None, "ctl": "rejoin"})  # a leaving worker does not come back
+    fake.send({"id": 41, "op": "hello", "args": {}})  # sent before the pool heard: still run
+    assert [fake.reply()[0]["id"] for _ in range(2)] == [40, 41]
+    assert proc.poll() is None  # it waits for the pool's word
+    fake.send({"id": None, "ctl": "disconnect"})
+    assert proc.wait(timeout=30) == -signal.SIGTERM
+    _, stderr = proc.communicate()
+    assert '"leaving"' in stderr and "Traceback" not in stderr and '"ready"' not in stderr
+
+
+def test_a_leaving_worker_whose_pool_never_answers_goes_once_idle(lone_worker):
+    fake, proc = lone_worker
+    proc.send_signal(signal.SIGINT)
+    assert fake.reply()[0]["ctl"] == "leaving"
+    end = time.monotonic() + LEAVE_S + 30
+    while proc.poll() is None and time.monotonic() < end:  # heartbeats answered, no disconnect
+        try:
+            fake.receive(0.1)
+        except zmq.Again:
+            pass
+    assert proc.wait(timeout=1) == -signal.SIGINT
+    assert "Traceback" not in proc.communicate()[1]
+
+
+def test_a_second_stop_signal_ends_the_worker_at_once(lone_worker):
+    fake, proc = lone_worker
+    fake.send({"id": 50, "op": "sleep", "args": {"seconds": 600}})
+    proc.send_signal(signal.SIGINT)
+    assert fake.reply()[0]["ctl"] == "leaving"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == -signal.SIGINT
+    assert "Traceback" not in proc.communicate()[1]

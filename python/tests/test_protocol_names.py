@@ -6,7 +6,7 @@ from tfbridge_worker.codec import decode_header, encode
 from tfbridge_worker.executor import Executor
 from tfbridge_worker.ops import Ops
 from tfbridge_worker.protocol import CONTROL_FROM_WORKER, ERROR_KINDS
-from tfbridge_worker.replies import error_reply, heartbeat_message, ready_message
+from tfbridge_worker.replies import error_reply, heartbeat_message, leaving_message, ready_message
 
 
 def test_every_error_kind_the_worker_reports_is_one_of_wire_json():
@@ -16,7 +16,7 @@ def test_every_error_kind_the_worker_reports_is_one_of_wire_json():
 
 
 def test_every_control_message_the_worker_sends_is_one_of_wire_json(monkeypatch):
-    sent = [decode_header(ready_message(Ops())[0])["ctl"], decode_header(heartbeat_message(0)[0])["ctl"]]
+    sent = [decode_header(message(*args)[0])["ctl"] for message, args in ((ready_message, (Ops(),)), (heartbeat_message, (0,)), (leaving_message, ()))]
 
     def reporting(self, args, arrays):  # an op that reports a phase, as long ones do
         self.report("run")
@@ -28,5 +28,5 @@ def test_every_control_message_the_worker_sends_is_one_of_wire_json(monkeypatch)
     executor.receive(encode({"id": 1, "op": "echo", "args": {}, "progress": True}))
     executor.run_queued(lambda: None)
     sent += [h["ctl"] for h in (decode_header(frames[0]) for frames in delivered) if "ctl" in h]
-    assert sent == ["ready", "heartbeat", "progress"]
+    assert sent == ["ready", "heartbeat", "leaving", "progress"]
     assert set(sent) == CONTROL_FROM_WORKER

@@ -15,6 +15,11 @@ waiting twice as long after each attempt, up to MAX_RECONNECT_S. They have a new
 refuses a second connection under an id it still holds, and it may hold the old one for minutes after
 an outage. By then the pool has counted the silent member gone (liveness is half RECONNECT_S), so the
 worker is never two members at once.
+
+Leaving: a stop signal (SIGTERM from systemd, Ctrl-C) makes the worker say `leaving`. The pool sends it
+nothing new and answers `disconnect` once the requests it holds are answered; the worker then ends by
+that signal. Requests already on their way still run. A pool that never answers (gone, or one that does
+not know `leaving`) is left once the worker has been idle for LEAVE_S. A second signal ends it at once.
 """
 
 from __future__ import annotations
@@ -31,11 +36,15 @@ from .curve import CurveKeys
 from .executor import GRACE_S, Disconnect, Executor, Mailbox, Rejoin
 from .ops import Ops
 from .protocol import HEARTBEAT_ROUTING_ID_SUFFIX, HEARTBEAT_S, LIVENESS, max_message_bytes
-from .replies import heartbeat_message, ready_message
+from .replies import heartbeat_message, leaving_message, ready_message
+from .stop_signals import StopSignals
 
 #: Silence from the pool after which the worker makes a new socket; it doubles after each attempt.
 RECONNECT_S = LIVENESS * HEARTBEAT_S * 2
 MAX_RECONNECT_S = 32.0
+#: How long a leaving worker waits, idle, for the pool's `disconnect` before it goes anyway (a closing
+#: pool drains its queue through leaving workers too: it may still send work until then).
+LEAVE_S = LIVENESS * HEARTBEAT_S
 
 
 def _send(socket: zmq.Socket, frames: list) -> None:
@@ -82,6 +91,11 @@ class ConnectedWorker:
         _send(socket, ready_message(self.ops))
         return socket, self._dealer(identity + HEARTBEAT_ROUTING_ID_SUFFIX)
 
+    @property
+    def _idle(self) -> bool:
+        """Nothing to run and no reply waiting to be sent."""
+        return not self.executor.busy and self.mailbox.replies.empty()
+
     def _watch_handshakes(self, socket: zmq.Socket, poller: zmq.Poller) -> zmq.Socket | None:
         """With CURVE, a refused handshake is otherwise silent: report it on stderr for operators."""
         if not self.curve:
@@ -91,6 +105,14 @@ class ConnectedWorker:
         return monitor
 
     def run(self) -> None:
+        """Serves until the pool says `disconnect`, or until it has left after a stop signal; in that case
+        the process ends by the signal."""
+        stop = StopSignals()
+        stop.install()
+        self._serve(stop)
+        stop.end_as_asked()
+
+    def _serve(self, stop: StopSignals) -> None:
         socket, beats = self._sockets()
         poller = zmq.Poller()
         for s in (socket, beats, self.mailbox.ready):
@@ -99,7 +121,12 @@ class ConnectedWorker:
         next_heartbeat = time.monotonic() + HEARTBEAT_S
         pool_seen = time.monotonic()
         reconnect_after = RECONNECT_S
+        leave_by: float | None = None  # once leaving: when to go without the pool's word
         while True:
+            if stop.asked and leave_by is None:
+                print(json.dumps({"leaving": self.endpoint, "signal": stop.asked.name}), file=sys.stderr, flush=True)
+                _send(socket, leaving_message())
+                leave_by = time.monotonic() + LEAVE_S
             events = dict(poller.poll(HEARTBEAT_S * 1000))
             for incoming in (socket, beats):
                 if not events.get(incoming):
@@ -111,7 +138,8 @@ class ConnectedWorker:
                 except Disconnect:
                     return
                 except Rejoin:
-                    reply = ready_message(self.ops)
+                    # A leaving worker does not come back: it goes once it has nothing to run.
+                    reply = ready_message(self.ops) if leave_by is None else None
                 if reply is not None:
                     _send(socket, reply)
             if monitor is not None and events.get(monitor):
@@ -122,12 +150,17 @@ class ConnectedWorker:
                 reply = self.mailbox.take()
                 _send(socket, reply)
             now = time.monotonic()
+            if leave_by is not None:
+                if not self._idle:
+                    leave_by = now + LEAVE_S
+                elif now >= leave_by:
+                    return
             stuck = self.executor.overdue(GRACE_S)
             if now >= next_heartbeat:
                 next_heartbeat = now + HEARTBEAT_S
                 if not stuck:
                     _send(beats, heartbeat_message(self.executor.busy))
-            if now - pool_seen > reconnect_after and not stuck:
+            if now - pool_seen > reconnect_after and not stuck and leave_by is None:
                 # The pool went quiet: reconnect (it may have restarted), as the Paranoid Pirate does,
                 # backing off so a long outage does not churn sockets.
                 # (A stuck worker does not come back as a fresh one while its request still runs.)

@@ -100,6 +100,10 @@ class Executor:
         #: remembered about ids, so cancels for unknown or finished requests leave no trace.
         self.queued: dict[int, Job] = {}
         self.running: Job | None = None
+        #: Requests taken and not yet answered (queued, running, or between the two), under its lock:
+        #: the socket thread counts them in, the executor thread counts them out.
+        self._unanswered = 0
+        self._unanswered_lock = threading.Lock()
         #: Called on the executor thread with the frames of each reply and progress report.
         self.deliver = deliver
         #: How long each op's last run took, in seconds (what `quick` judges by).
@@ -133,6 +137,8 @@ class Executor:
             job = Job(request_id, deadline, header, frames, progress=header.get("progress") is True)
             if request_id is not None:
                 self.queued[request_id] = job
+            with self._unanswered_lock:
+                self._unanswered += 1
             self.jobs.put(job)
         return None  # heartbeats and cancels need no answer
 
@@ -143,7 +149,8 @@ class Executor:
 
     @property
     def busy(self) -> int:
-        return self.jobs.qsize() + (self.running is not None)
+        """Requests taken and not yet answered: a worker that is not busy has handed over every reply."""
+        return self._unanswered
 
     def _run(self) -> None:
         while True:
@@ -183,6 +190,8 @@ class Executor:
             self.ops.report = _no_report
             self.running = None
         self.deliver(reply)
+        with self._unanswered_lock:
+            self._unanswered -= 1
 
 
 def _no_report(phase: str) -> None:

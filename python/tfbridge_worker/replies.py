@@ -57,3 +57,8 @@ def ready_message(ops: Ops) -> list:
 
 def heartbeat_message(busy: int) -> list:
     return encode({"ctl": "heartbeat", "busy": busy})
+
+
+def leaving_message() -> list:
+    """A stop signal came: the pool sends nothing new, and says `disconnect` once this worker's requests are answered."""
+    return encode({"ctl": "leaving"})

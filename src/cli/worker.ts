@@ -14,7 +14,8 @@ import { parseFlags } from "./args.js";
 export const WORKER_USAGE = `usage: tfbridge worker --connect tcp://HOST:PORT [--curve-keys FILE --curve-server-key FILE]
 
 Runs a Python worker on this machine that joins a pool (Pool.start({ listen, curve })) and serves it
-until the pool disconnects it. Off loopback, CurveZMQ keys are required: from the files, or
+until the pool disconnects it. SIGTERM or Ctrl-C makes it leave: the pool sends it nothing new, it
+answers the requests it holds, then exits; a second one ends it at once. Off loopback, CurveZMQ keys are required: from the files, or
 TFBRIDGE_CURVE_PUBLIC_KEY, TFBRIDGE_CURVE_SECRET_KEY, TFBRIDGE_CURVE_SERVER_KEY.
 
 options:
@@ -73,6 +74,9 @@ export function workerCommand(args: string[]): Promise<number> {
   const started = spawn(python, pythonArgs, {
     env: { ...process.env, PYTHONPATH: join(packageRoot, "python"), PYTHONUNBUFFERED: "1" },
     stdio: ["pipe", "inherit", "inherit"],
+    // A group of its own: a terminal's Ctrl-C goes to the whole foreground group, and the worker would
+    // get it twice, from the terminal and from us, and take the second for "stop at once".
+    detached: true,
   });
   child = started;
   return new Promise((resolve, reject) => {

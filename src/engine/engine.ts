@@ -306,13 +306,14 @@ export class RequestEngine {
       void this.send(member.link, encodeControl("cancel", job.request.id)).catch(() => {});
     }
     job.member = null;
+    if (member?.leaving) this.letGo(member);
     if (this.isIdle()) for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
 
   /** Sends queued jobs to the least-loaded workers with room. */
   private pump(): void {
     while (this.queue.length > 0 && !this.forced) {
-      const member = this.members.leastLoaded(this.options.perWorkerInFlight);
+      const member = this.members.leastLoaded(this.options.perWorkerInFlight, this.closing);
       if (!member) return;
       const job = this.queue.shift()!;
       if (job.request.isSettled) continue; // gave up while it waited
@@ -372,6 +373,10 @@ export class RequestEngine {
       if (!member) void this.send(peer.link, encodeControl(this.closing ? "disconnect" : "rejoin")).catch(() => {});
       return;
     }
+    if (header.ctl === "leaving") {
+      if (member) this.leave(member);
+      return;
+    }
     const job = typeof header.id === "number" && member ? member.inFlight.get(header.id) : undefined;
     if (header.ctl === "progress") {
       job?.request.progress(String(header.phase));
@@ -414,6 +419,23 @@ export class RequestEngine {
       peer.link.start((message) => this.receive(peer, message), () => {});
     }
     this.pump();
+  }
+
+  /**
+   * A worker asked to stop (SIGTERM, Ctrl-C) says `leaving`: it gets no new requests, answers those it
+   * holds, and goes. While the engine closes it drains the queue like any worker instead: the stop
+   * may be for the whole service.
+   */
+  private leave(member: Member): void {
+    member.leaving = true;
+    this.letGo(member);
+  }
+
+  /** A leaving member that holds no request is told `disconnect` and goes; a worker this engine started is replaced. */
+  private letGo(member: Member): void {
+    if (member.inFlight.size > 0 || this.closing) return;
+    void this.send(member.link, encodeControl("disconnect")).catch(() => {});
+    this.bury(member, new WorkerDiedError(null, null, member.process?.stderrTail() ?? "", "left: a stop signal reached it"));
   }
 
   /** A local worker process ended: bury its member, or, if it never joined, start another or fail. */

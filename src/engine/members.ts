@@ -28,6 +28,8 @@ export interface Member {
   missed: number;
   lastUsed: number;
   process: WorkerHandle | null;
+  /** It said `leaving` (a stop signal reached it): it gets no new requests, and goes once it has answered its own. */
+  leaving: boolean;
 }
 
 /** The live workers: who joined, who is silent, and who has room for the next request. */
@@ -69,7 +71,7 @@ export class Members {
       earlier.link.close();
     }
     const inFlight = earlier?.inFlight ?? new Map<number, Job>();
-    const member: Member = { id, link, info, token, inFlight, heard: true, missed: 0, lastUsed: 0, process: spawned ?? earlier?.process ?? null };
+    const member: Member = { id, link, info, token, inFlight, heard: true, missed: 0, lastUsed: 0, process: spawned ?? earlier?.process ?? null, leaving: false };
     for (const job of inFlight.values()) job.member = member;
     this.byId.set(id, member);
     for (const waiter of this.readyWaiters.splice(0)) waiter();
@@ -87,11 +89,14 @@ export class Members {
     this.byId.clear();
   }
 
-  /** The member with the fewest requests in flight, below `limit`; among equals the one idle longest. */
-  leastLoaded(limit: number): Member | null {
+  /**
+   * The member with the fewest requests in flight, below `limit`; among equals the one idle longest.
+   * Leaving members only if `withLeaving` (a closing engine drains through every worker it has).
+   */
+  leastLoaded(limit: number, withLeaving = false): Member | null {
     let best: Member | null = null;
     for (const m of this.byId.values()) {
-      if (m.inFlight.size >= limit) continue;
+      if (m.inFlight.size >= limit || (m.leaving && !withLeaving)) continue;
       if (!best || m.inFlight.size < best.inFlight.size || (m.inFlight.size === best.inFlight.size && m.lastUsed < best.lastUsed)) best = m;
     }
     return best;

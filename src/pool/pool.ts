@@ -64,6 +64,8 @@ export interface PoolWorker {
   info: WorkerInfo;
   remote: boolean;
   inFlight: number;
+  /** A stop signal reached it (it said `leaving`): it gets no new requests and goes once it has answered those it holds. */
+  leaving: boolean;
 }
 
 /** Counters since start. */
@@ -145,7 +147,7 @@ export class Pool extends TensorflowClient {
 
   /** Live workers, local and remote. */
   get workers(): PoolWorker[] {
-    return this.engine.memberList.map((m) => ({ id: m.id, info: m.info, remote: m.process === null, inFlight: m.inFlight.size }));
+    return this.engine.memberList.map((m) => ({ id: m.id, info: m.info, remote: m.process === null, inFlight: m.inFlight.size, leaving: m.leaving }));
   }
 
   /** Requests the live workers take at once: `perWorkerInFlight` each. */

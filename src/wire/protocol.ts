@@ -19,14 +19,14 @@ export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export const CONTROL_TO_WORKER = ["heartbeat", "cancel", "disconnect", "rejoin"] as const;
 export type ControlToWorker = (typeof CONTROL_TO_WORKER)[number];
-export const CONTROL_FROM_WORKER = ["ready", "heartbeat", "progress"] as const;
+export const CONTROL_FROM_WORKER = ["ready", "heartbeat", "progress", "leaving"] as const;
 export type ControlFromWorker = (typeof CONTROL_FROM_WORKER)[number];
 
 /** What a header's `kind` field says the message is; the index is the code on the wire. */
 export const KINDS = ["request", "reply", "error", "control"] as const;
 export type Kind = (typeof KINDS)[number];
 /** Every control message, either way; the index is its code in a control header. */
-export const CONTROLS = ["ready", "heartbeat", "cancel", "disconnect", "rejoin", "progress"] as const;
+export const CONTROLS = ["ready", "heartbeat", "cancel", "disconnect", "rejoin", "progress", "leaving"] as const;
 export type Control = (typeof CONTROLS)[number];
 
 type StructCode = "u8" | "u16" | "u32" | "u64";

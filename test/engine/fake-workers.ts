@@ -100,6 +100,11 @@ export class FakeWorker implements Link, WorkerHandle {
     this.deliver({ id: null, ctl: "heartbeat", busy: 0 });
   }
 
+  /** A stop signal reached it: it says so, as the worker's serving loop does. */
+  leaving(): void {
+    this.deliver({ id: null, ctl: "leaving" });
+  }
+
   reply(id: number, result: Record<string, unknown> = {}, arrays: NDArray[] = []): FakeMessage {
     return this.deliver({ id, ok: true, result }, arrays);
   }

@@ -212,6 +212,64 @@ describe("heartbeats", () => {
   });
 });
 
+describe("leaving (a stop signal reached the worker)", () => {
+  it("a leaving worker gets nothing new, answers what it holds, then is told to disconnect and replaced", async () => {
+    const engine = await start({ size: 2, perWorkerInFlight: 2 });
+    const [leaver, stayer] = workers.spawned as [FakeWorker, FakeWorker];
+    const held = engine.callOn(engine.memberList.find((m) => m.link === leaver)!.id, "sleep", {}, [], {});
+    await settle();
+    leaver.leaving();
+    expect(engine.memberList.find((m) => m.link === leaver)!.leaving).toBe(true);
+    const later = [engine.call("echo"), engine.call("echo"), engine.call("echo")];
+    await settle();
+    expect(leaver.requests().map((h) => h.op)).toEqual(["sleep"]); // the three went to the other
+    expect(stayer.requests()).toHaveLength(2); // its room: the third waits for it, not for the leaver
+    expect(leaver.requests("disconnect")).toHaveLength(0);
+    workers.onSpawn = (w) => {
+      w.autoReply = true;
+      queueMicrotask(() => w.ready());
+    };
+    leaver.reply(leaver.requests()[0]!.id!);
+    await held; // answered, not failed
+    await settle();
+    expect(leaver.requests("disconnect")).toHaveLength(1);
+    expect(engine.memberList.map((m) => m.link)).not.toContain(leaver);
+    expect(workers.retired).toContain(leaver);
+    expect(workers.spawned).toHaveLength(3); // its replacement, which takes the third
+    for (const h of stayer.requests()) stayer.reply(h.id!);
+    await Promise.all(later);
+    expect(leaver.requests()).toHaveLength(1);
+    expect(engine.stats.diedWithRequests).toBe(0);
+  });
+
+  it("an idle leaving worker goes at once; whenLost fail: the engine fails with why", async () => {
+    const engine = await start({ whenLost: "fail" });
+    const worker = workers.spawned[0]!;
+    worker.leaving();
+    await settle();
+    expect(worker.requests("disconnect")).toHaveLength(1);
+    await expect(engine.call("echo")).rejects.toThrow(/Python worker left: a stop signal reached it/);
+  });
+
+  it("while the engine closes, a leaving worker still drains the queue: the stop may be the whole service's", async () => {
+    const engine = await start({ perWorkerInFlight: 1 });
+    engines.length = 0; // closed here
+    const worker = workers.spawned[0]!;
+    const calls = [engine.call("echo"), engine.call("echo")];
+    await settle();
+    const closing = engine.close(false);
+    worker.leaving();
+    worker.reply(worker.requests()[0]!.id!);
+    await settle();
+    expect(worker.requests()).toHaveLength(2); // the queued one went to it all the same
+    worker.reply(worker.requests()[1]!.id!);
+    await Promise.all(calls);
+    await vi.runOnlyPendingTimersAsync();
+    await closing;
+    expect(worker.requests("disconnect")).toHaveLength(1);
+  });
+});
+
 describe("closing", () => {
   it("drains: waits for what is in flight, refuses new requests, then tells each worker to disconnect", async () => {
     const engine = await start();

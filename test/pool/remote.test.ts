@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { curveKeyPair } from "zeromq";
@@ -31,6 +33,26 @@ function remoteWorker(endpoint: string, keys: { publicKey: string; secretKey: st
   return { child, stderr: () => stderr };
 }
 
+/** `tfbridge worker --connect …` on loopback (no keys), started as a shell starts a job: a process group of its own. */
+function loopbackWorker(endpoint: string): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI_MAIN, "worker", "--connect", endpoint], { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  children.push(child);
+  return { child, stderr: () => stderr };
+}
+
+/** The Python worker a `tfbridge worker` wrapper started: its one child. */
+function pythonOf(wrapper: ChildProcess): number {
+  return Number(readFileSync(`/proc/${wrapper.pid}/task/${wrapper.pid}/children`, "utf8").trim());
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !condition(); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+  }
+}
+
 describe("remote workers over TCP", () => {
   it("join with CurveZMQ and serve; a worker whose key is not allowed never joins", async () => {
     const server = curveKeyPair();
@@ -49,6 +71,39 @@ describe("remote workers over TCP", () => {
       await new Promise((r) => setTimeout(r, 3000));
       expect(pool.workers).toHaveLength(1);
       expect(refused.stderr()).toMatch(/"refused": "tcp:\/\/127\.0\.0\.1:\d+"/); // and it says so
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a worker stopped by SIGTERM (systemd) or Ctrl-C leaves: its running request is answered, new ones go elsewhere, it ends by the signal", async () => {
+    const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+    const pool = await Pool.start({ size: 0, listen: [endpoint] });
+    try {
+      const [stopped, interrupted, staying] = [loopbackWorker(endpoint), loopbackWorker(endpoint), loopbackWorker(endpoint)];
+      await pool.waitForWorkers(3, 120_000);
+      const memberOf = (w: { child: ChildProcess }) => pool.workers.find((m) => m.info.pid === pythonOf(w.child))!;
+      const running = [stopped, interrupted].map((w) => pool.callOn(memberOf(w).id, "sleep", { seconds: 5 }));
+      const ended = [stopped, interrupted].map((w) => once(w.child, "exit"));
+      await until(() => pool.workers.every((m) => m.inFlight === (m.info.pid === pythonOf(staying.child) ? 0 : 1)), "both sleeps are sent");
+      const leaverPids = [pythonOf(stopped.child), pythonOf(interrupted.child)];
+      stopped.child.kill("SIGTERM"); // the wrapper, as systemd's KillMode=mixed does
+      process.kill(-interrupted.child.pid!, "SIGINT"); // the whole job, as a terminal's Ctrl-C does
+      await until(() => pool.workers.filter((m) => m.leaving).length === 2, "both say they are leaving");
+      const hellos = await Promise.all([1, 2, 3].map(() => pool.call("hello")));
+      expect(hellos.map((h) => h.result.pid)).toEqual(Array(3).fill(pythonOf(staying.child)));
+      for (const r of await Promise.all(running)) expect(r.result).toEqual({ slept: 5 });
+      expect(await Promise.all(ended)).toEqual([
+        [null, "SIGTERM"],
+        [null, "SIGINT"],
+      ]);
+      await until(() => pool.workers.length === 1, "the leavers are gone");
+      expect(pool.workers[0]!.info.pid).toBe(pythonOf(staying.child));
+      for (const [w, pid] of [[stopped, leaverPids[0]], [interrupted, leaverPids[1]]] as const) {
+        expect(w.stderr()).toContain('"leaving"');
+        expect(w.stderr()).not.toContain("Traceback");
+        expect(() => process.kill(pid!, 0)).toThrow(); // its Python is gone too
+      }
     } finally {
       await pool.close();
     }
