@@ -23,7 +23,9 @@ function within(inner: string, outer: string): boolean {
  * An output folder written in full or not at all: files go to a hidden folder beside OUTDIR, which
  * becomes OUTDIR in one rename at the end; on failure it is removed. An OUTDIR that exists and is
  * not empty is refused unless `force`; then the old one is moved aside, the new one moved in, and
- * only then the old one deleted, so a failure at any step leaves the old one whole.
+ * only then the old one deleted, so a failure at any step leaves the old one whole. Without `force`
+ * an OUTDIR filled while this one was staged (another conversion into it) is refused at commit too:
+ * the one rename replaces only an empty folder.
  */
 export class StagedDir {
   readonly path: string;
@@ -32,7 +34,7 @@ export class StagedDir {
   /** @param keep files that must not be inside a replaced OUTDIR (the input), besides the working folder. */
   constructor(
     readonly target: string,
-    force: boolean,
+    private readonly force: boolean,
     keep: readonly string[] = [],
   ) {
     this.target = resolve(target);
@@ -61,7 +63,7 @@ export class StagedDir {
   commit(): void {
     if (this.settled) return;
     chmodSync(this.path, 0o755); // mkdtemp's 0700 was for the unfinished folder; a model folder is served and shared
-    const old = existsSync(this.target) ? `${this.path}.replaced` : null;
+    const old = this.force && existsSync(this.target) ? `${this.path}.replaced` : null;
     try {
       if (old) renameSync(this.target, old);
       try {
@@ -71,7 +73,11 @@ export class StagedDir {
         throw e;
       }
     } catch (e) {
-      throw new ConvertError(`cannot put the new folder in place of ${this.target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: this.target });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (!this.force && (code === "ENOTEMPTY" || code === "EEXIST")) {
+        throw new ConvertError(`${this.target} was filled while this conversion ran (another conversion into it?); it is left as it is, and --force replaces it`, { file: this.target });
+      }
+      throw new ConvertError(`cannot put the new folder in place of ${this.target}: ${code ?? (e as Error).message}`, { file: this.target });
     }
     this.settled = true;
     if (old) rmSync(old, { recursive: true, force: true });

@@ -80,6 +80,24 @@ describe("StagedDir (convert's all-or-nothing OUTDIR)", () => {
     }
   });
 
+  it("without force, an OUTDIR another conversion filled meanwhile is refused at commit and left as it is", () => {
+    const target = join(dir, "raced");
+    const first = new StagedDir(target, false);
+    const second = new StagedDir(target, false); // both found no OUTDIR
+    writeFileSync(join(first.path, "first.txt"), "first");
+    writeFileSync(join(second.path, "second.txt"), "second");
+    first.commit();
+    expect(() => second.commit()).toThrow(/was filled while this conversion ran .*--force replaces it/);
+    second.discard();
+    expect(readdirSync(target)).toEqual(["first.txt"]);
+    expect(readdirSync(dir).filter((n) => n.startsWith(".raced."))).toEqual([]);
+    // With force, replacing it is what was asked.
+    const forced = new StagedDir(target, true);
+    writeFileSync(join(forced.path, "forced.txt"), "forced");
+    forced.commit();
+    expect(readdirSync(target)).toEqual(["forced.txt"]);
+  });
+
   it("an empty existing folder is fine without force; a file in its place is not", () => {
     const empty = join(dir, "empty");
     mkdirSync(empty);
