@@ -14,6 +14,7 @@ from conftest import PYTHON_DIR
 from tfbridge_worker.codec import decode, encode
 from tfbridge_worker.connected import GRACE_S, HEARTBEAT_S, LEAVE_S, RECONNECT_S
 from tfbridge_worker.protocol import HEARTBEAT_ROUTING_ID_SUFFIX
+from tfbridge_worker.stop_signals import REPEAT_S as STOP_REPEAT_S
 
 
 class FakePool:
@@ -191,38 +192,61 @@ def lone_worker(tmp_path):
 def test_sigterm_makes_the_worker_leave_answer_what_it_holds_and_end_by_the_signal(lone_worker):
     fake, proc = lone_worker
     fake.send({"id": 40, "op": "sleep", "args": {"seconds": 1.5}})
-    time.sleep(0.3)  # the sleep has started
+    fake.send({"id": 41, "op": "hello", "args": {}})  # queued behind it
     proc.send_signal(signal.SIGTERM)
     assert fake.reply()[0]["ctl"] == "leaving"
-    fake.send({"id": None, "ctl": "rejoin"})  # a leaving worker does not come back
-    fake.send({"id": 41, "op": "hello", "args": {}})  # sent before the pool heard: still run
     assert [fake.reply()[0]["id"] for _ in range(2)] == [40, 41]
-    assert proc.poll() is None  # it waits for the pool's word
+    end = time.monotonic() + LEAVE_S + 2  # the pool is there (heartbeats answered): it waits for its word
+    while time.monotonic() < end:
+        try:
+            fake.receive(0.1)
+        except zmq.Again:
+            pass
+    assert proc.poll() is None
     fake.send({"id": None, "ctl": "disconnect"})
     assert proc.wait(timeout=30) == -signal.SIGTERM
     _, stderr = proc.communicate()
-    assert '"leaving"' in stderr and "Traceback" not in stderr and '"ready"' not in stderr
+    assert '"leaving"' in stderr and "Traceback" not in stderr
 
 
-def test_a_leaving_worker_whose_pool_never_answers_goes_once_idle(lone_worker):
+def test_a_leaving_worker_the_pool_forgot_goes_without_rejoining(lone_worker):
     fake, proc = lone_worker
     proc.send_signal(signal.SIGINT)
     assert fake.reply()[0]["ctl"] == "leaving"
-    end = time.monotonic() + LEAVE_S + 30
-    while proc.poll() is None and time.monotonic() < end:  # heartbeats answered, no disconnect
+    fake.send({"id": None, "ctl": "rejoin"})  # the pool counted it gone meanwhile
+    end = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < end:
         try:
-            fake.receive(0.1)
+            header, _ = fake.receive(0.1)
+            assert header.get("ctl") != "ready"
         except zmq.Again:
             pass
     assert proc.wait(timeout=1) == -signal.SIGINT
     assert "Traceback" not in proc.communicate()[1]
 
 
-def test_a_second_stop_signal_ends_the_worker_at_once(lone_worker):
+def test_a_leaving_worker_whose_pool_fell_silent_goes_once_idle(lone_worker):
+    fake, proc = lone_worker
+    proc.send_signal(signal.SIGTERM)
+    assert fake.reply()[0]["ctl"] == "leaving"
+    fake.socket.rcvtimeo = 100
+    end = time.monotonic() + LEAVE_S + 30
+    while proc.poll() is None and time.monotonic() < end:  # read without answering: the pool seems gone
+        try:
+            fake.socket.recv_multipart()
+        except zmq.Again:
+            pass
+    assert proc.wait(timeout=1) == -signal.SIGTERM
+
+
+def test_a_second_stop_signal_ends_the_worker_at_once_but_a_quick_repeat_does_not(lone_worker):
     fake, proc = lone_worker
     fake.send({"id": 50, "op": "sleep", "args": {"seconds": 600}})
     proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)  # the same Ctrl-C, forwarded by a parent too
     assert fake.reply()[0]["ctl"] == "leaving"
+    time.sleep(STOP_REPEAT_S)
+    assert proc.poll() is None
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == -signal.SIGINT
     assert "Traceback" not in proc.communicate()[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import threading
 
 from .curve import read_curve_keys
@@ -37,6 +38,10 @@ def main() -> None:
     parser.add_argument("--pythonia-dir", help="pythonia's Python sources, to serve proxies (op py.start)")
     parser.add_argument("--pythonia-endpoint", help="ZeroMQ endpoint the proxy channel binds")
     opts = parser.parse_args()
+    if opts.connect:
+        # Until it serves (importing TensorFlow takes seconds), Ctrl-C ends the worker as SIGTERM does, by
+        # the signal and without a KeyboardInterrupt traceback; once it serves, both make it leave its pool.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     if (opts.link_fd is None) != (opts.link_regions is None):
         parser.error("--link-fd and --link-regions go together")
     if bool(opts.pythonia_dir) != bool(opts.pythonia_endpoint):

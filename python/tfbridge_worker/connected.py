@@ -18,8 +18,8 @@ worker is never two members at once.
 
 Leaving: a stop signal (SIGTERM from systemd, Ctrl-C) makes the worker say `leaving`. The pool sends it
 nothing new and answers `disconnect` once the requests it holds are answered; the worker then ends by
-that signal. Requests already on their way still run. A pool that never answers (gone, or one that does
-not know `leaving`) is left once the worker has been idle for LEAVE_S. A second signal ends it at once.
+that signal. Requests already on their way still run. Without that `disconnect`, it goes once it holds
+nothing and the pool has forgotten it (`rejoin`) or been silent for LEAVE_S. A second signal ends it at once.
 """
 
 from __future__ import annotations
@@ -42,8 +42,7 @@ from .stop_signals import StopSignals
 #: Silence from the pool after which the worker makes a new socket; it doubles after each attempt.
 RECONNECT_S = LIVENESS * HEARTBEAT_S * 2
 MAX_RECONNECT_S = 32.0
-#: How long a leaving worker waits, idle, for the pool's `disconnect` before it goes anyway (a closing
-#: pool drains its queue through leaving workers too: it may still send work until then).
+#: How long a pool may be silent before a leaving worker with nothing to do goes without its `disconnect`.
 LEAVE_S = LIVENESS * HEARTBEAT_S
 
 
@@ -109,25 +108,30 @@ class ConnectedWorker:
         the process ends by the signal."""
         stop = StopSignals()
         stop.install()
-        self._serve(stop)
-        stop.end_as_asked()
+        try:
+            self._serve(stop)
+        finally:
+            stop.end_as_asked()
 
     def _serve(self, stop: StopSignals) -> None:
         socket, beats = self._sockets()
         poller = zmq.Poller()
-        for s in (socket, beats, self.mailbox.ready):
+        for s in (socket, beats, self.mailbox.ready, stop.wakeup_fd):
             poller.register(s, zmq.POLLIN)
         monitor = self._watch_handshakes(socket, poller)
         next_heartbeat = time.monotonic() + HEARTBEAT_S
         pool_seen = time.monotonic()
         reconnect_after = RECONNECT_S
-        leave_by: float | None = None  # once leaving: when to go without the pool's word
+        leaving = False
+        forgotten = False  # leaving, and the pool no longer counts this worker (it said rejoin)
         while True:
-            if stop.asked and leave_by is None:
+            if stop.asked and not leaving:
                 print(json.dumps({"leaving": self.endpoint, "signal": stop.asked.name}), file=sys.stderr, flush=True)
                 _send(socket, leaving_message())
-                leave_by = time.monotonic() + LEAVE_S
+                leaving = True
             events = dict(poller.poll(HEARTBEAT_S * 1000))
+            if events.get(stop.wakeup_fd):
+                stop.drain()
             for incoming in (socket, beats):
                 if not events.get(incoming):
                     continue
@@ -138,8 +142,9 @@ class ConnectedWorker:
                 except Disconnect:
                     return
                 except Rejoin:
-                    # A leaving worker does not come back: it goes once it has nothing to run.
-                    reply = ready_message(self.ops) if leave_by is None else None
+                    # A leaving worker does not come back: nothing it holds is awaited any more.
+                    forgotten = leaving
+                    reply = None if leaving else ready_message(self.ops)
                 if reply is not None:
                     _send(socket, reply)
             if monitor is not None and events.get(monitor):
@@ -150,17 +155,17 @@ class ConnectedWorker:
                 reply = self.mailbox.take()
                 _send(socket, reply)
             now = time.monotonic()
-            if leave_by is not None:
-                if not self._idle:
-                    leave_by = now + LEAVE_S
-                elif now >= leave_by:
-                    return
+            # Leaving, it goes on the pool's `disconnect`; without it, only once it holds nothing and the pool
+            # has forgotten it or fallen silent: while the pool is there, a long reply handed to libzmq may
+            # still be on the wire, and a long request on its way (linger 0 would drop either).
+            if leaving and self._idle and (forgotten or now - pool_seen > LEAVE_S):
+                return
             stuck = self.executor.overdue(GRACE_S)
             if now >= next_heartbeat:
                 next_heartbeat = now + HEARTBEAT_S
                 if not stuck:
                     _send(beats, heartbeat_message(self.executor.busy))
-            if now - pool_seen > reconnect_after and not stuck and leave_by is None:
+            if now - pool_seen > reconnect_after and not stuck and not leaving:
                 # The pool went quiet: reconnect (it may have restarted), as the Paranoid Pirate does,
                 # backing off so a long outage does not churn sockets.
                 # (A stuck worker does not come back as a fresh one while its request still runs.)

@@ -189,9 +189,11 @@ class Executor:
         finally:
             self.ops.report = _no_report
             self.running = None
-        self.deliver(reply)
-        with self._unanswered_lock:
-            self._unanswered -= 1
+        try:
+            self.deliver(reply)
+        finally:
+            with self._unanswered_lock:
+                self._unanswered -= 1
 
 
 def _no_report(phase: str) -> None:

@@ -169,6 +169,11 @@ export class RequestEngine {
     return this.members.size;
   }
 
+  /** Members that take new requests: all but the leaving. */
+  get available(): number {
+    return this.members.available;
+  }
+
   get queued(): number {
     return this.queue.length;
   }
@@ -227,6 +232,7 @@ export class RequestEngine {
     if (refused) return Promise.reject(refused);
     const member = this.members.get(memberId);
     if (!member) return Promise.reject(new WorkerDiedError(null, null, "", `${memberId} is not a live worker`));
+    if (member.leaving) return Promise.reject(new WorkerDiedError(null, null, "", `${memberId} is leaving: a stop signal reached it`));
     let job: Job;
     try {
       job = this.job(op, args, arrays, options, false);
@@ -245,6 +251,7 @@ export class RequestEngine {
     // Nor do callers waiting for workers (a model load between its checks and its send, a start).
     for (const reject of this.workerWaiters) reject(new BridgeClosedError());
     if (force) this.forceClose(new BridgeClosedError());
+    else this.pump(); // leaving workers with room take the queue now
     await this.idle();
     this.forceClose(new BridgeClosedError());
     afterDrain?.();
@@ -374,7 +381,9 @@ export class RequestEngine {
       return;
     }
     if (header.ctl === "leaving") {
+      // One the engine already counts gone has nothing to finish here.
       if (member) this.leave(member);
+      else void this.send(peer.link, encodeControl("disconnect")).catch(() => {});
       return;
     }
     const job = typeof header.id === "number" && member ? member.inFlight.get(header.id) : undefined;

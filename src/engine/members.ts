@@ -41,6 +41,13 @@ export class Members {
     return this.byId.size;
   }
 
+  /** Members that take new requests: all but the leaving. */
+  get available(): number {
+    let n = 0;
+    for (const m of this.byId.values()) if (!m.leaving) n++;
+    return n;
+  }
+
   get(id: string): Member | undefined {
     return this.byId.get(id);
   }
@@ -119,13 +126,13 @@ export class Members {
     return { silent, alive };
   }
 
-  /** Resolves once at least `count` workers are live. */
+  /** Resolves once at least `count` workers are live and not leaving. */
   waitFor(count: number, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new WorkerStartError(`only ${this.byId.size} of ${count} workers joined within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new WorkerStartError(`only ${this.available} of ${count} workers joined within ${timeoutMs} ms`)), timeoutMs);
       timer.unref(); // a start that failed otherwise must not keep Node alive until it comes due
       const check = () => {
-        if (this.byId.size >= count) {
+        if (this.available >= count) {
           clearTimeout(timer);
           resolve();
         } else this.readyWaiters.push(check);

@@ -150,9 +150,9 @@ export class Pool extends TensorflowClient {
     return this.engine.memberList.map((m) => ({ id: m.id, info: m.info, remote: m.process === null, inFlight: m.inFlight.size, leaving: m.leaving }));
   }
 
-  /** Requests the live workers take at once: `perWorkerInFlight` each. */
+  /** Requests the live workers take at once: `perWorkerInFlight` each, leaving ones not counted. */
   get capacity(): number {
-    return this.engine.size * this.perWorkerInFlight;
+    return this.engine.available * this.perWorkerInFlight;
   }
 
   /** Requests waiting for a worker. */
@@ -165,7 +165,7 @@ export class Pool extends TensorflowClient {
     return this.engine.stats;
   }
 
-  /** Resolves once at least `count` workers are live. */
+  /** Resolves once at least `count` workers are live and not leaving. */
   waitForWorkers(count: number, timeoutMs = 60_000): Promise<void> {
     return this.engine.waitForWorkers(count, timeoutMs);
   }

@@ -19,8 +19,8 @@ export interface ServingHost {
   callOn<K extends OpName>(workerId: string, op: K, args: OpArgs<K>, arrays: readonly NDArray[], options?: RequestOptions): Promise<Reply<OpResult<K>>>;
   /** Requests the live workers take at once (each runs one, with more sent ahead). */
   readonly capacity: number;
-  /** The live workers. */
-  readonly workers: readonly { id: string; info: WorkerInfo }[];
-  /** Resolves once at least `count` workers are live. */
+  /** The live workers; `leaving` ones take no new requests. */
+  readonly workers: readonly { id: string; info: WorkerInfo; leaving: boolean }[];
+  /** Resolves once at least `count` workers are live and not leaving. */
   waitForWorkers(count: number, timeoutMs?: number): Promise<void>;
 }

@@ -177,7 +177,7 @@ export class ModelRegistry {
     for (let round = 0; info === null; round++) {
       if (round === 3) throw new ModelError(`model ${JSON.stringify(name)} version ${version}: every worker died while loading it, three times`);
       await this.host.waitForWorkers(1, options.timeoutMs);
-      const targets = this.host.workers.filter((w) => !done.has(w.id));
+      const targets = this.host.workers.filter((w) => !done.has(w.id) && !w.leaving);
       const results = await Promise.allSettled(targets.map((w) => this.host.callOn(w.id, "serve.load", load.args, load.arrays, options)));
       let failure: { worker: (typeof targets)[number]; error: TfbridgeError } | null = null;
       results.forEach((r, i) => {

@@ -219,7 +219,10 @@ describe("leaving (a stop signal reached the worker)", () => {
     const held = engine.callOn(engine.memberList.find((m) => m.link === leaver)!.id, "sleep", {}, [], {});
     await settle();
     leaver.leaving();
+    const leaverId = engine.memberList.find((m) => m.link === leaver)!.id;
     expect(engine.memberList.find((m) => m.link === leaver)!.leaving).toBe(true);
+    await expect(engine.callOn(leaverId, "echo")).rejects.toThrow(/is leaving/);
+    expect(engine.available).toBe(1);
     const later = [engine.call("echo"), engine.call("echo"), engine.call("echo")];
     await settle();
     expect(leaver.requests().map((h) => h.op)).toEqual(["sleep"]); // the three went to the other
@@ -249,6 +252,26 @@ describe("leaving (a stop signal reached the worker)", () => {
     await settle();
     expect(worker.requests("disconnect")).toHaveLength(1);
     await expect(engine.call("echo")).rejects.toThrow(/Python worker left: a stop signal reached it/);
+  });
+
+  it("a close hands what waits to a leaving worker with room at once, not after its next reply", async () => {
+    const engine = await start({ perWorkerInFlight: 2 });
+    engines.length = 0; // closed here
+    const worker = workers.spawned[0]!;
+    const held = engine.call("sleep", {}, [], {});
+    await settle();
+    worker.leaving();
+    const waiting = engine.call("echo");
+    await settle();
+    expect(worker.requests().map((h) => h.op)).toEqual(["sleep"]);
+    const closing = engine.close(false);
+    await settle();
+    expect(worker.requests().map((h) => h.op)).toEqual(["sleep", "echo"]);
+    for (const h of worker.requests()) worker.reply(h.id!);
+    await Promise.all([held, waiting]);
+    await vi.runOnlyPendingTimersAsync();
+    await closing;
+    expect(worker.requests("disconnect")).toHaveLength(1);
   });
 
   it("while the engine closes, a leaving worker still drains the queue: the stop may be the whole service's", async () => {

@@ -3,8 +3,9 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { curveKeyPair } from "zeromq";
+import { Dealer, curveKeyPair } from "zeromq";
 import { InsecureConfigError, Pool, ndarray } from "../../src/index.js";
+import { decodeMessage, encodeMessage } from "../../src/wire/codec.js";
 import { CLI_MAIN, tfbridge } from "../cli/run.js";
 
 const children: ChildProcess[] = [];
@@ -76,7 +77,7 @@ describe("remote workers over TCP", () => {
     }
   });
 
-  it("a worker stopped by SIGTERM (systemd) or Ctrl-C leaves: its running request is answered, new ones go elsewhere, it ends by the signal", async () => {
+  it("a worker stopped by SIGTERM (systemd) or Ctrl-C leaves: its running request is answered, new ones go elsewhere, it ends by the signal", { timeout: 180_000 }, async () => {
     const endpoint = `tcp://127.0.0.1:${await freePort()}`;
     const pool = await Pool.start({ size: 0, listen: [endpoint] });
     try {
@@ -90,6 +91,8 @@ describe("remote workers over TCP", () => {
       stopped.child.kill("SIGTERM"); // the wrapper, as systemd's KillMode=mixed does
       process.kill(-interrupted.child.pid!, "SIGINT"); // the whole job, as a terminal's Ctrl-C does
       await until(() => pool.workers.filter((m) => m.leaving).length === 2, "both say they are leaving");
+      await expect(pool.callOn(memberOf(stopped).id, "hello")).rejects.toThrow(/is leaving/);
+      expect(pool.capacity).toBe(2); // the staying worker's perWorkerInFlight, 2 by default
       const hellos = await Promise.all([1, 2, 3].map(() => pool.call("hello")));
       expect(hellos.map((h) => h.result.pid)).toEqual(Array(3).fill(pythonOf(staying.child)));
       for (const r of await Promise.all(running)) expect(r.result).toEqual({ slept: 5 });
@@ -106,6 +109,21 @@ describe("remote workers over TCP", () => {
       }
     } finally {
       await pool.close();
+    }
+  });
+
+  it("a `leaving` from a worker the pool does not count (it counted it gone) is answered with disconnect", async () => {
+    const endpoint = `tcp://127.0.0.1:${await freePort()}`;
+    const pool = await Pool.start({ size: 0, listen: [endpoint] });
+    const stranger = new Dealer({ linger: 0, receiveTimeout: 10_000 });
+    try {
+      stranger.connect(endpoint);
+      await stranger.send(encodeMessage({ id: null, ctl: "leaving" }));
+      const [head] = await stranger.receive();
+      expect(decodeMessage([head!]).header).toMatchObject({ ctl: "disconnect" });
+    } finally {
+      stranger.close();
+      await pool.close(true);
     }
   });
 
