@@ -52,6 +52,15 @@ class FakePool:
     def send(self, header: dict, arrays=()) -> None:
         self.socket.send_multipart([self.identity, *encode(header, arrays)])
 
+    def fall_silent(self, deadline: float, until=lambda: False) -> None:
+        """Reads without answering, as a pool that is gone, until `deadline` or until `until()` holds."""
+        self.socket.rcvtimeo = 100
+        while time.monotonic() < deadline and not until():
+            try:
+                self.socket.recv_multipart()
+            except zmq.Again:
+                pass
+
 
 @pytest.fixture(scope="module")
 def pool():
@@ -147,30 +156,6 @@ def test_disconnect_ends_the_worker(pool):
     assert proc.wait(timeout=30) == 0
 
 
-def test_a_long_silence_from_the_pool_does_not_churn_sockets(tmp_path):
-    """While the pool is silent the worker makes a new socket rarely (backing off), not every beat."""
-    fake = FakePool(f"ipc://{tmp_path}/pool.sock")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tfbridge_worker", "--connect", f"ipc://{tmp_path}/pool.sock"],
-        cwd=PYTHON_DIR, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        fake.receive(120)  # ready
-        fake.socket.rcvtimeo = 100
-        quiet_until = time.monotonic() + RECONNECT_S + 6
-        while time.monotonic() < quiet_until:  # read without answering: the pool seems gone
-            try:
-                fake.socket.recv_multipart()
-            except zmq.Again:
-                pass
-        proc.kill()
-        _, stderr = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-        fake.socket.close()
-    assert stderr.count('"reconnecting"') == 1, stderr
-
-
 @pytest.fixture
 def lone_worker(tmp_path):
     """A worker of its own (these tests end it), its stderr kept, joined to a FakePool."""
@@ -187,6 +172,15 @@ def lone_worker(tmp_path):
         proc.wait()
         proc.stderr.close()
         fake.socket.close()
+
+
+def test_a_long_silence_from_the_pool_does_not_churn_sockets(lone_worker):
+    """While the pool is silent the worker makes a new socket rarely (backing off), not every beat."""
+    fake, proc = lone_worker
+    fake.fall_silent(time.monotonic() + RECONNECT_S + 6)
+    proc.kill()
+    _, stderr = proc.communicate(timeout=30)
+    assert stderr.count('"reconnecting"') == 1, stderr
 
 
 def test_sigterm_makes_the_worker_leave_answer_what_it_holds_and_end_by_the_signal(lone_worker):
@@ -229,13 +223,7 @@ def test_a_leaving_worker_whose_pool_fell_silent_goes_once_idle(lone_worker):
     fake, proc = lone_worker
     proc.send_signal(signal.SIGTERM)
     assert fake.reply()[0]["ctl"] == "leaving"
-    fake.socket.rcvtimeo = 100
-    end = time.monotonic() + LEAVE_S + 30
-    while proc.poll() is None and time.monotonic() < end:  # read without answering: the pool seems gone
-        try:
-            fake.socket.recv_multipart()
-        except zmq.Again:
-            pass
+    fake.fall_silent(time.monotonic() + LEAVE_S + 30, until=lambda: proc.poll() is not None)
     assert proc.wait(timeout=1) == -signal.SIGTERM
 
 

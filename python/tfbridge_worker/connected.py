@@ -110,8 +110,10 @@ class ConnectedWorker:
         stop.install()
         try:
             self._serve(stop)
-        finally:
-            stop.end_as_asked()
+        except BaseException:
+            stop.restore()  # the failure is reported as it is, not replaced by the signal
+            raise
+        stop.end_as_asked()
 
     def _serve(self, stop: StopSignals) -> None:
         socket, beats = self._sockets()

@@ -58,6 +58,10 @@ class StopSignals:
         back the handling they had (a SIGTERM during the interpreter's shutdown still ends it)."""
         if self.asked is not None:
             _die_by(self.asked)
+        self.restore()
+
+    def restore(self) -> None:
+        """Gives the stop signals back the handling they had before `install`."""
         signal.set_wakeup_fd(-1)
         for signum, before in self._before.items():
             signal.signal(signum, before)
