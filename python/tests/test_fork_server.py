@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import PYTHON_DIR, WorkerProcess
+from tfbridge_worker.codec import decode_header, encode
 from test_worker import call
 
 
@@ -78,11 +79,18 @@ def test_the_workers_exit_code_and_stderr_are_its_clients(server):
     assert "is not loopback: CurveZMQ keys are required" in done.stderr
 
 
+def _leaves_when_told(w: WorkerProcess) -> None:
+    """The worker got the stop signal: it says it is leaving, and goes on the pool's disconnect."""
+    assert decode_header(w.receive()[0])["ctl"] == "leaving"
+    w.send(encode({"id": None, "ctl": "disconnect"}))
+
+
 def test_a_signal_to_the_client_reaches_the_worker_whose_end_it_mirrors(server):
     w = WorkerProcess(command=server.client())
     pid = w.ready["info"]["pid"]
     try:
         w.proc.send_signal(signal.SIGTERM)
+        _leaves_when_told(w)
         assert w.proc.wait(timeout=30) == -signal.SIGTERM
         assert gone(pid)
     finally:
@@ -90,11 +98,12 @@ def test_a_signal_to_the_client_reaches_the_worker_whose_end_it_mirrors(server):
 
 
 def test_ctrl_c_ends_a_forked_worker_by_sigint_as_it_does_a_fresh_one(server):
-    """The client forwards SIGINT; the worker's KeyboardInterrupt ends it by SIGINT, as CPython ends a
-    fresh one (it used to become exit status 1), and the client mirrors that."""
+    """The client forwards SIGINT; the worker leaves its pool and ends by SIGINT, as a fresh one does
+    (a KeyboardInterrupt used to become exit status 1), and the client mirrors that."""
     w = WorkerProcess(command=server.client())
     try:
         w.proc.send_signal(signal.SIGINT)
+        _leaves_when_told(w)
         assert w.proc.wait(timeout=30) == -signal.SIGINT
     finally:
         w.close()

@@ -16,7 +16,8 @@ refuses a second connection under an id it still holds, and it may hold the old 
 an outage. By then the pool has counted the silent member gone (liveness is half RECONNECT_S), so the
 worker is never two members at once.
 
-Leaving: a stop signal (SIGTERM from systemd, Ctrl-C) makes the worker say `leaving`. The pool sends it
+Leaving: a stop signal (SIGTERM from systemd, Ctrl-C) makes the worker say `leaving` (again with each
+heartbeat, as a message may find no connection). The pool sends it
 nothing new and answers `disconnect` once the requests it holds are answered; the worker then ends by
 that signal. Requests already on their way still run. Without that `disconnect`, it goes once it holds
 nothing and the pool has forgotten it (`rejoin`) or been silent for LEAVE_S. A second signal ends it at once.
@@ -167,6 +168,8 @@ class ConnectedWorker:
                 next_heartbeat = now + HEARTBEAT_S
                 if not stuck:
                     _send(beats, heartbeat_message(self.executor.busy))
+                if leaving:
+                    _send(socket, leaving_message())  # again, in case the first found no connection
             if now - pool_seen > reconnect_after and not stuck and not leaving:
                 # The pool went quiet: reconnect (it may have restarted), as the Paranoid Pirate does,
                 # backing off so a long outage does not churn sockets.

@@ -56,9 +56,9 @@ class StopSignals:
     def end_as_asked(self) -> None:
         """Ends the process by the stop signal received, if one was; otherwise gives the stop signals
         back the handling they had (a SIGTERM during the interpreter's shutdown still ends it)."""
+        self.restore()  # first: a signal handled after the check below would otherwise be lost
         if self.asked is not None:
             _die_by(self.asked)
-        self.restore()
 
     def restore(self) -> None:
         """Gives the stop signals back the handling they had before `install`."""

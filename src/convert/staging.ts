@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { ConvertError } from "../errors.js";
@@ -63,7 +63,12 @@ export class StagedDir {
   commit(): void {
     if (this.settled) return;
     chmodSync(this.path, 0o755); // mkdtemp's 0700 was for the unfinished folder; a model folder is served and shared
-    const old = this.force && existsSync(this.target) ? `${this.path}.replaced` : null;
+    // Without force the one rename puts it in place, and refuses a folder filled meanwhile. A symlink
+    // OUTDIR (to an empty folder when checked) is not renamed onto: the link is moved aside as force
+    // does, once its folder is seen to be still empty.
+    const link = lstatSync(this.target, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+    if (link && !this.force && existsSync(this.target) && readdirSync(this.target).length) throw this.filledMeanwhile();
+    const old = link || (this.force && existsSync(this.target)) ? `${this.path}.replaced` : null;
     try {
       if (old) renameSync(this.target, old);
       try {
@@ -74,13 +79,15 @@ export class StagedDir {
       }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (!this.force && (code === "ENOTEMPTY" || code === "EEXIST")) {
-        throw new ConvertError(`${this.target} was filled while this conversion ran (another conversion into it?); it is left as it is, and --force replaces it`, { file: this.target });
-      }
+      if (!this.force && (code === "ENOTEMPTY" || code === "EEXIST")) throw this.filledMeanwhile();
       throw new ConvertError(`cannot put the new folder in place of ${this.target}: ${code ?? (e as Error).message}`, { file: this.target });
     }
     this.settled = true;
     if (old) rmSync(old, { recursive: true, force: true });
+  }
+
+  private filledMeanwhile(): ConvertError {
+    return new ConvertError(`${this.target} was filled while this conversion ran (another conversion into it?); it is left as it is, and --force replaces it`, { file: this.target });
   }
 
   /** Removes the staged folder; the target stays as it was. */

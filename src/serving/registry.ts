@@ -337,7 +337,7 @@ export class ModelRegistry {
   }
 
   private describe(e: Version): ServedVersionInfo {
-    const live = this.host.workers.filter((w) => this.held.get(w.id)?.has(e.payload.key)).length;
+    const live = this.host.workers.filter((w) => !w.leaving && this.held.get(w.id)?.has(e.payload.key)).length;
     return { name: e.name, version: e.version, isDefault: this.names.get(e.name)?.defaultVersion === e.version, key: e.payload.key, workers: live, inputs: e.info.inputs, outputs: e.info.outputs, batching: e.batching, maxConcurrentRequests: e.limit?.maxRunning ?? null };
   }
 }

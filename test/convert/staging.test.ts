@@ -98,6 +98,28 @@ describe("StagedDir (convert's all-or-nothing OUTDIR)", () => {
     expect(readdirSync(target)).toEqual(["forced.txt"]);
   });
 
+  it("without force, an OUTDIR that is a link to an empty folder is replaced by the new folder, the linked folder untouched", () => {
+    const linked = join(dir, "linked-empty");
+    mkdirSync(linked);
+    const target = join(dir, "out-link");
+    symlinkSync(linked, target);
+    const staged = new StagedDir(target, false);
+    writeFileSync(join(staged.path, "model.json"), "{}");
+    staged.commit();
+    expect(readdirSync(target)).toEqual(["model.json"]);
+    expect(readdirSync(linked)).toEqual([]);
+    // One whose folder was filled meanwhile is refused, and left as it is.
+    const filled = join(dir, "linked-filled");
+    mkdirSync(filled);
+    const target2 = join(dir, "out-link-2");
+    symlinkSync(filled, target2);
+    const refused = new StagedDir(target2, false);
+    writeFileSync(join(filled, "other.txt"), "other");
+    expect(() => refused.commit()).toThrow(/was filled while this conversion ran/);
+    refused.discard();
+    expect(readdirSync(target2)).toEqual(["other.txt"]);
+  });
+
   it("an empty existing folder is fine without force; a file in its place is not", () => {
     const empty = join(dir, "empty");
     mkdirSync(empty);

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { Dealer, curveKeyPair } from "zeromq";
-import { InsecureConfigError, Pool, ndarray } from "../../src/index.js";
+import { InsecureConfigError, Pool, layers, ndarray, sequential } from "../../src/index.js";
 import { decodeMessage, encodeMessage } from "../../src/wire/codec.js";
 import { CLI_MAIN, tfbridge } from "../cli/run.js";
 
@@ -83,8 +83,10 @@ describe("remote workers over TCP", () => {
     try {
       const [stopped, interrupted, staying] = [loopbackWorker(endpoint), loopbackWorker(endpoint), loopbackWorker(endpoint)];
       await pool.waitForWorkers(3, 120_000);
+      await pool.loadModel({ config: sequential({ inputShape: [2], layers: [layers.dense({ units: 1 })] }), seed: 1 }, { name: "tiny" });
+      expect(pool.models()[0]!.workers).toBe(3);
       const memberOf = (w: { child: ChildProcess }) => pool.workers.find((m) => m.info.pid === pythonOf(w.child))!;
-      const running = [stopped, interrupted].map((w) => pool.callOn(memberOf(w).id, "sleep", { seconds: 5 }));
+      const running = [stopped, interrupted].map((w) => pool.callOn(memberOf(w).id, "sleep", { seconds: 15 }));
       const ended = [stopped, interrupted].map((w) => once(w.child, "exit"));
       await until(() => pool.workers.every((m) => m.inFlight === (m.info.pid === pythonOf(staying.child) ? 0 : 1)), "both sleeps are sent");
       const leaverPids = [pythonOf(stopped.child), pythonOf(interrupted.child)];
@@ -93,9 +95,10 @@ describe("remote workers over TCP", () => {
       await until(() => pool.workers.filter((m) => m.leaving).length === 2, "both say they are leaving");
       await expect(pool.callOn(memberOf(stopped).id, "hello")).rejects.toThrow(/is leaving/);
       expect(pool.capacity).toBe(2); // the staying worker's perWorkerInFlight, 2 by default
+      expect(pool.models()[0]!.workers).toBe(1); // what readiness and model status count
       const hellos = await Promise.all([1, 2, 3].map(() => pool.call("hello")));
       expect(hellos.map((h) => h.result.pid)).toEqual(Array(3).fill(pythonOf(staying.child)));
-      for (const r of await Promise.all(running)) expect(r.result).toEqual({ slept: 5 });
+      for (const r of await Promise.all(running)) expect(r.result).toEqual({ slept: 15 });
       expect(await Promise.all(ended)).toEqual([
         [null, "SIGTERM"],
         [null, "SIGINT"],
