@@ -228,11 +228,14 @@ export class RequestEngine {
 
   /** Sends one request to the member `memberId`, past the queue; never retried elsewhere. */
   callOn<R = Record<string, unknown>>(memberId: string, op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: RequestOptions = {}): Promise<Reply<R>> {
-    const refused = this.refusal();
+    // Also while the engine drains (the Pool refuses its users' calls then): what serving sends a worker
+    // ahead of a request it was given belongs to work already accepted.
+    const refused = this.failure ?? (this.forced ? new BridgeClosedError() : null);
     if (refused) return Promise.reject(refused);
     const member = this.members.get(memberId);
     if (!member) return Promise.reject(new WorkerDiedError(null, null, "", `${memberId} is not a live worker`));
-    if (member.leaving) return Promise.reject(new WorkerDiedError(null, null, "", `${memberId} is leaving: a stop signal reached it`));
+    // While the engine drains, leaving workers take the queue like any other (pump), and so what goes ahead of it.
+    if (member.leaving && !this.closing) return Promise.reject(new WorkerDiedError(null, null, "", `${memberId} is leaving: a stop signal reached it`));
     let job: Job;
     try {
       job = this.job(op, args, arrays, options, false);

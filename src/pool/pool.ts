@@ -137,7 +137,8 @@ export class Pool extends TensorflowClient {
         engine.observer = {
           dispatched: (memberId, request) => {
             pool.servingMetrics.dispatched(request.op, (performance.now() - request.sentAt) / 1000);
-            pool.serving.dispatching(memberId, request);
+            // Its load goes ahead of it on that worker even while the pool drains: the request was accepted.
+            pool.serving.dispatching(memberId, request, (load) => engine.callOn(memberId, "serve.load", load.args, load.arrays));
           },
         };
       },

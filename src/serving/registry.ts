@@ -245,10 +245,10 @@ export class ModelRegistry {
   /**
    * Called by the pool as it sends `request` to `workerId`: the first request for a version on a worker
    * that lacks it (one that joined or replaced another since the load) is preceded by that version's
-   * load and warm-up. The worker runs requests in order, so the request finds it loaded, or gets the
-   * load's own error.
+   * load and warm-up, sent to that worker by `loadAhead` (also while the pool drains). The worker runs
+   * requests in order, so the request finds it loaded, or gets the load's own error.
    */
-  dispatching(workerId: string, request: PendingRequest): void {
+  dispatching(workerId: string, request: PendingRequest, loadAhead: (load: Version["load"]) => Promise<unknown>): void {
     if (request.op !== "serve.predict") return;
     const key = request.args.key as string;
     const held = this.heldBy(workerId);
@@ -257,7 +257,7 @@ export class ModelRegistry {
     if (!entry) return; // unloaded meanwhile: the worker answers that it does not hold it
     held.add(key);
     this.metrics.lazyLoad(entry.name, entry.version);
-    this.host.callOn(workerId, "serve.load", entry.load.args, entry.load.arrays).catch(() => held.delete(key));
+    loadAhead(entry.load).catch(() => held.delete(key));
   }
 
   /** Makes `version` the default of `name`. @throws {ModelNotFoundError} */
