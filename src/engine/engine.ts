@@ -226,16 +226,17 @@ export class RequestEngine {
     return job.request.promise as Promise<Reply<R>>;
   }
 
-  /** Sends one request to the member `memberId`, past the queue; never retried elsewhere. */
-  callOn<R = Record<string, unknown>>(memberId: string, op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: RequestOptions = {}): Promise<Reply<R>> {
-    // Also while the engine drains (the Pool refuses its users' calls then): what serving sends a worker
-    // ahead of a request it was given belongs to work already accepted.
-    const refused = this.failure ?? (this.forced ? new BridgeClosedError() : null);
+  /**
+   * Sends one request to the member `memberId`, past the queue; never retried elsewhere.
+   * @param ahead it goes ahead of a request being dispatched to that member (a served model's load):
+   *   part of work already accepted, so it is sent while the engine drains too, to a leaving member as well.
+   */
+  callOn<R = Record<string, unknown>>(memberId: string, op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: RequestOptions = {}, ahead = false): Promise<Reply<R>> {
+    const refused = ahead ? (this.failure ?? (this.forced ? new BridgeClosedError() : null)) : this.refusal();
     if (refused) return Promise.reject(refused);
     const member = this.members.get(memberId);
     if (!member) return Promise.reject(new WorkerDiedError(null, null, "", `${memberId} is not a live worker`));
-    // While the engine drains, leaving workers take the queue like any other (pump), and so what goes ahead of it.
-    if (member.leaving && !this.closing) return Promise.reject(new WorkerDiedError(null, null, "", `${memberId} is leaving: a stop signal reached it`));
+    if (member.leaving && !ahead) return Promise.reject(new WorkerDiedError(null, null, "", `${memberId} is leaving: a stop signal reached it`));
     let job: Job;
     try {
       job = this.job(op, args, arrays, options, false);

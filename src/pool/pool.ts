@@ -138,7 +138,7 @@ export class Pool extends TensorflowClient {
           dispatched: (memberId, request) => {
             pool.servingMetrics.dispatched(request.op, (performance.now() - request.sentAt) / 1000);
             // Its load goes ahead of it on that worker even while the pool drains: the request was accepted.
-            pool.serving.dispatching(memberId, request, (load) => engine.callOn(memberId, "serve.load", load.args, load.arrays));
+            pool.serving.dispatching(memberId, request, (load) => engine.callOn(memberId, "serve.load", load.args, load.arrays, {}, true));
           },
         };
       },

@@ -293,6 +293,29 @@ describe("leaving (a stop signal reached the worker)", () => {
   });
 });
 
+describe("callOn", () => {
+  it("is refused while the engine drains, unless it goes ahead of a request being dispatched; never once forced", async () => {
+    const engine = await start({ size: 1 });
+    engines.length = 0; // closed here
+    const worker = workers.spawned[0]!;
+    const id = engine.memberList[0]!.id;
+    const held = engine.call("sleep", {}, [], {});
+    await settle();
+    worker.leaving(); // leaving too: only what goes ahead reaches it
+    await expect(engine.callOn(id, "echo")).rejects.toThrow(/is leaving/);
+    const closing = engine.close(false);
+    await expect(engine.callOn(id, "echo")).rejects.toBeInstanceOf(BridgeClosedError);
+    const ahead = engine.callOn(id, "echo", {}, [], {}, true);
+    await settle();
+    expect(worker.requests().map((h) => h.op)).toEqual(["sleep", "echo"]);
+    for (const h of worker.requests()) worker.reply(h.id!);
+    await Promise.all([held, ahead]);
+    await vi.runOnlyPendingTimersAsync();
+    await closing;
+    await expect(engine.callOn(id, "echo", {}, [], {}, true)).rejects.toBeInstanceOf(BridgeClosedError); // forced by now
+  });
+});
+
 describe("closing", () => {
   it("drains: waits for what is in flight, refuses new requests, then tells each worker to disconnect", async () => {
     const engine = await start();
