@@ -232,7 +232,7 @@ export class RequestEngine {
    *   part of work already accepted, so it is sent while the engine drains too, to a leaving member as well.
    */
   callOn<R = Record<string, unknown>>(memberId: string, op: string, args: Record<string, unknown> = {}, arrays: readonly NDArray[] = [], options: RequestOptions = {}, ahead = false): Promise<Reply<R>> {
-    const refused = ahead ? (this.failure ?? (this.forced ? new BridgeClosedError() : null)) : this.refusal();
+    const refused = this.refusal(ahead);
     if (refused) return Promise.reject(refused);
     const member = this.members.get(memberId);
     if (!member) return Promise.reject(new WorkerDiedError(null, null, "", `${memberId} is not a live worker`));
@@ -278,9 +278,10 @@ export class RequestEngine {
     for (const m of this.members.all()) for (const job of [...m.inFlight.values()]) job.request.settle({ error });
   }
 
-  private refusal(): Error | null {
+  /** Why a new request is refused, if it is: a failed engine, or a closing one (`ahead`: only once the close is forced). */
+  private refusal(ahead = false): Error | null {
     if (this.failure) return this.failure;
-    if (this.closing) return new BridgeClosedError();
+    if (ahead ? this.forced : this.closing) return new BridgeClosedError();
     return null;
   }
 
